@@ -1,2 +1,80 @@
-//! Placeholder: being written.
-fn main() {}
+//! `cargo xtask`: the project's automation (install tools, lint the spec, run the mock, run CI), std only.
+
+mod ci;
+mod mock;
+mod process;
+mod project;
+mod spec_lint;
+mod tools;
+
+use std::fmt;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  tools        install the external tools (Python venv, npm linters, Prism) into .tools/, once
+  spec-lint    lint openapi.yaml with redocly, spectral and openapi-spec-validator
+  mock [ARGS]  run the mock server: cargo run --release -p musicgpt-cover-mock -- ARGS
+  ci           everything CI checks, in order, failing fast (the README's test command)
+  help         print this message
+";
+
+/// What went wrong, worded for the person who typed the command: what failed and what to do.
+pub(crate) struct Error(String);
+
+impl Error {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+// `Debug` shows the message as is, so a test that fails on an `Error` prints a readable text.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub(crate) type Result<T = ()> = std::result::Result<T, Error>;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    let outcome = match command.as_deref() {
+        Some("tools") => no_args("tools", &rest).and_then(|()| tools::Tools::new().install()),
+        Some("spec-lint") => no_args("spec-lint", &rest).and_then(|()| spec_lint::run()),
+        Some("mock") => mock::run(&rest),
+        Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
+        Some("help" | "-h" | "--help") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        None => Err(Error::new(format!("no command given\n\n{USAGE}"))),
+        Some(other) => Err(Error::new(format!("unknown command `{other}`\n\n{USAGE}"))),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn no_args(command: &str, rest: &[String]) -> Result {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => Err(Error::new(format!(
+            "`cargo xtask {command}` takes no arguments, got `{arg}`"
+        ))),
+    }
+}

@@ -1,0 +1,354 @@
+//! `cargo xtask tools`: installs the external tools once into the ignored `.tools/` folder.
+//!
+//! Two parts, each keyed on its committed manifest in `xtask/tools/`:
+//! - `.tools/venv`: a Python venv from `requirements.txt` (schemathesis, openapi-spec-validator,
+//!   requests), made with `python3 -m venv` and `pip install -r`;
+//! - `.tools/npm`: `npm ci` of `package.json` + `package-lock.json` (@redocly/cli,
+//!   @stoplight/spectral-cli, @stoplight/prism-cli), with install scripts off.
+//!
+//! A part is installed when its stamp file (a copy of the manifests it was installed from) is
+//! missing or differs from the committed manifests, or when one of its programs is gone. An install
+//! removes the part's folder first, so a changed pin never leaves stale packages behind, and writes
+//! the stamp last, so an interrupted install is redone on the next run.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::{Error, Result, process, project};
+
+/// The environment variable `cargo xtask ci` sets for `cargo test`: the absolute `.tools` folder.
+pub(crate) const DIR_ENV: &str = "MUSICGPT_TOOLS_DIR";
+
+/// The oldest Python the frozen requirements install on (several of them require 3.11).
+const MIN_PYTHON: (u32, u32) = (3, 11);
+
+const STAMP: &str = ".xtask-stamp";
+
+/// The tools folder and the programs in it.
+pub(crate) struct Tools {
+    dir: PathBuf,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Venv,
+    Npm,
+}
+
+/// One separately installed part of the tools folder.
+struct Part {
+    kind: Kind,
+    dir: PathBuf,
+    /// The committed manifests, as (file name, contents); their contents are the stamp's key.
+    manifests: Vec<(&'static str, String)>,
+    programs: Vec<PathBuf>,
+}
+
+impl Tools {
+    pub(crate) fn new() -> Self {
+        Self {
+            dir: project::root().join(".tools"),
+        }
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A program of the Python venv, such as `openapi-spec-validator` or `schemathesis`.
+    pub(crate) fn venv_program(&self, name: &str) -> PathBuf {
+        self.dir.join("venv").join("bin").join(name)
+    }
+
+    /// A program of the npm packages, such as `redocly`, `spectral` or `prism`.
+    pub(crate) fn npm_program(&self, name: &str) -> PathBuf {
+        self.dir
+            .join("npm")
+            .join("node_modules")
+            .join(".bin")
+            .join(name)
+    }
+
+    /// Installs whatever is missing or out of date; instant when everything is current.
+    pub(crate) fn install(&self) -> Result {
+        let mut installed = Vec::new();
+        for part in self.parts()? {
+            if part.is_current() {
+                continue;
+            }
+            let started = Instant::now();
+            println!(
+                "tools: installing {} into {} ...",
+                part.describe(),
+                project::relative(&part.dir)
+            );
+            part.install()?;
+            println!(
+                "tools: {} installed in {:.1}s",
+                part.name(),
+                started.elapsed().as_secs_f64()
+            );
+            installed.push(part.name());
+        }
+        if installed.is_empty() {
+            println!(
+                "tools: up to date in {} (delete the folder to reinstall)",
+                project::relative(&self.dir)
+            );
+        }
+        Ok(())
+    }
+
+    /// Fails, saying what to run, unless every part is installed and current.
+    pub(crate) fn check_installed(&self) -> Result {
+        for part in self.parts()? {
+            if !part.is_current() {
+                return Err(Error::new(format!(
+                    "{} ({}) is missing or out of date: run `cargo xtask tools` first",
+                    part.dir.display(),
+                    part.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn parts(&self) -> Result<[Part; 2]> {
+        Ok([
+            Part {
+                kind: Kind::Venv,
+                dir: self.dir.join("venv"),
+                manifests: vec![read_manifest("requirements.txt")?],
+                programs: ["python", "schemathesis", "openapi-spec-validator"]
+                    .iter()
+                    .map(|name| self.venv_program(name))
+                    .collect(),
+            },
+            Part {
+                kind: Kind::Npm,
+                dir: self.dir.join("npm"),
+                manifests: vec![
+                    read_manifest("package.json")?,
+                    read_manifest("package-lock.json")?,
+                ],
+                programs: ["redocly", "spectral", "prism"]
+                    .iter()
+                    .map(|name| self.npm_program(name))
+                    .collect(),
+            },
+        ])
+    }
+}
+
+impl Part {
+    fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::Venv => "Python venv",
+            Kind::Npm => "npm packages",
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self.kind {
+            Kind::Venv => "the Python venv (schemathesis, openapi-spec-validator, requests)",
+            Kind::Npm => {
+                "the npm packages (@redocly/cli, @stoplight/spectral-cli, @stoplight/prism-cli)"
+            }
+        }
+    }
+
+    fn stamp_key(&self) -> String {
+        self.manifests
+            .iter()
+            .map(|(name, contents)| format!("==> {name}\n{contents}\n"))
+            .collect()
+    }
+
+    fn is_current(&self) -> bool {
+        // `exists` follows symlinks, so a venv whose python3 was removed counts as missing.
+        let stamp_matches =
+            fs::read_to_string(self.dir.join(STAMP)).is_ok_and(|stamp| stamp == self.stamp_key());
+        stamp_matches && self.programs.iter().all(|program| program.exists())
+    }
+
+    fn install(&self) -> Result {
+        if self.dir.exists() {
+            fs::remove_dir_all(&self.dir).map_err(|error| {
+                Error::new(format!(
+                    "could not remove the outdated {}: {error}",
+                    self.dir.display()
+                ))
+            })?;
+        }
+        match self.kind {
+            Kind::Venv => self.install_venv()?,
+            Kind::Npm => self.install_npm()?,
+        }
+        let missing: Vec<String> = self
+            .programs
+            .iter()
+            .filter(|program| !program.exists())
+            .map(|program| program.display().to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::new(format!(
+                "the {} installed but these programs are missing: {}",
+                self.name(),
+                missing.join(", ")
+            )));
+        }
+        write(&self.dir.join(STAMP), &self.stamp_key())
+    }
+
+    fn install_venv(&self) -> Result {
+        let python = require_python()?;
+        process::run(Command::new(&python).args(["-m", "venv"]).arg(&self.dir)).map_err(
+            |error| {
+                Error::new(format!(
+                    "{error}\nhint: on Debian and Ubuntu the venv module is a separate package: \
+                     apt-get install python3-venv"
+                ))
+            },
+        )?;
+        process::run(
+            Command::new(self.dir.join("bin").join("python"))
+                .args(["-m", "pip", "install"])
+                .args(["--disable-pip-version-check", "--no-input", "--quiet"])
+                .arg("--requirement")
+                .arg(project::tool_configs().join("requirements.txt")),
+        )
+    }
+
+    fn install_npm(&self) -> Result {
+        require_node()?;
+        let npm_version =
+            process::stdout(Command::new("npm").arg("--version")).map_err(|error| {
+                Error::new(format!(
+                    "npm is needed for redocly, spectral and prism: install Node.js with npm \
+                 ({error})"
+                ))
+            })?;
+        println!("tools: using npm {npm_version}");
+        fs::create_dir_all(&self.dir).map_err(|error| {
+            Error::new(format!("could not create {}: {error}", self.dir.display()))
+        })?;
+        for (name, contents) in &self.manifests {
+            write(&self.dir.join(name), contents)?;
+        }
+        // Install scripts are off: the three tools are plain JavaScript and need none, and the
+        // only script in the tree is a telemetry ping.
+        process::run(
+            Command::new("npm")
+                .arg("ci")
+                .args(["--ignore-scripts", "--no-audit", "--no-fund"])
+                .args(["--loglevel=error", "--no-update-notifier"])
+                .current_dir(&self.dir),
+        )
+    }
+}
+
+fn read_manifest(name: &'static str) -> Result<(&'static str, String)> {
+    let path = project::tool_configs().join(name);
+    let contents = fs::read_to_string(&path)
+        .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))?;
+    Ok((name, contents))
+}
+
+fn write(path: &Path, contents: &str) -> Result {
+    fs::write(path, contents)
+        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
+}
+
+/// Finds `python3` and checks it is new enough; returns the program to run.
+fn require_python() -> Result<String> {
+    let program = "python3";
+    let version = process::stdout(Command::new(program).arg("--version")).map_err(|error| {
+        Error::new(format!(
+            "python3 is needed for schemathesis, openapi-spec-validator and the Python sample: \
+             install Python {}.{} or newer ({error})",
+            MIN_PYTHON.0, MIN_PYTHON.1
+        ))
+    })?;
+    match parse_version(version.trim_start_matches("Python ")) {
+        Some(found) if found >= MIN_PYTHON => {
+            println!("tools: using {version}");
+            Ok(program.to_string())
+        }
+        _ => Err(Error::new(format!(
+            "`python3 --version` says `{version}`; the pinned Python tools need {}.{} or newer",
+            MIN_PYTHON.0, MIN_PYTHON.1
+        ))),
+    }
+}
+
+/// Checks that `node` can run the pinned tools (@redocly/cli sets the floor).
+fn require_node() -> Result {
+    let version = process::stdout(Command::new("node").arg("--version")).map_err(|error| {
+        Error::new(format!(
+            "node is needed for redocly, spectral and prism: install Node.js 20.19+ or 22.12+ \
+             with npm ({error})"
+        ))
+    })?;
+    match parse_version(version.trim_start_matches('v')) {
+        Some(found) if node_supported(found) => {
+            println!("tools: using node {version}");
+            Ok(())
+        }
+        _ => Err(Error::new(format!(
+            "`node --version` says `{version}`; @redocly/cli needs Node.js 20.19+ (20.x) or 22.12+"
+        ))),
+    }
+}
+
+/// @redocly/cli's `engines`: `>=22.12.0 || >=20.19.0 <21.0.0`.
+fn node_supported((major, minor): (u32, u32)) -> bool {
+    (major == 20 && minor >= 19) || (major == 22 && minor >= 12) || major >= 23
+}
+
+/// `3.11.7` or `20.20.2` → (major, minor).
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let mut numbers = text.trim().split('.');
+    let major = numbers.next()?.parse().ok()?;
+    let minor = numbers.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_from_what_python_and_node_print() {
+        assert_eq!(parse_version("3.11.7"), Some((3, 11)));
+        assert_eq!(parse_version("20.20.2"), Some((20, 20)));
+        assert_eq!(parse_version("3"), None);
+        assert_eq!(parse_version("x.y"), None);
+    }
+
+    #[test]
+    fn node_floor_follows_redocly_engines() {
+        assert!(node_supported((20, 19)));
+        assert!(!node_supported((20, 18)));
+        assert!(!node_supported((21, 7)));
+        assert!(!node_supported((22, 11)));
+        assert!(node_supported((22, 12)));
+        assert!(node_supported((24, 0)));
+    }
+
+    #[test]
+    fn stamp_key_changes_with_any_manifest() {
+        let part = |lock: &str| Part {
+            kind: Kind::Npm,
+            dir: PathBuf::from("npm"),
+            manifests: vec![
+                ("package.json", "{}".into()),
+                ("package-lock.json", lock.into()),
+            ],
+            programs: Vec::new(),
+        };
+        assert_eq!(part("a").stamp_key(), part("a").stamp_key());
+        assert_ne!(part("a").stamp_key(), part("b").stamp_key());
+    }
+}

@@ -1,0 +1,155 @@
+//! The result audio: a short arpeggio, shifted by the task's pitch, as WAV and MP3.
+//!
+//! Both files are made in-process on first request for a pitch and cached: the WAV by hand (a
+//! 44-byte header and 16-bit PCM), the MP3 by `rusty_mp3`, a pure-Rust encoder, so no system
+//! library, C compiler or download is involved and every browser's audio element plays them.
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+
+/// Samples per second of both files.
+pub const SAMPLE_RATE: u32 = 22_050;
+/// Length of the result audio in seconds; byId and the webhook report it as `conversion_duration`.
+pub const DURATION_SECONDS: f64 = 4.0;
+/// MP3 bit rate.
+const MP3_KBPS: u32 = 64;
+/// Semitones of the arpeggio, from A4.
+const NOTES: [i32; 8] = [0, 4, 7, 12, 7, 4, 0, -5];
+
+/// The two files of one pitch.
+#[derive(Debug)]
+pub(crate) struct Rendition {
+    pub(crate) wav: Bytes,
+    pub(crate) mp3: Bytes,
+}
+
+/// The files for `pitch` (-12..=12 semitones; clamped), made on first use.
+pub(crate) async fn rendition(pitch: i64) -> &'static Rendition {
+    static CACHE: [OnceLock<Rendition>; 25] = [const { OnceLock::new() }; 25];
+    let index = usize::try_from(pitch.clamp(-12, 12) + 12).unwrap_or(12);
+    let cell = &CACHE[index];
+    if let Some(r) = cell.get() {
+        return r;
+    }
+    // Encoding takes a moment (long in debug builds): keep it off the request threads.
+    let made = tokio::task::spawn_blocking(move || render(pitch)).await;
+    match made {
+        Ok(r) => cell.get_or_init(|| r),
+        Err(_) => cell.get_or_init(|| render(pitch)),
+    }
+}
+
+/// Mono PCM in -1..1.
+fn samples(pitch: i64) -> Vec<f32> {
+    let total = (f64::from(SAMPLE_RATE) * DURATION_SECONDS) as usize;
+    let per_note = total / NOTES.len();
+    let rate = SAMPLE_RATE as f32;
+    let mut out = Vec::with_capacity(total);
+    for i in 0..total {
+        let note = NOTES[(i / per_note).min(NOTES.len() - 1)];
+        let semitones = note as f32 + pitch as f32;
+        let freq = 440.0 * (semitones / 12.0).exp2();
+        let t_note = (i % per_note) as f32 / rate;
+        // A quick attack and an exponential decay keep notes apart and free of clicks.
+        let envelope = (t_note / 0.01).min(1.0) * (-3.0 * t_note).exp();
+        let t = i as f32 / rate;
+        let tone = (std::f32::consts::TAU * freq * t).sin()
+            + 0.3 * (std::f32::consts::TAU * 2.0 * freq * t).sin();
+        out.push(0.35 * envelope * tone);
+    }
+    // Fade the last 20 ms so the file ends in silence.
+    let fade = (rate * 0.02) as usize;
+    let len = out.len();
+    for (k, s) in out.iter_mut().skip(len.saturating_sub(fade)).enumerate() {
+        *s *= 1.0 - k as f32 / fade as f32;
+    }
+    out
+}
+
+fn render(pitch: i64) -> Rendition {
+    let pcm = samples(pitch);
+    Rendition {
+        wav: Bytes::from(wav(&pcm)),
+        mp3: Bytes::from(mp3(&pcm)),
+    }
+}
+
+/// A 16-bit mono PCM WAV file.
+pub(crate) fn wav(pcm: &[f32]) -> Vec<u8> {
+    let data_len = u32::try_from(pcm.len() * 2).unwrap_or(u32::MAX - 36);
+    let mut out = Vec::with_capacity(44 + pcm.len() * 2);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&SAMPLE_RATE.to_le_bytes());
+    out.extend_from_slice(&(SAMPLE_RATE * 2).to_le_bytes()); // bytes per second
+    out.extend_from_slice(&2u16.to_le_bytes()); // block align
+    out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in pcm {
+        let v = (s.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16;
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// A CBR MP3 of the same samples.
+pub(crate) fn mp3(pcm: &[f32]) -> Vec<u8> {
+    let mut encoder = rusty_mp3::Mp3Encoder::new(rusty_mp3::Mp3EncoderConfig {
+        bitrate_kbps: MP3_KBPS,
+        vbr_quality: None,
+    });
+    let mut out = Vec::new();
+    if let Err(e) = encoder.push_pcm_f32(pcm, 1, SAMPLE_RATE) {
+        tracing::error!("MP3 encoding failed: {e}");
+        return out;
+    }
+    encoder.finish();
+    while let Ok(packet) = encoder.next_packet() {
+        out.extend_from_slice(&packet);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wav_header_describes_the_samples() {
+        let pcm = samples(0);
+        let w = wav(&pcm);
+        assert_eq!(&w[..4], b"RIFF");
+        assert_eq!(&w[8..16], b"WAVEfmt ");
+        assert_eq!(w.len(), 44 + pcm.len() * 2);
+        assert_eq!(pcm.len() as f64 / f64::from(SAMPLE_RATE), DURATION_SECONDS);
+    }
+
+    #[test]
+    fn mp3_decodes_back_to_about_the_same_length() {
+        let pcm = samples(3);
+        let encoded = mp3(&pcm);
+        // An MP3 frame starts with 11 set sync bits.
+        let first = encoded
+            .windows(2)
+            .position(|w| w[0] == 0xFF && w[1] & 0xE0 == 0xE0);
+        assert!(first.is_some(), "no MP3 frame sync");
+        let mut decoder = rusty_mp3::Mp3Decoder::new();
+        decoder.push(&encoded);
+        decoder.flush();
+        let mut decoded = 0usize;
+        while let Ok(frame) = decoder.next_frame() {
+            decoded += frame.samples.len();
+        }
+        let expected = pcm.len();
+        assert!(
+            decoded + 2_000 >= expected && decoded <= expected + 4_000,
+            "{decoded} vs {expected}"
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! API keys and their credit balances.
+//!
+//! Unrestricted (no `--api-key`): any non-empty key is accepted and gets the default balance the
+//! first time it is charged; at most `key_capacity` such balances are kept, the oldest forgotten
+//! first. Restricted: only the configured keys (and keys the admin API gives a balance) pass.
+//! Balances are counted in hundredths of a credit, so repeated charges do not drift.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
+
+use axum::http::{HeaderMap, header};
+
+use crate::config::{ApiKey, MockConfig};
+use crate::lifecycle::IdHasher;
+
+/// Why a request's key was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuthError {
+    /// No `Authorization` header, or an empty one: 401.
+    Missing,
+    /// A key the mock does not accept: 403.
+    Refused,
+}
+
+/// The key of a request: the raw `Authorization` value.
+pub(crate) fn request_key(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(AuthError::Missing);
+    };
+    let key = value.to_str().map_err(|_| AuthError::Refused)?.trim();
+    if key.is_empty() {
+        return Err(AuthError::Missing);
+    }
+    // The API takes the raw key; a `Bearer` prefix is a client bug worth failing loudly on.
+    if key.len() > 7 && key[..7].eq_ignore_ascii_case("bearer ") {
+        return Err(AuthError::Refused);
+    }
+    Ok(key)
+}
+
+/// Credits in hundredths.
+pub(crate) type Cents = u64;
+
+pub(crate) fn to_cents(credits: f64) -> Cents {
+    if credits.is_finite() && credits > 0.0 {
+        (credits * 100.0).round() as Cents
+    } else {
+        0
+    }
+}
+
+pub(crate) fn from_cents(cents: Cents) -> f64 {
+    cents as f64 / 100.0
+}
+
+#[derive(Debug)]
+pub(crate) struct Ledger {
+    restricted: bool,
+    default: Cents,
+    configured: Vec<ApiKey>,
+    balances: HashMap<String, Cents, BuildHasherDefault<IdHasher>>,
+    /// Keys that got a balance automatically, oldest first: the ones forgotten when full.
+    automatic: VecDeque<String>,
+    capacity: usize,
+}
+
+impl Ledger {
+    pub(crate) fn new(config: &MockConfig) -> Ledger {
+        let mut ledger = Ledger {
+            restricted: !config.api_keys.is_empty(),
+            default: to_cents(config.default_credits),
+            configured: config.api_keys.clone(),
+            balances: HashMap::default(),
+            automatic: VecDeque::new(),
+            capacity: config.key_capacity,
+        };
+        ledger.reset();
+        ledger
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.balances.clear();
+        self.automatic.clear();
+        for key in &self.configured {
+            let cents = key.credits.map_or(self.default, to_cents);
+            self.balances.insert(key.key.clone(), cents);
+        }
+    }
+
+    pub(crate) fn restricted(&self) -> bool {
+        self.restricted
+    }
+
+    pub(crate) fn default_balance(&self) -> Cents {
+        self.default
+    }
+
+    pub(crate) fn authorize(&self, key: &str) -> Result<(), AuthError> {
+        if self.restricted && !self.balances.contains_key(key) {
+            return Err(AuthError::Refused);
+        }
+        Ok(())
+    }
+
+    /// Takes `cost` from the key's balance; `Err(balance)` when it is too low.
+    pub(crate) fn charge(&mut self, key: &str, cost: Cents) -> Result<Cents, Cents> {
+        if !self.balances.contains_key(key) {
+            if self.restricted {
+                return Err(0);
+            }
+            while self.automatic.len() >= self.capacity {
+                match self.automatic.pop_front() {
+                    Some(old) => {
+                        self.balances.remove(&old);
+                    }
+                    None => break,
+                }
+            }
+            self.balances.insert(key.to_owned(), self.default);
+            self.automatic.push_back(key.to_owned());
+        }
+        match self.balances.get_mut(key) {
+            Some(balance) if *balance >= cost => {
+                *balance -= cost;
+                Ok(*balance)
+            }
+            Some(balance) => Err(*balance),
+            None => Err(0),
+        }
+    }
+
+    /// Sets a balance; the key is accepted from then on, and never forgotten.
+    pub(crate) fn set(&mut self, key: &str, cents: Cents) {
+        self.automatic.retain(|k| k != key);
+        self.balances.insert(key.to_owned(), cents);
+    }
+
+    /// The balance of a key, if it is accepted.
+    pub(crate) fn balance(&self, key: &str) -> Option<Cents> {
+        match self.balances.get(key) {
+            Some(b) => Some(*b),
+            None if !self.restricted => Some(self.default),
+            None => None,
+        }
+    }
+
+    pub(crate) fn balances(&self) -> Vec<(String, Cents)> {
+        let mut all: Vec<_> = self.balances.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        all.sort();
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn reads_the_raw_key() {
+        let mut h = HeaderMap::new();
+        assert_eq!(request_key(&h), Err(AuthError::Missing));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("  "));
+        assert_eq!(request_key(&h), Err(AuthError::Missing));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        assert_eq!(request_key(&h), Err(AuthError::Refused));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("abc"));
+        assert_eq!(request_key(&h), Ok("abc"));
+    }
+
+    #[test]
+    fn restricted_keys_and_balances() {
+        let config = MockConfig::new().funded_api_key("k", 1.5).api_key("rich");
+        let mut ledger = Ledger::new(&config);
+        assert_eq!(ledger.authorize("other"), Err(AuthError::Refused));
+        assert_eq!(ledger.charge("k", 100), Ok(50));
+        assert_eq!(ledger.charge("k", 100), Err(50));
+        ledger.set("k", 1000);
+        assert_eq!(ledger.charge("k", 100), Ok(900));
+        ledger.set("new", 5);
+        assert_eq!(ledger.authorize("new"), Ok(()));
+        ledger.reset();
+        assert_eq!(ledger.balance("k"), Some(150));
+        assert_eq!(ledger.balance("new"), None);
+    }
+
+    #[test]
+    fn unrestricted_balances_are_bounded() {
+        let mut ledger = Ledger::new(&MockConfig::new().key_capacity(2).default_credits(10.0));
+        for key in ["a", "b", "c"] {
+            assert_eq!(ledger.charge(key, 100), Ok(900));
+        }
+        assert_eq!(ledger.balances().len(), 2);
+        assert_eq!(ledger.balance("a"), Some(1000));
+    }
+}

@@ -1,0 +1,370 @@
+//! The mock's settings: a builder for embedders, filled from flags by the binary.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// By default a task finishes after `eta × 0.05` seconds: the spec's etas of half a minute to a
+/// minute and a half become two to five seconds.
+pub const DEFAULT_TIME_SCALE: f64 = 0.05;
+/// The balance of a key that was not given one: enough for hours of load tests at full speed.
+pub const DEFAULT_CREDITS: f64 = 100_000_000.0;
+/// The largest accepted `audio_file`: 2 GiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 << 30;
+/// How many requests the journal keeps (oldest dropped first).
+pub const DEFAULT_JOURNAL_CAPACITY: usize = 1_000;
+/// How many tasks the store keeps (oldest finished ones evicted first).
+pub const DEFAULT_TASK_CAPACITY: usize = 10_000;
+/// How many webhook deliveries may wait for the sender at once.
+pub const DEFAULT_WEBHOOK_QUEUE_CAPACITY: usize = 1_024;
+/// How many webhook delivery records the admin API keeps.
+pub const DEFAULT_WEBHOOK_LOG_CAPACITY: usize = 1_000;
+/// How many attempts a webhook delivery gets before the mock gives up.
+pub const DEFAULT_WEBHOOK_ATTEMPTS: u32 = 5;
+/// How long one webhook attempt may take.
+pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
+/// The wait before the second attempt; it doubles for each further one.
+pub const DEFAULT_WEBHOOK_BACKOFF: Duration = Duration::from_millis(500);
+/// How many keys of an unrestricted mock get a balance of their own before the oldest is
+/// forgotten (and starts again from the default balance).
+pub const DEFAULT_KEY_CAPACITY: usize = 10_000;
+
+/// How virtual time moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockMode {
+    /// With the wall clock: tasks finish by themselves.
+    Real,
+    /// Only when the admin API (or [`MockState::advance_clock`](crate::MockState::advance_clock))
+    /// moves it: timestamps and task states repeat exactly between runs.
+    Frozen,
+}
+
+impl FromStr for ClockMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "real" => Ok(ClockMode::Real),
+            "frozen" => Ok(ClockMode::Frozen),
+            _ => Err(format!("clock must be `real` or `frozen`, got {s:?}")),
+        }
+    }
+}
+
+/// An API key the mock accepts, with its starting balance (`KEY[:CREDITS]` on the command line).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiKey {
+    /// The raw key, as clients send it in `Authorization`.
+    pub key: String,
+    /// Its starting balance; [`DEFAULT_CREDITS`] when `None`.
+    pub credits: Option<f64>,
+}
+
+impl FromStr for ApiKey {
+    type Err = String;
+    /// `KEY` or `KEY:CREDITS`; a key may itself hold colons, only a numeric last part is read as
+    /// credits.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some((key, credits)) = s.rsplit_once(':')
+            && let Ok(credits) = credits.parse::<f64>()
+        {
+            if key.is_empty() {
+                return Err(format!("API key is empty in {s:?}"));
+            }
+            if !credits.is_finite() || credits < 0.0 {
+                return Err(format!(
+                    "credits must be a number of at least 0, got {credits}"
+                ));
+            }
+            return Ok(ApiKey {
+                key: key.to_owned(),
+                credits: Some(credits),
+            });
+        }
+        if s.is_empty() {
+            return Err("API key is empty".to_owned());
+        }
+        Ok(ApiKey {
+            key: s.to_owned(),
+            credits: None,
+        })
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.credits {
+            Some(c) => write!(f, "{}:{c}", self.key),
+            None => f.write_str(&self.key),
+        }
+    }
+}
+
+/// Settings of a mock server; also the builder of [`MockServer`](crate::MockServer):
+/// `MockServer::builder().seed(7).start().await`.
+#[derive(Clone, Debug)]
+pub struct MockConfig {
+    pub(crate) seed: Option<u64>,
+    pub(crate) time_scale: f64,
+    pub(crate) clock: Option<ClockMode>,
+    pub(crate) api_keys: Vec<ApiKey>,
+    pub(crate) default_credits: f64,
+    pub(crate) max_upload_bytes: u64,
+    pub(crate) webhook_allow: Vec<String>,
+    pub(crate) webhook_attempts: u32,
+    pub(crate) webhook_timeout: Duration,
+    pub(crate) webhook_backoff: Duration,
+    pub(crate) journal_capacity: usize,
+    pub(crate) task_capacity: usize,
+    pub(crate) webhook_queue_capacity: usize,
+    pub(crate) webhook_log_capacity: usize,
+    pub(crate) key_capacity: usize,
+    pub(crate) public_url: Option<String>,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            seed: None,
+            time_scale: DEFAULT_TIME_SCALE,
+            clock: None,
+            api_keys: Vec::new(),
+            default_credits: DEFAULT_CREDITS,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            webhook_allow: Vec::new(),
+            webhook_attempts: DEFAULT_WEBHOOK_ATTEMPTS,
+            webhook_timeout: DEFAULT_WEBHOOK_TIMEOUT,
+            webhook_backoff: DEFAULT_WEBHOOK_BACKOFF,
+            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+            task_capacity: DEFAULT_TASK_CAPACITY,
+            webhook_queue_capacity: DEFAULT_WEBHOOK_QUEUE_CAPACITY,
+            webhook_log_capacity: DEFAULT_WEBHOOK_LOG_CAPACITY,
+            key_capacity: DEFAULT_KEY_CAPACITY,
+            public_url: None,
+        }
+    }
+}
+
+impl MockConfig {
+    /// The defaults: any non-empty key, real clock, [`DEFAULT_TIME_SCALE`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Deterministic mode: ids and values come from a random generator seeded with `seed`, and
+    /// the clock starts frozen at 2026-01-01T00:00:00Z (see [`MockConfig::clock`]).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// A task finishes `eta × scale` virtual seconds after it was accepted (0: at once).
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        self.time_scale = scale;
+        self
+    }
+
+    /// Overrides the clock mode (default: frozen with a seed, real without).
+    pub fn clock(mut self, mode: ClockMode) -> Self {
+        self.clock = Some(mode);
+        self
+    }
+
+    /// Accept only the keys given this way (and by [`MockConfig::funded_api_key`]); this one
+    /// starts with the default balance.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_keys.push(ApiKey {
+            key: key.into(),
+            credits: None,
+        });
+        self
+    }
+
+    /// Accept only the keys given this way (and by [`MockConfig::api_key`]); this one starts
+    /// with `credits`.
+    pub fn funded_api_key(mut self, key: impl Into<String>, credits: f64) -> Self {
+        self.api_keys.push(ApiKey {
+            key: key.into(),
+            credits: Some(credits),
+        });
+        self
+    }
+
+    /// Adds parsed `KEY[:CREDITS]` keys.
+    pub fn api_keys(mut self, keys: impl IntoIterator<Item = ApiKey>) -> Self {
+        self.api_keys.extend(keys);
+        self
+    }
+
+    /// The starting balance of keys given without one, and of every key of an unrestricted mock.
+    pub fn default_credits(mut self, credits: f64) -> Self {
+        self.default_credits = credits;
+        self
+    }
+
+    /// The largest `audio_file` accepted; a larger one is answered 413.
+    pub fn max_upload_bytes(mut self, bytes: u64) -> Self {
+        self.max_upload_bytes = bytes;
+        self
+    }
+
+    /// Lets webhooks go to `host` besides the loopback hosts (127.0.0.0/8, ::1, localhost).
+    pub fn webhook_allow(mut self, host: impl Into<String>) -> Self {
+        self.webhook_allow.push(host.into());
+        self
+    }
+
+    /// How many attempts a webhook delivery gets (at least 1).
+    pub fn webhook_attempts(mut self, attempts: u32) -> Self {
+        self.webhook_attempts = attempts;
+        self
+    }
+
+    /// How long one webhook attempt may take before it counts as failed.
+    pub fn webhook_timeout(mut self, timeout: Duration) -> Self {
+        self.webhook_timeout = timeout;
+        self
+    }
+
+    /// The wait before the second webhook attempt; it doubles for each further one.
+    pub fn webhook_backoff(mut self, backoff: Duration) -> Self {
+        self.webhook_backoff = backoff;
+        self
+    }
+
+    /// How many journal entries are kept.
+    pub fn journal_capacity(mut self, entries: usize) -> Self {
+        self.journal_capacity = entries;
+        self
+    }
+
+    /// How many tasks are kept.
+    pub fn task_capacity(mut self, tasks: usize) -> Self {
+        self.task_capacity = tasks;
+        self
+    }
+
+    /// How many webhook deliveries may wait for the sender.
+    pub fn webhook_queue_capacity(mut self, deliveries: usize) -> Self {
+        self.webhook_queue_capacity = deliveries;
+        self
+    }
+
+    /// How many webhook delivery records are kept.
+    pub fn webhook_log_capacity(mut self, deliveries: usize) -> Self {
+        self.webhook_log_capacity = deliveries;
+        self
+    }
+
+    /// How many keys of an unrestricted mock keep a balance of their own.
+    pub fn key_capacity(mut self, keys: usize) -> Self {
+        self.key_capacity = keys;
+        self
+    }
+
+    /// The origin written into result-file URLs (default: the address the mock listens on).
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+
+    /// The clock mode in force: the explicit one, else frozen with a seed and real without.
+    pub fn clock_mode(&self) -> ClockMode {
+        self.clock.unwrap_or(if self.seed.is_some() {
+            ClockMode::Frozen
+        } else {
+            ClockMode::Real
+        })
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if !self.time_scale.is_finite() || self.time_scale < 0.0 {
+            return Err(format!(
+                "time scale must be a number of at least 0, got {}",
+                self.time_scale
+            ));
+        }
+        if !self.default_credits.is_finite() || self.default_credits < 0.0 {
+            return Err(format!(
+                "default credits must be at least 0, got {}",
+                self.default_credits
+            ));
+        }
+        for key in &self.api_keys {
+            if key.key.trim().is_empty() {
+                return Err("an API key is empty".to_owned());
+            }
+            if key.credits.is_some_and(|c| !c.is_finite() || c < 0.0) {
+                return Err(format!("credits of key {} must be at least 0", key.key));
+            }
+        }
+        if self.webhook_attempts == 0 {
+            return Err("webhook attempts must be at least 1".to_owned());
+        }
+        for (name, n) in [
+            ("journal capacity", self.journal_capacity),
+            ("task capacity", self.task_capacity),
+            ("webhook queue capacity", self.webhook_queue_capacity),
+            ("webhook log capacity", self.webhook_log_capacity),
+            ("key capacity", self.key_capacity),
+        ] {
+            if n == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!(
+                "public URL must start with http:// or https://, got {url:?}"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_keys_with_and_without_credits() {
+        assert_eq!(
+            "abc".parse(),
+            Ok(ApiKey {
+                key: "abc".into(),
+                credits: None
+            })
+        );
+        assert_eq!(
+            "abc:12.5".parse(),
+            Ok(ApiKey {
+                key: "abc".into(),
+                credits: Some(12.5)
+            })
+        );
+        assert_eq!(
+            "a:b".parse(),
+            Ok(ApiKey {
+                key: "a:b".into(),
+                credits: None
+            })
+        );
+        assert!("".parse::<ApiKey>().is_err());
+        assert!(":5".parse::<ApiKey>().is_err());
+        assert!("k:-1".parse::<ApiKey>().is_err());
+    }
+
+    #[test]
+    fn seed_freezes_the_clock_unless_told_otherwise() {
+        assert_eq!(MockConfig::new().clock_mode(), ClockMode::Real);
+        assert_eq!(MockConfig::new().seed(1).clock_mode(), ClockMode::Frozen);
+        assert_eq!(
+            MockConfig::new()
+                .seed(1)
+                .clock(ClockMode::Real)
+                .clock_mode(),
+            ClockMode::Real
+        );
+        assert!(MockConfig::new().time_scale(-1.0).validate().is_err());
+    }
+}

@@ -1,0 +1,463 @@
+//! The request journal: a bounded ring of what clients sent (and of webhooks the mock refused),
+//! filled by the layer around every route (`middleware`) for all but the admin API's own.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write as _;
+
+use axum::extract::Request;
+use axum::http::header;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{Clock, VTime};
+use crate::template::json_string;
+
+/// Headers worth keeping: the ones that say how a client called the API (sorted, as the
+/// journal's JSON lists them).
+const KEPT: usize = 8;
+const KEPT_HEADERS: [header::HeaderName; KEPT] = [
+    header::ACCEPT,
+    header::AUTHORIZATION,
+    header::CONTENT_LENGTH,
+    header::CONTENT_TYPE,
+    header::ORIGIN,
+    header::HeaderName::from_static("prefer"),
+    header::RANGE,
+    header::USER_AGENT,
+];
+
+/// Longest header or text-field value kept, in bytes; longer ones are cut and marked.
+pub const MAX_KEPT_VALUE: usize = 1024;
+/// Most form fields kept per request.
+pub const MAX_KEPT_FIELDS: usize = 32;
+
+/// What kind of event a journal entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalKind {
+    /// A request to the API, the result files or an unknown route.
+    Request,
+    /// A webhook the target policy refused (nothing was sent).
+    WebhookRefused,
+    /// A webhook dropped because the delivery queue was full.
+    WebhookDropped,
+}
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Increases by one per entry since the start (or the last reset).
+    pub seq: u64,
+    /// Virtual time of the entry.
+    pub at: String,
+    /// What it records.
+    pub kind: JournalKind,
+    /// For [`JournalKind::Request`].
+    pub request: Option<RequestRecord>,
+    /// For the webhook kinds.
+    pub webhook: Option<WebhookEvent>,
+}
+
+/// A request as the mock received it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// `POST`, `GET`, ...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The raw query string.
+    pub query: Option<String>,
+    /// The headers that matter (Authorization, Content-Type, Content-Length, Accept, User-Agent,
+    /// Origin, Range, Prefer), names in lower case.
+    pub headers: BTreeMap<String, String>,
+    /// The status the mock answered.
+    pub status: u16,
+    /// The multipart form, for a Cover request whose body was read.
+    pub form: Option<FormRecord>,
+}
+
+/// A multipart form as it streamed by: text fields with their values, file parts with their size.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FormRecord {
+    /// Text parts, in order (at most [`MAX_KEPT_FIELDS`]).
+    pub fields: Vec<FormTextField>,
+    /// File parts, in order.
+    pub files: Vec<FormFilePart>,
+    /// Why the form was rejected, if it was.
+    pub error: Option<String>,
+}
+
+/// A text part of a form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormTextField {
+    /// The part's name.
+    pub name: String,
+    /// Its value (cut at [`MAX_KEPT_VALUE`] bytes).
+    pub value: String,
+    /// Whether `value` was cut.
+    pub truncated: bool,
+}
+
+/// A file part of a form: its metadata and size, never its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormFilePart {
+    /// The part's name.
+    pub name: String,
+    /// The `filename` of its Content-Disposition.
+    pub filename: Option<String>,
+    /// Its Content-Type.
+    pub content_type: Option<String>,
+    /// Bytes received (up to where reading stopped, if the form was rejected).
+    pub size: u64,
+}
+
+/// A webhook the mock did not send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEvent {
+    /// The task whose webhook it was.
+    pub task_id: String,
+    /// The request's `webhook_url`.
+    pub url: String,
+    /// Why it was not sent.
+    pub reason: String,
+}
+
+/// The ring buffer. Each entry is kept as the JSON of its `request` or `webhook` part, written
+/// once when it is recorded: one allocation per request instead of one per string, and the admin
+/// API sends it on as it is.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    entries: VecDeque<Stored>,
+    capacity: usize,
+    next_seq: u64,
+}
+
+#[derive(Debug)]
+struct Stored {
+    seq: u64,
+    at: VTime,
+    kind: JournalKind,
+    /// JSON of the [`RequestRecord`] or [`WebhookEvent`].
+    body: String,
+}
+
+impl Journal {
+    pub(crate) fn new(capacity: usize) -> Journal {
+        Journal {
+            entries: VecDeque::with_capacity(capacity.min(1024)),
+            capacity,
+            next_seq: 0,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.next_seq = 0;
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn push(&mut self, at: VTime, kind: JournalKind, body: String) {
+        self.next_seq += 1;
+        while self.entries.len() >= self.capacity {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(Stored {
+            seq: self.next_seq,
+            at,
+            kind,
+            body,
+        });
+    }
+
+    pub(crate) fn push_webhook(&mut self, at: VTime, kind: JournalKind, event: &WebhookEvent) {
+        let body = serde_json::to_string(event).unwrap_or_else(|_| "null".to_owned());
+        self.push(at, kind, body);
+    }
+
+    /// `{"entries":[...]}` of the last `last` entries (all by default), oldest first.
+    pub(crate) fn write_json(&self, clock: &Clock, last: Option<usize>, out: &mut Vec<u8>) {
+        let skip = last.map_or(0, |n| self.entries.len().saturating_sub(n));
+        out.extend_from_slice(b"{\"entries\":[");
+        for (i, e) in self.entries.iter().skip(skip).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            e.write_json(clock, out);
+        }
+        out.extend_from_slice(b"]}");
+    }
+
+    pub(crate) fn entries(&self, clock: &Clock, last: Option<usize>) -> Vec<JournalEntry> {
+        let skip = last.map_or(0, |n| self.entries.len().saturating_sub(n));
+        self.entries
+            .iter()
+            .skip(skip)
+            .filter_map(|e| {
+                let mut json = Vec::with_capacity(e.body.len() + 96);
+                e.write_json(clock, &mut json);
+                serde_json::from_slice(&json).ok()
+            })
+            .collect()
+    }
+}
+
+impl Stored {
+    /// The entry in [`JournalEntry`]'s serde shape.
+    fn write_json(&self, clock: &Clock, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"seq\":");
+        out.extend_from_slice(self.seq.to_string().as_bytes());
+        out.extend_from_slice(b",\"at\":");
+        out.extend_from_slice(&json_string(&clock.timestamp(self.at)));
+        let (kind, request) = match self.kind {
+            JournalKind::Request => ("request", true),
+            JournalKind::WebhookRefused => ("webhook_refused", false),
+            JournalKind::WebhookDropped => ("webhook_dropped", false),
+        };
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(kind.as_bytes());
+        if request {
+            out.extend_from_slice(b"\",\"request\":");
+            out.extend_from_slice(self.body.as_bytes());
+            out.extend_from_slice(b",\"webhook\":null}");
+        } else {
+            out.extend_from_slice(b"\",\"request\":null,\"webhook\":");
+            out.extend_from_slice(self.body.as_bytes());
+            out.push(b'}');
+        }
+    }
+}
+
+/// Cuts a value to [`MAX_KEPT_VALUE`] bytes on a character boundary.
+pub(crate) fn cut(value: &str) -> (&str, bool) {
+    if value.len() <= MAX_KEPT_VALUE {
+        return (value, false);
+    }
+    let mut end = MAX_KEPT_VALUE;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&value[..end], true)
+}
+
+fn push_str(out: &mut Vec<u8>, value: &str) {
+    // Most values need no escaping: a quick scan and a copy beat the byte-by-byte escaper.
+    if !value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.reserve(value.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+        return;
+    }
+    // Writing a `&str` into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+/// The form of one request as the handler saw it, written as JSON in [`FormRecord`]'s shape
+/// while the form streams by. Handlers leave it in the response's extensions for
+/// [`finish_entry`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FormLog {
+    /// `{...},{...}` of the text fields.
+    fields: Vec<u8>,
+    field_count: usize,
+    files: Vec<FormFilePart>,
+    error: Option<String>,
+}
+
+impl FormLog {
+    pub(crate) fn text_field(&mut self, name: &str, value: &str, overflowed: bool) {
+        if self.field_count >= MAX_KEPT_FIELDS {
+            return;
+        }
+        if self.fields.is_empty() {
+            self.fields.reserve(256);
+        } else {
+            self.fields.push(b',');
+        }
+        self.field_count += 1;
+        let (value, truncated) = cut(value);
+        self.fields.extend_from_slice(b"{\"name\":");
+        push_str(&mut self.fields, name);
+        self.fields.extend_from_slice(b",\"value\":");
+        push_str(&mut self.fields, value);
+        self.fields.extend_from_slice(if truncated || overflowed {
+            b",\"truncated\":true}"
+        } else {
+            b",\"truncated\":false}"
+        });
+    }
+
+    /// Starts a file part; returns its index for [`FormLog::file_size`].
+    pub(crate) fn file_part(
+        &mut self,
+        name: &str,
+        filename: Option<&str>,
+        content_type: Option<&str>,
+    ) -> usize {
+        self.files.push(FormFilePart {
+            name: cut(name).0.to_owned(),
+            filename: filename.map(|f| cut(f).0.to_owned()),
+            content_type: content_type.map(|c| cut(c).0.to_owned()),
+            size: 0,
+        });
+        self.files.len() - 1
+    }
+
+    pub(crate) fn file_size(&mut self, index: usize, size: u64) {
+        if let Some(f) = self.files.get_mut(index) {
+            f.size = size;
+        }
+    }
+
+    pub(crate) fn set_error(&mut self, error: String) {
+        self.error = Some(error);
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"fields\":[");
+        out.extend_from_slice(&self.fields);
+        out.extend_from_slice(b"],\"files\":");
+        if serde_json::to_writer(&mut *out, &self.files).is_err() {
+            out.extend_from_slice(b"[]");
+        }
+        out.extend_from_slice(b",\"error\":");
+        match &self.error {
+            Some(e) => push_str(out, e),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
+}
+
+/// Starts the journal text of a request, before it is handled; `None` for the admin API's own
+/// requests, which are not journalled.
+pub(crate) fn start_entry(request: &Request) -> Option<Vec<u8>> {
+    let path = request.uri().path();
+    if path == "/__admin" || path.starts_with("/__admin/") {
+        return None;
+    }
+    // Under 1 KiB: glibc serves that from its small bins without consolidating the heap.
+    let mut body = Vec::with_capacity(960);
+    body.extend_from_slice(b"{\"method\":");
+    push_str(&mut body, request.method().as_str());
+    body.extend_from_slice(b",\"path\":");
+    push_str(&mut body, cut(path).0);
+    body.extend_from_slice(b",\"query\":");
+    match request.uri().query() {
+        Some(q) => push_str(&mut body, cut(q).0),
+        None => body.extend_from_slice(b"null"),
+    }
+    body.extend_from_slice(b",\"headers\":{");
+    // One pass over the request's headers (a lookup per kept name costs more), written in the
+    // kept names' sorted order.
+    let mut kept: [Option<&header::HeaderValue>; KEPT] = [None; KEPT];
+    for (name, value) in request.headers() {
+        if let Some(i) = KEPT_HEADERS.iter().position(|k| k == name)
+            && kept[i].is_none()
+        {
+            kept[i] = Some(value);
+        }
+    }
+    let mut first = true;
+    for (name, value) in KEPT_HEADERS.iter().zip(kept) {
+        let Some(value) = value else {
+            continue;
+        };
+        if !first {
+            body.push(b',');
+        }
+        first = false;
+        push_str(&mut body, name.as_str());
+        body.push(b':');
+        match value.to_str() {
+            Ok(v) => push_str(&mut body, cut(v).0),
+            Err(_) => push_str(&mut body, cut(&String::from_utf8_lossy(value.as_bytes())).0),
+        }
+    }
+    body.extend_from_slice(b"},\"status\":");
+    Some(body)
+}
+
+/// Completes the journal text with the answer (and the form a handler left in its extensions).
+pub(crate) fn finish_entry(mut body: Vec<u8>, response: &mut Response) -> String {
+    // Writing into a Vec cannot fail.
+    let _ = write!(body, "{}", response.status().as_u16());
+    body.extend_from_slice(b",\"form\":");
+    match response.extensions_mut().remove::<FormLog>() {
+        Some(form) => form.write_json(&mut body),
+        None => body.extend_from_slice(b"null"),
+    }
+    body.push(b'}');
+    // Everything written above is JSON text of `&str`s: UTF-8.
+    String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock() -> Clock {
+        Clock::new(chrono::DateTime::UNIX_EPOCH, true)
+    }
+
+    #[test]
+    fn ring_keeps_the_newest() {
+        let mut j = Journal::new(2);
+        let event = WebhookEvent {
+            task_id: "t".into(),
+            url: "u".into(),
+            reason: "r".into(),
+        };
+        for i in 0..3 {
+            j.push_webhook(i, JournalKind::WebhookRefused, &event);
+        }
+        let entries = j.entries(&clock(), None);
+        let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [2, 3]);
+        assert_eq!(entries[0].webhook.as_ref(), Some(&event));
+        assert_eq!(j.entries(&clock(), Some(1)).len(), 1);
+    }
+
+    #[test]
+    fn stored_json_has_the_public_shape() {
+        let mut log = FormLog::default();
+        log.text_field("voice_id", "Dr\"ake", false);
+        log.text_field("pitch", &"9".repeat(MAX_KEPT_VALUE + 5), false);
+        let i = log.file_part("audio_file", Some("a.wav"), None);
+        log.file_size(i, 42);
+        log.set_error("bad".into());
+        let mut form = Vec::new();
+        log.write_json(&mut form);
+        let body = format!(
+            r#"{{"method":"POST","path":"/x","query":null,"headers":{{"accept":"*/*"}},"status":422,"form":{}}}"#,
+            String::from_utf8_lossy(&form)
+        );
+        let mut j = Journal::new(5);
+        j.push(1500, JournalKind::Request, body);
+        let entry = j.entries(&clock(), None).pop();
+        let Some(entry) = entry else {
+            panic!("entry does not parse")
+        };
+        assert_eq!(entry.at, "1970-01-01T00:00:01.500Z");
+        let request = entry.request.unwrap_or_else(|| panic!("request"));
+        assert_eq!(request.headers["accept"], "*/*");
+        let form = request.form.unwrap_or_else(|| panic!("form"));
+        assert_eq!(form.fields[0].value, "Dr\"ake");
+        assert!(form.fields[1].truncated && form.fields[1].value.len() == MAX_KEPT_VALUE);
+        assert_eq!(form.files[0].size, 42);
+        assert_eq!(form.error.as_deref(), Some("bad"));
+        let mut out = Vec::new();
+        j.write_json(&clock(), None, &mut out);
+        assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok());
+    }
+
+    #[test]
+    fn cuts_on_a_char_boundary() {
+        let long = "é".repeat(MAX_KEPT_VALUE);
+        let (kept, cut_short) = cut(&long);
+        assert!(cut_short && kept.len() <= MAX_KEPT_VALUE && kept.chars().all(|c| c == 'é'));
+    }
+}

@@ -1,0 +1,209 @@
+//! The `musicgpt-cover-mock` binary: flags (each with an environment variable) onto
+//! [`MockConfig`], then [`serve`] until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use musicgpt_cover_mock::config::{
+    DEFAULT_CREDITS, DEFAULT_JOURNAL_CAPACITY, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_TASK_CAPACITY,
+    DEFAULT_TIME_SCALE, DEFAULT_WEBHOOK_ATTEMPTS, DEFAULT_WEBHOOK_QUEUE_CAPACITY,
+};
+use musicgpt_cover_mock::{
+    ApiKey, ClockMode, MockConfig, MockState, default_addr, describe, serve_with_state,
+};
+use tracing_subscriber::EnvFilter;
+
+/// A stateful mock of the MusicGPT Cover API, driven by openapi.yaml.
+#[derive(Debug, Parser)]
+#[command(name = "musicgpt-cover-mock", version, about, long_about = None)]
+struct Args {
+    /// Address to listen on (keep it on loopback).
+    #[arg(long, env = "MUSICGPT_MOCK_ADDR", default_value_t = default_addr())]
+    addr: SocketAddr,
+    /// Deterministic mode: ids and values from this seed; the clock starts frozen at
+    /// 2026-01-01T00:00:00Z.
+    #[arg(long, env = "MUSICGPT_MOCK_SEED")]
+    seed: Option<u64>,
+    /// A task finishes eta x SCALE seconds after it is accepted (0: at once).
+    #[arg(long, env = "MUSICGPT_MOCK_TIME_SCALE", default_value_t = DEFAULT_TIME_SCALE)]
+    time_scale: f64,
+    /// `real` or `frozen` (default: frozen with --seed, real without).
+    #[arg(long, env = "MUSICGPT_MOCK_CLOCK")]
+    clock: Option<ClockMode>,
+    /// Accept only these keys, KEY or KEY:CREDITS; repeat the flag, or separate with commas in
+    /// the variable.
+    #[arg(
+        long = "api-key",
+        env = "MUSICGPT_MOCK_API_KEYS",
+        value_delimiter = ','
+    )]
+    api_keys: Vec<ApiKey>,
+    /// Starting balance of keys given without one (and of every key when any key is accepted).
+    #[arg(long, env = "MUSICGPT_MOCK_DEFAULT_CREDITS", default_value_t = DEFAULT_CREDITS)]
+    default_credits: f64,
+    /// Largest accepted audio_file, in bytes; larger ones get 413.
+    #[arg(long, env = "MUSICGPT_MOCK_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES)]
+    max_upload_bytes: u64,
+    /// Also send webhooks to this host (loopback hosts are always allowed); repeatable.
+    #[arg(
+        long = "webhook-allow",
+        env = "MUSICGPT_MOCK_WEBHOOK_ALLOW",
+        value_delimiter = ','
+    )]
+    webhook_allow: Vec<String>,
+    /// Attempts per webhook before giving up.
+    #[arg(long, env = "MUSICGPT_MOCK_WEBHOOK_ATTEMPTS", default_value_t = DEFAULT_WEBHOOK_ATTEMPTS)]
+    webhook_attempts: u32,
+    /// Seconds one webhook attempt may take.
+    #[arg(long, env = "MUSICGPT_MOCK_WEBHOOK_TIMEOUT", default_value_t = 5.0)]
+    webhook_timeout: f64,
+    /// Seconds before the second webhook attempt; doubles for each further one.
+    #[arg(long, env = "MUSICGPT_MOCK_WEBHOOK_BACKOFF", default_value_t = 0.5)]
+    webhook_backoff: f64,
+    /// Requests the journal keeps.
+    #[arg(long, env = "MUSICGPT_MOCK_JOURNAL_CAPACITY", default_value_t = DEFAULT_JOURNAL_CAPACITY)]
+    journal_capacity: usize,
+    /// Tasks the store keeps (oldest finished ones evicted first).
+    #[arg(long, env = "MUSICGPT_MOCK_TASK_CAPACITY", default_value_t = DEFAULT_TASK_CAPACITY)]
+    task_capacity: usize,
+    /// Webhook deliveries that may wait for the sender.
+    #[arg(long, env = "MUSICGPT_MOCK_WEBHOOK_QUEUE", default_value_t = DEFAULT_WEBHOOK_QUEUE_CAPACITY)]
+    webhook_queue: usize,
+    /// Origin written into result-file URLs (default: the address listened on).
+    #[arg(long, env = "MUSICGPT_MOCK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Log more: -v requests and webhooks, -vv everything (RUST_LOG overrides).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+fn seconds(name: &str, s: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| format!("--{name} must be a number of seconds of at least 0, got {s}"))
+}
+
+fn config(args: &Args) -> Result<MockConfig, String> {
+    let mut config = MockConfig::new()
+        .time_scale(args.time_scale)
+        .api_keys(args.api_keys.iter().cloned())
+        .default_credits(args.default_credits)
+        .max_upload_bytes(args.max_upload_bytes)
+        .webhook_attempts(args.webhook_attempts)
+        .webhook_timeout(seconds("webhook-timeout", args.webhook_timeout)?)
+        .webhook_backoff(seconds("webhook-backoff", args.webhook_backoff)?)
+        .journal_capacity(args.journal_capacity)
+        .task_capacity(args.task_capacity)
+        .webhook_queue_capacity(args.webhook_queue);
+    if let Some(seed) = args.seed {
+        config = config.seed(seed);
+    }
+    if let Some(clock) = args.clock {
+        config = config.clock(clock);
+    }
+    for host in &args.webhook_allow {
+        config = config.webhook_allow(host.clone());
+    }
+    if let Some(url) = &args.public_url {
+        config = config.public_url(url.clone());
+    }
+    Ok(config)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let level = match args.verbose {
+        0 => "warn",
+        1 => "warn,musicgpt_cover_mock=info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level)),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let state = match MockState::new(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "error: cannot listen on {}: {e} (pick another with --addr or MUSICGPT_MOCK_ADDR)",
+                args.addr
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let origin = match listener.local_addr() {
+        Ok(a) => format!("http://{a}"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", describe(&state, &origin));
+
+    match serve_with_state(listener, state, shutdown_signal()).await {
+        Ok(report) => {
+            if report.pending_webhooks.is_empty() {
+                println!("Stopped; no webhooks pending.");
+            } else {
+                println!(
+                    "Stopped; {} webhook(s) not delivered:",
+                    report.pending_webhooks.len()
+                );
+                for p in &report.pending_webhooks {
+                    println!(
+                        "  task {} -> {} ({}, {} attempt(s))",
+                        p.task_id, p.url, p.state, p.attempts
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

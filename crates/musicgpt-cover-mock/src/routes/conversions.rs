@@ -1,0 +1,81 @@
+//! `GET /v1/byId`: a task in the documented shape of its current state.
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use uuid::Uuid;
+
+use crate::auth::request_key;
+use crate::prefer::{Prefer, replay};
+use crate::query::{self, Param};
+use crate::routes::{auth_error, documented, json};
+use crate::state::MockState;
+
+/// The only conversion type the mock holds.
+pub(crate) const COVER: &str = "COVER";
+
+pub(crate) async fn by_id(State(state): State<MockState>, request: Request) -> Response {
+    let headers = request.headers();
+    let raw = request.uri().query();
+    let spec = state.spec();
+    let op = &spec.by_id;
+    if let Err(e) = request_key(headers).and_then(|k| state.authorize(k)) {
+        return auth_error(op, e);
+    }
+    if let Some(response) = replay(op, &Prefer::parse(headers)) {
+        return response;
+    }
+    let params = match query::parse(&op.query, raw) {
+        Ok(p) => p,
+        Err(text) => return documented(op, op.invalid_status, Some(&text)),
+    };
+    let text = |name: &str| {
+        op.query
+            .iter()
+            .position(|r| r.name == name)
+            .and_then(|i| params[i].as_ref())
+            .and_then(Param::text)
+    };
+    let (task_id, conversion_id) = (text("task_id"), text("conversion_id"));
+    let id = match (task_id, conversion_id) {
+        (Some(t), None) => ("task_id", t),
+        (None, Some(c)) => ("conversion_id", c),
+        (Some(_), Some(_)) => {
+            return documented(
+                op,
+                op.invalid_status,
+                Some("task_id and conversion_id were both given; give exactly one"),
+            );
+        }
+        (None, None) => {
+            return documented(op, op.invalid_status, Some("give task_id or conversion_id"));
+        }
+    };
+    let Ok(uuid) = Uuid::try_parse(id.1) else {
+        return documented(
+            op,
+            op.invalid_status,
+            Some(&format!("{} must be a UUID", id.0)),
+        );
+    };
+    let conversion_type = text("conversionType").unwrap_or_default();
+    if !conversion_type.eq_ignore_ascii_case(COVER) {
+        return documented(
+            op,
+            StatusCode::NOT_FOUND,
+            Some(&format!(
+                "no {conversion_type} conversion has {} {}; this mock holds {COVER} conversions only",
+                id.0, id.1
+            )),
+        );
+    }
+    let body = if id.0 == "task_id" {
+        state.render_conversion(|tasks| tasks.get(&uuid))
+    } else {
+        state.render_conversion(|tasks| tasks.by_conversion(&uuid))
+    };
+    match body {
+        Some(body) => json(StatusCode::OK, body),
+        None => documented(op, StatusCode::NOT_FOUND, None),
+    }
+}

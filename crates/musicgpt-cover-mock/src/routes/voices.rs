@@ -1,0 +1,68 @@
+//! `GET /v1/getAllVoices` and `GET /v1/searchVoices`: pages of the built-in catalogue.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use crate::auth::request_key;
+use crate::prefer::{Prefer, replay};
+use crate::query::{self, Param};
+use crate::routes::{auth_error, documented, json};
+use crate::spec::Operation;
+use crate::state::MockState;
+use crate::voices::{VoicePage, catalogue, matching};
+
+pub(crate) async fn all_voices(State(state): State<MockState>, request: Request) -> Response {
+    list(
+        &state,
+        &state.spec().all_voices,
+        request.headers(),
+        request.uri().query(),
+    )
+}
+
+pub(crate) async fn search_voices(State(state): State<MockState>, request: Request) -> Response {
+    list(
+        &state,
+        &state.spec().search_voices,
+        request.headers(),
+        request.uri().query(),
+    )
+}
+
+fn list(state: &MockState, op: &Operation, headers: &HeaderMap, raw: Option<&str>) -> Response {
+    let spec = state.spec();
+    if let Err(e) = request_key(headers).and_then(|k| state.authorize(k)) {
+        return auth_error(op, e);
+    }
+    if let Some(response) = replay(op, &Prefer::parse(headers)) {
+        return response;
+    }
+    let params = match query::parse(&op.query, raw) {
+        Ok(p) => p,
+        Err(text) => return documented(op, op.invalid_status, Some(&text)),
+    };
+    let param = |name: &str| {
+        op.query
+            .iter()
+            .position(|r| r.name == name)
+            .and_then(|i| params[i].as_ref())
+    };
+    let limit = param("limit").and_then(Param::integer).unwrap_or(20).max(1);
+    let page = param("page").and_then(Param::integer).unwrap_or(0).max(0);
+    let folded = param("query").and_then(Param::text).map(str::to_lowercase);
+
+    let all = catalogue(spec);
+    let found = matching(all, folded.as_deref());
+    let total = found.clone().count();
+    let skip = usize::try_from(page.saturating_mul(limit)).unwrap_or(usize::MAX);
+    let take = usize::try_from(limit).unwrap_or(usize::MAX);
+    let voices = found.skip(skip).take(take).collect();
+    let page = VoicePage {
+        voices,
+        limit,
+        page,
+        total,
+    };
+    json(StatusCode::OK, spec.voices_ok.render(&page))
+}

@@ -1,0 +1,176 @@
+//! Serving: [`serve`] (the one entry, for the binary and embedders) and [`MockServer`], a mock on
+//! 127.0.0.1:0 for other crates' tests.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::MockConfig;
+use crate::error::MockError;
+use crate::routes::router;
+use crate::state::{MockState, ShutdownReport, WaitTimeout};
+use crate::webhook::WebhookDelivery;
+
+/// Serves a mock built from `config` on `listener` until `shutdown` resolves; requests in flight
+/// are answered first. Returns the webhooks left undelivered.
+pub async fn serve(
+    listener: TcpListener,
+    config: MockConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<ShutdownReport, MockError> {
+    let state = MockState::new(config)?;
+    Ok(serve_with_state(listener, state, shutdown).await?)
+}
+
+/// Serves an existing state (whose handle the caller keeps) on `listener` until `shutdown`.
+pub async fn serve_with_state(
+    listener: TcpListener,
+    state: MockState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<ShutdownReport> {
+    let addr = listener.local_addr()?;
+    state.set_listen_origin(format!("http://{addr}"));
+    let result = axum::serve(listener, router(state.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let report = state.pending_webhooks();
+    state.cancel_token().cancel();
+    result.map(|()| report)
+}
+
+/// A running mock on 127.0.0.1 and a free port, for tests. Stops when dropped.
+///
+/// ```no_run
+/// # async fn demo() {
+/// use std::time::Duration;
+/// let mock = musicgpt_cover_mock::MockServer::builder().seed(7).time_scale(0.0).start().await;
+/// let cover_url = format!("{}/v1/Cover", mock.base_url()); // http://127.0.0.1:PORT/api/public/v1/Cover
+/// // ... POST a Cover with a webhook_url, then:
+/// let delivery = mock.wait_for_webhook("the task_id", Duration::from_secs(5)).await;
+/// # let _ = (cover_url, delivery);
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct MockServer {
+    state: MockState,
+    addr: SocketAddr,
+    origin: String,
+    base_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<ShutdownReport>>>,
+}
+
+impl MockServer {
+    /// Starts a mock with the default settings.
+    ///
+    /// # Panics
+    /// If 127.0.0.1:0 cannot be bound or this is not inside a Tokio runtime; use
+    /// [`MockServer::try_start`] to get the error instead.
+    pub async fn start() -> MockServer {
+        MockConfig::default().start().await
+    }
+
+    /// The settings builder: `MockServer::builder().seed(1).start().await`.
+    pub fn builder() -> MockConfig {
+        MockConfig::default()
+    }
+
+    /// Starts a mock with `config` on 127.0.0.1 and a free port.
+    pub async fn try_start(config: MockConfig) -> Result<MockServer, MockError> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let state = MockState::new(config)?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve_with_state(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        let origin = format!("http://{addr}");
+        let base_url = format!("{origin}{}", state.spec().base_path);
+        Ok(MockServer {
+            state,
+            addr,
+            origin,
+            base_url,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT/api/public`: what the client takes as its base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The base URL joined with an operation path: `url("/v1/byId")`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// `http://127.0.0.1:PORT/__admin`.
+    pub fn admin_url(&self) -> String {
+        format!("{}/__admin", self.origin)
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The mock's state: journal, tasks, credits, clock, webhooks.
+    pub fn state(&self) -> &MockState {
+        &self.state
+    }
+
+    /// See [`MockState::wait_for_webhook`].
+    pub async fn wait_for_webhook(
+        &self,
+        task_id: &str,
+        timeout: Duration,
+    ) -> Result<WebhookDelivery, WaitTimeout> {
+        self.state.wait_for_webhook(task_id, timeout).await
+    }
+
+    /// Stops the server after the requests in flight and reports undelivered webhooks.
+    pub async fn shutdown(mut self) -> ShutdownReport {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => match task.await {
+                Ok(Ok(report)) => report,
+                _ => self.state.pending_webhooks(),
+            },
+            None => ShutdownReport::default(),
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl MockConfig {
+    /// Starts a [`MockServer`] with these settings.
+    ///
+    /// # Panics
+    /// As [`MockServer::start`].
+    pub async fn start(self) -> MockServer {
+        match MockServer::try_start(self).await {
+            Ok(server) => server,
+            Err(e) => panic!("musicgpt-cover-mock could not start: {e}"),
+        }
+    }
+}

@@ -1,0 +1,589 @@
+//! The shared state of one mock: tasks, keys, journal, webhooks, clock and random generator, and
+//! the handle ([`MockState`]) that routes, the admin API and embedding tests use.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::{CancellationToken, DropGuard};
+use uuid::Uuid;
+
+use crate::audio::DURATION_SECONDS;
+use crate::auth::{AuthError, Cents, Ledger, from_cents, to_cents};
+use crate::clock::{Clock, SEED_EPOCH, VTime};
+use crate::config::{ClockMode, MockConfig};
+use crate::error::MockError;
+use crate::journal::{Journal, JournalEntry, JournalKind, WebhookEvent};
+use crate::lifecycle::{
+    FinishError, Outcome, Settle, Task, TaskFill, TaskStore, TaskView, run_scheduler,
+};
+use crate::routes::cover::{NewTask, estimate};
+use crate::spec::Spec;
+use crate::webhook::{
+    Delivery, DeliveryState, SenderShared, WebhookDelivery, WebhookLog, check_target, client,
+    run_sender,
+};
+
+/// Shortest and longest eta a task is given, in seconds (the spec's examples: 33 and 71).
+const ETA_SECONDS: std::ops::RangeInclusive<u64> = 20..=90;
+
+/// Locks a mutex, carrying on after a panic elsewhere: every critical section leaves its data
+/// consistent, so a poisoned lock holds nothing half-done.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The state of one mock server. Cheap to clone; every clone is the same mock.
+///
+/// Created inside a Tokio runtime: it starts the task scheduler and the webhook sender, which
+/// stop when the last clone is dropped (or the server shuts down).
+#[derive(Clone, Debug)]
+pub struct MockState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    config: MockConfig,
+    spec: &'static Spec,
+    clock: Arc<Clock>,
+    seed: u64,
+    rng: Mutex<StdRng>,
+    tasks: Mutex<TaskStore>,
+    /// The virtual time the scheduler sleeps until (under the task lock's protection: written
+    /// while it is held), so a new task due earlier wakes it.
+    scheduled: AtomicU64,
+    ledger: Mutex<Ledger>,
+    journal: Mutex<Journal>,
+    webhooks: Arc<Mutex<WebhookLog>>,
+    webhook_tx: mpsc::Sender<Delivery>,
+    sender: Arc<SenderShared>,
+    wake: Arc<Notify>,
+    origin: RwLock<String>,
+    cancel: CancellationToken,
+    _stop_on_drop: DropGuard,
+}
+
+/// What the answer to an accepted Cover reports.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Created {
+    pub(crate) task_id: Uuid,
+    pub(crate) conversion_id: Uuid,
+    pub(crate) eta: u64,
+    pub(crate) cost: Cents,
+}
+
+/// What was left undone when a server stopped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShutdownReport {
+    /// Webhooks queued, in flight, waiting to retry, or of tasks not finished yet.
+    pub pending_webhooks: Vec<PendingWebhook>,
+}
+
+/// A webhook that was not delivered when the server stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingWebhook {
+    /// The task it reports.
+    pub task_id: String,
+    /// Where it was to go.
+    pub url: String,
+    /// `queued or retrying` or `task not finished`.
+    pub state: String,
+    /// Attempts made so far.
+    pub attempts: usize,
+}
+
+/// [`MockState::wait_for_webhook`] gave up.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("no final webhook delivery for task {task_id} within {waited:?} (last seen: {last:?})")]
+pub struct WaitTimeout {
+    /// The task waited for.
+    pub task_id: String,
+    /// How long it waited.
+    pub waited: Duration,
+    /// The delivery as it last stood, if there was one.
+    pub last: Option<WebhookDelivery>,
+}
+
+impl MockState {
+    /// Builds a mock from `config`: checks it, compiles the embedded spec (once per process) and
+    /// starts the scheduler and webhook sender on the current Tokio runtime.
+    pub fn new(config: MockConfig) -> Result<MockState, MockError> {
+        config.validate().map_err(MockError::Config)?;
+        let spec = crate::spec::spec().map_err(MockError::Spec)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| MockError::NoRuntime)?;
+        let frozen = config.clock_mode() == ClockMode::Frozen;
+        let epoch = match config.seed {
+            Some(_) => DateTime::parse_from_rfc3339(SEED_EPOCH)
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or_else(|_| Utc::now()),
+            None => Utc::now(),
+        };
+        let clock = Arc::new(Clock::new(epoch, frozen));
+        let seed = config
+            .seed
+            .unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0);
+        let (tx, rx) = mpsc::channel(config.webhook_queue_capacity);
+        let webhooks = Arc::new(Mutex::new(WebhookLog::new(config.webhook_log_capacity)));
+        let sender = Arc::new(SenderShared {
+            log: Arc::clone(&webhooks),
+            changed: Arc::new(Notify::new()),
+            clock: Arc::clone(&clock),
+            generation: Arc::new(AtomicU64::new(0)),
+            attempts: config.webhook_attempts,
+            backoff: config.webhook_backoff,
+            timeout: config.webhook_timeout,
+        });
+        let http = client(config.webhook_timeout).map_err(MockError::Config)?;
+        let cancel = CancellationToken::new();
+        let origin = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| spec.default_origin.clone());
+        let inner = Arc::new(Inner {
+            spec,
+            clock: Arc::clone(&clock),
+            seed,
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            tasks: Mutex::new(TaskStore::new(config.task_capacity)),
+            scheduled: AtomicU64::new(u64::MAX),
+            ledger: Mutex::new(Ledger::new(&config)),
+            journal: Mutex::new(Journal::new(config.journal_capacity)),
+            webhooks,
+            webhook_tx: tx,
+            sender: Arc::clone(&sender),
+            wake: Arc::new(Notify::new()),
+            origin: RwLock::new(origin.trim_end_matches('/').to_owned()),
+            cancel: cancel.clone(),
+            _stop_on_drop: cancel.clone().drop_guard(),
+            config,
+        });
+        runtime.spawn(run_scheduler(
+            Arc::downgrade(&inner),
+            clock,
+            Arc::clone(&inner.wake),
+            cancel.clone(),
+        ));
+        runtime.spawn(run_sender(rx, sender, http, cancel));
+        Ok(MockState { inner })
+    }
+
+    pub(crate) fn spec(&self) -> &'static Spec {
+        self.inner.spec
+    }
+
+    /// The settings this mock runs with.
+    pub fn config(&self) -> &MockConfig {
+        &self.inner.config
+    }
+
+    /// The origin result-file URLs start with (`http://127.0.0.1:PORT`).
+    pub fn origin(&self) -> String {
+        self.inner
+            .origin
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sets the origin of result-file URLs, unless the config fixed one (`public_url`).
+    pub(crate) fn set_listen_origin(&self, origin: String) {
+        if self.inner.config.public_url.is_none() {
+            *self
+                .inner
+                .origin
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) = origin;
+        }
+    }
+
+    pub(crate) fn cancel_token(&self) -> CancellationToken {
+        self.inner.cancel.clone()
+    }
+
+    pub(crate) fn authorize(&self, key: &str) -> Result<(), AuthError> {
+        lock(&self.inner.ledger).authorize(key)
+    }
+
+    pub(crate) fn restricted(&self) -> bool {
+        lock(&self.inner.ledger).restricted()
+    }
+
+    /// Charges the key and queues a task; `Err(balance)` when the balance is too low.
+    pub(crate) fn create_task(&self, new: NewTask) -> Result<Created, Cents> {
+        let inner = &self.inner;
+        let (task_id, conversion_id, eta) = {
+            let mut rng = lock(&inner.rng);
+            let task_id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
+            let conversion_id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
+            (task_id, conversion_id, rng.random_range(ETA_SECONDS))
+        };
+        let cost = estimate(eta);
+        lock(&inner.ledger).charge(&new.api_key, cost)?;
+        let now = inner.clock.now();
+        let run_ms = (eta as f64 * 1000.0 * inner.config.time_scale).round() as VTime;
+        let mut tasks = lock(&inner.tasks);
+        let task = Task {
+            seq: tasks.next_seq(),
+            task_id,
+            conversion_id,
+            api_key: new.api_key,
+            voice_id: new.voice_id,
+            pitch: new.pitch,
+            webhook_url: new.webhook_url,
+            source: new.source,
+            eta,
+            cost,
+            duration: DURATION_SECONDS,
+            created_at: now,
+            processing_at: now + run_ms / 4,
+            finished_at: now + run_ms,
+            outcome: new.outcome,
+            settled: false,
+        };
+        let created = Created {
+            task_id,
+            conversion_id,
+            eta,
+            cost,
+        };
+        let finished_at = task.finished_at;
+        tasks.insert(task);
+        if finished_at < inner.scheduled.load(Ordering::Acquire) {
+            inner.scheduled.store(finished_at, Ordering::Release);
+            inner.wake.notify_one();
+        }
+        Ok(created)
+    }
+
+    /// Renders byId's 200 for the task `find` picks.
+    pub(crate) fn render_conversion(
+        &self,
+        find: impl FnOnce(&TaskStore) -> Option<&Task>,
+    ) -> Option<Vec<u8>> {
+        let inner = &self.inner;
+        let origin = inner.origin.read().unwrap_or_else(PoisonError::into_inner);
+        let tasks = lock(&inner.tasks);
+        let task = find(&tasks)?;
+        let fill = TaskFill {
+            task,
+            now: inner.clock.now(),
+            clock: &inner.clock,
+            spec: inner.spec,
+            origin: &origin,
+            webhook: false,
+        };
+        Some(inner.spec.conversion_ok.render(&fill))
+    }
+
+    /// The pitch of a completed conversion; else its status, or `None` when unknown.
+    pub(crate) fn completed_pitch(
+        &self,
+        conversion_id: &Uuid,
+    ) -> Result<i64, Option<&'static str>> {
+        let now = self.inner.clock.now();
+        let tasks = lock(&self.inner.tasks);
+        let task = tasks.by_conversion(conversion_id).ok_or(None)?;
+        match task.status(now) {
+            crate::lifecycle::COMPLETED => Ok(task.pitch),
+            other => Err(Some(other)),
+        }
+    }
+
+    /// Records a request, given as the JSON of its [`RequestRecord`](crate::RequestRecord).
+    pub(crate) fn journal_request(&self, record: String) {
+        let at = self.inner.clock.now();
+        lock(&self.inner.journal).push(at, JournalKind::Request, record);
+    }
+
+    /// The journal, oldest first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        lock(&self.inner.journal).entries(&self.inner.clock, None)
+    }
+
+    /// The last `n` journal entries, oldest first.
+    pub fn journal_tail(&self, n: usize) -> Vec<JournalEntry> {
+        lock(&self.inner.journal).entries(&self.inner.clock, Some(n))
+    }
+
+    /// `{"entries":[...]}`, for the admin API.
+    pub(crate) fn journal_json(&self, last: Option<usize>) -> Vec<u8> {
+        let journal = lock(&self.inner.journal);
+        let mut out = Vec::with_capacity(journal.len() * 512 + 16);
+        journal.write_json(&self.inner.clock, last, &mut out);
+        out
+    }
+
+    /// Empties the journal.
+    pub fn clear_journal(&self) {
+        lock(&self.inner.journal).clear();
+    }
+
+    /// Every webhook delivery record kept, oldest first.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        lock(&self.inner.webhooks).all()
+    }
+
+    /// The webhook delivery of a task, by its task id.
+    pub fn webhook_delivery(&self, task_id: &str) -> Option<WebhookDelivery> {
+        let id = Uuid::try_parse(task_id).ok()?;
+        lock(&self.inner.webhooks).get(&id).cloned()
+    }
+
+    /// Waits until the webhook of `task_id` is delivered, failed for good, refused or dropped,
+    /// and returns its record (check [`WebhookDelivery::state`]).
+    pub async fn wait_for_webhook(
+        &self,
+        task_id: &str,
+        timeout: Duration,
+    ) -> Result<WebhookDelivery, WaitTimeout> {
+        let changed = Arc::clone(&self.inner.sender.changed);
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let last = self.webhook_delivery(task_id);
+            if let Some(d) = &last
+                && d.state.is_final()
+            {
+                return Ok(d.clone());
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Err(WaitTimeout {
+                    task_id: task_id.to_owned(),
+                    waited: timeout,
+                    last,
+                });
+            }
+        }
+    }
+
+    /// Every task kept, oldest first, as it stands now.
+    pub fn tasks(&self) -> Vec<TaskView> {
+        let now = self.inner.clock.now();
+        lock(&self.inner.tasks)
+            .all()
+            .map(|t| t.view(now, &self.inner.clock))
+            .collect()
+    }
+
+    /// A task by its task id or conversion id.
+    pub fn task(&self, id: &str) -> Option<TaskView> {
+        let id = Uuid::try_parse(id).ok()?;
+        let now = self.inner.clock.now();
+        lock(&self.inner.tasks)
+            .find(&id)
+            .map(|t| t.view(now, &self.inner.clock))
+    }
+
+    /// Ends a task now (by task id or conversion id): `COMPLETED` sends its webhook.
+    pub fn finish_task(&self, id: &str, outcome: Outcome) -> Result<TaskView, FinishError> {
+        let uuid = Uuid::try_parse(id).map_err(|_| FinishError::NotFound)?;
+        let now = self.inner.clock.now();
+        lock(&self.inner.tasks).finish_now(&uuid, outcome, now)?;
+        self.inner.wake.notify_one();
+        // Settle at once, so the webhook is queued before this returns.
+        self.inner.settle();
+        self.task(id).ok_or(FinishError::NotFound)
+    }
+
+    /// Completes a task now.
+    pub fn complete_task(&self, id: &str) -> Result<TaskView, FinishError> {
+        self.finish_task(id, Outcome::Completed)
+    }
+
+    /// Moves the virtual clock forward; tasks due by then finish (and send their webhooks).
+    /// Returns the new time.
+    pub fn advance_clock(&self, by: Duration) -> String {
+        let now = self.inner.clock.advance(by);
+        self.inner.settle();
+        self.inner.wake.notify_one();
+        self.inner.clock.timestamp(now)
+    }
+
+    /// The virtual time now.
+    pub fn now(&self) -> String {
+        self.inner.clock.timestamp(self.inner.clock.now())
+    }
+
+    /// Whether the clock moves only when advanced.
+    pub fn clock_frozen(&self) -> bool {
+        self.inner.clock.frozen()
+    }
+
+    /// Sets a key's balance; in a restricted mock this also makes the key accepted.
+    pub fn set_credits(&self, key: &str, credits: f64) {
+        lock(&self.inner.ledger).set(key, to_cents(credits));
+    }
+
+    /// A key's balance, or `None` if the key is not accepted.
+    pub fn credits(&self, key: &str) -> Option<f64> {
+        lock(&self.inner.ledger).balance(key).map(from_cents)
+    }
+
+    /// Every key that has a balance of its own, with it.
+    pub fn all_credits(&self) -> Vec<(String, f64)> {
+        lock(&self.inner.ledger)
+            .balances()
+            .into_iter()
+            .map(|(k, c)| (k, from_cents(c)))
+            .collect()
+    }
+
+    /// The balance a key starts with.
+    pub fn default_credits(&self) -> f64 {
+        from_cents(lock(&self.inner.ledger).default_balance())
+    }
+
+    /// Back to the start: no tasks, journal or webhook records, balances as configured, a frozen
+    /// clock at its epoch, the random generator reseeded (so a seeded mock repeats itself).
+    /// Webhooks not yet sent are dropped.
+    pub fn reset(&self) {
+        let inner = &self.inner;
+        inner.sender.generation.fetch_add(1, Ordering::AcqRel);
+        lock(&inner.tasks).clear();
+        inner.scheduled.store(u64::MAX, Ordering::Release);
+        lock(&inner.journal).clear();
+        lock(&inner.webhooks).clear();
+        lock(&inner.ledger).reset();
+        *lock(&inner.rng) = StdRng::seed_from_u64(inner.seed);
+        inner.clock.reset();
+        inner.wake.notify_one();
+        inner.sender.changed.notify_waiters();
+    }
+
+    /// Webhooks not delivered yet: queued, in flight, retrying, or of unfinished tasks.
+    pub fn pending_webhooks(&self) -> ShutdownReport {
+        let mut pending: Vec<PendingWebhook> = lock(&self.inner.webhooks)
+            .all()
+            .into_iter()
+            .filter(|d| d.state == DeliveryState::Pending)
+            .map(|d| PendingWebhook {
+                task_id: d.task_id,
+                url: d.url,
+                state: "queued or retrying".to_owned(),
+                attempts: d.attempts.len(),
+            })
+            .collect();
+        let tasks = lock(&self.inner.tasks);
+        let mut unfinished: Vec<&Task> = tasks.unsettled_with_webhook().collect();
+        unfinished.sort_by_key(|t| t.seq);
+        pending.extend(
+            unfinished
+                .into_iter()
+                .filter(|t| t.outcome == Outcome::Completed)
+                .map(|t| PendingWebhook {
+                    task_id: t.task_id.to_string(),
+                    url: t.webhook_url.clone().unwrap_or_default(),
+                    state: "task not finished".to_owned(),
+                    attempts: 0,
+                }),
+        );
+        ShutdownReport {
+            pending_webhooks: pending,
+        }
+    }
+
+    /// How many tasks are kept now.
+    pub fn task_count(&self) -> usize {
+        lock(&self.inner.tasks).len()
+    }
+}
+
+impl Inner {
+    /// Queues (or refuses, or drops) the webhook of a task that just completed.
+    fn dispatch(&self, task: &Task, url: &str) {
+        let origin = self
+            .origin
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let fill = TaskFill {
+            task,
+            now: task.finished_at,
+            clock: &self.clock,
+            spec: self.spec,
+            origin: &origin,
+            webhook: true,
+        };
+        let payload = self.spec.webhook.render(&fill);
+        let mut record = WebhookDelivery {
+            task_id: task.task_id.to_string(),
+            conversion_id: task.conversion_id.to_string(),
+            url: url.to_owned(),
+            state: DeliveryState::Pending,
+            reason: None,
+            payload: serde_json::from_slice(&payload).unwrap_or_default(),
+            attempts: Vec::new(),
+        };
+        let at = self.clock.now();
+        if let Err(reason) = check_target(url, &self.config.webhook_allow) {
+            tracing::warn!(url, %reason, "webhook refused");
+            record.state = DeliveryState::Refused;
+            record.reason = Some(reason.clone());
+            lock(&self.webhooks).insert(task.task_id, record);
+            let event = WebhookEvent {
+                task_id: task.task_id.to_string(),
+                url: url.to_owned(),
+                reason,
+            };
+            lock(&self.journal).push_webhook(at, JournalKind::WebhookRefused, &event);
+            return;
+        }
+        lock(&self.webhooks).insert(task.task_id, record);
+        let delivery = Delivery {
+            generation: self.sender.generation.load(Ordering::Acquire),
+            task_id: task.task_id,
+            url: url.to_owned(),
+            payload: payload.into(),
+        };
+        if self.webhook_tx.try_send(delivery).is_err() {
+            let reason = format!(
+                "the webhook queue is full ({} deliveries waiting)",
+                self.config.webhook_queue_capacity
+            );
+            tracing::warn!(url, %reason, "webhook dropped");
+            lock(&self.webhooks).update(&task.task_id, |r| {
+                r.state = DeliveryState::Dropped;
+                r.reason = Some(reason.clone());
+            });
+            let event = WebhookEvent {
+                task_id: task.task_id.to_string(),
+                url: url.to_owned(),
+                reason,
+            };
+            lock(&self.journal).push_webhook(at, JournalKind::WebhookDropped, &event);
+        }
+    }
+}
+
+impl Settle for Inner {
+    fn settle(&self) -> Option<VTime> {
+        let now = self.clock.now();
+        let (due, next) = {
+            let mut tasks = lock(&self.tasks);
+            let due = tasks.settle_due(now);
+            let next = tasks.next_due();
+            self.scheduled
+                .store(next.unwrap_or(u64::MAX), Ordering::Release);
+            (due, next)
+        };
+        for task in &due {
+            if task.outcome == Outcome::Completed
+                && let Some(url) = &task.webhook_url
+            {
+                self.dispatch(task, url);
+            }
+        }
+        if !due.is_empty() {
+            self.sender.changed.notify_waiters();
+        }
+        next
+    }
+}

@@ -1,0 +1,294 @@
+//! Response templates compiled from the spec's schemas and examples, and their rendering.
+//!
+//! A template is the ordered list of a schema's properties. Each property is either one the mock
+//! fills with live data (a [`Field`] of its vocabulary, looked up by the property's name) or one it
+//! copies from the spec's examples. Rendering writes JSON straight into a byte buffer: no
+//! `serde_json::Value` tree is built per response.
+
+use serde::Serialize;
+
+/// The names the mock fills with live data. A property whose name is not here is copied from the
+/// spec's examples, so a field added to the spec shows up in the responses without code changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Field {
+    Success,
+    TaskId,
+    ConversionId,
+    Eta,
+    CreditEstimate,
+    Message,
+    Status,
+    Conversion,
+    ConversionType,
+    StatusMsg,
+    VoiceId,
+    Pitch,
+    WebhookUrl,
+    AudioUrl,
+    AudioUrlWav,
+    ConversionPath,
+    ConversionPathWav,
+    ConversionDuration,
+    ConversionCost,
+    CreatedAt,
+    UpdatedAt,
+    Voices,
+    VoiceName,
+    Limit,
+    Page,
+    Total,
+    Error,
+    Detail,
+}
+
+impl Field {
+    /// The property names of the spec that mean each field.
+    const NAMES: &'static [(&'static str, Field)] = &[
+        ("success", Field::Success),
+        ("task_id", Field::TaskId),
+        ("conversion_id", Field::ConversionId),
+        ("eta", Field::Eta),
+        ("credit_estimate", Field::CreditEstimate),
+        ("message", Field::Message),
+        ("status", Field::Status),
+        ("conversion", Field::Conversion),
+        ("conversion_type", Field::ConversionType),
+        ("status_msg", Field::StatusMsg),
+        ("voice_id", Field::VoiceId),
+        ("pitch", Field::Pitch),
+        ("webhook_url", Field::WebhookUrl),
+        ("audio_url", Field::AudioUrl),
+        ("audio_url_wav", Field::AudioUrlWav),
+        ("conversion_path", Field::ConversionPath),
+        ("conversion_path_wav", Field::ConversionPathWav),
+        ("conversion_duration", Field::ConversionDuration),
+        ("conversion_cost", Field::ConversionCost),
+        ("createdAt", Field::CreatedAt),
+        ("updatedAt", Field::UpdatedAt),
+        ("voices", Field::Voices),
+        ("voice_name", Field::VoiceName),
+        ("limit", Field::Limit),
+        ("page", Field::Page),
+        ("total", Field::Total),
+        ("error", Field::Error),
+        ("detail", Field::Detail),
+    ];
+
+    pub(crate) fn from_name(name: &str) -> Option<Field> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+    }
+}
+
+/// The JSON type a property is written as: the type of its example when there is one (the spec's
+/// `Cost` is a string in the examples but `oneOf` string/number in the schema), else its schema's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Kind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Object,
+    Array,
+    #[default]
+    Any,
+}
+
+/// A live value for one field, as a [`Fill`] answers it.
+#[derive(Debug)]
+pub(crate) enum Val<'a> {
+    /// Leave the property out.
+    Absent,
+    /// Use the spec's example value for it, or leave it out when the spec has none.
+    Default,
+    Bool(bool),
+    Int(i64),
+    /// A number given with the count of decimals it is meaningful to (credits: 2).
+    Num(f64),
+    Str(&'a str),
+    Owned(String),
+    /// Render the property's nested object template from the same [`Fill`].
+    Object,
+    /// Render the property's item template once for each of `n` items ([`Fill::item`]).
+    Array(usize),
+}
+
+/// What a template asks while it renders.
+pub(crate) trait Fill {
+    fn value(&self, field: Field) -> Val<'_>;
+    /// The `index`th item of an array field.
+    fn item(&self, _field: Field, _index: usize) -> Option<&dyn Fill> {
+        None
+    }
+}
+
+/// One property of a template.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    /// `"name":`, escaped once at start-up.
+    key: Vec<u8>,
+    pub(crate) field: Option<Field>,
+    pub(crate) kind: Kind,
+    /// The example's (or schema's example/default) value, serialized.
+    pub(crate) literal: Option<Vec<u8>>,
+    /// Object properties, or the item template of an array.
+    pub(crate) nested: Option<Template>,
+}
+
+/// An object's properties in the spec's order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Template {
+    pub(crate) slots: Vec<Slot>,
+}
+
+impl Template {
+    pub(crate) fn push(
+        &mut self,
+        name: &str,
+        kind: Kind,
+        literal: Option<Vec<u8>>,
+        nested: Option<Template>,
+    ) {
+        let mut key = json_string(name);
+        key.push(b':');
+        self.slots.push(Slot {
+            key,
+            field: Field::from_name(name),
+            kind,
+            literal,
+            nested,
+        });
+    }
+
+    /// Renders the object into a new buffer.
+    pub(crate) fn render(&self, fill: &dyn Fill) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
+        self.render_into(&mut out, fill);
+        out
+    }
+
+    pub(crate) fn render_into(&self, out: &mut Vec<u8>, fill: &dyn Fill) {
+        out.push(b'{');
+        let mut first = true;
+        for slot in &self.slots {
+            let val = match slot.field {
+                Some(field) => fill.value(field),
+                None => Val::Default,
+            };
+            let start = out.len();
+            if !first {
+                out.push(b',');
+            }
+            out.extend_from_slice(&slot.key);
+            if write_val(out, slot, val, fill) {
+                first = false;
+            } else {
+                out.truncate(start);
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+/// Writes one value; false when the property is to be left out.
+fn write_val(out: &mut Vec<u8>, slot: &Slot, val: Val<'_>, fill: &dyn Fill) -> bool {
+    match val {
+        Val::Absent => return false,
+        Val::Default => match &slot.literal {
+            Some(lit) => out.extend_from_slice(lit),
+            None => return false,
+        },
+        Val::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Val::Int(i) => match slot.kind {
+            Kind::String => write_json(out, &i.to_string()),
+            _ => write_json(out, &i),
+        },
+        Val::Num(x) => match slot.kind {
+            // The API sends costs as strings with two decimals ("0.88").
+            Kind::String => write_json(out, &format!("{x:.2}")),
+            Kind::Integer => write_json(out, &(x.round() as i64)),
+            _ => write_json(out, &x),
+        },
+        Val::Str(s) => write_json(out, s),
+        Val::Owned(s) => write_json(out, &s),
+        Val::Object => match &slot.nested {
+            Some(t) => t.render_into(out, fill),
+            None => return false,
+        },
+        Val::Array(n) => {
+            let Some(item_template) = &slot.nested else {
+                return false;
+            };
+            out.push(b'[');
+            let field = slot.field;
+            let mut written = 0;
+            for i in 0..n {
+                let Some(item) = field.and_then(|f| fill.item(f, i)) else {
+                    continue;
+                };
+                if written > 0 {
+                    out.push(b',');
+                }
+                item_template.render_into(out, item);
+                written += 1;
+            }
+            out.push(b']');
+        }
+    }
+    true
+}
+
+fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Serializing a string or a number into a Vec cannot fail; a failure would only drop the
+    // value, which the contract tests would catch.
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+pub(crate) fn json_string(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    write_json(&mut out, s);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct F;
+    impl Fill for F {
+        fn value(&self, field: Field) -> Val<'_> {
+            match field {
+                Field::Success => Val::Bool(true),
+                Field::TaskId => Val::Str("a\"b"),
+                Field::ConversionCost => Val::Num(0.875),
+                Field::Eta => Val::Absent,
+                _ => Val::Default,
+            }
+        }
+    }
+
+    #[test]
+    fn renders_in_order_with_literals_and_omissions() {
+        let mut t = Template::default();
+        t.push("success", Kind::Boolean, None, None);
+        t.push("eta", Kind::Integer, Some(b"3".to_vec()), None);
+        t.push("task_id", Kind::String, None, None);
+        t.push(
+            "conversion_cost",
+            Kind::String,
+            Some(b"\"0.88\"".to_vec()),
+            None,
+        );
+        t.push("genre", Kind::String, Some(b"\"pop\"".to_vec()), None);
+        t.push("message", Kind::String, None, None);
+        let out = String::from_utf8(t.render(&F)).unwrap_or_default();
+        assert_eq!(
+            out,
+            r#"{"success":true,"task_id":"a\"b","conversion_cost":"0.88","genre":"pop"}"#
+        );
+    }
+}

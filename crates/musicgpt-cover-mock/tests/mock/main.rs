@@ -1,0 +1,16 @@
+//! The mock's integration tests, one binary: each module drives a [`MockServer`] over HTTP (or the
+//! router without a socket) the way a client, a browser or a CI job would.
+
+mod common;
+
+mod auth_credits;
+mod cors;
+mod determinism;
+mod files_voices;
+mod lifecycle;
+mod prefer;
+mod samples;
+mod statuses;
+mod uploads;
+mod validation;
+mod webhooks;

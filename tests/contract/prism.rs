@@ -1,0 +1,160 @@
+//! The generated client against Stoplight Prism (npm `@stoplight/prism-cli`) mocking the same
+//! openapi.yaml: a mock nobody here wrote, so the client is shown to conform to the spec and not
+//! only to this project's mock. For every operation: the success case (Prism's first example, and
+//! each named example through `Prefer: example=`), and every documented error through
+//! `Prefer: code=`, each decoded to the documented value or `ApiError` variant. Prism validates
+//! every request against the spec too; a complaint (its `sl-violations` header) fails the test.
+//!
+//! Prism is slow to start, so one test starts it once and walks everything. (Prism fires no
+//! callbacks for multipart requests, so the webhook is checked against this project's mock only,
+//! in `flow`.)
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use musicgpt_cover_contract_tests::{spec as spec_file, tools};
+use serde_json::Value;
+
+use crate::calls::{inputs, valid_call};
+use crate::common::{assert_none, spec};
+use crate::statuses::check_outcome;
+
+/// How long Prism may take to load the spec and listen.
+const STARTUP: Duration = Duration::from_secs(90);
+
+/// A Prism mock server, killed when dropped.
+struct Prism {
+    child: Child,
+    base_url: String,
+    log: PathBuf,
+}
+
+impl Prism {
+    fn start(program: &Path) -> Prism {
+        let port = tools::free_port().expect("a free port");
+        let log = std::env::temp_dir().join(format!(
+            "musicgpt-contract-prism-{}.log",
+            std::process::id()
+        ));
+        let child = Command::new(program)
+            .arg("mock")
+            .arg(spec_file::path())
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).expect("a log file"))
+            .stderr(Stdio::from(
+                std::fs::File::options()
+                    .append(true)
+                    .open(&log)
+                    .expect("the log file"),
+            ))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+        let mut prism = Prism {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let deadline = Instant::now() + STARTUP;
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return prism;
+            }
+            if let Ok(Some(status)) = prism.child.try_wait() {
+                panic!(
+                    "prism exited ({status}) before listening:\n{}",
+                    prism.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "prism did not listen on port {port} within {STARTUP:?}:\n{}",
+                prism.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_conforms_to_prism() {
+    let program = tools::npm_program("prism").unwrap_or_else(|e| panic!("{e}"));
+    let prism = tokio::task::spawn_blocking(move || Prism::start(&program))
+        .await
+        .expect("the Prism starter thread");
+    let inputs = inputs();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for op in spec().operations() {
+        // Prism keeps no state: any id in the documented format is "found".
+        let call = valid_call(&op.id, &inputs)
+            .1
+            .with_task_id(Some(&inputs.unknown_task_id));
+        for response in &op.responses {
+            let mut cases: Vec<(Option<String>, &Value)> = Vec::new();
+            let first = response.examples.first().map(|(_, v)| v);
+            if response.status == 200 {
+                if let Some(first) = first {
+                    cases.push((None, first));
+                }
+                for (name, example) in &response.examples {
+                    cases.push((Some(format!("example={name}")), example));
+                }
+            } else if let Some(first) = first {
+                cases.push((Some(format!("code={}", response.status)), first));
+            } else {
+                problems.push(format!(
+                    "{} {}: no example for Prism to answer with",
+                    op.id, response.status
+                ));
+            }
+            for (prefer, example) in cases {
+                let label = format!(
+                    "{} {} ({})",
+                    op.id,
+                    response.status,
+                    prefer
+                        .as_deref()
+                        .map_or("no Prefer".to_owned(), |p| format!("Prefer: {p}"))
+                );
+                let call = match &prefer {
+                    Some(p) => call.clone().prefer(p.clone()),
+                    None => call.clone(),
+                };
+                match call.send_client(&prism.base_url).await {
+                    Ok(outcome) => {
+                        if let Some(violations) = outcome.violations() {
+                            problems.push(format!(
+                                "{label}: Prism found the request invalid: {violations}"
+                            ));
+                        }
+                        check_outcome(&label, response.status, &outcome, example, &mut problems);
+                    }
+                    Err(why) => {
+                        problems.push(format!("{label}: the client would not send it: {why}"))
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{checked} responses of Prism checked");
+    if !problems.is_empty() {
+        eprintln!("Prism's log:\n{}", prism.log_text());
+    }
+    assert_none(&problems, "the client against Prism");
+}

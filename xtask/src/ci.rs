@@ -4,7 +4,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::tools::{self, Tools};
-use crate::{Error, Result, process, spec_lint};
+use crate::{Error, Result, mutants, process, spec_lint};
 
 /// One step of the CI run.
 struct Step {
@@ -13,11 +13,8 @@ struct Step {
 }
 
 /// The steps, cheapest and most likely to fail first. `tools` comes before `spec-lint` and `test`
-/// because both use what it installs.
-///
-/// The contract suite's own steps (issue #4: the mutation check that copies the workspace, mutates
-/// openapi.yaml and asserts the suite catches each mutation) belong after `test`, since they rerun
-/// the suite on mutated copies: add them here as further `Step`s, each a function in its own module.
+/// because both use what it installs. `mutants` comes last: it reruns the suite once per mutation
+/// of openapi.yaml in a copy of the workspace, which only means something once `test` has passed.
 const STEPS: &[Step] = &[
     Step {
         name: "fmt",
@@ -42,6 +39,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "test",
         run: test,
+    },
+    Step {
+        name: "mutants",
+        run: mutants::ci,
     },
 ];
 

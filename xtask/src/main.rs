@@ -1,7 +1,8 @@
-//! `cargo xtask`: the project's automation (install tools, lint the spec, run the mock, run CI), std only.
+//! `cargo xtask`: the project's automation (install tools, lint the spec, run the mock, mutate the spec, run CI), std only.
 
 mod ci;
 mod mock;
+mod mutants;
 mod process;
 mod project;
 mod spec_lint;
@@ -17,6 +18,8 @@ commands:
   tools        install the external tools (Python venv, npm linters, Prism) into .tools/, once
   spec-lint    lint openapi.yaml with redocly, spectral and openapi-spec-validator
   mock [ARGS]  run the mock server: cargo run --release -p musicgpt-cover-mock -- ARGS
+  mutants [--package NAME]... [--mutation NAME]...
+               proof that the suite bites: each mutation of openapi.yaml must fail the tests
   ci           everything CI checks, in order, failing fast (the README's test command)
   help         print this message
 ";
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Some("tools") => no_args("tools", &rest).and_then(|()| tools::Tools::new().install()),
         Some("spec-lint") => no_args("spec-lint", &rest).and_then(|()| spec_lint::run()),
         Some("mock") => mock::run(&rest),
+        Some("mutants") => mutants::run(&rest),
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");

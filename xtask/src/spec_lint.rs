@@ -48,6 +48,15 @@ pub(crate) fn run() -> Result {
     }
 }
 
+/// The linters that found a problem in `spec`, any OpenAPI file (empty when all three are clean).
+pub(crate) fn complaints(tools: &Tools, spec: &Path) -> Result<Vec<&'static str>> {
+    Ok(lint(tools, spec)?
+        .into_iter()
+        .filter(|verdict| !verdict.clean)
+        .map(|verdict| verdict.linter)
+        .collect())
+}
+
 /// The linters, as commands run from the workspace root against `spec`.
 fn linters(tools: &Tools, spec: &Path) -> Vec<(&'static str, Command)> {
     let configs = project::tool_configs();

@@ -219,11 +219,7 @@ async fn the_python_upload_sample() {
 }
 
 // The page's first sample posts `data=payload` without `files`, so `requests` sends
-// `application/x-www-form-urlencoded`. The API's form parser (FastAPI `Form` fields) takes both
-// encodings; openapi.yaml documents only multipart/form-data for POST /v1/Cover and the mock
-// answers 422 "Content-Type must be multipart/form-data". Run it with `--ignored` once the spec
-// documents the urlencoded form and the mock accepts it.
-#[ignore = "mock and spec defect: POST /v1/Cover refuses application/x-www-form-urlencoded, which the reference page's first sample sends"]
+// `application/x-www-form-urlencoded`, which openapi.yaml documents beside multipart/form-data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_quickstart_sample_with_its_placeholders() {
     let python = python();

@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use futures::Stream;
 
 use crate::journal::FormLog;
-use crate::spec::{Checked, FormSpec, ValueKind, quoted};
+use crate::spec::{Checked, FormSpec, Rule, ValueKind, quoted};
 
 /// Longest text field, in bytes.
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
@@ -50,23 +50,45 @@ pub(crate) enum FormError {
     Invalid(String),
 }
 
-/// The boundary of a multipart/form-data request, or what is wrong with its Content-Type.
-pub(crate) fn boundary(headers: &HeaderMap) -> Result<String, String> {
+/// How a form request's body is encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    /// `multipart/form-data`, with its boundary.
+    Multipart { boundary: String },
+    /// `application/x-www-form-urlencoded`.
+    Urlencoded,
+}
+
+pub(crate) const MULTIPART: &str = "multipart/form-data";
+pub(crate) const URLENCODED: &str = "application/x-www-form-urlencoded";
+
+/// The encoding of a form request, or what is wrong with its Content-Type. `urlencoded` says
+/// whether the operation documents a url-encoded body beside the multipart one.
+pub(crate) fn encoding(headers: &HeaderMap, urlencoded: bool) -> Result<Encoding, String> {
+    let expected = if urlencoded {
+        "multipart/form-data or application/x-www-form-urlencoded"
+    } else {
+        MULTIPART
+    };
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Err("Content-Type must be multipart/form-data, got none".to_owned());
+        return Err(format!("Content-Type must be {expected}, got none"));
     };
     let text = value
         .to_str()
         .map_err(|_| "Content-Type is not valid text".to_owned())?;
     let essence = text.split(';').next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case("multipart/form-data") {
-        return Err(format!(
-            "Content-Type must be multipart/form-data, got {}",
-            quoted(text)
-        ));
+    if essence.eq_ignore_ascii_case(MULTIPART) {
+        return multer::parse_boundary(text)
+            .map(|boundary| Encoding::Multipart { boundary })
+            .map_err(|_| "Content-Type multipart/form-data has no boundary parameter".to_owned());
     }
-    multer::parse_boundary(text)
-        .map_err(|_| "Content-Type multipart/form-data has no boundary parameter".to_owned())
+    if urlencoded && essence.eq_ignore_ascii_case(URLENCODED) {
+        return Ok(Encoding::Urlencoded);
+    }
+    Err(format!(
+        "Content-Type must be {expected}, got {}",
+        quoted(text)
+    ))
 }
 
 #[derive(Debug, Default)]
@@ -266,30 +288,47 @@ pub(crate) async fn read(
             // Fields the spec does not name are ignored, as FastAPI does.
             continue;
         };
-        if overflow {
-            if rule.kind == ValueKind::Integer {
-                return Err(FormError::Invalid(format!(
-                    "{field_name} must be {}, got {}",
-                    integer_words(rule.minimum, rule.maximum),
-                    quoted(text)
-                )));
-            }
-            return Err(FormError::Invalid(format!(
-                "field {field_name} is longer than {MAX_TEXT_BYTES} bytes"
-            )));
-        }
-        values[i] = Some(match rule.check(text).map_err(FormError::Invalid)? {
-            Checked::Integer(n) => Value::Integer(n),
-            Checked::Text(t) => Value::Text(t.to_owned()),
-        });
+        values[i] = Some(text_value(rule, text, overflow)?);
     }
 
-    for (i, rule) in spec.fields.iter().enumerate() {
-        if rule.required && values[i].is_none() {
-            return Err(FormError::Invalid(format!("{} is required", rule.name)));
-        }
-    }
+    required_given(spec, &values)?;
     Ok(values)
+}
+
+/// A text field's value checked against its rule; `overflow` when the text was cut at
+/// [`MAX_TEXT_BYTES`].
+pub(crate) fn text_value(rule: &Rule, text: &str, overflow: bool) -> Result<Value, FormError> {
+    if overflow {
+        if rule.kind == ValueKind::Integer {
+            return Err(FormError::Invalid(format!(
+                "{} must be {}, got {}",
+                rule.name,
+                integer_words(rule.minimum, rule.maximum),
+                quoted(text)
+            )));
+        }
+        return Err(FormError::Invalid(format!(
+            "field {} is longer than {MAX_TEXT_BYTES} bytes",
+            rule.name
+        )));
+    }
+    Ok(match rule.check(text).map_err(FormError::Invalid)? {
+        Checked::Integer(n) => Value::Integer(n),
+        Checked::Text(t) => Value::Text(t.to_owned()),
+    })
+}
+
+/// Every required field of the form was given.
+pub(crate) fn required_given(spec: &FormSpec, values: &[Option<Value>]) -> Result<(), FormError> {
+    match spec
+        .fields
+        .iter()
+        .zip(values)
+        .find(|(rule, value)| rule.required && value.is_none())
+    {
+        Some((rule, _)) => Err(FormError::Invalid(format!("{} is required", rule.name))),
+        None => Ok(()),
+    }
 }
 
 /// A text part's bytes: the one chunk it came in (the usual case, no copy), or a copy.

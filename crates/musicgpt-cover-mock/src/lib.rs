@@ -51,6 +51,7 @@ mod server;
 mod spec;
 mod state;
 mod template;
+mod urlencoded;
 mod voices;
 mod webhook;
 

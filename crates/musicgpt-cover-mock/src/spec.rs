@@ -17,6 +17,7 @@ use openapiv3::{
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
+use crate::form::{MULTIPART, URLENCODED};
 use crate::template::{Kind, Template, json_string};
 
 /// The text of openapi.yaml this crate was built with.
@@ -80,7 +81,11 @@ pub(crate) struct Operation {
     /// Documented responses, in the spec's order.
     pub(crate) responses: Vec<DocResponse>,
     pub(crate) query: Vec<Rule>,
+    /// The `multipart/form-data` body's form.
     pub(crate) form: Option<FormSpec>,
+    /// The `application/x-www-form-urlencoded` body's form, where the spec documents one beside
+    /// the multipart form (the Cover call, for URL-only requests).
+    pub(crate) urlencoded: Option<FormSpec>,
     /// The status this operation answers a request it cannot accept with: 422 where the spec
     /// documents it (the Cover form), else 400.
     pub(crate) invalid_status: StatusCode,
@@ -207,7 +212,7 @@ pub(crate) fn quoted(raw: &str) -> String {
     }
 }
 
-/// The multipart form of an operation.
+/// The form (multipart or url-encoded) of an operation.
 #[derive(Debug)]
 pub(crate) struct FormSpec {
     pub(crate) fields: Vec<Rule>,
@@ -501,18 +506,28 @@ impl<'a> Ctx<'a> {
                         ));
                     }
                 };
-                match body.content.get("multipart/form-data") {
-                    Some(media) => {
-                        let schema = media
-                            .schema
-                            .as_ref()
-                            .ok_or_else(|| format!("{operation_id}: form without a schema"))?;
-                        Some(self.form(self.schema(schema)?)?)
+                let mut forms = [MULTIPART, URLENCODED].map(|media_type| {
+                    body.content.get(media_type).map(|media| {
+                        let schema = media.schema.as_ref().ok_or_else(|| {
+                            format!("{operation_id}: {media_type} form without a schema")
+                        })?;
+                        self.form(self.schema(schema)?)
+                    })
+                });
+                let urlencoded = forms[1].take().transpose()?;
+                match forms[0].take().transpose()? {
+                    Some(form) => Some((form, urlencoded)),
+                    None if urlencoded.is_some() => {
+                        return Err(format!(
+                            "{operation_id}: a url-encoded form without a multipart one"
+                        ));
                     }
                     None => None,
                 }
             }
         };
+        let (form, urlencoded) = form.unzip();
+        let urlencoded = urlencoded.flatten();
 
         let invalid_status = if responses.iter().any(|r| r.status.as_u16() == 422) {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -527,6 +542,7 @@ impl<'a> Ctx<'a> {
             responses,
             query,
             form,
+            urlencoded,
             invalid_status,
         })
     }

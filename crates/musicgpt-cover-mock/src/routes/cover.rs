@@ -1,18 +1,20 @@
-//! `POST /v1/Cover`: key, `Prefer`, the streamed form, the audio rules, credits, then a new task.
+//! `POST /v1/Cover`: key, `Prefer`, the streamed form (multipart or url-encoded), the audio rules,
+//! credits, then a new task.
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 
 use crate::auth::{Cents, from_cents, request_key};
-use crate::form::{self, FORM_OVERHEAD, FormError, Value};
+use crate::form::{self, Encoding, FORM_OVERHEAD, FormError, Value};
 use crate::journal::FormLog;
 use crate::lifecycle::{AudioSource, IN_QUEUE, Outcome};
 use crate::prefer::{Prefer, replay};
 use crate::routes::{auth_error, documented, json};
-use crate::spec::quoted;
+use crate::spec::{FormSpec, quoted};
 use crate::state::{Created, MockState};
 use crate::template::{Field, Fill, Val};
+use crate::urlencoded;
 
 /// What a task is made of, before it has ids and times.
 pub(crate) struct NewTask {
@@ -53,12 +55,16 @@ pub(crate) async fn cover(State(state): State<MockState>, request: Request) -> R
             }
         },
     };
-    let Some(form_spec) = op.form.as_ref() else {
-        return documented(op, StatusCode::INTERNAL_SERVER_ERROR, None);
-    };
-    let boundary = match form::boundary(headers) {
-        Ok(b) => b,
+    let encoding = match form::encoding(headers, op.urlencoded.is_some()) {
+        Ok(e) => e,
         Err(text) => return documented(op, op.invalid_status, Some(&text)),
+    };
+    let form_spec = match &encoding {
+        Encoding::Multipart { .. } => op.form.as_ref(),
+        Encoding::Urlencoded => op.urlencoded.as_ref(),
+    };
+    let Some(form_spec) = form_spec else {
+        return documented(op, StatusCode::INTERNAL_SERVER_ERROR, None);
     };
     let max_upload = state.config().max_upload_bytes;
     let declared = headers
@@ -71,7 +77,12 @@ pub(crate) async fn cover(State(state): State<MockState>, request: Request) -> R
     }
 
     let mut record = FormLog::default();
-    let result = form::read(form_spec, body, boundary, max_upload, &mut record).await;
+    let result = match encoding {
+        Encoding::Multipart { boundary } => {
+            form::read(form_spec, body, boundary, max_upload, &mut record).await
+        }
+        Encoding::Urlencoded => urlencoded::read(form_spec, body, max_upload, &mut record).await,
+    };
     let response = match result {
         Err(FormError::TooLarge) => {
             record.set_error(format!(
@@ -83,7 +94,7 @@ pub(crate) async fn cover(State(state): State<MockState>, request: Request) -> R
             record.set_error(text.clone());
             documented(op, op.invalid_status, Some(&text))
         }
-        Ok(values) => accept(&state, key, outcome, values, &mut record),
+        Ok(values) => accept(&state, key, outcome, form_spec, values, &mut record),
     };
     let mut response = response;
     response.extensions_mut().insert(record);
@@ -94,14 +105,12 @@ fn accept(
     state: &MockState,
     key: &str,
     outcome: Outcome,
+    form_spec: &FormSpec,
     mut values: Vec<Option<Value>>,
     record: &mut FormLog,
 ) -> Response {
     let spec = state.spec();
     let op = &spec.cover;
-    let Some(form_spec) = op.form.as_ref() else {
-        return documented(op, StatusCode::INTERNAL_SERVER_ERROR, None);
-    };
     if !form::alternatives_met(form_spec, &values) {
         // The documented body says exactly this: neither audio was given.
         record.set_error("neither audio_url nor audio_file was given".to_owned());

@@ -122,7 +122,7 @@ pub fn describe(state: &MockState, origin: &str) -> String {
     out.push_str(&format!("  Admin API     {origin}/__admin\n"));
     if config.api_keys.is_empty() {
         out.push_str(&format!(
-            "Keys: any non-empty Authorization value, {} credits each\n",
+            "Keys: any non-empty Authorization value without a `Bearer ` prefix, {} credits each\n",
             state.default_credits()
         ));
     } else {

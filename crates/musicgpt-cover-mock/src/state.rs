@@ -442,8 +442,9 @@ impl MockState {
     }
 
     /// Back to the start: no tasks, journal or webhook records, balances as configured, a frozen
-    /// clock at its epoch, the random generator reseeded (so a seeded mock repeats itself).
-    /// Webhooks not yet sent are dropped.
+    /// clock at its epoch, the random generator reseeded: with the same seed when `--seed` was
+    /// given (so a seeded mock repeats itself), else with a fresh one (so an unseeded mock never
+    /// hands out an id it handed out before the reset). Webhooks not yet sent are dropped.
     pub fn reset(&self) {
         let inner = &self.inner;
         inner.sender.generation.fetch_add(1, Ordering::AcqRel);
@@ -452,7 +453,12 @@ impl MockState {
         lock(&inner.journal).clear();
         lock(&inner.webhooks).clear();
         lock(&inner.ledger).reset();
-        *lock(&inner.rng) = StdRng::seed_from_u64(inner.seed);
+        let seed = if inner.config.seed.is_some() {
+            inner.seed
+        } else {
+            Uuid::new_v4().as_u64_pair().0
+        };
+        *lock(&inner.rng) = StdRng::seed_from_u64(seed);
         inner.clock.reset();
         inner.wake.notify_one();
         inner.sender.changed.notify_waiters();

@@ -110,3 +110,13 @@ async fn same_seed_same_bytes() {
     .await;
     assert_ne!(session(&other).await[0], one[0]);
 }
+
+#[tokio::test]
+async fn an_unseeded_reset_never_repeats_an_id() {
+    let mock = mock(MockConfig::new().time_scale(1.0)).await;
+    let before = session(&mock).await;
+    mock.state().reset();
+    let after = session(&mock).await;
+    // The first answer of a session is the Cover 200, which carries the new task's ids.
+    assert_ne!(before[0], after[0]);
+}

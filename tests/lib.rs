@@ -28,3 +28,9 @@ pub fn workspace_dir() -> std::path::PathBuf {
             std::path::Path::to_path_buf,
         )
 }
+
+/// The workspace README's Rust examples, compiled and run by `cargo test -p
+/// musicgpt-cover-contract-tests --doc` (this package depends on both the client and the mock).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct RootReadmeDoctests;

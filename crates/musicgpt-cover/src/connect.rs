@@ -31,7 +31,10 @@ impl Client {
     }
 
     /// As [`Client::from_api_key`], on a `reqwest::ClientBuilder` of the caller's (timeouts,
-    /// proxies, TLS roots...). Its default headers are replaced by the `Authorization` header.
+    /// proxies, TLS roots...). The `Authorization` header is added to the builder's default
+    /// headers: those it already has (set with `default_headers`, `user_agent`...) are kept,
+    /// except an `Authorization` of its own, which the key replaces. No connect timeout is added:
+    /// the builder's settings are used as they are.
     ///
     /// # Errors
     ///

@@ -37,9 +37,7 @@ pub(crate) async fn cover(State(state): State<MockState>, request: Request) -> R
         Err(e) => return auth_error(op, e),
     };
     let prefer = Prefer::parse(headers);
-    if let Some(response) = replay(op, &prefer) {
-        return response;
-    }
+    // Checked before a replay too: a bad token is refused whatever it comes with.
     let outcome = match prefer.outcome.as_deref() {
         None => Outcome::Completed,
         Some(text) => match Outcome::parse(text) {
@@ -55,6 +53,9 @@ pub(crate) async fn cover(State(state): State<MockState>, request: Request) -> R
             }
         },
     };
+    if let Some(response) = replay(op, &prefer) {
+        return response;
+    }
     let encoding = match form::encoding(headers, op.urlencoded.is_some()) {
         Ok(e) => e,
         Err(text) => return documented(op, op.invalid_status, Some(&text)),

@@ -102,8 +102,16 @@ async fn code_and_example_together_and_unknown_names() {
     let resp = post("code=402, example=full").await.expect("send");
     assert_eq!(resp.status().as_u16(), 422, "an example of another status");
 
-    let resp = post("outcome=sometimes").await.expect("send");
-    assert_eq!(resp.status().as_u16(), 422);
+    // A bad outcome is refused, also beside a replay token.
+    for prefer in ["outcome=sometimes", "code=200, outcome=sometimes"] {
+        let resp = post(prefer).await.expect("send");
+        assert_eq!(resp.status().as_u16(), 422, "{prefer}");
+        let body: serde_json::Value = resp.json().await.expect("json");
+        assert_eq!(
+            body["error"], "Prefer: outcome=sometimes must be completed, failed or error",
+            "{prefer}"
+        );
+    }
 
     // GET operations answer their own validation status, with the API's `message` kept.
     let resp = client()

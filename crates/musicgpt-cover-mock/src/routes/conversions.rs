@@ -5,10 +5,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 
-use crate::auth::request_key;
-use crate::prefer::{Prefer, replay};
-use crate::query::{self, Param};
-use crate::routes::{auth_error, documented, json};
+use crate::query::Param;
+use crate::routes::{checked_query, documented, json};
 use crate::state::MockState;
 
 /// The only conversion type the mock holds.
@@ -19,15 +17,9 @@ pub(crate) async fn by_id(State(state): State<MockState>, request: Request) -> R
     let raw = request.uri().query();
     let spec = state.spec();
     let op = &spec.by_id;
-    if let Err(e) = request_key(headers).and_then(|k| state.authorize(k)) {
-        return auth_error(op, e);
-    }
-    if let Some(response) = replay(op, &Prefer::parse(headers)) {
-        return response;
-    }
-    let params = match query::parse(&op.query, raw) {
+    let params = match checked_query(&state, op, headers, raw) {
         Ok(p) => p,
-        Err(text) => return documented(op, op.invalid_status, Some(&text)),
+        Err(response) => return *response,
     };
     let text = |name: &str| {
         op.query

@@ -2,13 +2,15 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
 use bytes::Bytes;
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, request_key};
 use crate::middleware::ObserveLayer;
+use crate::prefer::{Prefer, replay};
+use crate::query::{self, Param};
 use crate::spec::Operation;
 use crate::state::MockState;
 use crate::template::{Field, Fill, Val};
@@ -81,6 +83,25 @@ pub(crate) fn documented(op: &Operation, status: StatusCode, detail: Option<&str
         Some(body) => json(status, body),
         None => error_json(status, detail.unwrap_or("Internal Server Error")),
     }
+}
+
+/// What every GET operation does first: the key, then a `Prefer` replay, then the query
+/// checked against the spec's parameters. `Err` is the answer to send instead (boxed: the
+/// success path should not carry a `Response`'s size).
+pub(crate) fn checked_query<'q>(
+    state: &MockState,
+    op: &Operation,
+    headers: &HeaderMap,
+    raw: Option<&'q str>,
+) -> Result<Vec<Option<Param<'q>>>, Box<Response>> {
+    if let Err(e) = request_key(headers).and_then(|k| state.authorize(k)) {
+        return Err(Box::new(auth_error(op, e)));
+    }
+    if let Some(response) = replay(op, &Prefer::parse(headers)) {
+        return Err(Box::new(response));
+    }
+    query::parse(&op.query, raw)
+        .map_err(|text| Box::new(documented(op, op.invalid_status, Some(&text))))
 }
 
 /// The 401 or 403 of an operation.

@@ -4,10 +4,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use crate::auth::request_key;
-use crate::prefer::{Prefer, replay};
-use crate::query::{self, Param};
-use crate::routes::{auth_error, documented, json};
+use crate::query::Param;
+use crate::routes::{checked_query, json};
 use crate::spec::Operation;
 use crate::state::MockState;
 use crate::voices::{VoicePage, catalogue, matching};
@@ -32,15 +30,9 @@ pub(crate) async fn search_voices(State(state): State<MockState>, request: Reque
 
 fn list(state: &MockState, op: &Operation, headers: &HeaderMap, raw: Option<&str>) -> Response {
     let spec = state.spec();
-    if let Err(e) = request_key(headers).and_then(|k| state.authorize(k)) {
-        return auth_error(op, e);
-    }
-    if let Some(response) = replay(op, &Prefer::parse(headers)) {
-        return response;
-    }
-    let params = match query::parse(&op.query, raw) {
+    let params = match checked_query(state, op, headers, raw) {
         Ok(p) => p,
-        Err(text) => return documented(op, op.invalid_status, Some(&text)),
+        Err(response) => return *response,
     };
     let param = |name: &str| {
         op.query

@@ -8,7 +8,7 @@
 //! - [`schema`]: OpenAPI 3.0 schemas converted to JSON Schema 2020-12 (`nullable`, `$ref`,
 //!   OpenAPI-only keywords) and validated with the `jsonschema` crate;
 //! - [`shape`]: the normal form both sides of a schema comparison are mapped to, and the comparison;
-//! - [`tools`]: where `cargo xtask tools` put schemathesis, Python and Prism;
+//! - [`tools`]: where `cargo xtask tools` put schemathesis, Python, Prism and Chromium;
 //! - [`receiver`]: a webhook receiver on 127.0.0.1;
 //! - [`audio`]: MP3 frame and WAV header walkers.
 

@@ -1,11 +1,15 @@
 //! The external tools `cargo xtask tools` installs: schemathesis and Python (with `requests`) in a
-//! venv, Prism from npm. `cargo xtask ci` says where with `MUSICGPT_TOOLS_DIR`; a plain
-//! `cargo test` looks in the workspace's `.tools`.
+//! venv, Prism from npm, Chromium from Debian's packages. `cargo xtask ci` says where with
+//! `MUSICGPT_TOOLS_DIR`; a plain `cargo test` looks in the workspace's `.tools`.
 
 use std::path::PathBuf;
 
 /// The environment variable `cargo xtask ci` sets to the absolute tools folder.
 pub const DIR_ENV: &str = "MUSICGPT_TOOLS_DIR";
+
+/// The environment variable that names a Chrome or Chromium to run instead of the one
+/// `cargo xtask tools` installs (where apt cannot install it, say).
+pub const CHROMIUM_ENV: &str = "MUSICGPT_CHROMIUM";
 
 /// The tools folder.
 pub fn dir() -> PathBuf {
@@ -36,13 +40,36 @@ pub fn npm_program(name: &str) -> Result<PathBuf, String> {
     )
 }
 
+/// Chromium: the program [`CHROMIUM_ENV`] names, else `chromium/chromium` in the tools folder (a
+/// wrapper that runs the unpacked browser with its libraries).
+///
+/// # Errors
+/// As [`venv_program`]; or, with [`CHROMIUM_ENV`] set, that its program does not exist.
+pub fn chromium() -> Result<PathBuf, String> {
+    match std::env::var_os(CHROMIUM_ENV).filter(|v| !v.is_empty()) {
+        Some(program) => {
+            let program = PathBuf::from(program);
+            if program.is_file() {
+                Ok(program)
+            } else {
+                Err(format!(
+                    "{CHROMIUM_ENV}={} is not a file: name a Chrome or Chromium binary, or unset \
+                     it and run `cargo xtask tools` first",
+                    program.display()
+                ))
+            }
+        }
+        None => existing(dir().join("chromium").join("chromium")),
+    }
+}
+
 fn existing(path: PathBuf) -> Result<PathBuf, String> {
     if path.is_file() {
         Ok(path)
     } else {
         Err(format!(
             "{} is missing: run `cargo xtask tools` first (it installs schemathesis, Python's \
-             requests and Prism into {}; set {DIR_ENV} to use another folder)",
+             requests, Prism and Chromium into {}; set {DIR_ENV} to use another folder)",
             path.display(),
             dir().display()
         ))

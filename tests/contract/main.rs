@@ -9,8 +9,10 @@
 //! - `types`: each client type equivalent to its spec component (schemars against the spec);
 //! - `flow`: cover → poll → webhook → result audio, lifecycle states, the journal entry;
 //! - `request_shape`: the client's requests (caught by wiremock) validated against the spec;
-//! - `schemathesis`, `prism`, `samples`: the external judges.
+//! - `schemathesis`, `prism`, `samples`: the external judges;
+//! - `browser`: headless Chromium on another origin calls the API and plays the result files.
 
+mod browser;
 mod calls;
 mod common;
 mod flow;

@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's automation (install tools, lint the spec, run the mock, mutate the spec, run CI), std only.
 
+mod chromium;
 mod ci;
 mod mock;
 mod mutants;
@@ -15,7 +16,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  tools        install the external tools (Python venv, npm linters, Prism) into .tools/, once
+  tools        install the external tools (Python venv, npm linters, Prism, Chromium) into .tools/, once
   spec-lint    lint openapi.yaml with redocly, spectral and openapi-spec-validator
   mock [ARGS]  run the mock server: cargo run --release -p musicgpt-cover-mock -- ARGS
   mutants [--package NAME]... [--mutation NAME]...

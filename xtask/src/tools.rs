@@ -10,12 +10,18 @@
 //! missing or differs from the committed manifests, or when one of its programs is gone. An install
 //! removes the part's folder first, so a changed pin never leaves stale packages behind, and writes
 //! the stamp last, so an interrupted install is redone on the next run.
+//!
+//! A third part, `.tools/chromium`, has no manifest: Debian's chromium package and whatever it
+//! needs that the system lacks, unpacked without root (`chromium.rs`). Its stamp names the recipe,
+//! and it is skipped when `MUSICGPT_CHROMIUM` names a browser to use instead. `check_installed`
+//! leaves it out: only the browser test needs it, and that test says so itself.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::chromium::Chromium;
 use crate::{Error, Result, process, project};
 
 /// The environment variable `cargo xtask ci` sets for `cargo test`: the absolute `.tools` folder.
@@ -78,19 +84,23 @@ impl Tools {
             if part.is_current() {
                 continue;
             }
-            let started = Instant::now();
-            println!(
-                "tools: installing {} into {} ...",
-                part.describe(),
-                project::relative(&part.dir)
-            );
-            part.install()?;
-            println!(
-                "tools: {} installed in {:.1}s",
-                part.name(),
-                started.elapsed().as_secs_f64()
-            );
+            timed(part.name(), part.describe(), &part.dir, || part.install())?;
             installed.push(part.name());
+        }
+        let chromium = self.chromium();
+        if let Some(program) = Chromium::overridden() {
+            Chromium::check_override(&program)?;
+        } else if !chromium.is_current() {
+            timed(
+                "Chromium",
+                "Chromium (Debian's package and the libraries it lacks, unpacked without root)",
+                chromium.dir(),
+                || {
+                    remove_outdated(chromium.dir())?;
+                    chromium.install()
+                },
+            )?;
+            installed.push("Chromium");
         }
         if installed.is_empty() {
             println!(
@@ -99,6 +109,11 @@ impl Tools {
             );
         }
         Ok(())
+    }
+
+    /// Chromium, for the contract suite's browser test (see `chromium.rs`).
+    pub(crate) fn chromium(&self) -> Chromium {
+        Chromium::new(&self.dir)
     }
 
     /// Fails, saying what to run, unless every part is installed and current.
@@ -174,14 +189,7 @@ impl Part {
     }
 
     fn install(&self) -> Result {
-        if self.dir.exists() {
-            fs::remove_dir_all(&self.dir).map_err(|error| {
-                Error::new(format!(
-                    "could not remove the outdated {}: {error}",
-                    self.dir.display()
-                ))
-            })?;
-        }
+        remove_outdated(&self.dir)?;
         match self.kind {
             Kind::Venv => self.install_venv()?,
             Kind::Npm => self.install_npm()?,
@@ -247,6 +255,34 @@ impl Part {
                 .current_dir(&self.dir),
         )
     }
+}
+
+/// Runs `install`, saying what it installs, where, and how long it took.
+fn timed(name: &str, describe: &str, dir: &Path, install: impl FnOnce() -> Result) -> Result {
+    let started = Instant::now();
+    println!(
+        "tools: installing {describe} into {} ...",
+        project::relative(dir)
+    );
+    install()?;
+    println!(
+        "tools: {name} installed in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Removes what an earlier, outdated or interrupted install left in `dir`.
+fn remove_outdated(dir: &Path) -> Result {
+    if dir.exists() {
+        fs::remove_dir_all(dir).map_err(|error| {
+            Error::new(format!(
+                "could not remove the outdated {}: {error}",
+                dir.display()
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 fn read_manifest(name: &'static str) -> Result<(&'static str, String)> {

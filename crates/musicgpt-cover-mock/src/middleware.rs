@@ -1,5 +1,5 @@
-//! The one layer around every route: CORS (preflights answered, every answer open to any origin)
-//! and the request journal.
+//! The one layer around every route: CORS (preflights answered, every answer open to any origin,
+//! but the admin API refuses pages from origins off this machine) and the request journal.
 //!
 //! Hand-written rather than `axum::middleware::from_fn` plus tower-http's `CorsLayer`: those two
 //! cost about an eighth of a Cover request's time, which this single layer with one boxed future
@@ -17,6 +17,8 @@ use axum::response::Response;
 use tower::{Layer, Service};
 
 use crate::journal::{finish_entry, start_entry};
+use crate::routes::error_json;
+use crate::spec::quoted;
 use crate::state::MockState;
 
 /// Headers a browser script may read from an answer.
@@ -61,6 +63,9 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        if let Some(refusal) = admin_origin_refusal(&request) {
+            return Box::pin(std::future::ready(Ok(refusal)));
+        }
         let entry = start_entry(&request);
         let state = self.state.clone();
         if is_preflight(&request) {
@@ -93,6 +98,53 @@ where
             Ok(response)
         })
     }
+}
+
+/// The admin API reads back every key the mock was sent (the journal) and can reset it: a page
+/// on another machine's origin (any website open in the developer's browser) must not reach it.
+/// Browsers send `Origin` with every cross-origin call and every POST; a request without one
+/// (curl, a test, a server) is not a page's and passes.
+fn admin_origin_refusal(request: &Request) -> Option<Response> {
+    if !request.uri().path().starts_with(ADMIN_PREFIX) {
+        return None;
+    }
+    let origin = request.headers().get(header::ORIGIN)?;
+    if origin.to_str().is_ok_and(is_loopback_origin) {
+        return None;
+    }
+    let mut response = error_json(
+        StatusCode::FORBIDDEN,
+        &format!(
+            "the admin API answers pages on loopback origins only (localhost, 127.0.0.0/8, [::1]), not Origin {}",
+            quoted(&String::from_utf8_lossy(origin.as_bytes()))
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("origin"));
+    Some(response)
+}
+
+const ADMIN_PREFIX: &str = "/__admin";
+
+/// `http(s)://localhost`, `127.x.x.x` or `[::1]`, with any port.
+fn is_loopback_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false; // `null`, from a file or a sandboxed frame
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return false;
+    }
+    let host = if rest.starts_with('[') {
+        rest.split_inclusive(']').next().unwrap_or_default()
+    } else {
+        rest.split(':').next().unwrap_or_default()
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn is_preflight(request: &Request) -> bool {
@@ -129,4 +181,34 @@ fn preflight(request: &Request) -> Response {
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_origin;
+
+    #[test]
+    fn loopback_origins() {
+        for yes in [
+            "http://localhost:5173",
+            "http://LOCALHOST",
+            "https://127.0.0.1:8443",
+            "http://127.1.2.3:80",
+            "http://[::1]:3000",
+        ] {
+            assert!(is_loopback_origin(yes), "{yes}");
+        }
+        for no in [
+            "null",
+            "https://evil.example",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://[::2]:80",
+            "file://",
+            "ftp://localhost",
+            "http://10.0.0.1:4010",
+        ] {
+            assert!(!is_loopback_origin(no), "{no}");
+        }
+    }
 }

@@ -1,5 +1,7 @@
-//! `cargo xtask`: the project's automation (install tools, lint the spec, run the mock, mutate the spec, run CI), std only.
+//! `cargo xtask`: the project's automation (install tools, lint the spec, run the mock, mutate the spec, benchmark
+//! the mock, run CI), std only.
 
+mod bench;
 mod chromium;
 mod ci;
 mod mock;
@@ -21,6 +23,9 @@ commands:
   mock [ARGS]  run the mock server: cargo run --release -p musicgpt-cover-mock -- ARGS
   mutants [--package NAME]... [--mutation NAME]...
                proof that the suite bites: each mutation of openapi.yaml must fail the tests
+  bench [OPTIONS]
+               the mock's benchmarks (throughput beside a bare multipart parser, peak RSS of a
+               1 GiB upload), by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
   ci           everything CI checks, in order, failing fast (the README's test command)
   help         print this message
 ";
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
         Some("spec-lint") => no_args("spec-lint", &rest).and_then(|()| spec_lint::run()),
         Some("mock") => mock::run(&rest),
         Some("mutants") => mutants::run(&rest),
+        Some("bench") => bench::run(&rest),
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");

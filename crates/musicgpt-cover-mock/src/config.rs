@@ -7,7 +7,9 @@ use std::time::Duration;
 /// By default a task finishes after `eta × 0.05` seconds: the spec's etas of half a minute to a
 /// minute and a half become two to five seconds.
 pub const DEFAULT_TIME_SCALE: f64 = 0.05;
-/// The balance of a key that was not given one: enough for hours of load tests at full speed.
+/// The balance of a key that was not given one: far more than a test suite spends, but a load test
+/// at the mock's full speed (about 70,000 Covers a second on 2 cores, about one credit each) uses it
+/// up in some 20 minutes; raise it with `--default-credits` or `PUT /__admin/credits/{key}`.
 pub const DEFAULT_CREDITS: f64 = 100_000_000.0;
 /// The largest accepted `audio_file`: 2 GiB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 << 30;

@@ -15,7 +15,8 @@ pub const DEFAULT_CREDITS: f64 = 100_000_000.0;
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 << 30;
 /// How many requests the journal keeps (oldest dropped first).
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 1_000;
-/// How many tasks the store keeps (oldest finished ones evicted first).
+/// How many tasks the store keeps (finished ones evicted, oldest first; when none is finished, a
+/// new Cover gets 429: no task is ever dropped unfinished).
 pub const DEFAULT_TASK_CAPACITY: usize = 10_000;
 /// How many webhook deliveries may wait for the sender at once.
 pub const DEFAULT_WEBHOOK_QUEUE_CAPACITY: usize = 1_024;

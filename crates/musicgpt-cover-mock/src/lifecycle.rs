@@ -224,7 +224,8 @@ impl std::hash::Hasher for IdHasher {
 
 type IdMap<V> = HashMap<Uuid, V, std::hash::BuildHasherDefault<IdHasher>>;
 
-/// Tasks by id, bounded: when full, the oldest settled task goes, else the oldest of all.
+/// Tasks by id, bounded: when full, the oldest settled task goes; a task still running (or whose
+/// webhook is not yet sent) is never dropped, so a store full of them takes no new task.
 ///
 /// The orders are kept in queues and a heap with lazy deletion (an entry whose task is gone, or
 /// changed, is skipped when reached) rather than in ordered maps: under load every Cover inserts
@@ -274,13 +275,22 @@ impl TaskStore {
         self.tasks.get(id).is_some_and(|t| t.seq == seq)
     }
 
-    pub(crate) fn insert(&mut self, task: Task) {
+    /// Makes a place for one more task by evicting settled tasks, oldest first; false when every
+    /// task kept is unsettled.
+    pub(crate) fn make_room(&mut self) -> bool {
         while self.tasks.len() >= self.capacity {
-            let victim = self.pop_live_settled().or_else(|| self.pop_live_oldest());
-            match victim {
+            match self.pop_live_settled() {
                 Some(id) => self.remove(id),
-                None => break,
+                None => return false,
             }
+        }
+        true
+    }
+
+    /// Adds a task; `Err` gives it back when [`TaskStore::make_room`] finds no place.
+    pub(crate) fn insert(&mut self, task: Task) -> Result<(), Box<Task>> {
+        if !self.make_room() {
+            return Err(Box::new(task));
         }
         self.order.push_back((task.seq, task.task_id));
         self.by_conversion.insert(task.conversion_id, task.task_id);
@@ -288,19 +298,11 @@ impl TaskStore {
             .push(Reverse((task.finished_at, task.seq, task.task_id)));
         self.tasks.insert(task.task_id, task);
         self.compact();
+        Ok(())
     }
 
     fn pop_live_settled(&mut self) -> Option<Uuid> {
         while let Some((seq, id)) = self.settled.pop_front() {
-            if self.live(seq, &id) {
-                return Some(id);
-            }
-        }
-        None
-    }
-
-    fn pop_live_oldest(&mut self) -> Option<Uuid> {
-        while let Some((seq, id)) = self.order.pop_front() {
             if self.live(seq, &id) {
                 return Some(id);
             }
@@ -593,25 +595,26 @@ mod tests {
     #[test]
     fn store_evicts_settled_tasks_first() {
         let mut store = TaskStore::new(2);
-        store.insert(task(1, 5000));
+        assert!(store.insert(task(1, 5000)).is_ok());
         let mut with_webhook = task(2, 10);
         with_webhook.webhook_url = Some("http://127.0.0.1/x".into());
-        store.insert(with_webhook);
+        assert!(store.insert(with_webhook).is_ok());
         assert_eq!(store.settle_due(100).len(), 1);
-        store.insert(task(3, 5000));
+        assert!(store.insert(task(3, 5000)).is_ok());
         assert_eq!(store.len(), 2);
         assert!(store.get(&Uuid::from_u128(1)).is_some());
         assert!(store.get(&Uuid::from_u128(2)).is_none());
-        // Nothing settled: the oldest goes.
-        store.insert(task(4, 5000));
-        assert!(store.get(&Uuid::from_u128(1)).is_none());
+        // Nothing settled: nothing is dropped, and the new task is refused.
+        assert!(store.insert(task(4, 5000)).is_err());
+        assert!(store.get(&Uuid::from_u128(1)).is_some());
+        assert!(store.get(&Uuid::from_u128(4)).is_none());
         assert_eq!(store.next_due(), Some(5000));
     }
 
     #[test]
     fn finishing_now_moves_the_deadline() {
         let mut store = TaskStore::new(10);
-        store.insert(task(1, 5000));
+        assert!(store.insert(task(1, 5000)).is_ok());
         assert_eq!(
             store.finish_now(&Uuid::from_u128(1), Outcome::Failed, 42),
             Ok(())

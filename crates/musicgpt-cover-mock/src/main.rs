@@ -65,7 +65,8 @@ struct Args {
     /// Requests the journal keeps.
     #[arg(long, env = "MUSICGPT_MOCK_JOURNAL_CAPACITY", default_value_t = DEFAULT_JOURNAL_CAPACITY)]
     journal_capacity: usize,
-    /// Tasks the store keeps (oldest finished ones evicted first).
+    /// Tasks the store keeps (finished ones evicted, oldest first; when
+    /// none is finished, a new Cover gets 429).
     #[arg(long, env = "MUSICGPT_MOCK_TASK_CAPACITY", default_value_t = DEFAULT_TASK_CAPACITY)]
     task_capacity: usize,
     /// Webhook deliveries that may wait for the sender.

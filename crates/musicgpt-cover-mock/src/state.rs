@@ -69,6 +69,15 @@ pub(crate) struct Inner {
     _stop_on_drop: DropGuard,
 }
 
+/// Why a Cover made no task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CreateError {
+    /// The key's balance (below the estimate): 402.
+    Insufficient(Cents),
+    /// Every one of the store's places holds an unsettled task: 429.
+    Full(usize),
+}
+
 /// What the answer to an accepted Cover reports.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Created {
@@ -215,7 +224,7 @@ impl MockState {
     }
 
     /// Charges the key and queues a task; `Err(balance)` when the balance is too low.
-    pub(crate) fn create_task(&self, new: NewTask) -> Result<Created, Cents> {
+    pub(crate) fn create_task(&self, new: NewTask) -> Result<Created, CreateError> {
         let inner = &self.inner;
         let (task_id, conversion_id, eta) = {
             let mut rng = lock(&inner.rng);
@@ -224,10 +233,17 @@ impl MockState {
             (task_id, conversion_id, rng.random_range(ETA_SECONDS))
         };
         let cost = estimate(eta);
-        lock(&inner.ledger).charge(&new.api_key, cost)?;
+        // A place first, then the charge, under the store's lock (the ledger's is only ever taken
+        // inside it, never the other way round): a refused task costs nothing.
+        let mut tasks = lock(&inner.tasks);
+        if !tasks.make_room() {
+            return Err(CreateError::Full(inner.config.task_capacity));
+        }
+        lock(&inner.ledger)
+            .charge(&new.api_key, cost)
+            .map_err(CreateError::Insufficient)?;
         let now = inner.clock.now();
         let run_ms = (eta as f64 * 1000.0 * inner.config.time_scale).round() as VTime;
-        let mut tasks = lock(&inner.tasks);
         let task = Task {
             seq: tasks.next_seq(),
             task_id,
@@ -253,7 +269,10 @@ impl MockState {
             cost,
         };
         let finished_at = task.finished_at;
-        tasks.insert(task);
+        if tasks.insert(task).is_err() {
+            // `make_room` just made a place under the same lock.
+            return Err(CreateError::Full(inner.config.task_capacity));
+        }
         if finished_at < inner.scheduled.load(Ordering::Acquire) {
             inner.scheduled.store(finished_at, Ordering::Release);
             inner.wake.notify_one();

@@ -12,7 +12,7 @@ use crate::lifecycle::{AudioSource, IN_QUEUE, Outcome};
 use crate::prefer::{Prefer, replay};
 use crate::routes::{auth_error, documented, json};
 use crate::spec::{FormSpec, quoted};
-use crate::state::{Created, MockState};
+use crate::state::{CreateError, Created, MockState};
 use crate::template::{Field, Fill, Val};
 use crate::urlencoded;
 
@@ -163,12 +163,20 @@ fn accept(
     };
     match state.create_task(new) {
         Ok(task) => json(StatusCode::OK, spec.cover_ok.render(&Accepted::new(&task))),
-        Err(balance) => {
+        Err(CreateError::Insufficient(balance)) => {
             record.set_error(format!(
                 "the key's balance of {} credits is below the estimate",
                 from_cents(balance)
             ));
             documented(op, StatusCode::PAYMENT_REQUIRED, None)
+        }
+        Err(CreateError::Full(capacity)) => {
+            // Like the real API's limit on parallel conversions: no task is ever dropped to make
+            // room for another.
+            record.set_error(format!(
+                "all {capacity} task places (--task-capacity) hold unfinished tasks"
+            ));
+            documented(op, StatusCode::TOO_MANY_REQUESTS, None)
         }
     }
 }

@@ -271,16 +271,22 @@ async fn stores_are_bounded_and_shutdown_reports_pending_webhooks() {
     )
     .await;
     let mut ids = Vec::new();
+    let mut statuses = Vec::new();
     for _ in 0..5 {
         let form = Form::new()
             .text("voice_id", "Drake")
             .text("audio_url", "https://x.example/a")
             .text("webhook_url", "http://127.0.0.1:9/hook");
-        let (_, body) = cover(&mock, Some(KEY), form, None).await;
-        ids.push(str_of(&body, "task_id").to_owned());
+        let (status, body) = cover(&mock, Some(KEY), form, None).await;
+        statuses.push(status);
+        if status == 200 {
+            ids.push(str_of(&body, "task_id").to_owned());
+        }
     }
+    // Three places, all running: the last two are refused, none of the first three dropped.
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
     assert_eq!(mock.state().task_count(), 3);
-    assert!(mock.state().task(&ids[0]).is_none() && mock.state().task(&ids[4]).is_some());
+    assert!(ids.iter().all(|id| mock.state().task(id).is_some()));
     assert_eq!(mock.state().journal().len(), 4);
     // The frozen clock never finished them: their webhooks are pending.
     let report = mock.shutdown().await;
@@ -291,4 +297,36 @@ async fn stores_are_bounded_and_shutdown_reports_pending_webhooks() {
             .iter()
             .all(|p| p.state == "task not finished")
     );
+}
+
+#[tokio::test]
+async fn a_full_store_refuses_new_tasks_and_drops_none() {
+    let mock = mock(MockConfig::new().seed(31).task_capacity(2)).await;
+    let form = || crate::common::url_form("Drake", "https://x.example/a.mp3");
+    let first = cover(&mock, Some(KEY), form(), None).await;
+    let second = cover(&mock, Some(KEY), form(), None).await;
+    assert_eq!((first.0, second.0), (200, 200));
+    let balance = mock.state().credits(KEY);
+    // Both places hold running tasks: the documented 429, nothing charged, nothing dropped.
+    assert_eq!(
+        cover(&mock, Some(KEY), form(), None).await,
+        (429, crate::common::example("/v1/Cover", "post", 429))
+    );
+    assert_eq!(mock.state().credits(KEY), balance);
+    for (_, body) in [&first, &second] {
+        let task = by_id(&mock, str_of(body, "task_id")).await;
+        assert_eq!(task["success"], true, "{task}");
+    }
+    // Once the tasks are over, their places are free again.
+    mock.state().advance_clock(Duration::from_secs(10));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, body) = cover(&mock, Some(KEY), form(), None).await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 429, "{body}");
+        assert!(tokio::time::Instant::now() < deadline, "no place freed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

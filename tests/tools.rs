@@ -86,3 +86,19 @@ pub fn free_port() -> std::io::Result<u16> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
     Ok(listener.local_addr()?.port())
 }
+
+/// Takes every proxy setting away from a tool's environment and names the loopback hosts in
+/// `NO_PROXY`, so its requests to the mock on 127.0.0.1 go nowhere else.
+pub fn loopback_only(command: &mut std::process::Command) -> &mut std::process::Command {
+    for name in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
+        command.env_remove(name);
+    }
+    command.env("NO_PROXY", "127.0.0.1,localhost")
+}

@@ -42,15 +42,7 @@ fn sample(name: &str) -> String {
 async fn run(program: &Path, args: Vec<String>) -> Output {
     let program = program.to_owned();
     tokio::task::spawn_blocking(move || {
-        Command::new(&program)
-            .args(&args)
-            .env_remove("http_proxy")
-            .env_remove("HTTP_PROXY")
-            .env_remove("https_proxy")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("all_proxy")
-            .env_remove("ALL_PROXY")
-            .env("NO_PROXY", "127.0.0.1,localhost")
+        tools::loopback_only(Command::new(&program).args(&args))
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()))
     })

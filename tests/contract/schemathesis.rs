@@ -113,22 +113,17 @@ fn run_with_deadline(
 ) -> (bool, String, String) {
     let out = work.join("stdout.txt");
     let err = work.join("stderr.txt");
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(work)
-        .env("SCHEMATHESIS_HOOKS", hooks)
-        .env_remove("http_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("ALL_PROXY")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("a stdout file"))
-        .stderr(std::fs::File::create(&err).expect("a stderr file"))
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    let mut child = tools::loopback_only(
+        Command::new(program)
+            .args(args)
+            .current_dir(work)
+            .env("SCHEMATHESIS_HOOKS", hooks),
+    )
+    .stdin(Stdio::null())
+    .stdout(std::fs::File::create(&out).expect("a stdout file"))
+    .stderr(std::fs::File::create(&err).expect("a stderr file"))
+    .spawn()
+    .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     let deadline = Instant::now() + DEADLINE;
     let status = loop {
         match child.try_wait().expect("waiting for schemathesis") {

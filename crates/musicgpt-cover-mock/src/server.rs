@@ -1,8 +1,9 @@
-//! Serving: [`serve`] (the one entry, for the binary and embedders) and [`MockServer`], a mock on
-//! 127.0.0.1:0 for other crates' tests.
+//! Serving, where the layers are wired: [`serve`] (the one entry, for the binary and embedders)
+//! and [`MockServer`], a mock on 127.0.0.1:0 for other crates' tests.
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -10,10 +11,23 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::MockConfig;
+use crate::domain::webhooks::WebhookDelivery;
+use crate::domain::{MockState, ShutdownReport, WaitTimeout};
 use crate::error::MockError;
-use crate::routes::router;
-use crate::state::{MockState, ShutdownReport, WaitTimeout};
-use crate::webhook::WebhookDelivery;
+use crate::http::router;
+use crate::http::webhook_client::WebhookClient;
+
+impl MockState {
+    /// Builds a mock from `config`: checks it, compiles the embedded spec (once per process) and
+    /// starts the scheduler and webhook sender on the current Tokio runtime.
+    ///
+    /// Defined here, where the layers are wired, because it hands the domain the HTTP layer's
+    /// webhook client.
+    pub fn new(config: MockConfig) -> Result<MockState, MockError> {
+        let client = WebhookClient::new(config.webhook_timeout).map_err(MockError::Config)?;
+        MockState::with_transport(config, Arc::new(client))
+    }
+}
 
 /// Serves a mock built from `config` on `listener` until `shutdown` resolves; requests in flight
 /// are answered first. Returns the webhooks left undelivered.

@@ -2,7 +2,7 @@
 //! the handle ([`MockState`]) that routes, the admin API and embedding tests use.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,30 +13,25 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::{CancellationToken, DropGuard};
 use uuid::Uuid;
 
-use crate::audio::DURATION_SECONDS;
-use crate::auth::{AuthError, Cents, Ledger, from_cents, to_cents};
-use crate::clock::{Clock, SEED_EPOCH, VTime};
-use crate::config::{ClockMode, MockConfig};
-use crate::error::MockError;
-use crate::journal::{Journal, JournalEntry, JournalKind, WebhookEvent};
-use crate::lifecycle::{
-    FinishError, Outcome, Settle, Task, TaskFill, TaskStore, TaskView, run_scheduler,
-};
-use crate::routes::cover::{NewTask, estimate};
-use crate::spec::Spec;
-use crate::webhook::{
-    Delivery, DeliveryState, SenderShared, WebhookDelivery, WebhookLog, check_target, client,
+use super::audio::DURATION_SECONDS;
+use super::clock::{Clock, SEED_EPOCH, VTime};
+use super::credits::{AuthError, Cents, Ledger, estimate, from_cents, to_cents};
+use super::journal::{Journal, JournalEntry, JournalKind, WebhookEvent};
+use super::render::TaskFill;
+use super::scheduler::{Settle, run_scheduler};
+use super::store::TaskStore;
+use super::sync::lock;
+use super::tasks::{ALL_STATUSES, COMPLETED, FinishError, NewTask, Outcome, Task, TaskView};
+use super::webhooks::{
+    Delivery, DeliveryState, SenderShared, Transport, WebhookDelivery, WebhookLog, check_target,
     run_sender,
 };
+use crate::config::{ClockMode, MockConfig};
+use crate::error::MockError;
+use crate::spec::Spec;
 
 /// Shortest and longest eta a task is given, in seconds (the spec's examples: 33 and 71).
 const ETA_SECONDS: std::ops::RangeInclusive<u64> = 20..=90;
-
-/// Locks a mutex, carrying on after a panic elsewhere: every critical section leaves its data
-/// consistent, so a poisoned lock holds nothing half-done.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// The state of one mock server. Cheap to clone; every clone is the same mock.
 ///
@@ -120,11 +115,17 @@ pub struct WaitTimeout {
 }
 
 impl MockState {
-    /// Builds a mock from `config`: checks it, compiles the embedded spec (once per process) and
-    /// starts the scheduler and webhook sender on the current Tokio runtime.
-    pub fn new(config: MockConfig) -> Result<MockState, MockError> {
+    /// Builds a mock from `config` whose webhooks are POSTed through `transport`: checks the
+    /// config, compiles the embedded spec (once per process) and starts the scheduler and webhook
+    /// sender on the current Tokio runtime. [`MockState::new`] is this with the HTTP layer's
+    /// client, wired in `server.rs` (the domain holds no HTTP client).
+    pub(crate) fn with_transport(
+        config: MockConfig,
+        transport: Arc<dyn Transport>,
+    ) -> Result<MockState, MockError> {
         config.validate().map_err(MockError::Config)?;
         let spec = crate::spec::spec().map_err(MockError::Spec)?;
+        check_statuses(spec).map_err(MockError::Spec)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MockError::NoRuntime)?;
         let frozen = config.clock_mode() == ClockMode::Frozen;
         let epoch = match config.seed {
@@ -146,9 +147,7 @@ impl MockState {
             generation: Arc::new(AtomicU64::new(0)),
             attempts: config.webhook_attempts,
             backoff: config.webhook_backoff,
-            timeout: config.webhook_timeout,
         });
-        let http = client(config.webhook_timeout).map_err(MockError::Config)?;
         let cancel = CancellationToken::new();
         let origin = config
             .public_url
@@ -178,7 +177,7 @@ impl MockState {
             Arc::clone(&inner.wake),
             cancel.clone(),
         ));
-        runtime.spawn(run_sender(rx, sender, http, cancel));
+        runtime.spawn(run_sender(rx, sender, transport, cancel));
         Ok(MockState { inner })
     }
 
@@ -309,7 +308,7 @@ impl MockState {
         let tasks = lock(&self.inner.tasks);
         let task = tasks.by_conversion(conversion_id).ok_or(None)?;
         match task.status(now) {
-            crate::lifecycle::COMPLETED => Ok(task.pitch),
+            COMPLETED => Ok(task.pitch),
             other => Err(Some(other)),
         }
     }
@@ -518,6 +517,18 @@ impl MockState {
     /// How many tasks are kept now.
     pub fn task_count(&self) -> usize {
         lock(&self.inner.tasks).len()
+    }
+}
+
+/// Every status the mock shows must be one the spec tells clients to expect.
+fn check_statuses(spec: &Spec) -> Result<(), String> {
+    let known = &spec.known_statuses;
+    match ALL_STATUSES
+        .iter()
+        .find(|status| !known.is_empty() && !known.iter().any(|k| k == *status))
+    {
+        Some(status) => Err(format!("ConversionStatus x-known-values lacks {status}")),
+        None => Ok(()),
     }
 }
 

@@ -16,10 +16,10 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use tower::{Layer, Service};
 
-use crate::journal::{finish_entry, start_entry};
-use crate::routes::error_json;
+use super::record::{finish_entry, start_entry};
+use super::respond::error_json;
+use crate::domain::MockState;
 use crate::spec::quoted;
-use crate::state::MockState;
 
 /// Headers a browser script may read from an answer.
 const EXPOSED: HeaderValue = HeaderValue::from_static(

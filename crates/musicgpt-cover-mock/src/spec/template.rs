@@ -5,7 +5,12 @@
 //! copies from the spec's examples. Rendering writes JSON straight into a byte buffer: no
 //! `serde_json::Value` tree is built per response.
 
-use serde::Serialize;
+use openapiv3::{ReferenceOr, Schema};
+use serde_json::Value as Json;
+
+use super::json::{json_string, write_json};
+use super::operations::Operation;
+use super::reader::{Ctx, Kind};
 
 /// The names the mock fills with live data. A property whose name is not here is copied from the
 /// spec's examples, so a field added to the spec shows up in the responses without code changes.
@@ -80,20 +85,6 @@ impl Field {
             .find(|(n, _)| *n == name)
             .map(|(_, f)| *f)
     }
-}
-
-/// The JSON type a property is written as: the type of its example when there is one (the spec's
-/// `Cost` is a string in the examples but `oneOf` string/number in the schema), else its schema's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(crate) enum Kind {
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Object,
-    Array,
-    #[default]
-    Any,
 }
 
 /// A live value for one field, as a [`Fill`] answers it.
@@ -240,18 +231,123 @@ fn write_val(out: &mut Vec<u8>, slot: &Slot, val: Val<'_>, fill: &dyn Fill) -> b
     true
 }
 
-fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    // Serializing a string or a number into a Vec cannot fail; a failure would only drop the
-    // value, which the contract tests would catch.
-    if serde_json::to_writer(&mut *out, value).is_err() {
-        out.extend_from_slice(b"null");
+impl<'a> Ctx<'a> {
+    /// The live-response template of an operation's 200.
+    pub(super) fn ok_template(&self, op: &Operation) -> Result<Template, String> {
+        let (_, _, found) = self.find(&op.operation_id)?;
+        let response = found
+            .responses
+            .responses
+            .get(&openapiv3::StatusCode::Code(200))
+            .ok_or_else(|| format!("{}: no 200 response", op.operation_id))?;
+        let response = match response {
+            ReferenceOr::Item(r) => r,
+            ReferenceOr::Reference { reference } => {
+                let name = reference.rsplit('/').next().unwrap_or_default();
+                match self
+                    .api
+                    .components
+                    .as_ref()
+                    .and_then(|c| c.responses.get(name))
+                {
+                    Some(ReferenceOr::Item(r)) => r,
+                    _ => return Err(format!("{}: cannot resolve {reference}", op.operation_id)),
+                }
+            }
+        };
+        let schema = response
+            .content
+            .get("application/json")
+            .and_then(|m| m.schema.as_ref())
+            .ok_or_else(|| format!("{}: 200 has no JSON schema", op.operation_id))?;
+        let examples = self.ok_examples(op)?;
+        self.template(self.schema(schema)?, &examples.iter().collect::<Vec<_>>())
     }
-}
 
-pub(crate) fn json_string(s: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len() + 2);
-    write_json(&mut out, s);
-    out
+    /// The callback's payload template and the form field its URL expression names.
+    pub(super) fn webhook(&self, cover: &Operation) -> Result<(Template, String), String> {
+        let (_, _, op) = self.find(&cover.operation_id)?;
+        let (expression, item) = op
+            .callbacks
+            .values()
+            .flat_map(|cb| cb.iter())
+            .next()
+            .ok_or("cover: no callback")?;
+        // `{$request.body#/webhook_url}`
+        let field = expression
+            .trim_matches(|c| c == '{' || c == '}')
+            .strip_prefix("$request.body#/")
+            .ok_or_else(|| format!("cover: callback expression {expression} is not $request.body"))?
+            .to_owned();
+        let body = match item.post.as_ref().and_then(|p| p.request_body.as_ref()) {
+            Some(ReferenceOr::Item(b)) => b,
+            _ => return Err("cover: callback has no inline POST body".to_owned()),
+        };
+        let media = body
+            .content
+            .get("application/json")
+            .ok_or("cover: callback is not JSON")?;
+        let schema = media
+            .schema
+            .as_ref()
+            .ok_or("cover: callback has no schema")?;
+        let examples: Vec<&Json> = media
+            .examples
+            .values()
+            .filter_map(|e| match e {
+                ReferenceOr::Item(e) => e.value.as_ref(),
+                ReferenceOr::Reference { .. } => None,
+            })
+            .collect();
+        Ok((self.template(self.schema(schema)?, &examples)?, field))
+    }
+
+    /// Builds the template of an object schema; property values the mock does not fill come from
+    /// the first example that has them, else from the schema's own example or default.
+    pub(super) fn template(&self, schema: &Schema, examples: &[&Json]) -> Result<Template, String> {
+        let shape = self.shape(schema)?;
+        let mut template = Template::default();
+        for (name, prop) in shape.properties {
+            let prop = self.boxed_schema(prop)?;
+            let values: Vec<&Json> = examples.iter().filter_map(|e| e.get(name)).collect();
+            let literal_value = values
+                .first()
+                .copied()
+                .or(prop.schema_data.example.as_ref())
+                .or(prop.schema_data.default.as_ref());
+            let literal = literal_value.and_then(|v| serde_json::to_vec(v).ok());
+            let prop_shape = self.shape(prop)?;
+            let kind = match literal_value {
+                Some(Json::String(_)) => Kind::String,
+                Some(Json::Number(n)) if n.is_i64() || n.is_u64() => match prop_shape.kind {
+                    Kind::Number => Kind::Number,
+                    _ => Kind::Integer,
+                },
+                Some(Json::Number(_)) => Kind::Number,
+                Some(Json::Bool(_)) => Kind::Boolean,
+                _ => prop_shape.kind,
+            };
+            let nested = match prop_shape.kind {
+                Kind::Object if !prop_shape.properties.is_empty() => {
+                    Some(self.template(prop, &values)?)
+                }
+                Kind::Array => match prop_shape.items {
+                    Some(items) => {
+                        let items = self.boxed_schema(items)?;
+                        let firsts: Vec<&Json> = values
+                            .iter()
+                            .filter_map(|v| v.as_array().and_then(|a| a.first()))
+                            .collect();
+                        Some(self.template(items, &firsts)?)
+                    }
+                    None => None,
+                },
+                _ => None,
+            };
+            template.push(name, kind, literal, nested);
+        }
+        Ok(template)
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Streaming reading of a url-encoded form (`application/x-www-form-urlencoded`), checked field
-//! by field with the same rules as the multipart form (`form`).
+//! by field with the same rules as the multipart form (`multipart`).
 //!
 //! The reference page's first Python sample sends the Cover form this way
 //! (`requests.post(url, data=payload)`, no file). The body is read as it arrives: a pair's name
@@ -10,9 +10,9 @@
 use axum::body::Body;
 use futures::StreamExt;
 
-use crate::form::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, Value};
-use crate::journal::FormLog;
-use crate::spec::{FormSpec, ValueKind};
+use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_value};
+use crate::domain::journal::FormLog;
+use crate::spec::{FormSpec, Value, ValueKind};
 
 /// Longest field name, in bytes as sent (percent-encoded).
 const MAX_NAME_BYTES: usize = 1024;
@@ -47,7 +47,8 @@ pub(crate) async fn read(
         reader.feed(rest)?;
     }
     reader.end_pair(record)?;
-    crate::form::required_given(spec, &reader.values)?;
+    spec.required_given(&reader.values)
+        .map_err(FormError::Invalid)?;
     Ok(reader.values)
 }
 
@@ -195,7 +196,7 @@ impl<'s> Reader<'s> {
             });
             return Ok(());
         }
-        self.values[i] = Some(crate::form::text_value(rule, &text, overflow)?);
+        self.values[i] = Some(text_value(rule, &text, overflow)?);
         Ok(())
     }
 }

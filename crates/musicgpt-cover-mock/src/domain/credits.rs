@@ -1,4 +1,4 @@
-//! API keys and their credit balances.
+//! API keys, their credit balances, and what a Cover costs.
 //!
 //! Unrestricted (no `--api-key`): any non-empty key is accepted and gets the default balance the
 //! first time it is charged; at most `key_capacity` such balances are kept, the oldest forgotten
@@ -8,10 +8,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 
-use axum::http::{HeaderMap, header};
-
+use super::ids::IdHasher;
 use crate::config::{ApiKey, MockConfig};
-use crate::lifecycle::IdHasher;
 
 /// Why a request's key was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,22 +18,6 @@ pub(crate) enum AuthError {
     Missing,
     /// A key the mock does not accept: 403.
     Refused,
-}
-
-/// The key of a request: the raw `Authorization` value.
-pub(crate) fn request_key(headers: &HeaderMap) -> Result<&str, AuthError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(AuthError::Missing);
-    };
-    let key = value.to_str().map_err(|_| AuthError::Refused)?.trim();
-    if key.is_empty() {
-        return Err(AuthError::Missing);
-    }
-    // The API takes the raw key; a `Bearer` prefix is a client bug worth failing loudly on.
-    if key.len() > 7 && key[..7].eq_ignore_ascii_case("bearer ") {
-        return Err(AuthError::Refused);
-    }
-    Ok(key)
 }
 
 /// Credits in hundredths.
@@ -51,6 +33,11 @@ pub(crate) fn to_cents(credits: f64) -> Cents {
 
 pub(crate) fn from_cents(cents: Cents) -> f64 {
     cents as f64 / 100.0
+}
+
+/// The credit estimate for an eta: the spec's example charges 1.27 for 71 s.
+pub(crate) fn estimate(eta: u64) -> Cents {
+    (eta * 100).div_ceil(56)
 }
 
 #[derive(Debug)]
@@ -154,22 +141,6 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
-
-    #[test]
-    fn reads_the_raw_key() {
-        let mut h = HeaderMap::new();
-        assert_eq!(request_key(&h), Err(AuthError::Missing));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("  "));
-        assert_eq!(request_key(&h), Err(AuthError::Missing));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer abc"),
-        );
-        assert_eq!(request_key(&h), Err(AuthError::Refused));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("abc"));
-        assert_eq!(request_key(&h), Ok("abc"));
-    }
 
     #[test]
     fn restricted_keys_and_balances() {
@@ -195,5 +166,10 @@ mod tests {
         }
         assert_eq!(ledger.balances().len(), 2);
         assert_eq!(ledger.balance("a"), Some(1000));
+    }
+
+    #[test]
+    fn estimate_matches_the_spec_example() {
+        assert_eq!(estimate(71), 127);
     }
 }

@@ -8,8 +8,7 @@ use std::sync::OnceLock;
 
 use uuid::Uuid;
 
-use crate::spec::Spec;
-use crate::template::{Field, Fill, Val};
+use crate::spec::{Field, Fill, Spec, Val};
 
 /// The voices after the spec's examples. Every third one gets a slug id, the rest a UUID.
 const NAMES: &[&str] = &[

@@ -5,9 +5,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 
-use crate::query::Param;
-use crate::routes::{checked_query, documented, json};
-use crate::state::MockState;
+use crate::domain::MockState;
+use crate::http::guard::checked_query;
+use crate::http::respond::{documented, json};
+use crate::spec::Param;
 
 /// The only conversion type the mock holds.
 pub(crate) const COVER: &str = "COVER";

@@ -8,7 +8,7 @@
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::routes::{documented, json};
+use super::respond::{documented, json};
 use crate::spec::{Example, Operation};
 
 pub(crate) const PREFER: HeaderName = HeaderName::from_static("prefer");

@@ -8,10 +8,10 @@ use axum::response::Response;
 use bytes::Bytes;
 use uuid::Uuid;
 
-use crate::audio::rendition;
-use crate::lifecycle::COMPLETED;
-use crate::routes::error_json;
-use crate::state::MockState;
+use crate::domain::MockState;
+use crate::domain::audio::rendition;
+use crate::domain::tasks::COMPLETED;
+use crate::http::respond::error_json;
 
 pub(crate) async fn file(
     State(state): State<MockState>,

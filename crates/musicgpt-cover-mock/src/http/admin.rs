@@ -13,9 +13,9 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::lifecycle::{FinishError, Outcome};
-use crate::routes::{error_json, json as json_response};
-use crate::state::MockState;
+use super::respond::{error_json, json as json_response};
+use crate::domain::MockState;
+use crate::domain::tasks::{FinishError, Outcome, TaskView};
 
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
@@ -180,7 +180,7 @@ async fn task(State(state): State<MockState>, Path(id): Path<String>) -> Respons
     }
 }
 
-fn finished(result: Result<crate::lifecycle::TaskView, FinishError>, id: &str) -> Response {
+fn finished(result: Result<TaskView, FinishError>, id: &str) -> Response {
     match result {
         Ok(t) => ok(&t),
         Err(FinishError::NotFound) => {

@@ -11,86 +11,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, BodyDataStream};
-use axum::http::{HeaderMap, header};
 use bytes::{Bytes, BytesMut};
 use futures::Stream;
 
-use crate::journal::FormLog;
-use crate::spec::{Checked, FormSpec, Rule, ValueKind, quoted};
+use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_value};
+use crate::domain::journal::FormLog;
+use crate::spec::{FormSpec, Value, ValueKind};
 
-/// Longest text field, in bytes.
-pub const MAX_TEXT_BYTES: usize = 16 * 1024;
-/// Most parts in one form.
-pub const MAX_PARTS: usize = 64;
 /// Most bytes that may pass while no part data is being read (boundaries, part headers).
 pub(crate) const MAX_UNDRAINED: u64 = 1 << 20;
 /// Bytes handed to the parser per read before it must come back.
 const BURST: u64 = 256 * 1024;
-/// Bytes of a body beyond the upload limit that the other parts and the framing may take.
-pub(crate) const FORM_OVERHEAD: u64 = 1 << 20;
-
-/// A checked form field.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
-    Text(String),
-    Integer(i64),
-    File {
-        filename: Option<String>,
-        content_type: Option<String>,
-        size: u64,
-    },
-}
-
-/// Why a form was not accepted.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum FormError {
-    /// An upload over the limit: 413.
-    TooLarge,
-    /// Anything else: the documented validation status, with this text.
-    Invalid(String),
-}
-
-/// How a form request's body is encoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Encoding {
-    /// `multipart/form-data`, with its boundary.
-    Multipart { boundary: String },
-    /// `application/x-www-form-urlencoded`.
-    Urlencoded,
-}
-
-pub(crate) const MULTIPART: &str = "multipart/form-data";
-pub(crate) const URLENCODED: &str = "application/x-www-form-urlencoded";
-
-/// The encoding of a form request, or what is wrong with its Content-Type. `urlencoded` says
-/// whether the operation documents a url-encoded body beside the multipart one.
-pub(crate) fn encoding(headers: &HeaderMap, urlencoded: bool) -> Result<Encoding, String> {
-    let expected = if urlencoded {
-        "multipart/form-data or application/x-www-form-urlencoded"
-    } else {
-        MULTIPART
-    };
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Err(format!("Content-Type must be {expected}, got none"));
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| "Content-Type is not valid text".to_owned())?;
-    let essence = text.split(';').next().unwrap_or("").trim();
-    if essence.eq_ignore_ascii_case(MULTIPART) {
-        return multer::parse_boundary(text)
-            .map(|boundary| Encoding::Multipart { boundary })
-            .map_err(|_| "Content-Type multipart/form-data has no boundary parameter".to_owned());
-    }
-    if urlencoded && essence.eq_ignore_ascii_case(URLENCODED) {
-        return Ok(Encoding::Urlencoded);
-    }
-    Err(format!(
-        "Content-Type must be {expected}, got {}",
-        quoted(text)
-    ))
-}
-
 #[derive(Debug, Default)]
 struct Meter {
     total: AtomicU64,
@@ -291,44 +222,8 @@ pub(crate) async fn read(
         values[i] = Some(text_value(rule, text, overflow)?);
     }
 
-    required_given(spec, &values)?;
+    spec.required_given(&values).map_err(FormError::Invalid)?;
     Ok(values)
-}
-
-/// A text field's value checked against its rule; `overflow` when the text was cut at
-/// [`MAX_TEXT_BYTES`].
-pub(crate) fn text_value(rule: &Rule, text: &str, overflow: bool) -> Result<Value, FormError> {
-    if overflow {
-        if rule.kind == ValueKind::Integer {
-            return Err(FormError::Invalid(format!(
-                "{} must be {}, got {}",
-                rule.name,
-                integer_words(rule.minimum, rule.maximum),
-                quoted(text)
-            )));
-        }
-        return Err(FormError::Invalid(format!(
-            "field {} is longer than {MAX_TEXT_BYTES} bytes",
-            rule.name
-        )));
-    }
-    Ok(match rule.check(text).map_err(FormError::Invalid)? {
-        Checked::Integer(n) => Value::Integer(n),
-        Checked::Text(t) => Value::Text(t.to_owned()),
-    })
-}
-
-/// Every required field of the form was given.
-pub(crate) fn required_given(spec: &FormSpec, values: &[Option<Value>]) -> Result<(), FormError> {
-    match spec
-        .fields
-        .iter()
-        .zip(values)
-        .find(|(rule, value)| rule.required && value.is_none())
-    {
-        Some((rule, _)) => Err(FormError::Invalid(format!("{} is required", rule.name))),
-        None => Ok(()),
-    }
 }
 
 /// A text part's bytes: the one chunk it came in (the usual case, no copy), or a copy.
@@ -373,23 +268,4 @@ fn append(owned: &mut BytesMut, chunk: &[u8], overflow: &mut bool) {
         *overflow = true;
     }
     owned.extend_from_slice(&chunk[..room.min(chunk.len())]);
-}
-
-fn integer_words(min: Option<i64>, max: Option<i64>) -> String {
-    match (min, max) {
-        (Some(lo), Some(hi)) => format!("an integer between {lo} and {hi}"),
-        _ => "an integer".to_owned(),
-    }
-}
-
-/// Whether one of the spec's `anyOf` alternatives is met (true when there are none).
-pub(crate) fn alternatives_met(spec: &FormSpec, values: &[Option<Value>]) -> bool {
-    spec.alternatives.is_empty()
-        || spec.alternatives.iter().any(|alt| {
-            alt.iter().all(|need| match values.get(need.field) {
-                Some(Some(Value::Text(t))) => t.chars().count() >= need.min_length,
-                Some(Some(_)) => true,
-                _ => false,
-            })
-        })
 }

@@ -1,8 +1,8 @@
-//! Query strings checked against an operation's parameter rules from the spec.
+//! Query strings checked against an operation's parameter rules.
 
 use std::borrow::Cow;
 
-use crate::spec::{Checked, Rule};
+use super::forms::{Checked, Rule};
 
 /// A checked query parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +29,7 @@ impl Param<'_> {
 
 /// Checks `query` against `rules`; the result holds one slot per rule (integer defaults filled
 /// in). Parameters the spec does not name are ignored. The error says exactly what was wrong.
-pub(crate) fn parse<'q>(
+pub(crate) fn parse_query<'q>(
     rules: &[Rule],
     query: Option<&'q str>,
 ) -> Result<Vec<Option<Param<'q>>>, String> {
@@ -67,30 +67,30 @@ mod tests {
             panic!("spec")
         };
         let rules = &spec.search_voices.query;
-        let ok = parse(rules, Some("query=dr%20ake&limit=5"));
+        let ok = parse_query(rules, Some("query=dr%20ake&limit=5"));
         let Ok(ok) = ok else { panic!("{ok:?}") };
         assert_eq!(ok[0], Some(Param::Text("dr ake".into())));
         assert_eq!(ok[1], Some(Param::Integer(5)));
         assert_eq!(ok[2], Some(Param::Integer(0)));
         assert_eq!(
-            parse(rules, Some("limit=5")),
+            parse_query(rules, Some("limit=5")),
             Err("query is required".to_owned())
         );
         assert_eq!(
-            parse(rules, Some("query=a&limit=0")),
+            parse_query(rules, Some("query=a&limit=0")),
             Err("limit must be an integer between 1 and 100, got \"0\"".to_owned())
         );
         assert_eq!(
-            parse(rules, Some("query=")),
+            parse_query(rules, Some("query=")),
             Err("query must not be empty".to_owned())
         );
         assert_eq!(
-            parse(rules, Some("query=a&query=b")),
+            parse_query(rules, Some("query=a&query=b")),
             Err("query parameter query was given more than once".to_owned())
         );
         let by_id = &spec.by_id.query;
         assert_eq!(
-            parse(by_id, Some("conversionType=COVER&task_id=nope")),
+            parse_query(by_id, Some("conversionType=COVER&task_id=nope")),
             Err("task_id must be a UUID, got \"nope\"".to_owned())
         );
     }

@@ -4,11 +4,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use crate::query::Param;
-use crate::routes::{checked_query, json};
-use crate::spec::Operation;
-use crate::state::MockState;
-use crate::voices::{VoicePage, catalogue, matching};
+use crate::domain::MockState;
+use crate::domain::voices::{VoicePage, catalogue, matching};
+use crate::http::guard::checked_query;
+use crate::http::respond::json;
+use crate::spec::{Operation, Param};
 
 pub(crate) async fn all_voices(State(state): State<MockState>, request: Request) -> Response {
     list(

@@ -5,28 +5,17 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 
-use crate::auth::{Cents, from_cents, request_key};
-use crate::form::{self, Encoding, FORM_OVERHEAD, FormError, Value};
-use crate::journal::FormLog;
-use crate::lifecycle::{AudioSource, IN_QUEUE, Outcome};
-use crate::prefer::{Prefer, replay};
-use crate::routes::{auth_error, documented, json};
-use crate::spec::{FormSpec, quoted};
-use crate::state::{CreateError, Created, MockState};
-use crate::template::{Field, Fill, Val};
-use crate::urlencoded;
+use crate::domain::credits::from_cents;
+use crate::domain::journal::FormLog;
+use crate::domain::tasks::{AudioSource, IN_QUEUE, NewTask, Outcome};
+use crate::domain::{CreateError, Created, MockState};
+use crate::http::auth::request_key;
+use crate::http::form::{Encoding, FORM_OVERHEAD, FormError, encoding, multipart, urlencoded};
+use crate::http::prefer::{Prefer, replay};
+use crate::http::respond::{auth_error, documented, json};
+use crate::spec::{Field, Fill, FormSpec, Val, Value, quoted};
 
-/// What a task is made of, before it has ids and times.
-pub(crate) struct NewTask {
-    pub(crate) api_key: String,
-    pub(crate) voice_id: String,
-    pub(crate) pitch: i64,
-    pub(crate) webhook_url: Option<String>,
-    pub(crate) source: AudioSource,
-    pub(crate) outcome: Outcome,
-}
-
-pub(crate) async fn cover(State(state): State<MockState>, request: Request) -> Response {
+pub(in crate::http) async fn cover(State(state): State<MockState>, request: Request) -> Response {
     // Taken apart rather than extracted: the `HeaderMap` extractor clones every header.
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
@@ -56,7 +45,7 @@ pub(crate) async fn cover(State(state): State<MockState>, request: Request) -> R
     if let Some(response) = replay(op, &prefer) {
         return response;
     }
-    let encoding = match form::encoding(headers, op.urlencoded.is_some()) {
+    let encoding = match encoding(headers, op.urlencoded.is_some()) {
         Ok(e) => e,
         Err(text) => return documented(op, op.invalid_status, Some(&text)),
     };
@@ -80,7 +69,7 @@ pub(crate) async fn cover(State(state): State<MockState>, request: Request) -> R
     let mut record = FormLog::default();
     let result = match encoding {
         Encoding::Multipart { boundary } => {
-            form::read(form_spec, body, boundary, max_upload, &mut record).await
+            multipart::read(form_spec, body, boundary, max_upload, &mut record).await
         }
         Encoding::Urlencoded => urlencoded::read(form_spec, body, max_upload, &mut record).await,
     };
@@ -112,7 +101,7 @@ fn accept(
 ) -> Response {
     let spec = state.spec();
     let op = &spec.cover;
-    if !form::alternatives_met(form_spec, &values) {
+    if !form_spec.alternatives_met(&values) {
         // The documented body says exactly this: neither audio was given.
         record.set_error("neither audio_url nor audio_file was given".to_owned());
         return documented(op, StatusCode::UNPROCESSABLE_ENTITY, None);
@@ -263,11 +252,6 @@ impl Fill for Accepted<'_> {
     }
 }
 
-/// The credit estimate for an eta: the spec's example charges 1.27 for 71 s.
-pub(crate) fn estimate(eta: u64) -> Cents {
-    (eta * 100).div_ceil(56)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,10 +268,5 @@ mod tests {
         assert!(check_audio_url("HTTPS://user:pw@Song.Example:8443/a?b#c").is_ok());
         assert!(check_audio_url("http://[::1]:80/x").is_ok());
         assert!(check_audio_url("http://x.invalid:80/a").is_err());
-    }
-
-    #[test]
-    fn estimate_matches_the_spec_example() {
-        assert_eq!(estimate(71), 127);
     }
 }

@@ -1,0 +1,101 @@
+//! What the binary prints at start-up, and the address it listens on by default: both read from
+//! the spec and the state.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use crate::domain::MockState;
+
+/// Where the spec says the local mock listens (`127.0.0.1:4010`).
+pub fn default_addr() -> SocketAddr {
+    crate::spec::spec()
+        .ok()
+        .and_then(|s| {
+            s.default_origin
+                .strip_prefix("http://")
+                .and_then(|a| a.parse().ok())
+        })
+        .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 4010)))
+}
+
+/// The lines the binary prints at start-up: what it serves, where.
+pub fn describe(state: &MockState, origin: &str) -> String {
+    let Ok(spec) = crate::spec::spec() else {
+        return String::new();
+    };
+    let config = state.config();
+    let mut out = String::new();
+    out.push_str(&format!(
+        "musicgpt-cover-mock {}: a mock of {} {} (openapi.yaml)\n",
+        env!("CARGO_PKG_VERSION"),
+        spec.title,
+        spec.version
+    ));
+    out.push_str(&format!("Listening on {origin}\n"));
+    out.push_str(&format!("  API base URL  {origin}{}\n", spec.base_path));
+    let paths: Vec<String> = spec
+        .operations()
+        .iter()
+        .map(|op| format!("{}{}", spec.base_path, op.path))
+        .collect();
+    let width = paths.iter().map(String::len).max().unwrap_or(0) + 2;
+    for (op, path) in spec.operations().iter().zip(&paths) {
+        out.push_str(&format!(
+            "    {:<5}{path:<width$}{}\n",
+            op.method.as_str(),
+            op.summary
+        ));
+    }
+    out.push_str(&format!(
+        "  Result files  {origin}/files/{{conversion_id}}.mp3 and .wav\n"
+    ));
+    out.push_str(&format!("  Admin API     {origin}/__admin\n"));
+    if config.api_keys.is_empty() {
+        out.push_str(&format!(
+            "Keys: any non-empty Authorization value without a `Bearer ` prefix, {} credits each\n",
+            state.default_credits()
+        ));
+    } else {
+        out.push_str(&format!(
+            "Keys: only {} (--api-key)\n",
+            config
+                .api_keys
+                .iter()
+                .map(|k| k.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    match (config.seed, state.clock_frozen()) {
+        (Some(seed), true) => out.push_str(&format!(
+            "Clock: frozen at {} (seed {seed}); tasks finish after eta x {} once it is advanced: POST {origin}/__admin/clock/advance\n",
+            state.now(),
+            config.time_scale
+        )),
+        (_, true) => out.push_str(&format!(
+            "Clock: frozen; advance it with POST {origin}/__admin/clock/advance\n"
+        )),
+        (seed, false) => out.push_str(&format!(
+            "Clock: real time{}; a task finishes eta x {} seconds after it is accepted\n",
+            seed.map(|s| format!(" (seed {s})")).unwrap_or_default(),
+            config.time_scale
+        )),
+    }
+    if config.webhook_allow.is_empty() {
+        out.push_str("Webhooks: to loopback hosts only (127.0.0.0/8, ::1, localhost)\n");
+    } else {
+        out.push_str(&format!(
+            "Webhooks: to loopback hosts and {}\n",
+            config.webhook_allow.join(", ")
+        ));
+    }
+    let key = config
+        .api_keys
+        .first()
+        .map_or("any-key", |k| k.key.as_str());
+    out.push_str(&format!(
+        "Try:\n  curl -X POST {origin}{}{} -H \"Authorization: {key}\" -F voice_id=Drake -F audio_url=https://www.youtube.com/watch?v=jGflUbPQfW8\n",
+        spec.base_path, spec.cover.path
+    ));
+    out.push_str("Ctrl-C stops.");
+    out
+}

@@ -1,0 +1,274 @@
+//! The bounded task store: tasks by task id and conversion id, the order they are due in, and
+//! which of them may be evicted.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use uuid::Uuid;
+
+use super::clock::VTime;
+use super::ids::IdMap;
+use super::tasks::{FinishError, Outcome, Task};
+
+/// Tasks by id, bounded: when full, the oldest settled task goes; a task still running (or whose
+/// webhook is not yet sent) is never dropped, so a store full of them takes no new task.
+///
+/// The orders are kept in queues and a heap with lazy deletion (an entry whose task is gone, or
+/// changed, is skipped when reached) rather than in ordered maps: under load every Cover inserts
+/// one task and evicts one, and those maps' rebalancing was the costliest part of a request.
+/// Queues are compacted when stale entries pile up, so memory stays proportional to the capacity.
+#[derive(Debug)]
+pub(crate) struct TaskStore {
+    tasks: IdMap<Task>,
+    by_conversion: IdMap<Uuid>,
+    /// (seq, task id) in insertion order.
+    order: VecDeque<(u64, Uuid)>,
+    /// (seq, task id) in the order tasks were settled.
+    settled: VecDeque<(u64, Uuid)>,
+    /// (finish time, seq, task id), soonest on top.
+    due: BinaryHeap<Reverse<(VTime, u64, Uuid)>>,
+    next_seq: u64,
+    capacity: usize,
+}
+
+impl TaskStore {
+    pub(crate) fn new(capacity: usize) -> TaskStore {
+        TaskStore {
+            tasks: IdMap::default(),
+            by_conversion: IdMap::default(),
+            order: VecDeque::new(),
+            settled: VecDeque::new(),
+            due: BinaryHeap::new(),
+            next_seq: 0,
+            capacity,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        *self = TaskStore::new(self.capacity);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    fn live(&self, seq: u64, id: &Uuid) -> bool {
+        self.tasks.get(id).is_some_and(|t| t.seq == seq)
+    }
+
+    /// Makes a place for one more task by evicting settled tasks, oldest first; false when every
+    /// task kept is unsettled.
+    pub(crate) fn make_room(&mut self) -> bool {
+        while self.tasks.len() >= self.capacity {
+            match self.pop_live_settled() {
+                Some(id) => self.remove(id),
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Adds a task; `Err` gives it back when [`TaskStore::make_room`] finds no place.
+    pub(crate) fn insert(&mut self, task: Task) -> Result<(), Box<Task>> {
+        if !self.make_room() {
+            return Err(Box::new(task));
+        }
+        self.order.push_back((task.seq, task.task_id));
+        self.by_conversion.insert(task.conversion_id, task.task_id);
+        self.due
+            .push(Reverse((task.finished_at, task.seq, task.task_id)));
+        self.tasks.insert(task.task_id, task);
+        self.compact();
+        Ok(())
+    }
+
+    fn pop_live_settled(&mut self) -> Option<Uuid> {
+        while let Some((seq, id)) = self.settled.pop_front() {
+            if self.live(seq, &id) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Drops stale queue entries once they outnumber the tasks.
+    fn compact(&mut self) {
+        let limit = 2 * self.capacity + 64;
+        while self
+            .order
+            .front()
+            .is_some_and(|(seq, id)| !self.live(*seq, id))
+        {
+            self.order.pop_front();
+        }
+        if self.order.len() > limit {
+            let tasks = &self.tasks;
+            self.order
+                .retain(|(seq, id)| tasks.get(id).is_some_and(|t| t.seq == *seq));
+        }
+        if self.settled.len() > limit {
+            let tasks = &self.tasks;
+            self.settled
+                .retain(|(seq, id)| tasks.get(id).is_some_and(|t| t.seq == *seq));
+        }
+        if self.due.len() > limit {
+            let tasks = &self.tasks;
+            self.due.retain(|Reverse((at, seq, id))| {
+                tasks
+                    .get(id)
+                    .is_some_and(|t| t.seq == *seq && t.finished_at == *at && !t.settled)
+            });
+        }
+    }
+
+    fn remove(&mut self, task_id: Uuid) {
+        if let Some(task) = self.tasks.remove(&task_id) {
+            self.by_conversion.remove(&task.conversion_id);
+        }
+    }
+
+    pub(crate) fn get(&self, task_id: &Uuid) -> Option<&Task> {
+        self.tasks.get(task_id)
+    }
+
+    pub(crate) fn by_conversion(&self, conversion_id: &Uuid) -> Option<&Task> {
+        self.by_conversion
+            .get(conversion_id)
+            .and_then(|t| self.tasks.get(t))
+    }
+
+    /// By task id or conversion id.
+    pub(crate) fn find(&self, id: &Uuid) -> Option<&Task> {
+        self.get(id).or_else(|| self.by_conversion(id))
+    }
+
+    /// Oldest first.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Task> {
+        let mut all: Vec<&Task> = self.tasks.values().collect();
+        all.sort_unstable_by_key(|t| t.seq);
+        all.into_iter()
+    }
+
+    /// Ends a task now with `outcome`.
+    pub(crate) fn finish_now(
+        &mut self,
+        id: &Uuid,
+        outcome: Outcome,
+        now: VTime,
+    ) -> Result<(), FinishError> {
+        let task_id = self
+            .find(id)
+            .map(|t| t.task_id)
+            .ok_or(FinishError::NotFound)?;
+        let Some(task) = self.tasks.get_mut(&task_id) else {
+            return Err(FinishError::NotFound);
+        };
+        if task.is_final(now) {
+            return Err(FinishError::AlreadyFinal(task.status(now).to_owned()));
+        }
+        task.finished_at = now;
+        task.processing_at = task.processing_at.min(now);
+        task.outcome = outcome;
+        // The old heap entry no longer matches `finished_at`: it is skipped when reached.
+        self.due.push(Reverse((now, task.seq, task_id)));
+        Ok(())
+    }
+
+    /// Marks every task final by `now` as settled; returns copies of those that completed with
+    /// a webhook to send (only those: under load most tasks have none).
+    pub(crate) fn settle_due(&mut self, now: VTime) -> Vec<Task> {
+        let mut out = Vec::new();
+        while let Some(&Reverse((at, seq, id))) = self.due.peek() {
+            if at > now {
+                break;
+            }
+            self.due.pop();
+            let Some(task) = self.tasks.get_mut(&id) else {
+                continue;
+            };
+            if task.seq != seq || task.finished_at != at || task.settled {
+                continue;
+            }
+            task.settled = true;
+            self.settled.push_back((seq, id));
+            if task.outcome == Outcome::Completed && task.webhook_url.is_some() {
+                out.push(task.clone());
+            }
+        }
+        out
+    }
+
+    /// When the next unsettled task is due.
+    pub(crate) fn next_due(&mut self) -> Option<VTime> {
+        while let Some(&Reverse((at, seq, id))) = self.due.peek() {
+            let current = self
+                .tasks
+                .get(&id)
+                .is_some_and(|t| t.seq == seq && t.finished_at == at && !t.settled);
+            if current {
+                return Some(at);
+            }
+            self.due.pop();
+        }
+        None
+    }
+
+    /// Tasks not final yet that will send a webhook (for the shutdown report).
+    pub(crate) fn unsettled_with_webhook(&self) -> impl Iterator<Item = &Task> {
+        self.tasks
+            .values()
+            .filter(|t| !t.settled && t.webhook_url.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::tasks::{FAILED, sample_task as task};
+
+    #[test]
+    fn store_evicts_settled_tasks_first() {
+        let mut store = TaskStore::new(2);
+        assert!(store.insert(task(1, 5000)).is_ok());
+        let mut with_webhook = task(2, 10);
+        with_webhook.webhook_url = Some("http://127.0.0.1/x".into());
+        assert!(store.insert(with_webhook).is_ok());
+        assert_eq!(store.settle_due(100).len(), 1);
+        assert!(store.insert(task(3, 5000)).is_ok());
+        assert_eq!(store.len(), 2);
+        assert!(store.get(&Uuid::from_u128(1)).is_some());
+        assert!(store.get(&Uuid::from_u128(2)).is_none());
+        // Nothing settled: nothing is dropped, and the new task is refused.
+        assert!(store.insert(task(4, 5000)).is_err());
+        assert!(store.get(&Uuid::from_u128(1)).is_some());
+        assert!(store.get(&Uuid::from_u128(4)).is_none());
+        assert_eq!(store.next_due(), Some(5000));
+    }
+
+    #[test]
+    fn finishing_now_moves_the_deadline() {
+        let mut store = TaskStore::new(10);
+        assert!(store.insert(task(1, 5000)).is_ok());
+        assert_eq!(
+            store.finish_now(&Uuid::from_u128(1), Outcome::Failed, 42),
+            Ok(())
+        );
+        assert_eq!(store.next_due(), Some(42));
+        // Failed: settled, but nothing to send.
+        assert!(store.settle_due(42).is_empty());
+        assert!(
+            store
+                .get(&Uuid::from_u128(1))
+                .is_some_and(|t| t.settled && t.status(42) == FAILED)
+        );
+        assert_eq!(
+            store.finish_now(&Uuid::from_u128(1 << 64), Outcome::Completed, 50),
+            Err(FinishError::AlreadyFinal(FAILED.to_owned()))
+        );
+    }
+}

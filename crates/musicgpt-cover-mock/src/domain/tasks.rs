@@ -1,0 +1,243 @@
+//! Conversion tasks and their states over virtual time: where a task changes state.
+//!
+//! A task's state is computed from the virtual clock, not stored: it is `IN_QUEUE` until a
+//! quarter of its scaled eta has passed, `PROCESSING` until all of it has, then final. The
+//! scheduler (`scheduler`) only has to notice the moment a task becomes final, to send its
+//! webhook and to mark it as evictable in the store (`store`).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::clock::{Clock, VTime};
+use super::credits::{Cents, from_cents};
+
+pub(crate) const IN_QUEUE: &str = "IN_QUEUE";
+pub(crate) const PROCESSING: &str = "PROCESSING";
+pub(crate) const COMPLETED: &str = "COMPLETED";
+pub(crate) const FAILED: &str = "FAILED";
+pub(crate) const ERROR: &str = "ERROR";
+/// Every status the mock shows; the spec's `x-known-values` must list them all.
+pub(crate) const ALL_STATUSES: [&str; 5] = [IN_QUEUE, PROCESSING, COMPLETED, FAILED, ERROR];
+
+/// How a task ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    /// `COMPLETED`: result files are served and the webhook is sent.
+    Completed,
+    /// `FAILED`: no result, no webhook.
+    Failed,
+    /// `ERROR`: no result, no webhook.
+    Error,
+}
+
+impl Outcome {
+    /// The status string byId shows.
+    pub fn status(self) -> &'static str {
+        match self {
+            Outcome::Completed => COMPLETED,
+            Outcome::Failed => FAILED,
+            Outcome::Error => ERROR,
+        }
+    }
+
+    /// Reads `completed`, `failed` or `error` (any case; the status names too).
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [Outcome::Completed, Outcome::Failed, Outcome::Error]
+            .into_iter()
+            .find(|o| o.status().eq_ignore_ascii_case(s))
+    }
+}
+
+/// Where the song of a task came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AudioSource {
+    /// `audio_url` (never downloaded).
+    Url {
+        /// The URL as given.
+        url: String,
+    },
+    /// `audio_file`, counted as it streamed by.
+    File {
+        /// The part's file name.
+        filename: Option<String>,
+        /// The part's content type.
+        content_type: Option<String>,
+        /// Bytes received.
+        size: u64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Task {
+    pub(crate) seq: u64,
+    pub(crate) task_id: Uuid,
+    pub(crate) conversion_id: Uuid,
+    pub(crate) api_key: String,
+    pub(crate) voice_id: String,
+    pub(crate) pitch: i64,
+    pub(crate) webhook_url: Option<String>,
+    pub(crate) source: AudioSource,
+    pub(crate) eta: u64,
+    pub(crate) cost: Cents,
+    pub(crate) duration: f64,
+    pub(crate) created_at: VTime,
+    pub(crate) processing_at: VTime,
+    pub(crate) finished_at: VTime,
+    pub(crate) outcome: Outcome,
+    /// The scheduler has handled its end.
+    pub(crate) settled: bool,
+}
+
+impl Task {
+    pub(crate) fn status(&self, now: VTime) -> &'static str {
+        if now >= self.finished_at {
+            self.outcome.status()
+        } else if now >= self.processing_at {
+            PROCESSING
+        } else {
+            IN_QUEUE
+        }
+    }
+
+    pub(crate) fn is_final(&self, now: VTime) -> bool {
+        now >= self.finished_at
+    }
+
+    pub(crate) fn updated_at(&self, now: VTime) -> VTime {
+        if now >= self.finished_at {
+            self.finished_at
+        } else if now >= self.processing_at {
+            self.processing_at
+        } else {
+            self.created_at
+        }
+    }
+
+    /// The public view of the task at `now`.
+    pub(crate) fn view(&self, now: VTime, clock: &Clock) -> TaskView {
+        TaskView {
+            task_id: self.task_id.to_string(),
+            conversion_id: self.conversion_id.to_string(),
+            status: self.status(now).to_owned(),
+            voice_id: self.voice_id.clone(),
+            pitch: self.pitch,
+            eta: self.eta,
+            credit_estimate: from_cents(self.cost),
+            webhook_url: self.webhook_url.clone(),
+            source: self.source.clone(),
+            api_key: self.api_key.clone(),
+            outcome: self.outcome,
+            created_at: clock.timestamp(self.created_at),
+            processing_at: clock.timestamp(self.processing_at),
+            finishes_at: clock.timestamp(self.finished_at),
+            updated_at: clock.timestamp(self.updated_at(now)),
+        }
+    }
+}
+
+/// A task as the admin API and [`MockState::tasks`](crate::MockState::tasks) show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskView {
+    /// The task id of the Cover answer.
+    pub task_id: String,
+    /// The conversion id of the Cover answer.
+    pub conversion_id: String,
+    /// The status byId shows now.
+    pub status: String,
+    /// The requested voice.
+    pub voice_id: String,
+    /// The requested pitch shift.
+    pub pitch: i64,
+    /// The eta the Cover answer gave, in seconds (before `--time-scale`).
+    pub eta: u64,
+    /// Credits charged.
+    pub credit_estimate: f64,
+    /// Where the webhook goes.
+    pub webhook_url: Option<String>,
+    /// Where the song came from.
+    pub source: AudioSource,
+    /// The key that paid.
+    pub api_key: String,
+    /// How the task ends (or ended).
+    pub outcome: Outcome,
+    /// Accepted.
+    pub created_at: String,
+    /// When it leaves the queue.
+    pub processing_at: String,
+    /// When it becomes final.
+    pub finishes_at: String,
+    /// The last state change so far.
+    pub updated_at: String,
+}
+
+/// Why a task could not be finished on request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FinishError {
+    /// No task has that id.
+    NotFound,
+    /// The task is already final, with this status.
+    AlreadyFinal(String),
+}
+
+impl std::fmt::Display for FinishError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FinishError::NotFound => f.write_str("no task has that id"),
+            FinishError::AlreadyFinal(s) => write!(f, "the task is already final ({s})"),
+        }
+    }
+}
+
+impl std::error::Error for FinishError {}
+
+/// What a task is made of, before it has ids and times: what an accepted Cover asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct NewTask {
+    pub(crate) api_key: String,
+    pub(crate) voice_id: String,
+    pub(crate) pitch: i64,
+    pub(crate) webhook_url: Option<String>,
+    pub(crate) source: AudioSource,
+    pub(crate) outcome: Outcome,
+}
+
+/// A task for tests: `seq` also makes its ids, a completed URL task due at `finished_at`.
+#[cfg(test)]
+pub(crate) fn sample_task(seq: u64, finished_at: VTime) -> Task {
+    Task {
+        seq,
+        task_id: Uuid::from_u128(u128::from(seq)),
+        conversion_id: Uuid::from_u128(u128::from(seq) << 64),
+        api_key: "k".into(),
+        voice_id: "Drake".into(),
+        pitch: 0,
+        webhook_url: None,
+        source: AudioSource::Url {
+            url: "http://x".into(),
+        },
+        eta: 10,
+        cost: 18,
+        duration: 4.0,
+        created_at: 0,
+        processing_at: finished_at / 4,
+        finished_at,
+        outcome: Outcome::Completed,
+        settled: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_follow_the_clock() {
+        let t = sample_task(1, 1000);
+        assert_eq!(t.status(0), IN_QUEUE);
+        assert_eq!(t.status(250), PROCESSING);
+        assert_eq!(t.status(1000), COMPLETED);
+        assert_eq!(t.updated_at(999), 250);
+    }
+}

@@ -1,0 +1,102 @@
+//! Layer 3, HTTP: the router, the API's routes, the result files, the admin API, and the layer
+//! around them all (CORS, the journal). It turns requests into calls on the domain's
+//! [`MockState`] and the domain's answers into the spec's documented responses.
+//!
+//! - `routes/`: the API's operations and the result files (where a route is defined);
+//! - `form/`: the Cover form's streamed readers (multipart and url-encoded);
+//! - `guard`, `auth`, `prefer`: what a request is checked for before its body;
+//! - `respond`: JSON answers and errors in the API's format;
+//! - `observe`, `record`: the layer around every route, and the journal text of a request;
+//! - `admin`: the admin API under `/__admin`;
+//! - `webhook_client`: the HTTP client the domain's webhook sender posts with.
+
+mod admin;
+mod auth;
+mod form;
+mod guard;
+mod observe;
+mod prefer;
+mod record;
+mod respond;
+mod routes;
+pub(crate) mod webhook_client;
+
+use axum::Router;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, get, on};
+use tower::Layer;
+
+use crate::domain::MockState;
+use crate::spec::Operation;
+use observe::ObserveLayer;
+use respond::error_json;
+use routes::{conversions, cover, files, voices};
+
+pub use admin::ROUTES as ADMIN_ROUTES;
+pub use form::{MAX_PARTS, MAX_TEXT_BYTES};
+
+/// The mock's whole HTTP surface: the spec's operations under the spec's loopback server path
+/// (`/api/public/v1/...`), the result files under `/files/`, the admin API under `/__admin`,
+/// every route journalled (but the admin API's) and open to cross-origin calls.
+pub fn router(state: MockState) -> Router {
+    let spec = state.spec();
+    let path = |op: &Operation| format!("{}{}", spec.base_path, op.path);
+    let method = |op: &Operation, fallback: MethodFilter| {
+        MethodFilter::try_from(op.method.clone()).unwrap_or(fallback)
+    };
+    let routes = Router::new()
+        .route(
+            &path(&spec.cover),
+            // The handler streams the raw body and enforces its own upload limit: axum's default
+            // body limit applies only to its buffering extractors, which the mock does not use.
+            on(method(&spec.cover, MethodFilter::POST), cover::cover),
+        )
+        .route(
+            &path(&spec.by_id),
+            on(method(&spec.by_id, MethodFilter::GET), conversions::by_id),
+        )
+        .route(
+            &path(&spec.all_voices),
+            on(
+                method(&spec.all_voices, MethodFilter::GET),
+                voices::all_voices,
+            ),
+        )
+        .route(
+            &path(&spec.search_voices),
+            on(
+                method(&spec.search_voices, MethodFilter::GET),
+                voices::search_voices,
+            ),
+        )
+        .route("/files/{file}", get(files::file))
+        .nest("/__admin", admin::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state.clone());
+    // Wrapped whole rather than with `Router::layer`, which wraps each route and costs a few
+    // boxed clones per request.
+    Router::new().fallback_service(ObserveLayer { state }.layer(routes))
+}
+
+async fn not_found(method: Method, uri: Uri) -> Response {
+    let base = crate::spec::spec()
+        .map(|s| s.base_path.clone())
+        .unwrap_or_default();
+    error_json(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "no route for {method} {}; the API is under {base}/v1/ (Cover, byId, getAllVoices, searchVoices), result files under /files/, the admin API under /__admin",
+            uri.path()
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    error_json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("{} does not take {method}", uri.path()),
+    )
+    .into_response()
+}

@@ -1,0 +1,62 @@
+//! The answers every handler shares: JSON bodies, the documented answer of a status, and errors
+//! in the API's own format.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+
+use crate::domain::AuthError;
+use crate::spec::{Field, Fill, Operation, Val};
+
+/// A JSON response.
+pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Response {
+    let mut response = Response::new(Body::from(body.into()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The documented answer of `op` for `status`: its example, with `detail` as the error text when
+/// given. A status the operation does not document gets the spec's `Error` shape.
+pub(crate) fn documented(op: &Operation, status: StatusCode, detail: Option<&str>) -> Response {
+    match op.error_body(status, detail) {
+        Some(body) => json(status, body),
+        None => error_json(status, detail.unwrap_or("Internal Server Error")),
+    }
+}
+
+/// The 401 or 403 of an operation.
+pub(crate) fn auth_error(op: &Operation, e: AuthError) -> Response {
+    let status = match e {
+        AuthError::Missing => StatusCode::UNAUTHORIZED,
+        AuthError::Refused => StatusCode::FORBIDDEN,
+    };
+    documented(op, status, None)
+}
+
+struct ErrorFill<'a>(&'a str);
+
+impl Fill for ErrorFill<'_> {
+    fn value(&self, field: Field) -> Val<'_> {
+        match field {
+            Field::Success => Val::Bool(false),
+            Field::Error => Val::Str(self.0),
+            _ => Val::Absent,
+        }
+    }
+}
+
+/// An error in the spec's `Error` shape: `{"success": false, "error": text}`.
+pub(crate) fn error_json(status: StatusCode, text: &str) -> Response {
+    match crate::spec::spec() {
+        Ok(spec) => json(status, spec.error.render(&ErrorFill(text))),
+        Err(_) => json(
+            status,
+            serde_json::json!({ "success": false, "error": text }).to_string(),
+        ),
+    }
+}

@@ -1,0 +1,85 @@
+//! The HTTP client the domain's webhook sender POSTs with: no proxies, no redirects, `localhost`
+//! pinned to this machine, and each attempt bounded by the webhook timeout.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
+
+use crate::domain::webhooks::{Posted, Transport};
+
+/// The real [`Transport`]: reqwest.
+#[derive(Debug, Clone)]
+pub(crate) struct WebhookClient {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl WebhookClient {
+    /// A client whose attempts each take at most `timeout`, connecting included.
+    pub(crate) fn new(timeout: Duration) -> Result<WebhookClient, String> {
+        Ok(WebhookClient {
+            client: client(timeout)?,
+            timeout,
+        })
+    }
+}
+
+impl Transport for WebhookClient {
+    fn post<'a>(&'a self, url: &'a str, payload: Bytes) -> BoxFuture<'a, Posted> {
+        Box::pin(async move {
+            let result = self
+                .client
+                .post(url)
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .timeout(self.timeout)
+                .body(payload)
+                .send()
+                .await;
+            let (status, error) = match &result {
+                Ok(r) if r.status().is_success() => (Some(r.status().as_u16()), None),
+                Ok(r) => (
+                    Some(r.status().as_u16()),
+                    Some(format!("the receiver answered {}", r.status())),
+                ),
+                Err(e) if e.is_timeout() => {
+                    (None, Some(format!("no answer within {:?}", self.timeout)))
+                }
+                Err(e) => (None, Some(error_chain(e))),
+            };
+            Posted { status, error }
+        })
+    }
+}
+
+fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+    let loopback = [
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+        SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
+    ];
+    reqwest::Client::builder()
+        // Proxies from the environment could carry loopback traffic off the machine.
+        .no_proxy()
+        // A redirect could point anywhere; the target policy was checked for this URL only.
+        .redirect(reqwest::redirect::Policy::none())
+        // `localhost` must mean this machine whatever the resolver says.
+        .resolve_to_addrs("localhost", &loopback)
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(concat!("musicgpt-cover-mock/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot build the webhook client: {e}"))
+}
+
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,320 @@
+//! Layer 1, the spec model: openapi.yaml, embedded at compile time and compiled once into
+//! validators and response templates. It knows nothing of the layers above it.
+//!
+//! Nothing here runs per request: [`spec()`] parses the file the first time it is asked for and
+//! keeps, for each operation the mock serves, the table of its form fields or query parameters
+//! (name, type, bounds, required-ness), its documented statuses with every named example already
+//! serialized to the exact bytes the mock sends for `Prefer: example=`, and the templates of its
+//! live responses. Each file compiles one kind of thing:
+//! - `reader`: finding operations and resolving `$ref`s in the document;
+//! - `operations`: each operation's statuses and examples;
+//! - `json`: JSON text written into byte buffers;
+//! - `forms`: form-field and parameter rules, and the checks of a value against them;
+//! - `params`: a query string checked against the parameter rules;
+//! - `template`: the templates of the live responses and the webhook payload.
+
+mod forms;
+mod json;
+mod operations;
+mod params;
+mod reader;
+mod template;
+
+use std::sync::OnceLock;
+
+use openapiv3::OpenAPI;
+use serde_json::Value as Json;
+use serde_norway::Value as Yaml;
+
+pub(crate) use forms::{Checked, FormSpec, MULTIPART, Rule, URLENCODED, Value, ValueKind, quoted};
+pub(crate) use json::json_string;
+pub(crate) use operations::{Example, Operation};
+pub(crate) use params::{Param, parse_query};
+pub(crate) use template::{Field, Fill, Template, Val};
+
+use reader::Ctx;
+
+/// The text of openapi.yaml this crate was built with.
+pub const OPENAPI_YAML: &str = include_str!("../../../../openapi.yaml");
+
+/// Returns the compiled spec, parsing it on first use.
+pub(crate) fn spec() -> Result<&'static Spec, String> {
+    static SPEC: OnceLock<Result<Spec, String>> = OnceLock::new();
+    SPEC.get_or_init(|| Spec::parse(OPENAPI_YAML))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The compiled spec.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    pub(crate) title: String,
+    pub(crate) version: String,
+    /// `/api/public`: the path of the spec's loopback server, under which the operations live.
+    pub(crate) base_path: String,
+    /// `http://127.0.0.1:4010`: where the spec says the local mock listens.
+    pub(crate) default_origin: String,
+    pub(crate) cover: Operation,
+    pub(crate) by_id: Operation,
+    pub(crate) all_voices: Operation,
+    pub(crate) search_voices: Operation,
+    /// 200 of `POST /v1/Cover`.
+    pub(crate) cover_ok: Template,
+    /// 200 of `GET /v1/byId`.
+    pub(crate) conversion_ok: Template,
+    /// 200 of the voice lists.
+    pub(crate) voices_ok: Template,
+    /// The `coverCompleted` callback's payload.
+    pub(crate) webhook: Template,
+    /// The form field the callback's URL expression names (`webhook_url`).
+    pub(crate) webhook_field: String,
+    /// The shared `Error` schema, for errors the spec has no status for (an unknown route).
+    pub(crate) error: Template,
+    /// `status_msg` and `message` per conversion status, from the byId examples.
+    pub(crate) status_texts: Vec<StatusText>,
+    /// The voices of the voice list's example, which open the mock's catalogue.
+    pub(crate) example_voices: Vec<(String, String)>,
+    /// `ConversionStatus`'s `x-known-values`: the statuses a client must expect (the domain
+    /// checks at start-up that it shows no other).
+    pub(crate) known_statuses: Vec<String>,
+}
+
+/// Texts the byId examples show for one status.
+#[derive(Debug, Clone)]
+pub(crate) struct StatusText {
+    pub(crate) status: String,
+    pub(crate) status_msg: Option<String>,
+    pub(crate) message: Option<String>,
+}
+
+impl Spec {
+    pub(crate) fn operations(&self) -> [&Operation; 4] {
+        [
+            &self.cover,
+            &self.by_id,
+            &self.all_voices,
+            &self.search_voices,
+        ]
+    }
+
+    pub(crate) fn status_text(&self, status: &str) -> Option<&StatusText> {
+        self.status_texts.iter().find(|t| t.status == status)
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Spec, String> {
+        let raw: Yaml =
+            serde_norway::from_str(text).map_err(|e| format!("openapi.yaml is not YAML: {e}"))?;
+        let api: OpenAPI = serde_norway::from_value(raw.clone())
+            .map_err(|e| format!("openapi.yaml is not OpenAPI 3.0: {e}"))?;
+        let ctx = Ctx {
+            api: &api,
+            raw: &raw,
+        };
+
+        let (default_origin, base_path) = api
+            .servers
+            .iter()
+            .find_map(|s| loopback_server(&s.url))
+            .ok_or("openapi.yaml lists no http://127.0.0.1 server for the mock")?;
+
+        let cover = ctx.operation("cover")?;
+        let by_id = ctx.operation("getConversionById")?;
+        let all_voices = ctx.operation("getAllVoices")?;
+        let search_voices = ctx.operation("searchVoices")?;
+
+        let cover_ok = ctx.ok_template(&cover)?;
+        let conversion_ok = ctx.ok_template(&by_id)?;
+        let voices_ok = ctx.ok_template(&all_voices)?;
+
+        let (webhook, webhook_field) = ctx.webhook(&cover)?;
+        let error = {
+            let schema = ctx.named_schema("Error")?;
+            ctx.template(schema, &[])?
+        };
+
+        let status_texts = ctx
+            .ok_examples(&by_id)?
+            .iter()
+            .filter_map(|e| {
+                let c = e.get("conversion")?;
+                Some(StatusText {
+                    status: c.get("status")?.as_str()?.to_owned(),
+                    status_msg: c
+                        .get("status_msg")
+                        .and_then(Json::as_str)
+                        .map(str::to_owned),
+                    message: c.get("message").and_then(Json::as_str).map(str::to_owned),
+                })
+            })
+            .collect();
+        let example_voices = ctx
+            .ok_examples(&all_voices)?
+            .iter()
+            .filter_map(|e| e.get("voices")?.as_array().cloned())
+            .flatten()
+            .filter_map(|v| {
+                Some((
+                    v.get("voice_id")?.as_str()?.to_owned(),
+                    v.get("voice_name")?.as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        let known_statuses: Vec<String> = ctx
+            .named_schema("ConversionStatus")?
+            .schema_data
+            .extensions
+            .get("x-known-values")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        Ok(Spec {
+            title: api.info.title.clone(),
+            version: api.info.version.clone(),
+            base_path,
+            default_origin,
+            webhook,
+            webhook_field,
+            cover_ok,
+            conversion_ok,
+            voices_ok,
+            error,
+            status_texts,
+            example_voices,
+            known_statuses,
+            cover,
+            by_id,
+            all_voices,
+            search_voices,
+        })
+    }
+}
+
+/// `http://127.0.0.1:4010/api/public` → (`http://127.0.0.1:4010`, `/api/public`).
+fn loopback_server(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    if host != "127.0.0.1" && host != "localhost" {
+        return None;
+    }
+    let path = format!("/{}", path.trim_end_matches('/'));
+    let path = if path == "/" { String::new() } else { path };
+    Some((format!("http://{authority}"), path))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Method, StatusCode};
+
+    use super::*;
+
+    fn spec() -> &'static Spec {
+        match super::spec() {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn finds_the_mock_server_and_operations() {
+        let s = spec();
+        assert_eq!(s.default_origin, "http://127.0.0.1:4010");
+        assert_eq!(s.base_path, "/api/public");
+        assert_eq!(s.cover.path, "/v1/Cover");
+        assert_eq!(s.cover.method, Method::POST);
+        assert_eq!(s.cover.invalid_status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(s.by_id.invalid_status, StatusCode::BAD_REQUEST);
+        assert_eq!(s.webhook_field, "webhook_url");
+    }
+
+    #[test]
+    fn compiles_the_cover_form() {
+        let form = spec()
+            .cover
+            .form
+            .as_ref()
+            .map(|f| (f.fields.clone(), f.alternatives.clone()));
+        let Some((fields, alternatives)) = form else {
+            panic!("no form")
+        };
+        let pitch = fields.iter().find(|f| f.name == "pitch").cloned();
+        let Some(pitch) = pitch else {
+            panic!("no pitch")
+        };
+        assert_eq!(
+            (pitch.kind, pitch.minimum, pitch.maximum),
+            (ValueKind::Integer, Some(-12), Some(12))
+        );
+        assert_eq!(
+            pitch.check("13"),
+            Err("pitch must be an integer between -12 and 12, got \"13\"".to_owned())
+        );
+        assert_eq!(pitch.check("-12"), Ok(Checked::Integer(-12)));
+        let voice = fields.iter().find(|f| f.name == "voice_id").cloned();
+        assert!(voice.is_some_and(|v| v.required && v.min_length == 1));
+        assert!(
+            fields
+                .iter()
+                .any(|f| f.name == "audio_file" && f.kind == ValueKind::Binary)
+        );
+        assert_eq!(alternatives.len(), 2);
+        assert!(
+            alternatives
+                .iter()
+                .flatten()
+                .any(|n| fields[n.field].name == "audio_url" && n.min_length == 1)
+        );
+    }
+
+    #[test]
+    fn examples_keep_the_spec_key_order() {
+        let full = spec()
+            .cover
+            .response(StatusCode::OK)
+            .and_then(|r| r.examples.iter().find(|e| e.name == "full"))
+            .map(|e| String::from_utf8_lossy(&e.body).into_owned());
+        assert_eq!(
+            full.as_deref(),
+            Some(
+                r#"{"success":true,"task_id":"3d137437-4911-4669-b639-9e5701107c25","conversion_id":"b764b4f6-a842-42dd-a55b-818eb8251dc7","eta":71,"credit_estimate":1.27,"message":"Message published to queue","status":"IN_QUEUE"}"#
+            )
+        );
+    }
+
+    #[test]
+    fn error_bodies_carry_the_detail() {
+        let s = spec();
+        let body = s
+            .by_id
+            .error_body(StatusCode::BAD_REQUEST, Some("task_id is required"));
+        assert_eq!(
+            body.as_deref(),
+            Some(&br#"{"success":false,"message":"Invalid request parameters","error":"task_id is required"}"#[..])
+        );
+        let body = s.cover.error_body(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("voice_id is required"),
+        );
+        assert_eq!(
+            body.as_deref(),
+            Some(&br#"{"success":false,"error":"voice_id is required"}"#[..])
+        );
+    }
+
+    #[test]
+    fn status_texts_and_voices_come_from_the_examples() {
+        let s = spec();
+        assert!(
+            s.status_text("COMPLETED")
+                .is_some_and(|t| t.message.is_some())
+        );
+        assert!(s.example_voices.iter().any(|(_, n)| n == "Joji"));
+        assert!(s.known_statuses.iter().any(|k| k == "IN_QUEUE"));
+    }
+}

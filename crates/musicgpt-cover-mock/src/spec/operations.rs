@@ -1,0 +1,221 @@
+//! The spec's operations: method, path, documented statuses with their examples (serialized
+//! once, to the bytes `Prefer: example=` replays), query parameter rules and request forms.
+
+use axum::http::{Method, StatusCode};
+use bytes::Bytes;
+use openapiv3::{Parameter, ParameterSchemaOrContent, ReferenceOr};
+use serde_json::Value as Json;
+use serde_norway::Value as Yaml;
+
+use super::forms::{FormSpec, MULTIPART, Rule, URLENCODED};
+use super::json::json_string;
+use super::reader::Ctx;
+
+/// One operation of the spec.
+#[derive(Debug)]
+pub(crate) struct Operation {
+    pub(crate) operation_id: String,
+    pub(crate) summary: String,
+    pub(crate) method: Method,
+    /// The spec's path, such as `/v1/Cover`.
+    pub(crate) path: String,
+    /// Documented responses, in the spec's order.
+    pub(crate) responses: Vec<DocResponse>,
+    pub(crate) query: Vec<Rule>,
+    /// The `multipart/form-data` body's form.
+    pub(crate) form: Option<FormSpec>,
+    /// The `application/x-www-form-urlencoded` body's form, where the spec documents one beside
+    /// the multipart form (the Cover call, for URL-only requests).
+    pub(crate) urlencoded: Option<FormSpec>,
+    /// The status this operation answers a request it cannot accept with: 422 where the spec
+    /// documents it (the Cover form), else 400.
+    pub(crate) invalid_status: StatusCode,
+}
+
+/// A documented status of an operation with its named examples.
+#[derive(Debug)]
+pub(crate) struct DocResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) examples: Vec<Example>,
+    /// The first example's properties, for error bodies that carry a specific text.
+    error_entries: Vec<(String, Vec<u8>)>,
+}
+
+/// A named example, serialized once.
+#[derive(Debug)]
+pub(crate) struct Example {
+    pub(crate) name: String,
+    /// The example as compact JSON, keys in the spec's order.
+    pub(crate) body: Bytes,
+}
+
+impl Operation {
+    pub(crate) fn response(&self, status: StatusCode) -> Option<&DocResponse> {
+        self.responses.iter().find(|r| r.status == status)
+    }
+
+    /// The documented body for `status`: its first example, with `detail` as the error text when
+    /// given (in `error`, which the spec's `Error` schema carries beside `message`).
+    pub(crate) fn error_body(&self, status: StatusCode, detail: Option<&str>) -> Option<Bytes> {
+        let doc = self.response(status)?;
+        match detail {
+            None => doc.examples.first().map(|e| e.body.clone()),
+            Some(detail) => {
+                if doc.error_entries.is_empty() {
+                    return None;
+                }
+                let mut out = Vec::with_capacity(128);
+                out.push(b'{');
+                let mut replaced = false;
+                for (i, (key, value)) in doc.error_entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(&json_string(key));
+                    out.push(b':');
+                    if key == "error" {
+                        out.extend_from_slice(&json_string(detail));
+                        replaced = true;
+                    } else {
+                        out.extend_from_slice(value);
+                    }
+                }
+                if !replaced {
+                    out.extend_from_slice(b",\"error\":");
+                    out.extend_from_slice(&json_string(detail));
+                }
+                out.push(b'}');
+                Some(Bytes::from(out))
+            }
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) fn operation(&self, operation_id: &str) -> Result<Operation, String> {
+        let (path, method, op) = self.find(operation_id)?;
+        let raw_op = self
+            .raw
+            .get("paths")
+            .and_then(|p| p.get(path))
+            .and_then(|p| p.get(method.as_str().to_ascii_lowercase()))
+            .ok_or_else(|| format!("{operation_id}: not found in the YAML tree"))?;
+
+        let mut responses = Vec::new();
+        if let Some(map) = raw_op.get("responses").and_then(Yaml::as_mapping) {
+            for (code, response) in map {
+                let code = match code {
+                    Yaml::String(s) => s.parse::<u16>().ok(),
+                    Yaml::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+                    _ => None,
+                };
+                let Some(status) = code.and_then(|c| StatusCode::from_u16(c).ok()) else {
+                    continue;
+                };
+                let response = self.deref(response);
+                let media = response
+                    .get("content")
+                    .and_then(|c| c.get("application/json"))
+                    .map(|m| self.deref(m));
+                let raw_examples = media.map(|m| self.raw_examples(m)).unwrap_or_default();
+                let mut examples = Vec::new();
+                for (name, value) in &raw_examples {
+                    let body = serde_json::to_vec(value)
+                        .map_err(|e| format!("{operation_id} {status} example {name}: {e}"))?;
+                    examples.push(Example {
+                        name: name.clone(),
+                        body: Bytes::from(body),
+                    });
+                }
+                let error_entries = match raw_examples.first().and_then(|(_, v)| v.as_mapping()) {
+                    Some(map) if status.as_u16() >= 400 => map
+                        .iter()
+                        .filter_map(|(k, v)| {
+                            Some((k.as_str()?.to_owned(), serde_json::to_vec(v).ok()?))
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                responses.push(DocResponse {
+                    status,
+                    examples,
+                    error_entries,
+                });
+            }
+        }
+
+        let mut query = Vec::new();
+        for p in &op.parameters {
+            let p = self.parameter(p)?;
+            if let Parameter::Query { parameter_data, .. } = p {
+                let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format else {
+                    return Err(format!("{operation_id}: parameter without a schema"));
+                };
+                let schema = self.schema(schema)?;
+                query.push(self.rule(&parameter_data.name, schema, parameter_data.required)?);
+            }
+        }
+
+        let form = match &op.request_body {
+            None => None,
+            Some(body) => {
+                let body = match body {
+                    ReferenceOr::Item(b) => b,
+                    ReferenceOr::Reference { reference } => {
+                        return Err(format!(
+                            "{operation_id}: request body {reference} not inlined"
+                        ));
+                    }
+                };
+                let mut forms = [MULTIPART, URLENCODED].map(|media_type| {
+                    body.content.get(media_type).map(|media| {
+                        let schema = media.schema.as_ref().ok_or_else(|| {
+                            format!("{operation_id}: {media_type} form without a schema")
+                        })?;
+                        self.form(self.schema(schema)?)
+                    })
+                });
+                let urlencoded = forms[1].take().transpose()?;
+                match forms[0].take().transpose()? {
+                    Some(form) => Some((form, urlencoded)),
+                    None if urlencoded.is_some() => {
+                        return Err(format!(
+                            "{operation_id}: a url-encoded form without a multipart one"
+                        ));
+                    }
+                    None => None,
+                }
+            }
+        };
+        let (form, urlencoded) = form.unzip();
+        let urlencoded = urlencoded.flatten();
+
+        let invalid_status = if responses.iter().any(|r| r.status.as_u16() == 422) {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Ok(Operation {
+            operation_id: operation_id.to_owned(),
+            summary: op.summary.clone().unwrap_or_default(),
+            method,
+            path: path.to_owned(),
+            responses,
+            query,
+            form,
+            urlencoded,
+            invalid_status,
+        })
+    }
+
+    /// The 200 examples of an operation, as JSON values.
+    pub(super) fn ok_examples(&self, op: &Operation) -> Result<Vec<Json>, String> {
+        let doc = op
+            .response(StatusCode::OK)
+            .ok_or_else(|| format!("{}: no 200 response", op.operation_id))?;
+        doc.examples
+            .iter()
+            .map(|e| serde_json::from_slice(&e.body).map_err(|e| e.to_string()))
+            .collect()
+    }
+}

@@ -1,0 +1,239 @@
+//! Reading the OpenAPI document: finding an operation, resolving `$ref`s, and the facts of a
+//! schema the compilers need, whichever way openapiv3 represents it.
+
+use axum::http::Method;
+use openapiv3::{
+    OpenAPI, Parameter, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
+    VariantOrUnknownOrEmpty,
+};
+use serde_norway::Value as Yaml;
+
+/// The document being compiled: openapiv3's typed view and the raw YAML tree (which keeps the
+/// examples' key order and reaches what openapiv3 drops).
+pub(super) struct Ctx<'a> {
+    pub(super) api: &'a OpenAPI,
+    pub(super) raw: &'a Yaml,
+}
+
+pub(super) type Found<'a> = (&'a str, Method, &'a openapiv3::Operation);
+
+impl<'a> Ctx<'a> {
+    pub(super) fn find(&self, operation_id: &str) -> Result<Found<'a>, String> {
+        for (path, item) in &self.api.paths.paths {
+            let ReferenceOr::Item(item) = item else {
+                continue;
+            };
+            for (method, op) in [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::DELETE, &item.delete),
+                (Method::PATCH, &item.patch),
+            ] {
+                if let Some(op) = op
+                    && op.operation_id.as_deref() == Some(operation_id)
+                {
+                    return Ok((path.as_str(), method, op));
+                }
+            }
+        }
+        Err(format!("openapi.yaml has no operation `{operation_id}`"))
+    }
+
+    pub(super) fn parameter(&self, p: &'a ReferenceOr<Parameter>) -> Result<&'a Parameter, String> {
+        match p {
+            ReferenceOr::Item(p) => Ok(p),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.rsplit('/').next().unwrap_or_default();
+                match self
+                    .api
+                    .components
+                    .as_ref()
+                    .and_then(|c| c.parameters.get(name))
+                {
+                    Some(ReferenceOr::Item(p)) => Ok(p),
+                    _ => Err(format!("cannot resolve {reference}")),
+                }
+            }
+        }
+    }
+
+    pub(super) fn named_schema(&self, name: &str) -> Result<&'a Schema, String> {
+        match self
+            .api
+            .components
+            .as_ref()
+            .and_then(|c| c.schemas.get(name))
+        {
+            Some(ReferenceOr::Item(s)) => Ok(s),
+            Some(ReferenceOr::Reference { reference }) => self.reference(reference),
+            None => Err(format!("openapi.yaml has no schema {name}")),
+        }
+    }
+
+    pub(super) fn reference(&self, reference: &str) -> Result<&'a Schema, String> {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .ok_or_else(|| format!("unsupported $ref {reference}"))?;
+        self.named_schema(name)
+    }
+
+    pub(super) fn schema(&self, s: &'a ReferenceOr<Schema>) -> Result<&'a Schema, String> {
+        match s {
+            ReferenceOr::Item(s) => Ok(s),
+            ReferenceOr::Reference { reference } => self.reference(reference),
+        }
+    }
+
+    pub(super) fn boxed_schema(
+        &self,
+        s: &'a ReferenceOr<Box<Schema>>,
+    ) -> Result<&'a Schema, String> {
+        match s {
+            ReferenceOr::Item(s) => Ok(s),
+            ReferenceOr::Reference { reference } => self.reference(reference),
+        }
+    }
+
+    /// The facts of a schema the mock uses, whichever way openapiv3 represents it.
+    pub(super) fn shape(&self, schema: &'a Schema) -> Result<Shape<'a>, String> {
+        let mut shape = Shape::default();
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(s)) => {
+                shape.kind = Kind::String;
+                shape.min_length = s.min_length.unwrap_or(0);
+                shape.max_length = s.max_length;
+                match &s.format {
+                    VariantOrUnknownOrEmpty::Item(StringFormat::Binary) => shape.binary = true,
+                    VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => shape.uuid = true,
+                    _ => {}
+                }
+            }
+            SchemaKind::Type(Type::Integer(i)) => {
+                shape.kind = Kind::Integer;
+                shape.minimum = i
+                    .minimum
+                    .map(|m| if i.exclusive_minimum { m + 1 } else { m });
+                shape.maximum = i
+                    .maximum
+                    .map(|m| if i.exclusive_maximum { m - 1 } else { m });
+            }
+            SchemaKind::Type(Type::Number(_)) => shape.kind = Kind::Number,
+            SchemaKind::Type(Type::Boolean(_)) => shape.kind = Kind::Boolean,
+            SchemaKind::Type(Type::Array(a)) => {
+                shape.kind = Kind::Array;
+                shape.items = a.items.as_ref();
+            }
+            SchemaKind::Type(Type::Object(o)) => {
+                shape.kind = Kind::Object;
+                shape.properties = o.properties.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                shape.required = &o.required;
+            }
+            SchemaKind::Any(a) => {
+                shape.kind = match a.typ.as_deref() {
+                    Some("object") => Kind::Object,
+                    Some("string") => Kind::String,
+                    Some("integer") => Kind::Integer,
+                    Some("number") => Kind::Number,
+                    Some("boolean") => Kind::Boolean,
+                    Some("array") => Kind::Array,
+                    _ if !a.properties.is_empty() => Kind::Object,
+                    _ => Kind::Any,
+                };
+                shape.properties = a.properties.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                shape.required = &a.required;
+                shape.any_of = &a.any_of;
+                shape.min_length = a.min_length.unwrap_or(0);
+                shape.max_length = a.max_length;
+                shape.minimum = a.minimum.map(|m| m.ceil() as i64);
+                shape.maximum = a.maximum.map(|m| m.floor() as i64);
+                shape.items = a.items.as_ref();
+                shape.binary = a.format.as_deref() == Some("binary");
+                shape.uuid = a.format.as_deref() == Some("uuid");
+            }
+            SchemaKind::AnyOf { any_of } => {
+                shape.kind = Kind::Any;
+                shape.any_of = any_of;
+            }
+            SchemaKind::OneOf { .. } | SchemaKind::AllOf { .. } | SchemaKind::Not { .. } => {
+                shape.kind = Kind::Any;
+            }
+        }
+        Ok(shape)
+    }
+
+    /// Follows a `$ref` of the YAML tree (`#/components/...`).
+    pub(super) fn deref<'v>(&self, v: &'v Yaml) -> &'v Yaml
+    where
+        'a: 'v,
+    {
+        let mut v = v;
+        for _ in 0..8 {
+            let Some(reference) = v.get("$ref").and_then(Yaml::as_str) else {
+                return v;
+            };
+            let Some(pointer) = reference.strip_prefix("#/") else {
+                return v;
+            };
+            let mut target = self.raw;
+            for part in pointer.split('/') {
+                let part = part.replace("~1", "/").replace("~0", "~");
+                match target.get(part.as_str()) {
+                    Some(t) => target = t,
+                    None => return v,
+                }
+            }
+            v = target;
+        }
+        v
+    }
+
+    /// The named examples of a media type object of the YAML tree, in order.
+    pub(super) fn raw_examples<'v>(&self, media: &'v Yaml) -> Vec<(String, &'v Yaml)>
+    where
+        'a: 'v,
+    {
+        let mut out = Vec::new();
+        if let Some(map) = media.get("examples").and_then(Yaml::as_mapping) {
+            for (name, example) in map {
+                let (Some(name), Some(value)) = (name.as_str(), self.deref(example).get("value"))
+                else {
+                    continue;
+                };
+                out.push((name.to_owned(), value));
+            }
+        } else if let Some(value) = media.get("example") {
+            out.push(("example".to_owned(), value));
+        }
+        out
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Shape<'a> {
+    pub(super) kind: Kind,
+    pub(super) properties: Vec<(&'a str, &'a ReferenceOr<Box<Schema>>)>,
+    pub(super) required: &'a [String],
+    pub(super) any_of: &'a [ReferenceOr<Schema>],
+    pub(super) items: Option<&'a ReferenceOr<Box<Schema>>>,
+    pub(super) min_length: usize,
+    pub(super) max_length: Option<usize>,
+    pub(super) minimum: Option<i64>,
+    pub(super) maximum: Option<i64>,
+    pub(super) binary: bool,
+    pub(super) uuid: bool,
+}
+
+/// The JSON type a property is written as: the type of its example when there is one (the spec's
+/// `Cost` is a string in the examples but `oneOf` string/number in the schema), else its schema's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Kind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Object,
+    Array,
+    #[default]
+    Any,
+}

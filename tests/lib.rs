@@ -34,3 +34,19 @@ pub fn workspace_dir() -> std::path::PathBuf {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct RootReadmeDoctests;
+
+/// The Rust examples of the reference pages under `docs/`, run the same way. Every page is
+/// included, so an example added to any of them runs too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/mock.md")]
+pub struct DocsMockDoctests;
+
+/// See [`DocsMockDoctests`].
+#[cfg(doctest)]
+#[doc = include_str!("../docs/testing.md")]
+pub struct DocsTestingDoctests;
+
+/// See [`DocsMockDoctests`].
+#[cfg(doctest)]
+#[doc = include_str!("../docs/benchmarks.md")]
+pub struct DocsBenchmarksDoctests;

@@ -25,6 +25,9 @@ pub(crate) mod tasks;
 pub(crate) mod voices;
 pub(crate) mod webhooks;
 
+#[cfg(test)]
+mod tests;
+
 pub(crate) use credits::AuthError;
 pub(crate) use state::{CreateError, Created};
 pub use state::{MockState, PendingWebhook, ShutdownReport, WaitTimeout};

@@ -210,7 +210,7 @@ fn loopback_server(url: &str) -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::{Method, StatusCode};
+    use http::{Method, StatusCode};
 
     use super::*;
 

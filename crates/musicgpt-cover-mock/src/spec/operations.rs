@@ -1,8 +1,8 @@
 //! The spec's operations: method, path, documented statuses with their examples (serialized
 //! once, to the bytes `Prefer: example=` replays), query parameter rules and request forms.
 
-use axum::http::{Method, StatusCode};
 use bytes::Bytes;
+use http::{Method, StatusCode};
 use openapiv3::{Parameter, ParameterSchemaOrContent, ReferenceOr};
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;

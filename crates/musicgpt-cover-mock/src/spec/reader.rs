@@ -1,7 +1,7 @@
 //! Reading the OpenAPI document: finding an operation, resolving `$ref`s, and the facts of a
 //! schema the compilers need, whichever way openapiv3 represents it.
 
-use axum::http::Method;
+use http::Method;
 use openapiv3::{
     OpenAPI, Parameter, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
     VariantOrUnknownOrEmpty,

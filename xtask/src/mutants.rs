@@ -802,15 +802,22 @@ fn sync(root: &Path, copy: &Path, files: &BTreeSet<PathBuf>) -> Result<usize> {
     for path in files {
         let source = root.join(path);
         let target = copy.join(path);
-        let contents = fs::read(&source)
-            .map_err(|error| Error::new(format!("could not read {}: {error}", source.display())))?;
-        if fs::read(&target).is_ok_and(|existing| existing == contents) {
-            continue;
-        }
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent).map_err(|error| {
                 Error::new(format!("could not create {}: {error}", parent.display()))
             })?;
+        }
+        if is_symlink(&source) {
+            written += usize::from(mirror_symlink(&source, &target)?);
+            continue;
+        }
+        let contents = fs::read(&source)
+            .map_err(|error| Error::new(format!("could not read {}: {error}", source.display())))?;
+        if is_symlink(&target) {
+            // Copying onto a link would write through it, into the file it points to.
+            remove(&target)?;
+        } else if fs::read(&target).is_ok_and(|existing| existing == contents) {
+            continue;
         }
         // `fs::copy` keeps the permissions, so `.ci/run` stays executable in the copy.
         fs::copy(&source, &target).map_err(|error| {
@@ -824,6 +831,49 @@ fn sync(root: &Path, copy: &Path, files: &BTreeSet<PathBuf>) -> Result<usize> {
     }
     prune(copy, copy, files)?;
     Ok(written)
+}
+
+fn is_symlink(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_symlink())
+}
+
+/// Makes `target` a symlink with the same (relative) target as `source`; returns whether it had to
+/// write. The crates' `openapi.yaml` are links to the root spec: copied as files, they would keep
+/// the unmutated spec and the mutations would silently stop reaching the client and the mock.
+fn mirror_symlink(source: &Path, target: &Path) -> Result<bool> {
+    let points_to = fs::read_link(source)
+        .map_err(|error| Error::new(format!("could not read {}: {error}", source.display())))?;
+    if points_to.is_absolute() {
+        return Err(Error::new(format!(
+            "mutants: {} is a symlink to the absolute path {}: in the copy it would still point \
+             at the unmutated original. Make the link relative",
+            source.display(),
+            points_to.display()
+        )));
+    }
+    if fs::read_link(target).is_ok_and(|existing| existing == points_to) {
+        return Ok(false);
+    }
+    if fs::symlink_metadata(target).is_ok() {
+        remove(target)?;
+    }
+    #[cfg(unix)]
+    let linked = std::os::unix::fs::symlink(&points_to, target);
+    #[cfg(windows)]
+    let linked = std::os::windows::fs::symlink_file(&points_to, target);
+    linked.map_err(|error| {
+        Error::new(format!(
+            "could not create the symlink {} -> {}: {error}",
+            target.display(),
+            points_to.display()
+        ))
+    })?;
+    Ok(true)
+}
+
+fn remove(path: &Path) -> Result {
+    fs::remove_file(path)
+        .map_err(|error| Error::new(format!("could not remove {}: {error}", path.display())))
 }
 
 /// Removes from the copy every file the workspace no longer lists (deleted files, `.snap.new`
@@ -1145,6 +1195,48 @@ test samples::the_seed_curl_sample_works ... ok
             "a file the workspace does not list survived the mirror"
         );
         assert!(!gone, "an emptied folder survived the mirror");
+    }
+
+    /// A crate's `openapi.yaml` is a link to the root spec; mirrored as a link, it shows the copy's
+    /// mutated spec, and a link replaced by a file upstream is replaced without writing through it.
+    #[cfg(unix)]
+    #[test]
+    fn the_mirror_keeps_symlinks_so_mutations_reach_the_crates() {
+        let dir = std::env::temp_dir().join(format!("xtask-mutants-links-{}", std::process::id()));
+        let (root, copy) = (dir.join("root"), dir.join("copy"));
+        let link = Path::new("crates/a/openapi.yaml");
+        let put = |path: &Path, text: &str| {
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+            }
+            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+        };
+        put(&root.join("openapi.yaml"), "spec");
+        fs::create_dir_all(root.join("crates/a")).unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink("../../openapi.yaml", root.join(link))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let files: BTreeSet<PathBuf> = [PathBuf::from("openapi.yaml"), link.to_path_buf()].into();
+        let first = sync(&root, &copy, &files).ok();
+        let again = sync(&root, &copy, &files).ok();
+        let kept = fs::read_link(copy.join(link)).ok();
+        put(&copy.join("openapi.yaml"), "mutated");
+        let seen = fs::read_to_string(copy.join(link)).ok();
+        put(&copy.join("openapi.yaml"), "spec");
+        fs::remove_file(root.join(link)).unwrap_or_else(|e| panic!("{e}"));
+        put(&root.join(link), "a copy now");
+        let replaced = sync(&root, &copy, &files).ok();
+        let root_spec = fs::read_to_string(copy.join("openapi.yaml")).ok();
+        let now_a_file = !is_symlink(&copy.join(link));
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!((first, again, replaced), (Some(2), Some(0), Some(1)));
+        assert_eq!(kept, Some(PathBuf::from("../../openapi.yaml")));
+        assert_eq!(seen.as_deref(), Some("mutated"));
+        assert_eq!(
+            root_spec.as_deref(),
+            Some("spec"),
+            "the copy wrote through the link"
+        );
+        assert!(now_a_file);
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub(crate) const BASE_PATH: &str = "/api/public";
 pub(crate) fn spec_yaml() -> &'static serde_norway::Value {
     static SPEC: OnceLock<serde_norway::Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
         let text = std::fs::read_to_string(path).expect("openapi.yaml is readable");
         serde_norway::from_str(&text).expect("openapi.yaml is YAML")
     })

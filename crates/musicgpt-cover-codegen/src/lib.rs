@@ -1,4 +1,8 @@
 //! Build-time generator of the `musicgpt-cover` client from `openapi.yaml`.
+#![doc = ""]
+#![doc = include_str!("../README.md")]
+//!
+//! # How it generates
 //!
 //! [`generate`] turns the spec into one Rust source file:
 //!

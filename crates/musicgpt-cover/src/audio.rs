@@ -32,7 +32,8 @@ pub struct AudioFile {
 }
 
 impl AudioFile {
-    /// Streams the file at `path`: named after its last component, typed from its extension.
+    /// Streams the file at `path` in 256 KiB reads as the request is sent: named after its last
+    /// component, typed from its extension.
     ///
     /// # Errors
     ///

@@ -16,7 +16,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 impl Client {
     /// A client for `base_url` (one of [`servers`](crate::servers), or any URL ending in
     /// `/api/public`) that sends `api_key` as the `Authorization` header of every request,
-    /// raw, with no `Bearer` prefix.
+    /// raw, with no `Bearer` prefix. Connecting may take [`CONNECT_TIMEOUT`]; there is no overall
+    /// timeout, as an upload may take long.
     ///
     /// # Errors
     ///

@@ -34,8 +34,9 @@ pub(crate) use template::{Field, Fill, Template, Val};
 
 use reader::Ctx;
 
-/// The text of openapi.yaml this crate was built with.
-pub const OPENAPI_YAML: &str = include_str!("../../../../openapi.yaml");
+/// The text of openapi.yaml this crate was built with: the crate's own `openapi.yaml`, a symlink to
+/// the workspace's in a checkout and the file itself in a packaged crate.
+pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 
 /// Returns the compiled spec, parsing it on first use.
 pub(crate) fn spec() -> Result<&'static Spec, String> {

@@ -15,11 +15,10 @@ pub const DEFAULT_CREDITS: f64 = 100_000_000.0;
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 << 30;
 /// How many requests the journal keeps (oldest dropped first).
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 1_000;
-/// How many tasks the store keeps (finished ones evicted, oldest first; when none is finished, a
-/// new Cover gets 429: no task is ever dropped unfinished).
+/// How many tasks the store keeps (finished ones evicted, oldest first, once their webhook is
+/// delivered or given up on; when none is, a new Cover gets 429: no task is ever dropped
+/// unfinished, and no webhook is dropped undelivered).
 pub const DEFAULT_TASK_CAPACITY: usize = 10_000;
-/// How many webhook deliveries may wait for the sender at once.
-pub const DEFAULT_WEBHOOK_QUEUE_CAPACITY: usize = 1_024;
 /// How many webhook delivery records the admin API keeps.
 pub const DEFAULT_WEBHOOK_LOG_CAPACITY: usize = 1_000;
 /// How many attempts a webhook delivery gets before the mock gives up.
@@ -118,7 +117,6 @@ pub struct MockConfig {
     pub(crate) webhook_backoff: Duration,
     pub(crate) journal_capacity: usize,
     pub(crate) task_capacity: usize,
-    pub(crate) webhook_queue_capacity: usize,
     pub(crate) webhook_log_capacity: usize,
     pub(crate) key_capacity: usize,
     pub(crate) public_url: Option<String>,
@@ -139,7 +137,6 @@ impl Default for MockConfig {
             webhook_backoff: DEFAULT_WEBHOOK_BACKOFF,
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             task_capacity: DEFAULT_TASK_CAPACITY,
-            webhook_queue_capacity: DEFAULT_WEBHOOK_QUEUE_CAPACITY,
             webhook_log_capacity: DEFAULT_WEBHOOK_LOG_CAPACITY,
             key_capacity: DEFAULT_KEY_CAPACITY,
             public_url: None,
@@ -246,12 +243,6 @@ impl MockConfig {
         self
     }
 
-    /// How many webhook deliveries may wait for the sender.
-    pub fn webhook_queue_capacity(mut self, deliveries: usize) -> Self {
-        self.webhook_queue_capacity = deliveries;
-        self
-    }
-
     /// How many webhook delivery records are kept.
     pub fn webhook_log_capacity(mut self, deliveries: usize) -> Self {
         self.webhook_log_capacity = deliveries;
@@ -306,7 +297,6 @@ impl MockConfig {
         for (name, n) in [
             ("journal capacity", self.journal_capacity),
             ("task capacity", self.task_capacity),
-            ("webhook queue capacity", self.webhook_queue_capacity),
             ("webhook log capacity", self.webhook_log_capacity),
             ("key capacity", self.key_capacity),
         ] {

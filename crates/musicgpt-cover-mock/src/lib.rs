@@ -71,7 +71,8 @@ pub use domain::journal::{
 };
 pub use domain::tasks::{AudioSource, FinishError, Outcome, TaskView};
 pub use domain::webhooks::{
-    CONCURRENCY as WEBHOOK_CONCURRENCY, DeliveryState, WebhookAttempt, WebhookDelivery,
+    CONCURRENCY as WEBHOOK_CONCURRENCY, DeliveryState, MAX_IN_FLIGHT as WEBHOOK_MAX_IN_FLIGHT,
+    WebhookAttempt, WebhookDelivery, WebhookTotals,
 };
 pub use domain::{MockState, PendingWebhook, ShutdownReport, WaitTimeout};
 pub use error::MockError;

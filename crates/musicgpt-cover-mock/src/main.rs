@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use musicgpt_cover_mock::config::{
     DEFAULT_CREDITS, DEFAULT_JOURNAL_CAPACITY, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_TASK_CAPACITY,
-    DEFAULT_TIME_SCALE, DEFAULT_WEBHOOK_ATTEMPTS, DEFAULT_WEBHOOK_QUEUE_CAPACITY,
+    DEFAULT_TIME_SCALE, DEFAULT_WEBHOOK_ATTEMPTS,
 };
 use musicgpt_cover_mock::{
     ApiKey, ClockMode, MockConfig, MockState, default_addr, describe, serve_with_state,
@@ -65,13 +65,10 @@ struct Args {
     /// Requests the journal keeps.
     #[arg(long, env = "MUSICGPT_MOCK_JOURNAL_CAPACITY", default_value_t = DEFAULT_JOURNAL_CAPACITY)]
     journal_capacity: usize,
-    /// Tasks the store keeps (finished ones evicted, oldest first; when
-    /// none is finished, a new Cover gets 429).
+    /// Tasks the store keeps (finished ones evicted, oldest first, once their webhook is final;
+    /// when none is, a new Cover gets 429).
     #[arg(long, env = "MUSICGPT_MOCK_TASK_CAPACITY", default_value_t = DEFAULT_TASK_CAPACITY)]
     task_capacity: usize,
-    /// Webhook deliveries that may wait for the sender.
-    #[arg(long, env = "MUSICGPT_MOCK_WEBHOOK_QUEUE", default_value_t = DEFAULT_WEBHOOK_QUEUE_CAPACITY)]
-    webhook_queue: usize,
     /// Origin written into result-file URLs (default: the address listened on).
     #[arg(long, env = "MUSICGPT_MOCK_PUBLIC_URL")]
     public_url: Option<String>,
@@ -95,8 +92,7 @@ fn config(args: &Args) -> Result<MockConfig, String> {
         .webhook_timeout(seconds("webhook-timeout", args.webhook_timeout)?)
         .webhook_backoff(seconds("webhook-backoff", args.webhook_backoff)?)
         .journal_capacity(args.journal_capacity)
-        .task_capacity(args.task_capacity)
-        .webhook_queue_capacity(args.webhook_queue);
+        .task_capacity(args.task_capacity);
     if let Some(seed) = args.seed {
         config = config.seed(seed);
     }

@@ -22,7 +22,8 @@ pub enum JournalKind {
     Request,
     /// A webhook the target policy refused (nothing was sent).
     WebhookRefused,
-    /// A webhook dropped because the delivery queue was full.
+    /// A webhook dropped unsent. No longer produced (a delivery waits with its task instead);
+    /// kept so that journals written by earlier versions still parse.
     WebhookDropped,
 }
 

@@ -2,7 +2,7 @@
 //! the handle ([`MockState`]) that routes, the admin API and embedding tests use.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -23,8 +23,8 @@ use super::store::TaskStore;
 use super::sync::lock;
 use super::tasks::{ALL_STATUSES, COMPLETED, FinishError, NewTask, Outcome, Task, TaskView};
 use super::webhooks::{
-    Delivery, DeliveryState, SenderShared, Transport, WebhookDelivery, WebhookLog, check_target,
-    run_sender,
+    Delivery, DeliveryState, Release, SenderShared, Transport, WebhookDelivery, WebhookLog,
+    WebhookTotals, check_target, run_sender,
 };
 use crate::config::{ClockMode, MockConfig};
 use crate::error::MockError;
@@ -56,7 +56,7 @@ pub(crate) struct Inner {
     ledger: Mutex<Ledger>,
     journal: Mutex<Journal>,
     webhooks: Arc<Mutex<WebhookLog>>,
-    webhook_tx: mpsc::Sender<Delivery>,
+    webhook_tx: mpsc::UnboundedSender<Delivery>,
     sender: Arc<SenderShared>,
     wake: Arc<Notify>,
     origin: RwLock<String>,
@@ -138,7 +138,7 @@ impl MockState {
         let seed = config
             .seed
             .unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0);
-        let (tx, rx) = mpsc::channel(config.webhook_queue_capacity);
+        let (tx, rx) = mpsc::unbounded_channel();
         let webhooks = Arc::new(Mutex::new(WebhookLog::new(config.webhook_log_capacity)));
         let sender = Arc::new(SenderShared {
             log: Arc::clone(&webhooks),
@@ -177,7 +177,8 @@ impl MockState {
             Arc::clone(&inner.wake),
             cancel.clone(),
         ));
-        runtime.spawn(run_sender(rx, sender, transport, cancel));
+        let release: Weak<dyn Release> = Arc::downgrade(&inner) as Weak<Inner>;
+        runtime.spawn(run_sender(rx, sender, transport, release, cancel));
         Ok(MockState { inner })
     }
 
@@ -260,6 +261,7 @@ impl MockState {
             finished_at: now + run_ms,
             outcome: new.outcome,
             settled: false,
+            webhook_pending: false,
         };
         let created = Created {
             task_id,
@@ -345,6 +347,11 @@ impl MockState {
     /// Every webhook delivery record kept, oldest first.
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
         lock(&self.inner.webhooks).all()
+    }
+
+    /// How many webhooks came due since the start (or the last reset), and what became of them.
+    pub fn webhook_totals(&self) -> WebhookTotals {
+        lock(&self.inner.webhooks).totals()
     }
 
     /// The webhook delivery of a task, by its task id.
@@ -533,7 +540,8 @@ fn check_statuses(spec: &Spec) -> Result<(), String> {
 }
 
 impl Inner {
-    /// Queues (or refuses, or drops) the webhook of a task that just completed.
+    /// Queues (or refuses) the webhook of a task that just completed. The task stays in the store
+    /// until the webhook is final.
     fn dispatch(&self, task: &Task, url: &str) {
         let origin = self
             .origin
@@ -570,6 +578,7 @@ impl Inner {
                 reason,
             };
             lock(&self.journal).push_webhook(at, JournalKind::WebhookRefused, &event);
+            self.release(&task.task_id);
             return;
         }
         lock(&self.webhooks).insert(task.task_id, record);
@@ -579,23 +588,17 @@ impl Inner {
             url: url.to_owned(),
             payload: payload.into(),
         };
-        if self.webhook_tx.try_send(delivery).is_err() {
-            let reason = format!(
-                "the webhook queue is full ({} deliveries waiting)",
-                self.config.webhook_queue_capacity
-            );
-            tracing::warn!(url, %reason, "webhook dropped");
-            lock(&self.webhooks).update(&task.task_id, |r| {
-                r.state = DeliveryState::Dropped;
-                r.reason = Some(reason.clone());
-            });
-            let event = WebhookEvent {
-                task_id: task.task_id.to_string(),
-                url: url.to_owned(),
-                reason,
-            };
-            lock(&self.journal).push_webhook(at, JournalKind::WebhookDropped, &event);
+        if self.webhook_tx.send(delivery).is_err() {
+            // The sender has stopped: the server is shutting down, and the delivery is reported
+            // as pending.
+            self.release(&task.task_id);
         }
+    }
+}
+
+impl Release for Inner {
+    fn release(&self, task_id: &Uuid) {
+        lock(&self.tasks).release(task_id);
     }
 }
 

@@ -10,8 +10,10 @@ use super::clock::VTime;
 use super::ids::IdMap;
 use super::tasks::{FinishError, Outcome, Task};
 
-/// Tasks by id, bounded: when full, the oldest settled task goes; a task still running (or whose
-/// webhook is not yet sent) is never dropped, so a store full of them takes no new task.
+/// Tasks by id, bounded: when full, the oldest evictable task goes. A task is evictable once it is
+/// final and its webhook, if it has one, is delivered or given up on; a task still running, or
+/// whose webhook is still pending, is never dropped, so a store full of them takes no new task
+/// (and pending webhooks are bounded by the store, not by a queue that would have to drop them).
 ///
 /// The orders are kept in queues and a heap with lazy deletion (an entry whose task is gone, or
 /// changed, is skipped when reached) rather than in ordered maps: under load every Cover inserts
@@ -23,8 +25,8 @@ pub(crate) struct TaskStore {
     by_conversion: IdMap<Uuid>,
     /// (seq, task id) in insertion order.
     order: VecDeque<(u64, Uuid)>,
-    /// (seq, task id) in the order tasks were settled.
-    settled: VecDeque<(u64, Uuid)>,
+    /// (seq, task id) in the order tasks became evictable.
+    evictable: VecDeque<(u64, Uuid)>,
     /// (finish time, seq, task id), soonest on top.
     due: BinaryHeap<Reverse<(VTime, u64, Uuid)>>,
     next_seq: u64,
@@ -37,7 +39,7 @@ impl TaskStore {
             tasks: IdMap::default(),
             by_conversion: IdMap::default(),
             order: VecDeque::new(),
-            settled: VecDeque::new(),
+            evictable: VecDeque::new(),
             due: BinaryHeap::new(),
             next_seq: 0,
             capacity,
@@ -61,11 +63,11 @@ impl TaskStore {
         self.tasks.get(id).is_some_and(|t| t.seq == seq)
     }
 
-    /// Makes a place for one more task by evicting settled tasks, oldest first; false when every
-    /// task kept is unsettled.
+    /// Makes a place for one more task by evicting evictable tasks, oldest first; false when no
+    /// task kept is evictable.
     pub(crate) fn make_room(&mut self) -> bool {
         while self.tasks.len() >= self.capacity {
-            match self.pop_live_settled() {
+            match self.pop_live_evictable() {
                 Some(id) => self.remove(id),
                 None => return false,
             }
@@ -87,8 +89,8 @@ impl TaskStore {
         Ok(())
     }
 
-    fn pop_live_settled(&mut self) -> Option<Uuid> {
-        while let Some((seq, id)) = self.settled.pop_front() {
+    fn pop_live_evictable(&mut self) -> Option<Uuid> {
+        while let Some((seq, id)) = self.evictable.pop_front() {
             if self.live(seq, &id) {
                 return Some(id);
             }
@@ -111,9 +113,9 @@ impl TaskStore {
             self.order
                 .retain(|(seq, id)| tasks.get(id).is_some_and(|t| t.seq == *seq));
         }
-        if self.settled.len() > limit {
+        if self.evictable.len() > limit {
             let tasks = &self.tasks;
-            self.settled
+            self.evictable
                 .retain(|(seq, id)| tasks.get(id).is_some_and(|t| t.seq == *seq));
         }
         if self.due.len() > limit {
@@ -180,7 +182,8 @@ impl TaskStore {
     }
 
     /// Marks every task final by `now` as settled; returns copies of those that completed with
-    /// a webhook to send (only those: under load most tasks have none).
+    /// a webhook to send (only those: under load most tasks have none). Those stay unevictable
+    /// until [`TaskStore::release`].
     pub(crate) fn settle_due(&mut self, now: VTime) -> Vec<Task> {
         let mut out = Vec::new();
         while let Some(&Reverse((at, seq, id))) = self.due.peek() {
@@ -195,12 +198,25 @@ impl TaskStore {
                 continue;
             }
             task.settled = true;
-            self.settled.push_back((seq, id));
             if task.outcome == Outcome::Completed && task.webhook_url.is_some() {
+                // Kept until its webhook is final: see `release`.
+                task.webhook_pending = true;
                 out.push(task.clone());
+            } else {
+                self.evictable.push_back((seq, id));
             }
         }
         out
+    }
+
+    /// The webhook of a task is final (delivered, failed or refused): the task may be evicted.
+    pub(crate) fn release(&mut self, task_id: &Uuid) {
+        if let Some(task) = self.tasks.get_mut(task_id)
+            && task.webhook_pending
+        {
+            task.webhook_pending = false;
+            self.evictable.push_back((task.seq, *task_id));
+        }
     }
 
     /// When the next unsettled task is due.
@@ -239,11 +255,15 @@ mod tests {
         with_webhook.webhook_url = Some("http://127.0.0.1/x".into());
         assert!(store.insert(with_webhook).is_ok());
         assert_eq!(store.settle_due(100).len(), 1);
+        // Final, but its webhook is pending: kept, and the new task is refused.
+        assert!(store.insert(task(3, 5000)).is_err());
+        store.release(&Uuid::from_u128(2));
+        store.release(&Uuid::from_u128(2));
         assert!(store.insert(task(3, 5000)).is_ok());
         assert_eq!(store.len(), 2);
         assert!(store.get(&Uuid::from_u128(1)).is_some());
         assert!(store.get(&Uuid::from_u128(2)).is_none());
-        // Nothing settled: nothing is dropped, and the new task is refused.
+        // Nothing evictable: nothing is dropped, and the new task is refused.
         assert!(store.insert(task(4, 5000)).is_err());
         assert!(store.get(&Uuid::from_u128(1)).is_some());
         assert!(store.get(&Uuid::from_u128(4)).is_none());

@@ -88,6 +88,8 @@ pub(crate) struct Task {
     pub(crate) outcome: Outcome,
     /// The scheduler has handled its end.
     pub(crate) settled: bool,
+    /// Its webhook is queued, in flight or retrying: it may not be evicted yet.
+    pub(crate) webhook_pending: bool,
 }
 
 impl Task {
@@ -225,6 +227,7 @@ pub(crate) fn sample_task(seq: u64, finished_at: VTime) -> Task {
         finished_at,
         outcome: Outcome::Completed,
         settled: false,
+        webhook_pending: false,
     }
 }
 

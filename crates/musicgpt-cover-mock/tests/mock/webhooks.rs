@@ -1,5 +1,5 @@
-//! Webhook delivery: retries with backoff, giving up, timeouts, the loopback-only policy and the
-//! bounded queue; every attempt recorded.
+//! Webhook delivery: retries with backoff, giving up, timeouts, the loopback-only policy, bursts
+//! delivered whole, and tasks kept while their webhook is pending; every attempt recorded.
 
 use std::time::Duration;
 
@@ -16,6 +16,14 @@ async fn start_task(mock: &MockServer, hook: &str) -> String {
     let (status, body) = cover(mock, Some(KEY), form, None).await;
     assert_eq!(status, 200, "{body}");
     str_of(&body, "task_id").to_owned()
+}
+
+/// The status of a Cover with no webhook.
+async fn cover_status(mock: &MockServer) -> u16 {
+    let form = Form::new()
+        .text("voice_id", "Drake")
+        .text("audio_url", "https://x.example/a");
+    cover(mock, Some(KEY), form, None).await.0
 }
 
 #[tokio::test]
@@ -120,30 +128,59 @@ async fn non_loopback_targets_are_refused_and_journalled() {
 }
 
 #[tokio::test]
-async fn a_full_queue_drops_and_says_so() {
-    let mock = mock(MockConfig::new().seed(15).webhook_queue_capacity(1)).await;
-    let sleepy = Receiver::start(vec![], Duration::from_millis(300)).await;
+async fn a_burst_of_due_webhooks_is_delivered_whole_and_once() {
+    let mock = mock(MockConfig::new().seed(15)).await;
+    let sleepy = Receiver::start(vec![], Duration::from_millis(50)).await;
     let mut tasks = Vec::new();
-    for _ in 0..40 {
+    for _ in 0..200 {
         tasks.push(start_task(&mock, &sleepy.url).await);
     }
-    // All due at once: the sender takes 16 at a time, the queue holds 1.
+    // All due at once: the sender takes 16 at a time to one receiver; none may be dropped.
     mock.state().advance_clock(Duration::from_secs(3600));
-    let mut dropped = 0;
+    for task in &tasks {
+        let d = mock
+            .wait_for_webhook(task, Duration::from_secs(30))
+            .await
+            .expect("settled");
+        assert_eq!(d.state, DeliveryState::Delivered, "{task}");
+        assert_eq!(d.attempts.len(), 1, "{task}");
+    }
+    let mut received: Vec<String> = sleepy
+        .received()
+        .iter()
+        .map(|r| r.body["task_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    received.sort();
+    let mut expected = tasks.clone();
+    expected.sort();
+    assert_eq!(received, expected, "each webhook exactly once");
+    let totals = mock.state().webhook_totals();
+    assert_eq!(
+        (totals.due, totals.delivered, totals.pending),
+        (200, 200, 0)
+    );
+}
+
+#[tokio::test]
+async fn tasks_wait_in_the_store_for_their_webhooks_and_new_covers_get_429() {
+    // A receiver that answers slowly and a store of 3: finished tasks whose webhooks are still
+    // pending are kept, so the 4th Cover is refused rather than a webhook dropped.
+    let mock = mock(MockConfig::new().seed(16).task_capacity(3)).await;
+    let slow = Receiver::start(vec![], Duration::from_millis(500)).await;
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        tasks.push(start_task(&mock, &slow.url).await);
+    }
+    mock.state().advance_clock(Duration::from_secs(3600));
+    let refused = cover_status(&mock).await;
+    assert_eq!(refused, 429);
     for task in &tasks {
         let d = mock
             .wait_for_webhook(task, Duration::from_secs(10))
             .await
             .expect("settled");
-        if d.state == DeliveryState::Dropped {
-            dropped += 1;
-        }
+        assert_eq!(d.state, DeliveryState::Delivered);
     }
-    assert!(dropped > 0, "nothing dropped");
-    assert!(
-        mock.state()
-            .journal()
-            .iter()
-            .any(|e| e.kind == JournalKind::WebhookDropped)
-    );
+    // Delivered: the tasks may go, and a new Cover fits.
+    assert_eq!(cover_status(&mock).await, 200);
 }

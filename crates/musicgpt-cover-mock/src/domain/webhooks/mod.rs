@@ -7,6 +7,6 @@ mod sender;
 
 pub(crate) use policy::check_target;
 pub(crate) use records::WebhookLog;
-pub use records::{DeliveryState, WebhookAttempt, WebhookDelivery};
-pub use sender::CONCURRENCY;
-pub(crate) use sender::{Delivery, Posted, SenderShared, Transport, run_sender};
+pub use records::{DeliveryState, WebhookAttempt, WebhookDelivery, WebhookTotals};
+pub use sender::{CONCURRENCY, MAX_IN_FLIGHT};
+pub(crate) use sender::{Delivery, Posted, Release, SenderShared, Transport, run_sender};

@@ -17,7 +17,8 @@ pub enum DeliveryState {
     Failed,
     /// The target is not allowed (see `reason`); nothing was sent.
     Refused,
-    /// The delivery queue was full; nothing was sent.
+    /// Not sent. No longer produced (a delivery waits with its task rather than being dropped);
+    /// kept so that records written by earlier versions still parse.
     Dropped,
 }
 
@@ -62,12 +63,50 @@ pub struct WebhookDelivery {
     pub attempts: Vec<WebhookAttempt>,
 }
 
-/// Delivery records by task id, oldest dropped first.
+/// How many webhooks came due since the start (or the last reset), and what became of them.
+/// `due` is always `pending + delivered + failed + refused + dropped`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookTotals {
+    /// Completed tasks with a `webhook_url`.
+    pub due: u64,
+    /// Queued, in flight or waiting to retry.
+    pub pending: u64,
+    /// Answered 2xx.
+    pub delivered: u64,
+    /// Every attempt failed.
+    pub failed: u64,
+    /// The target was not allowed.
+    pub refused: u64,
+    /// Not sent (no longer produced: a delivery waits with its task instead).
+    pub dropped: u64,
+}
+
+impl WebhookTotals {
+    fn count(&mut self, state: DeliveryState, by: i64) {
+        let slot = match state {
+            DeliveryState::Pending => &mut self.pending,
+            DeliveryState::Delivered => &mut self.delivered,
+            DeliveryState::Failed => &mut self.failed,
+            DeliveryState::Refused => &mut self.refused,
+            DeliveryState::Dropped => &mut self.dropped,
+        };
+        *slot = slot.saturating_add_signed(by);
+    }
+}
+
+/// Delivery records by task id. Final records are bounded (the oldest final one goes first);
+/// pending ones are always kept, and are bounded by the task store, which keeps a task while its
+/// webhook is pending.
 #[derive(Debug)]
 pub(crate) struct WebhookLog {
     records: HashMap<Uuid, WebhookDelivery>,
+    /// Every record's id in the order it was added; ids of removed records are skipped and
+    /// compacted away lazily.
     order: VecDeque<Uuid>,
+    /// Ids of final records, in the order they became final: the eviction order.
+    finals: VecDeque<Uuid>,
     capacity: usize,
+    totals: WebhookTotals,
 }
 
 impl WebhookLog {
@@ -75,24 +114,33 @@ impl WebhookLog {
         WebhookLog {
             records: HashMap::new(),
             order: VecDeque::new(),
+            finals: VecDeque::new(),
             capacity,
+            totals: WebhookTotals::default(),
         }
     }
 
     pub(crate) fn clear(&mut self) {
         self.records.clear();
         self.order.clear();
+        self.finals.clear();
+        self.totals = WebhookTotals::default();
     }
 
+    /// Adds the record of a webhook that just came due.
     pub(crate) fn insert(&mut self, task_id: Uuid, record: WebhookDelivery) {
-        if self.records.insert(task_id, record).is_none() {
+        let state = record.state;
+        if let Some(old) = self.records.insert(task_id, record) {
+            self.totals.count(old.state, -1);
+        } else {
+            self.totals.due += 1;
             self.order.push_back(task_id);
         }
-        while self.order.len() > self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.records.remove(&old);
-            }
+        self.totals.count(state, 1);
+        if state.is_final() {
+            self.finals.push_back(task_id);
         }
+        self.trim();
     }
 
     pub(crate) fn get(&self, task_id: &Uuid) -> Option<&WebhookDelivery> {
@@ -100,8 +148,19 @@ impl WebhookLog {
     }
 
     pub(crate) fn update(&mut self, task_id: &Uuid, f: impl FnOnce(&mut WebhookDelivery)) {
-        if let Some(r) = self.records.get_mut(task_id) {
-            f(r);
+        let Some(r) = self.records.get_mut(task_id) else {
+            return;
+        };
+        let before = r.state;
+        f(r);
+        let after = r.state;
+        if before != after {
+            self.totals.count(before, -1);
+            self.totals.count(after, 1);
+            if after.is_final() && !before.is_final() {
+                self.finals.push_back(*task_id);
+                self.trim();
+            }
         }
     }
 
@@ -110,5 +169,64 @@ impl WebhookLog {
             .iter()
             .filter_map(|id| self.records.get(id).cloned())
             .collect()
+    }
+
+    pub(crate) fn totals(&self) -> WebhookTotals {
+        self.totals
+    }
+
+    /// Forgets the oldest final records beyond the capacity.
+    fn trim(&mut self) {
+        while self.finals.len() > self.capacity {
+            if let Some(old) = self.finals.pop_front() {
+                self.records.remove(&old);
+            }
+        }
+        if self.order.len() > 2 * self.records.len() + 64 {
+            let records = &self.records;
+            self.order.retain(|id| records.contains_key(id));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(state: DeliveryState) -> WebhookDelivery {
+        WebhookDelivery {
+            task_id: String::new(),
+            conversion_id: String::new(),
+            url: String::new(),
+            state,
+            reason: None,
+            payload: serde_json::Value::Null,
+            attempts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn pending_records_are_kept_and_final_ones_bounded() {
+        let mut log = WebhookLog::new(2);
+        for i in 0..5 {
+            log.insert(Uuid::from_u128(i), record(DeliveryState::Pending));
+        }
+        assert_eq!(log.all().len(), 5);
+        for i in 0..4 {
+            log.update(&Uuid::from_u128(i), |r| r.state = DeliveryState::Delivered);
+        }
+        let kept: Vec<DeliveryState> = log.all().iter().map(|r| r.state).collect();
+        assert_eq!(
+            kept,
+            [
+                DeliveryState::Delivered,
+                DeliveryState::Delivered,
+                DeliveryState::Pending
+            ]
+        );
+        assert!(log.get(&Uuid::from_u128(4)).is_some());
+        assert!(log.get(&Uuid::from_u128(0)).is_none());
+        let totals = log.totals();
+        assert_eq!((totals.due, totals.delivered, totals.pending), (5, 4, 1));
     }
 }

@@ -1,10 +1,18 @@
-//! The webhook sender: a bounded queue the scheduler puts deliveries on (never waiting), and one
-//! background task that runs each delivery (up to [`CONCURRENCY`] at once) with its retries and
-//! records every attempt. It POSTs through a [`Transport`], so this layer holds no HTTP client:
-//! the HTTP layer's `webhook_client` is the real one, and tests use their own.
+//! The webhook sender: a queue the scheduler puts deliveries on (never waiting, never dropping),
+//! and one background task that runs each delivery with its retries and records every attempt.
+//!
+//! The queue needs no bound of its own: a task is kept in the store until its webhook is final
+//! (see `TaskStore::release`), so pending deliveries are bounded by the store, and a receiver
+//! that cannot keep up slows delivery (and, once the store is full, new Covers get 429) rather
+//! than losing it. At most [`CONCURRENCY`] deliveries run at once per receiver (scheme, host and
+//! port), and [`MAX_IN_FLIGHT`] in all, so a receiver that hangs delays only its own webhooks.
+//!
+//! It POSTs through a [`Transport`], so this layer holds no HTTP client: the HTTP layer's
+//! `webhook_client` is the real one, and tests use their own.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -17,8 +25,10 @@ use super::records::{DeliveryState, WebhookAttempt, WebhookLog};
 use crate::domain::clock::Clock;
 use crate::domain::sync::lock;
 
-/// How many deliveries run at once.
+/// How many deliveries run at once to one receiver.
 pub const CONCURRENCY: usize = 16;
+/// How many deliveries run at once in all.
+pub const MAX_IN_FLIGHT: usize = 256;
 
 /// What came of one POST of a webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +43,11 @@ pub(crate) struct Posted {
 /// POSTs a webhook's JSON payload to its URL, within the attempt timeout it was built with.
 pub(crate) trait Transport: Send + Sync + 'static {
     fn post<'a>(&'a self, url: &'a str, payload: Bytes) -> BoxFuture<'a, Posted>;
+}
+
+/// Told when a task's webhook is final, so the task may leave the store.
+pub(crate) trait Release: Send + Sync + 'static {
+    fn release(&self, task_id: &Uuid);
 }
 
 /// A delivery waiting for the sender.
@@ -59,12 +74,14 @@ pub(crate) struct SenderShared {
 
 /// Takes deliveries off the queue until it closes or `cancel` fires.
 pub(crate) async fn run_sender(
-    mut rx: mpsc::Receiver<Delivery>,
+    mut rx: mpsc::UnboundedReceiver<Delivery>,
     shared: Arc<SenderShared>,
     transport: Arc<dyn Transport>,
+    release: Weak<dyn Release>,
     cancel: CancellationToken,
 ) {
-    let slots = Arc::new(Semaphore::new(CONCURRENCY));
+    let all = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut receivers: HashMap<String, Arc<Semaphore>> = HashMap::new();
     loop {
         let delivery = tokio::select! {
             () = cancel.cancelled() => return,
@@ -73,23 +90,51 @@ pub(crate) async fn run_sender(
                 None => return,
             },
         };
-        let permit = tokio::select! {
-            () = cancel.cancelled() => return,
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-        };
+        // Receivers with nothing in flight are forgotten now and then, so the map stays small.
+        if receivers.len() > 1024 {
+            receivers.retain(|_, s| s.available_permits() < CONCURRENCY);
+        }
+        let own = Arc::clone(
+            receivers
+                .entry(receiver(&delivery.url))
+                .or_insert_with(|| Arc::new(Semaphore::new(CONCURRENCY))),
+        );
+        let all = Arc::clone(&all);
         let shared = Arc::clone(&shared);
         let transport = Arc::clone(&transport);
+        let release = release.clone();
         let cancel = cancel.clone();
         tokio::spawn(async move {
+            let task_id = delivery.task_id;
+            let sent = async {
+                // The receiver's own slot first: a delivery waiting for a slow receiver holds
+                // none of the slots the other receivers' deliveries need.
+                let (Ok(_own), Ok(_all)) = (own.acquire().await, all.acquire().await) else {
+                    return;
+                };
+                deliver(&shared, transport.as_ref(), delivery).await;
+            };
             tokio::select! {
-                () = cancel.cancelled() => {}
-                () = deliver(&shared, transport.as_ref(), delivery) => {}
+                () = cancel.cancelled() => return,
+                () = sent => {}
             }
-            drop(permit);
+            if let Some(release) = release.upgrade() {
+                release.release(&task_id);
+            }
         });
+    }
+}
+
+/// The receiver a URL names, as concurrency is counted: scheme, host and port.
+fn receiver(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}:{}",
+            u.scheme(),
+            u.host_str().unwrap_or_default(),
+            u.port_or_known_default().unwrap_or_default()
+        ),
+        Err(_) => url.to_owned(),
     }
 }
 

@@ -4,6 +4,7 @@
 mod bench;
 mod chromium;
 mod ci;
+mod docs_check;
 mod mock;
 mod mutants;
 mod process;
@@ -26,6 +27,8 @@ commands:
   bench [OPTIONS]
                the mock's benchmarks (throughput beside a bare multipart parser, peak RSS of a
                1 GiB upload), by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
+  docs-check   the docs agree with the code: docs/mock.md's flag table is the mock's --help,
+               and every relative link in README.md, ARCHITECTURE.md and docs/ resolves
   ci           everything CI checks, in order, failing fast (the README's test command)
   help         print this message
 ";
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Some("mock") => mock::run(&rest),
         Some("mutants") => mutants::run(&rest),
         Some("bench") => bench::run(&rest),
+        Some("docs-check") => no_args("docs-check", &rest).and_then(|()| docs_check::run()),
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");

@@ -338,23 +338,49 @@ fn check_links() -> Result<usize> {
 /// code blocks and code spans. Targets with a scheme (`https:`, `mailto:`) are left out.
 fn links(markdown: &str) -> Vec<String> {
     let mut targets = Vec::new();
-    for line in prose_lines(markdown) {
-        let line = without_code_spans(line);
-        let mut rest = line.as_str();
+    for paragraph in paragraphs(markdown) {
+        // A code span may run over a line break, so spans are cut from the whole paragraph.
+        let text = without_code_spans(&paragraph);
+        let mut rest = text.as_str();
         while let Some(start) = rest.find("](") {
             let after = &rest[start + 2..];
             let end = after.find(')').unwrap_or(after.len());
             targets.push(after[..end].trim().to_string());
             rest = &after[end..];
         }
-        if let Some((label, target)) = line.trim_start().split_once("]: ")
-            && label.starts_with('[')
-        {
-            targets.push(target.trim().to_string());
+        for line in text.lines() {
+            if let Some((label, target)) = line.trim_start().split_once("]: ")
+                && label.starts_with('[')
+            {
+                targets.push(target.trim().to_string());
+            }
         }
     }
     targets.retain(|target| !target.is_empty() && !has_scheme(target));
     targets
+}
+
+/// The paragraphs (runs of lines between blank lines) outside fenced code blocks.
+fn paragraphs(markdown: &str) -> Vec<String> {
+    let mut paragraphs = vec![String::new()];
+    let mut fenced = false;
+    for line in markdown.lines() {
+        let fence = line.trim_start().starts_with("```");
+        if fence {
+            fenced = !fenced;
+        }
+        if fence || fenced || line.trim().is_empty() {
+            if paragraphs.last().is_some_and(|last| !last.is_empty()) {
+                paragraphs.push(String::new());
+            }
+            continue;
+        }
+        if let Some(last) = paragraphs.last_mut() {
+            last.push_str(line);
+            last.push('\n');
+        }
+    }
+    paragraphs
 }
 
 /// The lines of a Markdown text outside fenced code blocks.
@@ -566,13 +592,14 @@ Options:
     fn links_outside_code_are_found_and_external_ones_skipped() {
         let text = "\
 See [a](docs/a.md#x), [b](b.md) and [web](https://example.com).
-`[not](a link)` and
+`[not](a link)` and `a span that
+runs on` before [c](c.md).
 ```text
 [nor](this.md)
 ```
-[ref]: docs/c.md
+[ref]: docs/d.md
 ";
-        assert_eq!(links(text), ["docs/a.md#x", "b.md", "docs/c.md"]);
+        assert_eq!(links(text), ["docs/a.md#x", "b.md", "c.md", "docs/d.md"]);
     }
 
     #[test]

@@ -1,0 +1,244 @@
+//! The mutations of openapi.yaml that `cargo xtask mutants` applies, and how an edit is applied:
+//! every anchor must occur exactly once in the spec.
+
+use crate::{Error, Result};
+
+/// One textual edit of the spec. Each anchor must occur exactly once, so a spec change that moves
+/// or rewords the anchored text fails loudly instead of silently turning the mutation off.
+pub(super) enum Edit {
+    /// Replace `find` with `with`.
+    Replace {
+        find: &'static str,
+        with: &'static str,
+    },
+    /// Remove everything from `from` (included) up to the first `until` after it (kept).
+    Cut {
+        from: &'static str,
+        until: &'static str,
+    },
+}
+
+/// A drift that a spec edit could introduce, which the suite must notice.
+pub(super) struct Mutation {
+    pub(super) name: &'static str,
+    pub(super) summary: &'static str,
+    edits: &'static [Edit],
+}
+
+/// The mutations. Each keeps openapi.yaml a valid, lint-clean spec (the table's `lint-clean`
+/// column checks it), so what catches it is the contract suite, not a broken document.
+pub(super) const MUTATIONS: &[Mutation] = &[
+    Mutation {
+        name: "rename-eta",
+        summary: "CoverResponse's `eta` renamed `eta_seconds` everywhere: property, `required`, both 200 examples",
+        edits: &[
+            Edit::Replace {
+                find: "        - conversion_id\n        - eta\n      properties:\n",
+                with: "        - conversion_id\n        - eta_seconds\n      properties:\n",
+            },
+            Edit::Replace {
+                find: "        eta:\n          type: integer\n          minimum: 0\n          description: Estimated seconds",
+                with: "        eta_seconds:\n          type: integer\n          minimum: 0\n          description: Estimated seconds",
+            },
+            // Twenty spaces: the Cover 200 examples; byId's examples indent `eta` by twenty-two.
+            Edit::Replace {
+                find: "\n                    eta: 33\n",
+                with: "\n                    eta_seconds: 33\n",
+            },
+            Edit::Replace {
+                find: "\n                    eta: 71\n",
+                with: "\n                    eta_seconds: 71\n",
+            },
+        ],
+    },
+    Mutation {
+        name: "narrow-pitch",
+        summary: "CoverRequest's `pitch` maximum 12 → 6",
+        edits: &[Edit::Replace {
+            find: "          maximum: 12\n          default: 0\n          description: Pitch shift",
+            with: "          maximum: 6\n          default: 0\n          description: Pitch shift",
+        }],
+    },
+    Mutation {
+        name: "drop-402",
+        summary: "`POST /v1/Cover` loses its 402 response (insufficient credit)",
+        edits: &[Edit::Cut {
+            from: "        '402':\n",
+            until: "        '403':\n",
+        }],
+    },
+    Mutation {
+        name: "change-200-example",
+        summary: "the Cover 200 `minimal` example's `eta` 33 → 34",
+        edits: &[Edit::Replace {
+            find: "\n                    eta: 33\n",
+            with: "\n                    eta: 34\n",
+        }],
+    },
+    Mutation {
+        name: "voice-id-optional",
+        summary: "CoverRequest's `voice_id` no longer required",
+        edits: &[Edit::Replace {
+            find: "      required:\n        - voice_id\n      properties:\n",
+            with: "      properties:\n",
+        }],
+    },
+    Mutation {
+        name: "change-422-example",
+        summary: "the Cover 422 `no_audio` example's text reworded",
+        edits: &[Edit::Replace {
+            find: "error: Both audio_url and audio_file cannot be None\n",
+            with: "error: Neither audio_url nor audio_file was given\n",
+        }],
+    },
+];
+
+impl Mutation {
+    /// The mutated spec; fails, naming the anchor, unless every edit applies exactly once.
+    pub(super) fn apply(&self, spec: &str) -> Result<String> {
+        let mut text = spec.to_string();
+        for edit in self.edits {
+            text = match edit {
+                Edit::Replace { find, with } => {
+                    let at = self.locate(&text, find)?;
+                    let mut mutated = text[..at].to_string();
+                    mutated.push_str(with);
+                    mutated.push_str(&text[at + find.len()..]);
+                    mutated
+                }
+                Edit::Cut { from, until } => {
+                    let start = self.locate(&text, from)?;
+                    let length = text[start..].find(until).ok_or_else(|| {
+                        self.broken(format!("found {from:?} but no {until:?} after it"))
+                    })?;
+                    let mut mutated = text[..start].to_string();
+                    mutated.push_str(&text[start + length..]);
+                    mutated
+                }
+            };
+        }
+        Ok(text)
+    }
+
+    /// Where `anchor` starts in `text`, when it occurs there exactly once.
+    fn locate(&self, text: &str, anchor: &str) -> Result<usize> {
+        let found: Vec<usize> = text.match_indices(anchor).map(|(at, _)| at).collect();
+        match found.as_slice() {
+            [at] => Ok(*at),
+            [] => Err(self.broken(format!("the anchor {anchor:?} is not in openapi.yaml"))),
+            _ => Err(self.broken(format!(
+                "the anchor {anchor:?} occurs {} times in openapi.yaml, so the edit is ambiguous",
+                found.len()
+            ))),
+        }
+    }
+
+    fn broken(&self, what: String) -> Error {
+        Error::new(format!(
+            "mutation `{}`: {what}; the spec changed under it: update its anchors in \
+             xtask/src/mutants/mutations.rs so it still mutates what it says ({})",
+            self.name, self.summary
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::fs;
+
+    use super::*;
+    use crate::project;
+
+    fn spec() -> String {
+        match fs::read_to_string(project::spec()) {
+            Ok(spec) => spec,
+            Err(error) => panic!("could not read openapi.yaml: {error}"),
+        }
+    }
+
+    /// A spec edit that moves an anchor must fail here, in `cargo test`, not first in the CI step.
+    #[test]
+    fn every_mutation_applies_exactly_once_to_openapi_yaml() {
+        let spec = spec();
+        for mutation in MUTATIONS {
+            let mutated = match mutation.apply(&spec) {
+                Ok(mutated) => mutated,
+                Err(error) => panic!("{error}"),
+            };
+            assert_ne!(
+                mutated, spec,
+                "mutation `{}` changed nothing",
+                mutation.name
+            );
+        }
+    }
+
+    #[test]
+    fn mutations_have_distinct_names_and_results() {
+        let spec = spec();
+        let names: BTreeSet<&str> = MUTATIONS.iter().map(|mutation| mutation.name).collect();
+        assert_eq!(names.len(), MUTATIONS.len());
+        let results: BTreeSet<String> = MUTATIONS
+            .iter()
+            .filter_map(|mutation| mutation.apply(&spec).ok())
+            .collect();
+        assert_eq!(results.len(), MUTATIONS.len());
+    }
+
+    #[test]
+    fn the_rename_reaches_the_schema_the_required_list_and_the_examples() {
+        let Some(rename) = MUTATIONS.iter().find(|m| m.name == "rename-eta") else {
+            panic!("no rename-eta mutation");
+        };
+        let mutated = match rename.apply(&spec()) {
+            Ok(mutated) => mutated,
+            Err(error) => panic!("{error}"),
+        };
+        assert_eq!(mutated.matches("eta_seconds").count(), 4);
+        // byId's Conversion keeps its own `eta`: the rename touches CoverResponse only.
+        assert!(mutated.contains("\n                      eta: 33\n"));
+    }
+
+    #[test]
+    fn an_anchor_that_is_missing_or_repeated_is_an_error_naming_the_mutation() {
+        let mutation = Mutation {
+            name: "example",
+            summary: "a test mutation",
+            edits: &[Edit::Replace {
+                find: "eta: 33",
+                with: "eta: 34",
+            }],
+        };
+        let missing = mutation.apply("nothing here").err().map(|e| e.to_string());
+        assert!(missing.is_some_and(|m| m.contains("`example`") && m.contains("is not in")));
+        let repeated = mutation
+            .apply("eta: 33\neta: 33\n")
+            .err()
+            .map(|e| e.to_string());
+        assert!(repeated.is_some_and(|m| m.contains("occurs 2 times")));
+        assert_eq!(
+            mutation.apply("a\neta: 33\nb").ok().as_deref(),
+            Some("a\neta: 34\nb")
+        );
+    }
+
+    #[test]
+    fn a_cut_removes_up_to_the_next_anchor() {
+        let mutation = Mutation {
+            name: "cut",
+            summary: "a test cut",
+            edits: &[Edit::Cut {
+                from: "'402':\n",
+                until: "'403':\n",
+            }],
+        };
+        let spec = "'400':\n  a\n'402':\n  b\n  c\n'403':\n  d\n'402x'\n";
+        assert_eq!(
+            mutation.apply(spec).ok().as_deref(),
+            Some("'400':\n  a\n'403':\n  d\n'402x'\n")
+        );
+        let no_end = mutation.apply("'402':\n  b\n").err().map(|e| e.to_string());
+        assert!(no_end.is_some_and(|m| m.contains("no \"'403':\\n\" after it")));
+    }
+}

@@ -19,10 +19,22 @@ pub const DEFAULT_JOURNAL_CAPACITY: usize = 1_000;
 /// delivered or given up on; when none is, a new Cover gets 429: no task is ever dropped
 /// unfinished, and no webhook is dropped undelivered).
 pub const DEFAULT_TASK_CAPACITY: usize = 10_000;
+/// How long a client may take to send a request's head (line and headers), and how long an idle
+/// keep-alive connection is kept.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest pause inside a request body, and the grace before [`DEFAULT_MIN_BODY_RATE`]
+/// applies.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes a second a request body must average once its first [`DEFAULT_BODY_TIMEOUT`] has passed:
+/// a client that sends a byte a second cannot hold a connection for long.
+pub const DEFAULT_MIN_BODY_RATE: u64 = 1024;
+/// How long a stopping server waits for the requests in flight before it closes their connections.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How many webhook delivery records the admin API keeps.
 pub const DEFAULT_WEBHOOK_LOG_CAPACITY: usize = 1_000;
-/// How many attempts a webhook delivery gets before the mock gives up.
-pub const DEFAULT_WEBHOOK_ATTEMPTS: u32 = 5;
+/// How many attempts a webhook delivery gets before the mock gives up. With the default backoff
+/// the last comes 15.5 s after the first, so a receiver restarted within that gets every webhook.
+pub const DEFAULT_WEBHOOK_ATTEMPTS: u32 = 6;
 /// How long one webhook attempt may take.
 pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
 /// The wait before the second attempt; it doubles for each further one.
@@ -120,6 +132,12 @@ pub struct MockConfig {
     pub(crate) webhook_log_capacity: usize,
     pub(crate) key_capacity: usize,
     pub(crate) public_url: Option<String>,
+    pub(crate) header_timeout: Duration,
+    pub(crate) body_timeout: Duration,
+    pub(crate) min_body_rate: u64,
+    pub(crate) shutdown_grace: Duration,
+    pub(crate) allow_remote: bool,
+    pub(crate) admin_token: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -140,6 +158,12 @@ impl Default for MockConfig {
             webhook_log_capacity: DEFAULT_WEBHOOK_LOG_CAPACITY,
             key_capacity: DEFAULT_KEY_CAPACITY,
             public_url: None,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            min_body_rate: DEFAULT_MIN_BODY_RATE,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            allow_remote: false,
+            admin_token: None,
         }
     }
 }
@@ -270,6 +294,47 @@ impl MockConfig {
         })
     }
 
+    /// How long a client may take to send a request's head; an idle keep-alive connection is
+    /// closed after as long.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// The longest pause inside a request body, and the grace before the minimum rate applies;
+    /// a body that breaks either rule is answered 408 and its connection closed.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// Bytes a second a request body must average once its first body timeout has passed.
+    pub fn min_body_rate(mut self, bytes_per_second: u64) -> Self {
+        self.min_body_rate = bytes_per_second;
+        self
+    }
+
+    /// How long a stopping server waits for the requests in flight.
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// Lets the server listen on an address other than loopback. Then the admin API (whose
+    /// journal holds every key sent) answers only requests bearing the admin token: the one
+    /// given with [`MockConfig::admin_token`], else one the server generates and prints.
+    pub fn allow_remote(mut self, allow: bool) -> Self {
+        self.allow_remote = allow;
+        self
+    }
+
+    /// The token the admin API requires (`Authorization: Bearer TOKEN` or `X-Admin-Token:
+    /// TOKEN`); on loopback too, when given.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), String> {
         if !self.time_scale.is_finite() || self.time_scale < 0.0 {
             return Err(format!(
@@ -303,6 +368,24 @@ impl MockConfig {
             if n == 0 {
                 return Err(format!("{name} must be at least 1"));
             }
+        }
+        for (name, d) in [
+            ("header timeout", self.header_timeout),
+            ("body timeout", self.body_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(format!("{name} must be more than 0 seconds"));
+            }
+        }
+        if self
+            .admin_token
+            .as_deref()
+            .is_some_and(|t| t.len() < 16 || !t.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(
+                "the admin token must be at least 16 visible ASCII characters (no spaces)"
+                    .to_owned(),
+            );
         }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))

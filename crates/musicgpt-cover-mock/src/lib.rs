@@ -15,7 +15,7 @@
 //! 3. `http/`: the router ([`router`]), the API's routes (where a route is defined), the result
 //!    files, the admin API, CORS and journalling, `Prefer`, the form readers, and the webhook
 //!    client;
-//! 4. `server.rs` and `banner.rs`: [`serve`], [`MockServer`] and the start-up banner, wiring the
+//! 4. `server/`: [`serve`], [`MockServer`], the accept loop and the start-up banner, wiring the
 //!    layers; `main.rs` is the clap binary on top.
 //!
 //! [`config`] ([`MockConfig`]) and [`MockError`] are plain data every layer reads.
@@ -52,7 +52,6 @@
 //! # }
 //! ```
 
-mod banner;
 pub mod config;
 mod domain;
 mod error;
@@ -60,7 +59,6 @@ mod http;
 mod server;
 mod spec;
 
-pub use banner::{default_addr, describe};
 pub use config::{ApiKey, ClockMode, MockConfig};
 pub use domain::audio::{
     DURATION_SECONDS as RESULT_AUDIO_SECONDS, SAMPLE_RATE as RESULT_AUDIO_SAMPLE_RATE,
@@ -77,5 +75,6 @@ pub use domain::webhooks::{
 pub use domain::{MockState, PendingWebhook, ShutdownReport, WaitTimeout};
 pub use error::MockError;
 pub use http::{ADMIN_ROUTES, MAX_PARTS, MAX_TEXT_BYTES, router};
+pub use server::banner::{default_addr, describe};
 pub use server::{MockServer, serve, serve_with_state};
 pub use spec::OPENAPI_YAML;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use musicgpt_cover_mock::config::{
-    DEFAULT_CREDITS, DEFAULT_JOURNAL_CAPACITY, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_TASK_CAPACITY,
+    DEFAULT_BODY_TIMEOUT, DEFAULT_CREDITS, DEFAULT_HEADER_TIMEOUT, DEFAULT_JOURNAL_CAPACITY,
+    DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MIN_BODY_RATE, DEFAULT_SHUTDOWN_GRACE, DEFAULT_TASK_CAPACITY,
     DEFAULT_TIME_SCALE, DEFAULT_WEBHOOK_ATTEMPTS,
 };
 use musicgpt_cover_mock::{
@@ -72,6 +73,26 @@ struct Args {
     /// Origin written into result-file URLs (default: the address listened on).
     #[arg(long, env = "MUSICGPT_MOCK_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Seconds a client may take to send a request's head; idle connections close after as long.
+    #[arg(long, env = "MUSICGPT_MOCK_HEADER_TIMEOUT", default_value_t = DEFAULT_HEADER_TIMEOUT.as_secs_f64())]
+    header_timeout: f64,
+    /// Longest pause inside a request body, in seconds, and the grace before --min-body-rate
+    /// applies; a body that breaks either gets 408.
+    #[arg(long, env = "MUSICGPT_MOCK_BODY_TIMEOUT", default_value_t = DEFAULT_BODY_TIMEOUT.as_secs_f64())]
+    body_timeout: f64,
+    /// Bytes a second a request body must average after its first --body-timeout seconds.
+    #[arg(long, env = "MUSICGPT_MOCK_MIN_BODY_RATE", default_value_t = DEFAULT_MIN_BODY_RATE)]
+    min_body_rate: u64,
+    /// Seconds a stopping server waits for the requests in flight.
+    #[arg(long, env = "MUSICGPT_MOCK_SHUTDOWN_GRACE", default_value_t = DEFAULT_SHUTDOWN_GRACE.as_secs_f64())]
+    shutdown_grace: f64,
+    /// Allow --addr to be an address other machines can reach (then the admin API requires a token).
+    #[arg(long, env = "MUSICGPT_MOCK_ALLOW_REMOTE")]
+    allow_remote: bool,
+    /// The token the admin API requires (Authorization: Bearer TOKEN); generated and printed when
+    /// --allow-remote is given without one. At least 16 visible characters.
+    #[arg(long, env = "MUSICGPT_MOCK_ADMIN_TOKEN")]
+    admin_token: Option<String>,
     /// Log more: -v requests and webhooks, -vv everything (RUST_LOG overrides).
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -92,7 +113,12 @@ fn config(args: &Args) -> Result<MockConfig, String> {
         .webhook_timeout(seconds("webhook-timeout", args.webhook_timeout)?)
         .webhook_backoff(seconds("webhook-backoff", args.webhook_backoff)?)
         .journal_capacity(args.journal_capacity)
-        .task_capacity(args.task_capacity);
+        .task_capacity(args.task_capacity)
+        .header_timeout(seconds("header-timeout", args.header_timeout)?)
+        .body_timeout(seconds("body-timeout", args.body_timeout)?)
+        .min_body_rate(args.min_body_rate)
+        .shutdown_grace(seconds("shutdown-grace", args.shutdown_grace)?)
+        .allow_remote(args.allow_remote);
     if let Some(seed) = args.seed {
         config = config.seed(seed);
     }
@@ -104,6 +130,15 @@ fn config(args: &Args) -> Result<MockConfig, String> {
     }
     if let Some(url) = &args.public_url {
         config = config.public_url(url.clone());
+    }
+    if let Some(token) = &args.admin_token {
+        config = config.admin_token(token.clone());
+    }
+    if !args.addr.ip().is_loopback() && !args.allow_remote {
+        return Err(format!(
+            "--addr {} is reachable from other machines, and the admin API's journal holds every key sent; listen on 127.0.0.1, or pass --allow-remote (the admin API then requires a token)",
+            args.addr
+        ));
     }
     Ok(config)
 }
@@ -178,6 +213,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if !args.addr.ip().is_loopback() {
+        state.require_admin_token();
+        eprintln!(
+            "warning: listening on {}, reachable from other machines (--allow-remote); the admin API requires the token printed below, and webhooks still go to loopback hosts only unless --webhook-allow names others",
+            args.addr
+        );
+    }
     println!("{}", describe(&state, &origin));
 
     match serve_with_state(listener, state, shutdown_signal()).await {

@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     sender: Arc<SenderShared>,
     wake: Arc<Notify>,
     origin: RwLock<String>,
+    /// What the admin API requires, if anything (see [`MockState::require_admin_token`]).
+    admin_token: RwLock<Option<String>>,
     cancel: CancellationToken,
     _stop_on_drop: DropGuard,
 }
@@ -167,6 +169,7 @@ impl MockState {
             sender: Arc::clone(&sender),
             wake: Arc::new(Notify::new()),
             origin: RwLock::new(origin.trim_end_matches('/').to_owned()),
+            admin_token: RwLock::new(config.admin_token.clone()),
             cancel: cancel.clone(),
             _stop_on_drop: cancel.clone().drop_guard(),
             config,
@@ -209,6 +212,28 @@ impl MockState {
                 .write()
                 .unwrap_or_else(PoisonError::into_inner) = origin;
         }
+    }
+
+    /// The token the admin API requires, if it requires one.
+    pub fn admin_token(&self) -> Option<String> {
+        self.inner
+            .admin_token
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Makes the admin API require a token from now on: the configured one, else a random one,
+    /// which is returned (a server on a non-loopback address does this itself).
+    pub fn require_admin_token(&self) -> String {
+        let mut token = self
+            .inner
+            .admin_token
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        token
+            .get_or_insert_with(|| Uuid::new_v4().simple().to_string())
+            .clone()
     }
 
     pub(crate) fn cancel_token(&self) -> CancellationToken {

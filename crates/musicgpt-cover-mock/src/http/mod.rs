@@ -6,7 +6,8 @@
 //! - `form/`: the Cover form's streamed readers (multipart and url-encoded);
 //! - `guard`, `auth`, `prefer`: what a request is checked for before its body;
 //! - `respond`: JSON answers and errors in the API's format;
-//! - `observe`, `record`: the layer around every route, and the journal text of a request;
+//! - `observe`, `record`, `stall`: the layer around every route, the journal text of a request,
+//!   and the pace a request body must keep;
 //! - `admin`: the admin API under `/__admin`;
 //! - `webhook_client`: the HTTP client the domain's webhook sender posts with.
 
@@ -19,6 +20,7 @@ mod prefer;
 mod record;
 mod respond;
 mod routes;
+mod stall;
 pub(crate) mod webhook_client;
 
 use axum::Router;

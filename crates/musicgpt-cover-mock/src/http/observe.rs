@@ -1,5 +1,6 @@
 //! The one layer around every route: CORS (preflights answered, every answer open to any origin,
-//! but the admin API refuses pages from origins off this machine) and the request journal.
+//! but the admin API refuses pages from origins off this machine, and requests without the admin
+//! token when it requires one), the request journal, and the pace a request body is held to.
 //!
 //! Hand-written rather than `axum::middleware::from_fn` plus tower-http's `CorsLayer`: those two
 //! cost about an eighth of a Cover request's time, which this single layer with one boxed future
@@ -14,10 +15,12 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use http_body::Body as _;
 use tower::{Layer, Service};
 
 use super::record::{finish_entry, start_entry};
 use super::respond::error_json;
+use super::stall::{Pace, PacedBody};
 use crate::domain::MockState;
 use crate::spec::quoted;
 
@@ -63,11 +66,21 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        if let Some(refusal) = admin_origin_refusal(&request) {
+        if let Some(refusal) = admin_refusal(&request, &self.state) {
             return Box::pin(std::future::ready(Ok(refusal)));
         }
         let entry = start_entry(&request);
         let state = self.state.clone();
+        let request = if request.body().is_end_stream() {
+            request
+        } else {
+            let config = state.config();
+            let pace = Pace {
+                timeout: config.body_timeout,
+                min_rate: config.min_body_rate,
+            };
+            request.map(|body| Body::new(PacedBody::new(body, pace)))
+        };
         if is_preflight(&request) {
             let mut response = preflight(&request);
             if let Some(entry) = entry {
@@ -100,13 +113,27 @@ where
     }
 }
 
-/// The admin API reads back every key the mock was sent (the journal) and can reset it: a page
-/// on another machine's origin (any website open in the developer's browser) must not reach it.
-/// Browsers send `Origin` with every cross-origin call and every POST; a request without one
-/// (curl, a test, a server) is not a page's and passes.
-fn admin_origin_refusal(request: &Request) -> Option<Response> {
+/// The admin API reads back every key the mock was sent (the journal) and can reset it, so it
+/// answers only what comes from this machine: when the mock requires an admin token (it does on
+/// a non-loopback address), requests bearing it; and never a page on another machine's origin
+/// (any website open in the developer's browser). Browsers send `Origin` with every cross-origin
+/// call and every POST; a request without one (curl, a test, a server) is not a page's.
+fn admin_refusal(request: &Request, state: &MockState) -> Option<Response> {
     if !request.uri().path().starts_with(ADMIN_PREFIX) {
         return None;
+    }
+    if let Some(token) = state.admin_token()
+        && !bears_token(request, &token)
+    {
+        let mut response = error_json(
+            StatusCode::UNAUTHORIZED,
+            "the admin API requires the admin token the mock printed at start-up: send Authorization: Bearer TOKEN or X-Admin-Token: TOKEN",
+        );
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"musicgpt-cover-mock admin\""),
+        );
+        return Some(response);
     }
     let origin = request.headers().get(header::ORIGIN)?;
     if origin.to_str().is_ok_and(is_loopback_origin) {
@@ -126,6 +153,25 @@ fn admin_origin_refusal(request: &Request) -> Option<Response> {
 }
 
 const ADMIN_PREFIX: &str = "/__admin";
+
+/// Whether the request carries `token` as `Authorization: Bearer` or `X-Admin-Token`, compared
+/// without stopping at the first differing byte.
+fn bears_token(request: &Request, token: &str) -> bool {
+    let headers = request.headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let own = headers.get("x-admin-token").and_then(|v| v.to_str().ok());
+    [bearer, own].into_iter().flatten().any(|given| {
+        given.len() == token.len()
+            && given
+                .bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    })
+}
 
 /// `http(s)://localhost`, `127.x.x.x` or `[::1]`, with any port.
 fn is_loopback_origin(origin: &str) -> bool {

@@ -48,7 +48,12 @@ pub fn describe(state: &MockState, origin: &str) -> String {
     out.push_str(&format!(
         "  Result files  {origin}/files/{{conversion_id}}.mp3 and .wav\n"
     ));
-    out.push_str(&format!("  Admin API     {origin}/__admin\n"));
+    match state.admin_token() {
+        None => out.push_str(&format!("  Admin API     {origin}/__admin\n")),
+        Some(token) => out.push_str(&format!(
+            "  Admin API     {origin}/__admin (send Authorization: Bearer {token})\n"
+        )),
+    }
     if config.api_keys.is_empty() {
         out.push_str(&format!(
             "Keys: any non-empty Authorization value without a `Bearer ` prefix, {} credits each\n",

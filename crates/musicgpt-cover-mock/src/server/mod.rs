@@ -1,5 +1,9 @@
-//! Serving, where the layers are wired: [`serve`] (the one entry, for the binary and embedders)
-//! and [`MockServer`], a mock on 127.0.0.1:0 for other crates' tests.
+//! Layer 4, serving, where the layers are wired: [`serve`] (the one entry, for the binary and
+//! embedders), [`MockServer`] (a mock on 127.0.0.1:0 for other crates' tests), the accept loop
+//! (`connections`) and the start-up banner (`banner`).
+
+pub(crate) mod banner;
+mod connections;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -47,10 +51,24 @@ pub async fn serve_with_state(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<ShutdownReport> {
     let addr = listener.local_addr()?;
+    let config = state.config();
+    if !addr.ip().is_loopback() {
+        if !config.allow_remote {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "refusing to serve on {addr}: it is reachable from other machines, and the admin API's journal holds every key sent; listen on 127.0.0.1, or allow it with --allow-remote (MockConfig::allow_remote)"
+                ),
+            ));
+        }
+        state.require_admin_token();
+    }
     state.set_listen_origin(format!("http://{addr}"));
-    let result = axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = connections::Limits {
+        header_timeout: config.header_timeout,
+        shutdown_grace: config.shutdown_grace,
+    };
+    let result = connections::serve(listener, router(state.clone()), limits, shutdown).await;
     let report = state.pending_webhooks();
     state.cancel_token().cancel();
     result.map(|()| report)

@@ -15,6 +15,8 @@ pub(crate) const FORM_OVERHEAD: u64 = 1 << 20;
 pub(crate) enum FormError {
     /// An upload over the limit: 413.
     TooLarge,
+    /// The body paused too long or came too slowly: 408, and the connection is closed.
+    Stalled(String),
     /// Anything else: the documented validation status, with this text.
     Invalid(String),
 }

@@ -16,6 +16,7 @@ use futures::Stream;
 
 use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_value};
 use crate::domain::journal::FormLog;
+use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
 
 /// Most bytes that may pass while no part data is being read (boundaries, part headers).
@@ -28,6 +29,8 @@ struct Meter {
     undrained: AtomicU64,
     too_large: AtomicBool,
     stuck: AtomicBool,
+    /// Why the body stalled, if it did (see `http::stall`).
+    stalled: std::sync::Mutex<Option<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +77,14 @@ impl Stream for Metered<'_> {
                 self.burst += len;
                 Poll::Ready(Some(Ok(chunk)))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(MeterError::Body(e)))),
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(stalled) = BodyStalled::find(&e)
+                    && let Ok(mut slot) = self.meter.stalled.lock()
+                {
+                    *slot = Some(stalled.to_string());
+                }
+                Poll::Ready(Some(Err(MeterError::Body(e))))
+            }
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
                 self.burst = 0;
@@ -106,7 +116,9 @@ pub(crate) async fn read(
     let mut parts = 0usize;
 
     let stream_error = |e: multer::Error| -> FormError {
-        if meter.too_large.load(Ordering::Relaxed) {
+        if let Some(why) = meter.stalled.lock().ok().and_then(|mut s| s.take()) {
+            FormError::Stalled(why)
+        } else if meter.too_large.load(Ordering::Relaxed) {
             FormError::TooLarge
         } else if meter.stuck.load(Ordering::Relaxed) {
             FormError::Invalid(format!(

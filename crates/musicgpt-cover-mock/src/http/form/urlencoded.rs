@@ -12,6 +12,7 @@ use futures::StreamExt;
 
 use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_value};
 use crate::domain::journal::FormLog;
+use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
 
 /// Longest field name, in bytes as sent (percent-encoded).
@@ -32,8 +33,10 @@ pub(crate) async fn read(
     let mut stream = body.into_data_stream();
     let mut total = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|e| FormError::Invalid(format!("reading the request body failed: {e}")))?;
+        let chunk = chunk.map_err(|e| match BodyStalled::find(&e) {
+            Some(stalled) => FormError::Stalled(stalled.to_string()),
+            None => FormError::Invalid(format!("reading the request body failed: {e}")),
+        })?;
         total += chunk.len() as u64;
         if total > limit {
             return Err(FormError::TooLarge);

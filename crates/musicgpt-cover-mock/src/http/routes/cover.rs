@@ -2,7 +2,7 @@
 //! credits, then a new task.
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use crate::domain::credits::from_cents;
@@ -74,6 +74,15 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
         Encoding::Urlencoded => urlencoded::read(form_spec, body, max_upload, &mut record).await,
     };
     let response = match result {
+        Err(FormError::Stalled(text)) => {
+            record.set_error(text.clone());
+            let mut response = documented(op, StatusCode::REQUEST_TIMEOUT, Some(&text));
+            // The rest of the body may still come; the connection is not worth keeping.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
         Err(FormError::TooLarge) => {
             record.set_error(format!(
                 "audio_file is larger than the upload limit of {max_upload} bytes"

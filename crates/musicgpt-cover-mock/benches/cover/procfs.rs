@@ -1,0 +1,150 @@
+//! CPU and memory figures from /proc (Linux): how much of the machine the servers, the load
+//! generator and other programs took, and a process's resident and peak memory.
+
+use std::time::Duration;
+
+/// Other programs' CPU use (percent of one core) above which a measurement is flagged.
+pub(crate) const OTHERS_WARNING: f64 = 10.0;
+
+/// CPU time counters from /proc (Linux), to tell how much of the machine other programs took
+/// while something was measured.
+#[derive(Clone, Copy)]
+pub(crate) struct CpuSample {
+    /// Every CPU's jiffies, idle included.
+    total: u64,
+    /// Every CPU's busy jiffies (user, nice, system, irq, softirq, steal).
+    busy: u64,
+    /// This process's user and system jiffies.
+    own: u64,
+}
+
+impl CpuSample {
+    pub(crate) fn now() -> Option<CpuSample> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let cpu: Vec<u64> = stat
+            .lines()
+            .next()?
+            .strip_prefix("cpu ")?
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let field = |i: usize| cpu.get(i).copied().unwrap_or(0);
+        // user nice system idle iowait irq softirq steal (guest time is inside user already)
+        let total = (0..8).map(field).sum();
+        let busy = field(0) + field(1) + field(2) + field(5) + field(6) + field(7);
+        let own_stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let after_name = &own_stat[own_stat.rfind(')')? + 1..];
+        let mut own_fields = after_name.split_whitespace().skip(11);
+        let utime: u64 = own_fields.next()?.parse().ok()?;
+        let stime: u64 = own_fields.next()?.parse().ok()?;
+        Some(CpuSample {
+            total,
+            busy,
+            own: utime + stime,
+        })
+    }
+
+    /// How much CPU other processes used since `self`, in percent of one core.
+    pub(crate) fn others_since(self, cores: usize) -> Option<f64> {
+        let later = CpuSample::now()?;
+        let total = later.total.checked_sub(self.total)?;
+        if total == 0 {
+            return None;
+        }
+        let busy = later.busy.saturating_sub(self.busy);
+        let own = later.own.saturating_sub(self.own);
+        Some(busy.saturating_sub(own) as f64 / total as f64 * cores as f64 * 100.0)
+    }
+}
+
+/// CPU jiffies of this process's threads named `name` (a runtime's workers), and every CPU's
+/// jiffies, idle included: together they say what share of the machine those threads took.
+pub(crate) fn thread_jiffies(name: &str) -> Option<(u64, u64)> {
+    let total = CpuSample::now()?.total;
+    let mut threads = 0;
+    for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if &stat[open + 1..close] != name {
+            continue;
+        }
+        let mut fields = stat[close + 1..].split_whitespace().skip(11);
+        let utime: u64 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
+        let stime: u64 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
+        threads += utime + stime;
+    }
+    Some((threads, total))
+}
+
+/// Other programs' CPU use over one idle second before anything starts.
+pub(crate) fn report_others_before(cores: usize) {
+    let Some(before) = CpuSample::now() else {
+        return;
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    if let Some(others) = before.others_since(cores) {
+        println!("other processes used {others:.0}% of a core in the second before the run");
+        if others > OTHERS_WARNING {
+            println!(
+                "  warning: the machine is not idle; absolute numbers will be low and ratios noisier"
+            );
+        }
+    }
+}
+
+/// The share of the machine a thread group took between two [`thread_jiffies`] readings, in
+/// percent of one core.
+pub(crate) fn cpu_share(
+    before: Option<(u64, u64)>,
+    after: Option<(u64, u64)>,
+    cores: usize,
+) -> f64 {
+    match (before, after) {
+        (Some((t0, all0)), Some((t1, all1))) if all1 > all0 => {
+            t1.saturating_sub(t0) as f64 / (all1 - all0) as f64 * cores as f64 * 100.0
+        }
+        _ => f64::NAN,
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Memory {
+    pub(crate) rss: u64,
+    pub(crate) hwm: u64,
+}
+
+/// `VmRSS` and `VmHWM` (peak) of process `pid`, in bytes.
+pub(crate) fn memory(pid: u32) -> Result<Memory, String> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path)
+        .map_err(|e| format!("could not read {path} (Linux only): {e}"))?;
+    let field = |name: &str| -> Result<u64, String> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .map(|kib| kib * 1024)
+            .ok_or_else(|| format!("{path} has no {name}"))
+    };
+    Ok(Memory {
+        rss: field("VmRSS:")?,
+        hwm: field("VmHWM:")?,
+    })
+}
+
+/// This process's peak resident memory (`VmHWM`), as /proc writes it (`123456 kB`).
+pub(crate) fn own_peak() -> Option<String> {
+    let own = std::fs::read_to_string("/proc/self/status").ok()?;
+    let hwm = own.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(hwm.trim_start_matches("VmHWM:").trim().to_owned())
+}

@@ -1,0 +1,198 @@
+//! The peak-RSS measurement: the mock's binary, sent a 1 GiB upload (`--upload-mib`), must stream
+//! it without holding it; then the same over its `--max-upload-bytes`, which it must refuse.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+
+use crate::options::Options;
+use crate::procfs::{self, Memory};
+use crate::request::probe;
+use crate::scenario::Scenario;
+use crate::setup::{http_client, runtime};
+use crate::spawned::{Spawned, binary};
+use crate::upload::{Framing, upload, upload_raw, within};
+use crate::verdict::Verdict;
+
+/// The most a 1 GiB upload may add to the mock's peak RSS.
+pub(crate) const RSS_TARGET_BYTES: u64 = 64 << 20;
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1u32 << 20)
+}
+
+/// The size of the last request's `audio_file` as the mock's journal recorded it (the bytes it
+/// counted, up to where it stopped reading).
+async fn counted(client: &reqwest::Client, addr: SocketAddr) -> Result<Option<u64>, String> {
+    let url = format!("http://{addr}/__admin/journal?last=1");
+    let journal: serde_json::Value = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    Ok(journal["entries"][0]["request"]["form"]["files"][0]["size"].as_u64())
+}
+
+/// A URL-only Cover, so the first request's one-time allocations are not counted as the
+/// upload's.
+async fn warm_up(client: &reqwest::Client, url: &str) -> Result<(), String> {
+    probe(client, url, Scenario::Url.body()).await.map(|_| ())
+}
+
+/// The mock's binary sent an upload of `--upload-mib`, then the same over a lower limit, which it
+/// must refuse with 413; its targets are the peak RSS growth of each.
+pub(crate) fn measure(o: &Options) -> Result<Vec<Verdict>, String> {
+    let binary = binary()?;
+    let runtime = runtime("bench-upload", 1)?;
+    let client = http_client()?;
+    let size = o.upload_mib << 20;
+    let limit = o.limit_mib << 20;
+    println!(
+        "\n== peak RSS: a {} MiB audio_file streamed to the mock's binary ==\n\
+         binary {}\n\
+         RSS from /proc/PID/status: VmRSS now, VmHWM the peak; growth = peak after - RSS before;\n\
+         \"before\" is after one URL-only Cover, so first-request set-up is not counted",
+        o.upload_mib,
+        binary.display()
+    );
+    println!(
+        "  {:<40} {:>6} {:>8} {:>9} {:>7} {:>7} {:>9}",
+        "upload", "status", "RSS MiB", "peak MiB", "growth", "time s", "sent MiB"
+    );
+    let row = |label: &str,
+               status: &str,
+               m: Memory,
+               growth: Option<u64>,
+               took: Option<Duration>,
+               sent: Option<u64>| {
+        let or_blank = |v: Option<String>| v.unwrap_or_default();
+        println!(
+            "  {label:<40} {status:>6} {:>8.1} {:>9.1} {:>7} {:>7} {:>9}",
+            mib(m.rss),
+            mib(m.hwm),
+            or_blank(growth.map(|g| format!("{:.1}", mib(g)))),
+            or_blank(took.map(|t| format!("{:.2}", t.as_secs_f64()))),
+            or_blank(sent.map(|s| format!("{:.0}", mib(s)))),
+        );
+    };
+    let mut verdicts = Vec::new();
+
+    // Accepted: under the default --max-upload-bytes (2 GiB).
+    let mock = Spawned::start(&binary, &[])?;
+    runtime.block_on(warm_up(&client, &mock.cover_url()))?;
+    let before = mock.memory()?;
+    row("before (limit 2048 MiB)", "", before, None, None, None);
+    let (status, answer, took) =
+        runtime.block_on(within(upload(&client, &mock.cover_url(), size)))?;
+    let after = mock.memory()?;
+    let received = runtime.block_on(counted(&client, mock.addr))?;
+    drop(mock);
+    let growth = after.hwm.saturating_sub(before.rss);
+    row(
+        &format!("{} MiB, Content-Length, reqwest", o.upload_mib),
+        &status.as_u16().to_string(),
+        after,
+        Some(growth),
+        Some(took),
+        Some(size),
+    );
+    if status != StatusCode::OK {
+        return Err(format!(
+            "the {} MiB upload was answered {status}: {answer}",
+            o.upload_mib
+        ));
+    }
+    if received != Some(size) {
+        return Err(format!(
+            "the mock's journal says it received {received:?} bytes of audio_file, not {size}"
+        ));
+    }
+    println!(
+        "  (the mock counted all {size} bytes, {:.0} MiB/s)",
+        mib(size) / took.as_secs_f64()
+    );
+    verdicts.push(Verdict {
+        name: format!("peak RSS, {} MiB upload", o.upload_mib),
+        pass: growth < RSS_TARGET_BYTES,
+        detail: format!(
+            "peak {:.1} MiB, {:.1} MiB over the {:.1} MiB before (target < {} MiB)",
+            mib(after.hwm),
+            mib(growth),
+            mib(before.rss),
+            RSS_TARGET_BYTES >> 20
+        ),
+    });
+
+    // Refused: the same file to a mock with a lower limit. Chunked, the mock learns the size by
+    // counting and must answer 413 once past the limit; with Content-Length it refuses before
+    // reading the body.
+    let limit_text = limit.to_string();
+    let mock = Spawned::start(&binary, &["--max-upload-bytes", &limit_text])?;
+    runtime.block_on(warm_up(&client, &mock.cover_url()))?;
+    let before = mock.memory()?;
+    row(
+        &format!("before (limit {} MiB)", o.limit_mib),
+        "",
+        before,
+        None,
+        None,
+        None,
+    );
+    let mut refused_ok = true;
+    let mut details = Vec::new();
+    for (framing, label) in [
+        (Framing::Chunked, "chunked"),
+        (Framing::Declared, "Content-Length"),
+    ] {
+        let answer = runtime.block_on(within(upload_raw(mock.addr, size, framing)))?;
+        let after = mock.memory()?;
+        let received = runtime.block_on(counted(&client, mock.addr))?;
+        let growth = after.hwm.saturating_sub(before.rss);
+        row(
+            &format!("{} MiB, {label}, raw TCP", o.upload_mib),
+            &answer.status.to_string(),
+            after,
+            Some(growth),
+            Some(answer.took),
+            Some(answer.sent),
+        );
+        if answer.status != 413 {
+            return Err(format!(
+                "the {} MiB upload ({label}) over a {} MiB limit was answered {}, not 413: {}",
+                o.upload_mib, o.limit_mib, answer.status, answer.body
+            ));
+        }
+        println!(
+            "  (the mock read {} of audio_file before refusing)",
+            received.map_or_else(|| "none".to_owned(), |n| format!("{n} bytes"))
+        );
+        refused_ok &= growth < RSS_TARGET_BYTES;
+        details.push(format!(
+            "{label}: 413 after {:.2} s and {:.0} MiB sent, peak {:.1} MiB over",
+            answer.took.as_secs_f64(),
+            mib(answer.sent),
+            mib(growth)
+        ));
+    }
+    drop(mock);
+    verdicts.push(Verdict {
+        name: format!(
+            "413 for {} MiB over --max-upload-bytes {} MiB",
+            o.upload_mib, o.limit_mib
+        ),
+        pass: refused_ok,
+        detail: format!(
+            "{} (target < {} MiB)",
+            details.join("; "),
+            RSS_TARGET_BYTES >> 20
+        ),
+    });
+    if let Some(peak) = procfs::own_peak() {
+        println!("  the uploader (this process) peaked at {peak}");
+    }
+    Ok(verdicts)
+}

@@ -219,6 +219,15 @@ pub(crate) struct Receiver {
 
 impl Receiver {
     pub(crate) async fn start(script: Vec<u16>, delay: Duration) -> Receiver {
+        Receiver::serve(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), script, delay).await
+    }
+
+    /// A receiver that answers 200 at once, on a given loopback address.
+    pub(crate) async fn start_on(addr: SocketAddr) -> Receiver {
+        Receiver::serve(addr, vec![], Duration::ZERO).await
+    }
+
+    async fn serve(addr: SocketAddr, script: Vec<u16>, delay: Duration) -> Receiver {
         let state = ReceiverState {
             script: Arc::new(Mutex::new(script)),
             delay,
@@ -227,9 +236,7 @@ impl Receiver {
         let app = Router::new()
             .route("/hook", post(receive))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver") });
         Receiver {

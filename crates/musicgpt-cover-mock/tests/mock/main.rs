@@ -8,6 +8,7 @@ mod cors;
 mod determinism;
 mod files_voices;
 mod lifecycle;
+mod peers;
 mod prefer;
 mod samples;
 mod statuses;

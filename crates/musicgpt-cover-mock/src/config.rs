@@ -30,6 +30,11 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MIN_BODY_RATE: u64 = 1024;
 /// How long a stopping server waits for the requests in flight before it closes their connections.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// The most the task store holds in bytes (its tasks' texts and fixed parts), whatever
+/// `--task-capacity` says: a full store answers new Covers 429 like a store with no place left.
+pub const MAX_TASK_BYTES: usize = 64 << 20;
+/// The most the journal holds in bytes of entry text; the oldest entries go first.
+pub const MAX_JOURNAL_BYTES: usize = 16 << 20;
 /// How many webhook delivery records the admin API keeps.
 pub const DEFAULT_WEBHOOK_LOG_CAPACITY: usize = 1_000;
 /// How many attempts a webhook delivery gets before the mock gives up. With the default backoff

@@ -113,6 +113,9 @@ pub struct WebhookEvent {
 pub(crate) struct Journal {
     entries: VecDeque<Stored>,
     capacity: usize,
+    /// The bytes of the kept entries' text, and the most they may be.
+    bytes: usize,
+    max_bytes: usize,
     next_seq: u64,
 }
 
@@ -126,16 +129,20 @@ struct Stored {
 }
 
 impl Journal {
-    pub(crate) fn new(capacity: usize) -> Journal {
+    /// A journal of at most `capacity` entries holding at most `max_bytes` of text in all.
+    pub(crate) fn new(capacity: usize, max_bytes: usize) -> Journal {
         Journal {
             entries: VecDeque::with_capacity(capacity.min(1024)),
             capacity,
+            bytes: 0,
+            max_bytes,
             next_seq: 0,
         }
     }
 
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
+        self.bytes = 0;
         self.next_seq = 0;
     }
 
@@ -145,9 +152,14 @@ impl Journal {
 
     pub(crate) fn push(&mut self, at: VTime, kind: JournalKind, body: String) {
         self.next_seq += 1;
-        while self.entries.len() >= self.capacity {
-            self.entries.pop_front();
+        while self.entries.len() >= self.capacity
+            || (!self.entries.is_empty() && self.bytes + body.len() > self.max_bytes)
+        {
+            if let Some(old) = self.entries.pop_front() {
+                self.bytes -= old.body.len();
+            }
         }
+        self.bytes += body.len();
         self.entries.push_back(Stored {
             seq: self.next_seq,
             at,
@@ -327,7 +339,7 @@ mod tests {
 
     #[test]
     fn ring_keeps_the_newest() {
-        let mut j = Journal::new(2);
+        let mut j = Journal::new(2, 1 << 20);
         let event = WebhookEvent {
             task_id: "t".into(),
             url: "u".into(),
@@ -357,7 +369,7 @@ mod tests {
             r#"{{"method":"POST","path":"/x","query":null,"headers":{{"accept":"*/*"}},"status":422,"form":{}}}"#,
             String::from_utf8_lossy(&form)
         );
-        let mut j = Journal::new(5);
+        let mut j = Journal::new(5, 1 << 20);
         j.push(1500, JournalKind::Request, body);
         let entry = j.entries(&clock(), None).pop();
         let Some(entry) = entry else {
@@ -374,6 +386,23 @@ mod tests {
         let mut out = Vec::new();
         j.write_json(&clock(), None, &mut out);
         assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok());
+    }
+
+    #[test]
+    fn the_ring_is_bounded_in_bytes_too() {
+        let event = WebhookEvent {
+            task_id: "t".into(),
+            url: "u".into(),
+            reason: "x".repeat(90),
+        };
+        let one = serde_json::to_string(&event).map_or(0, |s| s.len());
+        let mut j = Journal::new(100, 2 * one + one / 2);
+        for i in 0..10 {
+            j.push_webhook(i, JournalKind::WebhookRefused, &event);
+        }
+        // Two entries fit in the bytes; the newest are kept.
+        let seqs: Vec<u64> = j.entries(&clock(), None).iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [9, 10]);
     }
 
     #[test]

@@ -26,7 +26,7 @@ use super::webhooks::{
     Delivery, DeliveryState, Release, SenderShared, Transport, WebhookDelivery, WebhookLog,
     WebhookTotals, check_target, run_sender,
 };
-use crate::config::{ClockMode, MockConfig};
+use crate::config::{ClockMode, MAX_JOURNAL_BYTES, MAX_TASK_BYTES, MockConfig};
 use crate::error::MockError;
 use crate::spec::Spec;
 
@@ -71,7 +71,8 @@ pub(crate) struct Inner {
 pub(crate) enum CreateError {
     /// The key's balance (below the estimate): 402.
     Insufficient(Cents),
-    /// Every one of the store's places holds an unsettled task: 429.
+    /// The store has no room (in places or in bytes) that evicting a finished task whose
+    /// webhook is settled could make: 429.
     Full(usize),
 }
 
@@ -160,10 +161,10 @@ impl MockState {
             clock: Arc::clone(&clock),
             seed,
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
-            tasks: Mutex::new(TaskStore::new(config.task_capacity)),
+            tasks: Mutex::new(TaskStore::new(config.task_capacity, MAX_TASK_BYTES)),
             scheduled: AtomicU64::new(u64::MAX),
             ledger: Mutex::new(Ledger::new(&config)),
-            journal: Mutex::new(Journal::new(config.journal_capacity)),
+            journal: Mutex::new(Journal::new(config.journal_capacity, MAX_JOURNAL_BYTES)),
             webhooks,
             webhook_tx: tx,
             sender: Arc::clone(&sender),
@@ -261,7 +262,7 @@ impl MockState {
         // A place first, then the charge, under the store's lock (the ledger's is only ever taken
         // inside it, never the other way round): a refused task costs nothing.
         let mut tasks = lock(&inner.tasks);
-        if !tasks.make_room() {
+        if !tasks.make_room(new.weight()) {
             return Err(CreateError::Full(inner.config.task_capacity));
         }
         lock(&inner.ledger)

@@ -31,10 +31,14 @@ pub(crate) struct TaskStore {
     due: BinaryHeap<Reverse<(VTime, u64, Uuid)>>,
     next_seq: u64,
     capacity: usize,
+    /// What the kept tasks weigh ([`Task::weight`]), and the most they may.
+    bytes: usize,
+    max_bytes: usize,
 }
 
 impl TaskStore {
-    pub(crate) fn new(capacity: usize) -> TaskStore {
+    /// A store of at most `capacity` tasks weighing at most `max_bytes` in all.
+    pub(crate) fn new(capacity: usize, max_bytes: usize) -> TaskStore {
         TaskStore {
             tasks: IdMap::default(),
             by_conversion: IdMap::default(),
@@ -43,11 +47,13 @@ impl TaskStore {
             due: BinaryHeap::new(),
             next_seq: 0,
             capacity,
+            bytes: 0,
+            max_bytes,
         }
     }
 
     pub(crate) fn clear(&mut self) {
-        *self = TaskStore::new(self.capacity);
+        *self = TaskStore::new(self.capacity, self.max_bytes);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -63,10 +69,10 @@ impl TaskStore {
         self.tasks.get(id).is_some_and(|t| t.seq == seq)
     }
 
-    /// Makes a place for one more task by evicting evictable tasks, oldest first; false when no
-    /// task kept is evictable.
-    pub(crate) fn make_room(&mut self) -> bool {
-        while self.tasks.len() >= self.capacity {
+    /// Makes a place for one more task weighing `weight` by evicting evictable tasks, oldest
+    /// first; false when no task kept is evictable.
+    pub(crate) fn make_room(&mut self, weight: usize) -> bool {
+        while self.tasks.len() >= self.capacity || self.bytes + weight > self.max_bytes {
             match self.pop_live_evictable() {
                 Some(id) => self.remove(id),
                 None => return false,
@@ -77,9 +83,11 @@ impl TaskStore {
 
     /// Adds a task; `Err` gives it back when [`TaskStore::make_room`] finds no place.
     pub(crate) fn insert(&mut self, task: Task) -> Result<(), Box<Task>> {
-        if !self.make_room() {
+        let weight = task.weight();
+        if !self.make_room(weight) {
             return Err(Box::new(task));
         }
+        self.bytes += weight;
         self.order.push_back((task.seq, task.task_id));
         self.by_conversion.insert(task.conversion_id, task.task_id);
         self.due
@@ -131,6 +139,7 @@ impl TaskStore {
     fn remove(&mut self, task_id: Uuid) {
         if let Some(task) = self.tasks.remove(&task_id) {
             self.by_conversion.remove(&task.conversion_id);
+            self.bytes -= task.weight();
         }
     }
 
@@ -249,7 +258,7 @@ mod tests {
 
     #[test]
     fn store_evicts_settled_tasks_first() {
-        let mut store = TaskStore::new(2);
+        let mut store = TaskStore::new(2, 1 << 20);
         assert!(store.insert(task(1, 5000)).is_ok());
         let mut with_webhook = task(2, 10);
         with_webhook.webhook_url = Some("http://127.0.0.1/x".into());
@@ -272,7 +281,7 @@ mod tests {
 
     #[test]
     fn finishing_now_moves_the_deadline() {
-        let mut store = TaskStore::new(10);
+        let mut store = TaskStore::new(10, 1 << 20);
         assert!(store.insert(task(1, 5000)).is_ok());
         assert_eq!(
             store.finish_now(&Uuid::from_u128(1), Outcome::Failed, 42),
@@ -290,5 +299,22 @@ mod tests {
             store.finish_now(&Uuid::from_u128(1 << 64), Outcome::Completed, 50),
             Err(FinishError::AlreadyFinal(FAILED.to_owned()))
         );
+    }
+
+    #[test]
+    fn the_store_is_bounded_in_bytes_too() {
+        let one = task(1, 10).weight();
+        let mut store = TaskStore::new(100, 2 * one + one / 2);
+        assert!(store.insert(task(1, 10)).is_ok());
+        assert!(store.insert(task(2, 10)).is_ok());
+        // Two fit in the bytes, a third does not until one may go.
+        assert!(store.insert(task(3, 10)).is_err());
+        assert_eq!(store.settle_due(10).len(), 0);
+        assert!(store.insert(task(3, 10)).is_ok());
+        assert_eq!(store.len(), 2);
+        assert!(store.get(&Uuid::from_u128(1)).is_none());
+        let mut heavy = task(4, 10);
+        heavy.voice_id = "x".repeat(10 * one);
+        assert!(store.insert(heavy).is_err(), "heavier than the whole store");
     }
 }

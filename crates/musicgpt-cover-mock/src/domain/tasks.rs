@@ -93,6 +93,16 @@ pub(crate) struct Task {
 }
 
 impl Task {
+    /// About how many bytes the task holds: what bounds the store in bytes.
+    pub(crate) fn weight(&self) -> usize {
+        weight(
+            &self.api_key,
+            &self.voice_id,
+            self.webhook_url.as_deref(),
+            &self.source,
+        )
+    }
+
     pub(crate) fn status(&self, now: VTime) -> &'static str {
         if now >= self.finished_at {
             self.outcome.status()
@@ -135,6 +145,23 @@ impl Task {
             processing_at: clock.timestamp(self.processing_at),
             finishes_at: clock.timestamp(self.finished_at),
             updated_at: clock.timestamp(self.updated_at(now)),
+        }
+    }
+}
+
+impl AudioSource {
+    /// The bytes of its texts.
+    fn weight(&self) -> usize {
+        match self {
+            AudioSource::Url { url } => url.len(),
+            AudioSource::File {
+                filename,
+                content_type,
+                ..
+            } => {
+                filename.as_ref().map_or(0, String::len)
+                    + content_type.as_ref().map_or(0, String::len)
+            }
         }
     }
 }
@@ -203,6 +230,27 @@ pub(crate) struct NewTask {
     pub(crate) webhook_url: Option<String>,
     pub(crate) source: AudioSource,
     pub(crate) outcome: Outcome,
+}
+
+impl NewTask {
+    /// What the task will weigh once made ([`Task::weight`]).
+    pub(crate) fn weight(&self) -> usize {
+        weight(
+            &self.api_key,
+            &self.voice_id,
+            self.webhook_url.as_deref(),
+            &self.source,
+        )
+    }
+}
+
+/// A task's fixed size plus the bytes of its texts.
+fn weight(api_key: &str, voice_id: &str, webhook_url: Option<&str>, source: &AudioSource) -> usize {
+    std::mem::size_of::<Task>()
+        + api_key.len()
+        + voice_id.len()
+        + webhook_url.map_or(0, str::len)
+        + source.weight()
 }
 
 /// A task for tests: `seq` also makes its ids, a completed URL task due at `finished_at`.

@@ -32,7 +32,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     (
         "GET",
         "/__admin/webhooks",
-        "webhook deliveries with every attempt",
+        "webhook deliveries with every attempt, and totals (due, pending, delivered, failed, refused)",
     ),
     (
         "GET",
@@ -156,7 +156,10 @@ async fn clear_journal(State(state): State<MockState>) -> Response {
 }
 
 async fn webhooks(State(state): State<MockState>) -> Response {
-    ok(&json!({ "deliveries": state.webhook_deliveries() }))
+    ok(&json!({
+        "totals": state.webhook_totals(),
+        "deliveries": state.webhook_deliveries(),
+    }))
 }
 
 async fn webhook(State(state): State<MockState>, Path(task_id): Path<String>) -> Response {

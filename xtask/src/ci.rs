@@ -4,7 +4,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::tools::{self, Tools};
-use crate::{Error, Result, mutants, process, spec_lint};
+use crate::{Error, Result, mutants, package, process, spec_lint};
 
 /// One step of the CI run.
 struct Step {
@@ -13,8 +13,11 @@ struct Step {
 }
 
 /// The steps, cheapest and most likely to fail first. `tools` comes before `spec-lint` and `test`
-/// because both use what it installs. `mutants` comes last: it reruns the suite once per mutation
-/// of openapi.yaml in a copy of the workspace, which only means something once `test` has passed.
+/// because both use what it installs. `package` follows `test`: it builds and tests the crates
+/// again as published (in a target dir of its own, a few minutes the first time), which is worth
+/// it only once they pass in the workspace. `mutants` comes last: it reruns the suite once per
+/// mutation of openapi.yaml in a copy of the workspace, which only means something once `test`
+/// has passed.
 const STEPS: &[Step] = &[
     Step {
         name: "fmt",
@@ -39,6 +42,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "test",
         run: test,
+    },
+    Step {
+        name: "package",
+        run: package::run,
     },
     Step {
         name: "mutants",

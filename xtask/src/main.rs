@@ -7,6 +7,7 @@ mod ci;
 mod docs_check;
 mod mock;
 mod mutants;
+mod package;
 mod process;
 mod project;
 mod spec_lint;
@@ -29,6 +30,9 @@ commands:
                1 GiB upload), by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
   docs-check   the docs agree with the code: docs/mock.md's flag table is the mock's --help,
                and every relative link in README.md, ARCHITECTURE.md and docs/ resolves
+  package      the crates as published: cargo package and publish --dry-run without warnings,
+               build and test each from its .crate outside the workspace, cargo install the mock
+               and ask it (in target/packaged/)
   ci           everything CI checks, in order, failing fast (the README's test command)
   help         print this message
 ";
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Some("mutants") => mutants::run(&rest),
         Some("bench") => bench::run(&rest),
         Some("docs-check") => no_args("docs-check", &rest).and_then(|()| docs_check::run()),
+        Some("package") => no_args("package", &rest).and_then(|()| package::run()),
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");

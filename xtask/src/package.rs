@@ -1,0 +1,680 @@
+//! `cargo xtask package`: proof that the crates work as published, not only in the workspace.
+//!
+//! 1. `cargo package` of the client, the codegen and the mock, then `cargo publish --dry-run`,
+//!    both free of warnings (missing metadata, a target left out of the package...). The three go
+//!    in one command: since Rust 1.90 cargo then resolves their dependencies on each other
+//!    through a local overlay registry, so the client's build-dependency on the codegen, which is
+//!    not on crates.io, resolves.
+//! 2. The `.crate` files are unpacked outside the workspace, into `target/packaged/workspace/`, a
+//!    workspace of their own whose `[patch.crates-io]` points their dependencies on each other at
+//!    the unpacked crates (what the registry will serve once they are published), and there
+//!    `cargo test` builds and tests each, doctests included. Anything a crate reads from outside
+//!    its package (the workspace's `openapi.yaml`, a fixture its `include` misses) fails here.
+//! 3. `cargo install --path crates/musicgpt-cover-mock` into `target/packaged/install/`, and the
+//!    installed binary prints its `--help`, starts on 127.0.0.1 and answers a request.
+//!
+//! Everything builds in one target dir, `target/packaged/target/`, kept between runs: the
+//! dependencies compile once for the three crates and the install, and a second run rebuilds
+//! only what changed (the unpacked files are rewritten only where their contents differ, since
+//! the `.crate` files carry one fixed modification time and cargo judges freshness by it). The
+//! workspace's own `target/debug` is left alone, so its mock binary is never replaced by the
+//! packaged one.
+//!
+//! Only the cheap parts are also `#[test]`s (the spec links, and each package's file list and
+//! metadata warnings through `cargo package --list`): building and testing the packages takes
+//! minutes, so it runs in `cargo xtask ci` only.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use crate::{Error, Result, process, project};
+
+/// The publishable crates, each after those it depends on.
+const CRATES: &[&str] = &[
+    "musicgpt-cover-codegen",
+    "musicgpt-cover-mock",
+    "musicgpt-cover",
+];
+
+/// The crate with a binary, checked by `cargo install`.
+const MOCK: &str = "musicgpt-cover-mock";
+
+/// How long the installed mock may take to print its address.
+const START_LIMIT: Duration = Duration::from_secs(30);
+
+/// Where a run keeps its files: under the real `target/`, which git ignores.
+struct Paths {
+    /// The target dir of every build here.
+    target: PathBuf,
+    /// The scratch workspace; the unpacked crates are in its `crates/`.
+    workspace: PathBuf,
+    /// Where the `.crate` files are unpacked before only the changed files are copied on.
+    unpacking: PathBuf,
+    /// The `--root` of `cargo install`.
+    install: PathBuf,
+}
+
+impl Paths {
+    fn new() -> Self {
+        let dir = project::root().join("target").join("packaged");
+        Self {
+            target: dir.join("target"),
+            workspace: dir.join("workspace"),
+            unpacking: dir.join("unpacking"),
+            install: dir.join("install"),
+        }
+    }
+}
+
+/// One `.crate` file made by `cargo package`.
+#[derive(Debug, PartialEq, Eq)]
+struct Packaged {
+    name: String,
+    version: String,
+}
+
+impl Packaged {
+    /// The folder the `.crate` unpacks into, and its file name without `.crate`.
+    fn dir_name(&self) -> String {
+        format!("{}-{}", self.name, self.version)
+    }
+}
+
+/// `cargo xtask package`, and the `package` step of `cargo xtask ci`.
+pub(crate) fn run() -> Result {
+    let paths = Paths::new();
+    let packaged = package(&paths)?;
+    publish_dry_run(&paths)?;
+    unpack(&paths, &packaged)?;
+    write_workspace(&paths, &packaged)?;
+    test_packaged(&paths)?;
+    install_mock(&paths)?;
+    check_installed_mock(&paths)?;
+    println!(
+        "package: {} packaged, tested from their .crate files, and the installed {MOCK} answers",
+        CRATES.join(", ")
+    );
+    Ok(())
+}
+
+/// The `--package` arguments naming every publishable crate.
+fn every_crate() -> Vec<&'static str> {
+    CRATES.iter().flat_map(|name| ["--package", name]).collect()
+}
+
+/// `cargo package` of every crate into `target/packaged/target/package/`. `--no-verify`: the
+/// verification build is what the next steps do, with the tests too. `--allow-dirty`: a
+/// developer's run checks the working tree, as every other step does; CI's clone is clean anyway.
+fn package(paths: &Paths) -> Result<Vec<Packaged>> {
+    let mut command = process::cargo();
+    command
+        .args(["package", "--no-verify", "--allow-dirty", "--target-dir"])
+        .arg(&paths.target)
+        .args(every_crate());
+    let stderr = run_without_warnings(&mut command, &[])?;
+    let packaged = packaged_crates(&stderr);
+    let missing: Vec<&str> = CRATES
+        .iter()
+        .copied()
+        .filter(|name| !packaged.iter().any(|crate_| crate_.name == *name))
+        .collect();
+    if missing.is_empty() {
+        Ok(packaged)
+    } else {
+        Err(Error::new(format!(
+            "package: `{}` did not say it packaged {}; its output is above",
+            process::display(&command),
+            missing.join(", ")
+        )))
+    }
+}
+
+/// `cargo publish --dry-run`: what crates.io would be sent, checked as far as can be without
+/// uploading. Its one expected warning is that it did not upload.
+fn publish_dry_run(paths: &Paths) -> Result {
+    let mut command = process::cargo();
+    command
+        .args(["publish", "--dry-run", "--no-verify", "--allow-dirty"])
+        .arg("--target-dir")
+        .arg(&paths.target)
+        .args(every_crate());
+    run_without_warnings(&mut command, &["aborting upload due to dry run"]).map(drop)
+}
+
+/// Runs `command` with its output shown, and fails when it fails or warns, unless the warning
+/// starts with one of `expected`. Returns its stderr, where cargo reports what it did.
+fn run_without_warnings(command: &mut Command, expected: &[&str]) -> Result<String> {
+    println!("$ {}", process::display(command));
+    let output = process::capture(command)?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    eprint!("{stderr}");
+    if !output.status.success() {
+        return Err(Error::new(format!(
+            "`{}` failed ({}); its output is above",
+            process::display(command),
+            output.status
+        )));
+    }
+    let warnings = warnings(&stderr, expected);
+    if warnings.is_empty() {
+        Ok(stderr)
+    } else {
+        Err(Error::new(format!(
+            "`{}` warned: {}. A crate must publish cleanly: add the missing metadata to its \
+             Cargo.toml, or the files to its `include`",
+            process::display(command),
+            warnings.join("; ")
+        )))
+    }
+}
+
+/// cargo's `warning:` lines, less the expected ones.
+fn warnings(stderr: &str, expected: &[&str]) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("warning: "))
+        .filter(|warning| !expected.iter().any(|known| warning.starts_with(known)))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The crates cargo says it packaged: `   Packaging NAME vVERSION (PATH)`.
+fn packaged_crates(stderr: &str) -> Vec<Packaged> {
+    stderr
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("Packaging "))
+        .filter_map(|rest| {
+            let mut words = rest.split_whitespace();
+            let name = words.next()?;
+            let version = words.next()?.strip_prefix('v')?;
+            Some(Packaged {
+                name: name.to_owned(),
+                version: version.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Unpacks the `.crate` files (with `tar`, as xtask has no dependencies) and makes
+/// `workspace/crates/` hold exactly their files.
+fn unpack(paths: &Paths, packaged: &[Packaged]) -> Result {
+    if paths.unpacking.exists() {
+        remove_dir(&paths.unpacking)?;
+    }
+    create_dir(&paths.unpacking)?;
+    for crate_ in packaged {
+        let file = paths
+            .target
+            .join("package")
+            .join(format!("{}.crate", crate_.dir_name()));
+        let mut command = Command::new("tar");
+        command
+            .arg("-xzf")
+            .arg(&file)
+            .arg("-C")
+            .arg(&paths.unpacking);
+        process::stdout(&mut command).map_err(|error| {
+            Error::new(format!(
+                "package: could not unpack {}: {error}",
+                file.display()
+            ))
+        })?;
+    }
+    let written = sync(&paths.unpacking, &paths.workspace.join("crates"))?;
+    remove_dir(&paths.unpacking)?;
+    println!(
+        "package: unpacked into {} ({written} files rewritten)",
+        project::relative(&paths.workspace)
+    );
+    Ok(())
+}
+
+/// Writes the scratch workspace's manifest and the main workspace's lock file beside the
+/// unpacked crates.
+fn write_workspace(paths: &Paths, packaged: &[Packaged]) -> Result {
+    write(
+        &paths.workspace.join("Cargo.toml"),
+        workspace_manifest(packaged).as_bytes(),
+    )?;
+    // The versions the workspace was tested with; cargo drops what these crates do not use.
+    let lock = project::root().join("Cargo.lock");
+    let contents = fs::read(&lock)
+        .map_err(|error| Error::new(format!("could not read {}: {error}", lock.display())))?;
+    write(&paths.workspace.join("Cargo.lock"), &contents)
+}
+
+/// A workspace of the unpacked crates, their dependencies on each other patched to them, with
+/// the main workspace's dev profile so that builds cost the same.
+fn workspace_manifest(packaged: &[Packaged]) -> String {
+    let mut members = String::new();
+    let mut patches = String::new();
+    for crate_ in packaged {
+        let dir = format!("crates/{}", crate_.dir_name());
+        members.push_str(&format!("    \"{dir}\",\n"));
+        patches.push_str(&format!("{} = {{ path = \"{dir}\" }}\n", crate_.name));
+    }
+    format!(
+        "# Written by `cargo xtask package`: the published crates, unpacked, as a workspace of their own.\n\
+         [workspace]\n\
+         resolver = \"3\"\n\
+         members = [\n{members}]\n\
+         \n\
+         # Not on crates.io yet: their dependencies on each other resolve to the unpacked crates.\n\
+         [patch.crates-io]\n\
+         {patches}\
+         \n\
+         [profile.dev]\n\
+         debug = \"line-tables-only\"\n\
+         \n\
+         [profile.dev.package.\"*\"]\n\
+         debug = false\n"
+    )
+}
+
+/// `cargo test` of every unpacked crate, in one command so that shared dependencies build once.
+fn test_packaged(paths: &Paths) -> Result {
+    let mut command = process::cargo();
+    command
+        .current_dir(&paths.workspace)
+        .env("CARGO_TARGET_DIR", &paths.target)
+        .args(["test", "--workspace"]);
+    println!(
+        "$ {}  (in {})",
+        process::display(&command),
+        project::relative(&paths.workspace)
+    );
+    process::run(&mut command).map_err(|error| {
+        Error::new(format!(
+            "package: the crates as packaged do not build or pass their tests: {error}. They do in \
+             the workspace, so a packaged crate misses something: a file it reads from outside its \
+             folder (include_str!, a path in a test) or that its Cargo.toml `include` leaves out"
+        ))
+    })
+}
+
+/// `cargo install --path crates/musicgpt-cover-mock`. `--debug`: a release build would compile
+/// every dependency again, optimised, for minutes, and the profile is not what is checked here.
+/// `--locked`: the workspace's versions, as tested.
+fn install_mock(paths: &Paths) -> Result {
+    let mut command = process::cargo();
+    command
+        .env("CARGO_TARGET_DIR", &paths.target)
+        .args(["install", "--locked", "--debug", "--force", "--path"])
+        .arg(Path::new("crates").join(MOCK))
+        .arg("--root")
+        .arg(&paths.install);
+    println!("$ {}", process::display(&command));
+    process::run(&mut command)
+}
+
+/// The installed mock prints its help, starts on 127.0.0.1 and answers `GET /v1/getAllVoices`.
+fn check_installed_mock(paths: &Paths) -> Result {
+    let binary = paths
+        .install
+        .join("bin")
+        .join(format!("{MOCK}{}", std::env::consts::EXE_SUFFIX));
+    let help = process::stdout(Command::new(&binary).arg("--help"))?;
+    if !help.contains("--addr") {
+        return Err(Error::new(format!(
+            "package: `{} --help` does not mention --addr; it printed:\n{help}",
+            binary.display()
+        )));
+    }
+    let mut child = Command::new(&binary)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|error| {
+            Error::new(format!(
+                "package: could not start {}: {error}",
+                binary.display()
+            ))
+        })?;
+    let answered = child
+        .stdout
+        .take()
+        .ok_or_else(|| Error::new("package: the mock's stdout was not captured"))
+        .and_then(|stdout| {
+            let base_url = base_url_from_banner(stdout, START_LIMIT)?;
+            println!("package: the installed mock listens at {base_url}");
+            get_all_voices(&base_url)
+        });
+    // Started here, stopped here, by its own handle.
+    let _ = child.kill();
+    let _ = child.wait();
+    answered.map_err(|error| {
+        Error::new(format!(
+            "package: the installed {MOCK} does not work: {error}"
+        ))
+    })
+}
+
+/// Reads the mock's start-up banner until its `API base URL` line. The rest of its output is read
+/// and dropped on a thread of its own, so the mock never blocks on a full pipe.
+fn base_url_from_banner(stdout: impl Read + Send + 'static, limit: Duration) -> Result<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut sender = Some(sender);
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
+            if let Some(url) = line.trim().strip_prefix("API base URL")
+                && let Some(sender) = sender.take()
+            {
+                let _ = sender.send(url.trim().to_owned());
+            }
+        }
+    });
+    receiver.recv_timeout(limit).map_err(|_| {
+        Error::new(format!(
+            "it printed no `API base URL` line within {}s of starting",
+            limit.as_secs()
+        ))
+    })
+}
+
+/// `GET {base_url}/v1/getAllVoices` over a plain socket (xtask has no HTTP client); only a
+/// 127.0.0.1 address is ever contacted.
+fn get_all_voices(base_url: &str) -> Result {
+    let (address, base_path) = loopback_address(base_url)?;
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
+        .map_err(|error| Error::new(format!("could not connect to {address}: {error}")))?;
+    let io = |error: std::io::Error| Error::new(format!("talking to {address}: {error}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(io)?;
+    write!(
+        stream,
+        "GET {base_path}/v1/getAllVoices?limit=1 HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: xtask-package-check\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(io)?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).map_err(io)?;
+    let status = response.lines().next().unwrap_or_default();
+    if status.starts_with("HTTP/1.1 200") && response.contains("\"voices\"") {
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "GET {base_url}/v1/getAllVoices did not answer 200 with voices; it answered:\n{response}"
+        )))
+    }
+}
+
+/// The socket address and path of an `http://127.0.0.1:PORT/path` URL; any other host is refused.
+fn loopback_address(base_url: &str) -> Result<(SocketAddr, String)> {
+    let refuse = || {
+        Error::new(format!(
+            "the mock announced {base_url:?}, not an http://127.0.0.1:PORT URL"
+        ))
+    };
+    let rest = base_url.strip_prefix("http://").ok_or_else(refuse)?;
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let address: SocketAddr = authority.parse().map_err(|_| refuse())?;
+    if address.ip() != std::net::Ipv4Addr::LOCALHOST {
+        return Err(refuse());
+    }
+    Ok((address, format!("/{path}").trim_end_matches('/').to_owned()))
+}
+
+/// Makes `to` hold exactly the files under `from`, writing only those whose contents differ.
+/// Returns how many were written.
+fn sync(from: &Path, to: &Path) -> Result<usize> {
+    let wanted = files_under(from)?;
+    let mut written = 0;
+    for relative in &wanted {
+        let (source, target) = (from.join(relative), to.join(relative));
+        let contents = fs::read(&source)
+            .map_err(|error| Error::new(format!("could not read {}: {error}", source.display())))?;
+        if fs::read(&target).is_ok_and(|existing| existing == contents) {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            create_dir(parent)?;
+        }
+        write(&target, &contents)?;
+        written += 1;
+    }
+    if to.exists() {
+        for relative in files_under(to)?.difference(&wanted) {
+            let path = to.join(relative);
+            fs::remove_file(&path).map_err(|error| {
+                Error::new(format!("could not remove {}: {error}", path.display()))
+            })?;
+        }
+    }
+    Ok(written)
+}
+
+/// Every file below `dir`, relative to it.
+fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
+    let mut files = BTreeSet::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = fs::read_dir(&current).map_err(|error| {
+            Error::new(format!("could not read {}: {error}", current.display()))
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|error| {
+                    Error::new(format!("could not read {}: {error}", current.display()))
+                })?
+                .path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Ok(relative) = path.strip_prefix(dir) {
+                files.insert(relative.to_path_buf());
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn create_dir(dir: &Path) -> Result {
+    fs::create_dir_all(dir)
+        .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))
+}
+
+fn remove_dir(dir: &Path) -> Result {
+    fs::remove_dir_all(dir)
+        .map_err(|error| Error::new(format!("could not remove {}: {error}", dir.display())))
+}
+
+/// Writes `contents` unless the file already holds them (a rewrite would only cost a rebuild).
+fn write(path: &Path, contents: &[u8]) -> Result {
+    if fs::read(path).is_ok_and(|existing| existing == contents) {
+        return Ok(());
+    }
+    fs::write(path, contents)
+        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crate_dir(name: &str) -> PathBuf {
+        project::root().join("crates").join(name)
+    }
+
+    /// Each crate's openapi.yaml is the workspace's spec: a link to it, so that what is
+    /// packaged is what is edited. A checkout without symlinks shows here first.
+    #[test]
+    fn every_publishable_crate_ships_the_workspace_spec() {
+        let spec = fs::read_to_string(project::spec()).unwrap_or_else(|e| panic!("{e}"));
+        for name in CRATES {
+            let path = crate_dir(name).join("openapi.yaml");
+            let shipped = fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", project::relative(&path)));
+            assert!(
+                shipped == spec,
+                "{} is not the workspace's openapi.yaml: it must be a symlink to \
+                 ../../openapi.yaml (a checkout with core.symlinks=false holds the link's path \
+                 as text instead: enable symlinks and check it out again)",
+                project::relative(&path)
+            );
+            #[cfg(unix)]
+            assert_eq!(
+                fs::read_link(&path).ok(),
+                Some(PathBuf::from("../../openapi.yaml")),
+                "{} must be a symlink, not a copy that can drift",
+                project::relative(&path)
+            );
+        }
+    }
+
+    /// What `cargo package` puts in each crate, without building anything: every source, test
+    /// and snapshot file of the crate (the packaged tests read them), and no warning about
+    /// metadata or a target left out.
+    #[test]
+    fn every_package_holds_the_crates_files_and_packages_without_warnings() {
+        for name in CRATES {
+            let mut command = process::cargo();
+            command.args(["package", "--list", "--allow-dirty", "--package", name]);
+            let output = process::capture(&mut command).unwrap_or_else(|e| panic!("{e}"));
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(output.status.success(), "{name}: {stderr}");
+            assert_eq!(warnings(&stderr, &[]), Vec::<String>::new(), "{name}");
+            let listed: BTreeSet<String> = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            let crate_path = format!("crates/{name}");
+            let files = process::stdout(
+                Command::new("git")
+                    .args([
+                        "ls-files",
+                        "--cached",
+                        "--others",
+                        "--exclude-standard",
+                        "--",
+                    ])
+                    .arg(&crate_path)
+                    .current_dir(project::root()),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let left_out: Vec<&str> = files
+                .lines()
+                .filter_map(|file| file.strip_prefix(&format!("{crate_path}/")))
+                .filter(|file| project::root().join(&crate_path).join(file).is_file())
+                .filter(|file| !listed.contains(*file))
+                .collect();
+            assert!(
+                left_out.is_empty(),
+                "{name}: `cargo package` leaves out {left_out:?}; add them to `include` in its \
+                 Cargo.toml, or the packaged build and tests cannot read them"
+            );
+            for needed in ["openapi.yaml", "README.md", "src/lib.rs"] {
+                assert!(listed.contains(needed), "{name}: {needed} is not packaged");
+            }
+        }
+    }
+
+    #[test]
+    fn packaged_crates_and_warnings_are_read_from_cargos_output() {
+        let stderr = "\
+    Updating crates.io index
+   Packaging musicgpt-cover-codegen v0.1.0 (/w/crates/musicgpt-cover-codegen)
+    Packaged 14 files, 228.0KiB (39.9KiB compressed)
+warning: manifest has no documentation, homepage or repository
+   Packaging musicgpt-cover v0.2.0-rc.1 (/w/crates/musicgpt-cover)
+   Uploading musicgpt-cover v0.2.0-rc.1 (/w/crates/musicgpt-cover)
+warning: aborting upload due to dry run
+";
+        assert_eq!(
+            packaged_crates(stderr),
+            [
+                Packaged {
+                    name: "musicgpt-cover-codegen".to_owned(),
+                    version: "0.1.0".to_owned()
+                },
+                Packaged {
+                    name: "musicgpt-cover".to_owned(),
+                    version: "0.2.0-rc.1".to_owned()
+                },
+            ]
+        );
+        assert_eq!(
+            warnings(stderr, &["aborting upload due to dry run"]),
+            ["manifest has no documentation, homepage or repository"]
+        );
+    }
+
+    #[test]
+    fn the_scratch_workspace_patches_every_crate_to_its_unpacked_folder() {
+        let manifest = workspace_manifest(&[Packaged {
+            name: "musicgpt-cover".to_owned(),
+            version: "0.1.0".to_owned(),
+        }]);
+        assert!(manifest.contains("members = [\n    \"crates/musicgpt-cover-0.1.0\",\n]\n"));
+        assert!(manifest.contains(
+            "[patch.crates-io]\nmusicgpt-cover = { path = \"crates/musicgpt-cover-0.1.0\" }\n"
+        ));
+    }
+
+    #[test]
+    fn only_a_127_0_0_1_url_is_contacted() {
+        let parsed = loopback_address("http://127.0.0.1:4010/api/public").ok();
+        assert_eq!(
+            parsed,
+            Some((
+                SocketAddr::from(([127, 0, 0, 1], 4010)),
+                "/api/public".to_owned()
+            ))
+        );
+        for refused in [
+            "http://10.0.0.1:4010/api/public",
+            "http://localhost:4010/api/public",
+            "https://127.0.0.1:4010/api/public",
+            "http://127.0.0.1/api/public",
+        ] {
+            assert!(loopback_address(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn the_base_url_is_read_from_the_banner_and_a_silent_mock_times_out() {
+        let banner = "musicgpt-cover-mock 0.1.0: a mock\nListening on http://127.0.0.1:5\n  \
+                      API base URL  http://127.0.0.1:5/api/public\n    POST /api/public/v1/Cover\n";
+        let found = base_url_from_banner(std::io::Cursor::new(banner), Duration::from_secs(5));
+        assert_eq!(found.ok().as_deref(), Some("http://127.0.0.1:5/api/public"));
+        let silent = base_url_from_banner(std::io::empty(), Duration::from_millis(100));
+        assert!(silent.is_err());
+    }
+
+    /// Unchanged files keep their modification time (cargo then rebuilds nothing), and files
+    /// the new package no longer has are removed.
+    #[test]
+    fn the_sync_writes_only_changes_and_removes_the_rest() {
+        let dir = std::env::temp_dir().join(format!("xtask-package-{}", std::process::id()));
+        let (from, to) = (dir.join("from"), dir.join("to"));
+        let put = |path: &Path, text: &str| {
+            fs::create_dir_all(path.parent().unwrap_or(&dir)).unwrap_or_else(|e| panic!("{e}"));
+            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+        };
+        put(&from.join("a-0.1.0/src/lib.rs"), "lib");
+        put(&from.join("a-0.1.0/Cargo.toml"), "toml");
+        let first = sync(&from, &to).ok();
+        let again = sync(&from, &to).ok();
+        put(&from.join("a-0.1.0/src/lib.rs"), "changed");
+        put(&to.join("a-0.1.0/src/gone.rs"), "no longer packaged");
+        let after_change = sync(&from, &to).ok();
+        let lib = fs::read_to_string(to.join("a-0.1.0/src/lib.rs")).ok();
+        let gone = to.join("a-0.1.0/src/gone.rs").exists();
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!((first, again, after_change), (Some(2), Some(0), Some(1)));
+        assert_eq!(lib.as_deref(), Some("changed"));
+        assert!(!gone, "a file the package no longer has survived");
+    }
+}

@@ -11,6 +11,7 @@ mod lifecycle;
 mod peers;
 mod prefer;
 mod samples;
+mod security;
 mod statuses;
 mod uploads;
 mod validation;

@@ -293,9 +293,10 @@ fn test_packaged(paths: &Paths) -> Result {
     );
     process::run(&mut command).map_err(|error| {
         Error::new(format!(
-            "package: the crates as packaged do not build or pass their tests: {error}. They do in \
-             the workspace, so a packaged crate misses something: a file it reads from outside its \
-             folder (include_str!, a path in a test) or that its Cargo.toml `include` leaves out"
+            "package: the crates as packaged do not build or pass their tests: {error}. If they \
+             pass in the workspace (`cargo test`), a packaged crate misses something: a file it \
+             reads from outside its folder (include_str!, a path in a test) or one its Cargo.toml \
+             `include` leaves out"
         ))
     })
 }

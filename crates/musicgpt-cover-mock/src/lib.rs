@@ -78,3 +78,10 @@ pub use http::{ADMIN_ROUTES, MAX_PARTS, MAX_TEXT_BYTES, router};
 pub use server::banner::{default_addr, describe};
 pub use server::{MockServer, serve, serve_with_state};
 pub use spec::OPENAPI_YAML;
+
+/// Entry points for the fuzz targets in `fuzz/` into layers the API does not expose. Not an API:
+/// it may change at any time.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::http::check_cover_form;
+}

@@ -36,6 +36,8 @@ use respond::error_json;
 use routes::{conversions, cover, files, voices};
 
 pub use admin::ROUTES as ADMIN_ROUTES;
+#[doc(hidden)]
+pub use form::check_cover_form;
 pub use form::{MAX_PARTS, MAX_TEXT_BYTES};
 
 /// The mock's whole HTTP surface: the spec's operations under the spec's loopback server path

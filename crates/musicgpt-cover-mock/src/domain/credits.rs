@@ -4,12 +4,20 @@
 //! first time it is charged; at most `key_capacity` such balances are kept, the oldest forgotten
 //! first. Restricted: only the configured keys (and keys the admin API gives a balance) pass.
 //! Balances are counted in hundredths of a credit, so repeated charges do not drift.
+//!
+//! A key is at most [`MAX_KEY_BYTES`] bytes of visible ASCII ([`check_key`]). The ledger holds no
+//! other: it is the one place balances are stored, so bounding keys here bounds its bytes (10,000
+//! keys of at most 256 bytes), whatever path a key comes in by.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 
 use super::ids::IdHasher;
 use crate::config::{ApiKey, MockConfig};
+
+/// The longest API key, in bytes. Real keys are tokens of a few dozen characters; 256 leaves
+/// room for any of them and keeps a full ledger small.
+pub(crate) const MAX_KEY_BYTES: usize = 256;
 
 /// Why a request's key was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +26,33 @@ pub(crate) enum AuthError {
     Missing,
     /// A key the mock does not accept: 403.
     Refused,
+    /// A value that cannot be a key at all: 403, saying why.
+    Malformed(KeyError),
+}
+
+/// Why a value cannot be an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum KeyError {
+    #[error(
+        "the API key is {0} bytes long; a key is at most {MAX_KEY_BYTES} bytes of visible ASCII (letters, digits and punctuation)"
+    )]
+    TooLong(usize),
+    #[error(
+        "the API key holds a space, a control character or a byte over 0x7E; a key is at most {MAX_KEY_BYTES} bytes of visible ASCII (letters, digits and punctuation)"
+    )]
+    NotVisible,
+}
+
+/// Whether `key` can be an API key: 1 to [`MAX_KEY_BYTES`] bytes, each visible ASCII (`!` to
+/// `~`). (An empty key is the caller's to answer: it means no key was sent.)
+pub(crate) fn check_key(key: &[u8]) -> Result<(), KeyError> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(KeyError::TooLong(key.len()));
+    }
+    if !key.iter().all(u8::is_ascii_graphic) {
+        return Err(KeyError::NotVisible);
+    }
+    Ok(())
 }
 
 /// Credits in hundredths.
@@ -69,6 +104,10 @@ impl Ledger {
         self.balances.clear();
         self.automatic.clear();
         for key in &self.configured {
+            // A configured key that cannot be a key could never be sent; it is not stored either.
+            if check_key(key.key.as_bytes()).is_err() {
+                continue;
+            }
             let cents = key.credits.map_or(self.default, to_cents);
             self.balances.insert(key.key.clone(), cents);
         }
@@ -83,6 +122,7 @@ impl Ledger {
     }
 
     pub(crate) fn authorize(&self, key: &str) -> Result<(), AuthError> {
+        check_key(key.as_bytes()).map_err(AuthError::Malformed)?;
         if self.restricted && !self.balances.contains_key(key) {
             return Err(AuthError::Refused);
         }
@@ -90,9 +130,10 @@ impl Ledger {
     }
 
     /// Takes `cost` from the key's balance; `Err(balance)` when it is too low.
+    /// A key that cannot be a key gets no balance and is refused as having none.
     pub(crate) fn charge(&mut self, key: &str, cost: Cents) -> Result<Cents, Cents> {
         if !self.balances.contains_key(key) {
-            if self.restricted {
+            if self.restricted || check_key(key.as_bytes()).is_err() {
                 return Err(0);
             }
             while self.automatic.len() >= self.capacity {
@@ -116,14 +157,23 @@ impl Ledger {
         }
     }
 
-    /// Sets a balance; the key is accepted from then on, and never forgotten.
-    pub(crate) fn set(&mut self, key: &str, cents: Cents) {
+    /// Sets a balance; the key is accepted from then on, and never forgotten. A key that cannot
+    /// be a key is not stored: false. (A `bool`, not a `Result`: callers that checked the key
+    /// with [`check_key`] first have nothing to handle.)
+    pub(crate) fn set(&mut self, key: &str, cents: Cents) -> bool {
+        if check_key(key.as_bytes()).is_err() {
+            return false;
+        }
         self.automatic.retain(|k| k != key);
         self.balances.insert(key.to_owned(), cents);
+        true
     }
 
     /// The balance of a key, if it is accepted.
     pub(crate) fn balance(&self, key: &str) -> Option<Cents> {
+        if check_key(key.as_bytes()).is_err() {
+            return None;
+        }
         match self.balances.get(key) {
             Some(b) => Some(*b),
             None if !self.restricted => Some(self.default),
@@ -149,9 +199,9 @@ mod tests {
         assert_eq!(ledger.authorize("other"), Err(AuthError::Refused));
         assert_eq!(ledger.charge("k", 100), Ok(50));
         assert_eq!(ledger.charge("k", 100), Err(50));
-        ledger.set("k", 1000);
+        assert!(ledger.set("k", 1000));
         assert_eq!(ledger.charge("k", 100), Ok(900));
-        ledger.set("new", 5);
+        assert!(ledger.set("new", 5));
         assert_eq!(ledger.authorize("new"), Ok(()));
         ledger.reset();
         assert_eq!(ledger.balance("k"), Some(150));
@@ -166,6 +216,33 @@ mod tests {
         }
         assert_eq!(ledger.balances().len(), 2);
         assert_eq!(ledger.balance("a"), Some(1000));
+    }
+
+    #[test]
+    fn no_path_stores_a_key_that_cannot_be_one() {
+        let long = "k".repeat(MAX_KEY_BYTES + 1);
+        let longest = "k".repeat(MAX_KEY_BYTES);
+        let mut ledger = Ledger::new(&MockConfig::new().api_key(long.clone()));
+        assert!(
+            ledger.balances().is_empty(),
+            "a configured key over the bound"
+        );
+        let mut open = Ledger::new(&MockConfig::new());
+        for bad in [long.as_str(), "two words", "tab\there", "caf\u{e9}"] {
+            assert!(matches!(open.authorize(bad), Err(AuthError::Malformed(_))));
+            assert_eq!(open.charge(bad, 1), Err(0));
+            assert!(!open.set(bad, 5));
+            assert_eq!(open.balance(bad), None);
+            assert!(!ledger.set(bad, 5));
+        }
+        assert!(open.balances().is_empty());
+        assert_eq!(
+            check_key(long.as_bytes()),
+            Err(KeyError::TooLong(MAX_KEY_BYTES + 1))
+        );
+        assert_eq!(open.authorize(&longest), Ok(()));
+        assert_eq!(open.charge(&longest, 1).map(|_| ()), Ok(()));
+        assert_eq!(open.balances().len(), 1);
     }
 
     #[test]

@@ -29,13 +29,20 @@ pub(crate) fn documented(op: &Operation, status: StatusCode, detail: Option<&str
     }
 }
 
-/// The 401 or 403 of an operation.
+/// The 401 or 403 of an operation: the documented body, with the reason when the value sent
+/// cannot be a key at all (the documented "Invalid API key" would not say what to fix).
 pub(crate) fn auth_error(op: &Operation, e: AuthError) -> Response {
-    let status = match e {
-        AuthError::Missing => StatusCode::UNAUTHORIZED,
-        AuthError::Refused => StatusCode::FORBIDDEN,
-    };
-    documented(op, status, None)
+    match e {
+        AuthError::Missing => documented(op, StatusCode::UNAUTHORIZED, None),
+        AuthError::Refused => documented(op, StatusCode::FORBIDDEN, None),
+        AuthError::Malformed(why) => documented(
+            op,
+            StatusCode::FORBIDDEN,
+            Some(&format!(
+                "{why}: send the raw key alone in the Authorization header"
+            )),
+        ),
+    }
 }
 
 struct ErrorFill<'a>(&'a str);

@@ -4,17 +4,21 @@
 //! [`MAX_TEXT_BYTES`]. The body stream is metered so hostile input cannot make the parser buffer
 //! without bound: no more than [`MAX_UNDRAINED`] bytes may pass while the parser looks for a part
 //! boundary or the end of a part's headers, and each read yields after [`BURST`] bytes so a fast
-//! sender cannot pile data up between two reads.
+//! sender cannot pile data up between two reads. A part's headers may take [`MAX_PART_HEADERS`]
+//! bytes, and a part may not itself be multipart. After the closing boundary the rest of the body
+//! is read to its end, so a body shorter than its `Content-Length` (or a chunked body that never
+//! ends) is refused rather than taken for a whole form.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, BodyDataStream};
+use axum::http::header;
 use bytes::{Bytes, BytesMut};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 
-use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_value};
+use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
 use crate::domain::journal::FormLog;
 use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
@@ -23,6 +27,9 @@ use crate::spec::{FormSpec, Value, ValueKind};
 pub(crate) const MAX_UNDRAINED: u64 = 1 << 20;
 /// Bytes handed to the parser per read before it must come back.
 const BURST: u64 = 256 * 1024;
+/// Most bytes of one part's headers (names, values and their framing). A client sends a few
+/// hundred; 8 KiB is what many servers allow for a whole request head.
+pub(crate) const MAX_PART_HEADERS: usize = 8 * 1024;
 #[derive(Debug, Default)]
 struct Meter {
     total: AtomicU64,
@@ -43,9 +50,10 @@ enum MeterError {
     Body(#[from] axum::Error),
 }
 
-/// The body stream with its bytes counted.
+/// The body stream with its bytes counted. Borrowed, so the rest of the body can be read after
+/// the parser is done with it.
 struct Metered<'m> {
-    inner: BodyDataStream,
+    inner: &'m mut BodyDataStream,
     meter: &'m Meter,
     limit: u64,
     burst: u64,
@@ -61,7 +69,7 @@ impl Stream for Metered<'_> {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        match Pin::new(&mut self.inner).poll_next(cx) {
+        match Pin::new(&mut *self.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
                 let len = chunk.len() as u64;
                 let total = self.meter.total.fetch_add(len, Ordering::Relaxed) + len;
@@ -104,10 +112,12 @@ pub(crate) async fn read(
     record: &mut FormLog,
 ) -> Result<Vec<Option<Value>>, FormError> {
     let meter = Meter::default();
+    let limit = max_upload.saturating_add(FORM_OVERHEAD);
+    let mut body = body.into_data_stream();
     let stream = Metered {
-        inner: body.into_data_stream(),
+        inner: &mut body,
         meter: &meter,
-        limit: max_upload.saturating_add(FORM_OVERHEAD),
+        limit,
         burst: 0,
     };
     let mut multipart = multer::Multipart::new(stream, boundary);
@@ -125,7 +135,7 @@ pub(crate) async fn read(
                 "the body is not valid multipart/form-data: no part boundary or end of part headers within {MAX_UNDRAINED} bytes"
             ))
         } else {
-            FormError::Invalid(format!("the body is not valid multipart/form-data: {e}"))
+            FormError::Invalid(describe(&e))
         }
     };
 
@@ -142,10 +152,11 @@ pub(crate) async fn read(
                 "the form has more than {MAX_PARTS} parts"
             )));
         }
+        check_part(&field, parts)?;
         let Some(name) = field.name() else {
-            return Err(FormError::Invalid(
-                "a form part has no name in its Content-Disposition header".to_owned(),
-            ));
+            return Err(FormError::Invalid(format!(
+                "form part {parts} has no name in its Content-Disposition header"
+            )));
         };
         let index = spec.index_of(name).filter(|&i| i < 64);
         let rule = index.map(|i| &spec.fields[i]);
@@ -224,18 +235,116 @@ pub(crate) async fn read(
             Text::Borrowed(bytes) => bytes,
             Text::Owned(bytes) => bytes,
         };
-        let lossy = String::from_utf8_lossy(bytes);
-        let text: &str = &lossy;
-        record.text_field(field_name, text, overflow);
+        // The journal shows what came, also when it is not text.
+        record.text_field(field_name, &String::from_utf8_lossy(bytes), overflow);
         let Some((i, rule)) = index.zip(rule) else {
             // Fields the spec does not name are ignored, as FastAPI does.
             continue;
         };
+        let text = text_of(&rule.name, bytes, overflow)?;
         values[i] = Some(text_value(rule, text, overflow)?);
     }
+    drop(multipart);
+    rest_of_body(&mut body, &meter, limit).await?;
 
     spec.required_given(&values).map_err(FormError::Invalid)?;
     Ok(values)
+}
+
+/// What a parser error means, in the words of someone who has to fix the request.
+fn describe(e: &multer::Error) -> String {
+    use std::error::Error as _;
+    let invalid = "the body is not valid multipart/form-data";
+    match e {
+        // The body itself failed (hyper's framing: a bad chunk, a connection that ended early).
+        multer::Error::StreamReadFailed(source) => source.to_string(),
+        multer::Error::IncompleteStream => format!(
+            "{invalid}: it ends before the closing boundary (--BOUNDARY--), or a boundary line is malformed"
+        ),
+        multer::Error::IncompleteFieldData { field_name } => format!(
+            "{invalid}: the body ends inside part {}",
+            field_name.as_deref().unwrap_or("?")
+        ),
+        multer::Error::IncompleteHeaders | multer::Error::ReadHeaderFailed(_) => format!(
+            "{invalid}: the headers of a part could not be read ({}); a part has at most 32 headers",
+            e.source()
+                .map_or_else(|| e.to_string(), ToString::to_string)
+        ),
+        multer::Error::DecodeHeaderName { .. } | multer::Error::DecodeHeaderValue { .. } => {
+            format!(
+                "{invalid}: a part's header holds a byte no header may (a control character such as NUL)"
+            )
+        }
+        other => format!("{invalid}: {other}"),
+    }
+}
+
+/// What is wrong with a part before its content is read: headers over [`MAX_PART_HEADERS`], a
+/// name or filename that is not UTF-8 (the parser reports those as absent), a part that is
+/// itself multipart. `number` counts parts from 1.
+fn check_part(field: &multer::Field<'_>, number: usize) -> Result<(), FormError> {
+    let size: usize = field
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > MAX_PART_HEADERS {
+        return Err(FormError::Invalid(format!(
+            "the headers of form part {number} take {size} bytes; a part's headers may take at most {MAX_PART_HEADERS}"
+        )));
+    }
+    let disposition = field
+        .headers()
+        .get(header::CONTENT_DISPOSITION)
+        .map(|v| v.as_bytes());
+    if disposition.is_some_and(|d| std::str::from_utf8(d).is_err()) {
+        let what = match field.name() {
+            None => format!("the name of form part {number}"),
+            Some(name) => format!("the filename of form part {number} ({name})"),
+        };
+        return Err(FormError::Invalid(format!(
+            "{what} is not valid UTF-8: its Content-Disposition header holds bytes that are not UTF-8; send names and filenames as UTF-8"
+        )));
+    }
+    if let Some(kind) = field.content_type()
+        && kind.type_().as_str().eq_ignore_ascii_case("multipart")
+    {
+        let name = field.name().unwrap_or("?");
+        return Err(FormError::Invalid(format!(
+            "form part {number} ({name}) is itself {}: nested multipart is not supported (RFC 7578 deprecates it); send each field as a part of its own",
+            kind.essence_str()
+        )));
+    }
+    Ok(())
+}
+
+/// Reads what follows the closing boundary (an epilogue, usually nothing) to the body's end:
+/// a body that stops short of its `Content-Length`, or a chunked body that never ends, is not a
+/// whole request, even when the form inside it is.
+async fn rest_of_body(
+    body: &mut BodyDataStream,
+    meter: &Meter,
+    limit: u64,
+) -> Result<(), FormError> {
+    while let Some(piece) = body.next().await {
+        match piece {
+            Ok(chunk) => {
+                let len = chunk.len() as u64;
+                if meter.total.fetch_add(len, Ordering::Relaxed) + len > limit {
+                    return Err(FormError::TooLarge);
+                }
+            }
+            Err(e) => {
+                return Err(match BodyStalled::find(&e) {
+                    Some(stalled) => FormError::Stalled(stalled.to_string()),
+                    None => FormError::Invalid(format!(
+                        "reading the request body failed after the closing boundary: {e}"
+                    )),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A text part's bytes: the one chunk it came in (the usual case, no copy), or a copy.

@@ -10,7 +10,7 @@
 use axum::body::Body;
 use futures::StreamExt;
 
-use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_value};
+use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
 use crate::domain::journal::FormLog;
 use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
@@ -136,7 +136,9 @@ impl<'s> Reader<'s> {
     /// Where the value of the pair whose name was just read goes.
     fn value_target(&self) -> Result<Target, FormError> {
         let name = decode(&self.name);
-        Ok(match self.spec.index_of(&name) {
+        // A name that is not UTF-8 is refused once the pair ends.
+        let name = std::str::from_utf8(&name).unwrap_or_default();
+        Ok(match self.spec.index_of(name) {
             Some(index) if self.spec.fields[index].kind == ValueKind::Binary => {
                 Target::Binary { index, size: 0 }
             }
@@ -156,7 +158,16 @@ impl<'s> Reader<'s> {
                 "the form has more than {MAX_PARTS} fields"
             )));
         }
-        let name = decode(&std::mem::take(&mut self.name));
+        let name = match String::from_utf8(decode(&std::mem::take(&mut self.name))) {
+            Ok(name) => name,
+            Err(e) => {
+                return Err(FormError::Invalid(format!(
+                    "the name of form field {} is not valid UTF-8 once percent-decoded ({}); send names as UTF-8",
+                    self.pairs,
+                    e.as_bytes().escape_ascii()
+                )));
+            }
+        };
         let raw_value = std::mem::take(&mut self.value);
         let index = self.spec.index_of(&name).filter(|&i| i < 64);
         if let Some(i) = index {
@@ -182,9 +193,10 @@ impl<'s> Reader<'s> {
             }
             Target::Text { overflow } => (decode(&raw_value), overflow),
             // A name with no `=`: the field is given, empty.
-            Target::Name => (String::new(), false),
+            Target::Name => (Vec::new(), false),
         };
-        record.text_field(&name, &text, overflow);
+        // The journal shows what came, also when it is not text.
+        record.text_field(&name, &String::from_utf8_lossy(&text), overflow);
         let Some(i) = index else {
             // Fields the spec does not name are ignored, as in a multipart form.
             return Ok(());
@@ -199,20 +211,37 @@ impl<'s> Reader<'s> {
             });
             return Ok(());
         }
-        self.values[i] = Some(text_value(rule, &text, overflow)?);
+        let text = text_of(&rule.name, &text, overflow)?;
+        self.values[i] = Some(text_value(rule, text, overflow)?);
         Ok(())
     }
 }
 
-/// One percent-encoded component (`+` is a space), decoded; invalid UTF-8 is replaced.
-fn decode(raw: &[u8]) -> String {
-    let mut with_eq = Vec::with_capacity(raw.len() + 1);
-    with_eq.push(b'=');
-    with_eq.extend_from_slice(raw);
-    form_urlencoded::parse(&with_eq)
-        .next()
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default()
+/// One percent-encoded component (`+` is a space), decoded to bytes, which the caller checks are
+/// text. A `%` not followed by two hex digits stays as it is, as `form_urlencoded` leaves it.
+pub(crate) fn decode(raw: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                raw.get(i + 1).and_then(|&b| hex(b)),
+                raw.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                (Some(hi), Some(lo)) => {
+                    // Two hex digits make one byte.
+                    out.push((hi * 16 + lo) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -221,8 +250,12 @@ mod tests {
 
     #[test]
     fn decodes_plus_and_percent_escapes() {
-        assert_eq!(decode(b"a+b%3Dc%26d"), "a b=c&d");
-        assert_eq!(decode(b"%FF"), "\u{FFFD}");
-        assert_eq!(decode(b""), "");
+        assert_eq!(decode(b"a+b%3Dc%26d"), b"a b=c&d");
+        assert_eq!(decode(b"%FF"), b"\xff");
+        assert_eq!(decode(b"%e2%82%AC"), "\u{20ac}".as_bytes());
+        assert_eq!(decode(b"100%"), b"100%");
+        assert_eq!(decode(b"%4"), b"%4");
+        assert_eq!(decode(b"%zz"), b"%zz");
+        assert_eq!(decode(b""), b"");
     }
 }

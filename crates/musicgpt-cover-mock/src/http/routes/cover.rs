@@ -179,9 +179,12 @@ fn accept(
     }
 }
 
-/// Whether the mock would "download" this URL: http(s) with a host not under `.invalid`.
-/// Nothing is fetched, ever. (A hand-rolled look at the URL: parsing it whole costs more than
-/// the rest of a Cover request's checks together.)
+/// Whether the mock would "download" this URL: http(s) with a host that is a well-formed name not
+/// under `.invalid`, or a well-formed IP address, and a port that exists. Nothing is fetched,
+/// ever. The authority is read as a WHATWG URL parser (what a downloader uses) reads it, so a
+/// URL cannot show one host to this check and another to a downloader: the last `@` ends the
+/// userinfo, and `\` ends the authority as `/` does. (Hand-rolled: parsing the URL whole costs
+/// more than the rest of a Cover request's checks together.)
 fn check_audio_url(url: &str) -> Result<(), String> {
     let lower_starts = |prefix: &str| {
         url.len() >= prefix.len()
@@ -197,16 +200,68 @@ fn check_audio_url(url: &str) -> Result<(), String> {
             quoted(url)
         ));
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or_default();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = host_port.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
+    let (host, port) = if let Some(literal) = host_port.strip_prefix('[') {
+        let Some((v6, after)) = literal.split_once(']') else {
+            return Err(format!(
+                "audio_url {} has an IP literal with no closing ]",
+                quoted(url)
+            ));
+        };
+        if v6.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!(
+                "audio_url {} has an IP literal [{v6}] that is not an IPv6 address",
+                quoted(url)
+            ));
+        }
+        let port = match after.strip_prefix(':') {
+            Some(port) => Some(port),
+            None if after.is_empty() => None,
+            None => {
+                return Err(format!(
+                    "audio_url {} has {after:?} after its IP literal",
+                    quoted(url)
+                ));
+            }
+        };
+        (v6, port)
     } else {
-        host_port.split(':').next().unwrap_or_default()
+        match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
     };
+    // An empty port is the scheme's default, as WHATWG reads `http://host:/`.
+    if let Some(port) = port.filter(|p| !p.is_empty())
+        && !(port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok())
+    {
+        return Err(format!(
+            "audio_url {} has port {port:?}; a port is a number from 0 to 65535",
+            quoted(url)
+        ));
+    }
+    if host_port.starts_with('[') {
+        return Ok(());
+    }
     let host = host.trim_end_matches('.');
     if host.is_empty() || host.contains(char::is_whitespace) {
         return Err(format!("audio_url {} has no host", quoted(url)));
+    }
+    // WHATWG's forbidden domain code points: no downloader resolves a host holding one.
+    if let Some(c) = host
+        .chars()
+        .find(|&c| c.is_control() || "#/:<>?@[\\]^|%".contains(c))
+    {
+        return Err(format!("audio_url {} has {c:?} in its host", quoted(url)));
+    }
+    // A host whose last label is a number is an IPv4 address to WHATWG, or no host at all.
+    let last = host.rsplit('.').next().unwrap_or_default();
+    if is_number(last) && ipv4(host).is_none() {
+        return Err(format!(
+            "audio_url {} has host {host}, which is neither a name nor an IPv4 address",
+            quoted(url)
+        ));
     }
     let invalid = ".invalid";
     let under_invalid = host.eq_ignore_ascii_case("invalid")
@@ -217,6 +272,59 @@ fn check_audio_url(url: &str) -> Result<(), String> {
         return Err(format!("audio_url host {host} is under .invalid"));
     }
     Ok(())
+}
+
+/// WHATWG's "ends in a number": all decimal digits, or an IPv4 number in another base.
+fn is_number(part: &str) -> bool {
+    (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())) || ipv4_number(part).is_some()
+}
+
+/// A WHATWG IPv4 number: decimal, `0x` hex or `0` octal digits.
+fn ipv4_number(part: &str) -> Option<u64> {
+    if part.is_empty() {
+        return None;
+    }
+    let (digits, radix) =
+        if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            (hex, 16)
+        } else if part.len() > 1 && part.starts_with('0') {
+            (&part[1..], 8)
+        } else {
+            (part, 10)
+        };
+    if digits.is_empty() {
+        return Some(0); // `0x` alone is 0
+    }
+    if !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    // A number, but longer than any that fits: too large for any part.
+    Some(u64::from_str_radix(digits, radix).unwrap_or(u64::MAX))
+}
+
+/// The WHATWG IPv4 parser: 1 to 4 numbers, each below 256 but the last, which fills the rest.
+fn ipv4(host: &str) -> Option<u32> {
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let numbers: Vec<u64> = parts
+        .iter()
+        .map(|p| ipv4_number(p))
+        .collect::<Option<_>>()?;
+    let (last, init) = numbers.split_last()?;
+    if init.iter().any(|&n| n > 255) {
+        return None;
+    }
+    let room = 8 * (5 - numbers.len() as u32);
+    if *last >= 1u64 << room {
+        return None;
+    }
+    let mut address = *last;
+    for (i, n) in init.iter().enumerate() {
+        address += n << (8 * (3 - i as u32));
+    }
+    u32::try_from(address).ok()
 }
 
 /// Fills the 200 of Cover.
@@ -277,5 +385,35 @@ mod tests {
         assert!(check_audio_url("HTTPS://user:pw@Song.Example:8443/a?b#c").is_ok());
         assert!(check_audio_url("http://[::1]:80/x").is_ok());
         assert!(check_audio_url("http://x.invalid:80/a").is_err());
+        // Read as a downloader reads them.
+        for ok in [
+            "http://127.0.0.1/a",
+            "http://2130706433/a",
+            "http://0x7f.1/a",
+            "http://x.example:/a",
+            "http://x.example:65535/a",
+            "https://x.example@y.example/a",
+            "http://1.2.3.4.example/a",
+            "http://0xzz/a",
+        ] {
+            assert!(check_audio_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://x.example@song.invalid/a",
+            "https://song.invalid\\@x.example/a",
+            "http://[::1/a",
+            "http://[::1]x/a",
+            "http://[not-an-ip]/a",
+            "http://256.0.0.1/a",
+            "http://1.2.3.4.5/a",
+            "http://0x100000000/a",
+            "http://99999999999999999999999/a",
+            "http://x.example:99999/a",
+            "http://x.example:8o/a",
+            "http://exa<mple.com/a",
+            "http://user:pw@/a",
+        ] {
+            assert!(check_audio_url(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,21 +1,27 @@
 //! The admin API under `/__admin`: look at and steer the mock (journal, webhooks, tasks, credits,
 //! clock, reset). Its own requests are not journalled. Request bodies are small JSON objects; a
-//! query parameter of the same name works too, so plain `curl -X POST` calls need no body.
+//! query parameter of the same name works too, so plain `curl -X POST` calls need no body. Every
+//! route that changes something takes no body or a JSON object, and refuses anything else (400),
+//! a body over [`MAX_BODY`] (413) or one that stalls (408), before it changes anything.
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
+use futures::StreamExt;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::respond::{error_json, json as json_response};
+use super::respond::{Segment, error_json, json as json_response};
+use super::stall::BodyStalled;
 use crate::domain::MockState;
+use crate::domain::credits::check_key;
 use crate::domain::tasks::{FinishError, Outcome, TaskView};
+use crate::spec::quoted;
 
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
@@ -99,24 +105,58 @@ fn bad(text: &str) -> Response {
     error_json(StatusCode::BAD_REQUEST, text)
 }
 
+/// The body of a call that changes something: nothing (or only whitespace), or a JSON object.
+/// `Err` is the answer to send instead: 413 over [`MAX_BODY`], 408 when it stalls (and the
+/// connection closes), 400 for anything but a JSON object.
+async fn body_object(body: Body) -> Result<Option<Map<String, Value>>, Response> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(piece) = stream.next().await {
+        let chunk = match piece {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                let Some(stalled) = BodyStalled::find(&e) else {
+                    return Err(bad(&format!("reading the body failed: {e}")));
+                };
+                let mut response = error_json(StatusCode::REQUEST_TIMEOUT, &stalled.to_string());
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return Err(response);
+            }
+        };
+        if bytes.len() + chunk.len() > MAX_BODY {
+            return Err(error_json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!(
+                    "the body is over {MAX_BODY} bytes; an admin call takes a small JSON object"
+                ),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(Some(map)),
+        Ok(other) => Err(bad(&format!(
+            "the body must be a JSON object (or nothing), got {}",
+            quoted(&other.to_string())
+        ))),
+        Err(e) => Err(bad(&format!(
+            "the body is not JSON: {e}; send a JSON object (or nothing)"
+        ))),
+    }
+}
+
 /// One named value from the JSON body or, failing that, the query string.
 async fn input(body: Body, query: Option<&str>, name: &str) -> Result<Option<Value>, Response> {
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-        bad(&format!(
-            "the body must be a JSON object under {MAX_BODY} bytes"
-        ))
-    })?;
-    if !bytes.iter().all(u8::is_ascii_whitespace) {
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| bad(&format!("the body is not JSON: {e}")))?;
-        let Value::Object(map) = value else {
-            return Err(bad(&format!(
-                "the body must be a JSON object such as {{\"{name}\": ...}}"
-            )));
-        };
-        if let Some(v) = map.get(name) {
-            return Ok(Some(v.clone()));
-        }
+    if let Some(value) = body_object(body)
+        .await?
+        .and_then(|mut map| map.remove(name))
+    {
+        return Ok(Some(value));
     }
     Ok(form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .find(|(k, _)| k == name)
@@ -124,6 +164,13 @@ async fn input(body: Body, query: Option<&str>, name: &str) -> Result<Option<Val
             v.parse::<f64>()
                 .map_or_else(|_| Value::String(v.into_owned()), |n| json!(n))
         }))
+}
+
+/// The 400 for a key named in a path that [`check_key`] does not allow, saying why.
+fn bad_key(key: &str) -> Option<Response> {
+    check_key(key.as_bytes())
+        .err()
+        .map(|why| bad(&format!("{why}; no request can send this key")))
 }
 
 async fn index(State(state): State<MockState>) -> Response {
@@ -150,7 +197,10 @@ async fn journal(State(state): State<MockState>, RawQuery(q): RawQuery) -> Respo
     }
 }
 
-async fn clear_journal(State(state): State<MockState>) -> Response {
+async fn clear_journal(State(state): State<MockState>, body: Body) -> Response {
+    if let Err(refused) = body_object(body).await {
+        return refused;
+    }
     state.clear_journal();
     ok(&json!({ "cleared": true }))
 }
@@ -162,7 +212,7 @@ async fn webhooks(State(state): State<MockState>) -> Response {
     }))
 }
 
-async fn webhook(State(state): State<MockState>, Path(task_id): Path<String>) -> Response {
+async fn webhook(State(state): State<MockState>, Segment(task_id): Segment) -> Response {
     match state.webhook_delivery(&task_id) {
         Some(d) => ok(&d),
         None => error_json(
@@ -176,7 +226,7 @@ async fn tasks(State(state): State<MockState>) -> Response {
     ok(&json!({ "tasks": state.tasks() }))
 }
 
-async fn task(State(state): State<MockState>, Path(id): Path<String>) -> Response {
+async fn task(State(state): State<MockState>, Segment(id): Segment) -> Response {
     match state.task(&id) {
         Some(t) => ok(&t),
         None => error_json(StatusCode::NOT_FOUND, &format!("no task has id {id}")),
@@ -193,13 +243,16 @@ fn finished(result: Result<TaskView, FinishError>, id: &str) -> Response {
     }
 }
 
-async fn complete(State(state): State<MockState>, Path(id): Path<String>) -> Response {
+async fn complete(State(state): State<MockState>, Segment(id): Segment, body: Body) -> Response {
+    if let Err(refused) = body_object(body).await {
+        return refused;
+    }
     finished(state.complete_task(&id), &id)
 }
 
 async fn fail(
     State(state): State<MockState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     RawQuery(q): RawQuery,
     body: Body,
 ) -> Response {
@@ -228,7 +281,10 @@ async fn credits(State(state): State<MockState>) -> Response {
     }))
 }
 
-async fn key_credits(State(state): State<MockState>, Path(key): Path<String>) -> Response {
+async fn key_credits(State(state): State<MockState>, Segment(key): Segment) -> Response {
+    if let Some(refused) = bad_key(&key) {
+        return refused;
+    }
     match state.credits(&key) {
         Some(credits) => ok(&json!({ "key": key, "credits": credits })),
         None => error_json(
@@ -240,16 +296,19 @@ async fn key_credits(State(state): State<MockState>, Path(key): Path<String>) ->
 
 async fn set_credits(
     State(state): State<MockState>,
-    Path(key): Path<String>,
+    Segment(key): Segment,
     RawQuery(q): RawQuery,
     body: Body,
 ) -> Response {
+    if let Some(refused) = bad_key(&key) {
+        return refused;
+    }
     let credits = match input(body, q.as_deref(), "credits").await {
         Ok(v) => v,
         Err(r) => return r,
     };
     match credits.as_ref().and_then(Value::as_f64) {
-        Some(c) if c.is_finite() && c >= 0.0 && !key.trim().is_empty() => {
+        Some(c) if c.is_finite() && c >= 0.0 => {
             state.set_credits(&key, c);
             ok(&json!({ "key": key, "credits": state.credits(&key) }))
         }
@@ -279,7 +338,10 @@ async fn advance(State(state): State<MockState>, RawQuery(q): RawQuery, body: Bo
     }
 }
 
-async fn reset(State(state): State<MockState>) -> Response {
+async fn reset(State(state): State<MockState>, body: Body) -> Response {
+    if let Err(refused) = body_object(body).await {
+        return refused;
+    }
     state.reset();
     ok(&json!({ "reset": true, "now": state.now() }))
 }

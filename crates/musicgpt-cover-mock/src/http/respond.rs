@@ -1,7 +1,9 @@
 //! The answers every handler shares: JSON bodies, the documented answer of a status, and errors
-//! in the API's own format.
+//! in the API's own format (also for a path parameter that cannot be read: [`Segment`]).
 
 use axum::body::Body;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
@@ -65,5 +67,26 @@ pub(crate) fn error_json(status: StatusCode, text: &str) -> Response {
             status,
             serde_json::json!({ "success": false, "error": text }).to_string(),
         ),
+    }
+}
+
+/// A path parameter as text, or the reason it is not, in the API's error format (axum's own
+/// rejection is plain text: `/files/%FF.mp3` would get a body no client of this API parses).
+pub(crate) struct Segment(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Segment {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(text)) => Ok(Segment(text)),
+            Err(rejection) => Err(error_json(
+                rejection.status(),
+                &format!(
+                    "{}: a path is read as UTF-8 once percent-decoded",
+                    rejection.body_text()
+                ),
+            )),
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! so a browser's audio element can seek.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
@@ -11,11 +11,11 @@ use uuid::Uuid;
 use crate::domain::MockState;
 use crate::domain::audio::rendition;
 use crate::domain::tasks::COMPLETED;
-use crate::http::respond::error_json;
+use crate::http::respond::{Segment, error_json};
 
 pub(crate) async fn file(
     State(state): State<MockState>,
-    Path(name): Path<String>,
+    Segment(name): Segment,
     headers: HeaderMap,
 ) -> Response {
     let Some((stem, ext)) = name.rsplit_once('.') else {
@@ -25,6 +25,12 @@ pub(crate) async fn file(
         );
     };
     let ext = ext.to_ascii_lowercase();
+    if !ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return error_json(
+            StatusCode::NOT_FOUND,
+            "result files are named {conversion_id}.mp3 or {conversion_id}.wav",
+        );
+    }
     if ext != "mp3" && ext != "wav" {
         return error_json(
             StatusCode::NOT_FOUND,

@@ -14,8 +14,8 @@ struct Step {
 
 /// The steps, cheapest and most likely to fail first. `tools` comes before `spec-lint` and `test`
 /// because both use what it installs. `package` follows `test`: it builds and tests the crates
-/// again as published (in a target dir of its own, a few minutes the first time), which is worth
-/// it only once they pass in the workspace. `mutants` comes last: it reruns the suite once per
+/// again as published, reusing what `test` compiled, which is worth it only once they pass in the
+/// workspace. `mutants` comes last: it reruns the suite once per
 /// mutation of openapi.yaml in a copy of the workspace, which only means something once `test`
 /// has passed.
 const STEPS: &[Step] = &[

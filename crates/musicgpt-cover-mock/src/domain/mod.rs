@@ -8,7 +8,7 @@
 //! - `render`: a task written into the spec's byId and webhook templates;
 //! - `clock`: virtual time; `credits`: keys, balances, prices; `journal`: what was received;
 //! - `webhooks/`: target policy, delivery records, the sender with its retries;
-//! - `audio`: the result WAV and MP3; `voices`: the voice catalogue;
+//! - `audio/`: the result WAV and MP3 (the generated tune); `voices`: the voice catalogue;
 //! - `ids`, `sync`: fast id hashing and poison-tolerant locking.
 
 pub(crate) mod audio;

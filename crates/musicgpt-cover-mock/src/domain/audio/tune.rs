@@ -1,4 +1,5 @@
-//! The result audio: a short arpeggio, shifted by the task's pitch, as WAV and MP3.
+//! The generated tune: a short arpeggio, shifted by the task's pitch, as WAV and MP3; the result
+//! of a task whose song was not uploaded (or did not decode).
 //!
 //! Both files are made in-process on first request for a pitch and cached: the WAV by hand (a
 //! 44-byte header and 16-bit PCM), the MP3 by `rusty_mp3`, a pure-Rust encoder, so no system

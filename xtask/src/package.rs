@@ -13,12 +13,15 @@
 //! 3. `cargo install --path crates/musicgpt-cover-mock` into `target/packaged/install/`, and the
 //!    installed binary prints its `--help`, starts on 127.0.0.1 and answers a request.
 //!
-//! Everything builds in one target dir, `target/packaged/target/`, kept between runs: the
-//! dependencies compile once for the three crates and the install, and a second run rebuilds
-//! only what changed (the unpacked files are rewritten only where their contents differ, since
-//! the `.crate` files carry one fixed modification time and cargo judges freshness by it). The
-//! workspace's own `target/debug` is left alone, so its mock binary is never replaced by the
-//! packaged one.
+//! Everything builds in the workspace's own target dir, with the scratch workspace given the
+//! workspace's `[profile.*]` sections: the dependencies the `test` step compiled are reused (a
+//! dozen whose features differ recompile), and `cargo install` finds the mock already built with
+//! its own features by the docs-check test's `cargo run -p musicgpt-cover-mock`. A target dir of
+//! its own cost a full dependency build, 3 to 6 minutes on 2 cores. The packaged mock's binary is
+//! uplifted to `target/debug/musicgpt-cover-mock` in passing; the next workspace build puts the
+//! workspace's back even when it has nothing to rebuild. A second run rebuilds only what changed:
+//! the unpacked files are rewritten only where their contents differ, since the `.crate` files
+//! carry one fixed modification time and cargo judges freshness by it.
 //!
 //! Only the cheap parts are also `#[test]`s (the spec links, and each package's file list and
 //! metadata warnings through `cargo package --list`): building and testing the packages takes
@@ -51,7 +54,7 @@ const START_LIMIT: Duration = Duration::from_secs(30);
 
 /// Where a run keeps its files: under the real `target/`, which git ignores.
 struct Paths {
-    /// The target dir of every build here.
+    /// The target dir of every build here: the workspace's.
     target: PathBuf,
     /// The scratch workspace; the unpacked crates are in its `crates/`.
     workspace: PathBuf,
@@ -63,9 +66,10 @@ struct Paths {
 
 impl Paths {
     fn new() -> Self {
-        let dir = project::root().join("target").join("packaged");
+        let target = project::root().join("target");
+        let dir = target.join("packaged");
         Self {
-            target: dir.join("target"),
+            target,
             workspace: dir.join("workspace"),
             unpacking: dir.join("unpacking"),
             install: dir.join("install"),
@@ -109,7 +113,7 @@ fn every_crate() -> Vec<&'static str> {
     CRATES.iter().flat_map(|name| ["--package", name]).collect()
 }
 
-/// `cargo package` of every crate into `target/packaged/target/package/`. `--no-verify`: the
+/// `cargo package` of every crate into `target/package/`. `--no-verify`: the
 /// verification build is what the next steps do, with the tests too. `--allow-dirty`: a
 /// developer's run checks the working tree, as every other step does; CI's clone is clean anyway.
 fn package(paths: &Paths) -> Result<Vec<Packaged>> {
@@ -240,9 +244,12 @@ fn unpack(paths: &Paths, packaged: &[Packaged]) -> Result {
 /// Writes the scratch workspace's manifest and the main workspace's lock file beside the
 /// unpacked crates.
 fn write_workspace(paths: &Paths, packaged: &[Packaged]) -> Result {
+    let manifest = project::root().join("Cargo.toml");
+    let main = fs::read_to_string(&manifest)
+        .map_err(|error| Error::new(format!("could not read {}: {error}", manifest.display())))?;
     write(
         &paths.workspace.join("Cargo.toml"),
-        workspace_manifest(packaged).as_bytes(),
+        workspace_manifest(packaged, &profiles(&main)).as_bytes(),
     )?;
     // The versions the workspace was tested with; cargo drops what these crates do not use.
     let lock = project::root().join("Cargo.lock");
@@ -252,8 +259,9 @@ fn write_workspace(paths: &Paths, packaged: &[Packaged]) -> Result {
 }
 
 /// A workspace of the unpacked crates, their dependencies on each other patched to them, with
-/// the main workspace's dev profile so that builds cost the same.
-fn workspace_manifest(packaged: &[Packaged]) -> String {
+/// the main workspace's `profiles`: the same settings make the same artifacts, which the shared
+/// target dir then holds once.
+fn workspace_manifest(packaged: &[Packaged], profiles: &str) -> String {
     let mut members = String::new();
     let mut patches = String::new();
     for crate_ in packaged {
@@ -271,12 +279,25 @@ fn workspace_manifest(packaged: &[Packaged]) -> String {
          [patch.crates-io]\n\
          {patches}\
          \n\
-         [profile.dev]\n\
-         debug = \"line-tables-only\"\n\
-         \n\
-         [profile.dev.package.\"*\"]\n\
-         debug = false\n"
+         # The main workspace's profiles.\n\
+         {profiles}"
     )
+}
+
+/// The `[profile.*]` sections of a manifest, as written (a section runs to the next header).
+fn profiles(manifest: &str) -> String {
+    let mut kept = String::new();
+    let mut in_profile = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            in_profile = line.starts_with("[profile.");
+        }
+        if in_profile {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    kept
 }
 
 /// `cargo test` of every unpacked crate, in one command so that shared dependencies build once.
@@ -302,8 +323,9 @@ fn test_packaged(paths: &Paths) -> Result {
 }
 
 /// `cargo install --path crates/musicgpt-cover-mock`. `--debug`: a release build would compile
-/// every dependency again, optimised, for minutes, and the profile is not what is checked here.
-/// `--locked`: the workspace's versions, as tested.
+/// every dependency again, optimised, for minutes, and the profile is not what is checked here;
+/// in the workspace's target dir the dev build is most often there already. `--locked`: the
+/// workspace's versions, as tested.
 fn install_mock(paths: &Paths) -> Result {
     let mut command = process::cargo();
     command
@@ -614,14 +636,29 @@ warning: aborting upload due to dry run
 
     #[test]
     fn the_scratch_workspace_patches_every_crate_to_its_unpacked_folder() {
-        let manifest = workspace_manifest(&[Packaged {
-            name: "musicgpt-cover".to_owned(),
-            version: "0.1.0".to_owned(),
-        }]);
+        let manifest = workspace_manifest(
+            &[Packaged {
+                name: "musicgpt-cover".to_owned(),
+                version: "0.1.0".to_owned(),
+            }],
+            "[profile.dev]\ndebug = false\n",
+        );
         assert!(manifest.contains("members = [\n    \"crates/musicgpt-cover-0.1.0\",\n]\n"));
         assert!(manifest.contains(
             "[patch.crates-io]\nmusicgpt-cover = { path = \"crates/musicgpt-cover-0.1.0\" }\n"
         ));
+        assert!(manifest.ends_with("[profile.dev]\ndebug = false\n"));
+    }
+
+    #[test]
+    fn the_profiles_are_taken_whole_and_nothing_else() {
+        let manifest = "[workspace]\nmembers = [\n    \"a\",\n]\n\n[profile.dev]\n# why\n\
+                        debug = 1\n\n[workspace.lints.rust]\nx = 1\n[profile.dev.package.\"*\"]\n\
+                        debug = false\n";
+        assert_eq!(
+            profiles(manifest),
+            "[profile.dev]\n# why\ndebug = 1\n\n[profile.dev.package.\"*\"]\ndebug = false\n"
+        );
     }
 
     #[test]

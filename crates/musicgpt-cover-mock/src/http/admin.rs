@@ -16,6 +16,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::form::with_causes;
 use super::respond::{Segment, error_json, json as json_response};
 use super::stall::BodyStalled;
 use crate::domain::MockState;
@@ -116,7 +117,10 @@ async fn body_object(body: Body) -> Result<Option<Map<String, Value>>, Response>
             Ok(chunk) => chunk,
             Err(e) => {
                 let Some(stalled) = BodyStalled::find(&e) else {
-                    return Err(bad(&format!("reading the body failed: {e}")));
+                    return Err(bad(&format!(
+                        "reading the body failed: {}",
+                        with_causes(&e)
+                    )));
                 };
                 let mut response = error_json(StatusCode::REQUEST_TIMEOUT, &stalled.to_string());
                 response

@@ -303,10 +303,10 @@ fn kinds(k: &Ctx) -> Vec<Kind> {
         kind!("a url-encoded audio_file over the limit", k.urlencoded(format!("voice_id=Drake&audio_file={}", "a".repeat(MAX_UPLOAD as usize + 1))), 413, "upload limit"),
         // Lying lengths and broken chunking.
         kind!("a Content-Length longer than the body, then silence", k.cover_body(&multipart_type(B), good()).framing(Framing::Says(good().len() as u64 + 100)), 408, "stalled"),
-        kind!("a Content-Length longer than the body, then half-closed", k.cover_body(&multipart_type(B), good()).framing(Framing::Says(good().len() as u64 + 100)).half_close(), 422, "body"),
+        kind!("a Content-Length longer than the body, then half-closed", k.cover_body(&multipart_type(B), good()).framing(Framing::Says(good().len() as u64 + 100)).half_close(), 422, "end of file"),
         kind!("a Content-Length shorter than the body", k.cover_body(&multipart_type(B), good()).framing(Framing::Says(good().len() as u64 - 10)), 422, "multipart"),
-        kind!("a chunk size that is not hex", k.cover_body(&multipart_type(B), b"zz\r\nabc\r\n0\r\n\r\n".to_vec()).header("Transfer-Encoding", "chunked").framing(Framing::AsIs), 422, "body"),
-        kind!("a chunk size that overflows", k.cover_body(&multipart_type(B), b"fffffffffffffffffff\r\nabc\r\n0\r\n\r\n".to_vec()).header("Transfer-Encoding", "chunked").framing(Framing::AsIs), 422, "body"),
+        kind!("a chunk size that is not hex", k.cover_body(&multipart_type(B), b"zz\r\nabc\r\n0\r\n\r\n".to_vec()).header("Transfer-Encoding", "chunked").framing(Framing::AsIs), 422, "chunk"),
+        kind!("a chunk size that overflows", k.cover_body(&multipart_type(B), b"fffffffffffffffffff\r\nabc\r\n0\r\n\r\n".to_vec()).header("Transfer-Encoding", "chunked").framing(Framing::AsIs), 422, "chunk"),
         kind!("a chunked body that stops mid chunk", k.cover_body(&multipart_type(B), [b"200\r\n".as_slice(), &good()].concat()).header("Transfer-Encoding", "chunked").framing(Framing::AsIs), 408, "stalled"),
         // Keys: at most 256 bytes of visible ASCII (an API key is a token, not text).
         kind!("no Authorization", k.cover_body(&multipart_type(B), good()).without("Authorization"), 401, "API key"),

@@ -18,7 +18,9 @@ use axum::http::header;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 
-use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
+use super::fields::{
+    FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value, with_causes,
+};
 use crate::domain::journal::FormLog;
 use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
@@ -257,7 +259,7 @@ fn describe(e: &multer::Error) -> String {
     let invalid = "the body is not valid multipart/form-data";
     match e {
         // The body itself failed (hyper's framing: a bad chunk, a connection that ended early).
-        multer::Error::StreamReadFailed(source) => source.to_string(),
+        multer::Error::StreamReadFailed(source) => with_causes(source.as_ref()),
         multer::Error::IncompleteStream => format!(
             "{invalid}: it ends before the closing boundary (--BOUNDARY--), or a boundary line is malformed"
         ),
@@ -338,7 +340,8 @@ async fn rest_of_body(
                 return Err(match BodyStalled::find(&e) {
                     Some(stalled) => FormError::Stalled(stalled.to_string()),
                     None => FormError::Invalid(format!(
-                        "reading the request body failed after the closing boundary: {e}"
+                        "reading the request body failed after the closing boundary: {}",
+                        with_causes(&e)
                     )),
                 });
             }

@@ -10,7 +10,9 @@
 use axum::body::Body;
 use futures::StreamExt;
 
-use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
+use super::fields::{
+    FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value, with_causes,
+};
 use crate::domain::journal::FormLog;
 use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
@@ -35,7 +37,10 @@ pub(crate) async fn read(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| match BodyStalled::find(&e) {
             Some(stalled) => FormError::Stalled(stalled.to_string()),
-            None => FormError::Invalid(format!("reading the request body failed: {e}")),
+            None => FormError::Invalid(format!(
+                "reading the request body failed: {}",
+                with_causes(&e)
+            )),
         })?;
         total += chunk.len() as u64;
         if total > limit {

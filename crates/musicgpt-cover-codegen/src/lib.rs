@@ -46,6 +46,10 @@ pub enum CodegenError {
     /// progenitor refused the operations left to it.
     #[error("progenitor failed: {0}")]
     Progenitor(#[from] progenitor::Error),
+    /// progenitor (or typify under it) met something in the spec it does not handle and
+    /// panicked (a `todo!`, an `unwrap`) instead of returning an error; its panic message.
+    #[error("progenitor cannot handle this spec (it panicked: {0})")]
+    ProgenitorPanicked(String),
     /// The generated tokens do not parse as Rust (a bug of this generator).
     #[error("the generated code does not parse: {0}")]
     Syntax(#[from] syn::Error),
@@ -86,7 +90,7 @@ pub fn generate_file(spec_yaml: &str) -> Result<syn::File, CodegenError> {
         .with_tag(progenitor::TagStyle::Merged)
         // Lets tests prove each type equivalent to its spec component, field by field.
         .with_derive("schemars::JsonSchema");
-    let tokens = progenitor::Generator::new(&settings).generate_tokens(&openapi)?;
+    let tokens = progenitor_tokens(&settings, &openapi)?;
     let mut file: syn::File = syn::parse2(tokens)?;
 
     let builders = form_operations
@@ -107,6 +111,30 @@ pub fn generate_file(spec_yaml: &str) -> Result<syn::File, CodegenError> {
     })?;
     file.items.extend(top_level.items);
     Ok(file)
+}
+
+/// progenitor's tokens for the operations left to it. progenitor 0.15 answers much of what it
+/// does not support with a panic rather than an error (an unknown schema `type` is a `todo!`);
+/// caught here, a spec it cannot handle is an `Err` like any other, and a build script that
+/// calls [`generate`] fails with a message rather than a backtrace. (The panic hook still runs
+/// and prints the panic to stderr, which a build script shows only when it fails.)
+fn progenitor_tokens(
+    settings: &progenitor::GenerationSettings,
+    openapi: &openapiv3::OpenAPI,
+) -> Result<proc_macro2::TokenStream, CodegenError> {
+    let generate = || progenitor::Generator::new(settings).generate_tokens(openapi);
+    // Nothing outlives the call: the generator is dropped with whatever state the panic left.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(generate)) {
+        Ok(tokens) => Ok(tokens?),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic with no message");
+            Err(CodegenError::ProgenitorPanicked(message.to_owned()))
+        }
+    }
 }
 
 /// The spec without its multipart operations (paths left empty go too), and without their

@@ -1,5 +1,6 @@
 //! Snapshot tests of the generated client source, and proof that the spec drives it.
 
+mod fuzzed;
 mod snapshot;
 mod spec_drives;
 

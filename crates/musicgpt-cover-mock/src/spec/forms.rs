@@ -1,5 +1,9 @@
 //! The rules of form fields and query parameters, compiled from their schemas, and the checks
 //! of a value against them: where a spec field is validated.
+//!
+//! A schema's `x-mock` extension adds the mock's own bounds to the API's (`minimum`, `maximum`,
+//! `minLength`, `maxLength`): the spec says there which rules are the mock's, and the client,
+//! generated from the schema alone, does not enforce them.
 
 use openapiv3::Schema;
 use serde_json::Value as Json;
@@ -214,7 +218,7 @@ impl<'a> Ctx<'a> {
             (Kind::String, false) => ValueKind::Text,
             (other, _) => return Err(format!("field {name}: unsupported type {other:?}")),
         };
-        Ok(Rule {
+        let mut rule = Rule {
             name: name.to_owned(),
             kind,
             required,
@@ -224,6 +228,117 @@ impl<'a> Ctx<'a> {
             maximum: shape.maximum,
             default: schema.schema_data.default.as_ref().and_then(Json::as_i64),
             uuid: shape.uuid,
-        })
+        };
+        if let Some(own) = schema.schema_data.extensions.get(MOCK_RULES) {
+            rule.tighten(own)?;
+        }
+        Ok(rule)
+    }
+}
+
+/// The schema extension holding the mock's own bounds, beyond the API's.
+pub(crate) const MOCK_RULES: &str = "x-mock";
+
+impl Rule {
+    /// Adds the bounds of an `x-mock` extension: each keyword narrows the API's bound, if any.
+    /// A keyword the mock cannot check, or one that does not fit the field's type, is an error
+    /// at start-up rather than a rule silently not kept.
+    fn tighten(&mut self, own: &Json) -> Result<(), String> {
+        let name = &self.name;
+        let keywords = own
+            .as_object()
+            .ok_or_else(|| format!("field {name}: {MOCK_RULES} is not a mapping of keywords"))?;
+        for (keyword, value) in keywords {
+            let bad = || {
+                format!(
+                    "field {name}: {MOCK_RULES} {keyword} {value} is not a bound the mock checks"
+                )
+            };
+            match (keyword.as_str(), self.kind) {
+                ("minimum", ValueKind::Integer) => {
+                    let own = value.as_i64().ok_or_else(bad)?;
+                    self.minimum = Some(self.minimum.map_or(own, |api| api.max(own)));
+                }
+                ("maximum", ValueKind::Integer) => {
+                    let own = value.as_i64().ok_or_else(bad)?;
+                    self.maximum = Some(self.maximum.map_or(own, |api| api.min(own)));
+                }
+                ("minLength", ValueKind::Text) => {
+                    let own = value
+                        .as_u64()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .ok_or_else(bad)?;
+                    self.min_length = self.min_length.max(own);
+                }
+                ("maxLength", ValueKind::Text) => {
+                    let own = value
+                        .as_u64()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .ok_or_else(bad)?;
+                    self.max_length = Some(self.max_length.map_or(own, |api| api.min(own)));
+                }
+                _ => return Err(bad()),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn rule(kind: ValueKind) -> Rule {
+        Rule {
+            name: "n".to_owned(),
+            kind,
+            required: false,
+            min_length: 0,
+            max_length: None,
+            minimum: Some(-5),
+            maximum: None,
+            default: None,
+            uuid: false,
+        }
+    }
+
+    #[test]
+    fn x_mock_narrows_the_api_bounds() {
+        let mut integer = rule(ValueKind::Integer);
+        assert_eq!(
+            integer.tighten(&json!({"minimum": 1, "maximum": 100})),
+            Ok(())
+        );
+        assert_eq!((integer.minimum, integer.maximum), (Some(1), Some(100)));
+        // The API's bound stays when it is the narrower one.
+        assert_eq!(integer.tighten(&json!({"minimum": -10})), Ok(()));
+        assert_eq!(integer.minimum, Some(1));
+        assert_eq!(
+            integer.check("0"),
+            Err("n must be an integer between 1 and 100, got \"0\"".to_owned())
+        );
+        let mut text = rule(ValueKind::Text);
+        assert_eq!(
+            text.tighten(&json!({"minLength": 1, "maxLength": 3})),
+            Ok(())
+        );
+        assert_eq!(text.check(""), Err("n must not be empty".to_owned()));
+        assert!(text.check("abcd").is_err());
+        assert_eq!(text.check("abc"), Ok(Checked::Text("abc")));
+    }
+
+    #[test]
+    fn an_x_mock_keyword_the_mock_cannot_check_is_an_error() {
+        for (kind, own) in [
+            (ValueKind::Integer, json!({"minLength": 1})),
+            (ValueKind::Text, json!({"minimum": 1})),
+            (ValueKind::Text, json!({"pattern": "^a"})),
+            (ValueKind::Integer, json!({"maximum": "ten"})),
+            (ValueKind::Integer, json!(3)),
+        ] {
+            assert!(rule(kind).tighten(&own).is_err(), "{own}");
+        }
     }
 }

@@ -1,6 +1,13 @@
 """schemathesis hooks of the contract suite (loaded through SCHEMATHESIS_HOOKS).
 
-Two narrow corrections, neither of which turns a check off:
+One adjustment of the spec schemathesis reads, and two narrow corrections; none turns a check off:
+
+0. `before_load_schema` makes the mock's own rules part of the schemas schemathesis tests the mock
+   against: openapi.yaml keeps the API's rules in its schemas and puts the mock's extra bounds
+   (`limit` 1 to 100, `page` 0 to 1000000, a non-empty `query`) in `x-mock` extensions, so that the
+   generated client does not enforce them. The mock does, so for schemathesis each `x-mock` is
+   merged into its schema (the narrower bound winning): values within the mock's bounds must be
+   accepted, values outside them refused, as for any other rule.
 
 1. `filter_case` drops generated multipart forms with a field *name* that holds a control
    character (other than tab) or a backslash. A form field name travels inside the part's
@@ -36,6 +43,31 @@ _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)\Z")
 
 def _unsendable_name(name):
     return "\\" in name or any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in name)
+
+
+_NARROWER = {"minimum": max, "minLength": max, "maximum": min, "maxLength": min}
+
+
+def _merge_mock_rules(node):
+    if isinstance(node, dict):
+        own = node.pop("x-mock", None)
+        if isinstance(own, dict):
+            for keyword, bound in own.items():
+                narrower = _NARROWER.get(keyword)
+                if narrower is None or keyword not in node:
+                    node[keyword] = bound
+                else:
+                    node[keyword] = narrower(node[keyword], bound)
+        for value in node.values():
+            _merge_mock_rules(value)
+    elif isinstance(node, list):
+        for value in node:
+            _merge_mock_rules(value)
+
+
+@schemathesis.hook
+def before_load_schema(context, raw_schema):
+    _merge_mock_rules(raw_schema)
 
 
 @schemathesis.hook

@@ -147,8 +147,8 @@ impl Call {
                 for (name, value) in &self.pairs {
                     builder = match *name {
                         "conversionType" => builder.conversion_type(value.as_str()),
-                        "task_id" => builder.task_id(uuid(value)?),
-                        "conversion_id" => builder.conversion_id(uuid(value)?),
+                        "task_id" => builder.task_id(value.as_str()),
+                        "conversion_id" => builder.conversion_id(value.as_str()),
                         other => return Err(format!("the client has no parameter {other}")),
                     };
                 }
@@ -215,11 +215,7 @@ impl Call {
     }
 }
 
-fn uuid(value: &str) -> Result<uuid::Uuid, String> {
-    uuid::Uuid::parse_str(value).map_err(|_| format!("{value:?} is not a UUID the client takes"))
-}
-
-fn number(value: &str) -> Result<u64, String> {
+fn number(value: &str) -> Result<i64, String> {
     value
         .parse()
         .map_err(|_| format!("{value:?} is not a whole number the client takes"))

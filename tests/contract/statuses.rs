@@ -73,11 +73,13 @@ fn real_scenarios(inputs: &Inputs) -> Vec<Scenario> {
         .pointer("/properties/pitch/maximum")
         .and_then(Value::as_i64)
         .expect("pitch has a maximum");
+    // The mock's own bound (`x-mock`), which the client does not enforce: the 400 comes from
+    // the mock through the client as well.
     let limit_min = spec
         .parameter(spec.operation("getAllVoices"), "limit")
-        .and_then(|p| p.pointer("/schema/minimum"))
+        .and_then(|p| p.pointer("/schema/x-mock/minimum"))
         .and_then(Value::as_i64)
-        .expect("limit has a minimum");
+        .expect("the mock bounds limit from below");
     let cover = || valid_call("cover", inputs).1;
     let song = |len: usize| File {
         name: "audio_file",
@@ -166,6 +168,16 @@ fn real_scenarios(inputs: &Inputs) -> Vec<Scenario> {
                 .pair("task_id", &inputs.unknown_task_id),
         ),
         Scenario::new(
+            "getConversionById",
+            404,
+            "a task_id that is not a UUID (the docs' own placeholder): ids are plain strings, \
+             so it is sent and simply not found",
+            Call::new("getConversionById")
+                .pair("conversionType", &inputs.conversion_type)
+                .pair("task_id", "12345678-abcd-1234-efgh-567890abcdef"),
+        )
+        .variant("not_a_uuid"),
+        Scenario::new(
             "getAllVoices",
             200,
             "page 1 of 5 voices",
@@ -174,7 +186,7 @@ fn real_scenarios(inputs: &Inputs) -> Vec<Scenario> {
         Scenario::new(
             "getAllVoices",
             400,
-            format!("limit {} (below the minimum)", limit_min - 1),
+            format!("limit {} (below the mock's own minimum)", limit_min - 1),
             Call::new("getAllVoices").pair("limit", (limit_min - 1).to_string()),
         ),
         Scenario::new(
@@ -189,6 +201,13 @@ fn real_scenarios(inputs: &Inputs) -> Vec<Scenario> {
             "no query (required)",
             Call::new("searchVoices").pair("limit", "5"),
         ),
+        Scenario::new(
+            "searchVoices",
+            400,
+            "an empty query (the mock's own minLength; the client sends it)",
+            Call::new("searchVoices").pair("query", ""),
+        )
+        .variant("empty_query"),
     ];
     // Authentication works alike for every operation.
     for op in spec.operations() {

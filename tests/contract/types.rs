@@ -48,10 +48,6 @@ fn rust_types() -> Vec<(&'static str, Value)> {
             "getConversionById.conversionType",
             schema_of::<types::GetConversionByIdConversionType>(),
         ),
-        (
-            "searchVoices.query",
-            schema_of::<types::SearchVoicesQuery>(),
-        ),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! [`ApiError`]: one variant per documented error status, built from the generated calls'
 //! `Error<types::Error>`, plus the failures that happen before or around a response.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -102,22 +103,42 @@ pub enum ApiError {
     Hook(String),
 }
 
-fn text(body: &types::Error) -> &str {
-    body.text().unwrap_or("(no message)")
+fn text(body: &types::Error) -> Cow<'_, str> {
+    body.text().unwrap_or(Cow::Borrowed("(no message)"))
 }
 
 impl types::Error {
-    /// The error's text, wherever the endpoint put it: `error` (Cover), `message` (the other
-    /// endpoints), or a string `detail` (FastAPI).
-    pub fn text(&self) -> Option<&str> {
-        self.error
-            .as_deref()
-            .or(self.message.as_deref())
-            .or(match &self.detail {
-                Some(types::ErrorDetail::String(detail)) => Some(detail.as_str()),
-                _ => None,
+    /// The error's text, wherever the API put it: `error` (the Cover endpoint), else `message`
+    /// (the other endpoints), else FastAPI's `detail`: a string as it is, a list of validation
+    /// issues as their `msg`s, each after its `loc` (`body.voice_id: Field required`), joined
+    /// with `; `. Empty texts are skipped; `None` when no field carries any (`success` is not
+    /// required either: a bare `{"detail": ...}` is a valid error body).
+    pub fn text(&self) -> Option<Cow<'_, str>> {
+        fn given(text: Option<&str>) -> Option<Cow<'_, str>> {
+            text.filter(|text| !text.trim().is_empty())
+                .map(Cow::Borrowed)
+        }
+        given(self.error.as_deref())
+            .or_else(|| given(self.message.as_deref()))
+            .or_else(|| match &self.detail {
+                Some(types::ErrorDetail::String(detail)) => given(Some(detail)),
+                Some(types::ErrorDetail::Array(issues)) => {
+                    let texts: Vec<String> = issues.iter().filter_map(issue_text).collect();
+                    (!texts.is_empty()).then(|| Cow::Owned(texts.join("; ")))
+                }
+                None => None,
             })
     }
+}
+
+/// One FastAPI validation issue as text: `loc.loc: msg`, or the `msg` alone without a `loc`.
+fn issue_text(issue: &types::ValidationIssue) -> Option<String> {
+    let message = issue.msg.as_deref().filter(|msg| !msg.trim().is_empty())?;
+    if issue.loc.is_empty() {
+        return Some(message.to_owned());
+    }
+    let location: Vec<String> = issue.loc.iter().map(ToString::to_string).collect();
+    Some(format!("{}: {message}", location.join(".")))
 }
 
 impl ApiError {

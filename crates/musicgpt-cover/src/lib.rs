@@ -16,9 +16,10 @@
 //!   `reqwest::ClientBuilder` (timeouts, proxies, TLS roots); the key is added to the builder's
 //!   default headers. An empty key, or one that cannot be a header value, is refused with
 //!   [`ApiError::InvalidRequest`].
-//! - **Base URLs** from the spec's `servers`: [`servers::MUSICGPT`]
-//!   (`https://api.musicgpt.com/api/public`), [`servers::WAV`] (`https://api.wav.com/api/public`)
-//!   and [`servers::LOCAL`] (the mock, `http://127.0.0.1:4010/api/public`). Any URL ending in
+//! - **Base URLs** from the spec's `servers`, in its order: [`servers::WAV`]
+//!   (`https://api.wav.com/api/public`, the API's current host and the only server of its official
+//!   spec), [`servers::MUSICGPT`] (`https://api.musicgpt.com/api/public`, the reference page's) and
+//!   [`servers::LOCAL`] (the mock, `http://127.0.0.1:4010/api/public`). Any URL ending in
 //!   `/api/public` works.
 //! - **Audio upload**: [`AudioFile::from_path`] (streamed from disk in 256 KiB reads, named after
 //!   the file, content type guessed from the extension), [`AudioFile::from_bytes`] and
@@ -27,7 +28,10 @@
 //!   file in memory. Pass it to `.audio_file(...)` of [`Client::cover`]'s builder.
 //! - **Client-side checks**: what the spec forbids is refused before anything is sent, with
 //!   [`ApiError::InvalidRequest`] saying why: `pitch` outside -12..=12, an empty `voice_id`,
-//!   neither `audio_file` nor a non-empty `audio_url`, a content type that is not a MIME type.
+//!   neither `audio_file` nor a non-empty `audio_url`, a content type that is not a MIME type, a
+//!   `conversionType` that is not one of the API's 23. The mock's own rules (the spec's `x-mock`
+//!   bounds on `limit`, `page` and `query`, its upload limit) are not checked: the API may take
+//!   what the mock refuses. Ids are plain strings, as the API's schema says.
 //! - **Typed errors**: [`ApiError`] has a variant per documented status
 //!   ([`BadRequest`](ApiError::BadRequest) 400, [`Unauthorized`](ApiError::Unauthorized) 401,
 //!   [`InsufficientCredit`](ApiError::InsufficientCredit) 402,
@@ -36,15 +40,17 @@
 //!   [`Unprocessable`](ApiError::Unprocessable) 422, [`RateLimited`](ApiError::RateLimited) 429,
 //!   [`Server`](ApiError::Server) 5xx), each with the decoded error body
 //!   ([`ApiError::body`]; its [`text()`](types::Error::text) finds the message whichever field
-//!   carries it), plus [`Transport`](ApiError::Transport), [`Io`](ApiError::Io),
+//!   carries it: `error`, `message`, or FastAPI's `detail`, a string or a list of issues; no field
+//!   of an error body is required), plus [`Transport`](ApiError::Transport), [`Io`](ApiError::Io),
 //!   [`Timeout`](ApiError::Timeout), [`InvalidResponse`](ApiError::InvalidResponse) and
 //!   [`Unexpected`](ApiError::Unexpected) (an undocumented status).
 //!   [`is_auth_failure()`](ApiError::is_auth_failure) is true for 401 and 403 (fix the key, do
 //!   not retry); [`is_retryable()`](ApiError::is_retryable) for transport failures, 429 and 5xx.
 //!   Convert the generated calls' error with `?` into `Result<_, ApiError>`.
 //! - **Polling**: [`Client::wait_for_conversion`]`(&queued, &options)` (the Cover answer, or a
-//!   [`ConversionRef::TaskId`] / [`ConversionRef::ConversionId`]) polls `GET /v1/byId` until the
-//!   status is final (the spec's `x-final-values`: `COMPLETED`, `FAILED`, `ERROR`), retrying
+//!   [`ConversionRef::TaskId`] / [`ConversionRef::ConversionId`] with any id text) polls
+//!   `GET /v1/byId` until the status is final (the spec's `x-final-values`: `COMPLETED`,
+//!   `FAILED`, `ERROR`; any other value, `PROCESSING` or one no document names, is not), retrying
 //!   transport failures, 429 and 5xx, and returns the conversion as last seen, or
 //!   [`ApiError::Timeout`] with the last status. [`PollOptions::default()`](PollOptions) waits
 //!   2 s, doubling up to 30 s, for at most 20 minutes. [`Client::get_cover_conversion`] looks

@@ -4,22 +4,25 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
-use uuid::Uuid;
 
 use crate::{ApiError, COVER_CONVERSION_TYPE, Client, types};
 
 /// Which conversion to look up: `GET /v1/byId` takes one of the two ids a Cover call returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// The ids are plain strings, as the API's schema says: its documentation's own placeholder ids
+/// are not UUIDs, so the client takes any text (the mock issues UUIDs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConversionRef {
     /// The `task_id` of the Cover response.
-    TaskId(Uuid),
+    TaskId(String),
     /// The `conversion_id` of the Cover response.
-    ConversionId(Uuid),
+    ConversionId(String),
 }
 
 impl From<&types::CoverResponse> for ConversionRef {
+    /// By its `task_id`, which every Cover answer carries (`conversion_id` may be missing).
     fn from(response: &types::CoverResponse) -> Self {
-        Self::TaskId(response.task_id)
+        Self::TaskId(response.task_id.clone())
     }
 }
 
@@ -100,7 +103,7 @@ impl Client {
         let mut delay = options.initial_delay;
         let mut last_status = None;
         loop {
-            match self.get_cover_conversion(conversion).await {
+            match self.get_cover_conversion(conversion.clone()).await {
                 Ok(seen) if seen.status.is_final() => return Ok(seen),
                 Ok(seen) => last_status = Some(seen.status),
                 Err(error) if error.is_retryable() => {}

@@ -30,15 +30,11 @@ pub(super) struct Mutation {
 pub(super) const MUTATIONS: &[Mutation] = &[
     Mutation {
         name: "rename-eta",
-        summary: "CoverResponse's `eta` renamed `eta_seconds` everywhere: property, `required`, both 200 examples",
+        summary: "CoverResponse's `eta` renamed `eta_seconds` everywhere: property and both 200 examples (it is not required)",
         edits: &[
             Edit::Replace {
-                find: "        - conversion_id\n        - eta\n      properties:\n",
-                with: "        - conversion_id\n        - eta_seconds\n      properties:\n",
-            },
-            Edit::Replace {
-                find: "        eta:\n          type: integer\n          minimum: 0\n          description: Estimated seconds",
-                with: "        eta_seconds:\n          type: integer\n          minimum: 0\n          description: Estimated seconds",
+                find: "        eta:\n          type: integer\n          description: Estimated seconds",
+                with: "        eta_seconds:\n          type: integer\n          description: Estimated seconds",
             },
             // Twenty spaces: the Cover 200 examples; byId's examples indent `eta` by twenty-two.
             Edit::Replace {
@@ -187,7 +183,7 @@ mod tests {
     }
 
     #[test]
-    fn the_rename_reaches_the_schema_the_required_list_and_the_examples() {
+    fn the_rename_reaches_the_schema_and_the_examples() {
         let Some(rename) = MUTATIONS.iter().find(|m| m.name == "rename-eta") else {
             panic!("no rename-eta mutation");
         };
@@ -195,7 +191,7 @@ mod tests {
             Ok(mutated) => mutated,
             Err(error) => panic!("{error}"),
         };
-        assert_eq!(mutated.matches("eta_seconds").count(), 4);
+        assert_eq!(mutated.matches("eta_seconds").count(), 3);
         // byId's Conversion keeps its own `eta`: the rename touches CoverResponse only.
         assert!(mutated.contains("\n                      eta: 33\n"));
     }

@@ -36,7 +36,7 @@ async fn by_id_through_every_state_then_the_webhook() {
     assert_eq!(c["status_msg"], "Waiting in the queue");
     assert_eq!(c["task_id"], task_id.as_str());
     assert_eq!(c["conversion_id"], conversion_id.as_str());
-    assert_eq!(c["conversion_type"], "COVER");
+    assert_eq!(c["feature"], "COVER");
     assert_eq!(c["voice_id"], "Drake");
     assert_eq!(c["pitch"], 2);
     assert_eq!(c["webhook_url"], receiver.url.as_str());

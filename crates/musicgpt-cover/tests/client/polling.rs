@@ -5,7 +5,6 @@ use std::time::Duration;
 use musicgpt_cover::types::ConversionStatus;
 use musicgpt_cover::{ApiError, COVER_CONVERSION_TYPE, ConversionRef, PollOptions};
 use serde_json::Value;
-use uuid::Uuid;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -28,11 +27,11 @@ fn with_status(status: &str) -> Value {
     body
 }
 
-fn task_id() -> Uuid {
+fn task_id() -> String {
     let example = response_example("getConversionById", "200", "cover_in_queue");
     example["conversion"]["task_id"]
         .as_str()
-        .and_then(|id| id.parse().ok())
+        .map(str::to_owned)
         .expect("the example has a task_id")
 }
 
@@ -83,10 +82,8 @@ async fn polls_through_in_queue_and_processing_to_completed() {
         done.mp3_url(),
         completed["conversion"]["audio_url"].as_str()
     );
-    assert_eq!(
-        done.wav_url(),
-        completed["conversion"]["audio_url_wav"].as_str()
-    );
+    // The API sends no WAV for Cover, and the example shows none.
+    assert_eq!(done.wav_url(), None);
     assert_eq!(done.cost(), Some(0.88));
 
     let requests = received(&server).await;
@@ -100,7 +97,7 @@ async fn polls_through_in_queue_and_processing_to_completed() {
                     "conversionType".to_owned(),
                     COVER_CONVERSION_TYPE.to_owned()
                 ),
-                ("task_id".to_owned(), task_id().to_string())
+                ("task_id".to_owned(), task_id())
             ]
         );
     }
@@ -110,24 +107,49 @@ async fn polls_through_in_queue_and_processing_to_completed() {
 async fn polls_by_conversion_id_from_a_cover_response() {
     let (server, client) = server_and_client().await;
     let completed = response_example("getConversionById", "200", "cover_completed");
-    let conversion_id: Uuid = completed["conversion"]["conversion_id"]
+    let conversion_id = completed["conversion"]["conversion_id"]
         .as_str()
-        .and_then(|id| id.parse().ok())
+        .map(str::to_owned)
         .expect("an id");
     let (by_id, _, _) = operation("getConversionById");
     Mock::given(method("GET"))
         .and(path(format!("{BASE_PATH}{by_id}")))
-        .and(query_param("conversion_id", conversion_id.to_string()))
+        .and(query_param("conversion_id", conversion_id.as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(&completed))
         .expect(1)
         .mount(&server)
         .await;
 
     let done = client
-        .wait_for_conversion(ConversionRef::ConversionId(conversion_id), &quick())
+        .wait_for_conversion(ConversionRef::ConversionId(conversion_id.clone()), &quick())
         .await
         .expect("completes");
     assert_eq!(done.conversion_id, Some(conversion_id));
+}
+
+/// The API's ids are plain strings: its documentation's own placeholder ids are not UUIDs. Such
+/// an id is sent as given, and an answer carrying one decodes.
+#[tokio::test]
+async fn ids_that_are_not_uuids_are_sent_and_decoded() {
+    let (server, client) = server_and_client().await;
+    let id = "12345678-abcd-1234-efgh-567890abcdef";
+    let mut completed = response_example("getConversionById", "200", "cover_completed");
+    completed["conversion"]["task_id"] = Value::from(id);
+    completed["conversion"]["conversion_id"] = Value::from("conv_abc123");
+    let (by_id, _, _) = operation("getConversionById");
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE_PATH}{by_id}")))
+        .and(query_param("task_id", id))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&completed))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let done = client
+        .wait_for_conversion(ConversionRef::TaskId(id.to_owned()), &quick())
+        .await
+        .expect("completes");
+    assert_eq!(done.task_id, id);
+    assert_eq!(done.conversion_id.as_deref(), Some("conv_abc123"));
 }
 
 #[tokio::test]

@@ -114,3 +114,44 @@ fn a_bad_api_key_is_refused_by_the_constructor() {
         assert!(matches!(error, ApiError::InvalidRequest(_)), "{error:?}");
     }
 }
+
+/// The mock's own bounds (`x-mock` in the spec: `limit` 1 to 100, `page` 0 to 1000000, a
+/// non-empty `query`) are not the API's: the client sends such values as given and leaves the
+/// verdict to the server.
+#[tokio::test]
+async fn the_mocks_own_limits_are_not_enforced_by_the_client() {
+    let (server, client) = server_and_client().await;
+    let list = response_example("getAllVoices", "200", "first_page");
+    answer(&server, "getAllVoices", 200, &list).await;
+    answer(&server, "searchVoices", 200, &list).await;
+    for (limit, page) in [(0, 0), (101, 0), (1000, -1), (20, 1_000_001)] {
+        client
+            .get_all_voices()
+            .limit(limit)
+            .page(page)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("limit {limit}, page {page} is sent: {e}"));
+    }
+    client
+        .search_voices()
+        .query("")
+        .send()
+        .await
+        .expect("an empty query is sent");
+    let sent: Vec<String> = received(&server)
+        .await
+        .iter()
+        .map(|request| request.url.query().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "limit=0&page=0",
+            "limit=101&page=0",
+            "limit=1000&page=-1",
+            "limit=20&page=1000001",
+            "query="
+        ]
+    );
+}

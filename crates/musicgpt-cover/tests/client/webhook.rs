@@ -21,8 +21,11 @@ fn the_reference_page_shape_parses_from_bytes() {
     let example = callback_example("seed");
     let bytes = serde_json::to_vec(&example).expect("bytes");
     let webhook = CoverWebhook::parse(&bytes).expect("the seed shape parses");
-    assert_eq!(webhook.task_id.to_string(), example["task_id"]);
-    assert_eq!(webhook.conversion_id.to_string(), example["conversion_id"]);
+    assert_eq!(webhook.task_id, example["task_id"].as_str().expect("an id"));
+    assert_eq!(
+        webhook.conversion_id.as_deref(),
+        example["conversion_id"].as_str()
+    );
     assert_eq!(webhook.mp3_url(), example["audio_url"].as_str());
     assert_eq!(webhook.wav_url(), example["audio_url_wav"].as_str());
     let cost: f64 = example["conversion_cost"]
@@ -45,6 +48,26 @@ fn the_current_documentation_shape_parses_from_str() {
     assert_eq!(webhook.message.as_deref(), example["message"].as_str());
     assert_eq!(webhook.audio_url, None);
     assert_eq!(webhook.cost(), None);
+}
+
+/// Only `task_id` is required: the documentation's `{success, task_id}` "preliminary
+/// response" parses, with a task id that is not a UUID.
+#[test]
+fn a_payload_with_only_a_task_id_parses() {
+    let webhook = CoverWebhook::parse(
+        r#"{"success": true, "task_id": "12345678-abcd-1234-efgh-567890abcdef"}"#,
+    )
+    .expect("the preliminary shape parses");
+    assert_eq!(webhook.task_id, "12345678-abcd-1234-efgh-567890abcdef");
+    assert_eq!(webhook.success, Some(true));
+    assert_eq!(
+        (
+            webhook.conversion_id.as_deref(),
+            webhook.conversion_type.as_deref(),
+            webhook.mp3_url()
+        ),
+        (None, None, None)
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::domain::MockState;
 use crate::http::guard::checked_query;
 use crate::http::respond::{documented, json};
-use crate::spec::Param;
+use crate::spec::{Param, quoted};
 
 /// The only conversion type the mock holds.
 pub(crate) const COVER: &str = "COVER";
@@ -44,11 +44,16 @@ pub(crate) async fn by_id(State(state): State<MockState>, request: Request) -> R
             return documented(op, op.invalid_status, Some("give task_id or conversion_id"));
         }
     };
+    // Ids are plain strings (openapi.yaml): one that is not a UUID is no id this mock issued.
     let Ok(uuid) = Uuid::try_parse(id.1) else {
         return documented(
             op,
-            op.invalid_status,
-            Some(&format!("{} must be a UUID", id.0)),
+            StatusCode::NOT_FOUND,
+            Some(&format!(
+                "no conversion has {} {}: the ids this mock issues are UUIDs",
+                id.0,
+                quoted(id.1)
+            )),
         );
     };
     let conversion_type = text("conversionType").unwrap_or_default();

@@ -9,13 +9,19 @@
 //! - `types`: each client type equivalent to its spec component (schemars against the spec);
 //! - `flow`: cover → poll → webhook → result audio, lifecycle states, the journal entry;
 //! - `request_shape`: the client's requests (caught by wiremock) validated against the spec;
+//! - `official`: the API's own documentation's example bodies (`fixtures/official`) validate
+//!   against the spec and decode with the client;
 //! - `schemathesis`, `prism`, `samples`: the external judges;
-//! - `browser`: headless Chromium on another origin calls the API and plays the result files.
+//! - `browser`: headless Chromium on another origin calls the API and plays the result files;
+//! - `browser_pages`: Playwright drives the mock's own pages (Explorer, dashboard, docs) by their
+//!   labels, as a person would.
 
 mod browser;
+mod browser_pages;
 mod calls;
 mod common;
 mod flow;
+mod official;
 mod prism;
 mod request_shape;
 mod samples;

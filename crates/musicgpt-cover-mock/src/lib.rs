@@ -79,6 +79,11 @@ pub use server::banner::{default_addr, describe};
 pub use server::{MockServer, serve, serve_with_state};
 pub use spec::OPENAPI_YAML;
 
+/// The steps of converting an uploaded song (decode, pitch shift, encode), for the bench in
+/// `benches/cover/`. Not an API: it may change at any time.
+#[doc(hidden)]
+pub use domain::audio::lab as audio_lab;
+
 /// Entry points for the fuzz targets in `fuzz/` into layers the API does not expose. Not an API:
 /// it may change at any time.
 #[doc(hidden)]

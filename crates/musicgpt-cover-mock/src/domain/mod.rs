@@ -8,7 +8,9 @@
 //! - `render`: a task written into the spec's byId and webhook templates;
 //! - `clock`: virtual time; `credits`: keys, balances, prices; `journal`: what was received;
 //! - `webhooks/`: target policy, delivery records, the sender with its retries;
-//! - `audio/`: the result WAV and MP3 (the generated tune); `voices`: the voice catalogue;
+//! - `audio/`: the result WAV and MP3: the generated tune, or an upload decoded, pitch-shifted and
+//!   encoded; `uploads`: uploaded songs on disk, kept as long as their tasks;
+//! - `voices`: the voice catalogue;
 //! - `ids`, `sync`: fast id hashing and poison-tolerant locking.
 
 pub(crate) mod audio;
@@ -22,6 +24,7 @@ mod state;
 mod store;
 mod sync;
 pub(crate) mod tasks;
+pub(crate) mod uploads;
 pub(crate) mod voices;
 pub(crate) mod webhooks;
 

@@ -22,6 +22,7 @@ use super::scheduler::{Settle, run_scheduler};
 use super::store::TaskStore;
 use super::sync::lock;
 use super::tasks::{ALL_STATUSES, COMPLETED, FinishError, NewTask, Outcome, Task, TaskView};
+use super::uploads::UploadStore;
 use super::webhooks::{
     Delivery, DeliveryState, Release, SenderShared, Transport, WebhookDelivery, WebhookLog,
     WebhookTotals, check_target, run_sender,
@@ -50,6 +51,12 @@ pub(crate) struct Inner {
     seed: u64,
     rng: Mutex<StdRng>,
     tasks: Mutex<TaskStore>,
+    /// Uploaded songs and their result files; the task store deletes a task's with it.
+    #[allow(
+        dead_code,
+        reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
+    )]
+    uploads: Arc<UploadStore>,
     /// The virtual time the scheduler sleeps until (under the task lock's protection: written
     /// while it is held), so a new task due earlier wakes it.
     scheduled: AtomicU64,
@@ -152,6 +159,7 @@ impl MockState {
             backoff: config.webhook_backoff,
         });
         let cancel = CancellationToken::new();
+        let uploads = Arc::new(UploadStore::default());
         let origin = config
             .public_url
             .clone()
@@ -161,7 +169,11 @@ impl MockState {
             clock: Arc::clone(&clock),
             seed,
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
-            tasks: Mutex::new(TaskStore::new(config.task_capacity, MAX_TASK_BYTES)),
+            tasks: Mutex::new(
+                TaskStore::new(config.task_capacity, MAX_TASK_BYTES)
+                    .with_uploads(Arc::clone(&uploads)),
+            ),
+            uploads: Arc::clone(&uploads),
             scheduled: AtomicU64::new(u64::MAX),
             ledger: Mutex::new(Ledger::new(&config)),
             journal: Mutex::new(Journal::new(config.journal_capacity, MAX_JOURNAL_BYTES)),
@@ -181,6 +193,15 @@ impl MockState {
             Arc::clone(&inner.wake),
             cancel.clone(),
         ));
+        // At shutdown the uploads go (the directory too, when the last handle is dropped).
+        let stopping = cancel.clone();
+        let kept = Arc::downgrade(&uploads);
+        runtime.spawn(async move {
+            stopping.cancelled().await;
+            if let Some(uploads) = kept.upgrade() {
+                uploads.clear();
+            }
+        });
         let release: Weak<dyn Release> = Arc::downgrade(&inner) as Weak<Inner>;
         runtime.spawn(run_sender(rx, sender, transport, release, cancel));
         Ok(MockState { inner })
@@ -249,8 +270,28 @@ impl MockState {
         lock(&self.inner.ledger).restricted()
     }
 
+    /// Uploaded songs: where a Cover's `audio_file` is written, kept for its task and converted.
+    #[allow(
+        dead_code,
+        reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
+    )]
+    pub(crate) fn uploads(&self) -> &Arc<UploadStore> {
+        &self.inner.uploads
+    }
+
     /// Charges the key and queues a task; `Err(balance)` when the balance is too low.
     pub(crate) fn create_task(&self, new: NewTask) -> Result<Created, CreateError> {
+        self.create_task_lasting(new, DURATION_SECONDS)
+    }
+
+    /// [`MockState::create_task`] for a task whose result lasts `duration` seconds (its
+    /// `conversion_duration`: an upload's, from `audio::probe_upload_async`); known before the
+    /// task exists, so no answer or webhook ever shows another.
+    pub(crate) fn create_task_lasting(
+        &self,
+        new: NewTask,
+        duration: f64,
+    ) -> Result<Created, CreateError> {
         let inner = &self.inner;
         let (task_id, conversion_id, eta) = {
             let mut rng = lock(&inner.rng);
@@ -281,7 +322,7 @@ impl MockState {
             source: new.source,
             eta,
             cost,
-            duration: DURATION_SECONDS,
+            duration,
             created_at: now,
             processing_at: now + run_ms / 4,
             finished_at: now + run_ms,

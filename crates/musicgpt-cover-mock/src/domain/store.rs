@@ -3,12 +3,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
 
 use uuid::Uuid;
 
 use super::clock::VTime;
 use super::ids::IdMap;
-use super::tasks::{FinishError, Outcome, Task};
+use super::tasks::{AudioSource, FinishError, Outcome, Task};
+use super::uploads::UploadStore;
 
 /// Tasks by id, bounded: when full, the oldest evictable task goes. A task is evictable once it is
 /// final and its webhook, if it has one, is delivered or given up on; a task still running, or
@@ -34,6 +36,8 @@ pub(crate) struct TaskStore {
     /// What the kept tasks weigh ([`Task::weight`]), and the most they may.
     bytes: usize,
     max_bytes: usize,
+    /// Where the tasks' uploads are kept: a task's goes when the task does.
+    uploads: Option<Arc<UploadStore>>,
 }
 
 impl TaskStore {
@@ -49,11 +53,24 @@ impl TaskStore {
             capacity,
             bytes: 0,
             max_bytes,
+            uploads: None,
         }
     }
 
+    /// The store whose tasks' uploads are kept in `uploads`.
+    pub(crate) fn with_uploads(mut self, uploads: Arc<UploadStore>) -> TaskStore {
+        self.uploads = Some(uploads);
+        self
+    }
+
+    /// Drops every task, and every upload kept for one.
     pub(crate) fn clear(&mut self) {
+        let uploads = self.uploads.take();
+        if let Some(u) = &uploads {
+            u.clear();
+        }
         *self = TaskStore::new(self.capacity, self.max_bytes);
+        self.uploads = uploads;
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -140,6 +157,11 @@ impl TaskStore {
         if let Some(task) = self.tasks.remove(&task_id) {
             self.by_conversion.remove(&task.conversion_id);
             self.bytes -= task.weight();
+            if let Some(uploads) = &self.uploads
+                && matches!(task.source, AudioSource::File { .. })
+            {
+                uploads.remove(&task_id);
+            }
         }
     }
 

@@ -1,7 +1,37 @@
-//! The result audio: the generated tune a task without an upload gets (`tune`), served as WAV
-//! and MP3.
+//! The result audio of a task, as WAV and MP3.
+//!
+//! - `tune`: the generated arpeggio, shifted by the task's pitch: the result of a Cover with only
+//!   an `audio_url`, and of an upload that does not decode;
+//! - `render`: an upload made into the result ([`render_upload_async`] is what a route calls):
+//!   `decode` (symphonia: WAV, MP3, FLAC, Ogg Vorbis; the first minute at most), `shift` (a phase
+//!   vocoder that keeps the duration), `encode` (16-bit WAV by hand, MP3 by `rusty_mp3`, resampling
+//!   for rates MP3 lacks);
+//! - `lab`: a door for the bench into the steps above.
+//!
+//! The uploads themselves are kept in `domain::uploads`.
 
+mod decode;
+mod encode;
+pub mod lab;
+mod render;
+mod shift;
 mod tune;
 
-pub use tune::{DURATION_SECONDS, SAMPLE_RATE};
+#[cfg(test)]
+mod tests;
+
+#[allow(
+    unused_imports,
+    reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
+)]
+pub(crate) use decode::{MAX_SECONDS, Probe};
+#[allow(
+    unused_imports,
+    reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
+)]
+pub(crate) use render::{
+    MadeFrom, Rendered, probe_upload_async, render_upload, render_upload_async,
+    render_upload_or_tune,
+};
 pub(crate) use tune::rendition;
+pub use tune::{DURATION_SECONDS, SAMPLE_RATE};

@@ -9,12 +9,12 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 
+use super::encode::{mp3, wav};
+
 /// Samples per second of both files.
 pub const SAMPLE_RATE: u32 = 22_050;
 /// Length of the result audio in seconds; byId and the webhook report it as `conversion_duration`.
 pub const DURATION_SECONDS: f64 = 4.0;
-/// MP3 bit rate.
-const MP3_KBPS: u32 = 64;
 /// Semitones of the arpeggio, from A4.
 const NOTES: [i32; 8] = [0, 4, 7, 12, 7, 4, 0, -5];
 
@@ -25,11 +25,17 @@ pub(crate) struct Rendition {
     pub(crate) mp3: Bytes,
 }
 
+/// The files of each pitch, -12..=12, made on first use.
+static CACHE: [OnceLock<Rendition>; 25] = [const { OnceLock::new() }; 25];
+
+fn cell(pitch: i64) -> &'static OnceLock<Rendition> {
+    let index = usize::try_from(pitch.clamp(-12, 12) + 12).unwrap_or(12);
+    &CACHE[index]
+}
+
 /// The files for `pitch` (-12..=12 semitones; clamped), made on first use.
 pub(crate) async fn rendition(pitch: i64) -> &'static Rendition {
-    static CACHE: [OnceLock<Rendition>; 25] = [const { OnceLock::new() }; 25];
-    let index = usize::try_from(pitch.clamp(-12, 12) + 12).unwrap_or(12);
-    let cell = &CACHE[index];
+    let cell = cell(pitch);
     if let Some(r) = cell.get() {
         return r;
     }
@@ -39,6 +45,15 @@ pub(crate) async fn rendition(pitch: i64) -> &'static Rendition {
         Ok(r) => cell.get_or_init(|| r),
         Err(_) => cell.get_or_init(|| render(pitch)),
     }
+}
+
+/// [`rendition`] for a caller that is already off the request threads.
+#[allow(
+    dead_code,
+    reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
+)]
+pub(crate) fn rendition_blocking(pitch: i64) -> &'static Rendition {
+    cell(pitch).get_or_init(|| render(pitch))
 }
 
 /// Mono PCM in -1..1.
@@ -69,52 +84,14 @@ fn samples(pitch: i64) -> Vec<f32> {
 }
 
 fn render(pitch: i64) -> Rendition {
-    let pcm = samples(pitch);
+    let pcm = [samples(pitch)];
     Rendition {
-        wav: Bytes::from(wav(&pcm)),
-        mp3: Bytes::from(mp3(&pcm)),
+        wav: Bytes::from(wav(&pcm, SAMPLE_RATE)),
+        mp3: Bytes::from(mp3(&pcm, SAMPLE_RATE).unwrap_or_else(|e| {
+            tracing::error!("{e}");
+            Vec::new()
+        })),
     }
-}
-
-/// A 16-bit mono PCM WAV file.
-pub(crate) fn wav(pcm: &[f32]) -> Vec<u8> {
-    let data_len = u32::try_from(pcm.len() * 2).unwrap_or(u32::MAX - 36);
-    let mut out = Vec::with_capacity(44 + pcm.len() * 2);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&SAMPLE_RATE.to_le_bytes());
-    out.extend_from_slice(&(SAMPLE_RATE * 2).to_le_bytes()); // bytes per second
-    out.extend_from_slice(&2u16.to_le_bytes()); // block align
-    out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for s in pcm {
-        let v = (s.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16;
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out
-}
-
-/// A CBR MP3 of the same samples.
-pub(crate) fn mp3(pcm: &[f32]) -> Vec<u8> {
-    let mut encoder = rusty_mp3::Mp3Encoder::new(rusty_mp3::Mp3EncoderConfig {
-        bitrate_kbps: MP3_KBPS,
-        vbr_quality: None,
-    });
-    let mut out = Vec::new();
-    if let Err(e) = encoder.push_pcm_f32(pcm, 1, SAMPLE_RATE) {
-        tracing::error!("MP3 encoding failed: {e}");
-        return out;
-    }
-    encoder.finish();
-    while let Ok(packet) = encoder.next_packet() {
-        out.extend_from_slice(&packet);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -124,7 +101,7 @@ mod tests {
     #[test]
     fn wav_header_describes_the_samples() {
         let pcm = samples(0);
-        let w = wav(&pcm);
+        let w = wav(std::slice::from_ref(&pcm), SAMPLE_RATE);
         assert_eq!(&w[..4], b"RIFF");
         assert_eq!(&w[8..16], b"WAVEfmt ");
         assert_eq!(w.len(), 44 + pcm.len() * 2);
@@ -134,7 +111,7 @@ mod tests {
     #[test]
     fn mp3_decodes_back_to_about_the_same_length() {
         let pcm = samples(3);
-        let encoded = mp3(&pcm);
+        let encoded = mp3(std::slice::from_ref(&pcm), SAMPLE_RATE).unwrap_or_default();
         // An MP3 frame starts with 11 set sync bits.
         let first = encoded
             .windows(2)

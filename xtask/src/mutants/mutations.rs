@@ -87,6 +87,30 @@ pub(super) const MUTATIONS: &[Mutation] = &[
             with: "error: Neither audio_url nor audio_file was given\n",
         }],
     },
+    Mutation {
+        name: "webhook-ids-uuid",
+        summary: "CoverWebhook's `task_id` and `conversion_id` are `format: uuid` again (the API's ids are plain strings)",
+        edits: &[Edit::Replace {
+            find: "        task_id:\n          type: string\n        conversion_id:\n          type: string\n        audio_url:\n",
+            with: "        task_id:\n          type: string\n          format: uuid\n        conversion_id:\n          type: string\n          format: uuid\n        audio_url:\n",
+        }],
+    },
+    Mutation {
+        name: "error-requires-success",
+        summary: "`Error` requires `success` again (a FastAPI `{\"detail\": ...}` body has none)",
+        edits: &[Edit::Replace {
+            find: "      properties:\n        success:\n          type: boolean\n          description: '`false` on an error.'\n",
+            with: "      required:\n        - success\n      properties:\n        success:\n          type: boolean\n          description: '`false` on an error.'\n",
+        }],
+    },
+    Mutation {
+        name: "limit-bound-for-all",
+        summary: "the mock's own `limit` minimum (`x-mock`) made the schema's, so the client enforces it too",
+        edits: &[Edit::Replace {
+            find: "        type: integer\n        default: 20\n        x-mock:\n          minimum: 1\n",
+            with: "        type: integer\n        minimum: 1\n        default: 20\n        x-mock:\n          minimum: 1\n",
+        }],
+    },
 ];
 
 impl Mutation {

@@ -9,6 +9,8 @@
 //! - `observe`, `record`, `stall`: the layer around every route, the journal text of a request,
 //!   and the pace a request body must keep;
 //! - `admin`: the admin API under `/__admin`;
+//! - `pages`: what a person opens in a browser: the Explorer (`/`), the dashboard
+//!   (`/__admin/ui`), the API reference (`/docs`) and the spec (`/openapi.yaml`, `.json`);
 //! - `webhook_client`: the HTTP client the domain's webhook sender posts with.
 
 mod admin;
@@ -16,6 +18,7 @@ mod auth;
 mod form;
 mod guard;
 mod observe;
+mod pages;
 mod prefer;
 mod record;
 mod respond;
@@ -80,8 +83,9 @@ pub fn router(state: MockState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
     // Wrapped whole rather than with `Router::layer`, which wraps each route and costs a few
-    // boxed clones per request.
-    Router::new().fallback_service(ObserveLayer { state }.layer(routes))
+    // boxed clones per request. The pages sit outside it: not journalled, and the dashboard's
+    // page loads without the admin token (its calls then go through the layer).
+    pages::router(state.clone()).fallback_service(ObserveLayer { state }.layer(routes))
 }
 
 async fn not_found(method: Method, uri: Uri) -> Response {

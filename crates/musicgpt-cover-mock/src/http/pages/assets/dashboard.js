@@ -1,0 +1,295 @@
+// The dashboard: polls the admin API (journal, tasks, clock, credits) and steers the mock with it.
+// A 401 means the mock requires its admin token: the page asks for it and polls again once given.
+'use strict';
+
+(() => {
+  const { el, admin, adminSend, message, statusLine, fill, clockTime, sleep } = Pages;
+  const POLL_MS = 1000;
+  const CREDITS_EVERY = 3; // polls
+  const $ = (id) => document.getElementById(id);
+
+  let waitingForToken = false;
+  let lastJournal = '';
+  let lastTasks = '';
+  let lastCredits = '';
+
+  /** Shows `text` in the alert, or hides it; `kind` `poll` is cleared by the next good poll. */
+  function problem(text, kind = 'action') {
+    const box = $('problem');
+    box.textContent = text || '';
+    box.dataset.kind = kind;
+    box.hidden = !text;
+  }
+
+  /** The answer if it is a 2xx; otherwise shows why and returns null. */
+  function accepted(answer, what, kind = 'action') {
+    if (answer.status >= 200 && answer.status < 300) return answer;
+    if (answer.status === 401) {
+      askForToken(message(answer));
+    } else {
+      problem(`${what}: ${statusLine(answer)}: ${message(answer)}`, kind);
+    }
+    return null;
+  }
+
+  function askForToken(why) {
+    waitingForToken = true;
+    $('token-panel').hidden = false;
+    if (Pages.adminToken()) {
+      $('token-why').textContent = `The stored token was refused: ${why}`;
+    }
+    problem('');
+  }
+
+  $('token-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    Pages.setAdminToken($('admin-token').value.trim());
+    $('admin-token').value = '';
+    $('token-panel').hidden = true;
+    waitingForToken = false;
+    lastJournal = lastTasks = lastCredits = '';
+    refresh(true);
+  });
+  $('forget-token').addEventListener('click', () => {
+    Pages.setAdminToken('');
+    $('admin-token').value = '';
+  });
+
+  // ---- Clock and reset -----------------------------------------------------------------------
+  function showClock(clock) {
+    $('now').textContent = clock.now;
+    $('clock-mode').textContent = clock.frozen ? 'frozen: moves only when advanced' : 'with the wall clock';
+    $('time-scale').textContent = `${clock.time_scale} (a task takes eta × ${clock.time_scale} s)`;
+  }
+
+  $('advance-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const seconds = Number($('advance-seconds').value);
+    if (accepted(await adminSend('POST', '/clock/advance', { seconds }), 'Advance the clock')) {
+      problem('');
+      refresh(true);
+    }
+  });
+
+  $('reset').addEventListener('click', async () => {
+    if (!window.confirm('Reset the mock? Tasks, the journal and webhook records go; balances and the clock start again.')) return;
+    if (accepted(await adminSend('POST', '/reset'), 'Reset')) {
+      problem('');
+      lastJournal = lastTasks = lastCredits = '';
+      refresh(true);
+    }
+  });
+
+  // ---- Tasks --------------------------------------------------------------------------------------
+  const FINAL = new Set(['COMPLETED', 'FAILED', 'ERROR']);
+
+  function source(task) {
+    const s = task.source || {};
+    if (s.kind === 'url') return s.url;
+    if (s.kind === 'file') return `file ${s.filename || '(no name)'} (${s.size} B)`;
+    return s.kind || '';
+  }
+
+  async function finish(task, action, body) {
+    const path = `/tasks/${encodeURIComponent(task.task_id)}/${action}`;
+    if (accepted(await adminSend('POST', path, body), `${action} ${task.task_id}`)) {
+      problem('');
+      refresh(true);
+    }
+  }
+
+  function showTasks(tasks) {
+    // Newest first; a store of thousands would make the page crawl, so the newest 200 are shown.
+    const sorted = [...tasks].sort((a, b) => String(b.created_at).localeCompare(String(a.created_at))).slice(0, 200);
+    const rows = sorted.map((task) => {
+      const open = !FINAL.has(task.status);
+      return el(
+        'tr',
+        { 'data-task-id': task.task_id },
+        el('td', { class: 'mono', text: task.task_id }),
+        el('td', {}, el('span', { class: `badge s-${task.status}`, text: task.status })),
+        el('td', { text: task.voice_id }),
+        el('td', { class: 'num', text: task.pitch }),
+        el('td', { text: source(task) }),
+        el('td', { class: 'mono', text: task.api_key }),
+        el('td', { text: task.outcome }),
+        el('td', { class: 'mono', text: clockTime(task.finishes_at) }),
+        el(
+          'td',
+          { class: 'row' },
+          open && el('button', { type: 'button', class: 'small', text: 'Complete', onclick: () => finish(task, 'complete') }),
+          open && el('button', { type: 'button', class: 'small danger', text: 'Fail', onclick: () => finish(task, 'fail', { status: 'FAILED' }) }),
+        ),
+      );
+    });
+    if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 9, class: 'empty', text: 'No tasks yet.' })));
+    fill($('tasks').tBodies[0], rows);
+  }
+
+  // ---- Credits ----------------------------------------------------------------------------------
+  async function saveCredits(key, value) {
+    const credits = Number(value);
+    const path = `/credits/${encodeURIComponent(key)}`;
+    if (accepted(await adminSend('PUT', path, { credits }), `Set the credits of ${key}`)) {
+      problem('');
+      lastCredits = '';
+      refresh(true);
+      return true;
+    }
+    return false;
+  }
+
+  function editing() {
+    const table = $('credits');
+    return table.contains(document.activeElement) || table.querySelector('input[data-dirty]');
+  }
+
+  function showCredits(data) {
+    $('credits-note').textContent = data.restricted
+      ? 'Only the --api-key keys (and keys given a balance here) are accepted.'
+      : `Any key is accepted; a new one starts with ${data.default_credits}.`;
+    const rows = (data.keys || []).map((entry) => {
+      const id = `credits-${entry.key}`;
+      const input = el('input', { type: 'number', min: '0', step: 'any', value: entry.credits, id, 'aria-label': `Credits of ${entry.key}` });
+      input.addEventListener('input', () => input.setAttribute('data-dirty', ''));
+      const save = () => saveCredits(entry.key, input.value);
+      input.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') save();
+      });
+      return el(
+        'tr',
+        {},
+        el('td', { class: 'mono', text: entry.key }),
+        el('td', {}, input),
+        el('td', {}, el('button', { type: 'button', class: 'small', text: 'Save', 'aria-label': `Save the credits of ${entry.key}`, onclick: save })),
+      );
+    });
+    if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 3, class: 'empty', text: 'No key has a balance yet: a key gets one when first charged.' })));
+    fill($('credits').tBodies[0], rows);
+  }
+
+  $('new-key-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const key = $('new-key').value.trim();
+    if (!key) return;
+    if (await saveCredits(key, $('new-credits').value)) $('new-key').value = '';
+  });
+
+  // ---- Journal ----------------------------------------------------------------------------------
+  function formText(form) {
+    if (!form) return '';
+    const parts = (form.fields || []).map((f) => `${f.name}=${f.value}${f.truncated ? '…' : ''}`);
+    for (const file of form.files || []) {
+      parts.push(`${file.name}: ${file.filename || '(no name)'} (${file.content_type || 'no type'}, ${file.size} B)`);
+    }
+    if (form.error) parts.push(`error: ${form.error}`);
+    return parts.join('  ');
+  }
+
+  function journalRow(entry) {
+    const r = entry.request;
+    if (r) {
+      const target = r.query ? `${r.path}?${r.query}` : r.path;
+      return el(
+        'tr',
+        { 'data-seq': entry.seq },
+        el('td', { class: 'num', text: entry.seq }),
+        el('td', { class: 'mono', text: clockTime(entry.at) }),
+        el('td', { class: 'mono', text: `${r.method} ${target}` }),
+        el('td', {}, el('span', { class: `badge c${String(r.status).charAt(0)}`, text: r.status })),
+        el('td', { class: 'mono', text: (r.headers && r.headers.authorization) || '' }),
+        el('td', { class: 'mono', text: (r.headers && r.headers.origin) || '' }),
+        el('td', { class: 'mono', text: formText(r.form) }),
+      );
+    }
+    const w = entry.webhook || {};
+    return el(
+      'tr',
+      { 'data-seq': entry.seq },
+      el('td', { class: 'num', text: entry.seq }),
+      el('td', { class: 'mono', text: clockTime(entry.at) }),
+      el('td', { class: 'mono', text: `${entry.kind.replace('_', ' ')} → ${w.url || ''}` }),
+      el('td', {}, el('span', { class: 'badge c4', text: 'webhook' })),
+      el('td', { class: 'mono', text: w.task_id || '' }),
+      el('td', {}),
+      el('td', { text: w.reason || '' }),
+    );
+  }
+
+  let journalEntries = [];
+
+  function showJournal() {
+    const filter = $('journal-filter').value.trim().toLowerCase();
+    const rows = [...journalEntries]
+      .reverse()
+      .map(journalRow)
+      .filter((row) => !filter || row.textContent.toLowerCase().includes(filter));
+    if (!rows.length) {
+      rows.push(el('tr', {}, el('td', { colspan: 7, class: 'empty', text: journalEntries.length ? 'Nothing matches the filter.' : 'No requests yet: they appear here as they come.' })));
+    }
+    fill($('journal').tBodies[0], rows);
+  }
+
+  $('journal-filter').addEventListener('input', showJournal);
+  $('journal-last').addEventListener('change', () => {
+    lastJournal = '';
+    refresh(true);
+  });
+  $('clear-journal').addEventListener('click', async () => {
+    if (accepted(await adminSend('DELETE', '/journal'), 'Clear the journal')) {
+      lastJournal = '';
+      refresh(true);
+    }
+  });
+
+  // ---- Polling ----------------------------------------------------------------------------------
+  let polls = 0;
+  let busy = false;
+
+  async function refresh(force) {
+    if (busy && !force) return;
+    busy = true;
+    try {
+      const last = $('journal-last').value;
+      const [journal, tasks, clock] = await Promise.all([
+        admin(`/journal?last=${encodeURIComponent(last)}`),
+        admin('/tasks'),
+        admin('/clock'),
+      ]);
+      if (!accepted(journal, 'The journal', 'poll') || !accepted(tasks, 'The tasks', 'poll') || !accepted(clock, 'The clock', 'poll')) return;
+      if (journal.text !== lastJournal) {
+        lastJournal = journal.text;
+        journalEntries = (journal.json && journal.json.entries) || [];
+        showJournal();
+      }
+      if (tasks.text !== lastTasks) {
+        lastTasks = tasks.text;
+        showTasks((tasks.json && tasks.json.tasks) || []);
+      }
+      showClock(clock.json || {});
+      if (force || polls % CREDITS_EVERY === 0 || !lastCredits) {
+        const credits = accepted(await admin('/credits'), 'The credits', 'poll');
+        // A balance being typed is not overwritten by the next poll.
+        if (credits && credits.text !== lastCredits && !editing()) {
+          lastCredits = credits.text;
+          showCredits(credits.json || {});
+        }
+      }
+      $('journal-live').textContent = `Live: updated ${new Date().toLocaleTimeString()}`;
+      // A poll that went through clears what an earlier poll showed (the mock was restarted).
+      if ($('problem').dataset.kind === 'poll') problem('');
+    } finally {
+      busy = false;
+    }
+  }
+
+  (async () => {
+    for (;;) {
+      if (!waitingForToken) {
+        await refresh(false);
+        polls += 1;
+      }
+      await sleep(POLL_MS);
+    }
+  })();
+})();

@@ -1,0 +1,75 @@
+//! The Explorer at `/`: a form for `POST /v1/Cover` (key, audio, voice, pitch, webhook, outcome),
+//! then the answer, the states byId passes through, the result in a player with its files, the
+//! webhook delivery, and the request as a curl command. Its script is `assets/explorer.js`.
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::assets;
+use crate::domain::MockState;
+use crate::http::pages::openapi::spec_value;
+
+pub(crate) const PATH: &str = "/";
+
+const HTML: &str = include_str!("assets/explorer.html");
+
+/// Where the page's settings go: a JSON data block, which no Content-Security-Policy blocks since
+/// it does not run.
+const CONFIG_SLOT: &str = "{{CONFIG}}";
+
+pub(crate) async fn page(State(state): State<MockState>) -> Response {
+    // The result files' URLs start with the mock's public origin, which may differ from the
+    // page's (behind a proxy): the player may load them from there.
+    let origin = state.origin();
+    let media = match assets::origin_source(&origin) {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    assets::page(html(), &assets::csp(&[("media-src", &media)]))
+}
+
+/// The page with its settings, made once: they come from the spec alone.
+fn html() -> &'static str {
+    static HTML_WITH_CONFIG: OnceLock<String> = OnceLock::new();
+    HTML_WITH_CONFIG.get_or_init(|| HTML.replace(CONFIG_SLOT, &script_json(&config())))
+}
+
+#[cfg(test)]
+pub(crate) fn html_for_test() -> &'static str {
+    html()
+}
+
+/// What the script reads from the spec rather than repeating it: where the operations are, which
+/// statuses are final, the pitch's bounds.
+pub(crate) fn config() -> Value {
+    let Ok(spec) = crate::spec::spec() else {
+        return json!({});
+    };
+    let doc = spec_value();
+    let schemas = &doc["components"]["schemas"];
+    let pitch = &schemas["CoverRequest"]["properties"]["pitch"];
+    json!({
+        "api_base": spec.base_path,
+        "paths": {
+            "cover": spec.cover.path,
+            "by_id": spec.by_id.path,
+            "all_voices": spec.all_voices.path,
+            "search_voices": spec.search_voices.path,
+        },
+        "final_statuses": schemas["ConversionStatus"]["x-final-values"],
+        "pitch": {
+            "min": pitch["minimum"],
+            "max": pitch["maximum"],
+            "default": pitch["default"],
+        },
+    })
+}
+
+/// JSON that cannot end the `<script>` element holding it: `<` only occurs inside JSON strings,
+/// where `\u003c` means the same.
+fn script_json(value: &Value) -> String {
+    value.to_string().replace('<', "\\u003c")
+}

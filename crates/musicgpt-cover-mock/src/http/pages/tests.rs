@@ -1,0 +1,277 @@
+//! Unit tests of the pages: what they link to exists, what they name is in the spec, the served
+//! spec lists this mock first, and the answers carry their headers. The pages in a browser are
+//! the contract suite's `browser_pages` test.
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Method, Request, StatusCode, header};
+use tower::ServiceExt;
+
+use super::assets::{ASSETS, csp};
+use super::openapi::{spec_value, with_server};
+use crate::config::MockConfig;
+use crate::domain::MockState;
+use crate::spec::OPENAPI_YAML;
+
+const HTML: [(&str, &str); 3] = [
+    ("explorer.html", include_str!("assets/explorer.html")),
+    ("dashboard.html", include_str!("assets/dashboard.html")),
+    ("docs.html", include_str!("assets/docs.html")),
+];
+const EXPLORER_JS: &str = include_str!("assets/explorer.js");
+
+/// The values of `attr="..."` in `html`.
+fn attributes<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let needle = format!("{attr}=\"");
+    html.match_indices(&needle)
+        .filter_map(|(at, _)| {
+            let rest = &html[at + needle.len()..];
+            rest.split_once('"').map(|(value, _)| value)
+        })
+        .collect()
+}
+
+#[test]
+fn every_asset_a_page_links_to_is_embedded() {
+    for (page, html) in HTML {
+        for url in attributes(html, "src")
+            .into_iter()
+            .chain(attributes(html, "href"))
+        {
+            if let Some(path) = url.strip_prefix("/assets/") {
+                assert!(
+                    ASSETS.iter().any(|a| a.path == path),
+                    "{page} links to {url}, which is not embedded"
+                );
+            } else {
+                // Nothing from another host: only this mock's own paths and the empty icon.
+                assert!(
+                    url.starts_with('/') || url == "data:," || url == "#",
+                    "{page} links to {url}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_explorer_reads_its_settings_from_the_spec() {
+    let config = super::explorer::config();
+    assert_eq!(config["api_base"], "/api/public");
+    assert_eq!(config["paths"]["cover"], "/v1/Cover");
+    assert_eq!(config["final_statuses"][0], "COMPLETED");
+    assert_eq!(config["pitch"]["min"], -12);
+    assert_eq!(config["pitch"]["max"], 12);
+    let html = super::explorer::html_for_test();
+    assert!(!html.contains("{{CONFIG}}"));
+    assert!(html.contains(r#""api_base":"/api/public""#), "{html}");
+}
+
+/// The names explorer.js sends are the spec's: a rename in the spec must fail here rather than
+/// leave the page sending a field nobody reads.
+#[test]
+fn the_names_the_explorer_sends_are_in_the_spec() {
+    let doc = spec_value();
+    let cover = &doc["components"]["schemas"]["CoverRequest"]["properties"];
+    for field in [
+        "voice_id",
+        "audio_url",
+        "audio_file",
+        "pitch",
+        "webhook_url",
+    ] {
+        assert!(
+            cover.get(field).is_some(),
+            "the spec's CoverRequest has no {field}"
+        );
+        assert!(
+            EXPLORER_JS.contains(&format!("name: '{field}'")),
+            "explorer.js does not send {field}"
+        );
+    }
+    let params = |path: &str| -> Vec<String> {
+        let op = &doc["paths"][path]["get"];
+        op["parameters"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                let p = match p.get("$ref").and_then(|r| r.as_str()) {
+                    Some(r) => &doc["components"]["parameters"][r.rsplit('/').next()?],
+                    None => p,
+                };
+                p.get("name")?.as_str().map(str::to_owned)
+            })
+            .collect()
+    };
+    for (path, names) in [
+        ("/v1/byId", &["conversionType", "task_id"][..]),
+        ("/v1/searchVoices", &["query", "limit"]),
+        ("/v1/getAllVoices", &["limit"]),
+    ] {
+        let documented = params(path);
+        for name in names {
+            assert!(
+                documented.iter().any(|d| d == name),
+                "{path} documents no {name}: {documented:?}"
+            );
+            assert!(
+                EXPLORER_JS.contains(&format!("{name}:"))
+                    || EXPLORER_JS.contains(&format!("{name} ")),
+                "explorer.js does not send {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_served_spec_lists_this_mock_first_and_keeps_the_rest() {
+    let url = "http://127.0.0.1:5555/api/public";
+    let served = with_server(OPENAPI_YAML, url);
+    let value: serde_norway::Value = serde_norway::from_str(&served).expect("still YAML");
+    let servers = value["servers"].as_sequence().expect("servers");
+    assert_eq!(servers[0]["url"].as_str(), Some(url));
+    let original: serde_norway::Value = serde_norway::from_str(OPENAPI_YAML).expect("the spec");
+    let before = original["servers"].as_sequence().expect("servers");
+    assert_eq!(
+        &servers[1..],
+        &before[..],
+        "the spec's own servers follow, unchanged"
+    );
+    // Written into the text: the comments and everything else are as in the file.
+    assert_eq!(served.lines().count(), OPENAPI_YAML.lines().count() + 2);
+    let mut rest = value.clone();
+    let mut orig = original.clone();
+    rest.as_mapping_mut().expect("a map").remove("servers");
+    orig.as_mapping_mut().expect("a map").remove("servers");
+    assert_eq!(rest, orig);
+}
+
+#[test]
+fn a_server_the_spec_already_lists_moves_first_rather_than_twice() {
+    let original: serde_norway::Value = serde_norway::from_str(OPENAPI_YAML).expect("the spec");
+    let before = original["servers"].as_sequence().expect("servers");
+    let last = before.last().expect("a server")["url"]
+        .as_str()
+        .expect("a url");
+    let served = with_server(OPENAPI_YAML, last);
+    let value: serde_norway::Value = serde_norway::from_str(&served).expect("still YAML");
+    let urls: Vec<&str> = value["servers"]
+        .as_sequence()
+        .expect("servers")
+        .iter()
+        .filter_map(|s| s["url"].as_str())
+        .collect();
+    assert_eq!(urls.len(), before.len());
+    assert_eq!(urls[0], last);
+    assert_eq!(urls.iter().filter(|u| **u == last).count(), 1);
+}
+
+#[test]
+fn a_spec_laid_out_otherwise_is_rewritten_from_its_data() {
+    for yaml in [
+        "openapi: 3.0.3\nservers: [{url: 'http://a'}]\npaths: {}\n",
+        "openapi: 3.0.3\npaths: {}\n",
+        "openapi: 3.0.3\nservers:\n- url: http://a\n  description: flush\npaths: {}\n",
+    ] {
+        let served = with_server(yaml, "http://127.0.0.1:1/api");
+        let value: serde_norway::Value = serde_norway::from_str(&served).expect("YAML");
+        assert_eq!(
+            value["servers"][0]["url"].as_str(),
+            Some("http://127.0.0.1:1/api"),
+            "{yaml} became {served}"
+        );
+        assert!(value.get("paths").is_some(), "{served}");
+    }
+}
+
+#[test]
+fn a_policy_names_each_directive_once() {
+    let policy = csp(&[
+        ("style-src", "'self' 'unsafe-inline'"),
+        ("media-src", "'self'"),
+    ]);
+    assert_eq!(policy.matches("style-src").count(), 1, "{policy}");
+    assert!(
+        policy.contains("style-src 'self' 'unsafe-inline'"),
+        "{policy}"
+    );
+    assert!(policy.contains("media-src 'self'"), "{policy}");
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+}
+
+async fn get(
+    state: &MockState,
+    method: Method,
+    path: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let response = crate::http::router(state.clone())
+        .oneshot(
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .expect("a request"),
+        )
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    (status, headers, body.to_vec())
+}
+
+#[tokio::test]
+async fn the_pages_answer_with_their_headers_and_stay_out_of_the_journal() {
+    let state =
+        MockState::new(MockConfig::new().admin_token("a-token-of-sixteen-chars")).expect("a state");
+    for path in ["/", "/__admin/ui", "/docs"] {
+        let (status, headers, body) = get(&state, Method::GET, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        let policy = headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("text");
+        assert!(policy.contains("script-src 'self'"), "{path}: {policy}");
+        assert!(String::from_utf8_lossy(&body).starts_with("<!doctype html>"));
+    }
+    for asset in ASSETS {
+        let (status, headers, body) =
+            get(&state, Method::GET, &format!("/assets/{}", asset.path)).await;
+        assert_eq!(status, StatusCode::OK, "{}", asset.path);
+        assert_eq!(headers[header::CONTENT_TYPE], asset.content_type);
+        assert_eq!(body.len(), asset.bytes.len());
+    }
+    let (status, _, _) = get(&state, Method::GET, "/assets/nope.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, headers, body) = get(&state, Method::POST, "/").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers[header::ALLOW], "GET, HEAD");
+    assert!(String::from_utf8_lossy(&body).contains("does not take POST"));
+    assert!(state.journal().is_empty(), "{:?}", state.journal());
+    // The admin API itself still wants the token the page asks for.
+    let (status, _, _) = get(&state, Method::GET, "/__admin/journal").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_spec_is_served_as_yaml_and_json_with_this_mock_first() {
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    let own = format!("{}/api/public", state.origin());
+    let (status, headers, yaml) = get(&state, Method::GET, "/openapi.yaml").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/yaml");
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let yaml: serde_norway::Value = serde_norway::from_slice(&yaml).expect("YAML");
+    assert_eq!(yaml["servers"][0]["url"].as_str(), Some(own.as_str()));
+    let (status, headers, json) = get(&state, Method::GET, "/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    let json: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert_eq!(json["servers"][0]["url"], own.as_str());
+    assert_eq!(json["paths"].as_object().map(|p| p.len()), Some(4));
+    // The spec's order of keys, not serde_json's sorted one.
+    let text = String::from_utf8(get(&state, Method::GET, "/openapi.json").await.2).expect("UTF-8");
+    assert!(text.find("\"openapi\"") < text.find("\"components\""));
+}

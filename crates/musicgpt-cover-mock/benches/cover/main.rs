@@ -9,6 +9,9 @@
 //!   from a generator; target: its peak RSS (`VmHWM`) at most [`rss::RSS_TARGET_BYTES`] over its
 //!   RSS before. Then an upload over `--max-upload-bytes` must get 413, again without the RSS
 //!   growing.
+//! - **pitch**: an uploaded song's conversion, in-process: a 3-minute stereo MP3, its first minute
+//!   decoded and pitch-shifted (median of 3 runs); target: under the shortest time a task takes
+//!   at the default time scale (an eta of 20 s × 0.05 = 1 s).
 //!
 //! The load generator shares the machine's cores with the servers: they run on a Tokio runtime of
 //! their own (one worker thread by default) and it on another (one worker), so neither starves
@@ -19,7 +22,7 @@
 //! Exit status: 0 when every target is met, 1 when one is missed, 2 when the run is not valid (a
 //! request failed, a server could not start, bad options).
 //!
-//! Layout: one module per measurement, `throughput` and `rss`, whose `measure` prints its table
+//! Layout: one module per measurement, `throughput`, `rss` and `pitch`, whose `measure` prints its table
 //! and returns its targets' [`Verdict`]s (`verdict` lists them last); adding a measurement is
 //! adding such a module, an `Only` value for `--only`, and a row in `main`'s list. The rest is
 //! what measurements share: `options`, `scenario` and `request` (the bodies sent), `load` (the
@@ -31,6 +34,7 @@ mod bare;
 mod http1;
 mod load;
 mod options;
+mod pitch;
 mod procfs;
 mod request;
 mod rss;
@@ -76,9 +80,10 @@ fn main() -> ExitCode {
     );
     procfs::report_others_before(cores);
     // Every measurement, in the order they run; `--only` picks one.
-    let measurements: [(Only, &dyn Fn() -> Measured); 2] = [
+    let measurements: [(Only, &dyn Fn() -> Measured); 3] = [
         (Only::Rss, &|| rss::measure(&options)),
         (Only::Throughput, &|| throughput::measure(&options, cores)),
+        (Only::Pitch, &pitch::measure),
     ];
     let mut verdicts = Vec::new();
     for (which, measure) in measurements {

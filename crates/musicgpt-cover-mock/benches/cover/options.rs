@@ -19,7 +19,7 @@ options:
   --client KIND         the load generator: raw (a keep-alive TCP connection per task, requests
                         written whole; default: it leaves the pace to the servers) or reqwest
                         (one client, its keep-alive pool; saturates its core first)
-  --only WHAT           throughput or rss (default both)
+  --only WHAT           throughput, rss or pitch (default all three)
   --upload-mib N        size of the accepted upload of the rss part (default 1024)
   --limit-mib N         --max-upload-bytes of the mock that must refuse it (default 256)
   -h, --help            this message
@@ -31,6 +31,7 @@ exit status: 0 every target met, 1 a target missed, 2 the run is not valid
 pub(crate) enum Only {
     Throughput,
     Rss,
+    Pitch,
 }
 
 #[derive(Debug)]
@@ -113,8 +114,11 @@ impl Options {
                     o.only = Some(match value()?.as_str() {
                         "throughput" => Only::Throughput,
                         "rss" => Only::Rss,
+                        "pitch" => Only::Pitch,
                         other => {
-                            return Err(format!("--only must be throughput or rss, got {other:?}"));
+                            return Err(format!(
+                                "--only must be throughput, rss or pitch, got {other:?}"
+                            ));
                         }
                     })
                 }

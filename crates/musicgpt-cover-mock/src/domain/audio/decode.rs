@@ -215,7 +215,10 @@ fn decode(source: Box<dyn MediaSource>, max_seconds: f64) -> Result<Decoded, Str
             rate = buffer_rate;
             cap = frames_for(max_seconds, rate);
             source_channels = buffer_channels;
-            channels = vec![Vec::new(); buffer_channels.min(MAX_CHANNELS)];
+            // Room for all that will be kept, when the header says how much: growing by doubling
+            // would copy a minute of audio over and over, and briefly hold it twice.
+            let expected = declared_frames.map_or(cap, |n| cap.min(n as usize));
+            channels = vec![Vec::with_capacity(expected); buffer_channels.min(MAX_CHANNELS)];
         } else if buffer_rate != rate || buffer_channels != source_channels {
             // The stream changed its shape midway (rare; chained streams do): the song so far is
             // what there is.

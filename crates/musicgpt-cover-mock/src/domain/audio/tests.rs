@@ -147,6 +147,28 @@ fn check(format: Format, channels: usize) {
     }
 }
 
+/// The quick look a route takes before the task exists gives the duration the conversion will
+/// have, for every format.
+#[test]
+fn the_probe_knows_the_duration_before_the_conversion() {
+    let store = files();
+    for format in [Format::Wav, Format::Mp3, Format::Flac, Format::Vorbis] {
+        for channels in [1, 2] {
+            let bytes = input(format, channels);
+            let (_incoming, path) = write(&store, &bytes);
+            let probe = probe_file(&path);
+            let Ok(probe) = probe else {
+                panic!("{format:?}: {probe:?}");
+            };
+            let seconds = decoded(bytes).seconds();
+            assert_eq!(probe.duration, seconds, "{format:?} {channels} ch");
+            assert!(!probe.truncated);
+            assert_eq!(probe.source_seconds, Some(seconds));
+            assert_eq!(probe.sample_rate, RATE);
+        }
+    }
+}
+
 #[test]
 fn wav_mono_and_stereo_are_shifted_keeping_their_length() {
     check(Format::Wav, 1);

@@ -1,0 +1,173 @@
+//! The upload-conversion measurement: a 3-minute stereo MP3 decoded (its first minute, as the mock
+//! does) and pitch-shifted, timed in-process through `musicgpt_cover_mock::audio_lab`; the median
+//! of [`RUNS`] runs against the shortest time a task takes at the default time scale.
+//!
+//! A task's eta is 20 to 90 s and runs scaled by `--time-scale` (default 0.05): it is final 1 to
+//! 4.5 s after its Cover. Its result files should be ready by then, so decoding and shifting must
+//! take well under the shortest of those. Encoding the result (WAV and MP3) is timed too, and
+//! shown, but is not part of the target: the issue asks about decoding and shifting.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use musicgpt_cover_mock::audio_lab;
+use musicgpt_cover_mock::config::DEFAULT_TIME_SCALE;
+
+use crate::verdict::Verdict;
+
+/// Runs measured; the median is reported.
+const RUNS: usize = 3;
+/// Length of the MP3 converted, in seconds.
+const SONG_SECONDS: usize = 180;
+/// Its sample rate (the usual one of MP3s).
+const RATE: u32 = 44_100;
+/// The shortest and longest eta a task is given, in seconds (the mock's `ETA_SECONDS`).
+const ETA_SECONDS: (f64, f64) = (20.0, 90.0);
+/// The shift converted by (any non-zero one costs the same).
+const SEMITONES: i64 = 3;
+
+/// A song-like stereo signal: a chord every half second (three notes and their overtones), a
+/// different voicing on each side, and a little noise, so the vocoder has peaks and floor to do.
+fn song(seconds: usize) -> Vec<Vec<f32>> {
+    let frames = seconds * RATE as usize;
+    let chords: [[f32; 3]; 4] = [
+        [261.6, 329.6, 392.0],
+        [220.0, 261.6, 329.6],
+        [174.6, 220.0, 261.6],
+        [196.0, 246.9, 293.7],
+    ];
+    let mut noise = 0x2545_f491_4f6c_dd1du64;
+    let mut left = Vec::with_capacity(frames);
+    let mut right = Vec::with_capacity(frames);
+    for i in 0..frames {
+        let t = i as f32 / RATE as f32;
+        let chord = chords[(i / (RATE as usize / 2)) % chords.len()];
+        let mut l = 0.0;
+        let mut r = 0.0;
+        for (k, f) in chord.iter().enumerate() {
+            for h in 1..=3 {
+                let a = 0.08 / h as f32;
+                let phase = std::f32::consts::TAU * f * h as f32 * t;
+                if k % 2 == 0 {
+                    l += a * phase.sin();
+                } else {
+                    r += a * phase.sin();
+                }
+                l += 0.3 * a * phase.cos();
+                r += 0.3 * a * (phase * 1.001).cos();
+            }
+        }
+        noise ^= noise << 13;
+        noise ^= noise >> 7;
+        noise ^= noise << 17;
+        let n = ((noise >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.02;
+        left.push(l + n);
+        right.push(r - n);
+    }
+    vec![left, right]
+}
+
+/// The median of some durations.
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times.get(times.len() / 2).copied().unwrap_or_default()
+}
+
+/// A file in the system's temporary directory, deleted when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Makes the 3-minute MP3, then decodes its first minute and shifts it [`RUNS`] times.
+pub(crate) fn measure() -> Result<Vec<Verdict>, String> {
+    let shortest = ETA_SECONDS.0 * DEFAULT_TIME_SCALE;
+    let longest = ETA_SECONDS.1 * DEFAULT_TIME_SCALE;
+    println!(
+        "\n== upload conversion: a {} min stereo MP3, its first {} s decoded and shifted {SEMITONES:+} semitones ==\n\
+         in-process, {RUNS} runs, median; a task is final {shortest:.1} to {longest:.1} s after its Cover \
+         (etas {:.0} to {:.0} s x the default time scale {DEFAULT_TIME_SCALE})",
+        SONG_SECONDS / 60,
+        audio_lab::MAX_SECONDS,
+        ETA_SECONDS.0,
+        ETA_SECONDS.1,
+    );
+    let started = Instant::now();
+    let (_, mp3) = audio_lab::encode(&song(SONG_SECONDS), RATE)?;
+    let file = TempFile(std::env::temp_dir().join(format!(
+        "musicgpt-cover-bench-{}-{}.mp3",
+        std::process::id(),
+        started.elapsed().as_nanos()
+    )));
+    std::fs::write(&file.0, &mp3).map_err(|e| format!("{}: {e}", file.0.display()))?;
+    println!(
+        "  input: {:.1} MiB of {} kbit/s MP3, made in {:.1} s",
+        mp3.len() as f64 / f64::from(1u32 << 20),
+        mp3.len() * 8 / SONG_SECONDS / 1000,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "  {:<5} {:>9} {:>9} {:>16} {:>10} {:>11}",
+        "run", "decode s", "shift s", "decode+shift s", "encode s", "frames"
+    );
+    let (mut decode, mut shift, mut both, mut encode) = (vec![], vec![], vec![], vec![]);
+    for run in 1..=RUNS {
+        let t0 = Instant::now();
+        let (rate, channels) = audio_lab::decode_file(&file.0)?;
+        let t1 = Instant::now();
+        let shifted = audio_lab::shift(channels, SEMITONES, rate);
+        let t2 = Instant::now();
+        let (wav, mp3) = audio_lab::encode(&shifted, rate)?;
+        let t3 = Instant::now();
+        let frames = shifted.first().map_or(0, Vec::len);
+        if shifted.len() != 2 || frames != (audio_lab::MAX_SECONDS as usize) * rate as usize {
+            return Err(format!(
+                "the conversion gave {} channel(s) of {frames} frames, not 2 of {} s",
+                shifted.len(),
+                audio_lab::MAX_SECONDS
+            ));
+        }
+        if wav.is_empty() || mp3.is_empty() {
+            return Err("the conversion encoded nothing".to_owned());
+        }
+        let (d, s, e) = (t1 - t0, t2 - t1, t3 - t2);
+        println!(
+            "  {run:<5} {:>9.3} {:>9.3} {:>16.3} {:>10.3} {frames:>11}",
+            d.as_secs_f64(),
+            s.as_secs_f64(),
+            (d + s).as_secs_f64(),
+            e.as_secs_f64()
+        );
+        decode.push(d);
+        shift.push(s);
+        both.push(d + s);
+        encode.push(e);
+    }
+    let (d, s, b, e) = (median(decode), median(shift), median(both), median(encode));
+    println!(
+        "  {:<5} {:>9.3} {:>9.3} {:>16.3} {:>10.3}",
+        "median",
+        d.as_secs_f64(),
+        s.as_secs_f64(),
+        b.as_secs_f64(),
+        e.as_secs_f64()
+    );
+    println!(
+        "  whole conversion (decode + shift + encode): {:.3} s, {:.0} % of the shortest scaled eta",
+        (b + e).as_secs_f64(),
+        (b + e).as_secs_f64() / shortest * 100.0
+    );
+    Ok(vec![Verdict {
+        name: "upload conversion".to_owned(),
+        pass: b.as_secs_f64() < shortest,
+        detail: format!(
+            "a minute of a 3 min stereo MP3 decoded and shifted in {:.3} s (median of {RUNS}), \
+             {:.0} % of the shortest scaled eta, {shortest:.1} s (target: under it)",
+            b.as_secs_f64(),
+            b.as_secs_f64() / shortest * 100.0
+        ),
+    }])
+}

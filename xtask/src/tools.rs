@@ -4,7 +4,9 @@
 //! - `.tools/venv`: a Python venv from `requirements.txt` (schemathesis, openapi-spec-validator,
 //!   requests), made with `python3 -m venv` and `pip install -r`;
 //! - `.tools/npm`: `npm ci` of `package.json` + `package-lock.json` (@redocly/cli,
-//!   @stoplight/spectral-cli, @stoplight/prism-cli), with install scripts off.
+//!   @stoplight/spectral-cli, @stoplight/prism-cli; playwright-core, which drives Chromium in the
+//!   page tests; swagger-ui-dist, the pin the mock's vendored copy is checked against), with
+//!   install scripts off.
 //!
 //! A part is installed when its stamp file (a copy of the manifests it was installed from) is
 //! missing or differs from the committed manifests, or when one of its programs is gone. An install
@@ -148,7 +150,7 @@ impl Tools {
                     read_manifest("package.json")?,
                     read_manifest("package-lock.json")?,
                 ],
-                programs: ["redocly", "spectral", "prism"]
+                programs: ["redocly", "spectral", "prism", "playwright-core"]
                     .iter()
                     .map(|name| self.npm_program(name))
                     .collect(),
@@ -169,7 +171,8 @@ impl Part {
         match self.kind {
             Kind::Venv => "the Python venv (schemathesis, openapi-spec-validator, requests)",
             Kind::Npm => {
-                "the npm packages (@redocly/cli, @stoplight/spectral-cli, @stoplight/prism-cli)"
+                "the npm packages (@redocly/cli, @stoplight/spectral-cli, @stoplight/prism-cli, \
+                 playwright-core, swagger-ui-dist)"
             }
         }
     }
@@ -245,8 +248,9 @@ impl Part {
         for (name, contents) in &self.manifests {
             write(&self.dir.join(name), contents)?;
         }
-        // Install scripts are off: the three tools are plain JavaScript and need none, and the
-        // only script in the tree is a telemetry ping.
+        // Install scripts are off: the tools are plain JavaScript and need none (playwright-core
+        // downloads no browser: the page tests launch the Chromium installed below), and the
+        // only script in the tree is a telemetry ping (@scarf/scarf).
         process::run(
             Command::new("npm")
                 .arg("ci")

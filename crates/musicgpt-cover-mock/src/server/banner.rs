@@ -31,6 +31,21 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         spec.version
     ));
     out.push_str(&format!("Listening on {origin}\n"));
+    // The pages first: what a person starting the mock by hand opens next.
+    out.push_str(&format!(
+        "  Explorer      {origin}/  (try the API in a browser)\n"
+    ));
+    let token_note = if state.admin_token().is_some() {
+        "; it asks for the admin token below"
+    } else {
+        ""
+    };
+    out.push_str(&format!(
+        "  Dashboard     {origin}/__admin/ui  (the journal, tasks, clock and credits, live{token_note})\n"
+    ));
+    out.push_str(&format!(
+        "  API docs      {origin}/docs  (the spec: {origin}/openapi.yaml, .json)\n"
+    ));
     out.push_str(&format!("  API base URL  {origin}{}\n", spec.base_path));
     let paths: Vec<String> = spec
         .operations()

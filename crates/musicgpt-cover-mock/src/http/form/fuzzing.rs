@@ -108,4 +108,23 @@ mod tests {
         let refused = check_cover_form("application/x-www-form-urlencoded", &[b"pitch=3"], 1 << 20);
         assert!(matches!(refused, Err((400 | 422, _))), "{refused:?}");
     }
+
+    /// Found by the `form` fuzz target (its input, trimmed): the size of a url-encoded file hung
+    /// on where the body was cut, since a `%XX` cut in two was counted as more than one byte.
+    #[test]
+    fn a_url_encoded_file_has_one_size_however_the_body_is_cut() {
+        let body = b"voice_id=Drake&pitch=-12&audio_file=RIFF%80%00%0e_id%4%41%%zz%00WAVE";
+        let whole = check_cover_form("application/x-www-form-urlencoded", &[body], 256);
+        assert!(
+            whole.as_ref().is_ok_and(
+                |fields| fields.contains(&("audio_file".to_owned(), "file:22".to_owned()))
+            ),
+            "{whole:?}"
+        );
+        for cut in 1..body.len() {
+            let (a, b) = body.split_at(cut);
+            let cut_up = check_cover_form("application/x-www-form-urlencoded", &[a, b], 256);
+            assert_eq!(cut_up, whole, "cut at {cut}");
+        }
+    }
 }

@@ -1,0 +1,105 @@
+//! Every Cover the mock accepted during the soak, as the soak saw it: what the drain and the
+//! webhook counts are checked against, and where byId polls pick their tasks.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+/// Where an accepted Cover's webhook goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hook {
+    None,
+    /// The soak's receiver on 127.0.0.1: due, and must be delivered.
+    Receiver,
+    /// A host that is not loopback: due, and must be refused by policy (nothing sent).
+    Refused,
+}
+
+/// How a task was asked to end (`Prefer: outcome=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Completed,
+    Failed,
+    Error,
+}
+
+impl Outcome {
+    /// The final status byId shows.
+    pub(crate) fn status(self) -> &'static str {
+        match self {
+            Outcome::Completed => "COMPLETED",
+            Outcome::Failed => "FAILED",
+            Outcome::Error => "ERROR",
+        }
+    }
+}
+
+/// One accepted Cover.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Task {
+    pub(crate) task_id: Uuid,
+    pub(crate) conversion_id: Uuid,
+    /// When the Cover was sent and when its answer came: the mock accepted it in between.
+    pub(crate) sent: Instant,
+    pub(crate) answered: Instant,
+    /// eta × time-scale, as the mock rounds it: how long after acceptance the task is final.
+    pub(crate) run: Duration,
+    pub(crate) hook: Hook,
+    pub(crate) outcome: Outcome,
+}
+
+impl Task {
+    /// Whether a webhook comes due for it: only a task that completes sends one.
+    pub(crate) fn webhook_due(&self) -> bool {
+        self.hook != Hook::None && self.outcome == Outcome::Completed
+    }
+}
+
+/// How many recent tasks polls choose from: recent enough to be still in the store (which
+/// evicts the oldest finished tasks once full), old enough that some have finished.
+const RECENT: usize = 512;
+
+#[derive(Default)]
+pub(crate) struct Ledger {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    all: Vec<Task>,
+    recent: VecDeque<Task>,
+}
+
+impl Ledger {
+    pub(crate) fn add(&self, task: Task) {
+        let mut inner = self.lock();
+        inner.all.push(task);
+        if inner.recent.len() == RECENT {
+            inner.recent.pop_front();
+        }
+        inner.recent.push_back(task);
+    }
+
+    /// The `pick`th most recent task (modulo how many there are), if there is one.
+    pub(crate) fn recent(&self, pick: usize) -> Option<Task> {
+        let inner = self.lock();
+        let len = inner.recent.len();
+        if len == 0 {
+            return None;
+        }
+        inner.recent.get(len - 1 - pick % len).copied()
+    }
+
+    pub(crate) fn all(&self) -> Vec<Task> {
+        self.lock().all.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A worker that panicked while holding the lock left whole entries behind; keep going.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,355 @@
+//! What the soak sends: the kinds of request, how often each is drawn, the bytes of each, and the
+//! answer each should get. A new kind is a `Kind` variant, a row in [`KINDS`] and an arm in
+//! [`plan`].
+
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use crate::ledger::{Hook, Ledger, Outcome, Task};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    CoverUrl,
+    CoverUrlEncoded,
+    CoverFile,
+    CoverNoHook,
+    CoverRefused,
+    CoverFailing,
+    ById,
+    SearchVoices,
+    GetAllVoices,
+    NoVoiceId,
+    BadPitch,
+    NoKey,
+    UnknownPath,
+    MalformedId,
+}
+
+/// Every kind, its label in the tables and its weight in the draw (the weights add up to 100, so
+/// they read as percentages). About a third are Covers, three in four of them with a webhook to
+/// the receiver.
+pub(crate) const KINDS: [(Kind, &str, u32); 14] = [
+    (Kind::CoverUrl, "Cover audio_url, webhook", 12),
+    (Kind::CoverUrlEncoded, "Cover url-encoded, webhook", 4),
+    (Kind::CoverFile, "Cover audio_file, webhook", 8),
+    (Kind::CoverNoHook, "Cover, no webhook", 3),
+    (Kind::CoverRefused, "Cover, non-loopback webhook", 3),
+    (Kind::CoverFailing, "Cover failing, webhook", 1),
+    (Kind::ById, "byId poll", 30),
+    (Kind::SearchVoices, "searchVoices", 10),
+    (Kind::GetAllVoices, "getAllVoices", 9),
+    (Kind::NoVoiceId, "bad: no voice_id (422)", 4),
+    (Kind::BadPitch, "bad: pitch (422)", 4),
+    (Kind::NoKey, "bad: no key (401)", 4),
+    (Kind::UnknownPath, "bad: unknown path (404)", 4),
+    (Kind::MalformedId, "bad: byId malformed id (400)", 4),
+];
+
+impl Kind {
+    pub(crate) fn index(self) -> usize {
+        KINDS.iter().position(|(k, _, _)| *k == self).unwrap_or(0)
+    }
+
+    pub(crate) fn label(self) -> &'static str {
+        KINDS[self.index()].1
+    }
+}
+
+/// What a request should be answered with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Expect {
+    /// 200 with a new task in the queue, which the ledger then records.
+    Accepted { hook: Hook, outcome: Outcome },
+    /// The task as byId shows it at that moment (see `check`).
+    Poll(Task),
+    /// 200 with a page of voices.
+    Voices,
+    /// This status, with a JSON error body.
+    Refusal(u16),
+}
+
+/// One request, ready to write.
+pub(crate) struct Planned {
+    pub(crate) kind: Kind,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) expect: Expect,
+}
+
+/// What every request of one connection shares.
+pub(crate) struct Context {
+    /// The mock's `host:port`, for the `Host` header.
+    pub(crate) host: String,
+    /// This connection's key (any non-empty key is accepted, and funded with the default credits).
+    pub(crate) key: String,
+    /// The receiver's URL.
+    pub(crate) hook_url: String,
+    /// Bytes that look like audio; uploads are slices of it.
+    pub(crate) noise: std::sync::Arc<[u8]>,
+}
+
+const COVER: &str = "/api/public/v1/Cover";
+const BY_ID: &str = "/api/public/v1/byId";
+const BOUNDARY: &str = "----soakBoundary7MA4YWxkTrZu0gW";
+/// Webhook hosts the mock must refuse (not loopback, not allowed); it sends nothing to them.
+const REFUSED_HOOKS: [&str; 2] = [
+    "http://webhook.musicgpt.com/soak",
+    "http://10.0.0.1:8080/hook",
+];
+const VOICES: [&str; 3] = [
+    "Drake",
+    "6f9a2c4e-1b3d-4e5f-8a7b-9c0d1e2f3a4b",
+    "Soak Voice",
+];
+const QUERIES: [&str; 4] = ["drake", "a", "J", "no-such-voice-at-all"];
+const BAD_PITCHES: [&str; 4] = ["13", "-13", "twelve", "99999999999999999999"];
+
+/// Draws a kind by weight.
+pub(crate) fn draw(rng: &mut StdRng) -> Kind {
+    let total: u32 = KINDS.iter().map(|(_, _, w)| w).sum();
+    let mut at = rng.random_range(0..total);
+    for (kind, _, weight) in KINDS {
+        if at < weight {
+            return kind;
+        }
+        at -= weight;
+    }
+    Kind::GetAllVoices
+}
+
+/// The request of `kind` (a byId poll before any task exists becomes a getAllVoices).
+pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) -> Planned {
+    let n: u32 = rng.random();
+    let key = Some(cx.key.as_str());
+    let (kind, bytes, expect) = match kind {
+        Kind::CoverUrl | Kind::CoverNoHook | Kind::CoverRefused | Kind::CoverFailing => {
+            let (hook, hook_url) = match kind {
+                Kind::CoverNoHook => (Hook::None, None),
+                Kind::CoverRefused => (
+                    Hook::Refused,
+                    Some(REFUSED_HOOKS[n as usize % REFUSED_HOOKS.len()]),
+                ),
+                _ => (Hook::Receiver, Some(cx.hook_url.as_str())),
+            };
+            let mut form = Multipart::default();
+            form.text("voice_id", VOICES[n as usize % VOICES.len()]);
+            form.text(
+                "audio_url",
+                &format!("https://www.youtube.com/watch?v=soak{n}"),
+            );
+            form.pitch(rng);
+            if let Some(url) = hook_url {
+                form.text("webhook_url", url);
+            }
+            let (outcome, prefer) = match (kind, n % 2) {
+                (Kind::CoverFailing, 0) => (Outcome::Failed, Some("outcome=failed")),
+                (Kind::CoverFailing, _) => (Outcome::Error, Some("outcome=error")),
+                _ => (Outcome::Completed, None),
+            };
+            let headers: Vec<(&str, &str)> = prefer.map(|p| ("prefer", p)).into_iter().collect();
+            let bytes = form.request(cx, key, &headers);
+            (kind, bytes, Expect::Accepted { hook, outcome })
+        }
+        Kind::CoverUrlEncoded => {
+            let mut body = form_urlencoded::Serializer::new(String::new());
+            body.append_pair("voice_id", VOICES[n as usize % VOICES.len()])
+                .append_pair("audio_url", &format!("https://example.com/song-{n}.mp3"))
+                .append_pair("pitch", &rng.random_range(-12..=12).to_string())
+                .append_pair("webhook_url", &cx.hook_url);
+            let body = body.finish();
+            let bytes = request(
+                "POST",
+                COVER,
+                cx,
+                key,
+                &[("content-type", "application/x-www-form-urlencoded")],
+                body.as_bytes(),
+            );
+            let expect = Expect::Accepted {
+                hook: Hook::Receiver,
+                outcome: Outcome::Completed,
+            };
+            (kind, bytes, expect)
+        }
+        Kind::CoverFile => {
+            let mut form = Multipart::default();
+            form.text("voice_id", VOICES[n as usize % VOICES.len()]);
+            form.pitch(rng);
+            form.text("webhook_url", &cx.hook_url);
+            let len = rng.random_range(1..=cx.noise.len());
+            let start = rng.random_range(0..=cx.noise.len() - len);
+            form.file("audio_file", "song.mp3", &cx.noise[start..start + len]);
+            let expect = Expect::Accepted {
+                hook: Hook::Receiver,
+                outcome: Outcome::Completed,
+            };
+            (kind, form.request(cx, key, &[]), expect)
+        }
+        Kind::ById => match ledger.recent(rng.random_range(0..usize::MAX)) {
+            Some(task) => {
+                let query = if n.is_multiple_of(2) {
+                    format!("task_id={}", task.task_id)
+                } else {
+                    format!("conversion_id={}", task.conversion_id)
+                };
+                let path = format!("{BY_ID}?conversionType=COVER&{query}");
+                (kind, get(&path, cx, key), Expect::Poll(task))
+            }
+            None => voices_page(cx, key, n),
+        },
+        Kind::SearchVoices => {
+            let query = QUERIES[n as usize % QUERIES.len()];
+            let limit = 1 + n % 100;
+            let path = format!("/api/public/v1/searchVoices?query={query}&limit={limit}");
+            (kind, get(&path, cx, key), Expect::Voices)
+        }
+        Kind::GetAllVoices => voices_page(cx, key, n),
+        Kind::NoVoiceId => {
+            let mut form = Multipart::default();
+            form.text("audio_url", "https://www.youtube.com/watch?v=jGflUbPQfW8");
+            form.pitch(rng);
+            form.text("webhook_url", &cx.hook_url);
+            (kind, form.request(cx, key, &[]), Expect::Refusal(422))
+        }
+        Kind::BadPitch => {
+            let mut form = Multipart::default();
+            form.text("voice_id", "Drake");
+            form.text("audio_url", "https://www.youtube.com/watch?v=jGflUbPQfW8");
+            form.text("pitch", BAD_PITCHES[n as usize % BAD_PITCHES.len()]);
+            form.text("webhook_url", &cx.hook_url);
+            (kind, form.request(cx, key, &[]), Expect::Refusal(422))
+        }
+        Kind::NoKey => {
+            // The key is checked before the body: a Cover without one is refused unread.
+            let bytes = if n.is_multiple_of(2) {
+                let mut form = Multipart::default();
+                form.text("voice_id", "Drake");
+                form.text("audio_url", "https://www.youtube.com/watch?v=jGflUbPQfW8");
+                form.request(cx, None, &[])
+            } else {
+                get("/api/public/v1/getAllVoices", cx, None)
+            };
+            (kind, bytes, Expect::Refusal(401))
+        }
+        Kind::UnknownPath => {
+            let path = if n.is_multiple_of(2) {
+                format!("/api/public/v1/soak-{n}")
+            } else {
+                "/api/public/v2/getAllVoices".to_owned()
+            };
+            (kind, get(&path, cx, key), Expect::Refusal(404))
+        }
+        Kind::MalformedId => {
+            let query = if n.is_multiple_of(2) {
+                format!("task_id=not-a-uuid-{n}")
+            } else {
+                format!("conversion_id={n}")
+            };
+            let path = format!("{BY_ID}?conversionType=COVER&{query}");
+            (kind, get(&path, cx, key), Expect::Refusal(400))
+        }
+    };
+    Planned {
+        kind,
+        bytes,
+        expect,
+    }
+}
+
+fn voices_page(cx: &Context, key: Option<&str>, n: u32) -> (Kind, Vec<u8>, Expect) {
+    let path = format!(
+        "/api/public/v1/getAllVoices?limit={}&page={}",
+        1 + n % 100,
+        n % 3
+    );
+    (Kind::GetAllVoices, get(&path, cx, key), Expect::Voices)
+}
+
+fn get(path: &str, cx: &Context, key: Option<&str>) -> Vec<u8> {
+    request("GET", path, cx, key, &[], &[])
+}
+
+/// A whole HTTP/1.1 request. A body, when there is one, goes with its `Content-Length`.
+fn request(
+    method: &str,
+    path: &str,
+    cx: &Context,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", cx.host);
+    if let Some(key) = key {
+        head.push_str(&format!("authorization: {key}\r\n"));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method != "GET" || !body.is_empty() {
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A `multipart/form-data` body written by hand, as curl writes one.
+#[derive(Default)]
+struct Multipart {
+    body: Vec<u8>,
+}
+
+impl Multipart {
+    fn text(&mut self, name: &str, value: &str) {
+        self.body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+
+    /// A valid pitch, or none (the mock then takes 0).
+    fn pitch(&mut self, rng: &mut StdRng) {
+        if rng.random_bool(0.8) {
+            self.text("pitch", &rng.random_range(-12..=12).to_string());
+        }
+    }
+
+    fn file(&mut self, name: &str, file_name: &str, bytes: &[u8]) {
+        self.body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\ncontent-type: audio/mpeg\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        self.body.extend_from_slice(bytes);
+        self.body.extend_from_slice(b"\r\n");
+    }
+
+    fn request(mut self, cx: &Context, key: Option<&str>, headers: &[(&str, &str)]) -> Vec<u8> {
+        self.body
+            .extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        let mut all: Vec<(&str, &str)> = vec![
+            ("accept", "multipart/form-data"),
+            ("content-type", &content_type),
+        ];
+        all.extend_from_slice(headers);
+        request("POST", COVER, cx, key, &all, &self.body)
+    }
+}
+
+/// Bytes that look like compressed audio (no long runs, no line structure): a xorshift
+/// generator's output. The odds that a 31-byte boundary shows up in it are nil.
+pub(crate) fn noise(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}

@@ -1,0 +1,116 @@
+//! The soak's command line: how long, how many connections and how fast, and the settings the
+//! mock is started with.
+
+pub(crate) const USAGE: &str = "\
+usage: cargo xtask soak [OPTIONS]
+   or: MUSICGPT_SOAK_MOCK_BIN=$PWD/target/release/musicgpt-cover-mock \\
+       cargo bench -p musicgpt-cover-mock --bench soak -- [OPTIONS]
+   (the program runs only when given --bench, as cargo bench does)
+
+options:
+  --seconds N        how long the load runs (default 60; at least 3, since RSS is judged by thirds)
+  --connections C    concurrent keep-alive connections (default 64)
+  --rate R           requests a second, all connections together (default 4000)
+  --time-scale S     the mock's --time-scale: a task takes eta x S seconds, eta being 20 to 90
+                     (default 0.005: 0.1 to 0.45 s, so tasks finish all through the run)
+  --task-capacity N  the mock's --task-capacity (default 2000: the store is full, and evicting,
+                     within the first seconds, so the RSS after warm-up is that of a full store)
+  --drain S          seconds allowed after the load for every task to be final and every
+                     webhook settled (default 60)
+  --seed N           seed of the request mix (default: from the clock; printed, to repeat a run)
+  -h, --help         this message
+
+exit status: 0 every check passed, 1 a check failed, 2 the run is not valid
+";
+
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) seconds: u64,
+    pub(crate) connections: usize,
+    pub(crate) rate: u32,
+    pub(crate) time_scale: f64,
+    pub(crate) task_capacity: usize,
+    pub(crate) drain: f64,
+    pub(crate) seed: u64,
+}
+
+impl Options {
+    /// `None` for `--help`.
+    pub(crate) fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+        let mut o = Options {
+            seconds: 60,
+            connections: 64,
+            rate: 4000,
+            time_scale: 0.005,
+            task_capacity: 2000,
+            drain: 60.0,
+            seed: clock_seed(),
+        };
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+                _ => (arg.clone(), None),
+            };
+            let mut value = || -> Result<String, String> {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| format!("{flag} needs a value"))
+            };
+            match flag.as_str() {
+                // `cargo bench` adds `--bench` to a harness-less target's arguments.
+                "--bench" => {}
+                "-h" | "--help" => return Ok(None),
+                "--seconds" => o.seconds = whole(&flag, &value()?, 3, 86_400)?,
+                "--connections" => {
+                    o.connections = usize::try_from(whole(&flag, &value()?, 1, 4096)?)
+                        .map_err(|e| e.to_string())?;
+                }
+                "--rate" => {
+                    o.rate = u32::try_from(whole(&flag, &value()?, 1, 1_000_000)?)
+                        .map_err(|e| e.to_string())?;
+                }
+                "--task-capacity" => {
+                    o.task_capacity = usize::try_from(whole(&flag, &value()?, 1, 10_000_000)?)
+                        .map_err(|e| e.to_string())?;
+                }
+                "--seed" => o.seed = whole(&flag, &value()?, 0, u64::MAX)?,
+                "--time-scale" => o.time_scale = number(&flag, &value()?, 0.0, 1.0)?,
+                "--drain" => o.drain = number(&flag, &value()?, 1.0, 3600.0)?,
+                other => return Err(format!("unknown option {other:?}")),
+            }
+        }
+        Ok(Some(o))
+    }
+
+    /// The longest a task runs: eta at most 90 s, times the scale.
+    pub(crate) fn longest_task_seconds(&self) -> f64 {
+        90.0 * self.time_scale
+    }
+}
+
+fn whole(flag: &str, value: &str, min: u64, max: u64) -> Result<u64, String> {
+    match value.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{flag} must be a whole number from {min} to {max}, got {value:?}"
+        )),
+    }
+}
+
+fn number(flag: &str, value: &str, min: f64, max: f64) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(n) if n.is_finite() && (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{flag} must be a number from {min} to {max}, got {value:?}"
+        )),
+    }
+}
+
+/// A seed nobody chose, so two runs do not send the same mix; printed so one can be repeated.
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64 % 1_000_000_000)
+}

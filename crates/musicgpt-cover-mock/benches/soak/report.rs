@@ -1,0 +1,222 @@
+//! What the soak prints after the load: the requests by kind, the mock's memory, the tasks and
+//! webhooks, every check, and one closing line that says PASS or FAIL and why.
+
+use std::process::ExitCode;
+
+use crate::drain::Drained;
+use crate::load::Tally;
+use crate::mix::KINDS;
+use crate::mock::Log;
+use crate::rss::{Flatness, GROWTH_BYTES, GROWTH_SHARE};
+use crate::verdict::{Accepted, Audit, Verdict};
+
+pub(crate) fn mib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1u32 << 20)
+}
+
+/// `1234567` as `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The `q` quantile of `micros`, in milliseconds.
+fn quantile_ms(micros: &mut [u32], q: f64) -> String {
+    if micros.is_empty() {
+        return "-".to_owned();
+    }
+    let index = ((micros.len() - 1) as f64 * q).round() as usize;
+    let (_, nth, _) = micros.select_nth_unstable(index);
+    format!("{:.1}", f64::from(*nth) / 1000.0)
+}
+
+pub(crate) fn requests(tally: &mut Tally, rate: u32) {
+    println!(
+        "\nrequests by kind                       sent      2xx      4xx   5xx  unexpected  socket  p50 ms  p99 ms  max ms"
+    );
+    let mut all_latencies = Vec::new();
+    let row = |label: &str, k: &mut crate::load::KindTally| {
+        let in_range =
+            |from: u16, to: u16| -> u64 { k.statuses.range(from..to).map(|(_, n)| n).sum() };
+        let (ok, client, server) = (in_range(200, 300), in_range(400, 500), in_range(500, 600));
+        let p50 = quantile_ms(&mut k.latencies, 0.5);
+        let p99 = quantile_ms(&mut k.latencies, 0.99);
+        let max = quantile_ms(&mut k.latencies, 1.0);
+        println!(
+            "  {label:<33} {:>9} {:>8} {:>8} {:>5} {:>11} {:>7} {p50:>7} {p99:>7} {max:>7}",
+            thousands(k.sent),
+            thousands(ok),
+            thousands(client),
+            thousands(server),
+            thousands(k.unexpected),
+            thousands(k.socket_errors),
+        );
+    };
+    for ((_, label, _), k) in KINDS.iter().zip(tally.kinds.iter_mut()) {
+        row(label, k);
+        all_latencies.extend_from_slice(&k.latencies);
+    }
+    let mut total = tally.total();
+    total.latencies = all_latencies;
+    row("total", &mut total);
+    let statuses: Vec<String> = total
+        .statuses
+        .iter()
+        .map(|(status, n)| format!("{status} x{}", thousands(*n)))
+        .collect();
+    println!("answers by status: {}", statuses.join(", "));
+    let seconds = tally.elapsed.as_secs_f64();
+    println!(
+        "{} requests in {seconds:.1} s: {:.0} a second (asked {}); {} connections opened for {}, {} answers said Connection: close",
+        thousands(total.sent),
+        total.sent as f64 / seconds,
+        thousands(u64::from(rate)),
+        tally.connections_opened,
+        tally.connections,
+        tally.closed_by_server
+    );
+    for (what, examples) in [
+        ("unexpected answers", &tally.unexpected_examples),
+        ("socket errors", &tally.socket_examples),
+    ] {
+        if !examples.is_empty() {
+            println!("first {what}:");
+            for e in examples {
+                println!("  {e}");
+            }
+        }
+    }
+}
+
+pub(crate) fn rss(flatness: Result<&Flatness, &str>, after_drain: Option<u64>) {
+    println!("\nmock RSS (VmRSS from /proc/PID/status, every second)");
+    let f = match flatness {
+        Ok(f) => f,
+        Err(why) => {
+            println!("  not measured: {why}");
+            return;
+        }
+    };
+    let at = |s: crate::rss::Sample| format!("{:.1} MiB (t={} s)", mib(s.rss), s.second);
+    println!("  start             {}", at(f.start));
+    println!("  after warm-up     {}", at(f.warmed));
+    println!("  end               {}", at(f.end));
+    println!("  max               {}", at(f.max));
+    if let Some(rss) = after_drain {
+        println!("  after the drain   {:.1} MiB", mib(rss));
+    }
+    println!(
+        "  flat: the max of the last third (t >= {} s), {:.1} MiB, must be at most after-warm-up x {:.2} + {} MiB = {:.1} MiB",
+        f.last_third_from,
+        mib(f.last_third_max.rss),
+        1.0 + GROWTH_SHARE,
+        GROWTH_BYTES >> 20,
+        mib(f.limit)
+    );
+}
+
+pub(crate) fn tasks(accepted: &Accepted, drained: Result<&Drained, &str>, audit: &Audit) {
+    println!(
+        "\ntasks: {} Covers accepted: {} with a webhook to the receiver, {} to a non-loopback host, {} without, {} asked to end FAILED/ERROR (no webhook due)",
+        thousands(accepted.all),
+        thousands(accepted.to_receiver),
+        thousands(accepted.to_refused),
+        thousands(accepted.without),
+        thousands(accepted.failing)
+    );
+    let d = match drained {
+        Ok(d) => d,
+        Err(why) => {
+            println!("  after the load: the admin API could not say: {why}");
+            return;
+        }
+    };
+    let statuses: Vec<String> = d
+        .statuses
+        .iter()
+        .map(|(s, n)| format!("{s} {}", thousands(*n)))
+        .collect();
+    println!(
+        "  after the load the store keeps {} ({}), {} {:.1} s after the load; the {} others were evicted, which the store does only to final tasks",
+        thousands(d.kept),
+        statuses.join(", "),
+        if d.all_final {
+            "all final"
+        } else {
+            "NOT all final"
+        },
+        d.final_after.as_secs_f64(),
+        thousands(accepted.all.saturating_sub(d.kept))
+    );
+    let t = d.totals;
+    println!(
+        "webhooks (GET /__admin/webhooks, {:.1} s after the load): due {} = delivered {} + refused {} + failed {} + dropped {}; pending {}",
+        d.settled_after.as_secs_f64(),
+        thousands(t.due),
+        thousands(t.delivered),
+        thousands(t.refused),
+        thousands(t.failed),
+        thousands(t.dropped),
+        thousands(t.pending)
+    );
+    println!(
+        "  receiver: {} tasks got (more than once: {}), not due to it: {}, not a webhook: {}; due to it and never got: {}",
+        thousands(audit.got),
+        audit.duplicated,
+        audit.stray,
+        audit.malformed,
+        thousands(audit.missing)
+    );
+}
+
+pub(crate) fn log(log: &Log) {
+    println!(
+        "\nmock's stderr (warnings only): {} lines: {} `webhook refused` warnings (one per refused webhook), {} other",
+        thousands(log.lines),
+        thousands(log.refused),
+        thousands(log.other_count)
+    );
+    for line in &log.others {
+        println!("  | {line}");
+    }
+    if log.other_count > log.others.len() as u64 {
+        println!(
+            "  | ... and {} more",
+            log.other_count - log.others.len() as u64
+        );
+    }
+}
+
+/// Prints every check and the closing line; the exit status: 0 when all passed, 1 when one
+/// failed.
+pub(crate) fn verdicts(verdicts: &[Verdict], summary: &str) -> ExitCode {
+    println!("\nchecks");
+    for v in verdicts {
+        let mark = if v.pass { "PASS" } else { "FAIL" };
+        println!("  {mark}  {}: {}", v.name, v.detail);
+    }
+    let failed: Vec<&str> = verdicts
+        .iter()
+        .filter(|v| !v.pass)
+        .map(|v| v.name)
+        .collect();
+    if failed.is_empty() {
+        println!("\nsoak: PASS: {summary}");
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "\nsoak: FAIL: {} of {} checks failed: {}; {summary}",
+            failed.len(),
+            verdicts.len(),
+            failed.join("; ")
+        );
+        ExitCode::from(1)
+    }
+}

@@ -10,6 +10,7 @@ mod mutants;
 mod package;
 mod process;
 mod project;
+mod soak;
 mod spec_lint;
 mod tools;
 
@@ -28,6 +29,10 @@ commands:
   bench [OPTIONS]
                the mock's benchmarks (throughput beside a bare multipart parser, peak RSS of a
                1 GiB upload), by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
+  soak [--seconds N] [OPTIONS]
+               the mock's release binary under 64 connections of mixed requests for N seconds
+               (default 60; 10 in ci): no unexpected answer or socket error, flat RSS, every
+               task final, every webhook accounted for; `cargo xtask soak --help` lists OPTIONS
   docs-check   the docs agree with the code: docs/mock.md's flag table is the mock's --help,
                and every relative link in README.md, ARCHITECTURE.md and docs/ resolves
   package      the crates as published: cargo package and publish --dry-run without warnings,
@@ -71,6 +76,7 @@ fn main() -> ExitCode {
         Some("mock") => mock::run(&rest),
         Some("mutants") => mutants::run(&rest),
         Some("bench") => bench::run(&rest),
+        Some("soak") => soak::run(&rest),
         Some("docs-check") => no_args("docs-check", &rest).and_then(|()| docs_check::run()),
         Some("package") => no_args("package", &rest).and_then(|()| package::run()),
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),

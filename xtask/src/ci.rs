@@ -4,7 +4,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::tools::{self, Tools};
-use crate::{Error, Result, mutants, package, process, spec_lint};
+use crate::{Error, Result, mutants, package, process, soak, spec_lint};
 
 /// One step of the CI run.
 struct Step {
@@ -13,7 +13,9 @@ struct Step {
 }
 
 /// The steps, cheapest and most likely to fail first. `tools` comes before `spec-lint` and `test`
-/// because both use what it installs. `package` follows `test`: it builds and tests the crates
+/// because both use what it installs. `soak` follows `test`: the mock's release binary
+/// under load for 10 s (after a release build, a few minutes the first time), which is worth
+/// it only once the suite passes. `package` follows `test`: it builds and tests the crates
 /// again as published, reusing what `test` compiled, which is worth it only once they pass in the
 /// workspace. `mutants` comes last: it reruns the suite once per
 /// mutation of openapi.yaml in a copy of the workspace, which only means something once `test`
@@ -42,6 +44,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "test",
         run: test,
+    },
+    Step {
+        name: "soak",
+        run: soak::ci,
     },
     Step {
         name: "package",

@@ -104,8 +104,8 @@ fn wav_samples(bytes: &[u8]) -> Result<(u32, Vec<f64>), String> {
     let mut data = None;
     while pos + 8 <= bytes.len() {
         let id = &bytes[pos..pos + 4];
-        let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().map_err(|_| "short")?)
-            as usize;
+        let size =
+            u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().map_err(|_| "short")?) as usize;
         let body = &bytes[pos + 8..(pos + 8 + size).min(bytes.len())];
         match id {
             b"fmt " if body.len() >= 16 => {
@@ -272,7 +272,9 @@ fn run_script(script: &Path, config: &Path) -> Result<String, String> {
             Ok(None) if started.elapsed() > DEADLINE => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("the browser run took over {DEADLINE:?} and was stopped"));
+                return Err(format!(
+                    "the browser run took over {DEADLINE:?} and was stopped"
+                ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(100)),
             Err(e) => return Err(e.to_string()),
@@ -297,7 +299,8 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
          xtask/tools/package.json)",
         playwright.display()
     );
-    let script = musicgpt_cover_contract_tests::workspace_dir().join("tests/fixtures/browser/pages.cjs");
+    let script =
+        musicgpt_cover_contract_tests::workspace_dir().join("tests/fixtures/browser/pages.cjs");
 
     let mock = MockServer::builder()
         .clock(ClockMode::Frozen)
@@ -356,9 +359,7 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
     let report: Value = std::fs::read_to_string(&report_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_else(|| {
-            panic!("the browser run wrote no report; its output:\n{output:?}")
-        });
+        .unwrap_or_else(|| panic!("the browser run wrote no report; its output:\n{output:?}"));
     let output = output.unwrap_or_else(|e| e);
     let seen = &report["seen"];
     let mut failures = Failures::default();
@@ -391,7 +392,12 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
     failures.check(
         seen["pitch_value"] == "3" && seen["pitch_shown"] == "+3 semitones",
         "pitch",
-        || format!("the slider says {} and shows {}", seen["pitch_value"], seen["pitch_shown"]),
+        || {
+            format!(
+                "the slider says {} and shows {}",
+                seen["pitch_value"], seen["pitch_shown"]
+            )
+        },
     );
     failures.check(seen["voice_field"] == VOICE_NAME, "voice", || {
         format!(
@@ -479,7 +485,10 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
             }
             (header, samples) => failures.add(
                 "wav",
-                format!("the downloaded WAV does not read: {header:?} / {:?}", samples.err()),
+                format!(
+                    "the downloaded WAV does not read: {header:?} / {:?}",
+                    samples.err()
+                ),
             ),
         },
         other => failures.add("wav", format!("no WAV was downloaded: {other:?}")),
@@ -494,7 +503,9 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
     }
 
     // The webhook: received, and shown delivered with its attempt.
-    let task_id = seen["cover_response"]["task_id"].as_str().unwrap_or_default();
+    let task_id = seen["cover_response"]["task_id"]
+        .as_str()
+        .unwrap_or_default();
     match receiver.wait_for(1, Duration::from_secs(5)).await {
         Ok(received) => {
             let body: Value = serde_json::from_slice(&received[0].body).unwrap_or_default();
@@ -504,7 +515,10 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
         }
         Err(received) => failures.add("webhook", format!("the receiver got {received:?}")),
     }
-    let attempts = seen["webhook"]["attempts"].as_array().cloned().unwrap_or_default();
+    let attempts = seen["webhook"]["attempts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     failures.check(
         attempts.len() == 1 && attempts[0].as_str().is_some_and(|a| a.contains("200")),
         "webhook",
@@ -516,7 +530,12 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
     failures.check(
         !clipboard.is_empty() && Some(clipboard) == seen["curl"]["shown"].as_str(),
         "curl",
-        || format!("the clipboard holds {clipboard:?}, the page shows {}", seen["curl"]["shown"]),
+        || {
+            format!(
+                "the clipboard holds {clipboard:?}, the page shows {}",
+                seen["curl"]["shown"]
+            )
+        },
     );
     if !clipboard.is_empty() {
         check_curl(&mut failures, &mock, clipboard, &uploads, page_cover).await;
@@ -525,7 +544,8 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
     // 2. Errors, in the API's words.
     let no_audio = seen["no_audio_alert"].as_str().unwrap_or_default();
     failures.check(
-        no_audio.contains("422") && no_audio.contains("Both audio_url and audio_file cannot be None"),
+        no_audio.contains("422")
+            && no_audio.contains("Both audio_url and audio_file cannot be None"),
         "422",
         || format!("without audio the page says {no_audio:?}"),
     );
@@ -559,7 +579,9 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
     failures.check(seen["journal_grew"].is_object(), "journal", || {
         "a Cover sent while the dashboard was open did not appear without a reload".to_owned()
     });
-    let second = seen["second_response"]["task_id"].as_str().unwrap_or_default();
+    let second = seen["second_response"]["task_id"]
+        .as_str()
+        .unwrap_or_default();
     match mock.state().task(second) {
         Some(t) if t.status == "COMPLETED" && seen["second_explorer"] == "COMPLETED" => {}
         other => failures.add(
@@ -593,19 +615,21 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
             || format!("/docs does not show {method} {path}: {operations:?}"),
         );
     }
-    failures.check(
-        seen["servers"][0] == mock.base_url(),
-        "docs",
-        || format!("the first server on /docs is {}, not {}", seen["servers"][0], mock.base_url()),
-    );
+    failures.check(seen["servers"][0] == mock.base_url(), "docs", || {
+        format!(
+            "the first server on /docs is {}, not {}",
+            seen["servers"][0],
+            mock.base_url()
+        )
+    });
     let tried = journalled(&mock.state().journal(), "GET", &api("getAllVoices"))
         .into_iter()
-        .any(|r| r.status == 200 && r.headers.get("authorization").map(String::as_str) == Some(KEY));
-    failures.check(
-        tried && seen["try_it"]["status"] == "200",
-        "docs",
-        || format!("Try it out did not reach this mock: {}", seen["try_it"]),
-    );
+        .any(|r| {
+            r.status == 200 && r.headers.get("authorization").map(String::as_str) == Some(KEY)
+        });
+    failures.check(tried && seen["try_it"]["status"] == "200", "docs", || {
+        format!("Try it out did not reach this mock: {}", seen["try_it"])
+    });
 
     // 5. The admin token.
     failures.check(
@@ -711,7 +735,14 @@ async fn check_curl(
                         .collect::<Vec<_>>(),
                     f.files
                         .iter()
-                        .map(|x| (x.name.clone(), x.filename.clone(), x.content_type.clone(), x.size))
+                        .map(|x| {
+                            (
+                                x.name.clone(),
+                                x.filename.clone(),
+                                x.content_type.clone(),
+                                x.size,
+                            )
+                        })
                         .collect::<Vec<_>>(),
                 )
             })
@@ -769,4 +800,54 @@ fn the_vendored_swagger_ui_is_the_pinned_npm_package() {
             file.display()
         );
     }
+}
+
+/// The analysis the page test judges the result with: it finds a known tone and length, in mono
+/// 16-bit and in stereo float, and tells 523 Hz from the 440 Hz upload, so a result that is the
+/// upload unshifted fails.
+#[test]
+fn the_tone_analysis_finds_a_tone_and_its_length() {
+    let expected = TONE_HZ * 2f64.powf(f64::from(PITCH) / 12.0);
+    for (hz, rate) in [(expected, 44_100), (TONE_HZ, 22_050)] {
+        let wav = tone_wav(hz, TONE_SECONDS, rate);
+        let (read_rate, samples) = wav_samples(&wav).expect("our own WAV reads");
+        assert_eq!(read_rate, rate);
+        let found = dominant_frequency(&samples, rate, 100.0, 2000.0).expect("a tone");
+        assert!((found - hz).abs() < 0.5, "{found} Hz for {hz} Hz");
+        let header = parse_wav(&wav).expect("a WAV header");
+        assert!((header.seconds - TONE_SECONDS).abs() < 1e-3);
+    }
+    let upload = wav_samples(&tone_wav(TONE_HZ, TONE_SECONDS, TONE_RATE)).expect("reads");
+    let found = dominant_frequency(&upload.1, TONE_RATE, 100.0, 2000.0).expect("a tone");
+    assert!(
+        (found - expected).abs() > expected * TOLERANCE,
+        "440 Hz passes as {found}"
+    );
+    // Stereo 32-bit float, the other layout a WAV encoder may choose: the channels averaged.
+    let mono = wav_samples(&tone_wav(expected, 1.0, 48_000))
+        .expect("reads")
+        .1;
+    let mut data = Vec::new();
+    for s in &mono {
+        let f = (*s as f32).to_le_bytes();
+        data.extend_from_slice(&f);
+        data.extend_from_slice(&f);
+    }
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&48_000u32.to_le_bytes());
+    wav.extend_from_slice(&(48_000u32 * 8).to_le_bytes());
+    wav.extend_from_slice(&8u16.to_le_bytes());
+    wav.extend_from_slice(&32u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(&data);
+    let (rate, samples) = wav_samples(&wav).expect("a float stereo WAV reads");
+    let found = dominant_frequency(&samples, rate, 100.0, 2000.0).expect("a tone");
+    assert!((found - expected).abs() < 0.5, "{found} Hz");
 }

@@ -83,7 +83,7 @@ fn main() -> ExitCode {
     let measurements: [(Only, &dyn Fn() -> Measured); 3] = [
         (Only::Rss, &|| rss::measure(&options)),
         (Only::Throughput, &|| throughput::measure(&options, cores)),
-        (Only::Pitch, &pitch::measure),
+        (Only::Pitch, &|| pitch::measure(cores)),
     ];
     let mut verdicts = Vec::new();
     for (which, measure) in measurements {

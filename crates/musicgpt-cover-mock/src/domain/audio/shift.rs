@@ -205,8 +205,12 @@ impl Vocoder {
             }
             // Zero-phase: the frame is rotated by half its length, so its centre is at sample 0
             // and the bins of a steady tone's peak share its phase.
-            for (k, c) in z.iter_mut().enumerate() {
-                *c = Complex::new(frame[(2 * k + half) % n], frame[(2 * k + 1 + half) % n]);
+            let (first, second) = frame.split_at(half);
+            for (c, pair) in z
+                .iter_mut()
+                .zip(second.chunks_exact(2).chain(first.chunks_exact(2)))
+            {
+                *c = Complex::new(pair[0], pair[1]);
             }
             self.fft.fft_inplace(&mut z);
             let mut loudest = 0.0f32;
@@ -302,12 +306,16 @@ impl Vocoder {
                 *c = self.pack(&shifted, k);
             }
             self.ifft.ifft_inplace(&mut z);
-            let dst = &mut out[start..start + n];
-            for (k, c) in z.iter().enumerate() {
-                // Rotated back: sample 2k of the inverse is sample 2k + n/2 of the frame.
-                let (even, odd) = ((2 * k + half) % n, (2 * k + 1 + half) % n);
-                dst[even] += c.re * self.window[even] * self.gain;
-                dst[odd] += c.im * self.window[odd] * self.gain;
+            // Rotated back: sample 2k of the inverse is sample 2k + n/2 of the frame.
+            let (dst_first, dst_second) = out[start..start + n].split_at_mut(half);
+            let (w_first, w_second) = self.window.split_at(half);
+            let destinations = dst_second
+                .chunks_exact_mut(2)
+                .zip(w_second.chunks_exact(2))
+                .chain(dst_first.chunks_exact_mut(2).zip(w_first.chunks_exact(2)));
+            for (c, (dst, w)) in z.iter().zip(destinations) {
+                dst[0] += c.re * w[0] * self.gain;
+                dst[1] += c.im * w[1] * self.gain;
             }
             start += hop;
         }
@@ -381,8 +389,8 @@ fn atan2(y: f32, x: f32) -> f32 {
     if y < 0.0 { -r } else { r }
 }
 
-/// (sin, cos) of a phase in -π..=π within 1e-6: Taylor series on -π/2..=π/2 and the symmetry
-/// about ±π/2.
+/// (sin, cos) of a phase in -π..=π within 1e-6: Taylor series on -π/2..=π/2 (nested, with the
+/// reciprocals folded into constants) and the symmetry about ±π/2.
 #[inline]
 fn sin_cos(x: f32) -> (f32, f32) {
     let (x, flip) = if x > FRAC_PI_2 {
@@ -395,14 +403,21 @@ fn sin_cos(x: f32) -> (f32, f32) {
     let x2 = x * x;
     let sin = x
         * (1.0
-            - x2 / 6.0
-                * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0 * (1.0 - x2 / 110.0)))));
+            - x2 * (1.0 / 6.0)
+                * (1.0
+                    - x2 * (1.0 / 20.0)
+                        * (1.0
+                            - x2 * (1.0 / 42.0)
+                                * (1.0 - x2 * (1.0 / 72.0) * (1.0 - x2 * (1.0 / 110.0))))));
     let cos = 1.0
-        - x2 / 2.0
+        - x2 * 0.5
             * (1.0
-                - x2 / 12.0
+                - x2 * (1.0 / 12.0)
                     * (1.0
-                        - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0 * (1.0 - x2 / 132.0)))));
+                        - x2 * (1.0 / 30.0)
+                            * (1.0
+                                - x2 * (1.0 / 56.0)
+                                    * (1.0 - x2 * (1.0 / 90.0) * (1.0 - x2 * (1.0 / 132.0))))));
     (sin, flip * cos)
 }
 

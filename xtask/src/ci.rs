@@ -4,7 +4,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::tools::{self, Tools};
-use crate::{Error, Result, mutants, package, process, soak, spec_lint};
+use crate::{Error, Result, fuzz, mutants, package, process, soak, spec_lint};
 
 /// One step of the CI run.
 struct Step {
@@ -17,9 +17,10 @@ struct Step {
 /// under load for 10 s (after a release build, a few minutes the first time), which is worth
 /// it only once the suite passes. `package` follows `test`: it builds and tests the crates
 /// again as published, reusing what `test` compiled, which is worth it only once they pass in the
-/// workspace. `mutants` comes last: it reruns the suite once per
-/// mutation of openapi.yaml in a copy of the workspace, which only means something once `test`
-/// has passed.
+/// workspace. `fuzz` runs each fuzz target for 30 s, after a release build of its own of every
+/// dependency (cargo-fuzz's instrumentation; several minutes the first time, seconds after).
+/// `mutants` comes last: it reruns the suite once per mutation of openapi.yaml in a copy of the
+/// workspace, which only means something once `test` has passed.
 const STEPS: &[Step] = &[
     Step {
         name: "fmt",
@@ -52,6 +53,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "package",
         run: package::run,
+    },
+    Step {
+        name: "fuzz",
+        run: fuzz::ci,
     },
     Step {
         name: "mutants",

@@ -5,6 +5,7 @@ mod bench;
 mod chromium;
 mod ci;
 mod docs_check;
+mod fuzz;
 mod mock;
 mod mutants;
 mod package;
@@ -38,6 +39,9 @@ commands:
   package      the crates as published: cargo package and publish --dry-run without warnings,
                build and test each from its .crate outside the workspace, cargo install the mock
                and ask it (in target/packaged/)
+  fuzz [--seconds N] [--target NAME]...
+               run the cargo-fuzz targets (form, request, spec) N seconds each (default 30) on
+               stable Rust; installs cargo-fuzz into .tools/ first; fails on a crash
   ci           everything CI checks, in order, failing fast (the README's test command)
   help         print this message
 ";
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
         Some("soak") => soak::run(&rest),
         Some("docs-check") => no_args("docs-check", &rest).and_then(|()| docs_check::run()),
         Some("package") => no_args("package", &rest).and_then(|()| package::run()),
+        Some("fuzz") => fuzz::run(&rest),
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");

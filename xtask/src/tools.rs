@@ -17,6 +17,10 @@
 //! needs that the system lacks, unpacked without root (`chromium.rs`). Its stamp names the recipe,
 //! and it is skipped when `MUSICGPT_CHROMIUM` names a browser to use instead. `check_installed`
 //! leaves it out: only the browser test needs it, and that test says so itself.
+//!
+//! A fourth, `.tools/cargo-fuzz`, is cargo-fuzz at the version `fuzz.rs` pins, `cargo install`ed
+//! from crates.io; current when the installed program says it is that version. Only `cargo xtask
+//! fuzz` uses it (and installs it itself when it is missing), so `check_installed` leaves it out.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,6 +28,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::chromium::Chromium;
+use crate::fuzz::CargoFuzz;
 use crate::{Error, Result, process, project};
 
 /// The environment variable `cargo xtask ci` sets for `cargo test`: the absolute `.tools` folder.
@@ -103,6 +108,17 @@ impl Tools {
                 },
             )?;
             installed.push("Chromium");
+        }
+        // For `cargo xtask fuzz` (a ci step): a cargo subcommand, built from crates.io.
+        let cargo_fuzz = CargoFuzz::new(&self.dir);
+        if !cargo_fuzz.is_current() {
+            timed(
+                "cargo-fuzz",
+                "cargo-fuzz (cargo install --locked, pinned)",
+                cargo_fuzz.dir(),
+                || cargo_fuzz.install(),
+            )?;
+            installed.push("cargo-fuzz");
         }
         if installed.is_empty() {
             println!(

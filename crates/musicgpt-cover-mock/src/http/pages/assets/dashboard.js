@@ -106,14 +106,14 @@
       return el(
         'tr',
         { 'data-task-id': task.task_id },
-        el('td', { class: 'mono', text: task.task_id }),
+        el('td', { class: 'mono key', text: task.task_id }),
         el('td', {}, el('span', { class: `badge s-${task.status}`, text: task.status })),
-        el('td', { text: task.voice_id }),
+        el('td', { class: 'key', text: task.voice_id }),
         el('td', { class: 'num', text: task.pitch }),
-        el('td', { text: source(task) }),
-        el('td', { class: 'mono', text: task.api_key }),
+        el('td', { class: 'wrap', text: source(task) }),
+        el('td', { class: 'mono key', text: task.api_key }),
         el('td', { text: task.outcome }),
-        el('td', { class: 'mono', text: clockTime(task.finishes_at) }),
+        el('td', { class: 'mono time', text: clockTime(task.finishes_at) }),
         el(
           'td',
           { class: 'row' },
@@ -194,12 +194,12 @@
         'tr',
         { 'data-seq': entry.seq },
         el('td', { class: 'num', text: entry.seq }),
-        el('td', { class: 'mono', text: clockTime(entry.at) }),
-        el('td', { class: 'mono', text: `${r.method} ${target}` }),
+        el('td', { class: 'mono time', text: clockTime(entry.at) }),
+        el('td', { class: 'mono wrap', text: `${r.method} ${target}` }),
         el('td', {}, el('span', { class: `badge c${String(r.status).charAt(0)}`, text: r.status })),
-        el('td', { class: 'mono', text: (r.headers && r.headers.authorization) || '' }),
-        el('td', { class: 'mono', text: (r.headers && r.headers.origin) || '' }),
-        el('td', { class: 'mono', text: formText(r.form) }),
+        el('td', { class: 'mono key', text: (r.headers && r.headers.authorization) || '' }),
+        el('td', { class: 'mono key', text: (r.headers && r.headers.origin) || '' }),
+        el('td', { class: 'mono wrap', text: formText(r.form) }),
       );
     }
     const w = entry.webhook || {};
@@ -207,12 +207,12 @@
       'tr',
       { 'data-seq': entry.seq },
       el('td', { class: 'num', text: entry.seq }),
-      el('td', { class: 'mono', text: clockTime(entry.at) }),
-      el('td', { class: 'mono', text: `${entry.kind.replace('_', ' ')} → ${w.url || ''}` }),
+      el('td', { class: 'mono time', text: clockTime(entry.at) }),
+      el('td', { class: 'mono wrap', text: `${entry.kind.replace('_', ' ')} → ${w.url || ''}` }),
       el('td', {}, el('span', { class: 'badge c4', text: 'webhook' })),
-      el('td', { class: 'mono', text: w.task_id || '' }),
+      el('td', { class: 'mono key', text: w.task_id || '' }),
       el('td', {}),
-      el('td', { text: w.reason || '' }),
+      el('td', { class: 'wrap', text: w.reason || '' }),
     );
   }
 

@@ -369,10 +369,10 @@
           'tr',
           {},
           el('td', { class: 'num', text: a.attempt }),
-          el('td', { text: Pages.clockTime(a.at) }),
+          el('td', { class: 'time', text: Pages.clockTime(a.at) }),
           el('td', { text: a.status === null || a.status === undefined ? '—' : a.status }),
           el('td', { class: 'num', text: `${a.elapsed_ms} ms` }),
-          el('td', { text: a.error || '' }),
+          el('td', { class: 'wrap', text: a.error || '' }),
         ),
       ),
     );

@@ -13,7 +13,6 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::{CancellationToken, DropGuard};
 use uuid::Uuid;
 
-use super::audio::DURATION_SECONDS;
 use super::clock::{Clock, SEED_EPOCH, VTime};
 use super::credits::{AuthError, Cents, Ledger, estimate, from_cents, to_cents};
 use super::journal::{Journal, JournalEntry, JournalKind, WebhookEvent};
@@ -52,10 +51,6 @@ pub(crate) struct Inner {
     rng: Mutex<StdRng>,
     tasks: Mutex<TaskStore>,
     /// Uploaded songs and their result files; the task store deletes a task's with it.
-    #[allow(
-        dead_code,
-        reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
-    )]
     uploads: Arc<UploadStore>,
     /// The virtual time the scheduler sleeps until (under the task lock's protection: written
     /// while it is held), so a new task due earlier wakes it.
@@ -271,17 +266,14 @@ impl MockState {
     }
 
     /// Uploaded songs: where a Cover's `audio_file` is written, kept for its task and converted.
-    #[allow(
-        dead_code,
-        reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
-    )]
     pub(crate) fn uploads(&self) -> &Arc<UploadStore> {
         &self.inner.uploads
     }
 
     /// Charges the key and queues a task; `Err(balance)` when the balance is too low.
+    #[cfg(test)]
     pub(crate) fn create_task(&self, new: NewTask) -> Result<Created, CreateError> {
-        self.create_task_lasting(new, DURATION_SECONDS)
+        self.create_task_lasting(new, super::audio::DURATION_SECONDS)
     }
 
     /// [`MockState::create_task`] for a task whose result lasts `duration` seconds (its
@@ -368,16 +360,16 @@ impl MockState {
         Some(inner.spec.conversion_ok.render(&fill))
     }
 
-    /// The pitch of a completed conversion; else its status, or `None` when unknown.
+    /// The task id and pitch of a completed conversion; else its status, or `None` when unknown.
     pub(crate) fn completed_pitch(
         &self,
         conversion_id: &Uuid,
-    ) -> Result<i64, Option<&'static str>> {
+    ) -> Result<(Uuid, i64), Option<&'static str>> {
         let now = self.inner.clock.now();
         let tasks = lock(&self.inner.tasks);
         let task = tasks.by_conversion(conversion_id).ok_or(None)?;
         match task.status(now) {
-            COMPLETED => Ok(task.pitch),
+            COMPLETED => Ok((task.task_id, task.pitch)),
             other => Err(Some(other)),
         }
     }
@@ -459,19 +451,29 @@ impl MockState {
     /// Every task kept, oldest first, as it stands now.
     pub fn tasks(&self) -> Vec<TaskView> {
         let now = self.inner.clock.now();
-        lock(&self.inner.tasks)
+        let views: Vec<TaskView> = lock(&self.inner.tasks)
             .all()
             .map(|t| t.view(now, &self.inner.clock))
-            .collect()
+            .collect();
+        views.into_iter().map(|v| self.with_audio_note(v)).collect()
+    }
+
+    /// The view with what its upload's conversion says (taken outside the task lock).
+    fn with_audio_note(&self, mut view: TaskView) -> TaskView {
+        if let Ok(id) = Uuid::try_parse(&view.task_id) {
+            view.audio = self.inner.uploads.note(&id);
+        }
+        view
     }
 
     /// A task by its task id or conversion id.
     pub fn task(&self, id: &str) -> Option<TaskView> {
         let id = Uuid::try_parse(id).ok()?;
         let now = self.inner.clock.now();
-        lock(&self.inner.tasks)
+        let view = lock(&self.inner.tasks)
             .find(&id)
-            .map(|t| t.view(now, &self.inner.clock))
+            .map(|t| t.view(now, &self.inner.clock));
+        view.map(|v| self.with_audio_note(v))
     }
 
     /// Ends a task now (by task id or conversion id): `COMPLETED` sends its webhook.

@@ -145,6 +145,7 @@ impl Task {
             processing_at: clock.timestamp(self.processing_at),
             finishes_at: clock.timestamp(self.finished_at),
             updated_at: clock.timestamp(self.updated_at(now)),
+            audio: None,
         }
     }
 }
@@ -199,6 +200,10 @@ pub struct TaskView {
     pub finishes_at: String,
     /// The last state change so far.
     pub updated_at: String,
+    /// For a task made from an upload, once converted: what was converted and what was cut, or
+    /// why the generated tune stands in (bytes that do not decode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<String>,
 }
 
 /// Why a task could not be finished on request.

@@ -14,11 +14,6 @@
 //! that keeps the generated tune), and at most [`MAX_RESULT_BYTES`] of result files are held in
 //! memory (the oldest are dropped and made again from their upload if asked for again).
 
-#![allow(
-    dead_code,
-    reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
-)]
-
 use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -207,6 +202,7 @@ impl UploadStore {
     }
 
     /// Whether an upload is kept for `task_id`.
+    #[cfg(test)]
     pub(crate) fn has(&self, task_id: &Uuid) -> bool {
         lock(&self.kept).by_task.contains_key(task_id)
     }

@@ -329,7 +329,7 @@ fn kinds(k: &Ctx) -> Vec<Kind> {
         kind!("DELETE on /__admin/reset", k.admin("DELETE", "/reset", Vec::new()), 405, "DELETE"),
         kind!("PUT on /__admin/clock", k.admin("PUT", "/clock", "{}"), 405, "PUT"),
         // Unknown paths: 404 in JSON.
-        kind!("GET /", Raw::new("GET", "/"), 404, "no route"),
+        kind!("POST / (the Explorer is a page, to GET)", Raw::new("POST", "/"), 405, "does not take"),
         kind!("GET /nope", Raw::new("GET", "/nope"), 404, "no route"),
         kind!("Cover in lower case", k.call("POST", "/v1/cover"), 404, "no route"),
         kind!("a v2 path", k.call("POST", "/v2/Cover"), 404, "no route"),

@@ -192,3 +192,155 @@ async fn the_router_works_without_a_socket() {
     assert_eq!(json["total"], 1);
     assert_eq!(state.journal().len(), 1);
 }
+
+/// A 16-bit mono WAV of a sine tone.
+fn tone_wav(hz: f64, seconds: f64, rate: u32) -> Vec<u8> {
+    let frames = (f64::from(rate) * seconds) as u32;
+    let mut out = Vec::with_capacity(44 + 2 * frames as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + 2 * frames).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(2 * rate).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(2 * frames).to_le_bytes());
+    for i in 0..frames {
+        let s = (2.0 * std::f64::consts::PI * hz * f64::from(i) / f64::from(rate)).sin();
+        out.extend_from_slice(&((s * 0.5 * f64::from(i16::MAX)) as i16).to_le_bytes());
+    }
+    out
+}
+
+/// (sample rate, channels, samples of the first channel) of a 16-bit PCM WAV.
+fn read_wav(bytes: &[u8]) -> (u32, u16, Vec<f64>) {
+    assert_eq!(&bytes[..4], b"RIFF");
+    let mut at = 12;
+    let (mut rate, mut channels) = (0, 0);
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes")) as usize;
+        let body = &bytes[at + 8..(at + 8 + len).min(bytes.len())];
+        if id == b"fmt " {
+            channels = u16::from_le_bytes([body[2], body[3]]);
+            rate = u32::from_le_bytes(body[4..8].try_into().expect("4 bytes"));
+        } else if id == b"data" {
+            let step = 2 * usize::from(channels);
+            let samples = body
+                .chunks_exact(step)
+                .map(|f| f64::from(i16::from_le_bytes([f[0], f[1]])))
+                .collect();
+            return (rate, channels, samples);
+        }
+        at += 8 + len + (len & 1);
+    }
+    panic!("no data chunk")
+}
+
+/// The tone's frequency from its rising zero crossings.
+fn frequency(samples: &[f64], rate: u32) -> f64 {
+    let crossings: Vec<usize> = samples
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
+        .map(|(i, _)| i)
+        .collect();
+    let (first, last) = (crossings[0], crossings[crossings.len() - 1]);
+    (crossings.len() - 1) as f64 * f64::from(rate) / (last - first) as f64
+}
+
+#[tokio::test]
+async fn an_uploaded_song_becomes_the_result_shifted_and_as_long() {
+    let mock = mock(MockConfig::new().seed(40)).await;
+    let form = Form::new()
+        .text("voice_id", "Drake")
+        .text("pitch", "12")
+        .part("audio_file", file_part(tone_wav(440.0, 1.5, 22_050)));
+    let (status, body) = cover(&mock, Some(KEY), form, None).await;
+    assert_eq!(status, 200, "{body}");
+    let task = body["task_id"].as_str().expect("task_id").to_owned();
+    let done = mock.state().complete_task(&task).expect("completes");
+    let wav = client()
+        .get(format!(
+            "{}/files/{}.wav",
+            mock.origin(),
+            done.conversion_id
+        ))
+        .send()
+        .await
+        .expect("the WAV")
+        .bytes()
+        .await
+        .expect("bytes");
+    let (rate, _, samples) = read_wav(&wav);
+    let seconds = samples.len() as f64 / f64::from(rate);
+    assert!(
+        (seconds - 1.5).abs() < 0.03,
+        "lasts {seconds} s, not the upload's 1.5 s"
+    );
+    // An octave up: 880 Hz, measured away from the edges.
+    let middle = &samples[samples.len() / 4..samples.len() * 3 / 4];
+    let hz = frequency(middle, rate);
+    assert!((hz / 880.0 - 1.0).abs() < 0.02, "{hz} Hz");
+    let conversion = crate::common::by_id(&mock, &task).await;
+    let duration = conversion["conversion"]["conversion_duration"]
+        .as_f64()
+        .expect("a duration");
+    assert!(
+        (duration - 1.5).abs() < 0.03,
+        "conversion_duration {duration}"
+    );
+    let mp3 = client()
+        .get(format!(
+            "{}/files/{}.mp3",
+            mock.origin(),
+            done.conversion_id
+        ))
+        .send()
+        .await
+        .expect("the MP3");
+    assert_eq!(mp3.status(), 200);
+    // The task's record says what was converted.
+    let view = mock.state().task(&task).expect("the task");
+    assert!(view.audio.is_some(), "{view:?}");
+}
+
+#[tokio::test]
+async fn an_upload_that_does_not_decode_keeps_the_tune_and_says_why() {
+    let mock = mock(MockConfig::new().seed(41)).await;
+    let form = Form::new().text("voice_id", "Drake").part(
+        "audio_file",
+        file_part(b"these bytes are no song at all".repeat(100)),
+    );
+    let (status, body) = cover(&mock, Some(KEY), form, None).await;
+    assert_eq!(status, 200, "{body}");
+    let task = body["task_id"].as_str().expect("task_id").to_owned();
+    let done = mock.state().complete_task(&task).expect("completes");
+    let wav = client()
+        .get(format!(
+            "{}/files/{}.wav",
+            mock.origin(),
+            done.conversion_id
+        ))
+        .send()
+        .await
+        .expect("the WAV")
+        .bytes()
+        .await
+        .expect("bytes");
+    let (rate, _, samples) = read_wav(&wav);
+    let seconds = samples.len() as f64 / f64::from(rate);
+    assert!(
+        (seconds - musicgpt_cover_mock::RESULT_AUDIO_SECONDS).abs() < 0.05,
+        "{seconds}"
+    );
+    let view = mock.state().task(&task).expect("the task");
+    assert!(
+        view.audio.is_some_and(|why| !why.is_empty()),
+        "the record says nothing"
+    );
+}

@@ -4,11 +4,6 @@
 //! decoding stops after [`MAX_SECONDS`]: an hour-long upload costs the same as a minute of it.
 //! Bytes that are not audio give an `Err` with a reason fit for the task's admin record.
 
-#![allow(
-    dead_code,
-    reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
-)]
-
 use std::fs::File;
 use std::path::Path;
 
@@ -16,7 +11,9 @@ use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
+#[cfg(test)]
+use symphonia::core::io::ReadOnlySource;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
 /// The most of an upload that is decoded (and so converted), in seconds: the rest is cut.
@@ -53,11 +50,13 @@ pub(crate) struct Decoded {
 
 impl Decoded {
     /// Frames (samples per channel) decoded.
+    #[cfg(test)]
     pub(crate) fn frames(&self) -> usize {
         self.channels.first().map_or(0, Vec::len)
     }
 
     /// Seconds decoded.
+    #[cfg(test)]
     pub(crate) fn seconds(&self) -> f64 {
         if self.sample_rate == 0 {
             0.0
@@ -73,12 +72,14 @@ pub(crate) fn decode_file(path: &Path) -> Result<Decoded, String> {
     decode(Box::new(file), MAX_SECONDS)
 }
 
-/// Decodes bytes in memory (tests and the bench; uploads come from a file).
+/// Decodes bytes in memory (tests; uploads come from a file).
+#[cfg(test)]
 pub(crate) fn decode_bytes(bytes: Vec<u8>, max_seconds: f64) -> Result<Decoded, String> {
     decode(Box::new(std::io::Cursor::new(bytes)), max_seconds)
 }
 
 /// Decodes a non-seekable stream (say, a pipe): trailing tags are not looked for.
+#[cfg(test)]
 pub(crate) fn decode_stream(
     reader: impl std::io::Read + Send + Sync + 'static,
     max_seconds: f64,

@@ -20,18 +20,6 @@ mod tune;
 #[cfg(test)]
 mod tests;
 
-#[allow(
-    unused_imports,
-    reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
-)]
-pub(crate) use decode::{MAX_SECONDS, Probe};
-#[allow(
-    unused_imports,
-    reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
-)]
-pub(crate) use render::{
-    MadeFrom, Rendered, probe_upload_async, render_upload, render_upload_async,
-    render_upload_or_tune,
-};
+pub(crate) use render::{Rendered, probe_upload_async, render_upload_async};
 pub(crate) use tune::rendition;
 pub use tune::{DURATION_SECONDS, SAMPLE_RATE};

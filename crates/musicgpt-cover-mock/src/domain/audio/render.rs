@@ -1,11 +1,6 @@
 //! An upload made into a task's result: decoded, cut to a minute, pitch-shifted, encoded as WAV
 //! and MP3; or, when it does not decode, the generated tune and the reason.
 
-#![allow(
-    dead_code,
-    reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
-)]
-
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -59,6 +54,7 @@ pub(crate) enum MadeFrom {
 
 impl Rendered {
     /// The generated tune did not stand in.
+    #[cfg(test)]
     pub(crate) fn is_upload(&self) -> bool {
         matches!(self.made_from, MadeFrom::Upload { .. })
     }

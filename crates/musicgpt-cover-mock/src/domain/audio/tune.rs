@@ -48,10 +48,6 @@ pub(crate) async fn rendition(pitch: i64) -> &'static Rendition {
 }
 
 /// [`rendition`] for a caller that is already off the request threads.
-#[allow(
-    dead_code,
-    reason = "the HTTP layer's upload path (issue 9) is not wired yet; the tests use all of it"
-)]
 pub(crate) fn rendition_blocking(pitch: i64) -> &'static Rendition {
     cell(pitch).get_or_init(|| render(pitch))
 }

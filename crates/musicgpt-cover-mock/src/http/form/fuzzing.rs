@@ -52,8 +52,11 @@ pub fn check_cover_form(
     // The readers await only the body, which is all here: no runtime needed.
     let read = futures::executor::block_on(async {
         match encoding {
+            // No upload store: the fuzzer checks the reading, not the disk.
             Encoding::Multipart { boundary } => {
-                multipart::read(form_spec, body, boundary, max_upload, &mut record).await
+                multipart::read(form_spec, body, boundary, max_upload, None, &mut record)
+                    .await
+                    .map(|(values, _)| values)
             }
             Encoding::Urlencoded => {
                 urlencoded::read(form_spec, body, max_upload, &mut record).await

@@ -17,11 +17,13 @@ use axum::body::{Body, BodyDataStream};
 use axum::http::header;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
 
 use super::fields::{
     FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value, with_causes,
 };
 use crate::domain::journal::FormLog;
+use crate::domain::uploads::{Incoming, MAX_KEPT_BYTES, UploadStore};
 use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
 
@@ -105,14 +107,18 @@ impl Stream for Metered<'_> {
 }
 
 /// Reads and checks the form. `record` gets every part as it is seen, for the journal, also when
-/// the form is rejected.
+/// the form is rejected. The file of the spec's file field is also written to a new upload file
+/// of `uploads` (its first [`MAX_KEPT_BYTES`]; the rest is only counted), given back with the
+/// values; a write that fails leaves the task the generated tune, nothing worse.
 pub(crate) async fn read(
     spec: &FormSpec,
     body: Body,
     boundary: String,
     max_upload: u64,
+    uploads: Option<&UploadStore>,
     record: &mut FormLog,
-) -> Result<Vec<Option<Value>>, FormError> {
+) -> Result<(Vec<Option<Value>>, Option<Incoming>), FormError> {
+    let mut upload: Option<Incoming> = None;
     let meter = Meter::default();
     let limit = max_upload.saturating_add(FORM_OVERHEAD);
     let mut body = body.into_data_stream();
@@ -176,10 +182,14 @@ pub(crate) async fn read(
                 .is_some_and(|t| !t.essence_str().eq_ignore_ascii_case("text/plain"));
 
         if is_file && rule.is_none_or(|r| r.kind == ValueKind::Binary) {
-            // Counted, never kept.
+            // Counted; the spec's file field's first bytes are also written to disk.
             let filename = field.file_name().map(str::to_owned);
             let content_type = field.content_type().map(ToString::to_string);
             let slot = record.file_part(name, filename.as_deref(), content_type.as_deref());
+            let mut sink = match (index, uploads) {
+                (Some(_), Some(store)) => UploadSink::open(store).await,
+                _ => None,
+            };
             let mut size = 0u64;
             loop {
                 match field.chunk().await {
@@ -189,6 +199,11 @@ pub(crate) async fn read(
                         if size > max_upload {
                             record.file_size(slot, size);
                             return Err(FormError::TooLarge);
+                        }
+                        if let Some(s) = &mut sink
+                            && !s.write(&chunk).await
+                        {
+                            sink = None;
                         }
                     }
                     Ok(None) => break,
@@ -202,6 +217,9 @@ pub(crate) async fn read(
             if let Some(i) = index {
                 // A browser sends an empty, nameless file part when no file was chosen.
                 let empty = size == 0 && filename.as_deref().is_none_or(str::is_empty);
+                if !empty && let Some(s) = sink {
+                    upload = s.finish().await;
+                }
                 if !empty {
                     values[i] = Some(Value::File {
                         filename,
@@ -250,7 +268,60 @@ pub(crate) async fn read(
     rest_of_body(&mut body, &meter, limit).await?;
 
     spec.required_given(&values).map_err(FormError::Invalid)?;
-    Ok(values)
+    Ok((values, upload))
+}
+
+/// An upload being written to disk as it streams by.
+struct UploadSink {
+    incoming: Incoming,
+    file: tokio::fs::File,
+    written: u64,
+}
+
+impl UploadSink {
+    async fn open(store: &UploadStore) -> Option<UploadSink> {
+        match store.incoming() {
+            Ok((incoming, file)) => Some(UploadSink {
+                incoming,
+                file: tokio::fs::File::from_std(file),
+                written: 0,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "an upload could not be written to disk; its task keeps the generated tune");
+                None
+            }
+        }
+    }
+
+    /// Writes what fits of `chunk`; false when writing failed (the file is then deleted).
+    async fn write(&mut self, chunk: &[u8]) -> bool {
+        let room = MAX_KEPT_BYTES.saturating_sub(self.written);
+        let take = usize::try_from(room).unwrap_or(usize::MAX).min(chunk.len());
+        if take == 0 {
+            return true;
+        }
+        match self.file.write_all(&chunk[..take]).await {
+            Ok(()) => {
+                self.written += take as u64;
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "writing an upload failed; its task keeps the generated tune");
+                false
+            }
+        }
+    }
+
+    /// The file, complete on disk (tokio writes in the background until flushed).
+    async fn finish(mut self) -> Option<Incoming> {
+        match self.file.flush().await {
+            Ok(()) => Some(self.incoming),
+            Err(e) => {
+                tracing::warn!(error = %e, "writing an upload failed; its task keeps the generated tune");
+                None
+            }
+        }
+    }
 }
 
 /// What a parser error means, in the words of someone who has to fix the request.

@@ -5,9 +5,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
+use crate::domain::audio::{DURATION_SECONDS, probe_upload_async};
 use crate::domain::credits::from_cents;
 use crate::domain::journal::FormLog;
 use crate::domain::tasks::{AudioSource, IN_QUEUE, NewTask, Outcome};
+use crate::domain::uploads::Incoming;
 use crate::domain::{CreateError, Created, MockState};
 use crate::http::auth::request_key;
 use crate::http::form::{Encoding, FORM_OVERHEAD, FormError, encoding, multipart, urlencoded};
@@ -69,9 +71,13 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
     let mut record = FormLog::default();
     let result = match encoding {
         Encoding::Multipart { boundary } => {
-            multipart::read(form_spec, body, boundary, max_upload, &mut record).await
+            let uploads = Some(state.uploads().as_ref());
+            multipart::read(form_spec, body, boundary, max_upload, uploads, &mut record).await
         }
-        Encoding::Urlencoded => urlencoded::read(form_spec, body, max_upload, &mut record).await,
+        // A url-encoded file (its bytes percent-encoded) is only counted: the tune stands in.
+        Encoding::Urlencoded => urlencoded::read(form_spec, body, max_upload, &mut record)
+            .await
+            .map(|values| (values, None)),
     };
     let response = match result {
         Err(FormError::Stalled(text)) => {
@@ -93,21 +99,51 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
             record.set_error(text.clone());
             documented(op, op.invalid_status, Some(&text))
         }
-        Ok(values) => accept(&state, key, outcome, form_spec, values, &mut record),
+        Ok((values, upload)) => {
+            // The result lasts as long as the upload (its first minute); one that does not
+            // decode gets the generated tune, and its task's record says why.
+            let duration = match &upload {
+                Some(file) => probe_upload_async(file.path().to_path_buf())
+                    .await
+                    .map_or(DURATION_SECONDS, |probe| probe.duration),
+                None => DURATION_SECONDS,
+            };
+            let form = Form {
+                spec: form_spec,
+                values,
+                upload,
+                duration,
+            };
+            accept(&state, key, outcome, form, &mut record)
+        }
     };
     let mut response = response;
     response.extensions_mut().insert(record);
     response
 }
 
+/// A form that passed the spec's rules, with its upload on disk (if it had one) and how long its
+/// result will last.
+struct Form<'s> {
+    spec: &'s FormSpec,
+    values: Vec<Option<Value>>,
+    upload: Option<Incoming>,
+    duration: f64,
+}
+
 fn accept(
     state: &MockState,
     key: &str,
     outcome: Outcome,
-    form_spec: &FormSpec,
-    mut values: Vec<Option<Value>>,
+    form: Form<'_>,
     record: &mut FormLog,
 ) -> Response {
+    let Form {
+        spec: form_spec,
+        mut values,
+        upload,
+        duration,
+    } = form;
     let spec = state.spec();
     let op = &spec.cover;
     if !form_spec.alternatives_met(&values) {
@@ -159,8 +195,21 @@ fn accept(
         source,
         outcome,
     };
-    match state.create_task(new) {
-        Ok(task) => json(StatusCode::OK, spec.cover_ok.render(&Accepted::new(&task))),
+    let upload = upload.filter(|_| matches!(new.source, AudioSource::File { .. }));
+    let duration = if upload.is_some() {
+        duration
+    } else {
+        DURATION_SECONDS
+    };
+    match state.create_task_lasting(new, duration) {
+        Ok(task) => {
+            if let Some(file) = upload
+                && let Err(e) = state.uploads().keep(file, task.task_id, pitch)
+            {
+                tracing::warn!(error = %e, task = %task.task_id, "the upload was not kept; the task keeps the generated tune");
+            }
+            json(StatusCode::OK, spec.cover_ok.render(&Accepted::new(&task)))
+        }
         Err(CreateError::Insufficient(balance)) => {
             record.set_error(format!(
                 "the key's balance of {} credits is below the estimate",
@@ -170,9 +219,9 @@ fn accept(
         }
         Err(CreateError::Full(capacity)) => {
             // Like the real API's limit on parallel conversions: no task is ever dropped to make
-            // room for another.
+            // room for another, nor a webhook to make room for a task.
             record.set_error(format!(
-                "all {capacity} task places (--task-capacity) hold unfinished tasks"
+                "the task store is full: its {capacity} places (--task-capacity), or its 64 MiB, hold tasks that are unfinished or whose webhook is still pending"
             ));
             documented(op, StatusCode::TOO_MANY_REQUESTS, None)
         }

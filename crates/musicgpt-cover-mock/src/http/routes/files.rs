@@ -43,8 +43,8 @@ pub(crate) async fn file(
             &format!("{stem:?} is not a conversion id"),
         );
     };
-    let pitch = match state.completed_pitch(&conversion_id) {
-        Ok(p) => p,
+    let (task_id, pitch) = match state.completed_pitch(&conversion_id) {
+        Ok(found) => found,
         Err(None) => {
             return error_json(
                 StatusCode::NOT_FOUND,
@@ -60,13 +60,20 @@ pub(crate) async fn file(
             );
         }
     };
-    let audio = rendition(pitch).await;
-    let (bytes, mime) = if ext == "mp3" {
-        (&audio.mp3, "audio/mpeg")
-    } else {
-        (&audio.wav, "audio/wav")
+    // The upload's conversion when the task had one (waiting for it if it is still running),
+    // else the generated tune.
+    let (wav, mp3) = match state.uploads().result(&task_id).await {
+        Some(made) => (made.wav.clone(), made.mp3.clone()),
+        None => {
+            let tune = rendition(pitch).await;
+            (tune.wav.clone(), tune.mp3.clone())
+        }
     };
-    serve_bytes(bytes.clone(), mime, &headers)
+    if ext == "mp3" {
+        serve_bytes(mp3, "audio/mpeg", &headers)
+    } else {
+        serve_bytes(wav, "audio/wav", &headers)
+    }
 }
 
 /// The whole file, or the one byte range asked for.

@@ -115,7 +115,8 @@ where
 
 /// The admin API reads back every key the mock was sent (the journal) and can reset it, so it
 /// answers only what comes from this machine: when the mock requires an admin token (it does on
-/// a non-loopback address), requests bearing it; and never a page on another machine's origin
+/// a non-loopback address), requests bearing it; without one, requests sent to a loopback name
+/// (the `Host` header); and never a page on another machine's origin
 /// (any website open in the developer's browser). Browsers send `Origin` with every cross-origin
 /// call and every POST; a request without one (curl, a test, a server) is not a page's.
 fn admin_refusal(request: &Request, state: &MockState) -> Option<Response> {
@@ -134,6 +135,24 @@ fn admin_refusal(request: &Request, state: &MockState) -> Option<Response> {
             HeaderValue::from_static("Bearer realm=\"musicgpt-cover-mock admin\""),
         );
         return Some(response);
+    }
+    // Without a token, the name the request was sent to must be this machine's too: a page on a
+    // site whose DNS name is re-pointed at 127.0.0.1 (DNS rebinding) sends its own name as Host
+    // and, being same-origin, no Origin at all. (Behind a proxy that forwards another name, set
+    // an admin token.)
+    if state.admin_token().is_none()
+        && let Some(host) = request.headers().get(header::HOST)
+        && !host
+            .to_str()
+            .is_ok_and(|h| is_loopback_origin(&format!("http://{h}")))
+    {
+        return Some(error_json(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "the admin API answers requests sent to this machine's names only (localhost, 127.0.0.0/8, [::1]), not Host {}; set --admin-token to reach it by another name",
+                quoted(&String::from_utf8_lossy(host.as_bytes()))
+            ),
+        ));
     }
     let origin = request.headers().get(header::ORIGIN)?;
     if origin.to_str().is_ok_and(is_loopback_origin) {

@@ -112,3 +112,44 @@ fn a_weak_admin_token_is_refused_at_start() {
     };
     assert!(e.to_string().contains("at least 16"), "{e}");
 }
+
+#[tokio::test]
+async fn the_admin_api_refuses_a_request_sent_to_another_name() {
+    // What a page on a DNS-rebound site sends: its own name as Host, no Origin (same-origin GET).
+    let mock = MockConfig::new().start().await;
+    let raw = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let rebound = raw
+        .get(format!("{}/journal", mock.admin_url()))
+        .header("Host", format!("evil.example:{}", mock.addr().port()))
+        .send()
+        .await
+        .expect("admin");
+    assert_eq!(rebound.status(), 403);
+    let body: serde_json::Value = rebound.json().await.expect("JSON");
+    assert!(
+        body["error"].as_str().is_some_and(|e| e.contains("Host")),
+        "{body}"
+    );
+    for host in ["localhost", "127.0.0.1", "[::1]"] {
+        let status = raw
+            .get(format!("{}/journal", mock.admin_url()))
+            .header("Host", format!("{host}:{}", mock.addr().port()))
+            .send()
+            .await
+            .expect("admin")
+            .status();
+        assert_eq!(status, 200, "{host}");
+    }
+    // The API itself answers whatever the name.
+    let api = raw
+        .get(mock.url("/v1/getAllVoices"))
+        .header("Host", "evil.example")
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(api.status(), 200);
+}

@@ -276,7 +276,7 @@ impl MockState {
         self.create_task_lasting(new, super::audio::DURATION_SECONDS)
     }
 
-    /// [`MockState::create_task`] for a task whose result lasts `duration` seconds (its
+    /// `create_task` for a task whose result lasts `duration` seconds (its
     /// `conversion_duration`: an upload's, from `audio::probe_upload_async`); known before the
     /// task exists, so no answer or webhook ever shows another.
     pub(crate) fn create_task_lasting(

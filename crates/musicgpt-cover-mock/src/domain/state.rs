@@ -188,13 +188,13 @@ impl MockState {
             Arc::clone(&inner.wake),
             cancel.clone(),
         ));
-        // At shutdown the uploads go (the directory too, when the last handle is dropped).
+        // When the server stops, the uploads go, their directory too.
         let stopping = cancel.clone();
         let kept = Arc::downgrade(&uploads);
         runtime.spawn(async move {
             stopping.cancelled().await;
             if let Some(uploads) = kept.upgrade() {
-                uploads.clear();
+                uploads.shut_down();
             }
         });
         let release: Weak<dyn Release> = Arc::downgrade(&inner) as Weak<Inner>;

@@ -7,7 +7,8 @@
 //! files, converting on first use if that has not started yet. An incoming file whose Cover is
 //! refused is deleted when dropped. A kept upload (and its result) goes when its task leaves the
 //! store ([`UploadStore::remove`], called on eviction), on reset ([`UploadStore::clear`]) and at
-//! shutdown (the same, and the directory itself when the store is dropped).
+//! shutdown ([`UploadStore::shut_down`], when the server stops: the directory too; and when the
+//! store is dropped, should the server never have run).
 //!
 //! Bounds: at most [`MAX_KEPT_BYTES`] of an upload need be written (the first minute of any
 //! ordinary file fits), at most [`MAX_STORED_BYTES`] of uploads are kept at once (a Cover beyond
@@ -275,6 +276,15 @@ impl UploadStore {
         }
         *kept = Kept::default();
     }
+
+    /// [`UploadStore::clear`], and the directory itself: the server stopped. A later upload finds
+    /// no directory and is not kept (its task gets the generated tune).
+    pub(crate) fn shut_down(&self) {
+        self.clear();
+        if let Some(Ok(dir)) = self.dir.get() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 impl Drop for UploadStore {
@@ -372,11 +382,21 @@ mod tests {
         s.clear();
         assert!(paths.iter().all(|p| !p.exists()));
         assert_eq!(lock(&s.kept).stored, 0);
-        // Only the directory is left, and it goes with the store (shutdown).
+        // Only the directory is left, and it goes with the store.
         let dir = s.dir().map(Path::to_owned).unwrap_or_default();
         assert_eq!(std::fs::read_dir(&dir).map(Iterator::count).ok(), Some(0));
         drop(s);
         assert!(!dir.exists());
+        // Or when the server stops, store or not; an upload after that is not kept.
+        let s = store();
+        let Ok((incoming, _file)) = s.incoming() else {
+            panic!("no incoming file");
+        };
+        assert!(s.keep(incoming, Uuid::from_u128(7), 0).is_ok());
+        let dir = s.dir().map(Path::to_owned).unwrap_or_default();
+        s.shut_down();
+        assert!(!dir.exists());
+        assert!(s.incoming().is_err());
     }
 
     /// The store's wiring: a task evicted, or all of them reset, takes its upload along.

@@ -146,6 +146,10 @@ pub(crate) async fn run(
         time_scale: o.time_scale,
     });
     let noise: Arc<[u8]> = mix::noise(MAX_UPLOAD).into();
+    // Four songs of 0.25 to 1 s: short, so that converting them stays a small part of the load.
+    let wavs: Arc<[Vec<u8>]> = [(440.0, 0.25), (523.25, 0.5), (659.25, 0.75), (392.0, 1.0)]
+        .map(|(hz, seconds)| mix::wav(hz, seconds))
+        .into();
     let workers: Vec<_> = (0..o.connections)
         .map(|worker| {
             let cx = Context {
@@ -153,6 +157,7 @@ pub(crate) async fn run(
                 key: format!("soak-key-{worker:02}"),
                 hook_url: hook_url.to_owned(),
                 noise: Arc::clone(&noise),
+                wavs: Arc::clone(&wavs),
             };
             let rng = StdRng::seed_from_u64(o.seed.wrapping_mul(1000).wrapping_add(worker as u64));
             tokio::spawn(connection(cx, rng, Arc::clone(&shared)))

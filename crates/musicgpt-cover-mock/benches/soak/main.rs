@@ -3,27 +3,31 @@
 //!
 //! The mock's release binary runs as a child process on 127.0.0.1 with a real clock and a small
 //! `--time-scale`, so its tasks finish, and send their webhooks, all through the run. 64
-//! keep-alive connections send a paced mix for N seconds: valid Covers (URL, url-encoded and
-//! small uploads; most with a webhook to a receiver in this process, some to a host the mock
-//! must refuse, a few asked to fail), byId polls of tasks it accepted, voice searches and lists,
-//! and bad requests (422, 401, 404, 400). Every answer is checked against what its request should
-//! get. Then, within a bound, every task must be final and every webhook settled, and the counts
-//! must add up: the mock's webhook totals, the Covers it accepted, what the receiver got.
+//! keep-alive connections send a paced mix for N seconds: valid Covers (by URL, url-encoded, and
+//! small uploads: WAV it decodes and bytes it cannot; most with a webhook to a receiver in this
+//! process, some to a host the mock must refuse, a few asked to fail), byId polls of tasks it
+//! accepted, voice searches and lists, and bad requests (422, 401, 404, 400). Every answer is
+//! checked against what its request should get. Then, within a bound, every task must be final
+//! and every webhook settled, and the counts must add up: the mock's webhook totals, the Covers it
+//! accepted, what the receiver got.
 //!
 //! It checks: no unexpected answer, no 5xx, no socket error, the mock still running and no panic
-//! in its log, its RSS flat after warm-up (`rss`), every accepted task final, no webhook pending,
-//! due = delivered + refused + dropped + failed, due = the accepted Covers with a webhook_url that
+//! in its log, its RSS and the uploads it keeps on disk flat after warm-up (`rss`), every
+//! accepted task final and no more upload files than tasks kept, no webhook pending, due =
+//! delivered + refused + dropped + failed, due = the accepted Covers with a webhook_url that
 //! complete, refused = those to other hosts, the receiver got each delivered webhook exactly once
-//! and none went missing. The output ends with one line, `soak: PASS: ...` or `soak: FAIL: ...`
-//! naming the checks that failed.
+//! and none went missing; and last, that SIGTERM stops it within its grace, leaving its TMPDIR
+//! empty. The output ends with one line, `soak: PASS: ...` or `soak: FAIL: ...` naming the checks
+//! that failed.
 //!
 //! Exit status: 0 when every check passed, 1 when one failed, 2 when the run is not valid (bad
 //! options, no binary, the mock or receiver could not start).
 //!
-//! Layout: `options`, `mock` (the child, its RSS and log), `receiver` (the webhook receiver), `mix` (the
-//! kinds of request and their bytes), `http1` (the client), `check` (is this answer right),
-//! `ledger` (the accepted tasks), `load` (the connections), `rss` (sampling, flatness), `drain`
-//! (waiting for final states), `verdict` (the checks) and `report` (the tables).
+//! Layout: `options`, `mock` (the child: its RSS, log and TMPDIR), `receiver` (the webhook
+//! receiver), `mix` (the kinds of request and their bytes), `http1` (the client), `check` (is
+//! this answer right), `ledger` (the accepted tasks), `load` (the connections), `rss` (sampling
+//! memory and disk, flatness), `drain` (waiting for final states), `verdict` (the checks) and
+//! `report` (the tables).
 
 mod check;
 mod drain;
@@ -44,11 +48,14 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use crate::ledger::Ledger;
-use crate::mock::Mock;
+use crate::mock::{Mock, TempDir};
 use crate::options::{Options, USAGE};
 use crate::receiver::Receiver;
 use crate::report::{mib, thousands};
 use crate::verdict::{Accepted, Audit, Evidence};
+
+/// How long the mock may take to exit after SIGTERM: its --shutdown-grace (10 s), and a margin.
+const STOP_WITHIN: Duration = Duration::from_secs(15);
 
 fn main() -> ExitCode {
     // `cargo bench` passes `--bench`; `cargo test --benches` (or `--all-targets`) runs this
@@ -93,10 +100,11 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     ]
     .map(str::to_owned)
     .to_vec();
-    let mut mock = Mock::start(&binary, &mock_args)?;
+    let tmp = TempDir::new()?;
+    let mut mock = Mock::start(&binary, &mock_args, tmp.path())?;
     println!(
         "soak: {} connections for {} s at {} requests a second; mix seed {} (--seed {} repeats it)\n  \
-         mock      {} --addr 127.0.0.1:0 {} (pid {}, http://{})\n  \
+         mock      TMPDIR={} {} --addr 127.0.0.1:0 {} (pid {}, http://{})\n  \
          receiver  {} (in this process)\n  \
          tasks take {:.2} to {:.2} s; the store keeps {} tasks",
         o.connections,
@@ -104,6 +112,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         thousands(u64::from(o.rate)),
         o.seed,
         o.seed,
+        tmp.path().display(),
         binary.display(),
         mock_args.join(" "),
         mock.pid(),
@@ -125,7 +134,13 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     let ledger = Arc::new(Ledger::default());
     let sent = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
-    let sampler = rss::sample(mock.pid(), start, o.seconds, Arc::clone(&sent));
+    let sampler = rss::sample(
+        mock.pid(),
+        tmp.path().to_owned(),
+        start,
+        o.seconds,
+        Arc::clone(&sent),
+    );
     let mut tally = runtime.block_on(load::run(
         o,
         mock.addr,
@@ -136,7 +151,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     ));
     let samples = sampler
         .join()
-        .unwrap_or_else(|_| Err("the RSS sampler panicked".to_owned()));
+        .unwrap_or_else(|_| Err("the sampler panicked".to_owned()));
     let load_ended = Instant::now();
 
     // The drain's bound counts from the end of the load: the longest task, then webhook
@@ -148,37 +163,62 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         )),
         Some(status) => Err(format!("the mock is not running ({status})")),
     };
-    let after_drain = mock::rss(mock.pid()).ok();
+    let held = Held {
+        rss: mock::rss(mock.pid()).ok(),
+        files: rss::usage(tmp.path()).0,
+    };
     let exited = mock.exited();
+    // Last, stopped as a user stops it: within its --shutdown-grace (10 s) and a margin, and
+    // leaving nothing in its TMPDIR.
+    let stopped = match &exited {
+        None => mock.stop(STOP_WITHIN),
+        Some(status) => Err(format!("it had exited already ({status})")),
+    };
+    let left = tmp.entries();
     let log = mock.log();
 
     let tasks = ledger.all();
     let accepted = Accepted::count(&tasks);
     let audit = Audit::of(&tasks, &receiver.received());
-    let flatness = samples.and_then(|s| {
-        rss::judge(&s, o.seconds).ok_or_else(|| "too few samples to have thirds".to_owned())
-    });
+    let thirds = |measure: fn(&rss::Sample) -> u64| {
+        samples.clone().and_then(|s| {
+            rss::judge(&s, o.seconds, measure)
+                .ok_or_else(|| "too few samples to have thirds".to_owned())
+        })
+    };
+    let memory = thirds(|s| s.rss);
+    let disk = thirds(|s| s.disk);
 
     report::requests(&mut tally, o.rate);
-    report::rss(flatness.as_ref().map_err(String::as_str), after_drain);
+    report::held(
+        memory.as_ref().map_err(String::as_str),
+        disk.as_ref().map_err(String::as_str),
+        &held,
+    );
     report::tasks(&accepted, drained.as_ref().map_err(String::as_str), &audit);
+    let stopped = stopped.as_deref().map_err(String::as_str);
+    report::stop(stopped, &left);
     report::log(&log);
     let verdicts = verdict::verdicts(&Evidence {
         tally: &tally,
-        rss: flatness.as_ref().map_err(String::as_str),
+        memory: memory.as_ref().map_err(String::as_str),
+        disk: disk.as_ref().map_err(String::as_str),
+        held: &held,
         exited: exited.as_deref(),
+        stopped,
+        left: &left,
         log: &log,
         accepted: &accepted,
         drained: drained.as_ref().map_err(String::as_str),
         audit: &audit,
     });
     let total = tally.total();
-    let rss = match &flatness {
+    let rss = match &memory {
         Ok(f) => format!(
             "RSS {:.1} -> {:.1} MiB (max {:.1})",
-            mib(f.start.rss),
-            mib(f.end.rss),
-            mib(f.max.rss)
+            mib(f.start.value),
+            mib(f.end.value),
+            mib(f.max.value)
         ),
         Err(_) => "RSS not measured".to_owned(),
     };
@@ -203,4 +243,11 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         thousands(total.socket_errors),
     );
     Ok(report::verdicts(&verdicts, &summary))
+}
+
+/// What the mock held once the drain was over.
+pub(crate) struct Held {
+    pub(crate) rss: Option<u64>,
+    /// Files in its upload directory: each belongs to a task it still keeps.
+    pub(crate) files: u64,
 }

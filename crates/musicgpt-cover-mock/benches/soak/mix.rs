@@ -11,6 +11,7 @@ use crate::ledger::{Hook, Ledger, Outcome, Task};
 pub(crate) enum Kind {
     CoverUrl,
     CoverUrlEncoded,
+    CoverWav,
     CoverFile,
     CoverNoHook,
     CoverRefused,
@@ -22,16 +23,18 @@ pub(crate) enum Kind {
     BadPitch,
     NoKey,
     UnknownPath,
-    MalformedId,
+    ByIdQuery,
+    UnknownId,
 }
 
 /// Every kind, its label in the tables and its weight in the draw (the weights add up to 100, so
 /// they read as percentages). About a third are Covers, three in four of them with a webhook to
 /// the receiver.
-pub(crate) const KINDS: [(Kind, &str, u32); 14] = [
+pub(crate) const KINDS: [(Kind, &str, u32); 16] = [
     (Kind::CoverUrl, "Cover audio_url, webhook", 12),
     (Kind::CoverUrlEncoded, "Cover url-encoded, webhook", 4),
-    (Kind::CoverFile, "Cover audio_file, webhook", 8),
+    (Kind::CoverWav, "Cover WAV upload, webhook", 4),
+    (Kind::CoverFile, "Cover non-audio upload, webhook", 4),
     (Kind::CoverNoHook, "Cover, no webhook", 3),
     (Kind::CoverRefused, "Cover, non-loopback webhook", 3),
     (Kind::CoverFailing, "Cover failing, webhook", 1),
@@ -40,9 +43,10 @@ pub(crate) const KINDS: [(Kind, &str, u32); 14] = [
     (Kind::GetAllVoices, "getAllVoices", 9),
     (Kind::NoVoiceId, "bad: no voice_id (422)", 4),
     (Kind::BadPitch, "bad: pitch (422)", 4),
-    (Kind::NoKey, "bad: no key (401)", 4),
-    (Kind::UnknownPath, "bad: unknown path (404)", 4),
-    (Kind::MalformedId, "bad: byId malformed id (400)", 4),
+    (Kind::NoKey, "bad: no key (401)", 3),
+    (Kind::UnknownPath, "bad: unknown path (404)", 3),
+    (Kind::ByIdQuery, "bad: byId both ids or none (400)", 3),
+    (Kind::UnknownId, "bad: byId unknown id (404)", 3),
 ];
 
 impl Kind {
@@ -83,8 +87,10 @@ pub(crate) struct Context {
     pub(crate) key: String,
     /// The receiver's URL.
     pub(crate) hook_url: String,
-    /// Bytes that look like audio; uploads are slices of it.
+    /// Bytes that look like compressed audio but are not; non-audio uploads are slices of it.
     pub(crate) noise: std::sync::Arc<[u8]>,
+    /// Short WAV files, which the mock decodes, shifts and encodes in the background.
+    pub(crate) wavs: std::sync::Arc<[Vec<u8>]>,
 }
 
 const COVER: &str = "/api/public/v1/Cover";
@@ -170,14 +176,24 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
             };
             (kind, bytes, expect)
         }
-        Kind::CoverFile => {
+        Kind::CoverWav | Kind::CoverFile => {
             let mut form = Multipart::default();
             form.text("voice_id", VOICES[n as usize % VOICES.len()]);
             form.pitch(rng);
             form.text("webhook_url", &cx.hook_url);
-            let len = rng.random_range(1..=cx.noise.len());
-            let start = rng.random_range(0..=cx.noise.len() - len);
-            form.file("audio_file", "song.mp3", &cx.noise[start..start + len]);
+            if kind == Kind::CoverWav {
+                let wav = &cx.wavs[n as usize % cx.wavs.len()];
+                form.file("audio_file", "song.wav", "audio/wav", wav);
+            } else {
+                let len = rng.random_range(1..=cx.noise.len());
+                let start = rng.random_range(0..=cx.noise.len() - len);
+                form.file(
+                    "audio_file",
+                    "song.mp3",
+                    "audio/mpeg",
+                    &cx.noise[start..start + len],
+                );
+            }
             let expect = Expect::Accepted {
                 hook: Hook::Receiver,
                 outcome: Outcome::Completed,
@@ -238,14 +254,24 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
             };
             (kind, get(&path, cx, key), Expect::Refusal(404))
         }
-        Kind::MalformedId => {
-            let query = if n.is_multiple_of(2) {
-                format!("task_id=not-a-uuid-{n}")
+        Kind::ByIdQuery => {
+            let path = if n.is_multiple_of(2) {
+                let (a, b) = (uuid::Uuid::from_u128(u128::from(n)), uuid::Uuid::nil());
+                format!("{BY_ID}?conversionType=COVER&task_id={a}&conversion_id={b}")
             } else {
-                format!("conversion_id={n}")
+                format!("{BY_ID}?conversionType=COVER")
+            };
+            (kind, get(&path, cx, key), Expect::Refusal(400))
+        }
+        Kind::UnknownId => {
+            // Ids are plain strings in the spec: one the mock never issued, UUID or not, is 404.
+            let query = match n % 3 {
+                0 => format!("task_id=not-a-uuid-{n}"),
+                1 => format!("conversion_id={n}"),
+                _ => format!("task_id={}", uuid::Uuid::from_u128(u128::from(n) << 64)),
             };
             let path = format!("{BY_ID}?conversionType=COVER&{query}");
-            (kind, get(&path, cx, key), Expect::Refusal(400))
+            (kind, get(&path, cx, key), Expect::Refusal(404))
         }
     };
     Planned {
@@ -316,10 +342,10 @@ impl Multipart {
         }
     }
 
-    fn file(&mut self, name: &str, file_name: &str, bytes: &[u8]) {
+    fn file(&mut self, name: &str, file_name: &str, content_type: &str, bytes: &[u8]) {
         self.body.extend_from_slice(
             format!(
-                "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\ncontent-type: audio/mpeg\r\n\r\n"
+                "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\ncontent-type: {content_type}\r\n\r\n"
             )
             .as_bytes(),
         );
@@ -352,4 +378,31 @@ pub(crate) fn noise(len: usize) -> Vec<u8> {
             (state >> 24) as u8
         })
         .collect()
+}
+
+/// A 16-bit mono PCM WAV file of a sine at `hz`, `seconds` long at 8 kHz: a song the mock can
+/// decode, small enough (16 KB a second) that the soak stays about many requests.
+pub(crate) fn wav(hz: f64, seconds: f64) -> Vec<u8> {
+    const RATE: u32 = 8000;
+    let samples = (seconds * f64::from(RATE)) as u32;
+    let data_len = samples * 2;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&RATE.to_le_bytes());
+    out.extend_from_slice(&(RATE * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..samples {
+        let t = f64::from(i) / f64::from(RATE);
+        let v = (t * hz * std::f64::consts::TAU).sin() * 0.5 * f64::from(i16::MAX);
+        out.extend_from_slice(&(v as i16).to_le_bytes());
+    }
+    out
 }

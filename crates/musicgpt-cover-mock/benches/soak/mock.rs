@@ -37,9 +37,14 @@ pub(crate) struct Log {
 const OTHERS_KEPT: usize = 20;
 
 impl Mock {
-    pub(crate) fn start(binary: &Path, args: &[String]) -> Result<Mock, String> {
+    /// Starts the mock with `args`, and `tmp` as its TMPDIR: where it makes its private upload
+    /// directory, so the soak can watch what it keeps on disk.
+    pub(crate) fn start(binary: &Path, args: &[String], tmp: &Path) -> Result<Mock, String> {
         let mut command = Command::new(binary);
-        command.args(["--addr", "127.0.0.1:0"]).args(args);
+        command
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .env("TMPDIR", tmp);
         // Settings from the environment would change what is soaked.
         for (name, _) in std::env::vars_os() {
             if name
@@ -123,6 +128,36 @@ impl Mock {
             .clone()
     }
 
+    /// Stops the mock as Ctrl-C or a service manager would, with SIGTERM (sent by `kill`, std
+    /// has no signals), and waits up to `within` for it to exit; its exit status, or why not.
+    pub(crate) fn stop(&mut self, within: Duration) -> Result<String, String> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .map_err(|e| format!("could not run kill: {e}"))?;
+        if !sent.success() {
+            return Err(format!("kill -TERM {pid} failed ({sent})"));
+        }
+        let started = std::time::Instant::now();
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) if status.success() => return Ok(status.to_string()),
+                Ok(Some(status)) => return Err(format!("it exited with {status}")),
+                Ok(None) if started.elapsed() < within => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Ok(None) => {
+                    return Err(format!(
+                        "still running {} s after SIGTERM",
+                        within.as_secs()
+                    ));
+                }
+                Err(e) => return Err(format!("could not wait for it: {e}")),
+            }
+        }
+    }
+
     /// How the mock ended, if it did (it should still be running at the end of the soak).
     pub(crate) fn exited(&mut self) -> Option<String> {
         match self.child.try_wait() {
@@ -137,6 +172,44 @@ impl Drop for Mock {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The mock's TMPDIR, made for the run and removed at its end (what the mock leaves in it too).
+pub(crate) struct TempDir(PathBuf);
+
+impl TempDir {
+    pub(crate) fn new() -> Result<TempDir, String> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("musicgpt-soak-{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&dir).map_err(|e| format!("could not make {}: {e}", dir.display()))?;
+        Ok(TempDir(dir))
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// What is in it (the mock's private upload directory while it runs; nothing after it
+    /// stopped).
+    pub(crate) fn entries(&self) -> Vec<String> {
+        std::fs::read_dir(&self.0)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

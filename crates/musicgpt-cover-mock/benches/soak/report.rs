@@ -3,11 +3,12 @@
 
 use std::process::ExitCode;
 
+use crate::Held;
 use crate::drain::Drained;
 use crate::load::Tally;
 use crate::mix::KINDS;
 use crate::mock::Log;
-use crate::rss::{Flatness, GROWTH_BYTES, GROWTH_SHARE};
+use crate::rss::{Flatness, GROWTH_BYTES, GROWTH_SHARE, Point};
 use crate::verdict::{Accepted, Audit, Verdict};
 
 pub(crate) fn mib(bytes: u64) -> f64 {
@@ -95,31 +96,55 @@ pub(crate) fn requests(tally: &mut Tally, rate: u32) {
     }
 }
 
-pub(crate) fn rss(flatness: Result<&Flatness, &str>, after_drain: Option<u64>) {
-    println!("\nmock RSS (VmRSS from /proc/PID/status, every second)");
-    let f = match flatness {
-        Ok(f) => f,
-        Err(why) => {
-            println!("  not measured: {why}");
-            return;
+pub(crate) fn held(memory: Result<&Flatness, &str>, disk: Result<&Flatness, &str>, held: &Held) {
+    let after_drain = [
+        held.rss.map(|rss| format!("{:.1} MiB", mib(rss))),
+        Some(format!("{} files", thousands(held.files))),
+    ];
+    for ((what, flatness), after) in [
+        ("mock RSS (VmRSS from /proc/PID/status)", memory),
+        ("uploads on disk (bytes under the mock's TMPDIR)", disk),
+    ]
+    .into_iter()
+    .zip(after_drain)
+    {
+        println!("\n{what}, every second");
+        let f = match flatness {
+            Ok(f) => f,
+            Err(why) => {
+                println!("  not measured: {why}");
+                continue;
+            }
+        };
+        let at = |p: Point| format!("{:.1} MiB (t={} s)", mib(p.value), p.second);
+        println!("  start             {}", at(f.start));
+        println!("  after warm-up     {}", at(f.warmed));
+        println!("  end               {}", at(f.end));
+        println!("  max               {}", at(f.max));
+        if let Some(after) = after {
+            println!("  after the drain   {after}");
         }
-    };
-    let at = |s: crate::rss::Sample| format!("{:.1} MiB (t={} s)", mib(s.rss), s.second);
-    println!("  start             {}", at(f.start));
-    println!("  after warm-up     {}", at(f.warmed));
-    println!("  end               {}", at(f.end));
-    println!("  max               {}", at(f.max));
-    if let Some(rss) = after_drain {
-        println!("  after the drain   {:.1} MiB", mib(rss));
+        println!(
+            "  flat: the max of the last third (t >= {} s), {:.1} MiB, must be at most after-warm-up x {:.2} + {} MiB = {:.1} MiB",
+            f.last_third_from,
+            mib(f.last_third_max.value),
+            1.0 + GROWTH_SHARE,
+            GROWTH_BYTES >> 20,
+            mib(f.limit)
+        );
     }
-    println!(
-        "  flat: the max of the last third (t >= {} s), {:.1} MiB, must be at most after-warm-up x {:.2} + {} MiB = {:.1} MiB",
-        f.last_third_from,
-        mib(f.last_third_max.rss),
-        1.0 + GROWTH_SHARE,
-        GROWTH_BYTES >> 20,
-        mib(f.limit)
-    );
+}
+
+pub(crate) fn stop(stopped: Result<&str, &str>, left: &[String]) {
+    match stopped {
+        Ok(status) => println!("\nstopped with SIGTERM: exited ({status})"),
+        Err(why) => println!("\nstopped with SIGTERM: {why}"),
+    }
+    if left.is_empty() {
+        println!("  its TMPDIR is empty: the upload directory went with it");
+    } else {
+        println!("  left in its TMPDIR: {}", left.join(", "));
+    }
 }
 
 pub(crate) fn tasks(accepted: &Accepted, drained: Result<&Drained, &str>, audit: &Audit) {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+use crate::Held;
 use crate::drain::Drained;
 use crate::ledger::{Hook, Outcome, Task};
 use crate::load::Tally;
@@ -98,8 +99,13 @@ impl Audit {
 /// Everything the checks judge.
 pub(crate) struct Evidence<'a> {
     pub(crate) tally: &'a Tally,
-    pub(crate) rss: Result<&'a Flatness, &'a str>,
+    pub(crate) memory: Result<&'a Flatness, &'a str>,
+    pub(crate) disk: Result<&'a Flatness, &'a str>,
+    pub(crate) held: &'a Held,
     pub(crate) exited: Option<&'a str>,
+    pub(crate) stopped: Result<&'a str, &'a str>,
+    /// What the mock left in its TMPDIR after it stopped.
+    pub(crate) left: &'a [String],
     pub(crate) log: &'a Log,
     pub(crate) accepted: &'a Accepted,
     pub(crate) drained: Result<&'a Drained, &'a str>,
@@ -163,23 +169,28 @@ pub(crate) fn verdicts(e: &Evidence<'_>) -> Vec<Verdict> {
             ),
         },
     ];
-    v.push(match e.rss {
-        Ok(f) => Verdict {
-            name: "RSS flat after warm-up",
-            pass: f.flat,
-            detail: format!(
-                "max of the last third {:.1} MiB (t={} s) vs limit {:.1} MiB",
-                crate::report::mib(f.last_third_max.rss),
-                f.last_third_max.second,
-                crate::report::mib(f.limit)
-            ),
-        },
-        Err(why) => Verdict {
-            name: "RSS flat after warm-up",
-            pass: false,
-            detail: why.to_owned(),
-        },
-    });
+    for (name, flatness) in [
+        ("RSS flat after warm-up", e.memory),
+        ("uploads on disk flat after warm-up", e.disk),
+    ] {
+        v.push(match flatness {
+            Ok(f) => Verdict {
+                name,
+                pass: f.flat,
+                detail: format!(
+                    "max of the last third {:.1} MiB (t={} s) vs limit {:.1} MiB",
+                    crate::report::mib(f.last_third_max.value),
+                    f.last_third_max.second,
+                    crate::report::mib(f.limit)
+                ),
+            },
+            Err(why) => Verdict {
+                name,
+                pass: false,
+                detail: why.to_owned(),
+            },
+        });
+    }
     match e.drained {
         Ok(d) => {
             let t = d.totals;
@@ -194,6 +205,15 @@ pub(crate) fn verdicts(e: &Evidence<'_>) -> Vec<Verdict> {
                     } else {
                         format!("not all final {:.1} s", d.final_after.as_secs_f64())
                     }
+                ),
+            });
+            v.push(Verdict {
+                name: "uploads kept only for kept tasks",
+                pass: e.held.files <= d.kept,
+                detail: format!(
+                    "{} upload files for {} tasks kept after the drain",
+                    thousands(e.held.files),
+                    thousands(d.kept)
                 ),
             });
             v.push(Verdict {
@@ -267,5 +287,14 @@ pub(crate) fn verdicts(e: &Evidence<'_>) -> Vec<Verdict> {
             detail: format!("the admin API could not say: {why}"),
         }),
     }
+    v.push(Verdict {
+        name: "stops on SIGTERM and removes its uploads",
+        pass: e.stopped.is_ok() && e.left.is_empty(),
+        detail: match e.stopped {
+            Ok(status) if e.left.is_empty() => format!("exited ({status}), TMPDIR left empty"),
+            Ok(status) => format!("exited ({status}) leaving {}", e.left.join(", ")),
+            Err(why) => why.to_owned(),
+        },
+    });
     v
 }

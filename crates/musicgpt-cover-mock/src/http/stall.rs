@@ -127,14 +127,17 @@ mod tests {
 
     use super::*;
 
+    // Real time, scaled down: a 200 ms pause allowed, 2,000 bytes a second after it. (Paused
+    // time would need tokio's test-util, which `cargo bench` would then build into the release
+    // dependencies a second time.)
     fn pace() -> Pace {
         Pace {
-            timeout: Duration::from_secs(10),
-            min_rate: 100,
+            timeout: Duration::from_millis(200),
+            min_rate: 2_000,
         }
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_body_that_pauses_too_long_is_cut_off() {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
         let body = Body::from_stream(tokio_stream_from(rx));
@@ -153,18 +156,19 @@ mod tests {
         drop(tx);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_byte_a_second_is_cut_off_after_the_grace() {
+    #[tokio::test]
+    async fn a_trickle_is_cut_off_after_the_grace() {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
         let body = Body::from_stream(tokio_stream_from(rx));
         let mut stream = Body::new(PacedBody::new(body, pace())).into_data_stream();
         let started = Instant::now();
         let sender = tokio::spawn(async move {
-            for _ in 0..60 {
+            // 50 bytes a second, never pausing past the timeout, for up to 3 s.
+            for _ in 0..150 {
                 if tx.send(Ok(Bytes::from_static(b"x"))).await.is_err() {
                     return;
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         });
         let mut got = 0;
@@ -176,27 +180,28 @@ mod tests {
             }
         };
         assert!(BodyStalled::find(&error).is_some(), "{error}");
-        // About the grace plus what the bytes earned at 100 a second: 10.1 s, not 60.
+        // About the grace plus what the bytes earned at 2,000 a second: about 0.2 s, not 3 s.
         let elapsed = started.elapsed();
         assert!(
-            elapsed >= Duration::from_secs(10) && elapsed < Duration::from_secs(12),
+            elapsed >= Duration::from_millis(200) && elapsed < Duration::from_millis(1500),
             "{elapsed:?} after {got} bytes"
         );
         sender.abort();
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_steady_body_passes() {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
         let body = Body::from_stream(tokio_stream_from(rx));
         let mut stream = Body::new(PacedBody::new(body, pace())).into_data_stream();
         let sender = tokio::spawn(async move {
-            // 1 KiB a second for 30 s: above the minimum rate, never pausing for long.
+            // 1 KiB every 20 ms (50 KiB a second) for 0.6 s: above the minimum rate, never
+            // pausing for long.
             for _ in 0..30 {
                 if tx.send(Ok(Bytes::from(vec![0u8; 1024]))).await.is_err() {
                     return;
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         });
         let mut got = 0;

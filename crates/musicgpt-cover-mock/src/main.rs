@@ -169,10 +169,13 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    // The audio decoder logs an error for every upload that is not audio; the task's record
+    // already says why, so its crates stay quiet unless everything is asked for.
+    const QUIET_DECODER: &str = "symphonia_core=off,symphonia_bundle_mp3=off,symphonia_bundle_flac=off,symphonia_format_riff=off,symphonia_format_ogg=off,symphonia_codec_vorbis=off,symphonia_codec_pcm=off";
     let level = match args.verbose {
-        0 => "warn",
-        1 => "warn,musicgpt_cover_mock=info",
-        _ => "debug",
+        0 => format!("warn,{QUIET_DECODER}"),
+        1 => format!("warn,musicgpt_cover_mock=info,{QUIET_DECODER}"),
+        _ => "debug".to_owned(),
     };
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -40,6 +40,7 @@ mod options;
 mod receiver;
 mod report;
 mod rss;
+mod units;
 mod verdict;
 
 use std::process::ExitCode;
@@ -51,7 +52,7 @@ use crate::ledger::Ledger;
 use crate::mock::{Mock, TempDir};
 use crate::options::{Options, USAGE};
 use crate::receiver::Receiver;
-use crate::report::{mib, thousands};
+use crate::units::{mib, thousands};
 use crate::verdict::{Accepted, Audit, Evidence};
 
 /// How long the mock may take to exit after SIGTERM: its --shutdown-grace (10 s), and a margin.

@@ -9,24 +9,8 @@ use crate::load::Tally;
 use crate::mix::KINDS;
 use crate::mock::Log;
 use crate::rss::{Flatness, GROWTH_BYTES, GROWTH_SHARE, Point};
+use crate::units::{mib, thousands};
 use crate::verdict::{Accepted, Audit, Verdict};
-
-pub(crate) fn mib(bytes: u64) -> f64 {
-    bytes as f64 / f64::from(1u32 << 20)
-}
-
-/// `1234567` as `1,234,567`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// The `q` quantile of `micros`, in milliseconds.
 fn quantile_ms(micros: &mut [u32], q: f64) -> String {

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::mock;
-use crate::report::{mib, thousands};
+use crate::units::{mib, thousands};
 
 /// The share of the after-warm-up value the last third may grow by.
 pub(crate) const GROWTH_SHARE: f64 = 0.10;

@@ -11,8 +11,8 @@ use crate::ledger::{Hook, Outcome, Task};
 use crate::load::Tally;
 use crate::mock::Log;
 use crate::receiver::Received;
-use crate::report::thousands;
 use crate::rss::Flatness;
+use crate::units::thousands;
 
 /// One check's outcome.
 pub(crate) struct Verdict {
@@ -179,9 +179,9 @@ pub(crate) fn verdicts(e: &Evidence<'_>) -> Vec<Verdict> {
                 pass: f.flat,
                 detail: format!(
                     "max of the last third {:.1} MiB (t={} s) vs limit {:.1} MiB",
-                    crate::report::mib(f.last_third_max.value),
+                    crate::units::mib(f.last_third_max.value),
                     f.last_third_max.second,
-                    crate::report::mib(f.limit)
+                    crate::units::mib(f.limit)
                 ),
             },
             Err(why) => Verdict {

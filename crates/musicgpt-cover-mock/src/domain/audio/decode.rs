@@ -332,20 +332,12 @@ fn probe(source: Box<dyn MediaSource>) -> Result<Probe, String> {
     let kept = total.map_or(cap, |n| n.min(cap));
     let out_rate = super::encode::result_rate(rate);
     Ok(Probe {
-        duration: result_frames(kept as usize, rate, out_rate) as f64 / f64::from(out_rate),
+        duration: super::encode::result_frames(kept as usize, rate, out_rate) as f64
+            / f64::from(out_rate),
         truncated: total.is_none_or(|n| n > cap),
         source_seconds: total.map(|n| n as f64 / f64::from(rate)),
         sample_rate: rate,
     })
-}
-
-/// Frames `frames` at `from` Hz become when resampled to `to` Hz (as `encode::resample` does).
-pub(crate) fn result_frames(frames: usize, from: u32, to: u32) -> usize {
-    if from == to || from == 0 || to == 0 {
-        frames
-    } else {
-        (frames as f64 / (f64::from(from) / f64::from(to))).round() as usize
-    }
 }
 
 /// Frames in `seconds` at `rate`.

@@ -161,7 +161,7 @@ pub(crate) fn resample(input: &[f32], from: u32, to: u32) -> Vec<f32> {
                 .for_each(|v| *v = (f64::from(*v) / sum) as f32);
         }
     }
-    let out_len = super::decode::result_frames(input.len(), from, to);
+    let out_len = result_frames(input.len(), from, to);
     let mut out = Vec::with_capacity(out_len);
     for i in 0..out_len {
         let position = i as f64 * step;
@@ -190,6 +190,15 @@ fn blackman(x: f64) -> f64 {
     }
     let a = std::f64::consts::PI * (x + 1.0);
     0.42 - 0.5 * a.cos() + 0.08 * (2.0 * a).cos()
+}
+
+/// Frames `frames` at `from` Hz become when resampled to `to` Hz (as [`resample`] does).
+pub(crate) fn result_frames(frames: usize, from: u32, to: u32) -> usize {
+    if from == to || from == 0 || to == 0 {
+        frames
+    } else {
+        (frames as f64 / (f64::from(from) / f64::from(to))).round() as usize
+    }
 }
 
 #[cfg(test)]

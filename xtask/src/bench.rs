@@ -20,7 +20,7 @@ pub(crate) fn run(args: &[String]) -> Result {
         Some((first, rest)) if first == "--" => rest,
         _ => args,
     };
-    let binary = build_mock()?;
+    let binary = build_mock("bench")?;
 
     let mut bench = process::cargo();
     bench
@@ -46,9 +46,10 @@ pub(crate) fn run(args: &[String]) -> Result {
     })
 }
 
-/// `cargo build --release -p musicgpt-cover-mock --bin musicgpt-cover-mock`; returns the
-/// binary's absolute path, as cargo reports it (so `CARGO_TARGET_DIR` and the like are honoured).
-fn build_mock() -> Result<PathBuf> {
+/// `cargo build --release -p musicgpt-cover-mock --bin musicgpt-cover-mock`, announced as the
+/// command `who`; returns the binary's absolute path, as cargo reports it (so
+/// `CARGO_TARGET_DIR` and the like are honoured). The soak builds it the same way.
+pub(crate) fn build_mock(who: &str) -> Result<PathBuf> {
     let mut build = process::cargo();
     build.args([
         "build",
@@ -60,7 +61,7 @@ fn build_mock() -> Result<PathBuf> {
         // JSON on stdout, to find the binary; the usual progress and diagnostics on stderr.
         "--message-format=json-render-diagnostics",
     ]);
-    println!("bench: {}", process::display(&build));
+    println!("{who}: {}", process::display(&build));
     let output = build
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

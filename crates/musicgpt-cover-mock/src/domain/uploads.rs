@@ -88,6 +88,9 @@ struct Entry {
     pitch: i64,
     size: u64,
     result: Arc<OnceCell<Arc<Rendered>>>,
+    /// What the task's record says of its audio, known when its Cover was accepted (so a seeded
+    /// mock's records do not depend on how far the background conversion has got).
+    described: Option<String>,
 }
 
 /// A file an upload is being written to; deleted when dropped unless [`UploadStore::keep`] took it.
@@ -183,6 +186,7 @@ impl UploadStore {
                 pitch,
                 size,
                 result: Arc::clone(&result),
+                described: None,
             };
             kept.forget(&task_id);
             kept.stored += size;
@@ -228,7 +232,16 @@ impl UploadStore {
     pub(crate) fn note(&self, task_id: &Uuid) -> Option<String> {
         let kept = lock(&self.kept);
         let e = kept.by_task.get(task_id)?;
-        e.result.get().map(|r| r.note.clone())
+        e.described
+            .clone()
+            .or_else(|| e.result.get().map(|r| r.note.clone()))
+    }
+
+    /// Sets what the record of `task_id` says of its audio, in place of the conversion's note.
+    pub(crate) fn describe(&self, task_id: &Uuid, note: String) {
+        if let Some(e) = lock(&self.kept).by_task.get_mut(task_id) {
+            e.described = Some(note);
+        }
     }
 
     /// Counts a result held in memory, dropping the oldest ones beyond [`MAX_RESULT_BYTES`] (made

@@ -102,17 +102,35 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
         Ok((values, upload)) => {
             // The result lasts as long as the upload (its first minute); one that does not
             // decode gets the generated tune, and its task's record says why.
-            let duration = match &upload {
-                Some(file) => probe_upload_async(file.path().to_path_buf())
-                    .await
-                    .map_or(DURATION_SECONDS, |probe| probe.duration),
-                None => DURATION_SECONDS,
+            let (duration, described) = match &upload {
+                Some(file) => match probe_upload_async(file.path().to_path_buf()).await {
+                    Ok(probe) => (
+                        probe.duration,
+                        format!(
+                            "made from the upload: {:.2} s{}, shifted by the pitch",
+                            probe.duration,
+                            if probe.truncated {
+                                " (only its first minute)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    ),
+                    Err(why) => (
+                        DURATION_SECONDS,
+                        format!(
+                            "the upload did not decode: {why}; the result is the generated tune"
+                        ),
+                    ),
+                },
+                None => (DURATION_SECONDS, String::new()),
             };
             let form = Form {
                 spec: form_spec,
                 values,
                 upload,
                 duration,
+                described,
             };
             accept(&state, key, outcome, form, &mut record)
         }
@@ -129,6 +147,8 @@ struct Form<'s> {
     values: Vec<Option<Value>>,
     upload: Option<Incoming>,
     duration: f64,
+    /// What the task's record will say of its audio.
+    described: String,
 }
 
 fn accept(
@@ -143,6 +163,7 @@ fn accept(
         mut values,
         upload,
         duration,
+        described,
     } = form;
     let spec = state.spec();
     let op = &spec.cover;
@@ -203,10 +224,13 @@ fn accept(
     };
     match state.create_task_lasting(new, duration) {
         Ok(task) => {
-            if let Some(file) = upload
-                && let Err(e) = state.uploads().keep(file, task.task_id, pitch)
-            {
-                tracing::warn!(error = %e, task = %task.task_id, "the upload was not kept; the task keeps the generated tune");
+            if let Some(file) = upload {
+                match state.uploads().keep(file, task.task_id, pitch) {
+                    Ok(()) => state.uploads().describe(&task.task_id, described),
+                    Err(e) => {
+                        tracing::warn!(error = %e, task = %task.task_id, "the upload was not kept; the task keeps the generated tune");
+                    }
+                }
             }
             json(StatusCode::OK, spec.cover_ok.render(&Accepted::new(&task)))
         }

@@ -7,6 +7,7 @@ mod auth_credits;
 mod cors;
 mod determinism;
 mod files_voices;
+mod fuzzed;
 mod hostile;
 mod lifecycle;
 mod peers;

@@ -139,7 +139,7 @@ pub(crate) fn variant(error: &ApiError) -> &'static str {
         ApiError::NotFound(_) => "NotFound",
         ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
         ApiError::Unprocessable(_) => "Unprocessable",
-        ApiError::RateLimited(_) => "RateLimited",
+        ApiError::RateLimited { .. } => "RateLimited",
         ApiError::Server { .. } => "Server",
         ApiError::OtherStatus { .. } => "OtherStatus",
         ApiError::Unexpected { .. } => "Unexpected",

@@ -82,8 +82,8 @@ async fn cover_then_poll_then_webhook_then_real_audio() {
     let options = PollOptions {
         initial_delay: Duration::from_millis(50),
         max_delay: Duration::from_millis(250),
-        multiplier: 2.0,
         timeout: Duration::from_secs(30),
+        ..PollOptions::default()
     };
     let conversion = client
         .wait_for_conversion(&queued, &options)

@@ -64,8 +64,8 @@ pub use domain::audio::{
     DURATION_SECONDS as RESULT_AUDIO_SECONDS, SAMPLE_RATE as RESULT_AUDIO_SAMPLE_RATE,
 };
 pub use domain::journal::{
-    FormFilePart, FormRecord, FormTextField, JournalEntry, JournalKind, MAX_KEPT_FIELDS,
-    MAX_KEPT_VALUE, RequestRecord, WebhookEvent,
+    FaultRecord, FormFilePart, FormRecord, FormTextField, JournalEntry, JournalKind,
+    MAX_KEPT_FIELDS, MAX_KEPT_VALUE, RequestRecord, WebhookEvent,
 };
 pub use domain::tasks::{AudioSource, FinishError, Outcome, TaskView};
 pub use domain::webhooks::{
@@ -78,11 +78,17 @@ pub use http::{ADMIN_ROUTES, MAX_PARTS, MAX_TEXT_BYTES, router};
 pub use server::banner::{default_addr, describe};
 pub use server::{MockServer, serve, serve_with_state};
 pub use spec::OPENAPI_YAML;
+pub use spec::validate::{Severity, Violation};
 
 /// The steps of converting an uploaded song (decode, pitch shift, encode), for the bench in
 /// `benches/cover/`. Not an API: it may change at any time.
 #[doc(hidden)]
 pub use domain::audio::lab as audio_lab;
+
+/// OpenAPI 3.0 schemas as JSON Schema 2020-12, the conversion the proxy mode validates with,
+/// shared with the contract tests. Not an API: it may change at any time.
+#[doc(hidden)]
+pub use spec::validate::openapi_to_json_schema;
 
 /// Entry points for the fuzz targets in `fuzz/` into layers the API does not expose. Not an API:
 /// it may change at any time.

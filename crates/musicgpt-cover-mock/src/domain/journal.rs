@@ -58,6 +58,42 @@ pub struct RequestRecord {
     pub status: u16,
     /// The multipart form, for a Cover request whose body was read.
     pub form: Option<FormRecord>,
+    /// The injected fault, scenario, failure or latency that answered or touched the request;
+    /// absent when none applied. With a fault that sent no answer (`close`, `reset`), `status`
+    /// is 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<FaultRecord>,
+}
+
+/// What the mock's fault injection did to a request (see `docs/mock.md`, "Faults and
+/// scenarios"). Only the parts that applied are present.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    /// The id of the one-shot scenario that answered the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// What the scenario did: `status`, `delay`, `close`, `reset`, `truncate` or `dribble`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The operation of the failure-rate rule that failed the request (`*` for any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_rate: Option<String>,
+    /// The status injected (by a scenario or a failure rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// A scenario's delay before the answer, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    /// The latency drawn for the request (`--latency`), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+}
+
+impl FaultRecord {
+    /// Whether the fault sent no answer at all (the connection was closed or reset).
+    pub fn no_answer(&self) -> bool {
+        matches!(self.kind.as_deref(), Some("close" | "reset"))
+    }
 }
 
 /// A multipart form as it streamed by: text fields with their values, file parts with their size.
@@ -403,6 +439,30 @@ mod tests {
         // Two entries fit in the bytes; the newest are kept.
         let seqs: Vec<u64> = j.entries(&clock(), None).iter().map(|e| e.seq).collect();
         assert_eq!(seqs, [9, 10]);
+    }
+
+    #[test]
+    fn the_fault_field_is_absent_unless_written() {
+        let plain =
+            r#"{"method":"GET","path":"/x","query":null,"headers":{},"status":200,"form":null}"#;
+        let faulty = r#"{"method":"GET","path":"/x","query":null,"headers":{},"status":0,"form":null,"fault":{"scenario":"s1","kind":"reset"}}"#;
+        let mut j = Journal::new(5, 1 << 20);
+        j.push(0, JournalKind::Request, plain.to_owned());
+        j.push(0, JournalKind::Request, faulty.to_owned());
+        let faults: Vec<Option<FaultRecord>> = j
+            .entries(&clock(), None)
+            .into_iter()
+            .map(|e| e.request.and_then(|r| r.fault))
+            .collect();
+        assert_eq!(faults.len(), 2);
+        assert_eq!(faults[0], None);
+        let fault = faults[1].clone().unwrap_or_default();
+        assert_eq!(fault.scenario.as_deref(), Some("s1"));
+        assert!(fault.no_answer());
+        assert_eq!(
+            serde_json::to_string(&fault).ok().as_deref(),
+            Some(r#"{"scenario":"s1","kind":"reset"}"#)
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use axum::extract::Request;
 use axum::http::header;
 use axum::response::Response;
 
-use crate::domain::journal::{FormLog, cut, push_str};
+use crate::domain::journal::{FaultRecord, FormLog, cut, push_str};
 
 /// Headers worth keeping: the ones that say how a client called the API (sorted, as the
 /// journal's JSON lists them).
@@ -72,14 +72,26 @@ pub(crate) fn start_entry(request: &Request) -> Option<Vec<u8>> {
     Some(body)
 }
 
-/// Completes the journal text with the answer (and the form a handler left in its extensions).
+/// Completes the journal text with the answer (and the form a handler left in its extensions,
+/// and the fault the fault layer left there: status 0 when it sent no answer).
 pub(crate) fn finish_entry(mut body: Vec<u8>, response: &mut Response) -> String {
+    let fault = response.extensions_mut().remove::<FaultRecord>();
+    let status = match &fault {
+        Some(f) if f.no_answer() => 0,
+        _ => response.status().as_u16(),
+    };
     // Writing into a Vec cannot fail.
-    let _ = write!(body, "{}", response.status().as_u16());
+    let _ = write!(body, "{status}");
     body.extend_from_slice(b",\"form\":");
     match response.extensions_mut().remove::<FormLog>() {
         Some(form) => form.write_json(&mut body),
         None => body.extend_from_slice(b"null"),
+    }
+    if let Some(fault) = fault {
+        body.extend_from_slice(b",\"fault\":");
+        if serde_json::to_writer(&mut body, &fault).is_err() {
+            body.extend_from_slice(b"{}");
+        }
     }
     body.push(b'}');
     // Everything written above is JSON text of `&str`s: UTF-8.

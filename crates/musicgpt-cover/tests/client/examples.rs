@@ -63,7 +63,7 @@ fn variant(error: &ApiError) -> &'static str {
         ApiError::NotFound(_) => "NotFound",
         ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
         ApiError::Unprocessable(_) => "Unprocessable",
-        ApiError::RateLimited(_) => "RateLimited",
+        ApiError::RateLimited { .. } => "RateLimited",
         ApiError::Server { .. } => "Server",
         ApiError::OtherStatus { .. } => "OtherStatus",
         _ => "not a documented status",

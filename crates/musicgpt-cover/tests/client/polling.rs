@@ -17,6 +17,7 @@ fn quick() -> PollOptions {
         max_delay: Duration::from_millis(20),
         multiplier: 2.0,
         timeout: Duration::from_secs(10),
+        ..PollOptions::default()
     }
 }
 
@@ -260,6 +261,8 @@ async fn the_deadline_gives_a_timeout_with_the_last_status() {
     let ApiError::Timeout {
         waited,
         last_status,
+        attempts,
+        last_error,
     } = &error
     else {
         panic!("not a timeout: {error:?}");
@@ -276,5 +279,7 @@ async fn the_deadline_gives_a_timeout_with_the_last_status() {
     // Backoff: far fewer polls than 150 ms / 5 ms, at least one per capped delay.
     let polls = received(&server).await.len();
     assert!((4..=20).contains(&polls), "{polls} polls");
+    assert_eq!(usize::try_from(*attempts).ok(), Some(polls));
+    assert!(last_error.is_none(), "no poll failed: {last_error:?}");
     assert!(error.to_string().contains("PROCESSING"), "{error}");
 }

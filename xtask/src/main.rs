@@ -2,6 +2,7 @@
 //! the mock, run CI), std only.
 
 mod bench;
+mod cargo_fuzz;
 mod chromium;
 mod ci;
 mod docs_check;

@@ -18,7 +18,7 @@
 //! and it is skipped when `MUSICGPT_CHROMIUM` names a browser to use instead. `check_installed`
 //! leaves it out: only the browser test needs it, and that test says so itself.
 //!
-//! A fourth, `.tools/cargo-fuzz`, is cargo-fuzz at the version `fuzz.rs` pins, `cargo install`ed
+//! A fourth, `.tools/cargo-fuzz`, is cargo-fuzz at the version `cargo_fuzz.rs` pins, `cargo install`ed
 //! from crates.io; current when the installed program says it is that version. Only `cargo xtask
 //! fuzz` uses it (and installs it itself when it is missing), so `check_installed` leaves it out.
 
@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::cargo_fuzz::CargoFuzz;
 use crate::chromium::Chromium;
-use crate::fuzz::CargoFuzz;
 use crate::{Error, Result, process, project};
 
 /// The environment variable `cargo xtask ci` sets for `cargo test`: the absolute `.tools` folder.

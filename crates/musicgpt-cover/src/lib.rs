@@ -45,22 +45,92 @@
 //!   [`Timeout`](ApiError::Timeout), [`InvalidResponse`](ApiError::InvalidResponse) and
 //!   [`Unexpected`](ApiError::Unexpected) (an undocumented status).
 //!   [`is_auth_failure()`](ApiError::is_auth_failure) is true for 401 and 403 (fix the key, do
-//!   not retry); [`is_retryable()`](ApiError::is_retryable) for transport failures, 429 and 5xx.
-//!   Convert the generated calls' error with `?` into `Result<_, ApiError>`.
+//!   not retry); [`is_retryable()`](ApiError::is_retryable) for transport failures, 429 and 5xx;
+//!   [`is_safe_to_resend()`](ApiError::is_safe_to_resend) only when the API provably did not
+//!   act on the request; [`retry_after()`](ApiError::retry_after) is the answer's
+//!   `Retry-After`. Convert the generated calls' error with `?` into `Result<_, ApiError>`.
 //! - **Polling**: [`Client::wait_for_conversion`]`(&queued, &options)` (the Cover answer, or a
 //!   [`ConversionRef::TaskId`] / [`ConversionRef::ConversionId`] with any id text) polls
 //!   `GET /v1/byId` until the status is final (the spec's `x-final-values`: `COMPLETED`,
 //!   `FAILED`, `ERROR`; any other value, `PROCESSING` or one no document names, is not), retrying
-//!   transport failures, 429 and 5xx, and returns the conversion as last seen, or
-//!   [`ApiError::Timeout`] with the last status. [`PollOptions::default()`](PollOptions) waits
-//!   2 s, doubling up to 30 s, for at most 20 minutes. [`Client::get_cover_conversion`] looks
-//!   once.
+//!   transport failures, 429 and 5xx (see [Retries and faults](#retries-and-faults)), and
+//!   returns the conversion as last seen, or [`ApiError::Timeout`] with the last status, the
+//!   number of requests and the last error. [`PollOptions::default()`](PollOptions) waits 2 s,
+//!   doubling up to 30 s, for at most 20 minutes, 30 s at most per request.
+//!   [`Client::get_cover_conversion`] looks once.
 //! - **Results and webhooks**: [`types::Conversion::mp3_url`], [`wav_url`](types::Conversion::wav_url)
 //!   and [`cost`](types::Conversion::cost) read the result whichever field names it came under;
 //!   [`types::CoverWebhook::parse`]`(body)` parses either documented webhook shape and has the
 //!   same three readers.
 //! - **Features**: `rustls` (default) enables TLS for the real hosts; without it only `http://`
 //!   works, enough for the mock.
+//!
+//! # Retries and faults
+//!
+//! **What is retried: polling.** [`Client::wait_for_conversion`] sends `GET /v1/byId`, which
+//! changes nothing, so sending it again is always harmless. Within its deadline
+//! ([`PollOptions::timeout`]) it sends it again after:
+//!
+//! - a broken exchange: the connection refused, reset or closed without an answer, a body cut
+//!   short of its `Content-Length`, JSON that ends early ([`ApiError::Transport`],
+//!   [`ApiError::InvalidResponse`] whose JSON ends early);
+//! - a slow answer: each request is given [`PollOptions::request_timeout`] (30 s by default)
+//!   from sending to the last byte, so a stalled or dribbled answer is given up
+//!   ([`ApiError::RequestTimeout`]) instead of eating the wait; never more than the time left
+//!   before the deadline, but at least a second;
+//! - 429 and any 5xx, documented (500) or not (502, 503, 504...).
+//!
+//! It waits the backoff delay between two requests, or the answer's `Retry-After` when that is
+//! longer (a number of seconds or an HTTP-date; values above [`PollOptions::max_retry_after`],
+//! 5 minutes by default, count as that). It never sleeps past the deadline: a `Retry-After`
+//! that reaches past it ends the wait at once. It gives up with [`ApiError::Timeout`] (last
+//! status seen, requests sent, last retried error) at the deadline, and at once on any other
+//! error (400, 401, 403, 404...), which asking again would not change. The backoff has no
+//! jitter: one waiter polls one conversion, so there is no crowd of clients to spread out.
+//!
+//! **What is not retried: the Cover, or any call you send yourself.** The client sends each
+//! request once; only `wait_for_conversion` repeats its own GETs. A Cover charges credits and
+//! starts a conversion: if its request reached the API and only the answer was lost (a reset,
+//! a timeout, a 500), sending it again would charge twice and start two conversions, and the
+//! client cannot know which happened. So it hands the error back.
+//!
+//! **Resending a Cover safely.** Send it again only when the error proves the API did not act
+//! on it: [`ApiError::is_safe_to_resend`] is true for a connection that could not be made
+//! (nothing was sent), a 429 (the rate limiter refused it) and a 503 with a `Retry-After` (the
+//! API said it is unavailable until then). Wait [`ApiError::retry_after`] first when there is
+//! one. After any other failure the client cannot tell whether the API took the Cover: resend
+//! only if a second charge is acceptable, or first wait for the webhook of the first Cover (if
+//! it had a `webhook_url`): it comes only for a Cover the API took.
+//!
+//! ```no_run
+//! # async fn run(client: musicgpt_cover::Client) -> Result<(), musicgpt_cover::ApiError> {
+//! use musicgpt_cover::ApiError;
+//!
+//! let mut tries = 0;
+//! let queued = loop {
+//!     let sent = client
+//!         .cover()
+//!         .voice_id("Drake")
+//!         .audio_url("https://example.com/song.mp3")
+//!         .send()
+//!         .await
+//!         .map_err(ApiError::from);
+//!     match sent {
+//!         Ok(answer) => break answer.into_inner(),
+//!         Err(error) if error.is_safe_to_resend() && tries < 3 => {
+//!             tries += 1;
+//!             let wait = error.retry_after().unwrap_or(std::time::Duration::from_secs(2));
+//!             tokio::time::sleep(wait).await;
+//!         }
+//!         Err(error) => return Err(error),
+//!     }
+//! };
+//! # let _ = queued; Ok(()) }
+//! ```
+//!
+//! The contract suite proves all this against the mock's faults and scenarios (resets, closed
+//! and truncated answers, dribbled bodies, failure rates, 429 with `Retry-After`): see the
+//! repository's `docs/testing.md`.
 //!
 //! # Map of the crate
 //!

@@ -1,10 +1,12 @@
 //! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure, with each step's time.
 
+use std::fs;
+use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::tools::{self, Tools};
-use crate::{Error, Result, fuzz, mutants, package, process, soak, spec_lint};
+use crate::{Error, Result, fuzz, mutants, package, process, project, soak, spec_lint};
 
 /// One step of the CI run.
 struct Step {
@@ -66,6 +68,16 @@ const STEPS: &[Step] = &[
 
 pub(crate) fn run() -> Result {
     let started = Instant::now();
+    let run = Run {
+        commit: process::stdout(
+            Command::new("git")
+                .args(["rev-parse", "HEAD"])
+                .current_dir(project::root()),
+        )
+        .unwrap_or_else(|_| "unknown".to_owned()),
+        date: utc(SystemTime::now()),
+        fresh_target: fresh_target(&project::root().join("target")),
+    };
     let mut timings: Vec<(&str, Duration)> = Vec::new();
     for (index, step) in STEPS.iter().enumerate() {
         println!("\n==> ci [{}/{}] {}", index + 1, STEPS.len(), step.name);
@@ -75,6 +87,7 @@ pub(crate) fn run() -> Result {
         timings.push((step.name, elapsed));
         if let Err(error) = outcome {
             print_timings(&timings, started.elapsed());
+            write_timings(&run, &timings, started.elapsed());
             return Err(Error::new(format!(
                 "ci: step `{}` failed after {:.1}s: {error}",
                 step.name,
@@ -88,8 +101,114 @@ pub(crate) fn run() -> Result {
         );
     }
     print_timings(&timings, started.elapsed());
+    write_timings(&run, &timings, started.elapsed());
     println!("ci: all {} steps passed", STEPS.len());
     Ok(())
+}
+
+/// What `target/ci/timings.json` says about the run besides the steps' times.
+struct Run {
+    commit: String,
+    date: String,
+    fresh_target: bool,
+}
+
+/// Where a run's step times are written (the bench reads them for BENCHMARKS.md).
+fn timings_path() -> std::path::PathBuf {
+    project::root()
+        .join("target")
+        .join("ci")
+        .join("timings.json")
+}
+
+/// Writes the timings as JSON; a failure to write is reported and does not fail the run.
+fn write_timings(run: &Run, timings: &[(&str, Duration)], total: Duration) {
+    let path = timings_path();
+    let written = path
+        .parent()
+        .map_or(Ok(()), fs::create_dir_all)
+        .and_then(|()| fs::write(&path, timings_json(run, timings, total)));
+    match written {
+        Ok(()) => println!("ci: timings written to {}", project::relative(&path)),
+        Err(error) => eprintln!("ci: could not write {}: {error}", path.display()),
+    }
+}
+
+/// `{"commit": .., "date": .., "fresh_target": .., "steps": [{"name": .., "seconds": ..}],
+/// "total_seconds": ..}`, seconds to a tenth. Names and the commit are plain ASCII words, the
+/// date is ISO 8601, so nothing needs escaping.
+fn timings_json(run: &Run, timings: &[(&str, Duration)], total: Duration) -> String {
+    let steps: Vec<String> = timings
+        .iter()
+        .map(|(name, elapsed)| {
+            format!(
+                "    {{\"name\": \"{name}\", \"seconds\": {:.1}}}",
+                elapsed.as_secs_f64()
+            )
+        })
+        .collect();
+    format!(
+        "{{\n  \"commit\": \"{}\",\n  \"date\": \"{}\",\n  \"fresh_target\": {},\n  \
+         \"steps\": [\n{}\n  ],\n  \"total_seconds\": {:.1}\n}}\n",
+        run.commit,
+        run.date,
+        run.fresh_target,
+        steps.join(",\n"),
+        total.as_secs_f64()
+    )
+}
+
+/// Whether `target` held no build when the run began: absent, or holding only what `cargo
+/// xtask` itself needed to start (`cargo run -p xtask` builds xtask, std only, before `ci` runs).
+fn fresh_target(target: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(target) else {
+        return true;
+    };
+    let others = entries.filter_map(|entry| entry.ok()).any(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // cargo's own marker files, and the debug profile xtask was built in (judged below).
+        !(name == "debug" || name == "CACHEDIR.TAG" || name.starts_with(".rustc_info"))
+    });
+    if others {
+        return false;
+    }
+    match fs::read_dir(target.join("debug").join(".fingerprint")) {
+        // A unit's fingerprint folder is `<crate>-<hash>`: only xtask's, or none at all.
+        Ok(units) => units
+            .filter_map(|entry| entry.ok())
+            .all(|unit| unit.file_name().to_string_lossy().starts_with("xtask-")),
+        Err(_) => true,
+    }
+}
+
+/// `time` as `YYYY-MM-DDTHH:MM:SSZ` (UTC), without a date library: the civil date from days
+/// since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn utc(time: SystemTime) -> String {
+    let seconds = time
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let (days, of_day) = (seconds / 86_400, seconds % 86_400);
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
 }
 
 fn print_timings(timings: &[(&str, Duration)], total: Duration) {
@@ -143,4 +262,61 @@ fn cargo(args: &[&str], configure: impl FnOnce(&mut Command)) -> Result {
     configure(&mut command);
     println!("$ {}", process::display(&command));
     process::run(&mut command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates_are_civil_dates() {
+        let at = |seconds: u64| utc(UNIX_EPOCH + Duration::from_secs(seconds));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        // 2000-02-29 (a leap day of a century leap year), 12:34:56.
+        assert_eq!(at(951_827_696), "2000-02-29T12:34:56Z");
+        assert_eq!(at(1_798_761_599), "2026-12-31T23:59:59Z");
+        assert_eq!(at(1_798_761_600), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn the_timings_are_json_with_every_step() {
+        let run = Run {
+            commit: "abc123".to_owned(),
+            date: "2026-11-29T09:00:00Z".to_owned(),
+            fresh_target: true,
+        };
+        let json = timings_json(
+            &run,
+            &[
+                ("fmt", Duration::from_millis(1234)),
+                ("test", Duration::from_secs(359)),
+            ],
+            Duration::from_millis(360_250),
+        );
+        assert_eq!(
+            json,
+            "{\n  \"commit\": \"abc123\",\n  \"date\": \"2026-11-29T09:00:00Z\",\n  \
+             \"fresh_target\": true,\n  \"steps\": [\n    {\"name\": \"fmt\", \"seconds\": 1.2},\n    \
+             {\"name\": \"test\", \"seconds\": 359.0}\n  ],\n  \"total_seconds\": 360.2\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_target_holding_only_xtask_is_fresh() {
+        let dir = std::env::temp_dir().join(format!("xtask-ci-fresh-{}", std::process::id()));
+        let target = dir.join("target");
+        let absent = fresh_target(&target);
+        let units = target.join("debug").join(".fingerprint");
+        fs::create_dir_all(units.join("xtask-0123")).unwrap_or_else(|e| panic!("{e}"));
+        fs::write(target.join("CACHEDIR.TAG"), "").unwrap_or_else(|e| panic!("{e}"));
+        let only_xtask = fresh_target(&target);
+        fs::create_dir_all(units.join("tokio-4567")).unwrap_or_else(|e| panic!("{e}"));
+        let with_a_dependency = fresh_target(&target);
+        fs::remove_dir_all(units.join("tokio-4567")).unwrap_or_else(|e| panic!("{e}"));
+        fs::create_dir_all(target.join("release")).unwrap_or_else(|e| panic!("{e}"));
+        let with_release = fresh_target(&target);
+        let _ = fs::remove_dir_all(&dir);
+        assert!(absent && only_xtask);
+        assert!(!with_a_dependency && !with_release);
+    }
 }

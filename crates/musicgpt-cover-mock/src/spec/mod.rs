@@ -11,7 +11,9 @@
 //! - `json`: JSON text written into byte buffers;
 //! - `forms`: form-field and parameter rules, and the checks of a value against them;
 //! - `params`: a query string checked against the parameter rules;
-//! - `template`: the templates of the live responses and the webhook payload.
+//! - `template`: the templates of the live responses and the webhook payload;
+//! - `validate`: requests and answers held against the spec, reported rather than refused (the
+//!   proxy mode).
 
 mod forms;
 mod json;
@@ -19,6 +21,7 @@ mod operations;
 mod params;
 mod reader;
 mod template;
+pub(crate) mod validate;
 
 use std::sync::OnceLock;
 

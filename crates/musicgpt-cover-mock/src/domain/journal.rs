@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::{Clock, VTime};
 use crate::spec::json_string;
+use crate::spec::validate::Violation;
 
 /// Longest header or text-field value kept, in bytes; longer ones are cut and marked.
 pub const MAX_KEPT_VALUE: usize = 1024;
@@ -63,6 +64,10 @@ pub struct RequestRecord {
     /// is 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<FaultRecord>,
+    /// How the exchange broke the spec, for a request the proxy mode forwarded (`musicgpt-cover-mock
+    /// proxy`); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
 }
 
 /// What the mock's fault injection did to a request (see `docs/mock.md`, "Faults and

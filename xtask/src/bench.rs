@@ -1,18 +1,118 @@
-//! `cargo xtask bench [OPTIONS]`: the mock's benchmarks (throughput beside a bare multipart
-//! parser, peak RSS of a 1 GiB upload), run by hand. Never part of `cargo xtask ci`: timings on a
-//! shared CI machine are too noisy to gate on.
+//! `cargo xtask bench [OPTIONS]`: the mock's benchmarks, run by hand, and BENCHMARKS.md, which
+//! they write. Never part of `cargo xtask ci`: timings on a shared CI machine are too noisy to
+//! gate on (`ci` runs the harness's smoke run instead, which judges nothing).
 //!
-//! Builds the mock's binary in release, then runs `cargo bench -p musicgpt-cover-mock --bench
-//! cover -- OPTIONS` (also release) with the binary's path in [`BIN_ENV`]. The bench prints its
-//! options with `--help` and exits non-zero when a target is missed.
+//! 1. Builds the mock's binary in release, then runs `cargo bench -p musicgpt-cover-mock --bench
+//!    cover -- OPTIONS --markdown target/bench/cover.md` (also release) with the binary's path in
+//!    [`BIN_ENV`]: throughput, start-up, webhooks, memory, conversion. The bench prints its
+//!    options with `--help`, exits 1 when a target is missed and 2 when the run is not valid.
+//! 2. The soak for [`SOAK_SECONDS`] s (`cargo bench --bench soak`, as `cargo xtask soak` runs it),
+//!    its output shown as it comes and its RSS figures kept: the mock's memory under mixed load.
+//! 3. With `--with-build` (or `--only build`), the build rows: a clean `cargo build --workspace`
+//!    into a fresh temporary target dir, and the client's tests after touching openapi.yaml.
+//! 4. BENCHMARKS.md: the sections measured replace the last run's; `target/ci/timings.json`
+//!    (written by `cargo xtask ci`) gives the `ci` section. See [`crate::benchmarks`].
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::{Error, Result, process};
+use crate::benchmarks::{self, Section};
+use crate::{Error, Result, process, project};
 
-/// Where the bench finds the mock's binary (its peak-RSS measurement runs it as a child).
+/// Where the bench finds the mock's binary (its child-process measurements run it).
 const BIN_ENV: &str = "MUSICGPT_BENCH_MOCK_BIN";
+/// Where the soak finds it (as `cargo xtask soak` sets it).
+const SOAK_BIN_ENV: &str = "MUSICGPT_SOAK_MOCK_BIN";
+/// The soak's length in a bench run: the issue's 60 s of mixed load.
+const SOAK_SECONDS: u64 = 60;
+/// The client's tests after a spec edit must take at most this long.
+const SPEC_EDIT_TARGET: Duration = Duration::from_secs(60);
+
+const USAGE: &str = "\
+usage: cargo xtask bench [XTASK OPTIONS] [BENCH OPTIONS]
+
+xtask options:
+  --only build          only the build rows (clean workspace build, spec edit -> client tests)
+  --only soak           only the soak's memory row
+  --with-build          the build rows too (not by default: a clean build takes over 10 minutes
+                        on 2 cores)
+  --soak-seconds N      the soak's length (default 60)
+  --no-write            leave BENCHMARKS.md as it is
+  --smoke               the bench's smoke run only (no soak, no build, nothing written)
+
+every other option goes to the cover bench (`--only rss|client|throughput|startup|webhooks|pitch`
+runs that part alone, without the soak); its options:
+";
+
+/// What this run measures.
+#[derive(Debug, PartialEq)]
+struct Plan {
+    cover: bool,
+    soak: bool,
+    build: bool,
+    write: bool,
+    soak_seconds: u64,
+    /// The options passed on to the cover bench.
+    bench_args: Vec<String>,
+    help: bool,
+}
+
+fn plan(args: &[String]) -> Result<Plan> {
+    let mut p = Plan {
+        cover: true,
+        soak: true,
+        build: false,
+        write: true,
+        soak_seconds: SOAK_SECONDS,
+        bench_args: Vec::new(),
+        help: false,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next().cloned())
+                .ok_or_else(|| Error::new(format!("bench: {flag} needs a value")))
+        };
+        match flag {
+            "--only" => {
+                let what = value()?;
+                match what.as_str() {
+                    "build" => (p.cover, p.soak, p.build) = (false, false, true),
+                    "soak" => (p.cover, p.soak, p.build) = (false, true, false),
+                    _ => {
+                        p.soak = false;
+                        p.bench_args.extend(["--only".to_owned(), what]);
+                    }
+                }
+            }
+            "--with-build" => p.build = true,
+            "--no-write" => p.write = false,
+            "--soak-seconds" => {
+                let v = value()?;
+                p.soak_seconds = v.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+                    Error::new(format!(
+                        "bench: --soak-seconds takes seconds above 0, got {v:?}"
+                    ))
+                })?;
+            }
+            "--smoke" => {
+                (p.soak, p.build, p.write) = (false, false, false);
+                p.bench_args.push(arg.clone());
+            }
+            "-h" | "--help" => p.help = true,
+            _ => p.bench_args.push(arg.clone()),
+        }
+    }
+    Ok(p)
+}
 
 pub(crate) fn run(args: &[String]) -> Result {
     // `cargo xtask bench -- --rounds 3` reads naturally too; one `--` for cargo is added below.
@@ -20,8 +120,91 @@ pub(crate) fn run(args: &[String]) -> Result {
         Some((first, rest)) if first == "--" => rest,
         _ => args,
     };
-    let binary = build_mock("bench")?;
+    let plan = plan(args)?;
+    let command = std::iter::once("cargo xtask bench".to_owned())
+        .chain(args.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if plan.help {
+        print!("{USAGE}");
+        let mut help = cover_command(&["--help".to_owned()]);
+        return process::run(&mut help);
+    }
+    let started = Instant::now();
+    let mut fresh: Vec<Section> = Vec::new();
+    let mut missed = Vec::new();
+    let binary = if plan.cover || plan.soak {
+        Some(build_mock("bench")?)
+    } else {
+        None
+    };
+    if plan.cover
+        && let Some(binary) = &binary
+    {
+        let markdown = project::root()
+            .join("target")
+            .join("bench")
+            .join("cover.md");
+        let _ = std::fs::remove_file(&markdown);
+        let mut args = plan.bench_args.clone();
+        args.push("--markdown".to_owned());
+        args.push(markdown.display().to_string());
+        let mut bench = cover_command(&args);
+        bench.env(BIN_ENV, binary);
+        println!(
+            "bench: {BIN_ENV}={} {}",
+            binary.display(),
+            process::display(&bench)
+        );
+        let status = bench.status().map_err(|e| {
+            Error::new(format!(
+                "`{}` could not start: {e}",
+                process::display(&bench)
+            ))
+        })?;
+        match status.code() {
+            Some(0) => {}
+            Some(1) => missed.push("a target of the cover bench (FAIL above)".to_owned()),
+            _ => {
+                return Err(Error::new(format!(
+                    "bench: `{}` failed ({status}): the run is not valid (error above); nothing written",
+                    process::display(&bench)
+                )));
+            }
+        }
+        if let Ok(text) = std::fs::read_to_string(&markdown) {
+            fresh.extend(benchmarks::sections(&text));
+        }
+    }
+    if plan.soak
+        && let Some(binary) = &binary
+    {
+        let (section, passed) = soak(binary, plan.soak_seconds)?;
+        if !passed {
+            missed.push("a check of the soak (FAIL above)".to_owned());
+        }
+        fresh.push(section);
+    }
+    if plan.build {
+        let (section, met) = build_rows()?;
+        if !met {
+            missed.push("a build target".to_owned());
+        }
+        fresh.push(section);
+    }
+    if plan.write {
+        benchmarks::write(&fresh, &command)?;
+    }
+    println!("bench: {:.0} s in all", started.elapsed().as_secs_f64());
+    if missed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::new(format!("bench: missed: {}", missed.join("; "))))
+    }
+}
 
+/// `cargo bench -p musicgpt-cover-mock --bench cover -- ARGS`.
+fn cover_command(args: &[String]) -> Command {
     let mut bench = process::cargo();
     bench
         .args([
@@ -32,18 +215,203 @@ pub(crate) fn run(args: &[String]) -> Result {
             "cover",
             "--",
         ])
-        .args(args)
-        .env(BIN_ENV, &binary);
+        .args(args);
+    bench
+}
+
+/// The soak as `cargo xtask soak --seconds N` runs it, its output shown as it comes; its memory
+/// section and whether every check passed.
+fn soak(binary: &std::path::Path, seconds: u64) -> Result<(Section, bool)> {
+    let mut soak = process::cargo();
+    soak.args([
+        "bench",
+        "--package",
+        "musicgpt-cover-mock",
+        "--bench",
+        "soak",
+        "--",
+        "--seconds",
+        &seconds.to_string(),
+    ])
+    .env(SOAK_BIN_ENV, binary)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     println!(
-        "bench: {BIN_ENV}={} {}",
+        "bench: {SOAK_BIN_ENV}={} {}",
         binary.display(),
-        process::display(&bench)
+        process::display(&soak)
     );
-    process::run(&mut bench).map_err(|error| {
+    let mut child = soak.spawn().map_err(|e| {
         Error::new(format!(
-            "bench: {error}: a target was missed (FAIL above) or the run was not valid (error above)"
+            "`{}` could not start: {e}",
+            process::display(&soak)
         ))
+    })?;
+    let mut lines = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
+            println!("{line}");
+            lines.push(line);
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| Error::new(format!("the soak: {e}")))?;
+    let text = lines.join("\n");
+    let memory = soak_memory(&text);
+    if memory.is_none() && !status.success() {
+        return Err(Error::new(format!(
+            "bench: the soak failed ({status}) before measuring memory; nothing written"
+        )));
+    }
+    let passed = status.success();
+    Ok((
+        soak_section(
+            seconds,
+            memory.as_ref(),
+            soak_verdict(&text).as_deref(),
+            passed,
+        ),
+        passed,
+    ))
+}
+
+/// The soak's RSS block: (start, after warm-up, end, max, the flatness rule) as it printed them.
+#[derive(Debug, PartialEq)]
+struct SoakMemory {
+    start: String,
+    warmed: String,
+    end: String,
+    max: String,
+    flat: String,
+}
+
+fn soak_memory(output: &str) -> Option<SoakMemory> {
+    let block = output.split("\nmock RSS").nth(1)?;
+    let field = |name: &str| {
+        block
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+    };
+    Some(SoakMemory {
+        start: field("start")?,
+        warmed: field("after warm-up")?,
+        end: field("end")?,
+        max: field("max")?,
+        flat: field("flat:")?,
     })
+}
+
+/// The soak's closing line, `soak: PASS: ...` or `soak: FAIL: ...`.
+fn soak_verdict(output: &str) -> Option<String> {
+    output
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("soak: PASS") || l.starts_with("soak: FAIL"))
+        .map(str::to_owned)
+}
+
+fn soak_section(
+    seconds: u64,
+    memory: Option<&SoakMemory>,
+    verdict: Option<&str>,
+    passed: bool,
+) -> Section {
+    let mut body = format!(
+        "## The mock's memory under {seconds} s of mixed load (issue 12, item 5)\n\n\
+         The soak (`cargo bench -p musicgpt-cover-mock --bench soak -- --seconds {seconds}`, as \
+         `cargo xtask soak` runs it; see docs/testing.md): the release binary under 64 connections \
+         of mixed requests, its `VmRSS` sampled every second.\n\n"
+    );
+    match memory {
+        Some(m) => body.push_str(&format!(
+            "| mock RSS | value |\n|---|---|\n| start | {} |\n| after warm-up | {} |\n| **end** | **{}** |\n| max | {} |\n\n\
+             Flat: {}.\n\n",
+            m.start, m.warmed, m.end, m.max, m.flat
+        )),
+        None => body.push_str("The soak printed no RSS figures.\n\n"),
+    }
+    body.push_str(&format!(
+        "| target | verdict | measured |\n|---|---|---|\n| RSS flat after warm-up, every check of the soak | {} | `{}` |\n",
+        if passed { "met" } else { "**missed**" },
+        verdict.unwrap_or("no closing line").replace('|', "\\|")
+    ));
+    Section {
+        name: "soak".to_owned(),
+        body,
+    }
+}
+
+/// The build rows: a clean `cargo build --workspace` into a fresh temporary target dir, and
+/// `cargo test -p musicgpt-cover` after touching openapi.yaml; whether the target was met.
+fn build_rows() -> Result<(Section, bool)> {
+    let dir =
+        std::env::temp_dir().join(format!("musicgpt-bench-clean-build-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut clean = process::cargo();
+    clean
+        .args(["build", "--workspace"])
+        .env("CARGO_TARGET_DIR", &dir);
+    println!(
+        "bench: CARGO_TARGET_DIR={} {}",
+        dir.display(),
+        process::display(&clean)
+    );
+    let started = Instant::now();
+    let outcome = process::run(&mut clean);
+    let clean_time = started.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    outcome?;
+
+    // The client's tests built once, so the timed run is what a spec edit costs.
+    let mut warm = process::cargo();
+    warm.args(["test", "--package", "musicgpt-cover", "--no-run"]);
+    println!("bench: {}", process::display(&warm));
+    process::run(&mut warm)?;
+    let spec = project::spec();
+    std::fs::File::options()
+        .append(true)
+        .open(&spec)
+        .and_then(|f| f.set_modified(SystemTime::now()))
+        .map_err(|e| Error::new(format!("could not touch {}: {e}", spec.display())))?;
+    let mut test = process::cargo();
+    test.args(["test", "--package", "musicgpt-cover"]);
+    println!("bench: touch openapi.yaml; {}", process::display(&test));
+    let started = Instant::now();
+    process::run(&mut test)?;
+    let edit_time = started.elapsed();
+    let met = edit_time <= SPEC_EDIT_TARGET;
+    let verdict = if met {
+        "met".to_owned()
+    } else {
+        format!(
+            "**missed**: {:.1} s over, {:.2} × the target",
+            (edit_time - SPEC_EDIT_TARGET).as_secs_f64(),
+            edit_time.as_secs_f64() / SPEC_EDIT_TARGET.as_secs_f64()
+        )
+    };
+    let body = format!(
+        "## Build (issue 12, item 6)\n\n\
+         | build | command | time |\n|---|---|---|\n\
+         | clean workspace build (dev profile) | `CARGO_TARGET_DIR=<fresh temporary dir> cargo build --workspace` | **{:.1} s** ({:.1} min) |\n\
+         | a spec edit reaching the client's tests | `touch openapi.yaml && cargo test -p musicgpt-cover` (its tests built before) | **{:.1} s** |\n\n\
+         | target | verdict | measured |\n|---|---|---|\n\
+         | spec edit → client's tests | {verdict} | {:.1} s (target <= {} s) |\n",
+        clean_time.as_secs_f64(),
+        clean_time.as_secs_f64() / 60.0,
+        edit_time.as_secs_f64(),
+        edit_time.as_secs_f64(),
+        SPEC_EDIT_TARGET.as_secs()
+    );
+    Ok((
+        Section {
+            name: "build".to_owned(),
+            body,
+        },
+        met,
+    ))
 }
 
 /// `cargo build --release -p musicgpt-cover-mock --bin musicgpt-cover-mock`, announced as the
@@ -123,6 +491,10 @@ fn json_string_after(line: &str, key: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|a| (*a).to_owned()).collect()
+    }
+
     #[test]
     fn the_binary_is_found_in_cargos_messages() {
         let messages = concat!(
@@ -144,5 +516,75 @@ mod tests {
             json_string_after(r#""executable":"a\nb""#, r#""executable":""#),
             None
         );
+    }
+
+    #[test]
+    fn the_plan_follows_the_options() {
+        let all = plan(&[]).expect("plan");
+        assert!(all.cover && all.soak && !all.build && all.write);
+        assert_eq!(all.soak_seconds, SOAK_SECONDS);
+
+        let build = plan(&strings(&["--only", "build"])).expect("plan");
+        assert!(!build.cover && !build.soak && build.build);
+
+        let part = plan(&strings(&["--only=startup", "--rounds", "5"])).expect("plan");
+        assert!(part.cover && !part.soak && !part.build);
+        assert_eq!(
+            part.bench_args,
+            strings(&["--only", "startup", "--rounds", "5"])
+        );
+
+        let smoke = plan(&strings(&["--smoke", "--with-build"])).expect("plan");
+        assert!(smoke.cover && !smoke.soak && smoke.build && !smoke.write);
+
+        let with = plan(&strings(&[
+            "--with-build",
+            "--soak-seconds",
+            "10",
+            "--no-write",
+        ]))
+        .expect("plan");
+        assert!(with.build && with.soak && !with.write);
+        assert_eq!(with.soak_seconds, 10);
+        assert!(plan(&strings(&["--soak-seconds", "0"])).is_err());
+        assert!(plan(&strings(&["--only"])).is_err());
+    }
+
+    #[test]
+    fn the_soaks_memory_figures_and_verdict_are_read_from_its_output() {
+        let output = "\
+answers by status: 200 x1,000
+
+mock RSS (VmRSS from /proc/PID/status), every second
+  start             10.2 MiB (t=0 s)
+  after warm-up     30.5 MiB (t=20 s)
+  end               31.0 MiB (t=60 s)
+  max               31.4 MiB (t=41 s)
+  after the drain   29.0 MiB
+  flat: the max of the last third (t >= 40 s), 31.4 MiB, must be at most after-warm-up x 1.10 + 8 MiB = 41.5 MiB
+
+uploads on disk (bytes under the mock's TMPDIR), every second
+  start             0.0 MiB (t=0 s)
+
+checks
+  PASS  rss flat: fine
+
+soak: PASS: 12 checks";
+        let memory = soak_memory(output).expect("found");
+        assert_eq!(memory.start, "10.2 MiB (t=0 s)");
+        assert_eq!(memory.end, "31.0 MiB (t=60 s)");
+        assert_eq!(memory.max, "31.4 MiB (t=41 s)");
+        assert!(memory.flat.starts_with("the max of the last third"));
+        assert_eq!(
+            soak_verdict(output).as_deref(),
+            Some("soak: PASS: 12 checks")
+        );
+        let section = soak_section(60, Some(&memory), soak_verdict(output).as_deref(), true);
+        assert!(
+            section.body.contains("| **end** | **31.0 MiB (t=60 s)** |"),
+            "{}",
+            section.body
+        );
+        assert!(soak_memory("no figures").is_none());
     }
 }

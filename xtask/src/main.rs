@@ -2,6 +2,7 @@
 //! the mock, run CI), std only.
 
 mod bench;
+mod benchmarks;
 mod cargo_fuzz;
 mod chromium;
 mod ci;
@@ -29,8 +30,9 @@ commands:
   mutants [--package NAME]... [--mutation NAME]...
                proof that the suite bites: each mutation of openapi.yaml must fail the tests
   bench [OPTIONS]
-               the mock's benchmarks (throughput beside a bare multipart parser, peak RSS of a
-               1 GiB upload), by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
+               the benchmarks (throughput beside a bare server and Prism, start-up, webhooks,
+               memory, the soak's RSS; build times with --with-build), written to BENCHMARKS.md;
+               by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
   soak [--seconds N] [OPTIONS]
                the mock's release binary under 64 connections of mixed requests for N seconds
                (default 60; 10 in ci): no unexpected answer or socket error, flat RSS, every

@@ -1,26 +1,32 @@
-//! The bare server the mock is measured against: axum streaming the multipart body through multer,
-//! every field read to its end, nothing checked, a fixed answer.
+//! The bare server the mock is measured against: axum with the mock's routes, each doing only the
+//! parsing its request needs and answering a fixed body. The Cover streams the multipart body
+//! through multer, every field read to its end, nothing checked; a GET parses its query string.
+//! Each answer is the mock's own answer to the same request (taken when the row starts), so both
+//! send as many bytes.
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::request::COVER_PATH;
+use crate::scenario::API_PREFIX;
 
-/// The bare server's answer: the README's sample answer of the mock, so both send as much.
-const BARE_ANSWER: &[u8] = br#"{"success":true,"task_id":"847db400-7af1-4b60-8f8f-fdbc8a2fc1ae","conversion_id":"22d4b677-509f-4302-8e2e-0284ea0d2218","eta":62,"credit_estimate":1.11,"message":"Message published to queue","status":"IN_QUEUE"}"#;
+/// The fixed answer of each path (the spec's path, as in [`Scenario::spec_path`]).
+///
+/// [`Scenario::spec_path`]: crate::scenario::Scenario::spec_path
+pub(crate) type Answers = Arc<HashMap<&'static str, Bytes>>;
 
-/// The bare server's one route: the body streamed through multer, every field read to its end,
-/// nothing checked; a fixed JSON answer.
-async fn parse_only(request: Request) -> Response {
+/// The Cover: the body streamed through multer, every field read to its end, nothing checked.
+async fn parse_form(State(answers): State<Answers>, request: Request) -> Response {
     let boundary = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -43,7 +49,29 @@ async fn parse_only(request: Request) -> Response {
             Err(_) => return answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
         }
     }
-    answer(StatusCode::OK, Bytes::from_static(BARE_ANSWER))
+    fixed(&answers, "/v1/Cover")
+}
+
+/// A GET: the query string parsed into its pairs, nothing checked.
+async fn parse_query(State(answers): State<Answers>, request: Request) -> Response {
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    std::hint::black_box(pairs);
+    let path = request.uri().path();
+    let spec_path = path.strip_prefix(API_PREFIX).unwrap_or(path);
+    match answers.get_key_value(spec_path) {
+        Some((key, _)) => fixed(&answers, key),
+        None => answer(StatusCode::NOT_FOUND, Bytes::from_static(b"{}")),
+    }
+}
+
+fn fixed(answers: &Answers, spec_path: &str) -> Response {
+    match answers.get(spec_path) {
+        Some(body) => answer(StatusCode::OK, body.clone()),
+        None => answer(StatusCode::NOT_FOUND, Bytes::from_static(b"{}")),
+    }
 }
 
 fn answer(status: StatusCode, body: Bytes) -> Response {
@@ -56,15 +84,20 @@ fn answer(status: StatusCode, body: Bytes) -> Response {
     response
 }
 
-/// Starts the bare server on the current runtime; the handle stops it when aborted.
-pub(crate) async fn start_bare() -> Result<(SocketAddr, JoinHandle<()>), String> {
+/// Starts the bare server on the current runtime, with the mock's routes; the handle stops it
+/// when aborted.
+pub(crate) async fn start_bare(answers: Answers) -> Result<(SocketAddr, JoinHandle<()>), String> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .map_err(|e| format!("the bare server cannot listen on 127.0.0.1: {e}"))?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("the bare server's address: {e}"))?;
-    let app = Router::new().route(COVER_PATH, post(parse_only));
+    let app = Router::new()
+        .route(&format!("{API_PREFIX}/v1/Cover"), post(parse_form))
+        .route(&format!("{API_PREFIX}/v1/byId"), get(parse_query))
+        .route(&format!("{API_PREFIX}/v1/getAllVoices"), get(parse_query))
+        .with_state(answers);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

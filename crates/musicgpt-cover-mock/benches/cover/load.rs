@@ -1,37 +1,36 @@
-//! The load generators: the same Cover from many tasks, each sending the next as soon as the last
-//! is answered, through reqwest or over raw keep-alive TCP connections; what they saw.
+//! The load generator: many tasks, each with a keep-alive TCP connection of its own, each sending
+//! its next request as soon as the last is answered, the request's bytes written whole and the
+//! answer read by hand (a few microseconds per request, so the server is what limits throughput);
+//! what they saw.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{StatusCode, header};
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
-use crate::http1::parse_head;
-use crate::request::{COVER_PATH, KEY, content_type};
+use crate::http1::complete_answer;
 
-/// One server under load.
+/// One server under load, and the requests to send it: connection `i` sends
+/// `requests[i % requests.len()]` over and over.
 pub(crate) struct Target {
-    pub(crate) name: &'static str,
-    pub(crate) url: String,
     pub(crate) addr: SocketAddr,
+    pub(crate) requests: Vec<Bytes>,
 }
 
 /// What one measurement saw.
 #[derive(Default)]
 pub(crate) struct Measurement {
+    /// Requests answered 2xx: only these count.
     pub(crate) ok: u64,
+    /// Requests answered otherwise, or not at all.
     pub(crate) failed: u64,
     pub(crate) first_failure: Option<String>,
     elapsed: Duration,
-    /// Latency of every answered request, in microseconds.
+    /// Latency of every request answered 2xx, in microseconds.
     latencies: Vec<u32>,
-    /// The servers' runtime's CPU use, in percent of one core (NaN off Linux).
+    /// The servers' runtime's CPU use, in percent of one core (NaN off Linux, or out of process).
     pub(crate) server_cpu: f64,
-    /// The load generator's runtime's CPU use, likewise.
-    pub(crate) client_cpu: f64,
 }
 
 impl Measurement {
@@ -55,35 +54,15 @@ impl Measurement {
     }
 }
 
-/// How the load generator sends.
-#[derive(Clone)]
-pub(crate) enum LoadClient {
-    /// One reqwest client for every task (its pool: one keep-alive connection per task).
-    Reqwest(reqwest::Client),
-    /// A keep-alive TCP connection per task, the request's bytes written whole and the answer
-    /// read by hand: a few microseconds per request, so the server is what limits throughput.
-    Raw,
-}
-
-/// The same request, from `concurrency` tasks each sending the next as soon as the last is
-/// answered, for `duration`; requests/s counts the answers by the time the last one came.
-pub(crate) async fn load(
-    how: LoadClient,
-    target: &Target,
-    body: Bytes,
-    concurrency: usize,
-    duration: Duration,
-) -> Measurement {
-    let content_type = content_type();
-    let raw_request = raw_request(target.addr, &body);
+/// `target`'s requests from `concurrency` tasks each sending the next as soon as the last is
+/// answered, for `duration`; requests/s counts the 2xx answers by the time the last one came.
+pub(crate) async fn load(target: &Target, concurrency: usize, duration: Duration) -> Measurement {
     let started = Instant::now();
     let deadline = started + duration;
     let workers: Vec<JoinHandle<Measurement>> = (0..concurrency)
-        .map(|_| {
-            let how = how.clone();
-            let (url, addr) = (Arc::<str>::from(target.url.as_str()), target.addr);
-            let (body, raw_request, content_type) =
-                (body.clone(), raw_request.clone(), content_type.clone());
+        .map(|i| {
+            let addr = target.addr;
+            let request = target.requests[i % target.requests.len()].clone();
             tokio::spawn(async move {
                 let mut m = Measurement {
                     latencies: Vec::with_capacity(16 * 1024),
@@ -92,13 +71,7 @@ pub(crate) async fn load(
                 let mut connection: Option<RawConnection> = None;
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    let outcome = match &how {
-                        LoadClient::Reqwest(client) => {
-                            reqwest_once(client, &url, &content_type, body.clone()).await
-                        }
-                        LoadClient::Raw => raw_once(&mut connection, addr, &raw_request).await,
-                    };
-                    match outcome {
+                    match raw_once(&mut connection, addr, &request).await {
                         Ok(()) => {
                             m.ok += 1;
                             let micros = sent.elapsed().as_micros();
@@ -137,52 +110,14 @@ pub(crate) async fn load(
     total
 }
 
-/// One Cover through reqwest; `Err` unless it was answered 200.
-async fn reqwest_once(
-    client: &reqwest::Client,
-    url: &str,
-    content_type: &str,
-    body: Bytes,
-) -> Result<(), String> {
-    let response = client
-        .post(url)
-        .header(header::AUTHORIZATION, KEY)
-        .header(header::ACCEPT, "multipart/form-data")
-        .header(header::CONTENT_TYPE, content_type)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| format!("request failed: {e}"))?;
-    let status = response.status();
-    match response.bytes().await {
-        Ok(_) if status == StatusCode::OK => Ok(()),
-        Ok(answer) => Err(format!("{status}: {}", String::from_utf8_lossy(&answer))),
-        Err(e) => Err(format!("{status}, body unreadable: {e}")),
-    }
-}
-
-/// The whole HTTP/1.1 request, head and body, as the raw load generator writes it: the same
-/// headers as reqwest sends (but its `accept: */*` default and no `user-agent`, which reqwest
-/// does not send either).
-fn raw_request(addr: SocketAddr, body: &[u8]) -> Bytes {
-    let mut request = format!(
-        "POST {COVER_PATH} HTTP/1.1\r\nhost: {addr}\r\nauthorization: {KEY}\r\naccept: multipart/form-data\r\ncontent-type: {}\r\ncontent-length: {}\r\n\r\n",
-        content_type(),
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(body);
-    Bytes::from(request)
-}
-
 /// A raw keep-alive connection and its read buffer.
 struct RawConnection {
     stream: tokio::net::TcpStream,
     buf: Vec<u8>,
 }
 
-/// One Cover over the task's raw connection (opened, or opened again after an error, first);
-/// `Err` unless it was answered 200.
+/// One request over the task's raw connection (opened, or opened again after an error or a
+/// `Connection: close`, first); `Err` unless it was answered 2xx.
 async fn raw_once(
     connection: &mut Option<RawConnection>,
     addr: SocketAddr,
@@ -209,10 +144,8 @@ async fn raw_once(
         c.stream.write_all(request).await?;
         c.buf.clear();
         loop {
-            if let Some((status, start, len)) = parse_head(&c.buf)
-                && c.buf.len() >= start + len
-            {
-                return Ok((status, start, len));
+            if let Some(answer) = complete_answer(&c.buf) {
+                return Ok(answer);
             }
             if c.stream.read_buf(&mut c.buf).await? == 0 {
                 return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
@@ -220,11 +153,21 @@ async fn raw_once(
         }
     };
     match exchange.await {
-        Ok((200, _, _)) => Ok(()),
-        Ok((status, start, len)) => Err(format!(
-            "{status}: {}",
-            String::from_utf8_lossy(&c.buf[start..start + len])
-        )),
+        Ok(answer) => {
+            let outcome = if (200..300).contains(&answer.status) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{}: {}",
+                    answer.status,
+                    String::from_utf8_lossy(&c.buf[answer.body])
+                ))
+            };
+            if answer.close {
+                *connection = None;
+            }
+            outcome
+        }
         Err(e) => {
             *connection = None;
             Err(format!("request failed: {e}"))

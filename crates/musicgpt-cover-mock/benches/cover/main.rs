@@ -1,14 +1,22 @@
-//! The mock's benchmarks, run by `cargo xtask bench` (a `harness = false` target: `cargo test`
-//! never runs it; `cargo bench -p musicgpt-cover-mock --bench cover` does).
+//! The mock's benchmarks, run by `cargo xtask bench` (a `harness = false` target: `cargo bench -p
+//! musicgpt-cover-mock --bench cover` runs it; `cargo test` only when asked for `--smoke`).
 //!
-//! - **throughput**: the mock in-process against a bare axum server that only streams the same
-//!   multipart body through multer, loaded side by side in one process with the same request;
-//!   target: the mock's requests/s at least [`throughput::THROUGHPUT_TARGET`] × the bare
-//!   server's (the median of the per-round ratios).
 //! - **rss**: the mock's release binary as a child process, sent a 1 GiB `audio_file` streamed
 //!   from a generator; target: its peak RSS (`VmHWM`) at most [`rss::RSS_TARGET_BYTES`] over its
 //!   RSS before. Then an upload over `--max-upload-bytes` must get 413, again without the RSS
 //!   growing.
+//! - **client**: the client (`musicgpt_cover::AudioFile::from_path`) uploading a 1 GiB file from
+//!   disk to the mock's binary, in a child process of its own (this program run again with
+//!   [`client::CHILD_ARG`]); target: its peak RSS under [`client::CLIENT_TARGET_BYTES`].
+//! - **throughput**: five rows (Cover with a URL, a 2 KiB file, a 1 MiB file; GET byId; GET
+//!   getAllVoices), the mock in-process beside a bare axum server (the same parsing, a fixed
+//!   answer) and Prism, at 32 connections; targets: mock/bare at least
+//!   [`throughput::BARE_TARGET`], mock/Prism at least [`throughput::PRISM_TARGET`], the small
+//!   requests' p99 at most [`throughput::P99_TARGET_MS`] ms.
+//! - **startup**: the release binary from exec to its first answered request, `MockServer::start()`
+//!   in a fresh process (this program run again), medians of 20, and Prism's beside them.
+//! - **webhooks**: 10,000 tasks due at the same moment, each with a webhook to one local
+//!   receiver: every one delivered, the last within [`webhooks::LAST_TARGET`] of the due time.
 //! - **pitch**: an uploaded song's conversion, in-process: a 3-minute stereo MP3, its first minute
 //!   decoded and pitch-shifted (median of 3 runs); target: under the shortest time a task takes
 //!   at the default time scale (an eta of 20 s × 0.05 = 1 s).
@@ -16,54 +24,82 @@
 //! The load generator shares the machine's cores with the servers: they run on a Tokio runtime of
 //! their own (one worker thread by default) and it on another (one worker), so neither starves
 //! the other and work stealing cannot mix them. Every measurement also reports, from /proc, the
-//! servers' CPU use and other processes' (a busy machine shows). The README's "Benchmarks" section
-//! has the whole method and the results.
+//! servers' CPU use and other processes' (a busy machine shows). docs/benchmarks.md has the whole
+//! method; `cargo xtask bench` writes the results into BENCHMARKS.md (from `--markdown`).
 //!
-//! Exit status: 0 when every target is met, 1 when one is missed, 2 when the run is not valid (a
-//! request failed, a server could not start, bad options).
+//! `--smoke` runs every part for about a second with small sizes and one round, judging nothing:
+//! `cargo xtask ci`'s test step runs it (`cargo test -p musicgpt-cover-mock --bench cover --
+//! --smoke`, in the test profile), so the harness cannot rot.
 //!
-//! Layout: one module per measurement, `throughput`, `rss` and `pitch`, whose `measure` prints its table
-//! and returns its targets' [`Verdict`]s (`verdict` lists them last); adding a measurement is
-//! adding such a module, an `Only` value for `--only`, and a row in `main`'s list. The rest is
-//! what measurements share: `options`, `scenario` and `request` (the bodies sent), `load` (the
-//! load generators), `bare` (the bare multipart server), `spawned` (the mock's binary as a
-//! child), `upload` (the big uploads), `procfs` (CPU and memory from /proc), `http1`
+//! Exit status: 0 when every target is met (always in a smoke run), 1 when one is missed, 2 when
+//! the run is not valid (a request failed, a server could not start, bad options).
+//!
+//! Layout: one module per measurement, `rss`, `client`, `throughput`, `startup`, `webhooks` and
+//! `pitch`, whose `measure` prints its table and returns a [`Part`]: its targets' [`Verdict`]s
+//! (`verdict` lists them last) and its Markdown [`Section`]; adding a measurement is adding such
+//! a module, an `Only` value for `--only`, and a row in `main`'s list. The rest is what
+//! measurements share: `options`, `scenario` and `request` (the requests sent), `load` (the load
+//! generator), `bare` (the bare server), `prism` (Prism, and child servers), `spawned` (the mock's
+//! binary as a child), `upload` (the big uploads), `procfs` (CPU and memory from /proc), `http1`
 //! (reading an answer by hand) and `setup` (runtimes, the HTTP client).
 
 mod bare;
+mod client;
 mod http1;
 mod load;
 mod options;
 mod pitch;
+mod prism;
 mod procfs;
 mod request;
 mod rss;
 mod scenario;
 mod setup;
 mod spawned;
+mod startup;
 mod throughput;
 mod upload;
 mod verdict;
+mod webhooks;
 
 use std::process::ExitCode;
 
 use crate::options::{Only, Options, USAGE};
 use crate::verdict::Verdict;
 
-/// What a measurement returns: its targets' outcomes, or why the run is not valid.
-type Measured = Result<Vec<Verdict>, String>;
+/// A part of the results, as Markdown: `cargo xtask bench` puts it in BENCHMARKS.md between
+/// `<!-- section NAME -->` and `<!-- /section NAME -->`, replacing the last run's.
+pub(crate) struct Section {
+    pub(crate) name: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) markdown: String,
+}
+
+/// What a measurement returns: its targets' outcomes and its section.
+pub(crate) struct Part {
+    pub(crate) verdicts: Vec<Verdict>,
+    pub(crate) section: Section,
+}
+
+/// What a measurement returns, or why the run is not valid.
+type Measured = Result<Part, String>;
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // This program run again as a child, to measure in a process of its own.
+    if let Some(code) = client::child(&args).or_else(|| startup::child(&args)) {
+        return code;
+    }
     // `cargo bench` passes `--bench`; `cargo test --benches` (or `--all-targets`) runs this
-    // program without it, in the test profile: there, measure nothing.
-    if !std::env::args().any(|a| a == "--bench") {
+    // program without it, in the test profile: there, measure nothing unless asked to smoke.
+    if !args.iter().any(|a| a == "--bench" || a == "--smoke") {
         println!(
-            "cover bench: not run by `cargo bench` (no --bench argument), so nothing is measured; \
-             run `cargo xtask bench`"
+            "cover bench: not run by `cargo bench` (no --bench argument) nor with --smoke, so \
+             nothing is measured; run `cargo xtask bench`"
         );
         return ExitCode::SUCCESS;
     }
-    let options = match Options::parse(std::env::args().skip(1)) {
+    let options = match Options::parse(args.into_iter()) {
         Ok(Some(options)) => options,
         Ok(None) => {
             print!("{USAGE}");
@@ -76,26 +112,65 @@ fn main() -> ExitCode {
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
-        "musicgpt-cover-mock benchmarks: {cores} CPU core(s); servers, load generator and uploader share them"
+        "musicgpt-cover-mock benchmarks{}: {cores} CPU core(s); servers, load generator and uploader share them",
+        if options.smoke {
+            " (smoke run: short, small, nothing judged)"
+        } else {
+            ""
+        }
     );
     procfs::report_others_before(cores);
     // Every measurement, in the order they run; `--only` picks one.
-    let measurements: [(Only, &dyn Fn() -> Measured); 3] = [
+    let measurements: [(Only, &dyn Fn() -> Measured); 6] = [
         (Only::Rss, &|| rss::measure(&options)),
+        (Only::Client, &|| client::measure(&options)),
         (Only::Throughput, &|| throughput::measure(&options, cores)),
-        (Only::Pitch, &|| pitch::measure(cores)),
+        (Only::Startup, &|| startup::measure(&options)),
+        (Only::Webhooks, &|| webhooks::measure(&options)),
+        (Only::Pitch, &|| pitch::measure(&options, cores)),
     ];
     let mut verdicts = Vec::new();
+    let mut sections = Vec::new();
     for (which, measure) in measurements {
         if options.only.is_some_and(|only| only != which) {
             continue;
         }
         match measure() {
-            Ok(v) => verdicts.extend(v),
+            Ok(part) => {
+                sections.push(part.section);
+                verdicts.extend(part.verdicts);
+            }
             Err(e) => return invalid(&e),
         }
     }
-    verdict::report(&verdicts)
+    if let Some(path) = &options.markdown {
+        if options.smoke {
+            println!("\n(smoke run: {} not written)", path.display());
+        } else if let Err(e) = write_sections(path, &sections) {
+            return invalid(&e);
+        } else {
+            println!("\nthe results' Markdown is in {}", path.display());
+        }
+    }
+    verdict::report(&verdicts, options.smoke)
+}
+
+/// Every section, between its markers, into `path`.
+fn write_sections(path: &std::path::Path, sections: &[Section]) -> Result<(), String> {
+    let mut out = String::new();
+    for s in sections {
+        out.push_str(&format!(
+            "<!-- section {} -->\n## {}\n\n{}\n<!-- /section {} -->\n",
+            s.name,
+            s.title,
+            s.markdown.trim_end(),
+            s.name
+        ));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, out).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn invalid(why: &str) -> ExitCode {

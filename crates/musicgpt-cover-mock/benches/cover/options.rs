@@ -1,27 +1,35 @@
 //! The bench's command line: what to measure, for how long, with how many threads and connections.
 
+use std::path::PathBuf;
+
 use crate::scenario::Scenario;
 
 pub(crate) const USAGE: &str = "\
 usage: cargo xtask bench [OPTIONS]
    or: MUSICGPT_BENCH_MOCK_BIN=$PWD/target/release/musicgpt-cover-mock \\
        cargo bench -p musicgpt-cover-mock --bench cover -- [OPTIONS]
-   (the program measures only when given --bench, as cargo bench does)
+   or: cargo test -p musicgpt-cover-mock --bench cover -- --smoke
+   (the program measures only when given --bench, as cargo bench does, or --smoke)
 
 options:
-  --rounds N            throughput rounds per scenario, each measuring bare and mock (default 5)
-  --seconds S           seconds per measurement (default 3)
-  --warmup S            seconds of load on each server before a scenario's rounds (default 1)
-  --concurrency C       concurrent requests, one keep-alive connection each (default 16)
-  --scenario NAME       url, file or all (default all)
+  --rounds N            throughput rounds per row, each measuring bare, mock and Prism (default 3)
+  --seconds S           seconds per throughput measurement (default 3)
+  --warmup S            seconds of load on each server before a row's rounds (default 1)
+  --concurrency C       concurrent requests, one keep-alive connection each (default 32)
+  --scenario NAME       the throughput rows: url, file-2k, file-1m, by-id, voices or all (default all)
   --server-threads N    worker threads of the servers' runtime (default 1)
   --client-threads N    worker threads of the load generator's runtime (default 1)
-  --client KIND         the load generator: raw (a keep-alive TCP connection per task, requests
-                        written whole; default: it leaves the pace to the servers) or reqwest
-                        (one client, its keep-alive pool; saturates its core first)
-  --only WHAT           throughput, rss or pitch (default all three)
-  --upload-mib N        size of the accepted upload of the rss part (default 1024)
+  --no-prism            leave Prism out (its columns and start-up row say \"not measured\")
+  --only WHAT           rss, client, throughput, startup, webhooks or pitch (default all)
+  --upload-mib N        size of the uploads of the rss and client parts (default 1024)
   --limit-mib N         --max-upload-bytes of the mock that must refuse it (default 256)
+  --startup-runs N      start-ups measured of the mock's binary and MockServer (default 20)
+  --prism-startup-runs N  start-ups measured of Prism (default 5: about 2.5 s each)
+  --webhook-tasks N     tasks due at once in the webhooks part (default 10000)
+  --markdown FILE       also write the results as Markdown sections (cargo xtask bench merges
+                        them into BENCHMARKS.md)
+  --smoke               every part for about a second, small sizes, one round; targets shown,
+                        not judged; exit 0 unless the run is not valid (a test of the harness)
   -h, --help            this message
 
 exit status: 0 every target met, 1 a target missed, 2 the run is not valid
@@ -29,8 +37,11 @@ exit status: 0 every target met, 1 a target missed, 2 the run is not valid
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Only {
-    Throughput,
     Rss,
+    Client,
+    Throughput,
+    Startup,
+    Webhooks,
     Pitch,
 }
 
@@ -43,28 +54,39 @@ pub(crate) struct Options {
     pub(crate) scenarios: Vec<Scenario>,
     pub(crate) server_threads: usize,
     pub(crate) client_threads: usize,
+    pub(crate) prism: bool,
     pub(crate) only: Option<Only>,
-    pub(crate) raw_client: bool,
     pub(crate) upload_mib: u64,
     pub(crate) limit_mib: u64,
+    pub(crate) startup_runs: usize,
+    pub(crate) prism_startup_runs: usize,
+    pub(crate) webhook_tasks: usize,
+    pub(crate) markdown: Option<PathBuf>,
+    pub(crate) smoke: bool,
 }
 
 impl Options {
     /// `None` for `--help`.
     pub(crate) fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
         let mut o = Options {
-            rounds: 5,
+            rounds: 3,
             seconds: 3.0,
             warmup: 1.0,
-            concurrency: 16,
-            scenarios: vec![Scenario::Url, Scenario::File],
+            concurrency: 32,
+            scenarios: Scenario::ALL.to_vec(),
             server_threads: 1,
             client_threads: 1,
+            prism: true,
             only: None,
-            raw_client: true,
             upload_mib: 1024,
             limit_mib: 256,
+            startup_runs: 20,
+            prism_startup_runs: 5,
+            webhook_tasks: 10_000,
+            markdown: None,
+            smoke: false,
         };
+        let mut set = Vec::new();
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -81,6 +103,8 @@ impl Options {
                 // `cargo bench` adds `--bench` to a harness-less target's arguments.
                 "--bench" => {}
                 "-h" | "--help" => return Ok(None),
+                "--smoke" => o.smoke = true,
+                "--no-prism" => o.prism = false,
                 "--rounds" => o.rounds = positive(&flag, &value()?)?,
                 "--seconds" => o.seconds = seconds(&flag, &value()?)?,
                 "--warmup" => o.warmup = seconds(&flag, &value()?)?,
@@ -89,40 +113,69 @@ impl Options {
                 "--client-threads" => o.client_threads = positive(&flag, &value()?)?,
                 "--upload-mib" => o.upload_mib = positive(&flag, &value()?)? as u64,
                 "--limit-mib" => o.limit_mib = positive(&flag, &value()?)? as u64,
+                "--startup-runs" => o.startup_runs = positive(&flag, &value()?)?,
+                "--prism-startup-runs" => o.prism_startup_runs = positive(&flag, &value()?)?,
+                "--webhook-tasks" => o.webhook_tasks = positive(&flag, &value()?)?,
+                "--markdown" => o.markdown = Some(PathBuf::from(value()?)),
                 "--scenario" => {
-                    o.scenarios = match value()?.as_str() {
-                        "url" => vec![Scenario::Url],
-                        "file" => vec![Scenario::File],
-                        "all" => vec![Scenario::Url, Scenario::File],
-                        other => {
-                            return Err(format!(
-                                "--scenario must be url, file or all, got {other:?}"
-                            ));
-                        }
-                    }
-                }
-                "--client" => {
-                    o.raw_client = match value()?.as_str() {
-                        "reqwest" => false,
-                        "raw" => true,
-                        other => {
-                            return Err(format!("--client must be reqwest or raw, got {other:?}"));
-                        }
+                    let name = value()?;
+                    o.scenarios = if name == "all" {
+                        Scenario::ALL.to_vec()
+                    } else {
+                        let known = Scenario::ALL.iter().find(|s| s.name() == name);
+                        vec![*known.ok_or_else(|| {
+                            format!(
+                                "--scenario must be one of {} or all, got {name:?}",
+                                Scenario::ALL.map(Scenario::name).join(", ")
+                            )
+                        })?]
                     }
                 }
                 "--only" => {
                     o.only = Some(match value()?.as_str() {
-                        "throughput" => Only::Throughput,
                         "rss" => Only::Rss,
+                        "client" => Only::Client,
+                        "throughput" => Only::Throughput,
+                        "startup" => Only::Startup,
+                        "webhooks" => Only::Webhooks,
                         "pitch" => Only::Pitch,
                         other => {
                             return Err(format!(
-                                "--only must be throughput, rss or pitch, got {other:?}"
+                                "--only must be rss, client, throughput, startup, webhooks or \
+                                 pitch, got {other:?}"
                             ));
                         }
                     })
                 }
                 other => return Err(format!("unknown option {other:?}")),
+            }
+            set.push(flag);
+        }
+        if o.smoke {
+            // About a second per part; what was given on the command line still wins.
+            let given = |f: &str| set.iter().any(|s| s == f);
+            let smoke = [
+                ("--rounds", &mut o.rounds, 1),
+                ("--startup-runs", &mut o.startup_runs, 1),
+                ("--prism-startup-runs", &mut o.prism_startup_runs, 1),
+                ("--webhook-tasks", &mut o.webhook_tasks, 200),
+            ];
+            for (flag, field, value) in smoke {
+                if !given(flag) {
+                    *field = value;
+                }
+            }
+            if !given("--seconds") {
+                o.seconds = 0.5;
+            }
+            if !given("--warmup") {
+                o.warmup = 0.0;
+            }
+            if !given("--upload-mib") {
+                o.upload_mib = 8;
+            }
+            if !given("--limit-mib") {
+                o.limit_mib = 4;
             }
         }
         if o.seconds <= 0.0 {

@@ -46,15 +46,32 @@ impl CpuSample {
 
     /// How much CPU other processes used since `self`, in percent of one core.
     pub(crate) fn others_since(self, cores: usize) -> Option<f64> {
+        self.others_since_but(cores, 0)
+    }
+
+    /// As [`CpuSample::others_since`], not counting `excluded` jiffies (a child process of the
+    /// bench's, measured on its own).
+    pub(crate) fn others_since_but(self, cores: usize, excluded: u64) -> Option<f64> {
         let later = CpuSample::now()?;
         let total = later.total.checked_sub(self.total)?;
         if total == 0 {
             return None;
         }
         let busy = later.busy.saturating_sub(self.busy);
-        let own = later.own.saturating_sub(self.own);
+        let own = later.own.saturating_sub(self.own) + excluded;
         Some(busy.saturating_sub(own) as f64 / total as f64 * cores as f64 * 100.0)
     }
+}
+
+/// CPU jiffies (user and system) of process `pid` and every CPU's jiffies, idle included; for
+/// [`cpu_share`] like [`thread_jiffies`].
+pub(crate) fn process_jiffies(pid: u32) -> Option<(u64, u64)> {
+    let total = CpuSample::now()?.total;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime, total))
 }
 
 /// CPU jiffies of this process's threads named `name` (a runtime's workers), and every CPU's

@@ -13,7 +13,8 @@ use crate::scenario::Scenario;
 use crate::setup::{http_client, runtime};
 use crate::spawned::{Spawned, binary};
 use crate::upload::{Framing, upload, upload_raw, within};
-use crate::verdict::Verdict;
+use crate::verdict::{Verdict, markdown};
+use crate::{Part, Section};
 
 /// The most a 1 GiB upload may add to the mock's peak RSS.
 pub(crate) const RSS_TARGET_BYTES: u64 = 64 << 20;
@@ -24,7 +25,10 @@ fn mib(bytes: u64) -> f64 {
 
 /// The size of the last request's `audio_file` as the mock's journal recorded it (the bytes it
 /// counted, up to where it stopped reading).
-async fn counted(client: &reqwest::Client, addr: SocketAddr) -> Result<Option<u64>, String> {
+pub(crate) async fn counted(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+) -> Result<Option<u64>, String> {
     let url = format!("http://{addr}/__admin/journal?last=1");
     let journal: serde_json::Value = client
         .get(&url)
@@ -40,12 +44,14 @@ async fn counted(client: &reqwest::Client, addr: SocketAddr) -> Result<Option<u6
 /// A URL-only Cover, so the first request's one-time allocations are not counted as the
 /// upload's.
 async fn warm_up(client: &reqwest::Client, url: &str) -> Result<(), String> {
-    probe(client, url, Scenario::Url.body()).await.map(|_| ())
+    probe(client, "POST", url, Scenario::Url.body())
+        .await
+        .map(|_| ())
 }
 
 /// The mock's binary sent an upload of `--upload-mib`, then the same over a lower limit, which it
 /// must refuse with 413; its targets are the peak RSS growth of each.
-pub(crate) fn measure(o: &Options) -> Result<Vec<Verdict>, String> {
+pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     let binary = binary()?;
     let runtime = runtime("bench-upload", 1)?;
     let client = http_client()?;
@@ -115,6 +121,21 @@ pub(crate) fn measure(o: &Options) -> Result<Vec<Verdict>, String> {
         "  (the mock counted all {size} bytes, {:.0} MiB/s)",
         mib(size) / took.as_secs_f64()
     );
+    let mut md = format!(
+        "The mock's release binary (a child process, `--addr 127.0.0.1:0`) is sent a Cover whose \
+         {} MiB `audio_file` is generated as it is sent; RSS from `/proc/PID/status` (`VmRSS` \
+         before, after one URL-only Cover; `VmHWM`, the peak, after). Then a mock with \
+         `--max-upload-bytes` of {} MiB is sent the same file twice over raw TCP and must answer \
+         413.\n\n| upload | answer | RSS before | peak after | **growth** | time |\n|---|---|---|---|---|---|\n\
+         | {} MiB, `Content-Length`, reqwest | 200 | {:.1} MiB | {:.1} MiB | **{:.1} MiB** | {:.2} s |\n",
+        o.upload_mib,
+        o.limit_mib,
+        o.upload_mib,
+        mib(before.rss),
+        mib(after.hwm),
+        mib(growth),
+        took.as_secs_f64()
+    );
     verdicts.push(Verdict {
         name: format!("peak RSS, {} MiB upload", o.upload_mib),
         pass: growth < RSS_TARGET_BYTES,
@@ -170,6 +191,17 @@ pub(crate) fn measure(o: &Options) -> Result<Vec<Verdict>, String> {
             "  (the mock read {} of audio_file before refusing)",
             received.map_or_else(|| "none".to_owned(), |n| format!("{n} bytes"))
         );
+        md.push_str(&format!(
+            "| {} MiB, {label}, over a {} MiB limit | {} after {:.0} MiB sent | {:.1} MiB | {:.1} MiB | **{:.1} MiB** | {:.2} s |\n",
+            o.upload_mib,
+            o.limit_mib,
+            answer.status,
+            mib(answer.sent),
+            mib(before.rss),
+            mib(after.hwm),
+            mib(growth),
+            answer.took.as_secs_f64()
+        ));
         refused_ok &= growth < RSS_TARGET_BYTES;
         details.push(format!(
             "{label}: 413 after {:.2} s and {:.0} MiB sent, peak {:.1} MiB over",
@@ -194,5 +226,14 @@ pub(crate) fn measure(o: &Options) -> Result<Vec<Verdict>, String> {
     if let Some(peak) = procfs::own_peak() {
         println!("  the uploader (this process) peaked at {peak}");
     }
-    Ok(verdicts)
+    md.push('\n');
+    md.push_str(&markdown(&verdicts));
+    Ok(Part {
+        verdicts,
+        section: Section {
+            name: "mock-upload",
+            title: "The mock's memory during a 1 GiB upload",
+            markdown: md,
+        },
+    })
 }

@@ -24,15 +24,7 @@ impl Spawned {
     pub(crate) fn start(binary: &Path, args: &[&str]) -> Result<Spawned, String> {
         let mut command = Command::new(binary);
         command.args(["--addr", "127.0.0.1:0"]).args(args);
-        // Settings from the environment would change what is measured.
-        for (name, _) in std::env::vars_os() {
-            if name
-                .to_str()
-                .is_some_and(|n| n.starts_with("MUSICGPT_MOCK_") || n == "RUST_LOG")
-            {
-                command.env_remove(name);
-            }
-        }
+        clean_env(&mut command);
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -87,6 +79,20 @@ impl Drop for Spawned {
     }
 }
 
+/// Leaves out the settings from the environment that would change what is measured.
+pub(crate) fn clean_env(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        if name
+            .to_str()
+            .is_some_and(|n| n.starts_with("MUSICGPT_MOCK_") || n == "RUST_LOG")
+        {
+            command.env_remove(name);
+        }
+    }
+}
+
+/// The mock's binary: [`BIN_ENV`]'s, else the one cargo built for this bench (in the same
+/// profile: release under `cargo bench`, the test profile under `cargo test --bench cover`).
 pub(crate) fn binary() -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os(BIN_ENV) {
         let path = PathBuf::from(path);
@@ -99,19 +105,15 @@ pub(crate) fn binary() -> Result<PathBuf, String> {
         }
         return Ok(path);
     }
-    // `cargo bench` puts this program in target/release/deps/; the binary is one folder up.
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let guess = exe.parent().and_then(Path::parent).map(|dir| {
-        dir.join(format!(
-            "musicgpt-cover-mock{}",
-            std::env::consts::EXE_SUFFIX
+    // Cargo builds the package's binary for its benches, in the same profile, and says where.
+    let built = PathBuf::from(env!("CARGO_BIN_EXE_musicgpt-cover-mock"));
+    if built.is_file() {
+        Ok(built)
+    } else {
+        Err(format!(
+            "{BIN_ENV} is not set and {} does not exist: run `cargo xtask bench`, which builds the \
+             release binary",
+            built.display()
         ))
-    });
-    match guess {
-        Some(path) if path.is_file() => Ok(path),
-        _ => Err(format!(
-            "{BIN_ENV} is not set and no release binary was found beside the bench: run \
-             `cargo xtask bench`, which builds it (`cargo build --release -p musicgpt-cover-mock`)"
-        )),
     }
 }

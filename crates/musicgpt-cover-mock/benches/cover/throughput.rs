@@ -1,243 +1,522 @@
-//! The throughput measurement: the mock's requests/s against the bare multipart server's, loaded
-//! side by side in one process with the same request.
+//! The throughput rows: for each request (Cover with a URL, with a 2 KiB file, with a 1 MiB file;
+//! GET byId; GET getAllVoices), the mock's 2xx answers per second and latency beside the bare
+//! server's (the same parsing, a fixed answer) and Prism's, loaded one after the other, round by
+//! round, with the same bytes.
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use musicgpt_cover_mock::{MockConfig, MockServer};
 
 use crate::bare::start_bare;
-use crate::load::{LoadClient, Measurement, Target, load};
+use crate::load::{Measurement, Target, load};
 use crate::options::Options;
-use crate::procfs::{CpuSample, OTHERS_WARNING, cpu_share, thread_jiffies};
-use crate::request::{COVER_PATH, probe};
+use crate::prism::{self, ChildServer};
+use crate::procfs::{CpuSample, OTHERS_WARNING, cpu_share, process_jiffies, thread_jiffies};
+use crate::request::{probe, raw_request};
+use crate::scenario::{API_PREFIX, Scenario};
 use crate::setup::{http_client, runtime};
-use crate::verdict::Verdict;
+use crate::verdict::{Verdict, markdown, round_like};
+use crate::{Part, Section};
 
-/// The mock's throughput must be at least this share of the bare parser's.
-pub(crate) const THROUGHPUT_TARGET: f64 = 0.8;
+/// The mock's throughput must be at least this share of the bare server's.
+pub(crate) const BARE_TARGET: f64 = 0.8;
+/// And at least this many times Prism's.
+pub(crate) const PRISM_TARGET: f64 = 25.0;
+/// The most a small request's p99 latency may be on the mock, in milliseconds.
+pub(crate) const P99_TARGET_MS: f64 = 5.0;
 /// The name of the servers' runtime's threads, to measure their CPU use.
 const SERVER_THREADS: &str = "bench-server";
 /// The name of the load generator's runtime's threads.
 const CLIENT_THREADS: &str = "bench-client";
 
-/// Columns of a throughput row: per server req/s, p50, p99, CPU %, CPU us per request; then
-/// mock/bare and the other processes' CPU %.
-const ROW: usize = 12;
+/// The servers, in the order of the columns.
+const BARE: usize = 0;
+const MOCK: usize = 1;
+const PRISM: usize = 2;
+const NAMES: [&str; 3] = ["bare", "mock", "Prism"];
 
-/// The mock in-process against the bare server, side by side, round by round, per scenario;
-/// its targets are the per-scenario medians of mock/bare.
-pub(crate) fn measure(o: &Options, cores: usize) -> Result<Vec<Verdict>, String> {
+/// What one server did in one round.
+#[derive(Clone, Copy)]
+struct Cell {
+    per_second: f64,
+    p50: f64,
+    p99: f64,
+    /// Its CPU per 2xx answer, in microseconds.
+    micros: f64,
+}
+
+/// One row's medians over its rounds.
+struct Row {
+    scenario: Scenario,
+    cells: [Option<Cell>; 3],
+    mock_bare: f64,
+    mock_bare_range: (f64, f64),
+    mock_prism: Option<f64>,
+    others: f64,
+    /// Prism's answers that were not 2xx (not counted), and the first.
+    prism_refused: Option<(u64, u64, String)>,
+}
+
+/// Every row, side by side, round by round.
+pub(crate) fn measure(o: &Options, cores: usize) -> Result<Part, String> {
     let servers = runtime(SERVER_THREADS, o.server_threads)?;
     let clients = runtime(CLIENT_THREADS, o.client_threads)?;
     // The binary's defaults but for the time scale: tasks end as soon as they are accepted (time
     // scale 0), so the 10,000-task store fills with finished tasks, which are evicted, and not
     // with running ones, which would be refused with 429 at this rate (a place frees only when a
-    // task ends). The 1,000-entry journal is full within the warm-up. No webhook_url: no webhooks.
+    // task ends). Every key starts with the default 100,000,000 credits: enough for every Cover
+    // of a run. The 1,000-entry journal is full within the warm-up. No webhook_url: no webhooks.
     let mock = servers
         .block_on(MockServer::try_start(MockConfig::new().time_scale(0.0)))
         .map_err(|e| format!("the mock could not start: {e}"))?;
-    let (bare_addr, bare_task) = servers.block_on(start_bare())?;
     let client = http_client()?;
-    let how = if o.raw_client {
-        LoadClient::Raw
+    let prism_server = if o.prism {
+        match prism::program() {
+            Ok(program) => {
+                println!(
+                    "\nstarting Prism {} ({} -v silent)",
+                    prism::version(&program),
+                    program.display()
+                );
+                Some(prism::start(&program)?)
+            }
+            Err(why) if o.smoke => {
+                println!("\nPrism left out of the smoke run: {why}");
+                None
+            }
+            Err(why) => return Err(why),
+        }
     } else {
-        LoadClient::Reqwest(client.clone())
+        None
     };
-    let targets = [
-        Target {
-            name: "bare",
-            url: format!("http://{bare_addr}{COVER_PATH}"),
-            addr: bare_addr,
-        },
-        Target {
-            name: "mock",
-            url: mock.url("/v1/Cover"),
-            addr: mock.addr(),
-        },
-    ];
     println!(
-        "\n== throughput: the mock against a bare axum + multer parser ==\n\
-         one process; servers on a {}-thread runtime, load generator on a {}-thread runtime (both\n\
-         compete for the same cores); {} keep-alive HTTP/1.1 connections, {};\n\
-         {} round(s) per scenario of {} s per server, the order alternating; {} s warm-up per server",
-        o.server_threads,
-        o.client_threads,
-        o.concurrency,
-        if o.raw_client {
-            "raw TCP (--client raw)"
-        } else {
-            "one reqwest client"
-        },
-        o.rounds,
-        o.seconds,
-        o.warmup
+        "\n== throughput: the mock beside a bare axum server (same parsing, fixed answer) and Prism ==\n\
+         servers in this process on a {}-thread runtime, load generator on a {}-thread runtime,\n\
+         Prism a child process (all compete for the same cores); {} keep-alive HTTP/1.1 connections,\n\
+         each request written whole, only 2xx answers counted; {} round(s) per row of {} s per server,\n\
+         the order rotating; {} s warm-up per server",
+        o.server_threads, o.client_threads, o.concurrency, o.rounds, o.seconds, o.warmup
     );
+    let mut rows = Vec::new();
     let mut verdicts = Vec::new();
     for &scenario in &o.scenarios {
-        let body = scenario.body();
-        println!(
-            "\nscenario {}: {} ({} bytes of body)",
-            scenario.name(),
-            scenario.describe(),
-            body.len()
-        );
-        for target in &targets {
-            let answer = clients.block_on(probe(&client, &target.url, body.clone()))?;
-            println!(
-                "  {} answers 200, {} bytes: {}",
-                target.name,
-                answer.len(),
-                answer.chars().take(96).collect::<String>()
-            );
-        }
-        let run = |target: &Target, seconds: f64| -> Result<Measurement, String> {
-            let server_before = thread_jiffies(SERVER_THREADS);
-            let client_before = thread_jiffies(CLIENT_THREADS);
-            let mut m = clients.block_on(load(
-                how.clone(),
-                target,
-                body.clone(),
-                o.concurrency,
-                Duration::from_secs_f64(seconds),
-            ));
-            m.server_cpu = cpu_share(server_before, thread_jiffies(SERVER_THREADS), cores);
-            m.client_cpu = cpu_share(client_before, thread_jiffies(CLIENT_THREADS), cores);
-            if m.failed > 0 {
-                return Err(format!(
-                    "{} of {} requests to the {} server failed in scenario {}; the first: {}",
-                    m.failed,
-                    m.ok + m.failed,
-                    target.name,
-                    scenario.name(),
-                    m.first_failure.as_deref().unwrap_or("?")
-                ));
-            }
-            if m.ok == 0 {
-                return Err(format!("the {} server answered nothing", target.name));
-            }
-            Ok(m)
-        };
-        if o.warmup > 0.0 {
-            for target in &targets {
-                run(target, o.warmup)?;
-            }
-        }
-        println!(
-            "  {:>6} {:>5} | {:>7} {:>6} {:>6} {:>5} {:>6} | {:>7} {:>6} {:>6} {:>5} {:>6} | {:>9} {:>7}",
-            "", "", "bare", "", "", "", "", "mock", "", "", "", "", "", "others"
-        );
-        println!(
-            "  {:>6} {:>5} | {:>7} {:>6} {:>6} {:>5} {:>6} | {:>7} {:>6} {:>6} {:>5} {:>6} | {:>9} {:>7}",
-            "round",
-            "first",
-            "req/s",
-            "p50 ms",
-            "p99 ms",
-            "cpu%",
-            "us/req",
-            "req/s",
-            "p50 ms",
-            "p99 ms",
-            "cpu%",
-            "us/req",
-            "mock/bare",
-            "cpu%"
-        );
-        let print_row = |label: &str, first: &str, r: &[f64; ROW]| {
-            println!(
-                "  {label:>6} {first:>5} | {:>7.0} {:>6.2} {:>6.2} {:>5.0} {:>6.1} | {:>7.0} {:>6.2} {:>6.2} {:>5.0} {:>6.1} | {:>9.3} {:>7.0}",
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]
-            );
-            let _ = std::io::stdout().flush();
-        };
-        let mut rows: Vec<[f64; ROW]> = Vec::new();
-        // The load generator's CPU % while loading bare, and mock.
-        let mut client_cpu: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-        for round in 0..o.rounds {
-            // Bare first in even rounds, mock first in odd ones: drift cancels out.
-            let order: [usize; 2] = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-            let mut results: [Option<Measurement>; 2] = [None, None];
-            let cpu = CpuSample::now();
-            for i in order {
-                results[i] = Some(run(&targets[i], o.seconds)?);
-            }
-            let [Some(mut bare), Some(mut mock_m)] = results else {
-                return Err("a measurement is missing".to_owned());
-            };
-            client_cpu[0].push(bare.client_cpu);
-            client_cpu[1].push(mock_m.client_cpu);
-            let row = [
-                bare.per_second(),
-                bare.latency_ms(0.5),
-                bare.latency_ms(0.99),
-                bare.server_cpu,
-                bare.server_micros_per_request(),
-                mock_m.per_second(),
-                mock_m.latency_ms(0.5),
-                mock_m.latency_ms(0.99),
-                mock_m.server_cpu,
-                mock_m.server_micros_per_request(),
-                mock_m.per_second() / bare.per_second(),
-                cpu.and_then(|c| c.others_since(cores)).unwrap_or(f64::NAN),
-            ];
-            print_row(&(round + 1).to_string(), targets[order[0]].name, &row);
-            rows.push(row);
-        }
-        let mut med = [0.0; ROW];
-        for (c, m) in med.iter_mut().enumerate() {
-            *m = median(rows.iter().map(|r| r[c]).collect());
-        }
-        print_row("median", "", &med);
-        let ratios: Vec<f64> = rows.iter().map(|r| r[10]).collect();
-        let busiest = rows.iter().map(|r| r[11]).fold(0.0, f64::max);
-        if busiest > OTHERS_WARNING {
-            println!(
-                "  warning: other processes took up to {busiest:.0}% of a core during a round"
-            );
-        }
-        let ratio = med[10];
-        println!(
-            "  server CPU per request (medians): bare {:.1} us, mock {:.1} us; bare/mock {:.3}",
-            med[4],
-            med[9],
-            med[4] / med[9]
-        );
-        let client_on_bare = median(client_cpu[0].clone());
-        println!(
-            "  load generator CPU (medians): {client_on_bare:.0}% of a core while loading bare, {:.0}% while loading mock",
-            median(client_cpu[1].clone())
-        );
-        // A server that is not busy all the time while the load generator is: the generator set
-        // the pace, and the bare server's throughput (so the ratio's denominator) is understated.
-        let server_room = 100.0 * o.server_threads as f64;
-        let client_room = 100.0 * o.client_threads as f64;
-        if med[3] < 0.95 * server_room && client_on_bare >= 0.9 * client_room {
-            println!(
-                "  note: the load generator, not the bare server, limited the bare server's throughput\n\
-                 \x20       (bare server {:.0}% busy, load generator {client_on_bare:.0}%): mock/bare overstates the\n\
-                 \x20       mock; `--client raw` costs the load generator less",
-                med[3]
-            );
-        }
-        verdicts.push(Verdict {
-            name: format!("throughput, scenario {}", scenario.name()),
-            pass: ratio >= THROUGHPUT_TARGET,
-            detail: format!(
-                "mock/bare median {ratio:.3} (target >= {THROUGHPUT_TARGET}; rounds {:.3} to {:.3}); mock {:.0} req/s, bare {:.0} req/s (medians)",
-                ratios.iter().copied().fold(f64::INFINITY, f64::min),
-                ratios.iter().copied().fold(0.0, f64::max),
-                med[5],
-                med[0]
-            ),
-        });
+        let row = measure_row(
+            o,
+            cores,
+            scenario,
+            &servers,
+            &clients,
+            &client,
+            &mock,
+            prism_server.as_ref(),
+        )?;
+        verdicts.extend(row_verdicts(&row, prism_server.is_some()));
+        rows.push(row);
     }
     drop(mock);
-    bare_task.abort();
-    Ok(verdicts)
+    Ok(Part {
+        section: Section {
+            name: "throughput",
+            title: "Throughput and latency (issue 12, item 1)",
+            markdown: rows_markdown(o, &rows, prism_server.is_some(), &verdicts),
+        },
+        verdicts,
+    })
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+#[allow(clippy::too_many_arguments)]
+fn measure_row(
+    o: &Options,
+    cores: usize,
+    scenario: Scenario,
+    servers: &tokio::runtime::Runtime,
+    clients: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    mock: &MockServer,
+    prism_server: Option<&ChildServer>,
+) -> Result<Row, String> {
+    let body = scenario.body();
+    // byId asks about tasks the mock accepted: one per connection, made now (the Cover rows
+    // before have long evicted older ones).
+    let ids: Vec<String> = if scenario == Scenario::ById {
+        (0..o.concurrency)
+            .map(|_| {
+                let answer = clients.block_on(probe(
+                    client,
+                    "POST",
+                    &mock.url("/v1/Cover"),
+                    Scenario::Url.body(),
+                ))?;
+                let answer: serde_json::Value =
+                    serde_json::from_str(&answer).map_err(|e| e.to_string())?;
+                answer["task_id"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("a Cover's answer has no task_id: {answer}"))
+            })
+            .collect::<Result<_, String>>()?
+    } else {
+        vec![String::new()]
+    };
+    let path_and_query = |prefix: &str, id: &str| {
+        let query = scenario.query(id);
+        if query.is_empty() {
+            format!("{prefix}{}", scenario.spec_path())
+        } else {
+            format!("{prefix}{}?{query}", scenario.spec_path())
+        }
+    };
+    // The mock's answer becomes the bare server's fixed answer.
+    let mock_answer = clients.block_on(probe(
+        client,
+        scenario.method(),
+        &format!(
+            "http://{}{}",
+            mock.addr(),
+            path_and_query(API_PREFIX, &ids[0])
+        ),
+        body.clone(),
+    ))?;
+    let answers = Arc::new(HashMap::from([(
+        scenario.spec_path(),
+        Bytes::from(mock_answer.clone()),
+    )]));
+    let (bare_addr, bare_task) = servers.block_on(start_bare(answers))?;
+    let requests = |addr, prefix: &str| -> Vec<Bytes> {
+        ids.iter()
+            .map(|id| {
+                raw_request(
+                    scenario.method(),
+                    addr,
+                    &path_and_query(prefix, id),
+                    body.as_deref(),
+                )
+            })
+            .collect()
+    };
+    let mut targets = vec![
+        Target {
+            addr: bare_addr,
+            requests: requests(bare_addr, API_PREFIX),
+        },
+        Target {
+            addr: mock.addr(),
+            requests: requests(mock.addr(), API_PREFIX),
+        },
+    ];
+    if let Some(p) = prism_server {
+        targets.push(Target {
+            addr: p.addr,
+            requests: requests(p.addr, ""),
+        });
+    }
+    println!(
+        "\nrow {} ({}): {} {}, {}; {} bytes of body",
+        scenario.name(),
+        scenario.label(),
+        scenario.method(),
+        scenario.spec_path(),
+        scenario.describe(),
+        body.as_ref().map_or(0, Bytes::len)
+    );
+    println!(
+        "  the mock answers 200, {} bytes: {}",
+        mock_answer.len(),
+        mock_answer.chars().take(96).collect::<String>()
+    );
+
+    let prism_pid = prism_server.map(ChildServer::pid);
+    let run = |i: usize, seconds: f64| -> (Measurement, u64) {
+        let target = &targets[i];
+        let before = if i == PRISM {
+            prism_pid.and_then(process_jiffies)
+        } else {
+            thread_jiffies(SERVER_THREADS)
+        };
+        let mut m = clients.block_on(load(
+            target,
+            o.concurrency,
+            Duration::from_secs_f64(seconds),
+        ));
+        let after = if i == PRISM {
+            prism_pid.and_then(process_jiffies)
+        } else {
+            thread_jiffies(SERVER_THREADS)
+        };
+        m.server_cpu = cpu_share(before, after, cores);
+        let prism_jiffies = match (i == PRISM, before, after) {
+            (true, Some((b, _)), Some((a, _))) => a.saturating_sub(b),
+            _ => 0,
+        };
+        (m, prism_jiffies)
+    };
+    let checked = |i: usize, m: &Measurement| -> Result<(), String> {
+        // The mock and the bare server must answer every request 2xx: anything else makes the
+        // run invalid. Prism's other answers are only left out, and reported.
+        if i != PRISM && (m.failed > 0 || m.ok == 0) {
+            return Err(format!(
+                "{} of {} requests to the {} server were not answered 2xx in row {}; the first: {}",
+                m.failed,
+                m.ok + m.failed,
+                NAMES[i],
+                scenario.name(),
+                m.first_failure.as_deref().unwrap_or("none answered")
+            ));
+        }
+        Ok(())
+    };
+    if o.warmup > 0.0 {
+        for i in 0..targets.len() {
+            let (m, _) = run(i, o.warmup);
+            checked(i, &m)?;
+        }
+    }
+    println!(
+        "  {:>6} | {:>8} {:>6} {:>6} {:>6} | {:>8} {:>6} {:>6} {:>6} | {:>8} {:>6} {:>6} {:>6} | {:>9} {:>10} {:>6}",
+        "round",
+        "bare/s",
+        "p50ms",
+        "p99ms",
+        "us/req",
+        "mock/s",
+        "p50ms",
+        "p99ms",
+        "us/req",
+        "Prism/s",
+        "p50ms",
+        "p99ms",
+        "us/req",
+        "mock/bare",
+        "mock/Prism",
+        "other%"
+    );
+    let mut rounds: Vec<[Option<Cell>; 3]> = Vec::new();
+    let mut others = Vec::new();
+    let mut prism_refused = (0u64, 0u64, None::<String>);
+    for round in 0..o.rounds {
+        // The order rotates each round, so drift spreads over every server.
+        let n = targets.len();
+        let cpu = CpuSample::now();
+        let mut excluded = 0;
+        let mut cells: [Option<Cell>; 3] = [None; 3];
+        for k in 0..n {
+            let i = (round + k) % n;
+            let (mut m, prism_jiffies) = run(i, o.seconds);
+            checked(i, &m)?;
+            excluded += prism_jiffies;
+            if i == PRISM {
+                prism_refused.0 += m.failed;
+                prism_refused.1 += m.ok + m.failed;
+                if prism_refused.2.is_none() {
+                    prism_refused.2 = m.first_failure.take();
+                }
+                if m.ok == 0 {
+                    continue;
+                }
+            }
+            cells[i] = Some(Cell {
+                per_second: m.per_second(),
+                p50: m.latency_ms(0.5),
+                p99: m.latency_ms(0.99),
+                micros: m.server_micros_per_request(),
+            });
+        }
+        let busy = cpu
+            .and_then(|c| c.others_since_but(cores, excluded))
+            .unwrap_or(f64::NAN);
+        others.push(busy);
+        print_round(&(round + 1).to_string(), &cells, busy);
+        rounds.push(cells);
+    }
+    bare_task.abort();
+    // Medians of each column, and of the per-round ratios.
+    let column = |i: usize, f: fn(&Cell) -> f64| -> Option<f64> {
+        let values: Vec<f64> = rounds.iter().filter_map(|r| r[i].as_ref().map(f)).collect();
+        (!values.is_empty()).then(|| median(values))
+    };
+    let cell = |i: usize| -> Option<Cell> {
+        Some(Cell {
+            per_second: column(i, |c| c.per_second)?,
+            p50: column(i, |c| c.p50)?,
+            p99: column(i, |c| c.p99)?,
+            micros: column(i, |c| c.micros)?,
+        })
+    };
+    let ratios = |over: usize| -> Vec<f64> {
+        rounds
+            .iter()
+            .filter_map(|r| Some(r[MOCK]?.per_second / r[over]?.per_second))
+            .collect()
+    };
+    let bare_ratios = ratios(BARE);
+    let prism_ratios = ratios(PRISM);
+    let cells = [cell(BARE), cell(MOCK), cell(PRISM)];
+    let row = Row {
+        scenario,
+        cells,
+        mock_bare: median(bare_ratios.clone()),
+        mock_bare_range: (
+            bare_ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            bare_ratios.iter().copied().fold(0.0, f64::max),
+        ),
+        mock_prism: (!prism_ratios.is_empty()).then(|| median(prism_ratios)),
+        others: median(others.clone()),
+        prism_refused: (prism_refused.0 > 0).then(|| {
+            (
+                prism_refused.0,
+                prism_refused.1,
+                prism_refused.2.unwrap_or_default(),
+            )
+        }),
+    };
+    print_round("median", &row.cells, row.others);
+    println!(
+        "  mock/bare {:.3} (rounds {:.3} to {:.3}){}",
+        row.mock_bare,
+        row.mock_bare_range.0,
+        row.mock_bare_range.1,
+        row.mock_prism
+            .map_or(String::new(), |r| format!(", mock/Prism {r:.1}"))
+    );
+    if let Some((refused, of, first)) = &row.prism_refused {
+        println!(
+            "  Prism answered {refused} of {of} requests other than 2xx (not counted); the first: {first}"
+        );
+    }
+    let busiest = others.iter().copied().fold(0.0, f64::max);
+    if busiest > OTHERS_WARNING {
+        println!("  warning: other processes took up to {busiest:.0}% of a core during a round");
+    }
+    Ok(row)
+}
+
+fn print_round(label: &str, cells: &[Option<Cell>; 3], others: f64) {
+    let cell = |c: &Option<Cell>| match c {
+        Some(c) => format!(
+            "{:>8.0} {:>6.2} {:>6.2} {:>6.1}",
+            c.per_second, c.p50, c.p99, c.micros
+        ),
+        None => format!("{:>8} {:>6} {:>6} {:>6}", "-", "-", "-", "-"),
+    };
+    let ratio = |over: usize| match (&cells[MOCK], &cells[over]) {
+        (Some(m), Some(o)) => m.per_second / o.per_second,
+        _ => f64::NAN,
+    };
+    println!(
+        "  {label:>6} | {} | {} | {} | {:>9.3} {:>10.1} {others:>6.0}",
+        cell(&cells[BARE]),
+        cell(&cells[MOCK]),
+        cell(&cells[PRISM]),
+        ratio(BARE),
+        ratio(PRISM)
+    );
+    let _ = std::io::stdout().flush();
+}
+
+fn row_verdicts(row: &Row, with_prism: bool) -> Vec<Verdict> {
+    let label = row.scenario.label();
+    let mut verdicts = vec![Verdict::at_least(
+        format!("{label}: mock/bare"),
+        row.mock_bare,
+        BARE_TARGET,
+        format!(
+            "median of the per-round ratios (rounds {:.3} to {:.3})",
+            row.mock_bare_range.0, row.mock_bare_range.1
+        ),
+    )];
+    if with_prism {
+        verdicts.push(match row.mock_prism {
+            Some(ratio) => Verdict::at_least(
+                format!("{label}: mock/Prism"),
+                ratio,
+                PRISM_TARGET,
+                "median of the per-round ratios".to_owned(),
+            ),
+            None => Verdict {
+                name: format!("{label}: mock/Prism"),
+                pass: false,
+                detail: "Prism answered no request 2xx: no ratio".to_owned(),
+            },
+        });
+    }
+    if row.scenario.small()
+        && let Some(mock) = row.cells[MOCK]
+    {
+        verdicts.push(Verdict::at_most(
+            format!("{label}: mock p99"),
+            mock.p99,
+            P99_TARGET_MS,
+            "ms",
+            "median of the rounds' p99".to_owned(),
+        ));
+    }
+    verdicts
+}
+
+fn rows_markdown(o: &Options, rows: &[Row], with_prism: bool, verdicts: &[Verdict]) -> String {
+    let mut out = format!(
+        "{} keep-alive HTTP/1.1 connections from one load-generator thread, each request written \
+         whole and sent as soon as the last was answered; only 2xx answers counted. The mock and \
+         the bare server run in the bench's process on a {}-thread runtime; Prism is a child \
+         process (`prism mock openapi.yaml -v silent`, paths without `/api/public`). Each row: {} \
+         round(s) of {} s per server after a {} s warm-up each, the order rotating; every figure \
+         is the median over the rounds, each ratio the median of the per-round ratios. `µs/req`: \
+         the server's CPU time per answer.\n\n",
+        o.concurrency, o.server_threads, o.rounds, o.seconds, o.warmup
+    );
+    out.push_str(
+        "| row | mock req/s | mock p50 / p99 ms | mock µs/req | bare req/s | bare p50 / p99 ms | bare µs/req | Prism req/s | Prism p50 / p99 ms | **mock/bare** | **mock/Prism** | others' CPU |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let fmt = |c: &Option<Cell>| -> [String; 3] {
+        match c {
+            Some(c) => [
+                format!("{:.0}", c.per_second),
+                format!("{:.2} / {:.2}", c.p50, c.p99),
+                format!("{:.1}", c.micros),
+            ],
+            None => ["—".to_owned(), "—".to_owned(), "—".to_owned()],
+        }
+    };
+    for row in rows {
+        let [m_rps, m_lat, m_cpu] = fmt(&row.cells[MOCK]);
+        let [b_rps, b_lat, b_cpu] = fmt(&row.cells[BARE]);
+        let [p_rps, p_lat, _] = fmt(&row.cells[PRISM]);
+        out.push_str(&format!(
+            "| {} | {m_rps} | {m_lat} | {m_cpu} | {b_rps} | {b_lat} | {b_cpu} | {p_rps} | {p_lat} | **{:.3}** ({:.3}–{:.3}) | **{}** | {:.0} % |\n",
+            row.scenario.label(),
+            row.mock_bare,
+            row.mock_bare_range.0,
+            row.mock_bare_range.1,
+            row.mock_prism.map_or_else(|| "—".to_owned(), round_like),
+            row.others
+        ));
+    }
+    if !with_prism {
+        out.push_str("\nPrism was not measured in this run (`--no-prism`, or not installed).\n");
+    }
+    for row in rows {
+        if let Some((refused, of, first)) = &row.prism_refused {
+            out.push_str(&format!(
+                "\n{}: Prism answered {refused} of {of} requests other than 2xx (not counted); the first: `{}`\n",
+                row.scenario.label(),
+                first.chars().take(160).collect::<String>()
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\n`others' CPU`: what other programs used meanwhile, in % of one core (Prism's own CPU \
+         not counted); more than {OTHERS_WARNING:.0} % means the machine was not quiet.\n\n"
+    ));
+    out.push_str(&markdown(verdicts));
+    out
+}
+
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     match n {

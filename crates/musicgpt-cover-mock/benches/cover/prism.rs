@@ -1,0 +1,139 @@
+//! Stoplight Prism (`prism mock`, the npm package `cargo xtask tools` pins into `.tools/npm`), the
+//! mock most people would use instead: started on the same openapi.yaml, at its quietest logging
+//! (`-v silent`), as a child process; how long it takes to answer its first request.
+//!
+//! Prism serves the spec's paths as they are written (`/v1/Cover`), without the `/api/public` of
+//! the spec's servers.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::http1::get_once;
+
+/// The folder `cargo xtask ci` names for the tools (else the workspace's `.tools`).
+const TOOLS_ENV: &str = "MUSICGPT_TOOLS_DIR";
+/// How long Prism may take to answer its first request.
+const STARTUP_LIMIT: Duration = Duration::from_secs(90);
+/// The request that tells a server is up: the same on every server, so comparable.
+pub(crate) const READY_PATH: &str = "/v1/getAllVoices";
+
+/// The spec Prism is given: the one the mock embeds (the crate's link to the workspace's file).
+pub(crate) fn spec_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("openapi.yaml")
+}
+
+/// Prism's program, or why there is none.
+pub(crate) fn program() -> Result<PathBuf, String> {
+    let dir = std::env::var_os(TOOLS_ENV)
+        .filter(|v| !v.is_empty())
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools"),
+            PathBuf::from,
+        );
+    let program = dir.join("npm/node_modules/.bin/prism");
+    if program.is_file() {
+        Ok(program)
+    } else {
+        Err(format!(
+            "{} is missing: run `cargo xtask tools` (or give --no-prism)",
+            program.display()
+        ))
+    }
+}
+
+/// Prism's version, as it prints it.
+pub(crate) fn version(program: &PathBuf) -> String {
+    Command::new(program)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+/// A free port on 127.0.0.1 for a program that wants one on its command line (released before
+/// returning; another process could take it first, and the start would then fail).
+pub(crate) fn free_port() -> Result<u16, String> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port on 127.0.0.1: {e}"))
+}
+
+/// A server program as a child process; killed when dropped.
+pub(crate) struct ChildServer {
+    child: Child,
+    pub(crate) addr: SocketAddr,
+    /// From just before the exec to the first answered request.
+    pub(crate) started_in: Duration,
+}
+
+impl ChildServer {
+    /// Runs `command` (which must listen on `port`) and polls `prefix` + [`READY_PATH`] every
+    /// millisecond until it is answered 200.
+    pub(crate) fn start(
+        mut command: Command,
+        port: u16,
+        prefix: &str,
+        what: &str,
+    ) -> Result<ChildServer, String> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let path = format!("{prefix}{READY_PATH}");
+        let started = Instant::now();
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("could not start {what}: {e}"))?;
+        let mut server = ChildServer {
+            child,
+            addr,
+            started_in: Duration::ZERO,
+        };
+        loop {
+            match get_once(addr, &path) {
+                Ok(200) => break,
+                Ok(status) => return Err(format!("{what} answered {path} with {status}")),
+                Err(_) => {}
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("{what} exited ({status}) before answering"));
+            }
+            if started.elapsed() > STARTUP_LIMIT {
+                return Err(format!("{what} did not answer within {STARTUP_LIMIT:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        server.started_in = started.elapsed();
+        Ok(server)
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `prism mock SPEC --host 127.0.0.1 --port P -v silent`, up and answering.
+pub(crate) fn start(program: &PathBuf) -> Result<ChildServer, String> {
+    let port = free_port()?;
+    let mut command = Command::new(program);
+    command
+        .arg("mock")
+        .arg(spec_path())
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["-v", "silent"]);
+    ChildServer::start(command, port, "", "prism")
+}

@@ -1,0 +1,254 @@
+//! Start-up: how long until a mock answers its first request. The release binary from exec to its
+//! first answered `GET /v1/getAllVoices`; `MockServer::start()` in-process, in a fresh process
+//! each time (this program run again with [`CHILD_ARG`]: the spec is compiled once per process,
+//! on the first start, which a test binary pays once), and a second start in that process; Prism
+//! from exec to its first answer. Medians.
+
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use musicgpt_cover_mock::MockServer;
+
+use crate::http1::get_once;
+use crate::options::Options;
+use crate::prism::{self, ChildServer, READY_PATH, free_port};
+use crate::scenario::API_PREFIX;
+use crate::spawned::{binary, clean_env};
+use crate::throughput::median;
+use crate::verdict::{Verdict, markdown};
+use crate::{Part, Section};
+
+/// The argument that makes this program the in-process start-up's child.
+pub(crate) const CHILD_ARG: &str = "--startup-child";
+/// The release binary's start-up target, exec to first answer.
+pub(crate) const BINARY_TARGET: Duration = Duration::from_millis(50);
+/// `MockServer::start()`'s target.
+pub(crate) const IN_PROCESS_TARGET: Duration = Duration::from_millis(5);
+
+/// In the child: `MockServer::start()` timed (the first in this process, then a second), and the
+/// first request answered; one line on stdout, `start_us first_answer_us second_start_us`.
+pub(crate) fn child(args: &[String]) -> Option<ExitCode> {
+    if args.first().map(String::as_str) != Some(CHILD_ARG) {
+        return None;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("startup child: no runtime: {e}");
+            return Some(ExitCode::from(2));
+        }
+    };
+    let line = runtime.block_on(async {
+        let started = Instant::now();
+        let first = MockServer::start().await;
+        let start = started.elapsed();
+        let addr = first.addr();
+        let path = format!("{API_PREFIX}{READY_PATH}");
+        let answered = tokio::task::spawn_blocking(move || get_once(addr, &path))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        let first_answer = started.elapsed();
+        match answered {
+            Ok(200) => {}
+            Ok(status) => return Err(format!("the first request was answered {status}")),
+            Err(e) => return Err(format!("the first request failed: {e}")),
+        }
+        let again = Instant::now();
+        let second = MockServer::start().await;
+        let second_start = again.elapsed();
+        drop((first, second));
+        Ok(format!(
+            "{} {} {}",
+            start.as_micros(),
+            first_answer.as_micros(),
+            second_start.as_micros()
+        ))
+    });
+    Some(match line {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("startup child: {e}");
+            ExitCode::from(2)
+        }
+    })
+}
+
+/// One fresh process's `MockServer::start()`: (first start, first answer, second start).
+fn in_process_once() -> Result<[Duration; 3], String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let output = Command::new(exe)
+        .arg(CHILD_ARG)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not run the start-up child: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let values: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    match (output.status.success(), values.as_slice()) {
+        (true, [a, b, c]) => Ok([a, b, c].map(|us| Duration::from_micros(*us))),
+        _ => Err(format!(
+            "the start-up child failed ({}): {text}",
+            output.status
+        )),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median_of(times: &[Duration]) -> Duration {
+    Duration::from_secs_f64(median(times.iter().map(Duration::as_secs_f64).collect()))
+}
+
+pub(crate) fn measure(o: &Options) -> Result<Part, String> {
+    let binary = binary()?;
+    println!(
+        "\n== start-up: from exec (or the call) to the first answered request ==\n\
+         binary {}; {} run(s) each of the binary and of MockServer::start(), {} of Prism",
+        binary.display(),
+        o.startup_runs,
+        if o.prism {
+            o.prism_startup_runs.to_string()
+        } else {
+            "none".to_owned()
+        }
+    );
+    let mut binary_times = Vec::new();
+    for _ in 0..o.startup_runs {
+        let port = free_port()?;
+        let mut command = Command::new(&binary);
+        command.args(["--addr", &format!("127.0.0.1:{port}")]);
+        clean_env(&mut command);
+        let server = ChildServer::start(command, port, API_PREFIX, "the mock's binary")?;
+        binary_times.push(server.started_in);
+    }
+    let mut starts = Vec::new();
+    let mut answers = Vec::new();
+    let mut seconds = Vec::new();
+    for _ in 0..o.startup_runs {
+        let [start, answer, second] = in_process_once()?;
+        starts.push(start);
+        answers.push(answer);
+        seconds.push(second);
+    }
+    let mut prism_times = Vec::new();
+    let mut prism_note = None;
+    if o.prism {
+        match prism::program() {
+            Ok(program) => {
+                for _ in 0..o.prism_startup_runs {
+                    prism_times.push(prism::start(&program)?.started_in);
+                }
+            }
+            Err(why) if o.smoke => prism_note = Some(why),
+            Err(why) => return Err(why),
+        }
+    } else {
+        prism_note = Some("left out (--no-prism)".to_owned());
+    }
+    let range = |t: &[Duration]| {
+        let min = t.iter().min().copied().unwrap_or_default();
+        let max = t.iter().max().copied().unwrap_or_default();
+        format!("{:.1} to {:.1} ms", ms(min), ms(max))
+    };
+    let rows: Vec<(String, String, Option<Duration>, String)> = vec![
+        (
+            "release binary, exec → first answered request".to_owned(),
+            o.startup_runs.to_string(),
+            Some(median_of(&binary_times)),
+            range(&binary_times),
+        ),
+        (
+            "`MockServer::start()`, first in a process (compiles the spec)".to_owned(),
+            o.startup_runs.to_string(),
+            Some(median_of(&starts)),
+            range(&starts),
+        ),
+        (
+            "`MockServer::start()` → first answered request, same process".to_owned(),
+            o.startup_runs.to_string(),
+            Some(median_of(&answers)),
+            range(&answers),
+        ),
+        (
+            "`MockServer::start()`, another in the same process".to_owned(),
+            o.startup_runs.to_string(),
+            Some(median_of(&seconds)),
+            range(&seconds),
+        ),
+        (
+            "Prism, exec → first answered request".to_owned(),
+            prism_times.len().to_string(),
+            (!prism_times.is_empty()).then(|| median_of(&prism_times)),
+            prism_note.clone().unwrap_or_else(|| range(&prism_times)),
+        ),
+    ];
+    println!("  {:<66} {:>5} {:>10}  range", "", "runs", "median ms");
+    let mut md = String::from(
+        "The release binary is started with `--addr 127.0.0.1:PORT` and polled every millisecond \
+         with `GET /api/public/v1/getAllVoices` until it answers 200; Prism likewise (`prism mock \
+         openapi.yaml -v silent`, `GET /v1/getAllVoices`). `MockServer::start()` runs in a fresh \
+         process each time (the bench run again), on a one-worker Tokio runtime made before the \
+         clock starts.\n\n| start-up | runs | median | range |\n|---|---|---|---|\n",
+    );
+    for (what, runs, median, range) in &rows {
+        let median = median.map_or_else(|| "—".to_owned(), |m| format!("{:.1} ms", ms(m)));
+        println!("  {what:<66} {runs:>5} {median:>10}  {range}");
+        md.push_str(&format!("| {what} | {runs} | **{median}** | {range} |\n"));
+    }
+    let binary_median = median_of(&binary_times);
+    let start_median = median_of(&starts);
+    let mut verdicts = vec![
+        Verdict::at_most(
+            "release binary start-up".to_owned(),
+            ms(binary_median),
+            ms(BINARY_TARGET),
+            "ms",
+            format!(
+                "exec → first answered request, median of {}",
+                o.startup_runs
+            ),
+        ),
+        Verdict::at_most(
+            "`MockServer::start()`".to_owned(),
+            ms(start_median),
+            ms(IN_PROCESS_TARGET),
+            "ms",
+            format!("first in a fresh process, median of {}", o.startup_runs),
+        ),
+    ];
+    if !prism_times.is_empty() {
+        let prism_median = median_of(&prism_times);
+        let line = format!(
+            "Prism takes {:.0} × the binary's start-up ({:.0} ms against {:.1} ms).",
+            prism_median.as_secs_f64() / binary_median.as_secs_f64(),
+            ms(prism_median),
+            ms(binary_median)
+        );
+        println!("  {line}");
+        md.push_str(&format!("\n{line}\n"));
+    }
+    md.push('\n');
+    md.push_str(&markdown(&verdicts));
+    verdicts.shrink_to_fit();
+    Ok(Part {
+        verdicts,
+        section: Section {
+            name: "startup",
+            title: "Start-up (issue 12, item 3)",
+            markdown: md,
+        },
+    })
+}

@@ -1,0 +1,362 @@
+//! BENCHMARKS.md, the results of `cargo xtask bench`: a header (how to reproduce, where the numbers
+//! come from) and one section per measurement, each between `<!-- section NAME -->` and
+//! `<!-- /section NAME -->` with a stamp of its own (date, commit, machine, command). A run
+//! replaces the sections it measured and keeps the others as they were, stamp and all, so a
+//! section the last run left out (`build`, say) still says which run its numbers are from.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::{Error, Result, process, project};
+
+mod json;
+
+/// The file, at the workspace root.
+pub(crate) const FILE: &str = "BENCHMARKS.md";
+
+/// The sections in the order the file lists them; a section of another name goes last.
+const ORDER: &[&str] = &[
+    "throughput",
+    "startup",
+    "webhooks",
+    "mock-upload",
+    "client-upload",
+    "soak",
+    "pitch",
+    "build",
+    "ci",
+];
+
+/// One section: its name and its text between the markers (heading and stamp included).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Section {
+    pub(crate) name: String,
+    pub(crate) body: String,
+}
+
+/// The sections of a file (or of the bench's `--markdown` output), in their order.
+pub(crate) fn sections(text: &str) -> Vec<Section> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<!-- section ") {
+        let after = &rest[start + "<!-- section ".len()..];
+        let Some(close) = after.find(" -->") else {
+            break;
+        };
+        let name = after[..close].trim().to_owned();
+        let body_start = &after[close + " -->".len()..];
+        let end_marker = format!("<!-- /section {name} -->");
+        let Some(end) = body_start.find(&end_marker) else {
+            break;
+        };
+        out.push(Section {
+            name,
+            body: body_start[..end].trim_matches('\n').to_owned(),
+        });
+        rest = &body_start[end + end_marker.len()..];
+    }
+    out
+}
+
+/// `fresh` sections put in place of the same-named ones of `old`; the others of `old` kept; the
+/// header written anew.
+pub(crate) fn merge(old: &str, fresh: &[Section], header: &str) -> String {
+    let mut all: Vec<Section> = sections(old);
+    for section in fresh {
+        let body = section.body.clone();
+        match all.iter_mut().find(|s| s.name == section.name) {
+            Some(existing) => existing.body = body,
+            None => all.push(Section {
+                name: section.name.clone(),
+                body,
+            }),
+        }
+    }
+    let rank = |name: &str| ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len());
+    all.sort_by_key(|s| rank(&s.name));
+    let mut out = header.trim_end().to_owned();
+    out.push_str("\n\n");
+    for s in &all {
+        out.push_str(&format!(
+            "<!-- section {} -->\n{}\n<!-- /section {} -->\n\n",
+            s.name,
+            s.body.trim_matches('\n'),
+            s.name
+        ));
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
+/// The stamp goes right under the section's heading (its first line, when it is one).
+fn stamped(body: &str, stamp: &str) -> String {
+    match body.split_once('\n') {
+        Some((heading, rest)) if heading.starts_with('#') => {
+            format!("{heading}\n\n{stamp}\n\n{}", rest.trim_start_matches('\n'))
+        }
+        _ => format!("{stamp}\n\n{body}"),
+    }
+}
+
+/// The machine, in one line: cores, RAM, CPU model, kernel, rustc.
+pub(crate) fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let ram = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or_else(
+            || "RAM unknown".to_owned(),
+            |kib| format!("{:.1} GiB RAM", kib / 1024.0 / 1024.0),
+        );
+    let cpu = read("/proc/cpuinfo")
+        .lines()
+        .find_map(|l| {
+            let (key, value) = l.split_once(':')?;
+            (key.trim() == "model name").then(|| value.trim().to_owned())
+        })
+        .unwrap_or_else(|| "CPU model unknown".to_owned());
+    let kernel = read("/proc/sys/kernel/osrelease").trim().to_owned();
+    let rustc =
+        output(Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-V"))
+            .unwrap_or_else(|| "rustc unknown".to_owned());
+    format!(
+        "{cores} cores, {ram}, {cpu}, Linux {}, {rustc}",
+        if kernel.is_empty() { "?" } else { &kernel }
+    )
+}
+
+/// The commit checked out, with a note when the tree has uncommitted changes to tracked files.
+pub(crate) fn commit() -> String {
+    let root = project::root();
+    let head = output(
+        Command::new("git")
+            .args(["rev-parse", "--short=12", "HEAD"])
+            .current_dir(&root),
+    )
+    .unwrap_or_else(|| "unknown".to_owned());
+    let dirty = output(
+        Command::new("git")
+            .args(["status", "--porcelain", "--untracked-files=no"])
+            .current_dir(&root),
+    )
+    .is_some_and(|s| !s.is_empty());
+    if dirty {
+        format!("{head} (with uncommitted changes)")
+    } else {
+        head
+    }
+}
+
+fn output(command: &mut Command) -> Option<String> {
+    let out = process::capture(command).ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Now, as `YYYY-MM-DD HH:MM UTC`.
+pub(crate) fn now_utc() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    utc(secs)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM UTC` (the civil calendar from days).
+fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{d:02} {h:02}:{m:02} UTC")
+}
+
+/// The header: what the file is and how to reproduce it.
+pub(crate) fn header(latest: &str) -> String {
+    format!(
+        "# Benchmarks\n\n\
+         Written by `cargo xtask bench`; do not edit by hand. What each number means and how it is \
+         measured is in [docs/benchmarks.md](docs/benchmarks.md).\n\n\
+         **Reproduce:** `cargo xtask bench` on a quiet machine (about 10 minutes: it builds the \
+         mock in release, runs the `cover` bench — throughput, start-up, webhooks, memory, \
+         conversion — then the 60 s soak). `cargo xtask bench --with-build` adds the build rows \
+         (a clean build of the workspace into a temporary target dir: over 10 minutes on 2 cores, \
+         so not in the default run); `cargo xtask bench --only build` measures them alone. The \
+         `ci` section is read from `target/ci/timings.json`, which `cargo xtask ci` writes.\n\n\
+         **Where each number comes from:** every section carries its own stamp (date, commit, \
+         machine, command). A run replaces the sections it measured and leaves the others as they \
+         were, stamp included, so a section older than the latest run says so.\n\n\
+         Latest run: {latest}.\n\n\
+         Every figure is the median of its rounds (at least 3, 20 for start-up) and every ratio \
+         was measured in the same run as both its sides. A target that is missed says by how \
+         much; docs/benchmarks.md says what the profile showed.\n"
+    )
+}
+
+/// The `ci` section from `target/ci/timings.json`, or a note that there is none.
+pub(crate) fn ci_section(root: &Path) -> Section {
+    let path = root.join("target").join("ci").join("timings.json");
+    let title = "## `cargo xtask ci` (issue 12, item 6)";
+    let body = match std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| json::parse(&t).map_err(|e| format!("not valid JSON: {e}")))
+    {
+        Ok(json) => ci_markdown(&json),
+        Err(why) => format!(
+            "Not recorded: `target/ci/timings.json` ({why}). `cargo xtask ci` writes it at the \
+             end of a run."
+        ),
+    };
+    Section {
+        name: "ci".to_owned(),
+        body: format!("{title}\n\n{body}"),
+    }
+}
+
+/// The most `cargo xtask ci` may take from a fresh clone, in seconds.
+const CI_TARGET_SECONDS: f64 = 20.0 * 60.0;
+
+fn ci_markdown(json: &json::Json) -> String {
+    let text = |key: &str| json.get(key).and_then(json::Json::as_str).unwrap_or("?");
+    let mut out = format!(
+        "Recorded by `cargo xtask ci` at commit {} on {} (`target/ci/timings.json`; not measured \
+         by the bench).\n\n| step | seconds |\n|---|---|\n",
+        text("commit"),
+        text("date")
+    );
+    for step in json
+        .get("steps")
+        .and_then(json::Json::as_array)
+        .unwrap_or_default()
+    {
+        let name = step.get("name").and_then(json::Json::as_str).unwrap_or("?");
+        let seconds = step.get("seconds").and_then(json::Json::as_f64);
+        out.push_str(&format!(
+            "| {name} | {} |\n",
+            seconds.map_or_else(|| "?".to_owned(), |s| format!("{s:.1}"))
+        ));
+    }
+    match json.get("total_seconds").and_then(json::Json::as_f64) {
+        Some(total) => {
+            out.push_str(&format!(
+                "| **total** | **{total:.1}** ({:.1} min) |\n\n",
+                total / 60.0
+            ));
+            let verdict = if total <= CI_TARGET_SECONDS {
+                "met".to_owned()
+            } else {
+                format!(
+                    "**missed**: {:.1} min over, {:.2} × the target",
+                    (total - CI_TARGET_SECONDS) / 60.0,
+                    total / CI_TARGET_SECONDS
+                )
+            };
+            out.push_str(&format!(
+                "| target | verdict | measured |\n|---|---|---|\n| `cargo xtask ci` from a fresh clone | {verdict} | {:.1} min (target <= {:.0} min; whether that run started from a fresh clone is as `cargo xtask ci` recorded it) |\n",
+                total / 60.0,
+                CI_TARGET_SECONDS / 60.0
+            ));
+        }
+        None => out.push_str("| **total** | ? |\n"),
+    }
+    out
+}
+
+/// Writes the file: `fresh` merged into what is there.
+pub(crate) fn write(fresh: &[Section], command: &str) -> Result {
+    let root = project::root();
+    let path = root.join(FILE);
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let when = now_utc();
+    let commit = commit();
+    let machine = machine();
+    let stamp = format!("_Measured {when} at commit {commit} on {machine}, by `{command}`._");
+    let mut fresh: Vec<Section> = fresh
+        .iter()
+        .map(|s| Section {
+            name: s.name.clone(),
+            body: stamped(&s.body, &stamp),
+        })
+        .collect();
+    // Stamped by `cargo xtask ci`'s own record, not by this run.
+    fresh.push(ci_section(&root));
+    let latest = format!("{when}, commit {commit}, `{command}`, on {machine}");
+    let text = merge(&old, &fresh, &header(&latest));
+    std::fs::write(&path, text)
+        .map_err(|e| Error::new(format!("could not write {}: {e}", path.display())))?;
+    println!("bench: wrote {}", project::relative(&path));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc(1_795_941_060), "2026-11-29 08:31 UTC");
+    }
+
+    #[test]
+    fn a_run_replaces_its_sections_and_keeps_the_others_with_their_stamps() {
+        let old = "# old header\n\n<!-- section build -->\n## Build\n\n_Measured long ago._\n\n| a | b |\n<!-- /section build -->\n\n<!-- section throughput -->\n## Throughput\n\nold numbers\n<!-- /section throughput -->\n";
+        let fresh = sections(
+            "<!-- section throughput -->\n## Throughput\n\nnew numbers\n<!-- /section throughput -->\n<!-- section startup -->\n## Start-up\n\nfast\n<!-- /section startup -->\n",
+        );
+        assert_eq!(fresh.len(), 2);
+        let fresh: Vec<Section> = fresh
+            .iter()
+            .map(|s| Section {
+                name: s.name.clone(),
+                body: stamped(&s.body, "_Measured now._"),
+            })
+            .collect();
+        let merged = merge(old, &fresh, "# Benchmarks\n");
+        let got = sections(&merged);
+        let names: Vec<&str> = got.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["throughput", "startup", "build"]);
+        assert_eq!(
+            got[0].body,
+            "## Throughput\n\n_Measured now._\n\nnew numbers"
+        );
+        assert_eq!(got[1].body, "## Start-up\n\n_Measured now._\n\nfast");
+        assert!(
+            got[2].body.contains("_Measured long ago._"),
+            "{}",
+            got[2].body
+        );
+        assert!(merged.starts_with("# Benchmarks\n\n<!-- section throughput -->"));
+        assert!(!merged.contains("old numbers") && !merged.contains("# old header"));
+    }
+
+    #[test]
+    fn ci_timings_are_shown_with_their_commit_and_judged() {
+        let json = json::parse(
+            r#"{"commit": "abc123", "date": "2026-11-29T09:00:00Z", "steps": [{"name": "test", "seconds": 359.1}, {"name": "mutants", "seconds": 420}], "total_seconds": 2999.0}"#,
+        )
+        .expect("JSON");
+        let md = ci_markdown(&json);
+        assert!(
+            md.contains("at commit abc123 on 2026-11-29T09:00:00Z"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| test | 359.1 |") && md.contains("| mutants | 420.0 |"),
+            "{md}"
+        );
+        assert!(md.contains("**missed**: 30.0 min over"), "{md}");
+        let missing = ci_section(Path::new("/nonexistent-workspace"));
+        assert!(missing.body.contains("Not recorded"), "{}", missing.body);
+    }
+}

@@ -76,7 +76,10 @@ pub use domain::{MockState, PendingWebhook, ShutdownReport, WaitTimeout};
 pub use error::MockError;
 pub use http::{ADMIN_ROUTES, MAX_PARTS, MAX_TEXT_BYTES, router};
 pub use server::banner::{default_addr, describe};
-pub use server::{MockServer, serve, serve_with_state};
+pub use http::proxy::{
+    CHECKED_BODY_LIMIT, ProxyConfig, VIOLATIONS_HEADER, api_base_path, default_upstream,
+};
+pub use server::{MockServer, ProxyServer, serve, serve_proxy, serve_with_state};
 pub use spec::OPENAPI_YAML;
 pub use spec::validate::{Severity, Violation};
 

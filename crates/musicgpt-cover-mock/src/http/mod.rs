@@ -11,7 +11,9 @@
 //! - `admin`: the admin API under `/__admin`;
 //! - `pages`: what a person opens in a browser: the Explorer (`/`), the dashboard
 //!   (`/__admin/ui`), the API reference (`/docs`) and the spec (`/openapi.yaml`, `.json`);
-//! - `webhook_client`: the HTTP client the domain's webhook sender posts with.
+//! - `webhook_client`: the HTTP client the domain's webhook sender posts with;
+//! - `proxy`: the proxy mode's router, which forwards to the real API and checks each exchange
+//!   against the spec.
 
 mod admin;
 mod auth;
@@ -20,6 +22,7 @@ mod guard;
 mod observe;
 mod pages;
 mod prefer;
+pub(crate) mod proxy;
 mod record;
 mod respond;
 mod routes;

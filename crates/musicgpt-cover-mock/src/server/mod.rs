@@ -1,9 +1,13 @@
 //! Layer 4, serving, where the layers are wired: [`serve`] (the one entry, for the binary and
 //! embedders), [`MockServer`] (a mock on 127.0.0.1:0 for other crates' tests), the accept loop
-//! (`connections`) and the start-up banner (`banner`).
+//! (`connections`) and the start-up banner (`banner`); [`serve_proxy`] and [`ProxyServer`] serve the
+//! proxy mode on the same accept loop (`proxy`).
 
 pub(crate) mod banner;
 mod connections;
+mod proxy;
+
+pub use proxy::{ProxyServer, serve_proxy};
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -50,6 +54,16 @@ pub async fn serve_with_state(
     state: MockState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<ShutdownReport> {
+    let limits = prepare(&listener, &state)?;
+    let result = connections::serve(listener, router(state.clone()), limits, shutdown).await;
+    let report = state.pending_webhooks();
+    state.cancel_token().cancel();
+    result.map(|()| report)
+}
+
+/// The checks and settings every server shares: an address other machines can reach only when
+/// allowed (and then with the admin token), the origin it is reached at, the connection limits.
+fn prepare(listener: &TcpListener, state: &MockState) -> std::io::Result<connections::Limits> {
     let addr = listener.local_addr()?;
     let config = state.config();
     if !addr.ip().is_loopback() {
@@ -64,14 +78,10 @@ pub async fn serve_with_state(
         state.require_admin_token();
     }
     state.set_listen_origin(format!("http://{addr}"));
-    let limits = connections::Limits {
+    Ok(connections::Limits {
         header_timeout: config.header_timeout,
         shutdown_grace: config.shutdown_grace,
-    };
-    let result = connections::serve(listener, router(state.clone()), limits, shutdown).await;
-    let report = state.pending_webhooks();
-    state.cancel_token().cancel();
-    result.map(|()| report)
+    })
 }
 
 /// A running mock on 127.0.0.1 and a free port, for tests. Stops when dropped.

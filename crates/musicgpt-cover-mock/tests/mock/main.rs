@@ -12,6 +12,7 @@ mod hostile;
 mod lifecycle;
 mod peers;
 mod prefer;
+mod proxy;
 mod samples;
 mod security;
 mod statuses;

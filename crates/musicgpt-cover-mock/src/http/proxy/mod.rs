@@ -1,0 +1,446 @@
+//! The proxy mode (`musicgpt-cover-mock proxy`): each API request forwarded to an upstream (the
+//! real API by default) with its `Authorization`, both bodies streamed, and the exchange held
+//! against the spec (`spec::validate`). What breaks it is reported in the answer's
+//! `x-contract-violations` header (a JSON array, one object per violation, in the shape of
+//! Prism's `sl-violations`), in the journal and in the log; in strict mode an exchange with an
+//! error is answered 502 instead, in the API's error format, with the list.
+//!
+//! - A JSON answer is read whole to be checked, up to [`CHECKED_BODY_LIMIT`]; a larger one, and
+//!   any other body (audio), streams through untouched. Result-file URLs in answers are passed
+//!   on unchanged (the client fetches them where the upstream put them).
+//! - The request body is sent upstream as it arrives; a form is read on the side (`tee`), so a
+//!   1 GiB upload is never held.
+//! - The key is never logged or journalled in clear: the journal keeps a redacted form.
+//! - Only the API's paths (under the spec's base path) are forwarded; the admin API under
+//!   `/__admin` is the proxy's own (its journal).
+
+mod report;
+mod tee;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use http_body::Body as _;
+use tower::Layer;
+
+use super::observe::ObserveLayer;
+use super::respond::error_json;
+use crate::domain::MockState;
+use crate::spec::validate::{self, Contract, Severity, Violation};
+use report::{journal_entry, violations_header};
+
+/// The largest JSON answer the proxy reads whole to check; a larger one is sent on unchecked
+/// (with a warning).
+pub const CHECKED_BODY_LIMIT: usize = 1 << 20;
+
+/// The answer header that lists the violations of an exchange.
+pub const VIOLATIONS_HEADER: &str = "x-contract-violations";
+
+/// The proxy's settings.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    upstream: String,
+    strict: bool,
+    connect_timeout: Duration,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> ProxyConfig {
+        ProxyConfig::new(default_upstream())
+    }
+}
+
+impl ProxyConfig {
+    /// Forwards to `upstream`, a base URL such as `https://api.wav.com/api/public` (the spec's
+    /// paths are appended to it).
+    pub fn new(upstream: impl Into<String>) -> ProxyConfig {
+        ProxyConfig {
+            upstream: upstream.into().trim_end_matches('/').to_owned(),
+            strict: false,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Answer 502 with the list instead of the upstream's answer when an exchange breaks the spec.
+    pub fn strict(mut self, strict: bool) -> ProxyConfig {
+        self.strict = strict;
+        self
+    }
+
+    /// How long connecting to the upstream may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> ProxyConfig {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The upstream base URL.
+    pub fn upstream(&self) -> &str {
+        &self.upstream
+    }
+
+    /// Whether strict mode is on.
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
+    /// The upstream as a URL, or why it is not one.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let url = url::Url::parse(&self.upstream)
+            .map_err(|e| format!("--upstream {:?} is not a URL: {e}", self.upstream))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!(
+                "--upstream {:?} must be an http:// or https:// URL with a host",
+                self.upstream
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "--upstream {:?} must be a base URL, without a query or fragment",
+                self.upstream
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The real API's base URL: the first of the spec's `servers` that is not the local mock.
+pub fn default_upstream() -> String {
+    validate::api_servers()
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+/// The path the spec's operations live under on the mock and the proxy (`/api/public`).
+pub fn api_base_path() -> String {
+    crate::spec::spec()
+        .map(|s| s.base_path.clone())
+        .unwrap_or_default()
+}
+
+struct Proxy {
+    state: MockState,
+    client: reqwest::Client,
+    upstream: String,
+    strict: bool,
+    base_path: String,
+    contract: &'static Contract,
+}
+
+/// The proxy's HTTP surface: every request under the spec's base path forwarded and checked, the
+/// admin API (for the journal) under `/__admin`, anything else 404.
+pub(crate) fn router(state: MockState, config: &ProxyConfig) -> Result<Router, String> {
+    config.check()?;
+    let contract = validate::contract()?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(config.connect_timeout)
+        .build()
+        .map_err(|e| format!("the proxy's HTTP client: {e}"))?;
+    let proxy = Arc::new(Proxy {
+        state: state.clone(),
+        client,
+        upstream: config.upstream.clone(),
+        strict: config.strict,
+        base_path: state.spec().base_path.clone(),
+        contract,
+    });
+    // The admin API behind the same guard as the mock's (loopback pages only, the token when one
+    // is required); its requests are not journalled.
+    let admin = ObserveLayer {
+        state: state.clone(),
+    }
+    .layer(
+        Router::new()
+            .nest("/__admin", super::admin::router())
+            .with_state(state),
+    );
+    Ok(Router::new()
+        .route_service("/__admin", admin.clone())
+        .route_service("/__admin/{*rest}", admin)
+        .fallback(forward)
+        .with_state(proxy))
+}
+
+/// Headers that concern one connection, not the exchange (RFC 9110, 7.6.1), and those the proxy
+/// sets itself.
+fn hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "host"
+    )
+}
+
+async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let Some(op_path) = path
+        .strip_prefix(proxy.base_path.as_str())
+        .filter(|p| p.starts_with('/'))
+        .map(str::to_owned)
+    else {
+        let mut response = error_json(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "the proxy forwards the API's paths only, under {}/ (this is {path})",
+                proxy.base_path
+            ),
+        );
+        finish(
+            &proxy,
+            &parts.method,
+            &parts.headers,
+            &path,
+            query.as_deref(),
+            &mut response,
+            &[],
+        );
+        return response;
+    };
+
+    let mut found = Vec::new();
+    let operation = proxy.contract.operation(&parts.method, &op_path);
+    match operation {
+        Some(op) => found.extend(op.check_query(query.as_deref())),
+        None => found.push(proxy.contract.unknown_operation(&parts.method, &op_path)),
+    }
+    if !parts.headers.contains_key(header::AUTHORIZATION) {
+        found.push(Violation::error(
+            &["request", "header", "authorization"],
+            "security",
+            "no Authorization header: the API requires the API key in it (ApiKeyAuth)",
+        ));
+    }
+    if proxy.strict && has_error(&found) {
+        // Refused before anything is sent: a strict proxy spends nothing on a request that
+        // already breaks the spec.
+        let mut response = strict_answer(&found, None);
+        violations_header(&mut response, &found);
+        finish(
+            &proxy,
+            &parts.method,
+            &parts.headers,
+            &path,
+            query.as_deref(),
+            &mut response,
+            &found,
+        );
+        return response;
+    }
+
+    let empty = body.is_end_stream();
+    let (stream, form_check, type_found) =
+        tee::tee(operation.map(|o| o.operation), &parts.headers, body);
+    found.extend(type_found);
+
+    let mut url = format!("{}{op_path}", proxy.upstream);
+    if let Some(q) = &query {
+        url.push('?');
+        url.push_str(q);
+    }
+    let mut headers = HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        // Compressed answers could not be checked: the upstream is asked for plain ones.
+        if hop_by_hop(name) || name == header::ACCEPT_ENCODING {
+            continue;
+        }
+        let mut value = value.clone();
+        if name == header::AUTHORIZATION {
+            value.set_sensitive(true);
+        }
+        headers.append(name.clone(), value);
+    }
+    let mut upstream = proxy
+        .client
+        .request(parts.method.clone(), &url)
+        .headers(headers);
+    if !empty {
+        upstream = upstream.body(reqwest::Body::wrap_stream(stream));
+    }
+    let answer = match upstream.send().await {
+        Ok(a) => a,
+        Err(e) => {
+            found.push(Violation::error(
+                &["response"],
+                "upstream",
+                format!("the upstream did not answer: {}", report::causes(&e)),
+            ));
+            let mut response = if proxy.strict {
+                strict_answer(&found, None)
+            } else {
+                error_json(
+                    StatusCode::BAD_GATEWAY,
+                    &format!("the upstream did not answer: {}", report::causes(&e)),
+                )
+            };
+            violations_header(&mut response, &found);
+            finish(
+                &proxy,
+                &parts.method,
+                &parts.headers,
+                &path,
+                query.as_deref(),
+                &mut response,
+                &found,
+            );
+            return response;
+        }
+    };
+    if let Some(check) = form_check {
+        found.extend(check.violations().await);
+    }
+
+    let status = answer.status();
+    let mut out_headers = HeaderMap::with_capacity(answer.headers().len() + 1);
+    for (name, value) in answer.headers() {
+        if !hop_by_hop(name) {
+            out_headers.append(name.clone(), value.clone());
+        }
+    }
+    let content_type = answer
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let json = content_type.as_deref().is_some_and(validate::is_json);
+    let body = if let Some(op) = operation {
+        if json {
+            let (read, body) = read_json(answer, &mut found).await;
+            let checked = match &read {
+                Some(bytes) => validate::Body::Read(bytes),
+                None => validate::Body::TooLarge {
+                    limit: CHECKED_BODY_LIMIT,
+                },
+            };
+            found.extend(op.check_response(status.as_u16(), content_type.as_deref(), checked));
+            body
+        } else {
+            found.extend(op.check_response(
+                status.as_u16(),
+                content_type.as_deref(),
+                validate::Body::Read(&[]),
+            ));
+            Body::from_stream(answer.bytes_stream())
+        }
+    } else {
+        Body::from_stream(answer.bytes_stream())
+    };
+
+    let mut response = if proxy.strict && has_error(&found) {
+        strict_answer(&found, Some(status))
+    } else {
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = out_headers;
+        response
+    };
+    violations_header(&mut response, &found);
+    finish(
+        &proxy,
+        &parts.method,
+        &parts.headers,
+        &path,
+        query.as_deref(),
+        &mut response,
+        &found,
+    );
+    response
+}
+
+/// A JSON answer read up to the limit: the bytes when it was all read, and the body to send on
+/// (the bytes, or what was read followed by the rest, streamed).
+async fn read_json(answer: reqwest::Response, found: &mut Vec<Violation>) -> (Option<Bytes>, Body) {
+    let mut stream = answer.bytes_stream();
+    let mut read = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) if read.len() + chunk.len() <= CHECKED_BODY_LIMIT => {
+                read.extend_from_slice(&chunk)
+            }
+            Ok(chunk) => {
+                let head =
+                    futures::stream::iter([Ok::<_, reqwest::Error>(read.freeze()), Ok(chunk)]);
+                return (None, Body::from_stream(head.chain(stream)));
+            }
+            Err(e) => {
+                found.push(Violation::error(
+                    &["response", "body"],
+                    "upstream",
+                    format!("the upstream's body broke off: {}", report::causes(&e)),
+                ));
+                break;
+            }
+        }
+    }
+    let read = read.freeze();
+    (Some(read.clone()), Body::from(read))
+}
+
+fn has_error(found: &[Violation]) -> bool {
+    found.iter().any(|v| v.severity == Severity::Error)
+}
+
+/// The strict mode's 502: the API's error shape (`success`, `error`) with the violations beside.
+fn strict_answer(found: &[Violation], upstream: Option<StatusCode>) -> Response {
+    let errors = found
+        .iter()
+        .filter(|v| v.severity == Severity::Error)
+        .count();
+    let text = match upstream {
+        Some(status) => format!(
+            "the exchange breaks openapi.yaml ({errors} error(s)); the upstream answered {}, withheld by the strict proxy",
+            status.as_u16()
+        ),
+        None => format!(
+            "the request breaks openapi.yaml ({errors} error(s)); the strict proxy did not forward it"
+        ),
+    };
+    let body = serde_json::json!({ "success": false, "error": text, "violations": found });
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = StatusCode::BAD_GATEWAY;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Logs the violations and journals the exchange (the key redacted).
+fn finish(
+    proxy: &Proxy,
+    method: &Method,
+    headers: &HeaderMap,
+    path: &str,
+    query: Option<&str>,
+    response: &mut Response,
+    found: &[Violation],
+) {
+    let status = response.status().as_u16();
+    tracing::info!(%method, %path, status, violations = found.len(), "proxied");
+    for v in found {
+        match v.severity {
+            Severity::Error => tracing::warn!(%method, %path, "{}", v.line()),
+            Severity::Warning => tracing::info!(%method, %path, "{}", v.line()),
+        }
+    }
+    proxy
+        .state
+        .journal_request(journal_entry(method, headers, path, query, status, found));
+}

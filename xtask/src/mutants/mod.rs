@@ -4,22 +4,31 @@
 //! `target/mutants/workspace`, and tested there with its own target dir, `target/mutants/target`:
 //! repeated runs rewrite only the files that changed, registry dependencies compile once, and a
 //! mutation rebuilds only the crates that read openapi.yaml. A separate target dir also keeps the
-//! mutated binaries (the mock's, say) from overwriting the real ones in `target/debug`.
+//! mutated binaries (the mock's, say) from overwriting the real ones in `target/debug`: cargo
+//! names a workspace member's artifacts by its path relative to the workspace root, which the copy
+//! shares, and judges them fresh by the mtimes of the files they were built from, so a mutated
+//! build in the main target dir could later pass for an unmutated one.
 //!
 //! The unmutated suite must pass in the copy first. Then, for each mutation: write the mutated spec,
-//! run the suite, put the spec back. A mutation is caught when the suite fails, a failing build
-//! included; the tests that failed are read from cargo's and libtest's output. A suite that hangs
+//! run the tests, put the spec back. A mutation is caught when the tests fail, a failing build
+//! included; the tests that failed are read from cargo's and libtest's output. A run that hangs
 //! is killed at a time limit, with every process it started, and fails the step: a hang is neither
 //! caught nor survived.
 //!
-//! The suite here is `cargo test --workspace --exclude xtask --no-fail-fast`. xtask's own tests are
+//! Which tests run per mutation is `stages`: the tests that caught it before, then the tests that
+//! read the spec, then (only if both pass) the whole suite, so a mutation is called survived only
+//! when the whole suite passed. `--full` runs the whole suite with `--no-fail-fast` for the
+//! baseline and every mutation instead, naming every test that catches each.
+//!
+//! The suite here is `cargo test --workspace --exclude xtask`. xtask's own tests are
 //! left out on purpose: one of them checks that every mutation applies to the *unmutated* spec, and
 //! another lints the spec, so either would "catch" every mutation and hide whether the contract
 //! suite does. Whether a mutated spec is still lint-clean is reported in its own column instead.
 //!
 //! Modules: `mutations` (the edits of the spec), `options` (the arguments), `paths` (where a run
-//! keeps its files), `mirror` (the copy of the workspace), `suite` (one `cargo test` in the copy),
-//! `catchers` (what failed, read from its output), `report` (the table and the verdict).
+//! keeps its files), `mirror` (the copy of the workspace), `stages` (which tests a mutation meets,
+//! in what order), `suite` (one `cargo test` in the copy), `catchers` (what failed, read from its
+//! output), `report` (the table and the verdict).
 
 mod catchers;
 mod mirror;
@@ -27,6 +36,7 @@ mod mutations;
 mod options;
 mod paths;
 mod report;
+mod stages;
 mod suite;
 
 use std::fs;
@@ -37,8 +47,8 @@ use self::mirror::mirror;
 use self::mutations::Mutation;
 use self::options::Options;
 use self::paths::Paths;
-use self::report::{Lint, Outcome, judge, report};
-use self::suite::{BASELINE_LIMIT, MUTATION_FLOOR, Verdict, suite};
+use self::report::{Lint, Outcome, Stage, judge, report};
+use self::suite::{BASELINE_LIMIT, MUTATION_FLOOR, Selection, SuiteRun, Verdict, suite};
 use crate::tools::Tools;
 use crate::{Error, Result, project, spec_lint};
 
@@ -47,7 +57,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     check(&Options::parse(args)?)
 }
 
-/// The CI step: every mutation against the whole suite.
+/// The CI step: every mutation, each through the stages (a survivor only after the whole suite).
 pub(crate) fn ci() -> Result {
     check(&Options::default())
 }
@@ -88,19 +98,28 @@ fn check(options: &Options) -> Result {
         ))
     })?;
 
-    println!("mutants: [baseline] the unmutated suite must pass first");
-    let baseline = suite(options, &paths, "baseline", BASELINE_LIMIT)?;
-    if baseline.verdict != Verdict::Passed {
-        return Err(Error::new(format!(
-            "mutants: the unmutated suite fails in {}, so no mutation result would mean anything. \
-             Make `cargo test` pass first. What failed: {}. Log: {}",
-            project::relative(&paths.workspace),
-            baseline.failure(),
-            project::relative(&baseline.log)
-        )));
-    }
-    let limit = MUTATION_FLOOR.max(Duration::from_secs_f64(2.0 * baseline.seconds));
-    println!("mutants: [baseline] passed in {:.1}s", baseline.seconds);
+    stages::check_map().map_err(Error::new)?;
+    let mut run = Run {
+        options,
+        paths: &paths,
+        baselines: Vec::new(),
+        whole_baseline_passed: false,
+        limit: MUTATION_FLOOR,
+    };
+    let baseline = if options.full {
+        run.whole_baseline()?
+    } else {
+        run.baseline(
+            "baseline",
+            "the unmutated spec-reading tests must pass first",
+            &Selection {
+                args: options.scope(),
+                test_args: stages::skip_args(),
+                fail_fast: false,
+            },
+        )?
+    };
+    run.limit = MUTATION_FLOOR.max(Duration::from_secs_f64(2.0 * baseline));
 
     let linters = Tools::new();
     let linters = linters.check_installed().is_ok().then_some(&linters);
@@ -109,51 +128,184 @@ fn check(options: &Options) -> Result {
     for (index, (mutation, text)) in mutated.into_iter().enumerate() {
         let step = format!("[{}/{total}] {}", index + 1, mutation.name);
         println!("mutants: {step}: {}", mutation.summary);
-        let outcome = try_mutation(options, &paths, linters, mutation, (&spec, &text), limit)?;
+        let outcome = run.try_mutation(linters, mutation, (&spec, &text))?;
         println!(
             "mutants: {step} {} in {:.1}s",
             match outcome.run.verdict {
-                Verdict::Passed => "SURVIVED",
-                Verdict::Failed => "caught",
-                Verdict::TimedOut => "TIMED OUT",
+                Verdict::Passed => "SURVIVED".to_owned(),
+                Verdict::Failed => format!("caught ({})", outcome.stage.label()),
+                Verdict::TimedOut => "TIMED OUT".to_owned(),
             },
             outcome.run.seconds
         );
         outcomes.push(outcome);
     }
 
-    let report = report(&baseline, &outcomes, started.elapsed().as_secs_f64());
+    let report = report(&run.baselines, &outcomes, started.elapsed().as_secs_f64());
     print!("\n{report}");
     write(&paths.report, report.as_bytes())?;
+    let known = paths.logs.with_file_name("known_catchers.txt");
+    write(
+        &known,
+        stages::record(
+            outcomes
+                .iter()
+                .filter(|outcome| outcome.run.verdict == Verdict::Failed)
+                .map(|outcome| (outcome.mutation.name, outcome.run.catchers.as_slice())),
+        )
+        .as_bytes(),
+    )?;
+    println!(
+        "mutants: the tests that caught each mutation are in {}; copy it to \
+         xtask/src/mutants/known_catchers.txt to make them stage 1 of the next runs",
+        project::relative(&known)
+    );
     judge(&outcomes, &paths)
 }
 
-/// Runs the suite in the copy with the mutated spec in place of the original,
-/// linting the mutated spec first when the linters are installed.
-fn try_mutation(
-    options: &Options,
-    paths: &Paths,
-    linters: Option<&Tools>,
-    mutation: &'static Mutation,
-    (original, mutated): (&str, &str),
+/// A run in progress: its options and paths, the baselines run so far, the per-run time limit.
+struct Run<'a> {
+    options: &'a Options,
+    paths: &'a Paths,
+    /// Each baseline run so far, by name, with its seconds (for the report).
+    baselines: Vec<(&'static str, f64)>,
+    whole_baseline_passed: bool,
+    /// How long one mutated `cargo test` may take: twice the first baseline, at least
+    /// `MUTATION_FLOOR`.
     limit: Duration,
-) -> Result<Outcome> {
-    let spec = paths.workspace.join("openapi.yaml");
-    let restore = Restore::write(&spec, original, mutated)?;
-    let lint = match linters {
-        Some(tools) => match spec_lint::complaints(tools, &spec)? {
-            complaints if complaints.is_empty() => Lint::Clean,
-            complaints => Lint::Complaints(complaints),
-        },
-        None => Lint::Unchecked,
-    };
-    let run = suite(options, paths, mutation.name, limit)?;
-    restore.finish()?;
-    Ok(Outcome {
-        mutation,
-        lint,
-        run,
-    })
+}
+
+impl Run<'_> {
+    /// Runs `selection` on the unmutated spec, which must pass; returns its seconds.
+    fn baseline(&mut self, name: &'static str, what: &str, selection: &Selection) -> Result<f64> {
+        println!("mutants: [{name}] {what}");
+        let baseline = suite(selection, self.paths, name, BASELINE_LIMIT)?;
+        if baseline.verdict != Verdict::Passed {
+            return Err(Error::new(format!(
+                "mutants: the unmutated suite fails in {}, so no mutation result would mean \
+                 anything. Make `cargo test` pass first. What failed: {}. Log: {}",
+                project::relative(&self.paths.workspace),
+                baseline.failure(),
+                project::relative(&baseline.log)
+            )));
+        }
+        println!("mutants: [{name}] passed in {:.1}s", baseline.seconds);
+        self.baselines.push((name, baseline.seconds));
+        Ok(baseline.seconds)
+    }
+
+    /// The whole suite on the unmutated spec, once per run.
+    fn whole_baseline(&mut self) -> Result<f64> {
+        let seconds = self.baseline(
+            "baseline-whole",
+            "the unmutated whole suite must pass first",
+            &Selection::whole(self.options),
+        )?;
+        self.whole_baseline_passed = true;
+        self.limit = self.limit.max(Duration::from_secs_f64(2.0 * seconds));
+        Ok(seconds)
+    }
+
+    /// Runs the tests in the copy with the mutated spec in place of the original, linting the
+    /// mutated spec first when the linters are installed.
+    fn try_mutation(
+        &mut self,
+        linters: Option<&Tools>,
+        mutation: &'static Mutation,
+        (original, mutated): (&str, &str),
+    ) -> Result<Outcome> {
+        let spec = self.paths.workspace.join("openapi.yaml");
+        let restore = Restore::write(&spec, original, mutated)?;
+        let lint = match linters {
+            Some(tools) => match spec_lint::complaints(tools, &spec)? {
+                complaints if complaints.is_empty() => Lint::Clean,
+                complaints => Lint::Complaints(complaints),
+            },
+            None => Lint::Unchecked,
+        };
+        let (stage, run) = if self.options.full {
+            let run = suite(
+                &Selection::whole(self.options),
+                self.paths,
+                mutation.name,
+                self.limit,
+            )?;
+            (Stage::Whole, run)
+        } else {
+            self.staged(mutation.name, &restore)?
+        };
+        restore.finish()?;
+        Ok(Outcome {
+            mutation,
+            lint,
+            stage,
+            run,
+        })
+    }
+
+    /// The stages of `stages`, stopping at the first that fails; the run returned is the one that
+    /// decided, its seconds those of every stage run.
+    fn staged(&mut self, name: &str, restore: &Restore<'_>) -> Result<(Stage, SuiteRun)> {
+        let mut seconds = 0.0;
+        let decided = |stage, mut run: SuiteRun, seconds: f64| {
+            run.seconds += seconds;
+            Ok((stage, run))
+        };
+        for (index, group) in stages::known_groups(self.options, name)
+            .into_iter()
+            .enumerate()
+        {
+            let selection = Selection {
+                args: group.args,
+                test_args: group.test_args,
+                fail_fast: true,
+            };
+            let run = suite(
+                &selection,
+                self.paths,
+                &format!("{name}.known-{}", index + 1),
+                self.limit,
+            )?;
+            if run.verdict != Verdict::Passed {
+                return decided(Stage::Known, run, seconds);
+            }
+            if run.tests_run == 0 {
+                println!(
+                    "mutants: warning: none of the tests xtask/src/mutants/known_catchers.txt \
+                     names for `{name}` in `{}` exists any more; update the map",
+                    group.target
+                );
+            }
+            seconds += run.seconds;
+        }
+        let readers = Selection {
+            args: self.options.scope(),
+            test_args: stages::skip_args(),
+            fail_fast: true,
+        };
+        let run = suite(&readers, self.paths, &format!("{name}.readers"), self.limit)?;
+        if run.verdict != Verdict::Passed {
+            return decided(Stage::Readers, run, seconds);
+        }
+        seconds += run.seconds;
+        if !self.whole_baseline_passed {
+            // Its own run of the unmutated spec: the spec goes back for it, then mutated again.
+            println!(
+                "mutants: `{name}` passed the spec-reading tests; the whole suite decides, after \
+                 its own unmutated run"
+            );
+            restore.put_back()?;
+            self.whole_baseline()?;
+            restore.mutate_again()?;
+        }
+        let run = suite(
+            &Selection::whole(self.options),
+            self.paths,
+            &format!("{name}.whole"),
+            self.limit,
+        )?;
+        decided(Stage::Whole, run, seconds)
+    }
 }
 
 /// Puts the copy's spec back when dropped, so an error midway never leaves a mutated spec behind
@@ -161,17 +313,28 @@ fn try_mutation(
 struct Restore<'a> {
     path: &'a Path,
     original: &'a str,
+    mutated: &'a str,
     armed: bool,
 }
 
 impl<'a> Restore<'a> {
-    fn write(path: &'a Path, original: &'a str, mutated: &str) -> Result<Self> {
+    fn write(path: &'a Path, original: &'a str, mutated: &'a str) -> Result<Self> {
         write(path, mutated.as_bytes())?;
         Ok(Self {
             path,
             original,
+            mutated,
             armed: true,
         })
+    }
+
+    /// The original back for a while (a baseline run midway); the guard stays armed.
+    fn put_back(&self) -> Result {
+        write(self.path, self.original.as_bytes())
+    }
+
+    fn mutate_again(&self) -> Result {
+        write(self.path, self.mutated.as_bytes())
     }
 
     fn finish(mut self) -> Result {

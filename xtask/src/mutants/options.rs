@@ -11,6 +11,9 @@ pub(super) struct Options {
     pub(super) packages: Vec<String>,
     /// Run only these mutations.
     only: Vec<String>,
+    /// Every mutation against the whole suite, `--no-fail-fast`, as before stages existed: the
+    /// complete list of catchers, for the committed map (`stages`).
+    pub(super) full: bool,
 }
 
 impl Options {
@@ -18,6 +21,10 @@ impl Options {
         let mut options = Self::default();
         let mut args = args.iter();
         while let Some(arg) = args.next() {
+            if arg == "--full" {
+                options.full = true;
+                continue;
+            }
             let list = match arg.as_str() {
                 "--package" | "-p" => &mut options.packages,
                 "--mutation" | "-m" => &mut options.only,
@@ -54,6 +61,11 @@ impl Options {
             .collect()
     }
 
+    /// Whether `package`'s tests are in the run.
+    pub(super) fn includes(&self, package: &str) -> bool {
+        self.packages.is_empty() || self.packages.iter().any(|p| p == package)
+    }
+
     /// The arguments after `cargo test` that pick what runs.
     pub(super) fn scope(&self) -> Vec<String> {
         if self.packages.is_empty() {
@@ -70,8 +82,12 @@ impl Options {
 }
 
 const USAGE: &str = "\
-usage: cargo xtask mutants [--package NAME]... [--mutation NAME]...
+usage: cargo xtask mutants [--full] [--package NAME]... [--mutation NAME]...
 
+  --full               every mutation against the whole suite with --no-fail-fast (as ci ran it
+                       before the stages): slower, lists every test that catches each mutation;
+                       without it each mutation tries the tests that caught it before, then the
+                       spec-reading tests, and the whole suite only if both pass
   --package, -p NAME   test only this package (repeatable) instead of the workspace without xtask;
                        for development while another crate does not build: it proves nothing
   --mutation, -m NAME  run only this mutation (repeatable)";
@@ -98,5 +114,8 @@ mod tests {
         );
         assert!(Options::parse(&["--mutation".to_string(), "nope".to_string()]).is_err());
         assert!(Options::parse(&["--package".to_string()]).is_err());
+        assert!(!options.full && options.includes("a") && !options.includes("b"));
+        let full = Options::parse(&["--full".to_string()]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(full.full && full.includes("anything"));
     }
 }

@@ -13,7 +13,30 @@ use crate::{Error, Result, project};
 pub(super) struct Outcome {
     pub(super) mutation: &'static Mutation,
     pub(super) lint: Lint,
+    /// The stage whose run decided (`stages`).
+    pub(super) stage: Stage,
     pub(super) run: SuiteRun,
+}
+
+/// The stages of `stages`, by the run that decided a mutation's fate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// The tests that caught it before (`known_catchers.txt`).
+    Known,
+    /// The spec-reading tests: the suite less `stages::SKIPPED`.
+    Readers,
+    /// The whole suite.
+    Whole,
+}
+
+impl Stage {
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Self::Known => "by the known catchers",
+            Self::Readers => "by the spec-reading tests",
+            Self::Whole => "by the whole suite",
+        }
+    }
 }
 
 pub(super) enum Lint {
@@ -76,7 +99,7 @@ pub(super) fn judge(outcomes: &[Outcome], paths: &Paths) -> Result {
 }
 
 /// The table of mutation → caught? → by which tests, in Markdown, so it can go into the README.
-pub(super) fn report(baseline: &SuiteRun, outcomes: &[Outcome], total: f64) -> String {
+pub(super) fn report(baselines: &[(&str, f64)], outcomes: &[Outcome], total: f64) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
@@ -92,9 +115,9 @@ pub(super) fn report(baseline: &SuiteRun, outcomes: &[Outcome], total: f64) -> S
             outcome.mutation.summary,
             outcome.lint.cell(),
             match outcome.run.verdict {
-                Verdict::Passed => "**no, survived**",
-                Verdict::Failed => "yes",
-                Verdict::TimedOut => "**timed out**",
+                Verdict::Passed => "**no, survived** (whole suite)".to_owned(),
+                Verdict::Failed => format!("yes, {}", outcome.stage.label()),
+                Verdict::TimedOut => "**timed out**".to_owned(),
             },
             if by.is_empty() {
                 "-".to_string()
@@ -104,10 +127,14 @@ pub(super) fn report(baseline: &SuiteRun, outcomes: &[Outcome], total: f64) -> S
             outcome.run.seconds
         );
     }
+    let baselines: Vec<String> = baselines
+        .iter()
+        .map(|(name, seconds)| format!("{name} (unmutated) {seconds:.0}s"))
+        .collect();
     let _ = writeln!(
         text,
-        "\nbaseline (unmutated) {:.0}s; total {:.0}s; logs in {}\n",
-        baseline.seconds,
+        "\n{}; total {:.0}s; logs in {}\n",
+        baselines.join(", "),
         total,
         project::relative(&Paths::new().logs)
     );

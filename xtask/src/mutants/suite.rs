@@ -17,11 +17,32 @@ pub(super) const BASELINE_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// How long a mutated suite may take: twice the baseline, which rebuilt more, but at least this.
 pub(super) const MUTATION_FLOOR: Duration = Duration::from_secs(10 * 60);
 
+/// What one `cargo test` runs: the arguments after `cargo test`, those after `--` (libtest's
+/// filters), and whether cargo stops at the first failing test target.
+pub(super) struct Selection {
+    pub(super) args: Vec<String>,
+    pub(super) test_args: Vec<String>,
+    pub(super) fail_fast: bool,
+}
+
+impl Selection {
+    /// The whole suite, every target run even after one fails: today's complete answer.
+    pub(super) fn whole(options: &Options) -> Self {
+        Self {
+            args: options.scope(),
+            test_args: Vec::new(),
+            fail_fast: false,
+        }
+    }
+}
+
 /// One run of the suite, read from its log.
 pub(super) struct SuiteRun {
     pub(super) verdict: Verdict,
     pub(super) seconds: f64,
     pub(super) catchers: Vec<Catcher>,
+    /// How many tests ran (libtest's `N passed; M failed` summed over the targets).
+    pub(super) tests_run: usize,
     pub(super) log: PathBuf,
 }
 
@@ -52,9 +73,10 @@ impl SuiteRun {
     }
 }
 
-/// Runs the suite in the copy, its output in `target/mutants/logs/<name>.log`, for at most `limit`.
+/// Runs `selection` in the copy, its output in `target/mutants/logs/<name>.log`, for at most
+/// `limit`.
 pub(super) fn suite(
-    options: &Options,
+    selection: &Selection,
     paths: &Paths,
     name: &str,
     limit: Duration,
@@ -64,8 +86,14 @@ pub(super) fn suite(
     command
         .current_dir(&paths.workspace)
         .arg("test")
-        .args(options.scope())
-        .arg("--no-fail-fast")
+        .args(&selection.args);
+    if !selection.fail_fast {
+        command.arg("--no-fail-fast");
+    }
+    if !selection.test_args.is_empty() {
+        command.arg("--").args(&selection.test_args);
+    }
+    command
         .env("CARGO_TARGET_DIR", &paths.target)
         .env(tools::DIR_ENV, Tools::new().dir())
         .env("CARGO_TERM_COLOR", "never")
@@ -88,6 +116,7 @@ pub(super) fn suite(
             verdict: Verdict::TimedOut,
             seconds,
             catchers: still_running(&output),
+            tests_run: tests_run(&output),
             log,
         });
     };
@@ -108,6 +137,42 @@ pub(super) fn suite(
         },
         seconds,
         catchers,
+        tests_run: tests_run(&output),
         log,
     })
+}
+
+/// The tests that ran, from libtest's summaries: `test result: ok. 3 passed; 1 failed; ...`.
+fn tests_run(output: &str) -> usize {
+    output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("test result: "))
+        .map(|summary| {
+            summary
+                .split(';')
+                .filter_map(|part| {
+                    let mut words = part.split_whitespace().rev();
+                    let kind = words.next()?;
+                    let count: usize = words.next()?.parse().ok()?;
+                    matches!(kind, "passed" | "failed").then_some(count)
+                })
+                .sum::<usize>()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tests_that_ran_are_counted_from_the_summaries() {
+        let output = "\
+test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.07s
+test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 41 filtered out; finished in 0.00s
+test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 3.10s
+";
+        assert_eq!(tests_run(output), 15);
+        assert_eq!(tests_run("nothing ran"), 0);
+    }
 }

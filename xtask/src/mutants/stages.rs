@@ -1,0 +1,373 @@
+//! How a mutation is tried without rerunning the whole suite each time, and without ever calling
+//! a mutation survived on less than the whole suite.
+//!
+//! A mutation goes through up to three stages, each stopping at the first failure:
+//!
+//! 1. **known catchers**: the tests that caught it last time, from the committed map
+//!    `known_catchers.txt`, one test target at a time, cheapest target first, each run with
+//!    `--exact` filters naming the tests;
+//! 2. **spec readers**: the whole suite less [`SKIPPED`], the slow tests that exercise load,
+//!    time, audio or a browser rather than what the spec says, with cargo's fail-fast;
+//! 3. **whole suite**: only when both passed: everything, `--no-fail-fast`, as `--full` runs it.
+//!
+//! A mutation is caught as soon as a stage fails; it survives only if the whole suite passes, so
+//! the verdict is the one a whole run gives. Every test a stage can fail was run unmutated in the
+//! baseline first: stages 1 and 2 run a subset of the spec readers' baseline, and the whole
+//! suite's own baseline runs before the first stage 3 (a mutation that gets that far is rare).
+//!
+//! Every stage's command selects packages as the baseline does (`--workspace --exclude xtask`,
+//! or the `--package` list), never `-p` alone: cargo resolves features per selection, and a
+//! different selection would build a second copy of the dependencies whose features differ.
+
+use std::fmt::Write as _;
+
+use super::catchers::Catcher;
+use super::mutations::MUTATIONS;
+use super::options::Options;
+
+/// Tests left out of stages 1 and 2 (libtest `--skip` filters: a test whose name contains one is
+/// skipped), with why. Each is slow, and what it checks does not come from openapi.yaml: load,
+/// timing, audio signal processing, or a real browser. Stage 3 still runs them, so leaving one
+/// out here can delay a verdict, never change it.
+pub(super) const SKIPPED: &[(&str, &str)] = &[
+    (
+        "peers::ten_thousand_webhooks_due_at_once_are_all_delivered",
+        "10,000 Covers and webhooks over HTTP: the webhook queue's capacity (minutes in a debug build)",
+    ),
+    (
+        "peers::a_receiver_down_for_ten_seconds_then_back_gets_every_webhook_once",
+        "retries over 10 s of real time",
+    ),
+    (
+        "peers::a_thousand_stalled_connections_do_not_hold_up_other_clients",
+        "a thousand sockets held open",
+    ),
+    (
+        "webhooks::a_burst_of_due_webhooks_is_delivered_whole_and_once",
+        "webhook delivery under a burst",
+    ),
+    (
+        "domain::audio::",
+        "decoding, pitch-shifting and encoding audio",
+    ),
+    (
+        "upload::a_file_far_larger_than_the_memory_used_is_streamed",
+        "the client's memory while streaming a large file",
+    ),
+    ("browser::", "Chromium playing the results across origins"),
+    (
+        "browser_pages::",
+        "Chromium driving the Explorer, the dashboard and the docs pages",
+    ),
+];
+
+/// The committed map of which tests caught which mutation: `mutation<TAB>target<TAB>test`, where
+/// `target` is what cargo says to pass to rerun a test target (`-p NAME --test NAME`, `-p NAME
+/// --lib`, `-p NAME --doc`). `#` starts a comment. `cargo xtask mutants` writes the map its run
+/// found to `target/mutants/known_catchers.txt`; copy that file here to update it.
+const KNOWN: &str = include_str!("known_catchers.txt");
+
+/// One line of the map.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Known<'a> {
+    pub(super) mutation: &'a str,
+    pub(super) target: &'a str,
+    pub(super) test: &'a str,
+}
+
+/// The lines of a map; a line that is not three tab-separated fields is an error naming it.
+pub(super) fn parse(map: &str) -> Result<Vec<Known<'_>>, String> {
+    map.lines()
+        .map(str::trim_end)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let mut fields = line.split('\t');
+            match (fields.next(), fields.next(), fields.next(), fields.next()) {
+                (Some(mutation), Some(target), Some(test), None) => Ok(Known {
+                    mutation,
+                    target,
+                    test,
+                }),
+                _ => Err(format!(
+                    "a line of xtask/src/mutants/known_catchers.txt is not \
+                     `mutation<TAB>target<TAB>test`: {line:?}"
+                )),
+            }
+        })
+        .collect()
+}
+
+/// One stage-1 run: a test target and the tests in it that caught the mutation before.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Group {
+    /// As cargo names it, for messages: `-p musicgpt-cover-codegen --test codegen`.
+    pub(super) target: String,
+    /// The arguments after `cargo test`.
+    pub(super) args: Vec<String>,
+    /// The arguments after `--`: `--exact` and the test names.
+    pub(super) test_args: Vec<String>,
+}
+
+/// The stage-1 groups for `mutation`, cheapest target first: the committed map's entries less
+/// the tests [`SKIPPED`] leaves out (the baseline did not run them) and, with `--package`, the
+/// targets of other packages.
+pub(super) fn known_groups(options: &Options, mutation: &str) -> Vec<Group> {
+    // A malformed map is reported by the unit test below and by `check`; here it only
+    // means no stage 1.
+    let entries = parse(KNOWN).unwrap_or_default();
+    groups(options, &entries, mutation)
+}
+
+/// Whether the committed map parses and names only existing mutations (checked before anything
+/// is built, as `cargo test -p xtask` checks it).
+pub(super) fn check_map() -> Result<(), String> {
+    let unknown = unknown_mutations(&parse(KNOWN)?);
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "xtask/src/mutants/known_catchers.txt names mutations that do not exist: {}; \
+             rename or remove their lines",
+            unknown.join(", ")
+        ))
+    }
+}
+
+fn groups(options: &Options, entries: &[Known<'_>], mutation: &str) -> Vec<Group> {
+    let mut targets: Vec<(&str, Vec<&str>)> = Vec::new();
+    for entry in entries.iter().filter(|entry| entry.mutation == mutation) {
+        if is_skipped(entry.test) || !options.includes(package(entry.target)) {
+            continue;
+        }
+        match targets
+            .iter_mut()
+            .find(|(target, _)| *target == entry.target)
+        {
+            Some((_, tests)) if !tests.contains(&entry.test) => tests.push(entry.test),
+            Some(_) => {}
+            None => targets.push((entry.target, vec![entry.test])),
+        }
+    }
+    targets.sort_by_key(|(target, _)| rank(target));
+    targets
+        .into_iter()
+        .map(|(target, tests)| Group {
+            target: target.to_owned(),
+            args: selection(options, target),
+            test_args: std::iter::once("--exact".to_owned())
+                .chain(tests.into_iter().map(str::to_owned))
+                .collect(),
+        })
+        .collect()
+}
+
+fn is_skipped(test: &str) -> bool {
+    SKIPPED.iter().any(|(filter, _)| test.contains(filter))
+}
+
+/// The package a rerun target names (`-p NAME ...`).
+fn package(target: &str) -> &str {
+    let mut words = target.split_whitespace();
+    while let Some(word) = words.next() {
+        if word == "-p" || word == "--package" {
+            return words.next().unwrap_or_default();
+        }
+    }
+    ""
+}
+
+/// The arguments that select `target` with the baseline's package selection: `-p NAME --test T`
+/// becomes `--workspace --exclude xtask --test T` (only one package has a test target `T`), and
+/// `-p NAME --lib` runs every library's unit tests with the filters, which only NAME's match.
+/// Doctests keep `-p NAME`: every crate's doctests would otherwise be compiled to run one.
+fn selection(options: &Options, target: &str) -> Vec<String> {
+    let words: Vec<&str> = target.split_whitespace().collect();
+    if words.contains(&"--doc") {
+        return words.into_iter().map(str::to_owned).collect();
+    }
+    let mut args = options.scope();
+    let mut words = words.into_iter();
+    while let Some(word) = words.next() {
+        if word == "-p" || word == "--package" {
+            words.next();
+        } else {
+            args.push(word.to_owned());
+        }
+    }
+    args
+}
+
+/// Cheapest first: a target that reads the spec at run time rebuilds nothing (codegen's), unit
+/// tests link little, the contract binary links the client and the mock, doctests compile each
+/// example.
+fn rank(target: &str) -> u8 {
+    const ORDER: &[&str] = &[
+        "--test codegen",
+        "--lib",
+        "--test client",
+        "--test mock",
+        "--test contract",
+        "--doc",
+    ];
+    ORDER
+        .iter()
+        .position(|known| target.contains(known))
+        .map_or(3, |at| u8::try_from(at).unwrap_or(u8::MAX))
+}
+
+/// The libtest arguments of stage 2 and of the spec readers' baseline: a `--skip` per entry of
+/// [`SKIPPED`].
+pub(super) fn skip_args() -> Vec<String> {
+    SKIPPED
+        .iter()
+        .flat_map(|(filter, _)| ["--skip".to_owned(), (*filter).to_owned()])
+        .collect()
+}
+
+/// The map a run found, in the committed file's format: for each mutation, every test that
+/// failed in the stage that caught it, cheapest target first.
+pub(super) fn record<'a>(caught: impl IntoIterator<Item = (&'a str, &'a [Catcher])>) -> String {
+    let mut text = String::from(
+        "# Which tests caught which mutation of openapi.yaml: mutation<TAB>target<TAB>test.\n\
+         # Written by `cargo xtask mutants` (target/mutants/known_catchers.txt); stage 1 of each\n\
+         # mutation runs these first. A stale line costs time, never a verdict.\n",
+    );
+    for (mutation, catchers) in caught {
+        let mut lines: Vec<(u8, String)> = catchers
+            .iter()
+            .flat_map(|catcher| match catcher {
+                Catcher::Target { rerun, tests } => tests
+                    .iter()
+                    .map(|test| (rank(rerun), format!("{mutation}\t{rerun}\t{test}")))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        lines.sort();
+        lines.dedup();
+        for (_, line) in lines {
+            let _ = writeln!(text, "{line}");
+        }
+    }
+    text
+}
+
+/// The mutations the committed map names that do not exist (a renamed or removed mutation).
+pub(super) fn unknown_mutations(entries: &[Known<'_>]) -> Vec<String> {
+    let mut unknown: Vec<String> = entries
+        .iter()
+        .filter(|entry| !MUTATIONS.iter().any(|m| m.name == entry.mutation))
+        .map(|entry| entry.mutation.to_owned())
+        .collect();
+    unknown.dedup();
+    unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_map_parses_and_names_only_existing_mutations() {
+        let entries = match parse(KNOWN) {
+            Ok(entries) => entries,
+            Err(error) => panic!("{error}"),
+        };
+        assert!(!entries.is_empty());
+        assert_eq!(unknown_mutations(&entries), Vec::<String>::new());
+        for entry in &entries {
+            assert!(
+                !package(entry.target).is_empty(),
+                "{entry:?} names no package"
+            );
+        }
+    }
+
+    #[test]
+    fn groups_are_per_target_cheapest_first_without_skipped_tests() {
+        let map = "# a comment\n\
+                   m\t-p c --test contract\tstatuses::a\n\
+                   m\t-p g --test codegen\tsnapshot::s\n\
+                   m\t-p c --test contract\tstatuses::b\n\
+                   m\t-p k --test mock\tpeers::ten_thousand_webhooks_due_at_once_are_all_delivered\n\
+                   m\t-p k --lib\tspec::tests::x\n\
+                   m\t-p d --doc\td/README.md - (line 3)\n\
+                   other\t-p g --test codegen\tsnapshot::t\n";
+        let entries = parse(map).unwrap_or_else(|e| panic!("{e}"));
+        let found = groups(&Options::default(), &entries, "m");
+        let targets: Vec<&str> = found.iter().map(|g| g.target.as_str()).collect();
+        assert_eq!(
+            targets,
+            [
+                "-p g --test codegen",
+                "-p k --lib",
+                "-p c --test contract",
+                "-p d --doc"
+            ]
+        );
+        assert_eq!(
+            found[0].args,
+            ["--workspace", "--exclude", "xtask", "--test", "codegen"]
+        );
+        assert_eq!(found[3].args, ["-p", "d", "--doc"]);
+        assert_eq!(
+            found[2].test_args,
+            ["--exact", "statuses::a", "statuses::b"]
+        );
+        assert!(parse("m\tonly two").is_err());
+    }
+
+    #[test]
+    fn with_packages_only_their_targets_run_and_the_selection_is_theirs() {
+        let entries =
+            parse("m\t-p a --test t\tx\nm\t-p b --test u\ty\n").unwrap_or_else(|e| panic!("{e}"));
+        let options =
+            Options::parse(&["-p".to_owned(), "a".to_owned()]).unwrap_or_else(|e| panic!("{e}"));
+        let found = groups(&options, &entries, "m");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].args, ["--package", "a", "--test", "t"]);
+    }
+
+    #[test]
+    fn the_recorded_map_lists_each_failing_test_cheapest_target_first() {
+        let catchers = [
+            Catcher::Target {
+                rerun: "-p c --test contract".to_owned(),
+                tests: vec!["statuses::a".to_owned()],
+            },
+            Catcher::Target {
+                rerun: "-p g --test codegen".to_owned(),
+                tests: vec!["snapshot::s".to_owned()],
+            },
+            Catcher::Build {
+                krate: "x".to_owned(),
+            },
+        ];
+        let text = record([("m", &catchers[..])]);
+        let entries = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            entries,
+            [
+                Known {
+                    mutation: "m",
+                    target: "-p g --test codegen",
+                    test: "snapshot::s"
+                },
+                Known {
+                    mutation: "m",
+                    target: "-p c --test contract",
+                    test: "statuses::a"
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn every_skip_filter_is_a_whole_path_segment() {
+        // A filter is a substring: one without `::` could skip tests it was never meant to.
+        for (filter, why) in SKIPPED {
+            assert!(filter.contains("::"), "{filter}");
+            assert!(!why.is_empty());
+        }
+    }
+}

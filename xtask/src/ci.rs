@@ -248,12 +248,28 @@ fn install_tools() -> Result {
 }
 
 /// `cargo test --workspace` (xtask included: `--workspace` ignores `default-members`), told where
-/// the tools are so tests can run schemathesis, Prism and the Python sample.
+/// the tools are so tests can run schemathesis, Prism and the Python sample. Then the benchmark
+/// harness's smoke run (every part for about a second, nothing judged), in the test profile
+/// whose dependencies the first command built, so the harness cannot rot unnoticed.
 fn test() -> Result {
     let tools = Tools::new();
     cargo(&["test", "--workspace"], |command| {
         command.env(tools::DIR_ENV, tools.dir());
-    })
+    })?;
+    cargo(
+        &[
+            "test",
+            "--package",
+            "musicgpt-cover-mock",
+            "--bench",
+            "cover",
+            "--",
+            "--smoke",
+        ],
+        |command| {
+            command.env(tools::DIR_ENV, tools.dir());
+        },
+    )
 }
 
 fn cargo(args: &[&str], configure: impl FnOnce(&mut Command)) -> Result {

@@ -118,6 +118,199 @@ impl fmt::Display for ApiKey {
     }
 }
 
+/// The longest latency or delay the fault settings accept: an hour.
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(3600);
+
+/// The operation name that stands for every operation in fault settings and scenarios.
+pub const ANY_OPERATION: &str = "*";
+
+/// A delay added before every answer of the API's operations (`--latency`): fixed (`250ms`,
+/// `1.5s`) or drawn uniformly from a range in whole milliseconds (`200ms..1.5s`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Latency {
+    /// The shortest delay.
+    pub min: Duration,
+    /// The longest delay (equal to `min` for a fixed one).
+    pub max: Duration,
+}
+
+impl Latency {
+    /// A fixed delay.
+    pub fn fixed(delay: Duration) -> Latency {
+        Latency {
+            min: delay,
+            max: delay,
+        }
+    }
+}
+
+/// `250ms`, `1.5s`, `0`: a duration in whole milliseconds.
+fn parse_delay(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else if t == "0" {
+        (t, 1.0)
+    } else {
+        return Err(format!(
+            "{s:?} is not a duration: give a number with a unit, such as 250ms or 1.5s"
+        ));
+    };
+    let value: f64 = number.trim().parse().map_err(|_| {
+        format!("{s:?} is not a duration: give a number with a unit, such as 250ms or 1.5s")
+    })?;
+    let ms = (value * scale).round();
+    if !ms.is_finite() || ms < 0.0 || ms > MAX_FAULT_DELAY.as_millis() as f64 {
+        return Err(format!(
+            "{s:?} is out of range: a delay is from 0 to {}s",
+            MAX_FAULT_DELAY.as_secs()
+        ));
+    }
+    Ok(Duration::from_millis(ms as u64))
+}
+
+/// `250ms` below a second, `1.5s` from a second on: the form [`Latency`]'s parser reads back.
+fn format_delay(d: Duration, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        write!(f, "{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        write!(f, "{}s", ms / 1000)
+    } else {
+        let text = format!("{}.{:03}", ms / 1000, ms % 1000);
+        write!(f, "{}s", text.trim_end_matches('0'))
+    }
+}
+
+impl FromStr for Latency {
+    type Err = String;
+    /// `DELAY` or `MIN..MAX`, each a number with `ms` or `s` (`0` alone too).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let latency = match s.split_once("..") {
+            Some((min, max)) => Latency {
+                min: parse_delay(min)?,
+                max: parse_delay(max)?,
+            },
+            None => Latency::fixed(parse_delay(s)?),
+        };
+        if latency.min > latency.max {
+            return Err(format!(
+                "latency {s:?}: the range's start is above its end; give MIN..MAX"
+            ));
+        }
+        Ok(latency)
+    }
+}
+
+impl fmt::Display for Latency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format_delay(self.min, f)?;
+        if self.max != self.min {
+            f.write_str("..")?;
+            format_delay(self.max, f)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Latency {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Latency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A failure rate (`--fail-rate`): this share of the requests to `operation` (an operationId,
+/// or `*` for every operation) is answered with an error instead: `status` when given (one the
+/// operation documents), else one of the operation's documented 5xx and 429 statuses, drawn
+/// uniformly. Written `cover=0.2:500`, `cover=0.2`, or `0.1` (every operation).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FailRate {
+    /// An operationId of the spec, or `*`.
+    pub operation: String,
+    /// The share of requests failed, from 0 to 1.
+    pub rate: f64,
+    /// The status to answer with; `None` draws one of the documented 5xx and 429 statuses.
+    #[serde(default)]
+    pub status: Option<u16>,
+}
+
+impl FromStr for FailRate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (operation, rest) = match s.split_once('=') {
+            Some((op, rest)) => (op.trim(), rest),
+            None => (ANY_OPERATION, s),
+        };
+        if operation.is_empty() {
+            return Err(format!(
+                "fail rate {s:?}: the operation before = is empty; give OPERATION=RATE[:STATUS]"
+            ));
+        }
+        let (rate, status) = match rest.split_once(':') {
+            Some((rate, status)) => (rate, Some(status)),
+            None => (rest, None),
+        };
+        let rate: f64 = rate.trim().parse().map_err(|_| {
+            format!("fail rate {s:?}: {rate:?} is not a number; give OPERATION=RATE[:STATUS], such as cover=0.2:500")
+        })?;
+        let status = match status {
+            None => None,
+            Some(st) => Some(
+                st.trim()
+                    .parse::<u16>()
+                    .map_err(|_| format!("fail rate {s:?}: {st:?} is not an HTTP status"))?,
+            ),
+        };
+        let rule = FailRate {
+            operation: operation.to_owned(),
+            rate,
+            status,
+        };
+        rule.check()?;
+        Ok(rule)
+    }
+}
+
+impl FailRate {
+    /// The checks that need no spec: a rate from 0 to 1, an error status.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if !self.rate.is_finite() || !(0.0..=1.0).contains(&self.rate) {
+            return Err(format!(
+                "the fail rate of {} must be a number from 0 to 1, got {}",
+                self.operation, self.rate
+            ));
+        }
+        if let Some(status) = self.status
+            && !(400..=599).contains(&status)
+        {
+            return Err(format!(
+                "the fail rate of {} names status {status}: a failure is a 4xx or 5xx status the operation documents",
+                self.operation
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for FailRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.operation, self.rate)?;
+        if let Some(status) = self.status {
+            write!(f, ":{status}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Settings of a mock server; also the builder of [`MockServer`](crate::MockServer):
 /// `MockServer::builder().seed(7).start().await`.
 #[derive(Clone, Debug)]
@@ -143,6 +336,10 @@ pub struct MockConfig {
     pub(crate) shutdown_grace: Duration,
     pub(crate) allow_remote: bool,
     pub(crate) admin_token: Option<String>,
+    pub(crate) latency: Option<Latency>,
+    pub(crate) fail_rates: Vec<FailRate>,
+    /// A `--latency` or `--fail-rate` text that did not parse, reported by `validate`.
+    pub(crate) fault_error: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -169,6 +366,9 @@ impl Default for MockConfig {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             allow_remote: false,
             admin_token: None,
+            latency: None,
+            fail_rates: Vec::new(),
+            fault_error: None,
         }
     }
 }
@@ -340,7 +540,56 @@ impl MockConfig {
         self
     }
 
+    /// A delay before every answer of the API's operations: `"250ms"`, `"1.5s"`, or a range
+    /// drawn uniformly, `"200ms..1.5s"` (drawn from the `--seed` generator). Changeable while
+    /// the mock runs (`PUT /__admin/faults`, [`MockState::set_faults`](crate::MockState::set_faults));
+    /// a text that does not parse fails the start.
+    pub fn latency(mut self, latency: &str) -> Self {
+        match latency.parse() {
+            Ok(l) => self.latency = Some(l),
+            Err(e) => self.fault_error = Some(e),
+        }
+        self
+    }
+
+    /// A failure rate, `"cover=0.2:500"`, `"cover=0.2"` or `"0.1"` (see [`FailRate`]); repeat
+    /// for more. A text that does not parse, or a status the operation does not document, fails
+    /// the start.
+    pub fn fail_rate(mut self, rule: &str) -> Self {
+        match rule.parse() {
+            Ok(r) => self.fail_rates.push(r),
+            Err(e) => self.fault_error = Some(e),
+        }
+        self
+    }
+
+    /// Failure rates already parsed (the binary's `--fail-rate`); added to any given before.
+    pub fn fail_rates(mut self, rules: impl IntoIterator<Item = FailRate>) -> Self {
+        self.fail_rates.extend(rules);
+        self
+    }
+
+    /// A latency already parsed (the binary's `--latency`).
+    pub fn latency_range(mut self, latency: Latency) -> Self {
+        self.latency = Some(latency);
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), String> {
+        if let Some(e) = &self.fault_error {
+            return Err(e.clone());
+        }
+        for rule in &self.fail_rates {
+            rule.check()?;
+        }
+        if let Some(l) = self.latency
+            && (l.min > l.max || l.max > MAX_FAULT_DELAY)
+        {
+            return Err(format!(
+                "latency {l} is not a range from 0 to {}s",
+                MAX_FAULT_DELAY.as_secs()
+            ));
+        }
         if !self.time_scale.is_finite() || self.time_scale < 0.0 {
             return Err(format!(
                 "time scale must be a number of at least 0, got {}",
@@ -433,6 +682,64 @@ mod tests {
         assert!("".parse::<ApiKey>().is_err());
         assert!(":5".parse::<ApiKey>().is_err());
         assert!("k:-1".parse::<ApiKey>().is_err());
+    }
+
+    #[test]
+    fn parses_and_prints_latencies() {
+        for (text, min, max, shown) in [
+            ("250ms", 250, 250, "250ms"),
+            ("1.5s", 1500, 1500, "1.5s"),
+            ("0", 0, 0, "0ms"),
+            ("200ms..1.5s", 200, 1500, "200ms..1.5s"),
+            ("1s..2s", 1000, 2000, "1s..2s"),
+            ("0.25s", 250, 250, "250ms"),
+            ("1.234s", 1234, 1234, "1.234s"),
+        ] {
+            let l: Latency = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!((l.min.as_millis(), l.max.as_millis()), (min, max), "{text}");
+            assert_eq!(l.to_string(), shown);
+            assert_eq!(shown.parse::<Latency>(), Ok(l));
+        }
+        for bad in [
+            "", "200", "fast", "2s..1s", "-1s", "2h", "5000s", "1s..", "ms",
+        ] {
+            assert!(bad.parse::<Latency>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_fail_rates() {
+        let rule: FailRate = "cover=0.2:500".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            rule,
+            FailRate {
+                operation: "cover".into(),
+                rate: 0.2,
+                status: Some(500)
+            }
+        );
+        assert_eq!(rule.to_string(), "cover=0.2:500");
+        let any: FailRate = "0.1".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((any.operation.as_str(), any.status), ("*", None));
+        for bad in [
+            "cover=1.5",
+            "cover=x",
+            "=0.1",
+            "cover=0.1:abc",
+            "cover=0.1:200",
+            "cover=-0.1",
+        ] {
+            assert!(bad.parse::<FailRate>().is_err(), "{bad}");
+        }
+        assert!(MockConfig::new().fail_rate("cover=2").validate().is_err());
+        assert!(MockConfig::new().latency("soon").validate().is_err());
+        assert!(
+            MockConfig::new()
+                .latency("1ms..2ms")
+                .fail_rate("0.5")
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use musicgpt_cover_mock::config::{
 use musicgpt_cover_mock::{
     ApiKey, ClockMode, MockConfig, MockState, default_addr, describe, serve_with_state,
 };
+use musicgpt_cover_mock::{FailRate, Latency};
 use tracing_subscriber::EnvFilter;
 
 /// A stateful mock of the MusicGPT Cover API, driven by openapi.yaml.
@@ -93,6 +94,19 @@ struct Args {
     /// --allow-remote is given without one. At least 16 visible characters.
     #[arg(long, env = "MUSICGPT_MOCK_ADMIN_TOKEN")]
     admin_token: Option<String>,
+    /// Delay before every answer of the API's operations: 250ms, 1.5s, or a range drawn
+    /// uniformly, 200ms..1.5s (changeable at /__admin/faults).
+    #[arg(long, env = "MUSICGPT_MOCK_LATENCY")]
+    latency: Option<Latency>,
+    /// Fail this share of an operation's requests: OPERATION=RATE[:STATUS] (cover=0.2:500), or
+    /// RATE for every operation; without a status, a documented 5xx or 429 is drawn. Repeat the
+    /// flag, or separate with commas in the variable.
+    #[arg(
+        long = "fail-rate",
+        env = "MUSICGPT_MOCK_FAIL_RATES",
+        value_delimiter = ','
+    )]
+    fail_rates: Vec<FailRate>,
     /// Log more: -v requests and webhooks, -vv everything (RUST_LOG overrides).
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -134,6 +148,10 @@ fn config(args: &Args) -> Result<MockConfig, String> {
     if let Some(token) = &args.admin_token {
         config = config.admin_token(token.clone());
     }
+    if let Some(latency) = args.latency {
+        config = config.latency_range(latency);
+    }
+    config = config.fail_rates(args.fail_rates.iter().cloned());
     if !args.addr.ip().is_loopback() && !args.allow_remote {
         return Err(format!(
             "--addr {} is reachable from other machines, and the admin API's journal holds every key sent; listen on 127.0.0.1, or pass --allow-remote (the admin API then requires a token)",

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::clock::{Clock, SEED_EPOCH, VTime};
 use super::credits::{AuthError, Cents, Ledger, estimate, from_cents, to_cents};
+use super::faults::Faults;
 use super::journal::{Journal, JournalEntry, JournalKind, WebhookEvent};
 use super::render::TaskFill;
 use super::scheduler::{Settle, run_scheduler};
@@ -64,6 +65,8 @@ pub(crate) struct Inner {
     origin: RwLock<String>,
     /// What the admin API requires, if anything (see [`MockState::require_admin_token`]).
     admin_token: RwLock<Option<String>>,
+    /// Latency, failure rates and one-shot scenarios (`faults`).
+    faults: Faults,
     cancel: CancellationToken,
     _stop_on_drop: DropGuard,
 }
@@ -143,6 +146,7 @@ impl MockState {
         let seed = config
             .seed
             .unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0);
+        let faults = Faults::new(&config, spec, seed).map_err(MockError::Config)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let webhooks = Arc::new(Mutex::new(WebhookLog::new(config.webhook_log_capacity)));
         let sender = Arc::new(SenderShared {
@@ -178,6 +182,7 @@ impl MockState {
             wake: Arc::new(Notify::new()),
             origin: RwLock::new(origin.trim_end_matches('/').to_owned()),
             admin_token: RwLock::new(config.admin_token.clone()),
+            faults,
             cancel: cancel.clone(),
             _stop_on_drop: cancel.clone().drop_guard(),
             config,
@@ -251,6 +256,10 @@ impl MockState {
         token
             .get_or_insert_with(|| Uuid::new_v4().simple().to_string())
             .clone()
+    }
+
+    pub(crate) fn fault_injector(&self) -> &Faults {
+        &self.inner.faults
     }
 
     pub(crate) fn cancel_token(&self) -> CancellationToken {
@@ -538,7 +547,8 @@ impl MockState {
     /// Back to the start: no tasks, journal or webhook records, balances as configured, a frozen
     /// clock at its epoch, the random generator reseeded: with the same seed when `--seed` was
     /// given (so a seeded mock repeats itself), else with a fresh one (so an unseeded mock never
-    /// hands out an id it handed out before the reset). Webhooks not yet sent are dropped.
+    /// hands out an id it handed out before the reset). Webhooks not yet sent are dropped. The fault
+    /// settings go back to the start-up ones, and the scenarios are cleared.
     pub fn reset(&self) {
         let inner = &self.inner;
         inner.sender.generation.fetch_add(1, Ordering::AcqRel);
@@ -553,6 +563,7 @@ impl MockState {
             Uuid::new_v4().as_u64_pair().0
         };
         *lock(&inner.rng) = StdRng::seed_from_u64(seed);
+        inner.faults.reset(seed);
         inner.clock.reset();
         inner.wake.notify_one();
         inner.sender.changed.notify_waiters();

@@ -1,6 +1,7 @@
 //! The admin API under `/__admin`: look at and steer the mock (journal, webhooks, tasks, credits,
-//! clock, reset). Its own requests are not journalled. Request bodies are small JSON objects; a
-//! query parameter of the same name works too, so plain `curl -X POST` calls need no body. Every
+//! clock, faults and scenarios, reset). Its own requests are not journalled. Request bodies are
+//! small JSON objects; a query parameter of the same name works too, so plain `curl -X POST`
+//! calls need no body (the fault settings and scenarios take a JSON body only). Every
 //! route that changes something takes no body or a JSON object, and refuses anything else (400),
 //! a body over [`MAX_BODY`] (413) or one that stalls (408), before it changes anything.
 
@@ -11,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -21,6 +22,7 @@ use super::respond::{Segment, error_json, json as json_response};
 use super::stall::BodyStalled;
 use crate::domain::MockState;
 use crate::domain::credits::check_key;
+use crate::domain::faults::{parse_scenario, parse_settings};
 use crate::domain::tasks::{FinishError, Outcome, TaskView};
 use crate::spec::quoted;
 
@@ -75,7 +77,33 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "/__admin/clock/advance",
         "move the clock; body {\"seconds\": 30}",
     ),
-    ("POST", "/__admin/reset", "back to the start state"),
+    (
+        "GET",
+        "/__admin/faults",
+        "fault settings: latency and failure rates",
+    ),
+    (
+        "PUT",
+        "/__admin/faults",
+        "replace them; body {\"latency\": \"200ms..1.5s\", \"fail_rates\": [{\"operation\": \"cover\", \"rate\": 0.2, \"status\": 500}]}",
+    ),
+    (
+        "GET",
+        "/__admin/scenarios",
+        "one-shot scenarios waiting, in the order they apply",
+    ),
+    (
+        "POST",
+        "/__admin/scenarios",
+        "add one; body {\"operation\": \"cover\", \"times\": 1, \"respond\": {\"status\": 402} | {\"delay_ms\": 3000} | {\"fault\": \"close\"|\"reset\"|\"truncate\"|\"dribble\"}, \"retry_after\": 2}",
+    ),
+    ("DELETE", "/__admin/scenarios", "remove every scenario"),
+    ("DELETE", "/__admin/scenarios/{id}", "remove one scenario"),
+    (
+        "POST",
+        "/__admin/reset",
+        "back to the start state (fault settings too, no scenarios)",
+    ),
 ];
 
 pub(crate) fn router() -> Router<MockState> {
@@ -92,6 +120,12 @@ pub(crate) fn router() -> Router<MockState> {
         .route("/credits/{key}", get(key_credits).put(set_credits))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance))
+        .route("/faults", get(faults).put(set_faults))
+        .route(
+            "/scenarios",
+            get(scenarios).post(add_scenario).delete(clear_scenarios),
+        )
+        .route("/scenarios/{id}", delete(remove_scenario))
         .route("/reset", post(reset))
 }
 
@@ -348,4 +382,81 @@ async fn reset(State(state): State<MockState>, body: Body) -> Response {
     }
     state.reset();
     ok(&json!({ "reset": true, "now": state.now() }))
+}
+
+async fn faults(State(state): State<MockState>) -> Response {
+    ok(&state.faults())
+}
+
+async fn set_faults(State(state): State<MockState>, body: Body) -> Response {
+    let body = match body_object(body).await {
+        Ok(Some(map)) => map,
+        Ok(None) => {
+            return bad(
+                "give the settings: {\"latency\": \"200ms..1.5s\" | null, \"fail_rates\": [{\"operation\": \"cover\", \"rate\": 0.2, \"status\": 500}]}",
+            );
+        }
+        Err(r) => return r,
+    };
+    let settings = match parse_settings(&body) {
+        Ok(s) => s,
+        Err(e) => return bad(&e.to_string()),
+    };
+    match state.set_faults(settings) {
+        Ok(()) => ok(&state.faults()),
+        Err(e) => bad(&e.to_string()),
+    }
+}
+
+async fn scenarios(State(state): State<MockState>) -> Response {
+    ok(&state.scenarios())
+}
+
+async fn add_scenario(State(state): State<MockState>, body: Body) -> Response {
+    let body = match body_object(body).await {
+        Ok(Some(map)) => map,
+        Ok(None) => {
+            return bad(
+                "give the scenario: {\"operation\": \"cover\", \"times\": 1, \"respond\": {\"status\": 402}}",
+            );
+        }
+        Err(r) => return r,
+    };
+    let new = match parse_scenario(&body) {
+        Ok(n) => n,
+        Err(e) => return bad(&e.to_string()),
+    };
+    match state.add_scenario(new) {
+        Ok(scenario) => match serde_json::to_vec(&scenario) {
+            Ok(body) => json_response(StatusCode::CREATED, body),
+            Err(e) => error_json(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        },
+        Err(e) => bad(&e.to_string()),
+    }
+}
+
+async fn clear_scenarios(State(state): State<MockState>, body: Body) -> Response {
+    if let Err(refused) = body_object(body).await {
+        return refused;
+    }
+    state.clear_scenarios();
+    ok(&json!({ "cleared": true }))
+}
+
+async fn remove_scenario(
+    State(state): State<MockState>,
+    Segment(id): Segment,
+    body: Body,
+) -> Response {
+    if let Err(refused) = body_object(body).await {
+        return refused;
+    }
+    if state.remove_scenario(&id) {
+        ok(&json!({ "removed": id }))
+    } else {
+        error_json(
+            StatusCode::NOT_FOUND,
+            &format!("no scenario has id {}", quoted(&id)),
+        )
+    }
 }

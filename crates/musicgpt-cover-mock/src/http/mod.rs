@@ -8,6 +8,7 @@
 //! - `respond`: JSON answers and errors in the API's format;
 //! - `observe`, `record`, `stall`: the layer around every route, the journal text of a request,
 //!   and the pace a request body must keep;
+//! - `faults`: latency, failures and scenarios applied to the API's operations;
 //! - `admin`: the admin API under `/__admin`;
 //! - `pages`: what a person opens in a browser: the Explorer (`/`), the dashboard
 //!   (`/__admin/ui`), the API reference (`/docs`) and the spec (`/openapi.yaml`, `.json`);
@@ -17,6 +18,7 @@
 
 mod admin;
 mod auth;
+mod faults;
 mod form;
 mod guard;
 mod observe;
@@ -37,11 +39,13 @@ use tower::Layer;
 
 use crate::domain::MockState;
 use crate::spec::Operation;
+use faults::FaultLayer;
 use observe::ObserveLayer;
 use respond::error_json;
 use routes::{conversions, cover, files, voices};
 
 pub use admin::ROUTES as ADMIN_ROUTES;
+pub(crate) use faults::Abort;
 #[doc(hidden)]
 pub use form::check_cover_form;
 pub use form::{MAX_PARTS, MAX_TEXT_BYTES};
@@ -88,6 +92,11 @@ pub fn router(state: MockState) -> Router {
     // Wrapped whole rather than with `Router::layer`, which wraps each route and costs a few
     // boxed clones per request. The pages sit outside it: not journalled, and the dashboard's
     // page loads without the admin token (its calls then go through the layer).
+    // The faults go inside the journal's layer, so its entries show what they did.
+    let routes = FaultLayer {
+        state: state.clone(),
+    }
+    .layer(routes);
     pages::router(state.clone()).fallback_service(ObserveLayer { state }.layer(routes))
 }
 

@@ -10,10 +10,15 @@
 //!   ending it.
 //! - On shutdown the listener closes at once, the requests in flight are answered, and
 //!   connections still open after the grace period are dropped.
+//! - An answer marked [`Abort`] (a fault scenario's `close` or `reset`) is not written: the
+//!   connection ends instead, with a TCP reset (SO_LINGER 0) for `reset`.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -23,9 +28,12 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
+
+use crate::http::Abort;
 
 /// How connections are served.
 #[derive(Debug, Clone, Copy)]
@@ -70,15 +78,28 @@ pub(super) async fn serve(
         // Small answers go out at once rather than waiting for Nagle's timer.
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let reset = Arc::new(AtomicBool::new(false));
+        let stream = Stream {
+            inner: stream,
+            reset: Arc::clone(&reset),
+        };
         let service =
             TowerToHyperService::new(tower::service_fn(move |request: Request<Incoming>| {
                 let app = app.clone();
+                let reset = Arc::clone(&reset);
                 async move {
-                    let response = app.oneshot(request.map(Body::new)).await;
-                    Ok::<_, Infallible>(match response {
+                    let response = match app.oneshot(request.map(Body::new)).await {
                         Ok(r) => r,
                         Err(never) => match never {},
-                    })
+                    };
+                    match response.extensions().get::<Abort>() {
+                        // An error from the service makes hyper drop the connection unwritten.
+                        Some(abort) => {
+                            reset.store(abort.reset, Ordering::Release);
+                            Err(Aborted)
+                        }
+                        None => Ok(response),
+                    }
                 }
             }));
         let connection = http.serve_connection(TokioIo::new(stream), service);
@@ -113,4 +134,71 @@ fn is_per_connection(e: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
     )
+}
+
+/// The service's error for an answer marked [`Abort`].
+#[derive(Debug)]
+struct Aborted;
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection ended by a fault scenario")
+    }
+}
+
+impl std::error::Error for Aborted {}
+
+/// A connection's socket, reset rather than closed when dropped if `reset` was set.
+struct Stream {
+    inner: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        if self.reset.load(Ordering::Acquire) {
+            // Linger 0: closing sends RST and drops anything unsent.
+            let _ = self.inner.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }

@@ -216,3 +216,23 @@ impl MockConfig {
         }
     }
 }
+
+/// Faults on demand, as the admin API's `/__admin/faults` and `/__admin/scenarios` offer them.
+impl MockServer {
+    /// See [`MockState::add_scenario`]: `mock.add_scenario(NewScenario::new("cover",
+    /// Respond::Status { status: 402, example: None }))`.
+    pub fn add_scenario(
+        &self,
+        scenario: crate::domain::faults::NewScenario,
+    ) -> Result<crate::domain::faults::Scenario, crate::domain::faults::FaultError> {
+        self.state.add_scenario(scenario)
+    }
+
+    /// See [`MockState::set_faults`].
+    pub fn set_faults(
+        &self,
+        settings: crate::domain::faults::FaultSettings,
+    ) -> Result<(), crate::domain::faults::FaultError> {
+        self.state.set_faults(settings)
+    }
+}

@@ -5,6 +5,7 @@ mod common;
 
 mod auth_credits;
 mod cors;
+mod faults;
 mod determinism;
 mod files_voices;
 mod fuzzed;

@@ -1,0 +1,1035 @@
+//! Faults on demand, as plain data: the settings (a latency before every answer, failure rates
+//! per operation), the queue of one-shot scenarios ("the next N requests to operation X get Y"),
+//! and the decision for one request, drawn from a generator seeded by `--seed`. The HTTP layer
+//! (`http::faults`) applies a decision; nothing here knows of HTTP.
+//!
+//! Determinism: with `--seed`, the sequence of decisions follows the sequence of requests to the
+//! operations, in the order they reach the mock: the same requests one after another get the
+//! same failures and latencies on every run (concurrent requests take their draws in whatever
+//! order they arrive).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::journal::FaultRecord;
+use super::state::MockState;
+use super::sync::lock;
+use crate::config::{ANY_OPERATION, FailRate, Latency, MAX_FAULT_DELAY, MockConfig};
+use crate::spec::{Operation, Spec};
+
+/// The most scenarios waiting at once.
+pub(crate) const MAX_SCENARIOS: usize = 1000;
+/// The most requests one scenario answers.
+pub(crate) const MAX_TIMES: u32 = 1_000_000;
+/// The longest `Retry-After` a scenario sends, in seconds (a day).
+pub(crate) const MAX_RETRY_AFTER: u64 = 86_400;
+/// The fastest pace a dribbled answer may be given (above it, it is hardly slow).
+pub(crate) const MAX_DRIBBLE_RATE: u64 = 1 << 30;
+
+/// Mixed into the seed, so fault draws do not shift the ids and etas of a seeded mock.
+const FAULT_SEED_SALT: u64 = 0x6661_756c_7473_2121;
+
+/// The settings that apply to every request: `GET` / `PUT /__admin/faults`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultSettings {
+    /// The delay before every answer of the API's operations, if any.
+    pub latency: Option<Latency>,
+    /// Failure rates, in the order they are drawn.
+    pub fail_rates: Vec<FailRate>,
+}
+
+/// What a scenario answers with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Respond {
+    /// A documented status of the operation with its example body: the one named, else the
+    /// first. The request is not handled (no task, no charge).
+    Status {
+        /// The status.
+        status: u16,
+        /// The name of one of the status's examples in the spec.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        example: Option<String>,
+    },
+    /// A delay, then the normal answer.
+    Delay {
+        /// Milliseconds to wait.
+        delay_ms: u64,
+    },
+    /// Something goes wrong with the connection.
+    Fault(NetworkFault),
+}
+
+/// A fault of the connection rather than of the answer (WireMock's fault types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum NetworkFault {
+    /// The request is read, then the connection closed before any answer. Not handled.
+    Close,
+    /// The connection is reset (TCP RST) before any answer. Not handled.
+    Reset,
+    /// The request is handled; its status, headers and part of its body are sent, then the
+    /// connection closes.
+    Truncate,
+    /// The request is handled and its whole answer sent, slowly.
+    Dribble {
+        /// The pace of the body.
+        bytes_per_second: u64,
+    },
+}
+
+impl Respond {
+    /// The journal's name for it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Respond::Status { .. } => "status",
+            Respond::Delay { .. } => "delay",
+            Respond::Fault(NetworkFault::Close) => "close",
+            Respond::Fault(NetworkFault::Reset) => "reset",
+            Respond::Fault(NetworkFault::Truncate) => "truncate",
+            Respond::Fault(NetworkFault::Dribble { .. }) => "dribble",
+        }
+    }
+}
+
+/// A scenario to add: `POST /__admin/scenarios`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewScenario {
+    /// An operationId of the spec, or `*` for any.
+    pub operation: String,
+    /// How many requests it answers (1 by default).
+    pub times: u32,
+    /// What they get.
+    pub respond: Respond,
+    /// Seconds for a `Retry-After` header on the answer (meant for 429 and 503).
+    pub retry_after: Option<u64>,
+}
+
+impl NewScenario {
+    /// The next request to `operation` (an operationId, or `*`) gets `respond`.
+    pub fn new(operation: impl Into<String>, respond: Respond) -> NewScenario {
+        NewScenario {
+            operation: operation.into(),
+            times: 1,
+            respond,
+            retry_after: None,
+        }
+    }
+
+    /// The next `times` requests get it.
+    pub fn times(mut self, times: u32) -> NewScenario {
+        self.times = times;
+        self
+    }
+
+    /// The answer carries `Retry-After: seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> NewScenario {
+        self.retry_after = Some(seconds);
+        self
+    }
+}
+
+/// A scenario waiting for its requests: `GET /__admin/scenarios`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// Its id, for `DELETE /__admin/scenarios/{id}` and the journal (`s1`, `s2`, ...).
+    pub id: String,
+    /// The operationId it applies to, or `*`.
+    pub operation: String,
+    /// How many requests it was to answer.
+    pub times: u32,
+    /// How many it still answers.
+    pub remaining: u32,
+    /// What they get.
+    pub respond: Respond,
+    /// Seconds of the `Retry-After` header it adds.
+    pub retry_after: Option<u64>,
+}
+
+/// A setting or scenario refused, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FaultError(pub String);
+
+/// What the HTTP layer does with one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Handle it normally.
+    Pass,
+    /// Answer this documented status with the named (else first) example, unhandled.
+    Status {
+        status: u16,
+        example: Option<String>,
+    },
+    /// A network fault.
+    Fault(NetworkFault),
+}
+
+/// The decision for one request.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Decision {
+    /// How long to wait before anything else.
+    pub(crate) wait: Duration,
+    pub(crate) action: Action,
+    /// `Retry-After` seconds for the answer.
+    pub(crate) retry_after: Option<u64>,
+    /// What the journal says.
+    pub(crate) record: FaultRecord,
+}
+
+/// The fault settings and scenarios of one mock.
+#[derive(Debug)]
+pub(crate) struct Faults {
+    /// Whether anything may apply: one load per request when nothing does.
+    active: AtomicBool,
+    now: Mutex<Now>,
+    /// The settings at start-up, restored by a reset.
+    start: FaultSettings,
+}
+
+#[derive(Debug)]
+struct Now {
+    settings: FaultSettings,
+    scenarios: VecDeque<Scenario>,
+    next_id: u64,
+    rng: StdRng,
+}
+
+impl Now {
+    fn active(&self) -> bool {
+        !self.scenarios.is_empty()
+            || self.settings.latency.is_some_and(|l| !l.max.is_zero())
+            || self.settings.fail_rates.iter().any(|r| r.rate > 0.0)
+    }
+}
+
+impl Faults {
+    /// The start-up settings of `config`, checked against the spec.
+    pub(crate) fn new(config: &MockConfig, spec: &Spec, seed: u64) -> Result<Faults, String> {
+        let start = FaultSettings {
+            latency: config.latency,
+            fail_rates: config.fail_rates.clone(),
+        };
+        check_settings(spec, &start).map_err(|e| e.0)?;
+        let now = Now {
+            settings: start.clone(),
+            scenarios: VecDeque::new(),
+            next_id: 1,
+            rng: StdRng::seed_from_u64(seed ^ FAULT_SEED_SALT),
+        };
+        Ok(Faults {
+            active: AtomicBool::new(now.active()),
+            now: Mutex::new(now),
+            start,
+        })
+    }
+
+    /// Back to the start-up settings, no scenarios, the generator reseeded with `seed`.
+    pub(crate) fn reset(&self, seed: u64) {
+        let mut now = lock(&self.now);
+        now.settings = self.start.clone();
+        now.scenarios.clear();
+        now.next_id = 1;
+        now.rng = StdRng::seed_from_u64(seed ^ FAULT_SEED_SALT);
+        self.active.store(now.active(), Ordering::Release);
+    }
+
+    fn settings(&self) -> FaultSettings {
+        lock(&self.now).settings.clone()
+    }
+
+    fn set_settings(&self, spec: &Spec, settings: FaultSettings) -> Result<(), FaultError> {
+        check_settings(spec, &settings)?;
+        let mut now = lock(&self.now);
+        now.settings = settings;
+        self.active.store(now.active(), Ordering::Release);
+        Ok(())
+    }
+
+    fn add(&self, spec: &Spec, new: NewScenario) -> Result<Scenario, FaultError> {
+        check_scenario(spec, &new)?;
+        let mut now = lock(&self.now);
+        if now.scenarios.len() >= MAX_SCENARIOS {
+            return Err(FaultError(format!(
+                "{MAX_SCENARIOS} scenarios are waiting already; delete some (DELETE /__admin/scenarios)"
+            )));
+        }
+        let scenario = Scenario {
+            id: format!("s{}", now.next_id),
+            operation: new.operation,
+            times: new.times,
+            remaining: new.times,
+            respond: new.respond,
+            retry_after: new.retry_after,
+        };
+        now.next_id += 1;
+        now.scenarios.push_back(scenario.clone());
+        self.active.store(true, Ordering::Release);
+        Ok(scenario)
+    }
+
+    fn list(&self) -> Vec<Scenario> {
+        lock(&self.now).scenarios.iter().cloned().collect()
+    }
+
+    fn remove(&self, id: &str) -> bool {
+        let mut now = lock(&self.now);
+        let before = now.scenarios.len();
+        now.scenarios.retain(|s| s.id != id);
+        let removed = now.scenarios.len() < before;
+        self.active.store(now.active(), Ordering::Release);
+        removed
+    }
+
+    fn clear(&self) {
+        let mut now = lock(&self.now);
+        now.scenarios.clear();
+        self.active.store(now.active(), Ordering::Release);
+    }
+
+    /// The decision for a request to `op`; `None` when no fault applies. Consumes one use of the
+    /// first scenario (in the order added) that names the operation; without one, draws the
+    /// failure rates; then the latency.
+    pub(crate) fn decide(&self, op: &Operation) -> Option<Decision> {
+        if !self.active.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut now = lock(&self.now);
+        let mut record = FaultRecord::default();
+        let mut wait = Duration::ZERO;
+        let mut action = Action::Pass;
+        let mut retry_after = None;
+        let id = op.operation_id.as_str();
+        let matching = now
+            .scenarios
+            .iter()
+            .position(|s| s.operation == id || s.operation == ANY_OPERATION);
+        if let Some(i) = matching {
+            let scenario = &mut now.scenarios[i];
+            scenario.remaining = scenario.remaining.saturating_sub(1);
+            record.scenario = Some(scenario.id.clone());
+            record.kind = Some(scenario.respond.kind().to_owned());
+            retry_after = scenario.retry_after;
+            match &scenario.respond {
+                Respond::Status { status, example } => {
+                    record.status = Some(*status);
+                    action = Action::Status {
+                        status: *status,
+                        example: example.clone(),
+                    };
+                }
+                Respond::Delay { delay_ms } => {
+                    record.delay_ms = Some(*delay_ms);
+                    wait += Duration::from_millis(*delay_ms);
+                }
+                Respond::Fault(fault) => action = Action::Fault(*fault),
+            }
+            if scenario.remaining == 0 {
+                now.scenarios.remove(i);
+            }
+        } else if let Some((rule, status)) = now.draw_failure(op) {
+            record.fail_rate = Some(rule);
+            record.status = Some(status);
+            action = Action::Status {
+                status,
+                example: None,
+            };
+        }
+        if let Some(latency) = now.settings.latency {
+            let (min, max) = (latency.min.as_millis(), latency.max.as_millis());
+            let ms = if min == max {
+                min
+            } else {
+                now.rng.random_range(min..=max)
+            };
+            if ms > 0 {
+                let ms = u64::try_from(ms).unwrap_or(u64::MAX);
+                record.latency_ms = Some(ms);
+                wait += Duration::from_millis(ms);
+            }
+        }
+        self.active.store(now.active(), Ordering::Release);
+        (record != FaultRecord::default()).then_some(Decision {
+            wait,
+            action,
+            retry_after,
+            record,
+        })
+    }
+}
+
+impl Now {
+    /// One draw for the failure rates that name `op` (or `*`), in their order: the rule whose
+    /// share the draw falls in, and its status (or one of the operation's documented 5xx and
+    /// 429 statuses, drawn too).
+    fn draw_failure(&mut self, op: &Operation) -> Option<(String, u16)> {
+        let id = op.operation_id.as_str();
+        let applies = |r: &&FailRate| r.operation == id || r.operation == ANY_OPERATION;
+        if !self
+            .settings
+            .fail_rates
+            .iter()
+            .filter(applies)
+            .any(|r| r.rate > 0.0)
+        {
+            return None;
+        }
+        let draw: f64 = self.rng.random();
+        let mut total = 0.0;
+        let mut hit = None;
+        for rule in self.settings.fail_rates.iter().filter(applies) {
+            total += rule.rate;
+            if draw < total {
+                hit = Some((rule.operation.clone(), rule.status));
+                break;
+            }
+        }
+        let (rule, status) = hit?;
+        let status = match status {
+            Some(status) => status,
+            None => {
+                let statuses = failure_statuses(op);
+                if statuses.is_empty() {
+                    return None;
+                }
+                statuses[self.rng.random_range(0..statuses.len())]
+            }
+        };
+        Some((rule, status))
+    }
+}
+
+/// The documented 5xx and 429 statuses of an operation, in the spec's order.
+pub(crate) fn failure_statuses(op: &Operation) -> Vec<u16> {
+    op.responses
+        .iter()
+        .map(|r| r.status.as_u16())
+        .filter(|s| *s >= 500 || *s == 429)
+        .collect()
+}
+
+/// The operations a name stands for: one operationId, or all of them for `*`.
+fn operations<'a>(spec: &'a Spec, name: &str) -> Result<Vec<&'a Operation>, FaultError> {
+    if name == ANY_OPERATION {
+        return Ok(spec.operations().to_vec());
+    }
+    spec.operations()
+        .into_iter()
+        .find(|op| op.operation_id == name)
+        .map(|op| vec![op])
+        .ok_or_else(|| {
+            let names: Vec<&str> = spec
+                .operations()
+                .iter()
+                .map(|op| op.operation_id.as_str())
+                .collect();
+            FaultError(format!(
+                "unknown operation {name:?}: give an operationId of the spec ({}) or * for any",
+                names.join(", ")
+            ))
+        })
+}
+
+/// The operations of `ops` that do not document `status`, by name.
+fn lacking(ops: &[&Operation], status: u16) -> Vec<String> {
+    ops.iter()
+        .filter(|op| !op.responses.iter().any(|r| r.status.as_u16() == status))
+        .map(|op| op.operation_id.clone())
+        .collect()
+}
+
+fn check_settings(spec: &Spec, settings: &FaultSettings) -> Result<(), FaultError> {
+    if let Some(l) = settings.latency
+        && (l.min > l.max || l.max > MAX_FAULT_DELAY)
+    {
+        return Err(FaultError(format!(
+            "latency {l} must be a range from 0 to {}s",
+            MAX_FAULT_DELAY.as_secs()
+        )));
+    }
+    for rule in &settings.fail_rates {
+        rule.check().map_err(FaultError)?;
+        let ops = operations(spec, &rule.operation)?;
+        if let Some(status) = rule.status {
+            let missing = lacking(&ops, status);
+            if !missing.is_empty() {
+                return Err(FaultError(format!(
+                    "fail rate {rule}: {} documents no {status} (the spec documents what an operation answers; give one of its statuses, or none to draw a documented 5xx or 429)",
+                    missing.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_scenario(spec: &Spec, new: &NewScenario) -> Result<(), FaultError> {
+    let ops = operations(spec, &new.operation)?;
+    if !(1..=MAX_TIMES).contains(&new.times) {
+        return Err(FaultError(format!(
+            "times must be from 1 to {MAX_TIMES}, got {}",
+            new.times
+        )));
+    }
+    if let Some(s) = new.retry_after
+        && s > MAX_RETRY_AFTER
+    {
+        return Err(FaultError(format!(
+            "retry_after must be from 0 to {MAX_RETRY_AFTER} seconds, got {s}"
+        )));
+    }
+    match &new.respond {
+        Respond::Status { status, example } => {
+            let missing = lacking(&ops, *status);
+            if !missing.is_empty() {
+                return Err(FaultError(format!(
+                    "{} documents no {status}; a scenario answers a status the spec documents for the operation",
+                    missing.join(", ")
+                )));
+            }
+            if let Some(name) = example {
+                for op in &ops {
+                    let doc = op.responses.iter().find(|r| r.status.as_u16() == *status);
+                    let names: Vec<&str> = doc
+                        .map(|d| d.examples.iter().map(|e| e.name.as_str()).collect())
+                        .unwrap_or_default();
+                    if !names.contains(&name.as_str()) {
+                        return Err(FaultError(format!(
+                            "{} {status} has no example {name:?}; its examples: {}",
+                            op.operation_id,
+                            if names.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                names.join(", ")
+                            }
+                        )));
+                    }
+                }
+            }
+        }
+        Respond::Delay { delay_ms } => {
+            if *delay_ms > MAX_FAULT_DELAY.as_millis() as u64 {
+                return Err(FaultError(format!(
+                    "delay_ms must be from 0 to {}, got {delay_ms}",
+                    MAX_FAULT_DELAY.as_millis()
+                )));
+            }
+        }
+        Respond::Fault(NetworkFault::Dribble { bytes_per_second }) => {
+            if !(1..=MAX_DRIBBLE_RATE).contains(bytes_per_second) {
+                return Err(FaultError(format!(
+                    "bytes_per_second must be from 1 to {MAX_DRIBBLE_RATE}, got {bytes_per_second}"
+                )));
+            }
+        }
+        Respond::Fault(_) => {}
+    }
+    Ok(())
+}
+
+/// A whole number from a JSON value, or why not.
+fn whole(value: &Value, name: &str, max: u64) -> Result<u64, FaultError> {
+    value.as_u64().filter(|n| *n <= max).ok_or_else(|| {
+        FaultError(format!(
+            "{name} must be a whole number from 0 to {max}, got {value}"
+        ))
+    })
+}
+
+/// The settings of a `PUT /__admin/faults` body: `latency` (a string or null) and `fail_rates`
+/// (objects, or `{"spec": "cover=0.2:500"}`); a key left out is cleared, an unknown key refused.
+pub(crate) fn parse_settings(body: &Map<String, Value>) -> Result<FaultSettings, FaultError> {
+    if let Some(key) = body.keys().find(|k| *k != "latency" && *k != "fail_rates") {
+        return Err(FaultError(format!(
+            "unknown key {key:?}: the fault settings are latency and fail_rates"
+        )));
+    }
+    let latency = match body.get("latency") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(
+            text.parse::<Latency>()
+                .map_err(|e| FaultError(format!("latency: {e}")))?,
+        ),
+        Some(other) => {
+            return Err(FaultError(format!(
+                "latency must be a string such as \"250ms\" or \"200ms..1.5s\", or null; got {other}"
+            )));
+        }
+    };
+    let fail_rates = match body.get("fail_rates") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(rules)) => rules
+            .iter()
+            .map(parse_rule)
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(other) => {
+            return Err(FaultError(format!(
+                "fail_rates must be a list of {{\"operation\", \"rate\", \"status\"}} objects; got {other}"
+            )));
+        }
+    };
+    Ok(FaultSettings {
+        latency,
+        fail_rates,
+    })
+}
+
+fn parse_rule(value: &Value) -> Result<FailRate, FaultError> {
+    let Some(map) = value.as_object() else {
+        return Err(FaultError(format!(
+            "a fail rate is an object {{\"operation\": \"cover\", \"rate\": 0.2, \"status\": 500}} or {{\"spec\": \"cover=0.2:500\"}}; got {value}"
+        )));
+    };
+    if let Some(spec) = map.get("spec") {
+        if map.len() > 1 {
+            return Err(FaultError(
+                "a fail rate given as {\"spec\": ...} takes no other key".to_owned(),
+            ));
+        }
+        let text = spec.as_str().ok_or_else(|| {
+            FaultError(format!(
+                "spec must be a string such as \"cover=0.2:500\"; got {spec}"
+            ))
+        })?;
+        return text.parse().map_err(FaultError);
+    }
+    if let Some(key) = map
+        .keys()
+        .find(|k| !matches!(k.as_str(), "operation" | "rate" | "status"))
+    {
+        return Err(FaultError(format!(
+            "unknown key {key:?} in a fail rate: give operation, rate and status"
+        )));
+    }
+    let operation = match map.get("operation") {
+        None => ANY_OPERATION.to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(FaultError(format!(
+                "operation must be an operationId or \"*\"; got {other}"
+            )));
+        }
+    };
+    let rate = map.get("rate").and_then(Value::as_f64).ok_or_else(|| {
+        FaultError(format!(
+            "the fail rate of {operation} needs a rate, a number from 0 to 1"
+        ))
+    })?;
+    let status = match map.get("status") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(whole(v, "status", 599)? as u16),
+    };
+    let rule = FailRate {
+        operation,
+        rate,
+        status,
+    };
+    rule.check().map_err(FaultError)?;
+    Ok(rule)
+}
+
+/// The scenario of a `POST /__admin/scenarios` body.
+pub(crate) fn parse_scenario(body: &Map<String, Value>) -> Result<NewScenario, FaultError> {
+    if let Some(key) = body.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "operation" | "times" | "respond" | "retry_after"
+        )
+    }) {
+        return Err(FaultError(format!(
+            "unknown key {key:?}: a scenario has operation, times, respond and retry_after"
+        )));
+    }
+    let operation = match body.get("operation") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(FaultError(format!(
+                "operation must be an operationId or \"*\"; got {other}"
+            )));
+        }
+        None => {
+            return Err(FaultError(
+                "a scenario needs an operation: an operationId of the spec, or \"*\"".to_owned(),
+            ));
+        }
+    };
+    let times = match body.get("times") {
+        None | Some(Value::Null) => 1,
+        Some(v) => whole(v, "times", u64::from(MAX_TIMES))? as u32,
+    };
+    let retry_after = match body.get("retry_after") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(whole(v, "retry_after", MAX_RETRY_AFTER)?),
+    };
+    let respond = match body.get("respond") {
+        Some(Value::Object(r)) => parse_respond(r)?,
+        Some(other) => {
+            return Err(FaultError(format!(
+                "respond must be an object: {{\"status\": 402}}, {{\"delay_ms\": 3000}} or {{\"fault\": \"close\"}}; got {other}"
+            )));
+        }
+        None => {
+            return Err(FaultError(
+                "a scenario needs respond: {\"status\": 402}, {\"delay_ms\": 3000} or {\"fault\": \"close\" | \"reset\" | \"truncate\" | \"dribble\"}".to_owned(),
+            ));
+        }
+    };
+    Ok(NewScenario {
+        operation,
+        times,
+        respond,
+        retry_after,
+    })
+}
+
+fn parse_respond(r: &Map<String, Value>) -> Result<Respond, FaultError> {
+    let only = |allowed: &[&str]| -> Result<(), FaultError> {
+        match r.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(key) => Err(FaultError(format!(
+                "respond takes one of status, delay_ms and fault; {key:?} does not go with {}",
+                allowed[0]
+            ))),
+            None => Ok(()),
+        }
+    };
+    if let Some(status) = r.get("status") {
+        only(&["status", "example"])?;
+        let status = whole(status, "status", 599)?;
+        if status < 100 {
+            return Err(FaultError(format!("status {status} is not an HTTP status")));
+        }
+        let example = match r.get("example") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                return Err(FaultError(format!(
+                    "example must be the name of one of the spec's examples; got {other}"
+                )));
+            }
+        };
+        return Ok(Respond::Status {
+            status: status as u16,
+            example,
+        });
+    }
+    if let Some(delay) = r.get("delay_ms") {
+        only(&["delay_ms"])?;
+        return Ok(Respond::Delay {
+            delay_ms: whole(delay, "delay_ms", MAX_FAULT_DELAY.as_millis() as u64)?,
+        });
+    }
+    let fault = match r.get("fault") {
+        Some(Value::String(f)) => f.as_str(),
+        _ => {
+            return Err(FaultError(
+                "respond must hold status, delay_ms or fault (\"close\", \"reset\", \"truncate\" or \"dribble\")".to_owned(),
+            ));
+        }
+    };
+    let fault = match fault {
+        "close" | "reset" | "truncate" => {
+            only(&["fault"])?;
+            match fault {
+                "close" => NetworkFault::Close,
+                "reset" => NetworkFault::Reset,
+                _ => NetworkFault::Truncate,
+            }
+        }
+        "dribble" => {
+            only(&["fault", "bytes_per_second"])?;
+            let rate = r
+                .get("bytes_per_second")
+                .ok_or_else(|| FaultError("the dribble fault needs bytes_per_second".to_owned()))?;
+            NetworkFault::Dribble {
+                bytes_per_second: whole(rate, "bytes_per_second", MAX_DRIBBLE_RATE)?,
+            }
+        }
+        other => {
+            return Err(FaultError(format!(
+                "unknown fault {other:?}: give close, reset, truncate or dribble"
+            )));
+        }
+    };
+    Ok(Respond::Fault(fault))
+}
+
+impl MockState {
+    /// The fault settings in force: latency and failure rates.
+    pub fn faults(&self) -> FaultSettings {
+        self.fault_injector().settings()
+    }
+
+    /// Replaces the fault settings (checked against the spec: an unknown operation, or a
+    /// status the operation does not document, is refused).
+    pub fn set_faults(&self, settings: FaultSettings) -> Result<(), FaultError> {
+        self.fault_injector().set_settings(self.spec(), settings)
+    }
+
+    /// Adds a one-shot scenario, answered after those added before it.
+    pub fn add_scenario(&self, scenario: NewScenario) -> Result<Scenario, FaultError> {
+        self.fault_injector().add(self.spec(), scenario)
+    }
+
+    /// The scenarios waiting, in the order they apply.
+    pub fn scenarios(&self) -> Vec<Scenario> {
+        self.fault_injector().list()
+    }
+
+    /// Removes a scenario; `false` when there is none with that id.
+    pub fn remove_scenario(&self, id: &str) -> bool {
+        self.fault_injector().remove(id)
+    }
+
+    /// Removes every scenario.
+    pub fn clear_scenarios(&self) {
+        self.fault_injector().clear();
+    }
+
+    /// The fault decision for a request to `op`, if any applies.
+    pub(crate) fn fault_decision(&self, op: &Operation) -> Option<Decision> {
+        self.fault_injector().decide(op)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec() -> &'static Spec {
+        crate::spec::spec().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn faults(config: MockConfig) -> Faults {
+        Faults::new(&config, spec(), 7).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => panic!("not an object"),
+        }
+    }
+
+    #[test]
+    fn nothing_applies_by_default() {
+        let f = faults(MockConfig::new());
+        assert_eq!(f.decide(&spec().cover), None);
+    }
+
+    #[test]
+    fn scenarios_are_used_in_order_and_counted() {
+        let f = faults(MockConfig::new());
+        let s = spec();
+        let first = f
+            .add(
+                s,
+                NewScenario::new(
+                    "cover",
+                    Respond::Status {
+                        status: 402,
+                        example: None,
+                    },
+                )
+                .times(2),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        f.add(
+            s,
+            NewScenario::new("*", Respond::Fault(NetworkFault::Reset)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.id, "s1");
+        // A byId request skips the Cover scenario and takes the `*` one.
+        let d = f.decide(&s.by_id).unwrap_or_else(|| panic!("no decision"));
+        assert_eq!(d.action, Action::Fault(NetworkFault::Reset));
+        assert_eq!(d.record.scenario.as_deref(), Some("s2"));
+        assert!(d.record.no_answer());
+        for remaining in [1, 0] {
+            let d = f.decide(&s.cover).unwrap_or_else(|| panic!("no decision"));
+            assert_eq!(
+                d.action,
+                Action::Status {
+                    status: 402,
+                    example: None
+                }
+            );
+            assert_eq!(d.record.status, Some(402));
+            assert_eq!(f.list().iter().map(|s| s.remaining).sum::<u32>(), remaining);
+        }
+        assert_eq!(f.decide(&s.cover), None);
+    }
+
+    #[test]
+    fn seeded_failure_draws_repeat() {
+        let config = MockConfig::new()
+            .fail_rate("cover=0.5")
+            .latency("1ms..50ms");
+        let run = || {
+            let f = faults(config.clone());
+            (0..64)
+                .map(|_| {
+                    f.decide(&spec().cover)
+                        .map(|d| (d.record.status, d.record.latency_ms))
+                })
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (run(), run());
+        assert_eq!(a, b);
+        let failed = a
+            .iter()
+            .filter(|d| d.is_some_and(|(s, _)| s.is_some()))
+            .count();
+        assert!(
+            (10..=54).contains(&failed),
+            "{failed} of 64 failed at rate 0.5"
+        );
+        let documented = failure_statuses(&spec().cover);
+        assert!(
+            a.iter()
+                .flatten()
+                .filter_map(|(s, _)| *s)
+                .all(|s| documented.contains(&s))
+        );
+        // After a reset with the same seed, the same sequence again.
+        let f = faults(config.clone());
+        let first: Vec<_> = (0..8).map(|_| f.decide(&spec().cover)).collect();
+        f.reset(7);
+        let again: Vec<_> = (0..8).map(|_| f.decide(&spec().cover)).collect();
+        assert_eq!(first, again);
+    }
+
+    #[test]
+    fn a_rate_of_one_with_a_status_always_fails() {
+        let f = faults(MockConfig::new().fail_rate("searchVoices=1:429"));
+        let d = f
+            .decide(&spec().search_voices)
+            .unwrap_or_else(|| panic!("no decision"));
+        assert_eq!(d.record.fail_rate.as_deref(), Some("searchVoices"));
+        assert_eq!(d.record.status, Some(429));
+        assert_eq!(f.decide(&spec().cover), None);
+    }
+
+    #[test]
+    fn undocumented_statuses_and_unknown_operations_are_refused() {
+        let s = spec();
+        let f = faults(MockConfig::new());
+        for new in [
+            NewScenario::new(
+                "getAllVoices",
+                Respond::Status {
+                    status: 402,
+                    example: None,
+                },
+            ),
+            NewScenario::new(
+                "*",
+                Respond::Status {
+                    status: 402,
+                    example: None,
+                },
+            ),
+            NewScenario::new("nope", Respond::Delay { delay_ms: 1 }),
+            NewScenario::new(
+                "cover",
+                Respond::Status {
+                    status: 402,
+                    example: Some("nope".into()),
+                },
+            ),
+            NewScenario::new("cover", Respond::Delay { delay_ms: 1 }).times(0),
+            NewScenario::new(
+                "cover",
+                Respond::Fault(NetworkFault::Dribble {
+                    bytes_per_second: 0,
+                }),
+            ),
+        ] {
+            assert!(f.add(s, new.clone()).is_err(), "{new:?}");
+        }
+        assert!(
+            f.add(
+                s,
+                NewScenario::new(
+                    "cover",
+                    Respond::Status {
+                        status: 402,
+                        example: Some("insufficient_credit".into())
+                    }
+                )
+            )
+            .is_ok()
+        );
+        assert!(Faults::new(&MockConfig::new().fail_rate("getAllVoices=0.1:402"), s, 1).is_err());
+        assert!(Faults::new(&MockConfig::new().fail_rate("nope=0.1"), s, 1).is_err());
+    }
+
+    #[test]
+    fn admin_bodies_parse_or_say_why() {
+        let settings = parse_settings(&object(json!({
+            "latency": "200ms..1.5s",
+            "fail_rates": [{"operation": "cover", "rate": 0.2, "status": 500}, {"spec": "0.1"}]
+        })))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            settings.latency.map(|l| l.to_string()).as_deref(),
+            Some("200ms..1.5s")
+        );
+        assert_eq!(settings.fail_rates[1].operation, "*");
+        assert_eq!(
+            serde_json::to_value(&settings).ok(),
+            Some(json!({
+                "latency": "200ms..1.5s",
+                "fail_rates": [
+                    {"operation": "cover", "rate": 0.2, "status": 500},
+                    {"operation": "*", "rate": 0.1, "status": null}
+                ]
+            }))
+        );
+        for bad in [
+            json!({"latency": 5}),
+            json!({"latency": "soon"}),
+            json!({"fail_rate": []}),
+            json!({"fail_rates": [{"operation": "cover", "rate": 2}]}),
+            json!({"fail_rates": [{"operation": "cover"}]}),
+            json!({"fail_rates": "cover=0.1"}),
+        ] {
+            assert!(parse_settings(&object(bad.clone())).is_err(), "{bad}");
+        }
+        let new = parse_scenario(&object(json!({
+            "operation": "cover", "times": 3, "respond": {"fault": "dribble", "bytes_per_second": 64}, "retry_after": 2
+        })))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(new.times, 3);
+        assert_eq!(
+            new.respond,
+            Respond::Fault(NetworkFault::Dribble {
+                bytes_per_second: 64
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(&new.respond).ok(),
+            Some(json!({"fault": "dribble", "bytes_per_second": 64}))
+        );
+        for bad in [
+            json!({"respond": {"status": 402}}),
+            json!({"operation": "cover"}),
+            json!({"operation": "cover", "respond": {"status": 402, "delay_ms": 5}}),
+            json!({"operation": "cover", "respond": {"fault": "explode"}}),
+            json!({"operation": "cover", "respond": {"fault": "dribble"}}),
+            json!({"operation": "cover", "respond": {}}),
+            json!({"operation": "cover", "times": -1, "respond": {"delay_ms": 5}}),
+            json!({"operation": "cover", "respond": {"delay_ms": 5}, "extra": 1}),
+        ] {
+            assert!(parse_scenario(&object(bad.clone())).is_err(), "{bad}");
+        }
+    }
+}

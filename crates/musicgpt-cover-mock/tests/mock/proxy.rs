@@ -543,3 +543,34 @@ fn the_key_is_never_logged() {
     );
     assert!(!text.contains(SECRET), "the key is in the log: {text}");
 }
+
+#[tokio::test]
+async fn a_stalled_upload_is_answered_408_as_by_the_mock() {
+    let (upstream, _) = wrong_upstream().await;
+    let proxy = ProxyServer::start_with(
+        ProxyConfig::new(upstream),
+        MockConfig::default().body_timeout(Duration::from_millis(300)),
+    )
+    .await
+    .expect("proxy starts");
+    let first = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(
+        b"--b\r\nContent-Disposition: form-data; name=\"voice_id\"\r\n\r\nDrake\r\n",
+    ))]);
+    let body = first.chain(futures::stream::pending());
+    let answer = client()
+        .post(proxy.url("/v1/Cover"))
+        .header("Authorization", SECRET)
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=b")
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(answer.status(), 408);
+    let body: Value = answer.json().await.expect("the API's JSON error");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("stalled")),
+        "{body}"
+    );
+}

@@ -32,6 +32,7 @@ use tower::Layer;
 
 use super::observe::ObserveLayer;
 use super::respond::error_json;
+use super::stall::{BodyStalled, Pace, PacedBody};
 use crate::domain::MockState;
 use crate::spec::validate::{self, Contract, Severity, Violation};
 use report::{journal_entry, violations_header};
@@ -246,6 +247,20 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     }
 
     let empty = body.is_end_stream();
+    // Held to the same pace as the mock's bodies (--body-timeout, --min-body-rate): a client that
+    // stalls does not hold an upstream connection open.
+    let body = if empty {
+        body
+    } else {
+        let config = proxy.state.config();
+        Body::new(PacedBody::new(
+            body,
+            Pace {
+                timeout: config.body_timeout,
+                min_rate: config.min_body_rate,
+            },
+        ))
+    };
     let (stream, form_check, type_found) =
         tee::tee(operation.map(|o| o.operation), &parts.headers, body);
     found.extend(type_found);
@@ -277,6 +292,24 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let answer = match upstream.send().await {
         Ok(a) => a,
         Err(e) => {
+            if let Some(stalled) = BodyStalled::find(&e) {
+                // The client's fault, not the upstream's: the mock's answer to a stalled body.
+                let mut response = error_json(StatusCode::REQUEST_TIMEOUT, &stalled.to_string());
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                violations_header(&mut response, &found);
+                finish(
+                    &proxy,
+                    &parts.method,
+                    &parts.headers,
+                    &path,
+                    query.as_deref(),
+                    &mut response,
+                    &found,
+                );
+                return response;
+            }
             found.push(Violation::error(
                 &["response"],
                 "upstream",

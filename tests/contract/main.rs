@@ -9,6 +9,9 @@
 //! - `types`: each client type equivalent to its spec component (schemars against the spec);
 //! - `flow`: cover → poll → webhook → result audio, lifecycle states, the journal entry;
 //! - `request_shape`: the client's requests (caught by wiremock) validated against the spec;
+//! - `resilience`: the client against the mock's faults and scenarios (resets, closes,
+//!   truncated and dribbled answers, failure rates, 429 with `Retry-After`): polling rides them
+//!   out, a Cover is sent once;
 //! - `official`: the API's own documentation's example bodies (`fixtures/official`) validate
 //!   against the spec and decode with the client;
 //! - `schemathesis`, `prism`, `samples`: the external judges;
@@ -24,6 +27,7 @@ mod flow;
 mod official;
 mod prism;
 mod request_shape;
+mod resilience;
 mod samples;
 mod schemathesis;
 mod statuses;

@@ -1,7 +1,8 @@
 //! `cargo xtask mutants`: proof that the suite bites; each mutation of openapi.yaml must make the tests fail.
 //!
 //! The workspace (what `git ls-files -co --exclude-standard` lists) is mirrored into one fixed folder,
-//! `target/mutants/workspace`, and tested there with its own target dir, `target/mutants/target`:
+//! `target/mutants/workspace`, and tested there with its own target dir, `target/mutants/target`
+//! (on a first run seeded with the dependencies `target/debug` holds, so they need not compile):
 //! repeated runs rewrite only the files that changed, registry dependencies compile once, and a
 //! mutation rebuilds only the crates that read openapi.yaml. A separate target dir also keeps the
 //! mutated binaries (the mock's, say) from overwriting the real ones in `target/debug`: cargo
@@ -26,7 +27,8 @@
 //! suite does. Whether a mutated spec is still lint-clean is reported in its own column instead.
 //!
 //! Modules: `mutations` (the edits of the spec), `options` (the arguments), `paths` (where a run
-//! keeps its files), `mirror` (the copy of the workspace), `stages` (which tests a mutation meets,
+//! keeps its files), `mirror` (the copy of the workspace), `seed` (a first run's dependencies,
+//! copied from the main target dir), `stages` (which tests a mutation meets,
 //! in what order), `suite` (one `cargo test` in the copy), `catchers` (what failed, read from its
 //! output), `report` (the table and the verdict).
 
@@ -36,6 +38,7 @@ mod mutations;
 mod options;
 mod paths;
 mod report;
+mod seed;
 mod stages;
 mod suite;
 
@@ -91,6 +94,18 @@ fn check(options: &Options) -> Result {
         project::relative(&paths.workspace),
         synced.elapsed().as_secs_f64()
     );
+    let seeding = Instant::now();
+    // The main target dir, where `cargo test` (ci's `test` step) compiled the dependencies.
+    let main_target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project::root().join("target"), std::path::PathBuf::from);
+    if let Some(copied) = seed::seed(&main_target, &paths.target, &paths.workspace)? {
+        println!(
+            "mutants: seeded {} with the {copied} dependency units of {} in {:.1}s",
+            project::relative(&paths.target),
+            project::relative(&main_target),
+            seeding.elapsed().as_secs_f64()
+        );
+    }
     fs::create_dir_all(&paths.logs).map_err(|error| {
         Error::new(format!(
             "could not create {}: {error}",

@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::journal::FaultRecord;
-use super::state::MockState;
 use super::sync::lock;
 use crate::config::{ANY_OPERATION, FailRate, Latency, MAX_FAULT_DELAY, MockConfig};
 use crate::spec::{Operation, Spec};
@@ -241,11 +240,15 @@ impl Faults {
         self.active.store(now.active(), Ordering::Release);
     }
 
-    fn settings(&self) -> FaultSettings {
+    pub(crate) fn settings(&self) -> FaultSettings {
         lock(&self.now).settings.clone()
     }
 
-    fn set_settings(&self, spec: &Spec, settings: FaultSettings) -> Result<(), FaultError> {
+    pub(crate) fn set_settings(
+        &self,
+        spec: &Spec,
+        settings: FaultSettings,
+    ) -> Result<(), FaultError> {
         check_settings(spec, &settings)?;
         let mut now = lock(&self.now);
         now.settings = settings;
@@ -253,7 +256,7 @@ impl Faults {
         Ok(())
     }
 
-    fn add(&self, spec: &Spec, new: NewScenario) -> Result<Scenario, FaultError> {
+    pub(crate) fn add(&self, spec: &Spec, new: NewScenario) -> Result<Scenario, FaultError> {
         check_scenario(spec, &new)?;
         let mut now = lock(&self.now);
         if now.scenarios.len() >= MAX_SCENARIOS {
@@ -275,11 +278,11 @@ impl Faults {
         Ok(scenario)
     }
 
-    fn list(&self) -> Vec<Scenario> {
+    pub(crate) fn list(&self) -> Vec<Scenario> {
         lock(&self.now).scenarios.iter().cloned().collect()
     }
 
-    fn remove(&self, id: &str) -> bool {
+    pub(crate) fn remove(&self, id: &str) -> bool {
         let mut now = lock(&self.now);
         let before = now.scenarios.len();
         now.scenarios.retain(|s| s.id != id);
@@ -288,7 +291,7 @@ impl Faults {
         removed
     }
 
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let mut now = lock(&self.now);
         now.scenarios.clear();
         self.active.store(now.active(), Ordering::Release);
@@ -758,44 +761,6 @@ fn parse_respond(r: &Map<String, Value>) -> Result<Respond, FaultError> {
         }
     };
     Ok(Respond::Fault(fault))
-}
-
-impl MockState {
-    /// The fault settings in force: latency and failure rates.
-    pub fn faults(&self) -> FaultSettings {
-        self.fault_injector().settings()
-    }
-
-    /// Replaces the fault settings (checked against the spec: an unknown operation, or a
-    /// status the operation does not document, is refused).
-    pub fn set_faults(&self, settings: FaultSettings) -> Result<(), FaultError> {
-        self.fault_injector().set_settings(self.spec(), settings)
-    }
-
-    /// Adds a one-shot scenario, answered after those added before it.
-    pub fn add_scenario(&self, scenario: NewScenario) -> Result<Scenario, FaultError> {
-        self.fault_injector().add(self.spec(), scenario)
-    }
-
-    /// The scenarios waiting, in the order they apply.
-    pub fn scenarios(&self) -> Vec<Scenario> {
-        self.fault_injector().list()
-    }
-
-    /// Removes a scenario; `false` when there is none with that id.
-    pub fn remove_scenario(&self, id: &str) -> bool {
-        self.fault_injector().remove(id)
-    }
-
-    /// Removes every scenario.
-    pub fn clear_scenarios(&self) {
-        self.fault_injector().clear();
-    }
-
-    /// The fault decision for a request to `op`, if any applies.
-    pub(crate) fn fault_decision(&self, op: &Operation) -> Option<Decision> {
-        self.fault_injector().decide(op)
-    }
 }
 
 #[cfg(test)]

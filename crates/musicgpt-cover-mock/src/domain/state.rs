@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::clock::{Clock, SEED_EPOCH, VTime};
 use super::credits::{AuthError, Cents, Ledger, estimate, from_cents, to_cents};
-use super::faults::Faults;
+use super::faults::{Decision, FaultError, FaultSettings, Faults, NewScenario, Scenario};
 use super::journal::{Journal, JournalEntry, JournalKind, WebhookEvent};
 use super::render::TaskFill;
 use super::scheduler::{Settle, run_scheduler};
@@ -29,7 +29,7 @@ use super::webhooks::{
 };
 use crate::config::{ClockMode, MAX_JOURNAL_BYTES, MAX_TASK_BYTES, MockConfig};
 use crate::error::MockError;
-use crate::spec::Spec;
+use crate::spec::{Operation, Spec};
 
 /// Shortest and longest eta a task is given, in seconds (the spec's examples: 33 and 71).
 const ETA_SECONDS: std::ops::RangeInclusive<u64> = 20..=90;
@@ -256,10 +256,6 @@ impl MockState {
         token
             .get_or_insert_with(|| Uuid::new_v4().simple().to_string())
             .clone()
-    }
-
-    pub(crate) fn fault_injector(&self) -> &Faults {
-        &self.inner.faults
     }
 
     pub(crate) fn cancel_token(&self) -> CancellationToken {
@@ -604,6 +600,45 @@ impl MockState {
     /// How many tasks are kept now.
     pub fn task_count(&self) -> usize {
         lock(&self.inner.tasks).len()
+    }
+}
+
+/// Faults on demand (`faults`): the settings and the one-shot scenarios.
+impl MockState {
+    /// The fault settings in force: latency and failure rates.
+    pub fn faults(&self) -> FaultSettings {
+        self.inner.faults.settings()
+    }
+
+    /// Replaces the fault settings (checked against the spec: an unknown operation, or a
+    /// status the operation does not document, is refused).
+    pub fn set_faults(&self, settings: FaultSettings) -> Result<(), FaultError> {
+        self.inner.faults.set_settings(self.spec(), settings)
+    }
+
+    /// Adds a one-shot scenario, answered after those added before it.
+    pub fn add_scenario(&self, scenario: NewScenario) -> Result<Scenario, FaultError> {
+        self.inner.faults.add(self.spec(), scenario)
+    }
+
+    /// The scenarios waiting, in the order they apply.
+    pub fn scenarios(&self) -> Vec<Scenario> {
+        self.inner.faults.list()
+    }
+
+    /// Removes a scenario; `false` when there is none with that id.
+    pub fn remove_scenario(&self, id: &str) -> bool {
+        self.inner.faults.remove(id)
+    }
+
+    /// Removes every scenario.
+    pub fn clear_scenarios(&self) {
+        self.inner.faults.clear();
+    }
+
+    /// The fault decision for a request to `op`, if any applies.
+    pub(crate) fn fault_decision(&self, op: &Operation) -> Option<Decision> {
+        self.inner.faults.decide(op)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `musicgpt-cover-mock` binary: flags (each with an environment variable) onto
-//! [`MockConfig`], then [`serve`] until Ctrl-C.
+//! [`MockConfig`], then [`serve`] until Ctrl-C; `musicgpt-cover-mock proxy` serves the proxy mode
+//! ([`serve_proxy`]) with the same server flags.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -12,14 +13,69 @@ use musicgpt_cover_mock::config::{
     DEFAULT_TIME_SCALE, DEFAULT_WEBHOOK_ATTEMPTS,
 };
 use musicgpt_cover_mock::{
-    ApiKey, ClockMode, MockConfig, MockState, default_addr, describe, serve_with_state,
+    ApiKey, ClockMode, MockConfig, MockState, ProxyConfig, VIOLATIONS_HEADER, api_base_path,
+    default_addr, default_upstream, describe, serve_proxy, serve_with_state,
 };
 use musicgpt_cover_mock::{FailRate, Latency};
 use tracing_subscriber::EnvFilter;
 
 /// A stateful mock of the MusicGPT Cover API, driven by openapi.yaml.
 #[derive(Debug, Parser)]
-#[command(name = "musicgpt-cover-mock", version, about, long_about = None)]
+#[command(
+    name = "musicgpt-cover-mock",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    args: Args,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Forward the API's requests to the real API (or --upstream), checking each request and
+    /// answer against openapi.yaml; violations are reported in the x-contract-violations header
+    /// and the journal.
+    // The mock's own flags (tasks, keys, webhooks) are accepted but mean nothing to a proxy: its
+    // help hides them.
+    #[command(
+        mut_arg("seed", |a| a.hide(true)),
+        mut_arg("time_scale", |a| a.hide(true)),
+        mut_arg("clock", |a| a.hide(true)),
+        mut_arg("api_keys", |a| a.hide(true)),
+        mut_arg("default_credits", |a| a.hide(true)),
+        mut_arg("max_upload_bytes", |a| a.hide(true)),
+        mut_arg("webhook_allow", |a| a.hide(true)),
+        mut_arg("webhook_attempts", |a| a.hide(true)),
+        mut_arg("webhook_timeout", |a| a.hide(true)),
+        mut_arg("webhook_backoff", |a| a.hide(true)),
+        mut_arg("task_capacity", |a| a.hide(true)),
+        mut_arg("public_url", |a| a.hide(true))
+    )]
+    Proxy(ProxyArgs),
+}
+
+/// The proxy's flags; the server flags (--addr, the timeouts, --journal-capacity,
+/// --allow-remote, --admin-token, -v) work as for the mock.
+#[derive(Debug, clap::Args)]
+struct ProxyArgs {
+    /// Base URL to forward to, the spec's paths appended (default: the spec's first server, the
+    /// real API).
+    #[arg(long, env = "MUSICGPT_PROXY_UPSTREAM", default_value_t = default_upstream())]
+    upstream: String,
+    /// Answer 502 with the list, in the API's error format, instead of an answer that breaks the
+    /// spec (and refuse a request that does, without forwarding it).
+    #[arg(long, env = "MUSICGPT_PROXY_STRICT")]
+    strict: bool,
+    #[command(flatten)]
+    args: Args,
+}
+
+#[derive(Debug, clap::Args)]
 struct Args {
     /// Address to listen on (keep it on loopback).
     #[arg(long, env = "MUSICGPT_MOCK_ADDR", default_value_t = default_addr())]
@@ -186,7 +242,15 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    let (args, proxy) = match cli.command {
+        Some(Command::Proxy(p)) => (p.args, Some(ProxyConfig::new(p.upstream).strict(p.strict))),
+        None => (cli.args, None),
+    };
+    if let Some(Err(e)) = proxy.as_ref().map(ProxyConfig::check) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     // The audio decoder logs an error for every upload that is not audio; the task's record
     // already says why, so its crates stay quiet unless everything is asked for.
     const QUIET_DECODER: &str = "symphonia_core=off,symphonia_bundle_mp3=off,symphonia_bundle_flac=off,symphonia_format_riff=off,symphonia_format_ogg=off,symphonia_codec_vorbis=off,symphonia_codec_pcm=off";
@@ -240,6 +304,25 @@ async fn main() -> ExitCode {
             "warning: listening on {}, reachable from other machines (--allow-remote); the admin API requires the token printed below, and webhooks still go to loopback hosts only unless --webhook-allow names others",
             args.addr
         );
+    }
+    if let Some(proxy) = proxy {
+        println!(
+            "musicgpt-cover-mock proxy on {origin}{base} -> {upstream}{strict}\n  violations: the {VIOLATIONS_HEADER} header of each answer, and the journal ({origin}/__admin/journal); the key is journalled redacted",
+            base = api_base_path(),
+            upstream = proxy.upstream(),
+            strict = if proxy.is_strict() {
+                " (strict: 502 on a violation)"
+            } else {
+                ""
+            },
+        );
+        return match serve_proxy(listener, state, &proxy, shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     println!("{}", describe(&state, &origin));
 

@@ -91,8 +91,8 @@ impl ProxyConfig {
         self.strict
     }
 
-    /// The upstream as a URL, or why it is not one.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    /// Whether the upstream is an http(s) base URL; why not when it is not.
+    pub fn check(&self) -> Result<(), String> {
         let url = url::Url::parse(&self.upstream)
             .map_err(|e| format!("--upstream {:?} is not a URL: {e}", self.upstream))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

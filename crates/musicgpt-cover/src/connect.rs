@@ -6,7 +6,9 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 use crate::{ApiError, Client};
 
-/// How long to wait for a TCP (and TLS) connection before giving up.
+/// How long to wait for a TCP (and TLS) connection before giving up. A connection that fails,
+/// in time or not, sent nothing: its [`ApiError::Transport`] is
+/// [`is_safe_to_resend`](ApiError::is_safe_to_resend), even for a Cover.
 ///
 /// There is no overall request timeout by default: uploading a large `audio_file` may take
 /// longer than any fixed limit. Pass your own `reqwest::ClientBuilder` to

@@ -16,6 +16,7 @@ mod project;
 mod soak;
 mod spec_lint;
 mod tools;
+mod verify_live;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -45,6 +46,10 @@ commands:
   fuzz [--seconds N] [--target NAME]...
                run the cargo-fuzz targets (form, request, spec) N seconds each (default 30) on
                stable Rust; installs cargo-fuzz into .tools/ first; fails on a crash
+  verify-live [--spend] [--task-id ID] [--upstream URL] [--strict]
+               calls the real API (key from MUSICGPT_API_KEY) through the mock's proxy mode,
+               which checks each exchange against openapi.yaml; prints the violations, fails on
+               an error. A Cover (which costs credits) only with --spend
   ci           everything CI checks, in order, failing fast (the README's test command)
   help         print this message
 ";
@@ -87,6 +92,7 @@ fn main() -> ExitCode {
         Some("docs-check") => no_args("docs-check", &rest).and_then(|()| docs_check::run()),
         Some("package") => no_args("package", &rest).and_then(|()| package::run()),
         Some("fuzz") => fuzz::run(&rest),
+        Some("verify-live") => verify_live::run(&rest),
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");

@@ -1,0 +1,642 @@
+//! `cargo xtask verify-live [--spend] [--task-id ID] [--upstream URL] [--strict]`: a short,
+//! cheap sequence of calls to the real API through the mock's proxy mode
+//! (`musicgpt-cover-mock proxy`), which holds each exchange against openapi.yaml; prints every
+//! violation the proxy reported and fails if any is an error.
+//!
+//! The sequence: list voices, search voices, `GET /v1/byId` of `--task-id` (or of an id no task
+//! has, whose documented answer is a 404); with `--spend` only, a Cover (which costs credits on
+//! the real API) and a few polls of it. The key comes from `MUSICGPT_API_KEY` and goes only to the
+//! proxy, on loopback; the proxy journals it redacted.
+//!
+//! It needs the network, so CI cannot run it against the real API; the tests below run it
+//! against local upstreams instead: the mock itself (nothing to report, a Cover included) and a
+//! server that breaks the spec (each break reported; `--strict` turns it into a 502).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use crate::{Error, Result, process, project};
+
+/// The variable the key is read from.
+const KEY_VARIABLE: &str = "MUSICGPT_API_KEY";
+/// The header the proxy lists violations in.
+const VIOLATIONS_HEADER: &str = "x-contract-violations";
+/// How long the proxy may take to start, and a call to be answered.
+const START_LIMIT: Duration = Duration::from_secs(60);
+const CALL_LIMIT: Duration = Duration::from_secs(120);
+/// Polls of a new Cover with `--spend`, and the pause between them.
+const POLLS: usize = 5;
+const POLL_PAUSE: Duration = Duration::from_secs(2);
+
+const HELP: &str = "\
+usage: cargo xtask verify-live [--spend] [--task-id ID] [--upstream URL] [--strict]
+
+Calls the API through `musicgpt-cover-mock proxy`, which checks each exchange against
+openapi.yaml, and prints the violations it reports; fails if any is an error.
+  --task-id ID    also GET /v1/byId of this task (default: an id no task has, answered 404)
+  --spend         also POST /v1/Cover (costs credits) and poll it a few times
+  --upstream URL  the API's base URL (default: the spec's first server, the real API)
+  --strict        run the proxy with --strict (a violation becomes a 502)
+The key is read from MUSICGPT_API_KEY (required for the real API).
+";
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
+    pub(crate) spend: bool,
+    pub(crate) task_id: Option<String>,
+    pub(crate) upstream: Option<String>,
+    pub(crate) strict: bool,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options> {
+        let mut options = Options::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| {
+                args.next()
+                    .cloned()
+                    .ok_or_else(|| Error::new(format!("verify-live: {name} needs a value")))
+            };
+            match arg.as_str() {
+                "--spend" => options.spend = true,
+                "--strict" => options.strict = true,
+                "--task-id" => options.task_id = Some(value("--task-id")?),
+                "--upstream" => options.upstream = Some(value("--upstream")?),
+                "-h" | "--help" => return Err(Error::new(HELP)),
+                other => {
+                    return Err(Error::new(format!(
+                        "verify-live: unknown argument `{other}`\n\n{HELP}"
+                    )));
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// One call of the sequence and what the proxy said about it.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub(crate) call: String,
+    pub(crate) status: u16,
+    /// The violations, each a JSON object as the header carries it.
+    pub(crate) violations: Vec<String>,
+}
+
+impl Step {
+    fn errors(&self) -> usize {
+        self.violations.iter().filter(|v| is_error(v)).count()
+    }
+}
+
+fn is_error(violation: &str) -> bool {
+    violation.contains(r#""severity":"Error""#)
+}
+
+pub(crate) fn run(args: &[String]) -> Result {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{HELP}");
+        return Ok(());
+    }
+    let options = Options::parse(args)?;
+    let key = key_for(&options, std::env::var(KEY_VARIABLE).ok())?;
+    let binary = build_mock()?;
+    let steps = verify(&binary, &options, &key)?;
+    report(&steps)
+}
+
+/// The key to send: `MUSICGPT_API_KEY`'s value; required for the real API, any for another
+/// upstream (the mock takes any key).
+fn key_for(options: &Options, variable: Option<String>) -> Result<String> {
+    match variable {
+        Some(key) if !key.trim().is_empty() => Ok(key),
+        _ if options.upstream.is_none() => Err(Error::new(format!(
+            "verify-live: set {KEY_VARIABLE} to your API key; it calls the real API (or give --upstream URL to call another)"
+        ))),
+        _ => Ok("verify-live-local-key".to_owned()),
+    }
+}
+
+/// Prints each step and its violations; fails if any is an error.
+fn report(steps: &[Step]) -> Result {
+    let mut errors = 0;
+    let mut total = 0;
+    for step in steps {
+        println!("verify-live: {} -> {}", step.call, step.status);
+        for v in &step.violations {
+            println!("    {v}");
+        }
+        errors += step.errors();
+        total += step.violations.len();
+    }
+    if errors == 0 {
+        println!(
+            "verify-live: {} calls, no error ({total} warning(s))",
+            steps.len()
+        );
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "verify-live: {errors} violation(s) of openapi.yaml in {} calls (listed above)",
+            steps.len()
+        )))
+    }
+}
+
+/// The mock's binary (debug build), as cargo reports it.
+fn build_mock() -> Result<PathBuf> {
+    let mut build = process::cargo();
+    build.args([
+        "build",
+        "--package",
+        "musicgpt-cover-mock",
+        "--bin",
+        "musicgpt-cover-mock",
+        "--message-format=json-render-diagnostics",
+    ]);
+    let output = build
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| {
+            Error::new(format!(
+                "`{}` could not start: {e}",
+                process::display(&build)
+            ))
+        })?;
+    if !output.status.success() {
+        return Err(Error::new(format!(
+            "`{}` failed ({})",
+            process::display(&build),
+            output.status
+        )));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| {
+            l.contains(r#""reason":"compiler-artifact""#) && l.contains(r#""kind":["bin"]"#)
+        })
+        .find_map(|l| string_after(l, r#""executable":""#))
+        .map(PathBuf::from)
+        .ok_or_else(|| Error::new("verify-live: cargo named no executable for the mock"))
+}
+
+/// A child process that is killed when dropped (started here, stopped here, by its own handle).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `binary ARGS` on 127.0.0.1:0 and returns it with the first stdout line holding
+/// `marker`, the rest of its output drained on a thread.
+fn start(binary: &PathBuf, args: &[&str], marker: &'static str) -> Result<(Running, String)> {
+    let mut child = Command::new(binary)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| Error::new(format!("could not start {}: {e}", binary.display())))?;
+    let stdout = child.stdout.take();
+    let running = Running(child);
+    let stdout = stdout.ok_or_else(|| Error::new("the child's stdout was not captured"))?;
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut sender = Some(sender);
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
+            if line.contains(marker)
+                && let Some(sender) = sender.take()
+            {
+                let _ = sender.send(line);
+            }
+        }
+    });
+    let line = receiver.recv_timeout(START_LIMIT).map_err(|_| {
+        Error::new(format!(
+            "{} printed no `{marker}` line within {}s",
+            binary.display(),
+            START_LIMIT.as_secs()
+        ))
+    })?;
+    Ok((running, line))
+}
+
+/// Starts the proxy in front of the options' upstream and runs the sequence through it.
+pub(crate) fn verify(binary: &PathBuf, options: &Options, key: &str) -> Result<Vec<Step>> {
+    let mut args = vec!["proxy", "--addr", "127.0.0.1:0"];
+    if let Some(upstream) = &options.upstream {
+        args.extend(["--upstream", upstream]);
+    }
+    if options.strict {
+        args.push("--strict");
+    }
+    let (_proxy, banner) = start(binary, &args, "proxy on http://")?;
+    // `musicgpt-cover-mock proxy on http://127.0.0.1:PORT/api/public -> UPSTREAM`
+    let base = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .ok_or_else(|| Error::new(format!("verify-live: no address in the banner `{banner}`")))?
+        .to_owned();
+    println!("verify-live: {banner}");
+    let proxy = Proxy::new(&base, key)?;
+    let mut steps = Vec::new();
+
+    let voices = proxy.get("/v1/getAllVoices?limit=5")?;
+    let voice = string_after(&voices.body, r#""voice_id":""#);
+    steps.push(voices.step);
+    steps.push(proxy.get("/v1/searchVoices?query=a&limit=5")?.step);
+    let task = options
+        .task_id
+        .clone()
+        .unwrap_or_else(|| "verify-live-no-such-task".to_owned());
+    steps.push(
+        proxy
+            .get(&format!(
+                "/v1/byId?conversionType=COVER&task_id={}",
+                percent_encode(&task)
+            ))?
+            .step,
+    );
+    if options.spend {
+        let voice = voice.ok_or_else(|| {
+            Error::new("verify-live: the voice list named no voice_id to sing the cover with")
+        })?;
+        let cover = proxy.cover(&voice, &spec_audio_url()?)?;
+        let task_id = string_after(&cover.body, r#""task_id":""#);
+        steps.push(cover.step);
+        if let Some(task_id) = task_id {
+            for poll in 0..POLLS {
+                let answer = proxy.get(&format!(
+                    "/v1/byId?conversionType=COVER&task_id={}",
+                    percent_encode(&task_id)
+                ))?;
+                let status = string_after(&answer.body, r#""status":""#).unwrap_or_default();
+                steps.push(answer.step);
+                if ["COMPLETED", "FAILED", "ERROR"].contains(&status.as_str()) || poll + 1 == POLLS
+                {
+                    break;
+                }
+                thread::sleep(POLL_PAUSE);
+            }
+        }
+    }
+    Ok(steps)
+}
+
+/// The example `audio_url` of the Cover form, read from openapi.yaml (the one source of truth).
+fn spec_audio_url() -> Result<String> {
+    let spec = std::fs::read_to_string(project::spec())
+        .map_err(|e| Error::new(format!("could not read openapi.yaml: {e}")))?;
+    let form = spec
+        .split_once("\n    CoverRequest:")
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| Error::new("openapi.yaml has no CoverRequest schema"))?;
+    let field = form
+        .split_once("audio_url:")
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| Error::new("CoverRequest has no audio_url"))?;
+    field
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("example:"))
+        .map(|url| url.trim().trim_matches(['\'', '"']).to_owned())
+        .ok_or_else(|| Error::new("CoverRequest's audio_url has no example"))
+}
+
+/// The proxy, spoken to over plain HTTP/1.0 on loopback (xtask has no HTTP client).
+struct Proxy {
+    addr: SocketAddr,
+    base_path: String,
+    key: String,
+}
+
+struct Answer {
+    step: Step,
+    body: String,
+}
+
+impl Proxy {
+    fn new(base: &str, key: &str) -> Result<Proxy> {
+        let rest = base
+            .strip_prefix("http://")
+            .ok_or_else(|| Error::new(format!("not an http URL: {base}")))?;
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let addr: SocketAddr = authority
+            .parse()
+            .map_err(|e| Error::new(format!("not an address: {authority}: {e}")))?;
+        if !addr.ip().is_loopback() {
+            return Err(Error::new(format!(
+                "the proxy must be on loopback, not {addr}"
+            )));
+        }
+        Ok(Proxy {
+            addr,
+            base_path: format!("/{path}").trim_end_matches('/').to_owned(),
+            key: key.to_owned(),
+        })
+    }
+
+    fn get(&self, path: &str) -> Result<Answer> {
+        self.call("GET", path, None)
+    }
+
+    fn cover(&self, voice: &str, audio_url: &str) -> Result<Answer> {
+        let boundary = "verify-live-boundary-7d1e";
+        let mut body = Vec::new();
+        for (name, value) in [("voice_id", voice), ("audio_url", audio_url)] {
+            let _ = write!(
+                body,
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            );
+        }
+        let _ = write!(body, "--{boundary}--\r\n");
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.call("POST", "/v1/Cover", Some((&content_type, &body)))
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<(&str, &[u8])>) -> Result<Answer> {
+        let call = format!("{method} {path}");
+        let io = |e: std::io::Error| Error::new(format!("verify-live: {call}: {e}"));
+        let mut stream =
+            TcpStream::connect_timeout(&self.addr, Duration::from_secs(5)).map_err(io)?;
+        stream.set_read_timeout(Some(CALL_LIMIT)).map_err(io)?;
+        let mut request = format!(
+            "{method} {}{path} HTTP/1.0\r\nHost: {}\r\nAuthorization: {}\r\nAccept: application/json\r\nUser-Agent: cargo-xtask-verify-live\r\n",
+            self.base_path, self.addr, self.key
+        )
+        .into_bytes();
+        if let Some((content_type, bytes)) = body {
+            let _ = write!(
+                request,
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+                bytes.len()
+            );
+            request.extend_from_slice(b"\r\n");
+            request.extend_from_slice(bytes);
+        } else {
+            request.extend_from_slice(b"\r\n");
+        }
+        stream.write_all(&request).map_err(io)?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).map_err(io)?;
+        let text = String::from_utf8_lossy(&answer);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| Error::new(format!("verify-live: {call}: no HTTP answer: {head}")))?;
+        let violations = head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(name, _)| name.trim().eq_ignore_ascii_case(VIOLATIONS_HEADER))
+            .flat_map(|(_, value)| json_objects(value.trim()))
+            .collect();
+        Ok(Answer {
+            step: Step {
+                call,
+                status,
+                violations,
+            },
+            body: body.to_owned(),
+        })
+    }
+}
+
+/// The top-level objects of a JSON array, as text.
+fn json_objects(array: &str) -> Vec<String> {
+    let mut objects = Vec::new();
+    let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, 0usize);
+    for (i, c) in array.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' => {
+                if depth == 0 {
+                    start = i;
+                }
+                depth += 1;
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    objects.push(array[start..=i].to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    objects
+}
+
+/// The JSON string value that follows `prefix` (such as `"task_id":"`), unescaped only of `\"`.
+fn string_after(text: &str, prefix: &str) -> Option<String> {
+    let rest = &text[text.find(prefix)? + prefix.len()..];
+    let mut value = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(value),
+            '\\' => value.push(chars.next()?),
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::*;
+
+    fn binary() -> PathBuf {
+        build_mock().expect("the mock builds")
+    }
+
+    #[test]
+    fn options_and_helpers() {
+        let args: Vec<String> = ["--spend", "--task-id", "t 1", "--strict"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let options = Options::parse(&args).expect("parses");
+        assert!(options.spend && options.strict && options.task_id.as_deref() == Some("t 1"));
+        assert!(Options::parse(&["--nope".to_owned()]).is_err());
+        assert_eq!(percent_encode("t 1/é"), "t%201%2F%C3%A9");
+        let objects = json_objects(r#"[{"a":"}{","b":["x"]},{"severity":"Error"}]"#);
+        assert_eq!(objects.len(), 2);
+        assert!(is_error(&objects[1]) && !is_error(&objects[0]));
+        assert_eq!(
+            string_after(r#"{"task_id":"a\"b","x":1}"#, r#""task_id":""#).as_deref(),
+            Some("a\"b")
+        );
+        assert!(spec_audio_url().is_ok_and(|u| u.starts_with("https://")));
+    }
+
+    /// The mock itself as the upstream: the whole sequence, a Cover and its polls included,
+    /// breaks nothing.
+    #[test]
+    fn in_front_of_the_mock_nothing_is_reported() {
+        let binary = binary();
+        let (_mock, banner) = start(
+            &binary,
+            &["--addr", "127.0.0.1:0", "--seed", "5", "--time-scale", "0"],
+            "API base URL",
+        )
+        .expect("the mock starts");
+        let upstream = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("a URL in the banner")
+            .to_owned();
+        let options = Options {
+            spend: true,
+            upstream: Some(upstream),
+            strict: true,
+            ..Options::default()
+        };
+        let steps = verify(&binary, &options, "sk-verify-live-test-key").expect("runs");
+        let calls: Vec<&str> = steps.iter().map(|s| s.call.as_str()).collect();
+        assert!(calls.contains(&"POST /v1/Cover"), "{calls:?}");
+        assert!(steps.len() >= 5, "{calls:?}");
+        for step in &steps {
+            assert!(step.violations.is_empty(), "{step:?}");
+            assert_ne!(step.status, 502, "{step:?}");
+        }
+        // The unknown task's documented 404.
+        assert!(steps.iter().any(|s| s.status == 404), "{steps:?}");
+        report(&steps).expect("no error");
+    }
+
+    /// An upstream that answers every call with a voice list of the wrong type and `conversion`
+    /// missing: each call's break is reported; strict, each is a 502.
+    fn wrong_upstream() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some((name, value)) = line.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                        line.clear();
+                    }
+                    let mut body = vec![0; length];
+                    let _ = reader.read_exact(&mut body);
+                    let answer = r#"{"success":"yes","voices":"none","taskId":"x"}"#;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                });
+            }
+        });
+        format!("http://{addr}/api/public")
+    }
+
+    #[test]
+    fn a_wrong_upstream_is_reported_and_strict_makes_it_a_502() {
+        let binary = binary();
+        let upstream = wrong_upstream();
+        let options = Options {
+            upstream: Some(upstream.clone()),
+            task_id: Some("given-task".to_owned()),
+            ..Options::default()
+        };
+        let steps = verify(&binary, &options, "sk-verify-live-test-key").expect("runs");
+        assert_eq!(steps.len(), 3);
+        for step in &steps {
+            assert_eq!(step.status, 200, "{step:?}");
+            assert!(step.errors() > 0, "{step:?}");
+        }
+        assert!(
+            steps[0]
+                .violations
+                .iter()
+                .any(|v| v.contains(r#"["response","body","voices"]"#))
+        );
+        assert!(
+            steps[2]
+                .violations
+                .iter()
+                .any(|v| v.contains(r#""code":"required""#))
+        );
+        let failed = report(&steps).expect_err("errors fail the run");
+        assert!(failed.to_string().contains("violation"), "{failed}");
+
+        let strict = Options {
+            strict: true,
+            ..options
+        };
+        let steps = verify(&binary, &strict, "sk-verify-live-test-key").expect("runs");
+        assert!(
+            steps.iter().all(|s| s.status == 502 && s.errors() > 0),
+            "{steps:?}"
+        );
+    }
+
+    #[test]
+    fn the_real_api_needs_a_key() {
+        let real = Options::default();
+        let refused = key_for(&real, None).expect_err("no key");
+        assert!(refused.to_string().contains(KEY_VARIABLE), "{refused}");
+        assert!(key_for(&real, Some(" ".to_owned())).is_err());
+        assert_eq!(
+            key_for(&real, Some("k".to_owned())).ok().as_deref(),
+            Some("k")
+        );
+        let local = Options {
+            upstream: Some("http://127.0.0.1:1/api/public".to_owned()),
+            ..Options::default()
+        };
+        assert!(key_for(&local, None).is_ok());
+    }
+}

@@ -26,7 +26,7 @@ use crate::spec::quoted;
 
 /// Headers a browser script may read from an answer.
 const EXPOSED: HeaderValue = HeaderValue::from_static(
-    "content-type, content-length, content-range, accept-ranges, preference-applied",
+    "content-type, content-length, content-range, accept-ranges, preference-applied, retry-after",
 );
 /// How long a browser may cache a preflight answer, in seconds.
 const MAX_AGE: HeaderValue = HeaderValue::from_static("600");

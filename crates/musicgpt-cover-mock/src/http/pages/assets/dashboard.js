@@ -1,4 +1,5 @@
-// The dashboard: polls the admin API (journal, tasks, clock, credits) and steers the mock with it.
+// The dashboard: polls the admin API (journal, tasks, clock, credits, faults and scenarios) and
+// steers the mock with it.
 // A 401 means the mock requires its admin token: the page asks for it and polls again once given.
 'use strict';
 
@@ -12,6 +13,8 @@
   let lastJournal = '';
   let lastTasks = '';
   let lastCredits = '';
+  let lastFaults = '';
+  let lastScenarios = '';
 
   /** Shows `text` in the alert, or hides it; `kind` `poll` is cleared by the next good poll. */
   function problem(text, kind = 'action') {
@@ -75,7 +78,7 @@
     if (!window.confirm('Reset the mock? Tasks, the journal and webhook records go; balances and the clock start again.')) return;
     if (accepted(await adminSend('POST', '/reset'), 'Reset')) {
       problem('');
-      lastJournal = lastTasks = lastCredits = '';
+      lastJournal = lastTasks = lastCredits = lastFaults = lastScenarios = '';
       refresh(true);
     }
   });
@@ -175,6 +178,113 @@
     if (await saveCredits(key, $('new-credits').value)) $('new-key').value = '';
   });
 
+  // ---- Faults and scenarios ---------------------------------------------------------------------
+  function ruleText(rule) {
+    return `${rule.operation}=${rule.rate}${rule.status == null ? '' : `:${rule.status}`}`;
+  }
+
+  function faultsEdited() {
+    const form = $('faults-form');
+    return form.contains(document.activeElement) || form.querySelector('input[data-dirty]');
+  }
+
+  function showFaults(settings) {
+    if (faultsEdited()) return;
+    $('fault-latency').value = settings.latency || '';
+    $('fault-rates').value = (settings.fail_rates || []).map(ruleText).join(', ');
+  }
+
+  for (const id of ['fault-latency', 'fault-rates']) {
+    $(id).addEventListener('input', () => $(id).setAttribute('data-dirty', ''));
+  }
+
+  $('faults-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const latency = $('fault-latency').value.trim() || null;
+    const rules = $('fault-rates').value.split(',').map((r) => r.trim()).filter(Boolean);
+    const body = { latency, fail_rates: rules.map((spec) => ({ spec })) };
+    if (accepted(await adminSend('PUT', '/faults', body), 'Save the faults')) {
+      problem('');
+      for (const id of ['fault-latency', 'fault-rates']) $(id).removeAttribute('data-dirty');
+      lastFaults = '';
+      refresh(true);
+    }
+  });
+
+  function answerText(respond) {
+    if (respond.status != null) return `status ${respond.status}${respond.example ? ` (${respond.example})` : ''}`;
+    if (respond.delay_ms != null) return `delay ${respond.delay_ms} ms`;
+    if (respond.fault === 'dribble') return `dribble at ${respond.bytes_per_second} B/s`;
+    return respond.fault || JSON.stringify(respond);
+  }
+
+  async function deleteScenario(id) {
+    if (accepted(await adminSend('DELETE', `/scenarios/${encodeURIComponent(id)}`), `Delete scenario ${id}`)) {
+      problem('');
+      refresh(true);
+    }
+  }
+
+  function showScenarios(list) {
+    const rows = list.map((s) =>
+      el(
+        'tr',
+        { 'data-scenario-id': s.id },
+        el('td', { class: 'mono', text: s.id }),
+        el('td', { class: 'mono', text: s.operation }),
+        el('td', { text: answerText(s.respond || {}) }),
+        el('td', { class: 'num', text: `${s.remaining} of ${s.times}` }),
+        el('td', { class: 'num', text: s.retry_after == null ? '' : `${s.retry_after} s` }),
+        el('td', {}, el('button', { type: 'button', class: 'small secondary', text: 'Delete', 'aria-label': `Delete scenario ${s.id}`, onclick: () => deleteScenario(s.id) })),
+      ),
+    );
+    if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 6, class: 'empty', text: 'No scenario waiting: requests are answered as usual.' })));
+    fill($('scenarios').tBodies[0], rows);
+  }
+
+  const KIND_DEFAULTS = { status: 500, delay: 3000, dribble: 64 };
+  $('scenario-kind').addEventListener('change', () => {
+    const kind = $('scenario-kind').value;
+    $('scenario-value').disabled = !(kind in KIND_DEFAULTS);
+    if (kind in KIND_DEFAULTS) $('scenario-value').value = KIND_DEFAULTS[kind];
+  });
+
+  $('scenario-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const kind = $('scenario-kind').value;
+    const value = Number($('scenario-value').value);
+    const respond =
+      kind === 'status' ? { status: value }
+        : kind === 'delay' ? { delay_ms: value }
+          : kind === 'dribble' ? { fault: 'dribble', bytes_per_second: value }
+            : { fault: kind };
+    const body = { operation: $('scenario-operation').value, times: Number($('scenario-times').value) || 1, respond };
+    const retry = $('scenario-retry').value.trim();
+    if (retry) body.retry_after = Number(retry);
+    if (accepted(await adminSend('POST', '/scenarios', body), 'Add the scenario')) {
+      problem('');
+      refresh(true);
+    }
+  });
+
+  $('clear-scenarios').addEventListener('click', async () => {
+    if (accepted(await adminSend('DELETE', '/scenarios'), 'Clear the scenarios')) {
+      problem('');
+      refresh(true);
+    }
+  });
+
+  /** What the fault injection did to a request, in a few words. */
+  function faultText(f) {
+    if (!f) return '';
+    const parts = [];
+    if (f.scenario) parts.push(`${f.scenario} ${f.kind || ''}`.trim());
+    if (f.fail_rate) parts.push(`fail rate ${f.fail_rate}`);
+    if (f.delay_ms != null) parts.push(`+${f.delay_ms} ms`);
+    if (f.latency_ms != null) parts.push(`latency ${f.latency_ms} ms`);
+    return parts.join(', ');
+  }
+
   // ---- Journal ----------------------------------------------------------------------------------
   function formText(form) {
     if (!form) return '';
@@ -196,7 +306,12 @@
         el('td', { class: 'num', text: entry.seq }),
         el('td', { class: 'mono time', text: clockTime(entry.at) }),
         el('td', { class: 'mono wrap', text: `${r.method} ${target}` }),
-        el('td', {}, el('span', { class: `badge c${String(r.status).charAt(0)}`, text: r.status })),
+        el(
+          'td',
+          {},
+          el('span', { class: `badge c${String(r.status).charAt(0)}`, text: r.status === 0 ? 'none' : r.status }),
+          r.fault && el('span', { class: 'hint', text: ` ${faultText(r.fault)}` }),
+        ),
         el('td', { class: 'mono key', text: (r.headers && r.headers.authorization) || '' }),
         el('td', { class: 'mono key', text: (r.headers && r.headers.origin) || '' }),
         el('td', { class: 'mono wrap', text: formText(r.form) }),
@@ -251,12 +366,17 @@
     busy = true;
     try {
       const last = $('journal-last').value;
-      const [journal, tasks, clock] = await Promise.all([
+      const [journal, tasks, clock, scenarios] = await Promise.all([
         admin(`/journal?last=${encodeURIComponent(last)}`),
         admin('/tasks'),
         admin('/clock'),
+        admin('/scenarios'),
       ]);
       if (!accepted(journal, 'The journal', 'poll') || !accepted(tasks, 'The tasks', 'poll') || !accepted(clock, 'The clock', 'poll')) return;
+      if (accepted(scenarios, 'The scenarios', 'poll') && scenarios.text !== lastScenarios) {
+        lastScenarios = scenarios.text;
+        showScenarios(scenarios.json || []);
+      }
       if (journal.text !== lastJournal) {
         lastJournal = journal.text;
         journalEntries = (journal.json && journal.json.entries) || [];
@@ -273,6 +393,13 @@
         if (credits && credits.text !== lastCredits && !editing()) {
           lastCredits = credits.text;
           showCredits(credits.json || {});
+        }
+      }
+      if (force || polls % CREDITS_EVERY === 0 || !lastFaults) {
+        const faults = accepted(await admin('/faults'), 'The faults', 'poll');
+        if (faults && faults.text !== lastFaults && !faultsEdited()) {
+          lastFaults = faults.text;
+          showFaults(faults.json || {});
         }
       }
       $('journal-live').textContent = `Live: updated ${new Date().toLocaleTimeString()}`;

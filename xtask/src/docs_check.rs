@@ -1,9 +1,10 @@
 //! `cargo xtask docs-check`: the documentation agrees with the code. The flag table of
 //! `docs/mock.md` lists exactly the flags, environment variables and defaults of the mock's
-//! `--help`, and every relative link in `README.md`, `ARCHITECTURE.md` and `docs/*.md` leads to a
-//! file, or a heading, that exists.
+//! `--help`, that of `docs/proxy.md` the flags `musicgpt-cover-mock proxy --help` adds to them, and
+//! every relative link in `README.md`, `ARCHITECTURE.md` and `docs/*.md` leads to a file, or a
+//! heading, that exists.
 //!
-//! Both checks are `#[test]`s below too, so `cargo test --workspace` enforces them.
+//! The checks are `#[test]`s below too, so `cargo test --workspace` enforces them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -13,6 +14,9 @@ use crate::{Error, Result, process, project};
 
 /// The page that documents the mock's flags, and the heading of its table.
 const MOCK_DOC: &str = "docs/mock.md";
+/// The page that documents the flags of `musicgpt-cover-mock proxy` that the mock does not have
+/// (its shared server flags are the mock's, documented in [`MOCK_DOC`]), under the same heading.
+const PROXY_DOC: &str = "docs/proxy.md";
 const FLAGS_HEADING: &str = "## Flags";
 
 /// Flags clap adds to every binary; documenting them would say nothing.
@@ -29,6 +33,12 @@ pub(crate) fn run() -> Result {
         Ok(count) => {
             println!("docs-check: {MOCK_DOC} documents the mock's {count} flags as --help does")
         }
+        Err(error) => problems.push(error.to_string()),
+    }
+    match check_proxy_flags() {
+        Ok(count) => println!(
+            "docs-check: {PROXY_DOC} documents the proxy's {count} own flags as `proxy --help` does"
+        ),
         Err(error) => problems.push(error.to_string()),
     }
     match check_links() {
@@ -72,21 +82,46 @@ fn check_flags() -> Result<usize> {
     }
 }
 
+/// Compares the flag table of [`PROXY_DOC`] with the flags `musicgpt-cover-mock proxy --help`
+/// lists beyond the mock's own; returns how many agree.
+fn check_proxy_flags() -> Result<usize> {
+    let shared: BTreeSet<String> = help_flags(&mock_help()?)
+        .into_iter()
+        .flat_map(|flag| flag.names)
+        .collect();
+    let actual: Vec<Flag> = help_flags(&help_of(&["proxy", "--help"])?)
+        .into_iter()
+        .filter(|flag| flag.names.is_disjoint(&shared))
+        .collect();
+    let doc = read(&project::root().join(PROXY_DOC))?;
+    let documented = table_flags(&doc)?;
+    let problems = compare_flags(&actual, &documented);
+    if problems.is_empty() {
+        Ok(actual.len())
+    } else {
+        Err(Error::new(format!(
+            "the flag table of {PROXY_DOC} ({FLAGS_HEADING}) and the flags of `musicgpt-cover-mock proxy --help` the mock does not have differ:\n  - {}",
+            problems.join("\n  - ")
+        )))
+    }
+}
+
 /// `musicgpt-cover-mock --help`, built and run by the cargo that runs xtask.
 fn mock_help() -> Result<String> {
+    help_of(&["--help"])
+}
+
+/// `musicgpt-cover-mock ARGS`'s output (a help text).
+fn help_of(args: &[&str]) -> Result<String> {
     let mut command = process::cargo();
-    command.args([
-        "run",
-        "--quiet",
-        "--package",
-        "musicgpt-cover-mock",
-        "--",
-        "--help",
-    ]);
+    command
+        .args(["run", "--quiet", "--package", "musicgpt-cover-mock", "--"])
+        .args(args);
     // A variable that is set shows up in the help text (`[env: NAME=value]`); clear them so the
     // text is the same on every machine.
     for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("MUSICGPT_MOCK_") {
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with("MUSICGPT_MOCK_") || name_text.starts_with("MUSICGPT_PROXY_") {
             command.env_remove(name);
         }
     }
@@ -477,6 +512,14 @@ mod tests {
     #[test]
     fn the_flag_table_of_docs_mock_md_matches_the_mock_help() {
         if let Err(error) = check_flags() {
+            panic!("{error}");
+        }
+    }
+
+    /// The same for the proxy's own flags and docs/proxy.md.
+    #[test]
+    fn the_flag_table_of_docs_proxy_md_matches_the_proxy_help() {
+        if let Err(error) = check_proxy_flags() {
             panic!("{error}");
         }
     }

@@ -2,14 +2,22 @@
 //! connections for N seconds (60 by default), then every task final and every webhook accounted
 //! for. A `ci` step with [`CI_ARGS`] (10 s).
 //!
-//! Builds the mock's binary in release, then runs `cargo bench -p musicgpt-cover-mock --bench soak
-//! -- OPTIONS` (also release) with the binary's path in [`BIN_ENV`], as `bench` does. The soak
-//! prints its options with `--help` and exits non-zero when a check fails, naming it. Unlike the
-//! benchmarks it judges no timing, only counts and bounds, so it can gate CI.
+//! By hand, builds the mock's binary in release, then runs `cargo bench -p musicgpt-cover-mock
+//! --bench soak -- OPTIONS` (also release) with the binary's path in [`BIN_ENV`], as `bench` does.
+//! The soak prints its options with `--help` and exits non-zero when a check fails, naming it.
+//! Unlike the benchmarks it judges no timing, only counts and bounds, so it can gate CI.
+//!
+//! In `ci` the binary and the soak are the dev profile's instead (`cargo bench --profile dev`),
+//! with the whole workspace selected as `cargo test --workspace` selects it, so cargo finds every
+//! dependency already compiled by the `test` step, features included. A release build of its own
+//! cost 10 minutes on a fresh checkout (2 cores), for a 10 s run whose checks (answers, counts,
+//! flat RSS and uploads, final tasks, webhooks, a clean stop) are the same in either profile.
+//! `cargo xtask soak` by hand keeps the release binary: the one people run.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::{Error, Result, process};
+use crate::{Error, Result, process, project};
 
 /// Where the soak finds the mock's binary.
 const BIN_ENV: &str = "MUSICGPT_SOAK_MOCK_BIN";
@@ -18,27 +26,47 @@ const BIN_ENV: &str = "MUSICGPT_SOAK_MOCK_BIN";
 /// judged over thirds of a few seconds each, short enough for every CI run.
 const CI_ARGS: [&str; 2] = ["--seconds", "10"];
 
+/// Which build the soak runs: the release one by hand, the one `cargo test` made in `ci`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Profile {
+    Release,
+    Dev,
+}
+
+impl Profile {
+    /// The arguments after `cargo bench` that select the soak in this profile.
+    fn bench_args(self) -> &'static [&'static str] {
+        match self {
+            Self::Release => &["--package", "musicgpt-cover-mock", "--bench", "soak"],
+            // `--workspace`: the features `cargo test --workspace` resolved, so nothing recompiles.
+            Self::Dev => &["--profile", "dev", "--workspace", "--bench", "soak"],
+        }
+    }
+}
+
 pub(crate) fn run(args: &[String]) -> Result {
+    soak(args, Profile::Release)
+}
+
+fn soak(args: &[String], profile: Profile) -> Result {
     // `cargo xtask soak -- --seconds 5` reads naturally too; one `--` for cargo is added below.
     let args = match args.split_first() {
         Some((first, rest)) if first == "--" => rest,
         _ => args,
     };
     let started = Instant::now();
-    let binary = crate::bench::build_mock("soak")?;
+    let binary = match profile {
+        Profile::Release => crate::bench::build_mock("soak")?,
+        Profile::Dev => build_dev()?,
+    };
     let built = started.elapsed();
 
     let mut soak = process::cargo();
-    soak.args([
-        "bench",
-        "--package",
-        "musicgpt-cover-mock",
-        "--bench",
-        "soak",
-        "--",
-    ])
-    .args(args)
-    .env(BIN_ENV, &binary);
+    soak.arg("bench")
+        .args(profile.bench_args())
+        .arg("--")
+        .args(args)
+        .env(BIN_ENV, &binary);
     println!(
         "soak: {BIN_ENV}={} {}",
         binary.display(),
@@ -50,16 +78,65 @@ pub(crate) fn run(args: &[String]) -> Result {
         ))
     });
     println!(
-        "soak: {:.1}s in all: the mock's release build {:.1}s, then the soak (its build and run) {:.1}s",
+        "soak: {:.1}s in all: the mock's {} build {:.1}s, then the soak (its build and run) {:.1}s",
         started.elapsed().as_secs_f64(),
+        match profile {
+            Profile::Release => "release",
+            Profile::Dev => "dev-profile",
+        },
         built.as_secs_f64(),
         (started.elapsed() - built).as_secs_f64()
     );
     outcome
 }
 
-/// The `ci` step.
+/// The `ci` step: [`CI_ARGS`], in the dev profile.
 pub(crate) fn ci() -> Result {
     let args: Vec<String> = CI_ARGS.iter().map(|a| (*a).to_owned()).collect();
-    run(&args)
+    soak(&args, Profile::Dev)
+}
+
+/// Builds the soak and with it the mock's binary in the dev profile, selected as `cargo test
+/// --workspace` selects them (after the `test` step, nothing to compile), and returns the
+/// binary's path: where cargo puts the dev profile's binaries.
+fn build_dev() -> Result<PathBuf> {
+    let mut build = process::cargo();
+    build
+        .arg("bench")
+        .args(Profile::Dev.bench_args())
+        .arg("--no-run");
+    println!("soak: {}", process::display(&build));
+    process::run(&mut build)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project::root().join("target"), PathBuf::from);
+    let binary = target.join("debug").join(format!(
+        "musicgpt-cover-mock{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    if binary.is_file() {
+        Ok(binary)
+    } else {
+        Err(Error::new(format!(
+            "soak: `{}` built no {}",
+            process::display(&build),
+            binary.display()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ci's soak selects the packages as `cargo test --workspace` does, in the dev profile, so it
+    /// reuses that build; by hand it is the release build of the mock's package.
+    #[test]
+    fn ci_soaks_the_test_steps_build_and_a_person_the_release_build() {
+        assert_eq!(
+            Profile::Dev.bench_args(),
+            ["--profile", "dev", "--workspace", "--bench", "soak"]
+        );
+        assert!(!Profile::Release.bench_args().contains(&"--profile"));
+        assert_eq!(CI_ARGS, ["--seconds", "10"]);
+    }
 }

@@ -13,6 +13,7 @@ mod mutants;
 mod package;
 mod process;
 mod project;
+mod slow_tests;
 mod soak;
 mod spec_lint;
 mod tools;

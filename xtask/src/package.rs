@@ -8,8 +8,10 @@
 //! 2. The `.crate` files are unpacked outside the workspace, into `target/packaged/workspace/`, a
 //!    workspace of their own whose `[patch.crates-io]` points their dependencies on each other at
 //!    the unpacked crates (what the registry will serve once they are published), and there
-//!    `cargo test` builds and tests each, doctests included. Anything a crate reads from outside
-//!    its package (the workspace's `openapi.yaml`, a fixture its `include` misses) fails here.
+//!    `cargo test` builds and tests each, doctests included, less the load tests (which read no
+//!    file the other tests do not, and which `test` has just run). Anything a crate reads from
+//!    outside its package (the workspace's `openapi.yaml`, a fixture its `include` misses) fails
+//!    here.
 //! 3. `cargo install --path crates/musicgpt-cover-mock` into `target/packaged/install/`, and the
 //!    installed binary prints its `--help`, starts on 127.0.0.1 and answers a request.
 //!
@@ -37,7 +39,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::{Error, Result, process, project};
+use crate::{Error, Result, process, project, slow_tests};
 
 /// The publishable crates, each after those it depends on.
 const CRATES: &[&str] = &[
@@ -301,12 +303,17 @@ fn profiles(manifest: &str) -> String {
 }
 
 /// `cargo test` of every unpacked crate, in one command so that shared dependencies build once.
+/// The load tests of `slow_tests::LOAD` are skipped: they read no file the others do not, so they
+/// prove nothing about the package's contents, and `test` ran them minutes ago on the same code
+/// (the 10,000 webhooks alone took over 4 minutes a run in a debug build). Every other test runs,
+/// doctests included.
 fn test_packaged(paths: &Paths) -> Result {
     let mut command = process::cargo();
     command
         .current_dir(&paths.workspace)
         .env("CARGO_TARGET_DIR", &paths.target)
-        .args(["test", "--workspace"]);
+        .args(["test", "--workspace", "--"])
+        .args(slow_tests::skip_args(&[slow_tests::LOAD]));
     println!(
         "$ {}  (in {})",
         process::display(&command),

@@ -1,0 +1,74 @@
+//! The suite's slowest tests, named once for the ci steps that run the suite again after `test`
+//! has run all of it: `package` (the crates' tests from their `.crate` files) and `mutants` (per
+//! mutation). Each entry is a libtest `--skip` filter (a test whose name contains it is skipped)
+//! and why the test is slow.
+
+/// Tests of load and time: thousands of requests or webhooks, sockets held open, retries over
+/// seconds of real time. Their code reads no file and no part of the spec that faster tests do
+/// not read too.
+pub(crate) const LOAD: &[(&str, &str)] = &[
+    (
+        "peers::ten_thousand_webhooks_due_at_once_are_all_delivered",
+        "10,000 Covers and webhooks over HTTP: the webhook queue's capacity (minutes in a debug build)",
+    ),
+    (
+        "peers::a_receiver_down_for_ten_seconds_then_back_gets_every_webhook_once",
+        "retries over 10 s of real time",
+    ),
+    (
+        "peers::a_thousand_stalled_connections_do_not_hold_up_other_clients",
+        "a thousand sockets held open",
+    ),
+    (
+        "webhooks::a_burst_of_due_webhooks_is_delivered_whole_and_once",
+        "webhook delivery under a burst",
+    ),
+    (
+        "upload::a_file_far_larger_than_the_memory_used_is_streamed",
+        "the client's memory while streaming a large file",
+    ),
+];
+
+/// Tests of signal processing and of a real browser: slow, and about sound and pages rather than
+/// what openapi.yaml says.
+pub(crate) const MEDIA: &[(&str, &str)] = &[
+    (
+        "domain::audio::",
+        "decoding, pitch-shifting and encoding audio",
+    ),
+    ("browser::", "Chromium playing the results across origins"),
+    (
+        "browser_pages::",
+        "Chromium driving the Explorer, the dashboard and the docs pages",
+    ),
+];
+
+/// libtest's arguments skipping every test of `lists`.
+pub(crate) fn skip_args(lists: &[&[(&str, &str)]]) -> Vec<String> {
+    lists
+        .iter()
+        .flat_map(|list| list.iter())
+        .flat_map(|(filter, _)| ["--skip".to_owned(), (*filter).to_owned()])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_filter_is_a_module_path_and_says_why() {
+        // A filter is a substring: one without `::` could skip tests it was never meant to.
+        for (filter, why) in LOAD.iter().chain(MEDIA) {
+            assert!(filter.contains("::"), "{filter}");
+            assert!(!why.is_empty(), "{filter}");
+        }
+        assert_eq!(
+            skip_args(&[&LOAD[..1]]),
+            [
+                "--skip",
+                "peers::ten_thousand_webhooks_due_at_once_are_all_delivered"
+            ]
+        );
+    }
+}

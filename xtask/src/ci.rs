@@ -15,14 +15,15 @@ struct Step {
 }
 
 /// The steps, cheapest and most likely to fail first. `tools` comes before `spec-lint` and `test`
-/// because both use what it installs. `soak` follows `test`: the mock's release binary
-/// under load for 10 s (after a release build, a few minutes the first time), which is worth
-/// it only once the suite passes. `package` follows `test`: it builds and tests the crates
-/// again as published, reusing what `test` compiled, which is worth it only once they pass in the
-/// workspace. `fuzz` runs each fuzz target for 30 s, after a release build of its own of every
-/// dependency (cargo-fuzz's instrumentation; several minutes the first time, seconds after).
-/// `mutants` comes last: it reruns the suite once per mutation of openapi.yaml in a copy of the
-/// workspace, which only means something once `test` has passed.
+/// because both use what it installs. `soak` follows `test`: the mock under load for 10 s, in the
+/// dev profile `test` compiled (nothing to build), which is worth it only once the suite passes.
+/// `package` follows `test`: it builds and tests the crates again as published, reusing the
+/// dependencies `test` compiled, which is worth it only once they pass in the workspace. `fuzz`
+/// runs each fuzz target for 30 s, after a release build of its own of every dependency
+/// (cargo-fuzz's instrumentation; several minutes the first time, seconds after). `mutants`
+/// comes last: it tries each mutation of openapi.yaml in a copy of the workspace (its target
+/// dir seeded with `test`'s dependencies), which only means something once `test` has passed.
+/// Each step's time goes to `target/ci/timings.json`.
 const STEPS: &[Step] = &[
     Step {
         name: "fmt",

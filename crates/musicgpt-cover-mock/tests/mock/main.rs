@@ -5,8 +5,8 @@ mod common;
 
 mod auth_credits;
 mod cors;
-mod faults;
 mod determinism;
+mod faults;
 mod files_voices;
 mod fuzzed;
 mod hostile;

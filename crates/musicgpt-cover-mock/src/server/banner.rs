@@ -41,7 +41,7 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         ""
     };
     out.push_str(&format!(
-        "  Dashboard     {origin}/__admin/ui  (the journal, tasks, clock and credits, live{token_note})\n"
+        "  Dashboard     {origin}/__admin/ui  (the journal, tasks, clock, credits and faults, live{token_note})\n"
     ));
     out.push_str(&format!(
         "  API docs      {origin}/docs  (the spec: {origin}/openapi.yaml, .json)\n"
@@ -106,6 +106,22 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         out.push_str(&format!(
             "Webhooks: to loopback hosts and {}\n",
             config.webhook_allow.join(", ")
+        ));
+    }
+    // A mock that fails on purpose says so, lest a forgotten MUSICGPT_MOCK_FAIL_RATES puzzle.
+    let faults = state.faults();
+    if faults.latency.is_some() || !faults.fail_rates.is_empty() {
+        let mut parts = Vec::new();
+        if let Some(latency) = faults.latency {
+            parts.push(format!("latency {latency}"));
+        }
+        if !faults.fail_rates.is_empty() {
+            let rules: Vec<String> = faults.fail_rates.iter().map(ToString::to_string).collect();
+            parts.push(format!("fail rates {}", rules.join(", ")));
+        }
+        out.push_str(&format!(
+            "Faults: {}; change them at {origin}/__admin/faults\n",
+            parts.join("; ")
         ));
     }
     let key = config

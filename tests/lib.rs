@@ -50,3 +50,8 @@ pub struct DocsTestingDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/benchmarks.md")]
 pub struct DocsBenchmarksDoctests;
+
+/// See [`DocsMockDoctests`].
+#[cfg(doctest)]
+#[doc = include_str!("../docs/proxy.md")]
+pub struct DocsProxyDoctests;

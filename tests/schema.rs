@@ -5,103 +5,20 @@
 //! there is no `type`), `$ref: '#/components/schemas/X'` becomes `#/$defs/X` with every component
 //! schema under `$defs`, boolean `exclusiveMinimum`/`exclusiveMaximum` become numbers, and the
 //! OpenAPI-only keywords (`example`, `discriminator`, `xml`, `externalDocs`, `deprecated`, `x-*`)
-//! are dropped. Formats are validated (`uuid`, `date-time`...), so a malformed id fails.
+//! are dropped. Formats are validated (`uuid`, `date-time`...), so a malformed id fails. The
+//! conversion is the mock's (`musicgpt_cover_mock::openapi_to_json_schema`), shared with its proxy
+//! mode.
 
 use serde_json::{Map, Value, json};
 
 use crate::spec::Spec;
 
-/// Keywords of the OpenAPI 3.0 schema object that JSON Schema does not have (or that only
-/// annotate) and that the conversion drops.
-const OPENAPI_ONLY: [&str; 6] = [
-    "example",
-    "discriminator",
-    "xml",
-    "externalDocs",
-    "deprecated",
-    "nullable",
-];
-
 const COMPONENT_PREFIX: &str = "#/components/schemas/";
 
-/// Converts one OpenAPI 3.0 schema to JSON Schema 2020-12 (references left pointing at `$defs`).
+/// Converts one OpenAPI 3.0 schema to JSON Schema 2020-12 (references left pointing at `$defs`):
+/// the mock's conversion, which its proxy mode validates answers with, so the two cannot drift.
 pub fn convert(schema: &Value) -> Value {
-    match schema {
-        Value::Object(map) => convert_object(map),
-        Value::Array(items) => Value::Array(items.iter().map(convert).collect()),
-        other => other.clone(),
-    }
-}
-
-fn convert_object(map: &Map<String, Value>) -> Value {
-    let mut out = Map::new();
-    for (key, value) in map {
-        if OPENAPI_ONLY.contains(&key.as_str()) || key.starts_with("x-") {
-            continue;
-        }
-        let converted = match key.as_str() {
-            "$ref" => match value.as_str() {
-                Some(r) if r.starts_with(COMPONENT_PREFIX) => {
-                    json!(format!("#/$defs/{}", &r[COMPONENT_PREFIX.len()..]))
-                }
-                _ => value.clone(),
-            },
-            // Maps of name -> schema.
-            "properties" | "patternProperties" | "$defs" | "definitions" => match value {
-                Value::Object(props) => Value::Object(
-                    props
-                        .iter()
-                        .map(|(name, schema)| (name.clone(), convert(schema)))
-                        .collect(),
-                ),
-                other => other.clone(),
-            },
-            // A schema or a list of schemas.
-            "items" | "additionalProperties" | "not" | "allOf" | "anyOf" | "oneOf" => {
-                convert(value)
-            }
-            // Literal values and annotations are kept as written.
-            _ => value.clone(),
-        };
-        out.insert(key.clone(), converted);
-    }
-    for (flag, bound) in [
-        ("exclusiveMinimum", "minimum"),
-        ("exclusiveMaximum", "maximum"),
-    ] {
-        if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
-            out.remove(flag);
-            if exclusive && let Some(limit) = out.remove(bound) {
-                out.insert(flag.to_owned(), limit);
-            }
-        }
-    }
-    if map.get("nullable") == Some(&Value::Bool(true)) {
-        return make_nullable(out);
-    }
-    Value::Object(out)
-}
-
-fn make_nullable(mut out: Map<String, Value>) -> Value {
-    if let Some(values) = out.get_mut("enum").and_then(Value::as_array_mut)
-        && !values.contains(&Value::Null)
-    {
-        values.push(Value::Null);
-    }
-    match out.get("type").cloned() {
-        Some(Value::String(t)) => {
-            out.insert("type".to_owned(), json!([t, "null"]));
-            Value::Object(out)
-        }
-        Some(Value::Array(mut types)) => {
-            if !types.contains(&json!("null")) {
-                types.push(json!("null"));
-            }
-            out.insert("type".to_owned(), Value::Array(types));
-            Value::Object(out)
-        }
-        _ => json!({ "anyOf": [Value::Object(out), { "type": "null" }] }),
-    }
+    musicgpt_cover_mock::openapi_to_json_schema(schema)
 }
 
 /// Every component schema of the spec, converted, keyed by name (the `$defs` of [`document`]).

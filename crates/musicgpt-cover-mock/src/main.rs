@@ -40,8 +40,8 @@ enum Command {
     /// Forward the API's requests to the real API (or --upstream), checking each request and
     /// answer against openapi.yaml; violations are reported in the x-contract-violations header
     /// and the journal.
-    // The mock's own flags (tasks, keys, webhooks) are accepted but mean nothing to a proxy: its
-    // help hides them.
+    // The mock's own flags (tasks, keys, webhooks, faults) are accepted but mean nothing to a
+    // proxy: its help hides them.
     #[command(
         mut_arg("seed", |a| a.hide(true)),
         mut_arg("time_scale", |a| a.hide(true)),
@@ -54,7 +54,9 @@ enum Command {
         mut_arg("webhook_timeout", |a| a.hide(true)),
         mut_arg("webhook_backoff", |a| a.hide(true)),
         mut_arg("task_capacity", |a| a.hide(true)),
-        mut_arg("public_url", |a| a.hide(true))
+        mut_arg("public_url", |a| a.hide(true)),
+        mut_arg("latency", |a| a.hide(true)),
+        mut_arg("fail_rates", |a| a.hide(true))
     )]
     Proxy(ProxyArgs),
 }

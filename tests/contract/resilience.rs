@@ -477,3 +477,50 @@ async fn a_rate_limited_cover_is_safe_to_resend_after_its_retry_after() {
         .expect("completes");
     assert!(conversion.status.is_completed());
 }
+
+/// A gateway's plain-text 503 with `Retry-After: 1` on a poll (the mock's `unavailable` fault):
+/// ridden out like any 5xx, and the next poll comes after the wait asked for.
+#[tokio::test]
+async fn a_gateway_503_on_a_poll_is_waited_out() {
+    let mock = instant_mock().await;
+    let client = api(&mock);
+    let queued = queued(&client).await;
+    scenario(
+        &mock,
+        json!({"operation": "getConversionById", "respond": {"fault": "unavailable"}, "retry_after": 1}),
+    )
+    .await;
+    let started = Instant::now();
+    let conversion = client
+        .wait_for_conversion(&queued, &options())
+        .await
+        .expect("completes after the 503");
+    assert!(conversion.status.is_completed());
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(1),
+        "polled again before the Retry-After: {elapsed:?}"
+    );
+    let polls = requests_to(&mock, "getConversionById").await;
+    let statuses: Vec<&Value> = polls.iter().map(|record| &record["status"]).collect();
+    assert_eq!(statuses, [503, 200], "{polls:#?}");
+}
+
+/// A gateway's 503 with `Retry-After` on the Cover: the request never reached the API, so the
+/// error says it is safe to resend, and the resent Cover is the only one taken.
+#[tokio::test]
+async fn a_cover_refused_by_the_gateway_is_safe_to_resend() {
+    let mock = instant_mock().await;
+    let client = api(&mock);
+    scenario(
+        &mock,
+        json!({"operation": "cover", "respond": {"fault": "unavailable"}, "retry_after": 1}),
+    )
+    .await;
+    let error = send_cover(&client).await.expect_err("unavailable");
+    assert!(error.is_safe_to_resend(), "{error:?}");
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
+    assert_eq!(task_count(&mock).await, 0, "the gateway took nothing");
+    queued(&client).await;
+    assert_eq!(task_count(&mock).await, 1);
+}

@@ -82,6 +82,11 @@ pub enum NetworkFault {
         /// The pace of the body.
         bytes_per_second: u64,
     },
+    /// A gateway in front of the API answers `503 Service Unavailable` in plain text, as load
+    /// balancers and CDNs do during an outage or a deploy. Not handled. The spec documents no
+    /// 503 (the API itself never sends one), which is why this is a fault of the way to the API
+    /// rather than a status scenario; pair it with `retry_after`.
+    Unavailable,
 }
 
 impl Respond {
@@ -94,6 +99,7 @@ impl Respond {
             Respond::Fault(NetworkFault::Reset) => "reset",
             Respond::Fault(NetworkFault::Truncate) => "truncate",
             Respond::Fault(NetworkFault::Dribble { .. }) => "dribble",
+            Respond::Fault(NetworkFault::Unavailable) => "unavailable",
         }
     }
 }
@@ -732,16 +738,17 @@ fn parse_respond(r: &Map<String, Value>) -> Result<Respond, FaultError> {
         Some(Value::String(f)) => f.as_str(),
         _ => {
             return Err(FaultError(
-                "respond must hold status, delay_ms or fault (\"close\", \"reset\", \"truncate\" or \"dribble\")".to_owned(),
+                "respond must hold status, delay_ms or fault (\"close\", \"reset\", \"truncate\", \"dribble\" or \"unavailable\")".to_owned(),
             ));
         }
     };
     let fault = match fault {
-        "close" | "reset" | "truncate" => {
+        "close" | "reset" | "truncate" | "unavailable" => {
             only(&["fault"])?;
             match fault {
                 "close" => NetworkFault::Close,
                 "reset" => NetworkFault::Reset,
+                "unavailable" => NetworkFault::Unavailable,
                 _ => NetworkFault::Truncate,
             }
         }
@@ -756,7 +763,7 @@ fn parse_respond(r: &Map<String, Value>) -> Result<Respond, FaultError> {
         }
         other => {
             return Err(FaultError(format!(
-                "unknown fault {other:?}: give close, reset, truncate or dribble"
+                "unknown fault {other:?}: give close, reset, truncate, dribble or unavailable"
             )));
         }
     };

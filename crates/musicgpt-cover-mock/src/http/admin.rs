@@ -95,7 +95,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/__admin/scenarios",
-        "add one; body {\"operation\": \"cover\", \"times\": 1, \"respond\": {\"status\": 402} | {\"delay_ms\": 3000} | {\"fault\": \"close\"|\"reset\"|\"truncate\"|\"dribble\"}, \"retry_after\": 2}",
+        "add one; body {\"operation\": \"cover\", \"times\": 1, \"respond\": {\"status\": 402} | {\"delay_ms\": 3000} | {\"fault\": \"close\"|\"reset\"|\"truncate\"|\"dribble\"|\"unavailable\"}, \"retry_after\": 2}",
     ),
     ("DELETE", "/__admin/scenarios", "remove every scenario"),
     ("DELETE", "/__admin/scenarios/{id}", "remove one scenario"),

@@ -1,7 +1,7 @@
 //! Faults applied: the layer around the API's four operations that asks the domain for a
 //! request's fault decision and carries it out: a documented status with its example instead of
-//! the handler, a delay, or a fault of the connection (closed, reset, an answer cut short or
-//! dribbled). The admin API, the pages, `/openapi.*` and the result files are never touched.
+//! the handler, a delay, a fault of the connection (closed, reset, an answer cut short or
+//! dribbled), or a gateway's plain-text 503. The admin API, the pages, `/openapi.*` and the result files are never touched.
 //!
 //! A closed or reset connection is the accept loop's to carry out: the answer handed back holds
 //! an [`Abort`] extension, and the loop (`server::connections`) then ends the connection without
@@ -147,6 +147,11 @@ where
             pause(wait).await;
             aborted(true)
         }
+        Action::Fault(NetworkFault::Unavailable) => {
+            drain(request.into_body()).await;
+            pause(wait).await;
+            unavailable()
+        }
         Action::Fault(NetworkFault::Truncate) => {
             let response = inner.call(request).await?;
             pause(wait).await;
@@ -201,6 +206,22 @@ fn example_answer(op: &Operation, status: u16, example: Option<&str>) -> Respons
         None => documented(op, code, None),
     }
 }
+
+/// What a gateway in front of the API answers when the API is out of reach: not the API's own
+/// JSON (the spec documents no 503), plain text as a load balancer writes it.
+fn unavailable() -> Response {
+    let mut response = Response::new(Body::from(UNAVAILABLE_TEXT));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// The body of [`unavailable`].
+const UNAVAILABLE_TEXT: &str =
+    "503 Service Unavailable: the mock's gateway fault (a scenario), not an answer of the API\n";
 
 /// An answer the accept loop does not send.
 fn aborted(reset: bool) -> Response {

@@ -456,6 +456,55 @@ async fn an_injected_failure_creates_no_task_and_charges_nothing() {
 }
 
 #[tokio::test]
+async fn unavailable_is_a_gateway_503_in_plain_text_with_its_retry_after() {
+    let mock = mock(MockConfig::new().funded_api_key(KEY, 5.0)).await;
+    scenario(
+        &mock,
+        json!({"operation": "cover", "respond": {"fault": "unavailable"}, "retry_after": 5}),
+    )
+    .await;
+    let form = url_form("Drake", "https://x.example/a.mp3");
+    let response = client()
+        .post(mock.url("/v1/Cover"))
+        .header("Authorization", KEY)
+        .multipart(form)
+        .send()
+        .await
+        .expect("cover");
+    assert_eq!(response.status().as_u16(), 503);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("retry-after").as_deref(), Some("5"));
+    assert_eq!(
+        header("content-type").as_deref(),
+        Some("text/plain; charset=utf-8"),
+        "a gateway's answer, not the API's JSON"
+    );
+    let text = response.text().await.expect("body");
+    assert!(text.starts_with("503 Service Unavailable"), "{text:?}");
+    // Not handled: no task, no charge; the journal names the fault and the 503.
+    assert_eq!(mock.state().task_count(), 0);
+    assert_eq!(mock.state().credits(KEY), Some(5.0));
+    let fault = last_fault(&mock).expect("journalled");
+    assert_eq!(fault.kind.as_deref(), Some("unavailable"));
+    assert_eq!(last_status(&mock), 503);
+    // Used once: the next Cover is taken.
+    let (status, _) = cover(
+        &mock,
+        Some(KEY),
+        url_form("Drake", "https://x.example/a.mp3"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn the_embedding_api_sets_the_same() {
     let mock = mock(MockConfig::new()).await;
     let added = mock

@@ -118,23 +118,16 @@ fn check(options: &Options) -> Result {
         options,
         paths: &paths,
         baselines: Vec::new(),
+        readers_baseline_passed: false,
         whole_baseline_passed: false,
         limit: MUTATION_FLOOR,
     };
-    let baseline = if options.full {
-        run.whole_baseline()?
+    if options.full {
+        run.whole_baseline()?;
     } else {
-        run.baseline(
-            "baseline",
-            "the unmutated spec-reading tests must pass first",
-            &Selection {
-                args: options.scope(),
-                test_args: stages::skip_args(),
-                fail_fast: false,
-            },
-        )?
-    };
-    run.limit = MUTATION_FLOOR.max(Duration::from_secs_f64(2.0 * baseline));
+        let names: Vec<&str> = mutated.iter().map(|(mutation, _)| mutation.name).collect();
+        run.known_baseline(&names)?;
+    }
 
     let linters = Tools::new();
     let linters = linters.check_installed().is_ok().then_some(&linters);
@@ -183,16 +176,17 @@ struct Run<'a> {
     options: &'a Options,
     paths: &'a Paths,
     /// Each baseline run so far, by name, with its seconds (for the report).
-    baselines: Vec<(&'static str, f64)>,
+    baselines: Vec<(String, f64)>,
+    readers_baseline_passed: bool,
     whole_baseline_passed: bool,
-    /// How long one mutated `cargo test` may take: twice the first baseline, at least
+    /// How long one mutated `cargo test` may take: twice the longest baseline run, at least
     /// `MUTATION_FLOOR`.
     limit: Duration,
 }
 
 impl Run<'_> {
     /// Runs `selection` on the unmutated spec, which must pass; returns its seconds.
-    fn baseline(&mut self, name: &'static str, what: &str, selection: &Selection) -> Result<f64> {
+    fn baseline(&mut self, name: &str, what: &str, selection: &Selection) -> Result<f64> {
         println!("mutants: [{name}] {what}");
         let baseline = suite(selection, self.paths, name, BASELINE_LIMIT)?;
         if baseline.verdict != Verdict::Passed {
@@ -205,20 +199,60 @@ impl Run<'_> {
             )));
         }
         println!("mutants: [{name}] passed in {:.1}s", baseline.seconds);
-        self.baselines.push((name, baseline.seconds));
+        self.baselines.push((name.to_owned(), baseline.seconds));
+        self.limit = self
+            .limit
+            .max(Duration::from_secs_f64(2.0 * baseline.seconds));
         Ok(baseline.seconds)
     }
 
-    /// The whole suite on the unmutated spec, once per run.
-    fn whole_baseline(&mut self) -> Result<f64> {
-        let seconds = self.baseline(
+    /// Stage 1's tests (every known catcher of the mutations to try) on the unmutated spec.
+    fn known_baseline(&mut self, mutations: &[&str]) -> Result {
+        for (index, group) in stages::known_baseline(self.options, mutations)
+            .into_iter()
+            .enumerate()
+        {
+            let what = format!(
+                "the known catchers in `{}` must pass unmutated first",
+                group.target
+            );
+            self.baseline(
+                &format!("baseline-known-{}", index + 1),
+                &what,
+                &Selection {
+                    args: group.args,
+                    test_args: group.test_args,
+                    fail_fast: false,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Stage 2's tests on the unmutated spec, once per run, before the first stage 2.
+    fn readers_baseline(&mut self) -> Result {
+        self.baseline(
+            "baseline-readers",
+            "the spec-reading tests must pass unmutated first",
+            &Selection {
+                args: self.options.scope(),
+                test_args: stages::skip_args(),
+                fail_fast: false,
+            },
+        )?;
+        self.readers_baseline_passed = true;
+        Ok(())
+    }
+
+    /// The whole suite on the unmutated spec, once per run, before the first stage 3.
+    fn whole_baseline(&mut self) -> Result {
+        self.baseline(
             "baseline-whole",
-            "the unmutated whole suite must pass first",
+            "the whole suite must pass unmutated first",
             &Selection::whole(self.options),
         )?;
         self.whole_baseline_passed = true;
-        self.limit = self.limit.max(Duration::from_secs_f64(2.0 * seconds));
-        Ok(seconds)
+        Ok(())
     }
 
     /// Runs the tests in the copy with the mutated spec in place of the original, linting the
@@ -270,6 +304,7 @@ impl Run<'_> {
             .into_iter()
             .enumerate()
         {
+            let builds_only = group.builds_only();
             let selection = Selection {
                 args: group.args,
                 test_args: group.test_args,
@@ -284,7 +319,7 @@ impl Run<'_> {
             if run.verdict != Verdict::Passed {
                 return decided(Stage::Known, run, seconds);
             }
-            if run.tests_run == 0 {
+            if run.tests_run == 0 && !builds_only {
                 println!(
                     "mutants: warning: none of the tests xtask/src/mutants/known_catchers.txt \
                      names for `{name}` in `{}` exists any more; update the map",
@@ -292,6 +327,12 @@ impl Run<'_> {
                 );
             }
             seconds += run.seconds;
+        }
+        if !self.readers_baseline_passed {
+            // Its own run of the unmutated spec: the spec goes back for it, then mutated again.
+            restore.put_back()?;
+            self.readers_baseline()?;
+            restore.mutate_again()?;
         }
         let readers = Selection {
             args: self.options.scope(),
@@ -304,7 +345,6 @@ impl Run<'_> {
         }
         seconds += run.seconds;
         if !self.whole_baseline_passed {
-            // Its own run of the unmutated spec: the spec goes back for it, then mutated again.
             println!(
                 "mutants: `{name}` passed the spec-reading tests; the whole suite decides, after \
                  its own unmutated run"

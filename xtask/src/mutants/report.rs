@@ -99,7 +99,7 @@ pub(super) fn judge(outcomes: &[Outcome], paths: &Paths) -> Result {
 }
 
 /// The table of mutation → caught? → by which tests, in Markdown, so it can go into the README.
-pub(super) fn report(baselines: &[(&str, f64)], outcomes: &[Outcome], total: f64) -> String {
+pub(super) fn report(baselines: &[(String, f64)], outcomes: &[Outcome], total: f64) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,

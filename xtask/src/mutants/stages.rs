@@ -5,15 +5,18 @@
 //!
 //! 1. **known catchers**: the tests that caught it last time, from the committed map
 //!    `known_catchers.txt`, one test target at a time, cheapest target first, each run with
-//!    `--exact` filters naming the tests;
+//!    `--exact` filters naming the tests; a crate whose build failed is a `build` line, tried by
+//!    compiling the tests without running them (`--no-run`);
 //! 2. **spec readers**: the whole suite less [`SKIPPED`], the slow tests that exercise load,
 //!    time, audio or a browser rather than what the spec says, with cargo's fail-fast;
 //! 3. **whole suite**: only when both passed: everything, `--no-fail-fast`, as `--full` runs it.
 //!
 //! A mutation is caught as soon as a stage fails; it survives only if the whole suite passes, so
-//! the verdict is the one a whole run gives. Every test a stage can fail was run unmutated in the
-//! baseline first: stages 1 and 2 run a subset of the spec readers' baseline, and the whole
-//! suite's own baseline runs before the first stage 3 (a mutation that gets that far is rare).
+//! the verdict is the one a whole run gives. Every test a stage can fail has passed unmutated in
+//! the copy first: each stage has its own baseline, run once, before the first mutation that
+//! needs it (stage 1's before the first mutation: every group of every selected mutation on the
+//! unmutated spec), so a run whose mutations all fall to their known catchers never pays for the
+//! spec readers' or the whole suite's baseline.
 //!
 //! Every stage's command selects packages as the baseline does (`--workspace --exclude xtask`,
 //! or the `--package` list), never `-p` alone: cargo resolves features per selection, and a
@@ -68,15 +71,48 @@ pub(super) fn parse(map: &str) -> Result<Vec<Known<'_>>, String> {
         .collect()
 }
 
-/// One stage-1 run: a test target and the tests in it that caught the mutation before.
-#[derive(Debug, PartialEq, Eq)]
+/// The `target` of a map line whose `test` is a crate that failed to build.
+const BUILD: &str = "build";
+
+/// One stage-1 run: a test target and the tests in it that caught the mutation before, or the
+/// tests' build (`--no-run`) for crates that failed to build.
+#[derive(Debug, PartialEq, Eq, Clone)]
 pub(super) struct Group {
     /// As cargo names it, for messages: `-p musicgpt-cover-codegen --test codegen`.
     pub(super) target: String,
     /// The arguments after `cargo test`.
     pub(super) args: Vec<String>,
-    /// The arguments after `--`: `--exact` and the test names.
+    /// The arguments after `--`: `--exact` and the test names (none for a build).
     pub(super) test_args: Vec<String>,
+}
+
+impl Group {
+    /// Whether it only builds: no test runs, so running none is no sign of a stale map.
+    pub(super) fn builds_only(&self) -> bool {
+        self.target == BUILD
+    }
+}
+
+/// Stage 1's baseline: every group of `mutations`, one per target with the union of their tests,
+/// cheapest first, to be run on the unmutated spec.
+pub(super) fn known_baseline(options: &Options, mutations: &[&str]) -> Vec<Group> {
+    let mut merged: Vec<Group> = Vec::new();
+    for mutation in mutations {
+        for group in known_groups(options, mutation) {
+            match merged.iter_mut().find(|g| g.args == group.args) {
+                Some(existing) => {
+                    for test in group.test_args.into_iter().skip(1) {
+                        if !existing.test_args.contains(&test) {
+                            existing.test_args.push(test);
+                        }
+                    }
+                }
+                None => merged.push(group),
+            }
+        }
+    }
+    merged.sort_by_key(|group| rank(&group.target));
+    merged
 }
 
 /// The stage-1 groups for `mutation`, cheapest target first: the committed map's entries less
@@ -107,7 +143,8 @@ pub(super) fn check_map() -> Result<(), String> {
 fn groups(options: &Options, entries: &[Known<'_>], mutation: &str) -> Vec<Group> {
     let mut targets: Vec<(&str, Vec<&str>)> = Vec::new();
     for entry in entries.iter().filter(|entry| entry.mutation == mutation) {
-        if is_skipped(entry.test) || !options.includes(package(entry.target)) {
+        let build = entry.target == BUILD;
+        if !build && (is_skipped(entry.test) || !options.includes(package(entry.target))) {
             continue;
         }
         match targets
@@ -122,12 +159,25 @@ fn groups(options: &Options, entries: &[Known<'_>], mutation: &str) -> Vec<Group
     targets.sort_by_key(|(target, _)| rank(target));
     targets
         .into_iter()
-        .map(|(target, tests)| Group {
-            target: target.to_owned(),
-            args: selection(options, target),
-            test_args: std::iter::once("--exact".to_owned())
-                .chain(tests.into_iter().map(str::to_owned))
-                .collect(),
+        .map(|(target, tests)| {
+            if target == BUILD {
+                // Every test target compiled, none run: the build that failed, whichever crate.
+                let mut args = options.scope();
+                args.push("--no-run".to_owned());
+                Group {
+                    target: BUILD.to_owned(),
+                    args,
+                    test_args: Vec::new(),
+                }
+            } else {
+                Group {
+                    target: target.to_owned(),
+                    args: selection(options, target),
+                    test_args: std::iter::once("--exact".to_owned())
+                        .chain(tests.into_iter().map(str::to_owned))
+                        .collect(),
+                }
+            }
         })
         .collect()
 }
@@ -172,8 +222,8 @@ fn selection(options: &Options, target: &str) -> Vec<String> {
 }
 
 /// Cheapest first: a target that reads the spec at run time rebuilds nothing (codegen's), unit
-/// tests link little, the contract binary links the client and the mock, doctests compile each
-/// example.
+/// tests link little, the contract binary links the client and the mock, a build compiles every
+/// test target, doctests compile each example.
 fn rank(target: &str) -> u8 {
     const ORDER: &[&str] = &[
         "--test codegen",
@@ -181,11 +231,13 @@ fn rank(target: &str) -> u8 {
         "--test client",
         "--test mock",
         "--test contract",
+        BUILD,
         "--doc",
     ];
     ORDER
         .iter()
-        .position(|known| target.contains(known))
+        // Whole words: `build` is not the end of a target named `rebuild`.
+        .position(|known| format!(" {target} ").contains(&format!(" {known} ")))
         .map_or(3, |at| u8::try_from(at).unwrap_or(u8::MAX))
 }
 
@@ -211,6 +263,9 @@ pub(super) fn record<'a>(caught: impl IntoIterator<Item = (&'a str, &'a [Catcher
                     .iter()
                     .map(|test| (rank(rerun), format!("{mutation}\t{rerun}\t{test}")))
                     .collect(),
+                Catcher::Build { krate } => {
+                    vec![(rank(BUILD), format!("{mutation}\t{BUILD}\t{krate}"))]
+                }
                 _ => Vec::new(),
             })
             .collect();
@@ -248,7 +303,7 @@ mod tests {
         assert_eq!(unknown_mutations(&entries), Vec::<String>::new());
         for entry in &entries {
             assert!(
-                !package(entry.target).is_empty(),
+                entry.target == BUILD || !package(entry.target).is_empty(),
                 "{entry:?} names no package"
             );
         }
@@ -263,6 +318,7 @@ mod tests {
                    m\t-p k --test mock\tpeers::ten_thousand_webhooks_due_at_once_are_all_delivered\n\
                    m\t-p k --lib\tspec::tests::x\n\
                    m\t-p d --doc\td/README.md - (line 3)\n\
+                   m\tbuild\tmusicgpt-cover\n\
                    other\t-p g --test codegen\tsnapshot::t\n";
         let entries = parse(map).unwrap_or_else(|e| panic!("{e}"));
         let found = groups(&Options::default(), &entries, "m");
@@ -273,6 +329,7 @@ mod tests {
                 "-p g --test codegen",
                 "-p k --lib",
                 "-p c --test contract",
+                "build",
                 "-p d --doc"
             ]
         );
@@ -280,7 +337,12 @@ mod tests {
             found[0].args,
             ["--workspace", "--exclude", "xtask", "--test", "codegen"]
         );
-        assert_eq!(found[3].args, ["-p", "d", "--doc"]);
+        assert_eq!(
+            found[3].args,
+            ["--workspace", "--exclude", "xtask", "--no-run"]
+        );
+        assert!(found[3].test_args.is_empty() && found[3].builds_only());
+        assert_eq!(found[4].args, ["-p", "d", "--doc"]);
         assert_eq!(
             found[2].test_args,
             ["--exact", "statuses::a", "statuses::b"]
@@ -313,6 +375,7 @@ mod tests {
             Catcher::Build {
                 krate: "x".to_owned(),
             },
+            Catcher::Unidentified { error: None },
         ];
         let text = record([("m", &catchers[..])]);
         let entries = parse(&text).unwrap_or_else(|e| panic!("{e}"));
@@ -329,7 +392,31 @@ mod tests {
                     target: "-p c --test contract",
                     test: "statuses::a"
                 },
+                Known {
+                    mutation: "m",
+                    target: "build",
+                    test: "x"
+                },
             ]
         );
+    }
+
+    #[test]
+    fn stage_ones_baseline_is_every_group_once_with_every_test() {
+        // From the committed map: one group per target, whichever mutations share it.
+        let groups = known_baseline(&Options::default(), &["rename-eta", "narrow-pitch"]);
+        let mut args: Vec<&Vec<String>> = groups.iter().map(|g| &g.args).collect();
+        let before = args.len();
+        args.dedup();
+        assert_eq!(args.len(), before, "a target twice");
+        let codegen = groups
+            .iter()
+            .find(|g| g.target.ends_with("--test codegen"))
+            .unwrap_or_else(|| panic!("no codegen group in {groups:?}"));
+        assert_eq!(
+            codegen.test_args.first().map(String::as_str),
+            Some("--exact")
+        );
+        assert!(codegen.test_args.len() > 2, "{codegen:?}");
     }
 }

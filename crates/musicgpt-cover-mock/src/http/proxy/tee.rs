@@ -76,10 +76,12 @@ pub(super) fn tee(
     };
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(LAG);
     let complete = Arc::new(AtomicBool::new(false));
-    let side = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    })
-    .fuse());
+    let side = Body::from_stream(
+        futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        })
+        .fuse(),
+    );
     let task = tokio::spawn(read_form(operation, encoding, side));
     (
         forward(data, length, Some(tx), Some(complete.clone())),

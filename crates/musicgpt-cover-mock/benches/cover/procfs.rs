@@ -63,23 +63,60 @@ impl CpuSample {
     }
 }
 
-/// CPU jiffies (user and system) of process `pid` and every CPU's jiffies, idle included; for
-/// [`cpu_share`] like [`thread_jiffies`].
-pub(crate) fn process_jiffies(pid: u32) -> Option<(u64, u64)> {
-    let total = CpuSample::now()?.total;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+/// CPU jiffies (user and system) per thread of a group, and every CPU's jiffies, idle included:
+/// two readings say what share of the machine the group took between them.
+pub(crate) struct Jiffies {
+    /// (thread id, its jiffies so far)
+    per_thread: Vec<(u64, u64)>,
+    total: u64,
+}
+
+impl Jiffies {
+    /// What the group used since `before`: each thread's growth, a thread started since counted
+    /// whole. A thread that ended since (a runtime's blocking-pool thread, say) is left out, not
+    /// subtracted: the sum of the group's counters would shrink and hide the others' work.
+    fn used_since(&self, before: &Jiffies) -> u64 {
+        self.per_thread
+            .iter()
+            .map(|(tid, now)| {
+                let then = before
+                    .per_thread
+                    .iter()
+                    .find(|(t, _)| t == tid)
+                    .map_or(0, |(_, j)| *j);
+                now.saturating_sub(then)
+            })
+            .sum()
+    }
+}
+
+/// User and system jiffies in a `/proc/.../stat` line (fields 14 and 15, counted after the
+/// command name, which may hold spaces and parentheses).
+fn stat_jiffies(stat: &str) -> Option<u64> {
     let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace().skip(11);
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
-    Some((utime + stime, total))
+    Some(utime + stime)
 }
 
-/// CPU jiffies of this process's threads named `name` (a runtime's workers), and every CPU's
-/// jiffies, idle included: together they say what share of the machine those threads took.
-pub(crate) fn thread_jiffies(name: &str) -> Option<(u64, u64)> {
+/// Process `pid`'s jiffies, as a group of one.
+pub(crate) fn process_jiffies(pid: u32) -> Option<Jiffies> {
     let total = CpuSample::now()?.total;
-    let mut threads = 0;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(Jiffies {
+        per_thread: vec![(u64::from(pid), stat_jiffies(&stat)?)],
+        total,
+    })
+}
+
+/// The jiffies of this process's threads named `name` (a runtime's threads).
+pub(crate) fn thread_jiffies(name: &str) -> Option<Jiffies> {
+    let total = CpuSample::now()?.total;
+    let mut per_thread = Vec::new();
     for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
+            continue;
+        };
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
@@ -89,12 +126,17 @@ pub(crate) fn thread_jiffies(name: &str) -> Option<(u64, u64)> {
         if &stat[open + 1..close] != name {
             continue;
         }
-        let mut fields = stat[close + 1..].split_whitespace().skip(11);
-        let utime: u64 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
-        let stime: u64 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
-        threads += utime + stime;
+        per_thread.push((tid, stat_jiffies(&stat).unwrap_or(0)));
     }
-    Some((threads, total))
+    Some(Jiffies { per_thread, total })
+}
+
+/// The jiffies a group used between two readings (0 when either is missing).
+pub(crate) fn jiffies_used(before: Option<&Jiffies>, after: Option<&Jiffies>) -> u64 {
+    match (before, after) {
+        (Some(b), Some(a)) => a.used_since(b),
+        _ => 0,
+    }
 }
 
 /// Other programs' CPU use over one idle second before anything starts.
@@ -113,16 +155,12 @@ pub(crate) fn report_others_before(cores: usize) {
     }
 }
 
-/// The share of the machine a thread group took between two [`thread_jiffies`] readings, in
-/// percent of one core.
-pub(crate) fn cpu_share(
-    before: Option<(u64, u64)>,
-    after: Option<(u64, u64)>,
-    cores: usize,
-) -> f64 {
+/// The share of the machine a thread group took between two [`thread_jiffies`] (or
+/// [`process_jiffies`]) readings, in percent of one core.
+pub(crate) fn cpu_share(before: Option<&Jiffies>, after: Option<&Jiffies>, cores: usize) -> f64 {
     match (before, after) {
-        (Some((t0, all0)), Some((t1, all1))) if all1 > all0 => {
-            t1.saturating_sub(t0) as f64 / (all1 - all0) as f64 * cores as f64 * 100.0
+        (Some(b), Some(a)) if a.total > b.total => {
+            a.used_since(b) as f64 / (a.total - b.total) as f64 * cores as f64 * 100.0
         }
         _ => f64::NAN,
     }

@@ -15,7 +15,9 @@ use crate::bare::start_bare;
 use crate::load::{Measurement, Target, load};
 use crate::options::Options;
 use crate::prism::{self, ChildServer};
-use crate::procfs::{CpuSample, OTHERS_WARNING, cpu_share, process_jiffies, thread_jiffies};
+use crate::procfs::{
+    CpuSample, OTHERS_WARNING, cpu_share, jiffies_used, process_jiffies, thread_jiffies,
+};
 use crate::request::{probe, raw_request};
 use crate::scenario::{API_PREFIX, Scenario};
 use crate::setup::{http_client, runtime};
@@ -247,10 +249,11 @@ fn measure_row(
         } else {
             thread_jiffies(SERVER_THREADS)
         };
-        m.server_cpu = cpu_share(before, after, cores);
-        let prism_jiffies = match (i == PRISM, before, after) {
-            (true, Some((b, _)), Some((a, _))) => a.saturating_sub(b),
-            _ => 0,
+        m.server_cpu = cpu_share(before.as_ref(), after.as_ref(), cores);
+        let prism_jiffies = if i == PRISM {
+            jiffies_used(before.as_ref(), after.as_ref())
+        } else {
+            0
         };
         (m, prism_jiffies)
     };
@@ -329,7 +332,7 @@ fn measure_row(
             .and_then(|c| c.others_since_but(cores, excluded))
             .unwrap_or(f64::NAN);
         others.push(busy);
-        print_round(&(round + 1).to_string(), &cells, busy);
+        print_round(&(round + 1).to_string(), &cells, busy, None);
         rounds.push(cells);
     }
     bare_task.abort();
@@ -373,7 +376,12 @@ fn measure_row(
             )
         }),
     };
-    print_round("median", &row.cells, row.others);
+    print_round(
+        "median",
+        &row.cells,
+        row.others,
+        Some((row.mock_bare, row.mock_prism)),
+    );
     println!(
         "  mock/bare {:.3} (rounds {:.3} to {:.3}){}",
         row.mock_bare,
@@ -394,7 +402,14 @@ fn measure_row(
     Ok(row)
 }
 
-fn print_round(label: &str, cells: &[Option<Cell>; 3], others: f64) {
+/// One line of the table; `ratios` overrides the ratios computed from `cells` (the median line
+/// shows the medians of the per-round ratios, as the targets are judged).
+fn print_round(
+    label: &str,
+    cells: &[Option<Cell>; 3],
+    others: f64,
+    ratios: Option<(f64, Option<f64>)>,
+) {
     let cell = |c: &Option<Cell>| match c {
         Some(c) => format!(
             "{:>8.0} {:>6.2} {:>6.2} {:>6.1}",
@@ -406,13 +421,17 @@ fn print_round(label: &str, cells: &[Option<Cell>; 3], others: f64) {
         (Some(m), Some(o)) => m.per_second / o.per_second,
         _ => f64::NAN,
     };
+    let (bare, prism) = match ratios {
+        Some((bare, prism)) => (bare, prism.unwrap_or(f64::NAN)),
+        None => (ratio(BARE), ratio(PRISM)),
+    };
     println!(
         "  {label:>6} | {} | {} | {} | {:>9.3} {:>10.1} {others:>6.0}",
         cell(&cells[BARE]),
         cell(&cells[MOCK]),
         cell(&cells[PRISM]),
-        ratio(BARE),
-        ratio(PRISM)
+        bare,
+        prism
     );
     let _ = std::io::stdout().flush();
 }

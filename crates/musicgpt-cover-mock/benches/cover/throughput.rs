@@ -531,6 +531,15 @@ fn rows_markdown(o: &Options, rows: &[Row], with_prism: bool, verdicts: &[Verdic
         "\n`others' CPU`: what other programs used meanwhile, in % of one core (Prism's own CPU \
          not counted); more than {OTHERS_WARNING:.0} % means the machine was not quiet.\n\n"
     ));
+    let busiest = rows.iter().map(|r| r.others).fold(0.0, f64::max);
+    if busiest > OTHERS_WARNING {
+        out.push_str(&format!(
+            "**The machine was not quiet during this run**: other programs used up to \
+             {busiest:.0} % of a core (median of a row's rounds). The absolute numbers are low \
+             and the ratios noisy; run `cargo xtask bench` again on a quiet machine before \
+             reading them as the mock's.\n\n"
+        ));
+    }
     out.push_str(&markdown(verdicts));
     out
 }

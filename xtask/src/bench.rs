@@ -131,6 +131,7 @@ pub(crate) fn run(args: &[String]) -> Result {
         return process::run(&mut help);
     }
     let started = Instant::now();
+    let started_utc = benchmarks::now_utc();
     let mut fresh: Vec<Section> = Vec::new();
     let mut missed = Vec::new();
     let binary = if plan.cover || plan.soak {
@@ -193,7 +194,7 @@ pub(crate) fn run(args: &[String]) -> Result {
         fresh.push(section);
     }
     if plan.write {
-        benchmarks::write(&fresh, &command)?;
+        benchmarks::write(&fresh, &command, &started_utc)?;
     }
     println!("bench: {:.0} s in all", started.elapsed().as_secs_f64());
     if missed.is_empty() {

@@ -192,6 +192,13 @@ pub(crate) fn header(latest: &str) -> String {
          (a clean build of the workspace into a temporary target dir: over 10 minutes on 2 cores, \
          so not in the default run); `cargo xtask bench --only build` measures them alone. The \
          `ci` section is read from `target/ci/timings.json`, which `cargo xtask ci` writes.\n\n\
+         What `cargo xtask bench` runs: `cargo build --release -p musicgpt-cover-mock`; then \
+         `MUSICGPT_BENCH_MOCK_BIN=target/release/musicgpt-cover-mock cargo bench -p \
+         musicgpt-cover-mock --bench cover -- [OPTIONS] --markdown target/bench/cover.md`; then \
+         `MUSICGPT_SOAK_MOCK_BIN=target/release/musicgpt-cover-mock cargo bench -p \
+         musicgpt-cover-mock --bench soak -- --seconds 60`; with `--with-build`, \
+         `CARGO_TARGET_DIR=<fresh temporary dir> cargo build --workspace`, then `touch \
+         openapi.yaml && cargo test -p musicgpt-cover`.\n\n\
          **Where each number comes from:** every section carries its own stamp (date, commit, \
          machine, command). A run replaces the sections it measured and leaves the others as they \
          were, stamp included, so a section older than the latest run says so.\n\n\
@@ -271,12 +278,11 @@ fn ci_markdown(json: &json::Json) -> String {
     out
 }
 
-/// Writes the file: `fresh` merged into what is there.
-pub(crate) fn write(fresh: &[Section], command: &str) -> Result {
+/// Writes the file: `fresh` merged into what is there, stamped with `when` (the run's start).
+pub(crate) fn write(fresh: &[Section], command: &str, when: &str) -> Result {
     let root = project::root();
     let path = root.join(FILE);
     let old = std::fs::read_to_string(&path).unwrap_or_default();
-    let when = now_utc();
     let commit = commit();
     let machine = machine();
     let stamp = format!("_Measured {when} at commit {commit} on {machine}, by `{command}`._");
@@ -301,7 +307,7 @@ pub(crate) fn write(fresh: &[Section], command: &str) -> Result {
                 .to_owned(),
         });
     }
-    let latest = format!("{when}, commit {commit}, `{command}`, on {machine}");
+    let latest = format!("started {when}, commit {commit}, `{command}`, on {machine}");
     let text = merge(&old, &fresh, &header(&latest));
     std::fs::write(&path, text)
         .map_err(|e| Error::new(format!("could not write {}: {e}", path.display())))?;

@@ -37,7 +37,7 @@ commands:
                by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
   soak [--seconds N] [OPTIONS]
                the mock's release binary under 64 connections of mixed requests for N seconds
-               (default 60; 10 in ci): no unexpected answer or socket error, flat RSS, every
+               (default 60; 10 in ci, on the dev-profile build): no unexpected answer or socket error, flat RSS, every
                task final, every webhook accounted for; `cargo xtask soak --help` lists OPTIONS
   docs-check   the docs agree with the code: docs/mock.md's flag table is the mock's --help,
                and every relative link in README.md, ARCHITECTURE.md and docs/ resolves

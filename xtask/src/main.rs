@@ -29,7 +29,7 @@ commands:
   tools        install the external tools (Python venv, npm linters, Prism, Chromium) into .tools/, once
   spec-lint    lint openapi.yaml with redocly, spectral and openapi-spec-validator
   mock [ARGS]  run the mock server: cargo run --release -p musicgpt-cover-mock -- ARGS
-  mutants [--package NAME]... [--mutation NAME]...
+  mutants [--full] [--package NAME]... [--mutation NAME]...
                proof that the suite bites: each mutation of openapi.yaml must fail the tests
   bench [OPTIONS]
                the benchmarks (throughput beside a bare server and Prism, start-up, webhooks,
@@ -37,8 +37,9 @@ commands:
                by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
   soak [--seconds N] [OPTIONS]
                the mock's release binary under 64 connections of mixed requests for N seconds
-               (default 60; 10 in ci, on the dev-profile build): no unexpected answer or socket error, flat RSS, every
-               task final, every webhook accounted for; `cargo xtask soak --help` lists OPTIONS
+               (default 60; in ci 10, on the dev-profile build): no unexpected answer or socket
+               error, flat RSS, every task final, every webhook accounted for; `cargo xtask soak
+               --help` lists OPTIONS
   docs-check   the docs agree with the code: docs/mock.md's flag table is the mock's --help,
                and every relative link in README.md, ARCHITECTURE.md and docs/ resolves
   package      the crates as published: cargo package and publish --dry-run without warnings,

@@ -308,6 +308,11 @@ impl MockState {
             .map_err(CreateError::Insufficient)?;
         let now = inner.clock.now();
         let run_ms = (eta as f64 * 1000.0 * inner.config.time_scale).round() as VTime;
+        // A task final at once (time scale 0) that sends no webhook needs nothing from the
+        // scheduler: it is settled, so evictable, as it is stored, and the scheduler is not woken
+        // for it (at time scale 0 it was, for every Cover).
+        let settled =
+            run_ms == 0 && !(new.outcome == Outcome::Completed && new.webhook_url.is_some());
         let task = Task {
             seq: tasks.next_seq(),
             task_id,
@@ -324,7 +329,7 @@ impl MockState {
             processing_at: now + run_ms / 4,
             finished_at: now + run_ms,
             outcome: new.outcome,
-            settled: false,
+            settled,
             webhook_pending: false,
         };
         let created = Created {
@@ -338,7 +343,7 @@ impl MockState {
             // `make_room` just made a place under the same lock.
             return Err(CreateError::Full(inner.config.task_capacity));
         }
-        if finished_at < inner.scheduled.load(Ordering::Acquire) {
+        if !settled && finished_at < inner.scheduled.load(Ordering::Acquire) {
             inner.scheduled.store(finished_at, Ordering::Release);
             inner.wake.notify_one();
         }

@@ -2,6 +2,7 @@
 //! which of them may be evicted.
 
 use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
@@ -12,25 +13,36 @@ use super::ids::IdMap;
 use super::tasks::{AudioSource, FinishError, Outcome, Task};
 use super::uploads::UploadStore;
 
+/// A task's place in the store's slab.
+type Slot = u32;
+
 /// Tasks by id, bounded: when full, the oldest evictable task goes. A task is evictable once it is
 /// final and its webhook, if it has one, is delivered or given up on; a task still running, or
 /// whose webhook is still pending, is never dropped, so a store full of them takes no new task
 /// (and pending webhooks are bounded by the store, not by a queue that would have to drop them).
 ///
-/// The orders are kept in queues and a heap with lazy deletion (an entry whose task is gone, or
-/// changed, is skipped when reached) rather than in ordered maps: under load every Cover inserts
-/// one task and evicts one, and those maps' rebalancing was the costliest part of a request.
-/// Queues are compacted when stale entries pile up, so memory stays proportional to the capacity.
+/// The tasks live in a slab (a `Vec` of places, freed places reused last-in first-out), and the
+/// two id maps hold only a place number: under load every Cover evicts one task and inserts one,
+/// and the new task takes the place the evicted one just left, so the insert writes memory the
+/// eviction has just touched, while the maps stay small (20 bytes an entry rather than a whole
+/// task) and are all that is looked up at random. The orders are kept in queues and a heap with
+/// lazy deletion (an entry whose place is empty, or holds another task or a changed one, is
+/// skipped when reached); checking an entry reads its place, without hashing. Queues are
+/// compacted when stale entries pile up, so memory stays proportional to the capacity.
 #[derive(Debug)]
 pub(crate) struct TaskStore {
-    tasks: IdMap<Task>,
-    by_conversion: IdMap<Uuid>,
-    /// (seq, task id) in insertion order.
-    order: VecDeque<(u64, Uuid)>,
-    /// (seq, task id) in the order tasks became evictable.
-    evictable: VecDeque<(u64, Uuid)>,
-    /// (finish time, seq, task id), soonest on top.
-    due: BinaryHeap<Reverse<(VTime, u64, Uuid)>>,
+    slots: Vec<Option<Task>>,
+    /// Empty places, the last freed on top.
+    free: Vec<Slot>,
+    len: usize,
+    ids: IdMap<Slot>,
+    by_conversion: IdMap<Slot>,
+    /// (seq, place) in insertion order.
+    order: VecDeque<(u64, Slot)>,
+    /// (seq, place) in the order tasks became evictable.
+    evictable: VecDeque<(u64, Slot)>,
+    /// (finish time, seq, place), soonest on top.
+    due: BinaryHeap<Reverse<(VTime, u64, Slot)>>,
     next_seq: u64,
     capacity: usize,
     /// What the kept tasks weigh ([`Task::weight`]), and the most they may.
@@ -44,7 +56,10 @@ impl TaskStore {
     /// A store of at most `capacity` tasks weighing at most `max_bytes` in all.
     pub(crate) fn new(capacity: usize, max_bytes: usize) -> TaskStore {
         TaskStore {
-            tasks: IdMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+            ids: IdMap::default(),
             by_conversion: IdMap::default(),
             order: VecDeque::new(),
             evictable: VecDeque::new(),
@@ -74,7 +89,7 @@ impl TaskStore {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.tasks.len()
+        self.len
     }
 
     pub(crate) fn next_seq(&mut self) -> u64 {
@@ -82,42 +97,68 @@ impl TaskStore {
         self.next_seq
     }
 
-    fn live(&self, seq: u64, id: &Uuid) -> bool {
-        self.tasks.get(id).is_some_and(|t| t.seq == seq)
+    fn slot(&self, slot: Slot) -> Option<&Task> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    fn slot_mut(&mut self, slot: Slot) -> Option<&mut Task> {
+        self.slots.get_mut(slot as usize).and_then(Option::as_mut)
+    }
+
+    /// Whether `slot` still holds the task numbered `seq`.
+    fn live(&self, seq: u64, slot: Slot) -> bool {
+        self.slot(slot).is_some_and(|t| t.seq == seq)
     }
 
     /// Makes a place for one more task weighing `weight` by evicting evictable tasks, oldest
     /// first; false when no task kept is evictable.
     pub(crate) fn make_room(&mut self, weight: usize) -> bool {
-        while self.tasks.len() >= self.capacity || self.bytes + weight > self.max_bytes {
+        while self.len >= self.capacity || self.bytes + weight > self.max_bytes {
             match self.pop_live_evictable() {
-                Some(id) => self.remove(id),
+                Some(slot) => self.remove(slot),
                 None => return false,
             }
         }
         true
     }
 
-    /// Adds a task; `Err` gives it back when [`TaskStore::make_room`] finds no place.
+    /// Adds a task; `Err` gives it back when [`TaskStore::make_room`] finds no place. A task
+    /// stored settled (final at once, nothing to send) is evictable at once and never due.
     pub(crate) fn insert(&mut self, task: Task) -> Result<(), Box<Task>> {
         let weight = task.weight();
         if !self.make_room(weight) {
             return Err(Box::new(task));
         }
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let Ok(slot) = Slot::try_from(self.slots.len()) else {
+                    return Err(Box::new(task));
+                };
+                self.slots.push(None);
+                slot
+            }
+        };
         self.bytes += weight;
-        self.order.push_back((task.seq, task.task_id));
-        self.by_conversion.insert(task.conversion_id, task.task_id);
-        self.due
-            .push(Reverse((task.finished_at, task.seq, task.task_id)));
-        self.tasks.insert(task.task_id, task);
+        self.len += 1;
+        self.order.push_back((task.seq, slot));
+        if task.settled {
+            // Final already, with nothing to send: the scheduler has nothing to do for it.
+            self.evictable.push_back((task.seq, slot));
+        } else {
+            self.due.push(Reverse((task.finished_at, task.seq, slot)));
+        }
+        self.ids.insert(task.task_id, slot);
+        self.by_conversion.insert(task.conversion_id, slot);
+        self.slots[slot as usize] = Some(task);
         self.compact();
         Ok(())
     }
 
-    fn pop_live_evictable(&mut self) -> Option<Uuid> {
-        while let Some((seq, id)) = self.evictable.pop_front() {
-            if self.live(seq, &id) {
-                return Some(id);
+    fn pop_live_evictable(&mut self) -> Option<Slot> {
+        while let Some((seq, slot)) = self.evictable.pop_front() {
+            if self.live(seq, slot) {
+                return Some(slot);
             }
         }
         None
@@ -126,53 +167,68 @@ impl TaskStore {
     /// Drops stale queue entries once they outnumber the tasks.
     fn compact(&mut self) {
         let limit = 2 * self.capacity + 64;
-        while self
-            .order
-            .front()
-            .is_some_and(|(seq, id)| !self.live(*seq, id))
-        {
+        while let Some(&(seq, slot)) = self.order.front() {
+            if self.live(seq, slot) {
+                break;
+            }
             self.order.pop_front();
         }
+        let slots = &self.slots;
+        let live = |seq: u64, slot: Slot| {
+            slots
+                .get(slot as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|t| t.seq == seq)
+        };
         if self.order.len() > limit {
-            let tasks = &self.tasks;
-            self.order
-                .retain(|(seq, id)| tasks.get(id).is_some_and(|t| t.seq == *seq));
+            self.order.retain(|&(seq, slot)| live(seq, slot));
         }
         if self.evictable.len() > limit {
-            let tasks = &self.tasks;
-            self.evictable
-                .retain(|(seq, id)| tasks.get(id).is_some_and(|t| t.seq == *seq));
+            self.evictable.retain(|&(seq, slot)| live(seq, slot));
         }
         if self.due.len() > limit {
-            let tasks = &self.tasks;
-            self.due.retain(|Reverse((at, seq, id))| {
-                tasks
-                    .get(id)
-                    .is_some_and(|t| t.seq == *seq && t.finished_at == *at && !t.settled)
+            self.due.retain(|&Reverse((at, seq, slot))| {
+                slots
+                    .get(slot as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|t| t.seq == seq && t.finished_at == at && !t.settled)
             });
         }
     }
 
-    fn remove(&mut self, task_id: Uuid) {
-        if let Some(task) = self.tasks.remove(&task_id) {
-            self.by_conversion.remove(&task.conversion_id);
-            self.bytes -= task.weight();
-            if let Some(uploads) = &self.uploads
-                && matches!(task.source, AudioSource::File { .. })
-            {
-                uploads.remove(&task_id);
-            }
+    fn remove(&mut self, slot: Slot) {
+        let Some(task) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
+            return;
+        };
+        self.free.push(slot);
+        self.len -= 1;
+        // Only the maps' entries that lead here: a later task given the same id has its own.
+        if let Entry::Occupied(e) = self.ids.entry(task.task_id)
+            && *e.get() == slot
+        {
+            e.remove();
+        }
+        if let Entry::Occupied(e) = self.by_conversion.entry(task.conversion_id)
+            && *e.get() == slot
+        {
+            e.remove();
+        }
+        self.bytes -= task.weight();
+        if let Some(uploads) = &self.uploads
+            && matches!(task.source, AudioSource::File { .. })
+        {
+            uploads.remove(&task.task_id);
         }
     }
 
     pub(crate) fn get(&self, task_id: &Uuid) -> Option<&Task> {
-        self.tasks.get(task_id)
+        self.ids.get(task_id).and_then(|&slot| self.slot(slot))
     }
 
     pub(crate) fn by_conversion(&self, conversion_id: &Uuid) -> Option<&Task> {
         self.by_conversion
             .get(conversion_id)
-            .and_then(|t| self.tasks.get(t))
+            .and_then(|&slot| self.slot(slot))
     }
 
     /// By task id or conversion id.
@@ -182,7 +238,7 @@ impl TaskStore {
 
     /// Oldest first.
     pub(crate) fn all(&self) -> impl Iterator<Item = &Task> {
-        let mut all: Vec<&Task> = self.tasks.values().collect();
+        let mut all: Vec<&Task> = self.slots.iter().flatten().collect();
         all.sort_unstable_by_key(|t| t.seq);
         all.into_iter()
     }
@@ -194,11 +250,13 @@ impl TaskStore {
         outcome: Outcome,
         now: VTime,
     ) -> Result<(), FinishError> {
-        let task_id = self
-            .find(id)
-            .map(|t| t.task_id)
+        let slot = self
+            .ids
+            .get(id)
+            .or_else(|| self.by_conversion.get(id))
+            .copied()
             .ok_or(FinishError::NotFound)?;
-        let Some(task) = self.tasks.get_mut(&task_id) else {
+        let Some(task) = self.slot_mut(slot) else {
             return Err(FinishError::NotFound);
         };
         if task.is_final(now) {
@@ -207,8 +265,9 @@ impl TaskStore {
         task.finished_at = now;
         task.processing_at = task.processing_at.min(now);
         task.outcome = outcome;
+        let seq = task.seq;
         // The old heap entry no longer matches `finished_at`: it is skipped when reached.
-        self.due.push(Reverse((now, task.seq, task_id)));
+        self.due.push(Reverse((now, seq, slot)));
         Ok(())
     }
 
@@ -217,12 +276,12 @@ impl TaskStore {
     /// until [`TaskStore::release`].
     pub(crate) fn settle_due(&mut self, now: VTime) -> Vec<Task> {
         let mut out = Vec::new();
-        while let Some(&Reverse((at, seq, id))) = self.due.peek() {
+        while let Some(&Reverse((at, seq, slot))) = self.due.peek() {
             if at > now {
                 break;
             }
             self.due.pop();
-            let Some(task) = self.tasks.get_mut(&id) else {
+            let Some(task) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
                 continue;
             };
             if task.seq != seq || task.finished_at != at || task.settled {
@@ -234,7 +293,7 @@ impl TaskStore {
                 task.webhook_pending = true;
                 out.push(task.clone());
             } else {
-                self.evictable.push_back((seq, id));
+                self.evictable.push_back((seq, slot));
             }
         }
         out
@@ -242,20 +301,23 @@ impl TaskStore {
 
     /// The webhook of a task is final (delivered, failed or refused): the task may be evicted.
     pub(crate) fn release(&mut self, task_id: &Uuid) {
-        if let Some(task) = self.tasks.get_mut(task_id)
+        let Some(&slot) = self.ids.get(task_id) else {
+            return;
+        };
+        if let Some(task) = self.slot_mut(slot)
             && task.webhook_pending
         {
             task.webhook_pending = false;
-            self.evictable.push_back((task.seq, *task_id));
+            let seq = task.seq;
+            self.evictable.push_back((seq, slot));
         }
     }
 
     /// When the next unsettled task is due.
     pub(crate) fn next_due(&mut self) -> Option<VTime> {
-        while let Some(&Reverse((at, seq, id))) = self.due.peek() {
+        while let Some(&Reverse((at, seq, slot))) = self.due.peek() {
             let current = self
-                .tasks
-                .get(&id)
+                .slot(slot)
                 .is_some_and(|t| t.seq == seq && t.finished_at == at && !t.settled);
             if current {
                 return Some(at);
@@ -267,8 +329,9 @@ impl TaskStore {
 
     /// Tasks not final yet that will send a webhook (for the shutdown report).
     pub(crate) fn unsettled_with_webhook(&self) -> impl Iterator<Item = &Task> {
-        self.tasks
-            .values()
+        self.slots
+            .iter()
+            .flatten()
             .filter(|t| !t.settled && t.webhook_url.is_some())
     }
 }
@@ -338,5 +401,49 @@ mod tests {
         let mut heavy = task(4, 10);
         heavy.voice_id = "x".repeat(10 * one);
         assert!(store.insert(heavy).is_err(), "heavier than the whole store");
+    }
+
+    #[test]
+    fn places_are_reused_and_both_ids_find_the_task() {
+        let mut store = TaskStore::new(3, 1 << 20);
+        for seq in 1..=50u64 {
+            assert!(store.insert(task(seq, seq)).is_ok(), "task {seq}");
+            assert_eq!(store.settle_due(seq).len(), 0);
+        }
+        // Each new task took the place the evicted one left: the slab never grew past capacity.
+        assert_eq!(store.len(), 3);
+        assert_eq!(store.slots.len(), 3);
+        for seq in 48..=50u64 {
+            let by_task = store.get(&Uuid::from_u128(u128::from(seq))).map(|t| t.seq);
+            let by_conversion = store
+                .by_conversion(&Uuid::from_u128(u128::from(seq) << 64))
+                .map(|t| t.seq);
+            assert_eq!((by_task, by_conversion), (Some(seq), Some(seq)));
+        }
+        assert!(store.find(&Uuid::from_u128(47)).is_none());
+        let seqs: Vec<u64> = store.all().map(|t| t.seq).collect();
+        assert_eq!(seqs, [48, 49, 50]);
+        // A later task with the same id as a kept one: evicting the older keeps the newer's entry.
+        let mut twin = task(51, 51);
+        twin.task_id = Uuid::from_u128(49);
+        assert!(store.insert(twin).is_ok());
+        assert_eq!(store.settle_due(51).len(), 0);
+        for seq in 52..=53u64 {
+            assert!(store.insert(task(seq, seq)).is_ok());
+        }
+        assert_eq!(store.get(&Uuid::from_u128(49)).map(|t| t.seq), Some(51));
+    }
+
+    #[test]
+    fn a_task_stored_settled_is_evictable_at_once() {
+        let mut store = TaskStore::new(1, 1 << 20);
+        let mut done = task(1, 0);
+        done.settled = true;
+        assert!(store.insert(done).is_ok());
+        assert_eq!(store.next_due(), None);
+        // No scheduler ran, yet its place may be taken.
+        assert!(store.insert(task(2, 5000)).is_ok());
+        assert!(store.get(&Uuid::from_u128(1)).is_none());
+        assert_eq!(store.next_due(), Some(5000));
     }
 }

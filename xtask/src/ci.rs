@@ -257,16 +257,11 @@ fn test() -> Result {
     cargo(&["test", "--workspace"], |command| {
         command.env(tools::DIR_ENV, tools.dir());
     })?;
+    // `--workspace`, not `--package musicgpt-cover-mock`: cargo resolves features per selection,
+    // and the mock alone would build axum, hyper, reqwest and serde_json (and all on them) a
+    // second time with other features; only the mock has a `cover` bench.
     cargo(
-        &[
-            "test",
-            "--package",
-            "musicgpt-cover-mock",
-            "--bench",
-            "cover",
-            "--",
-            "--smoke",
-        ],
+        &["test", "--workspace", "--bench", "cover", "--", "--smoke"],
         |command| {
             command.env(tools::DIR_ENV, tools.dir());
         },

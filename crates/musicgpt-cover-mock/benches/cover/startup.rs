@@ -210,7 +210,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     }
     let binary_median = median_of(&binary_times);
     let start_median = median_of(&starts);
-    let mut verdicts = vec![
+    let verdicts = vec![
         Verdict::at_most(
             "release binary start-up".to_owned(),
             ms(binary_median),
@@ -242,7 +242,6 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     }
     md.push('\n');
     md.push_str(&markdown(&verdicts));
-    verdicts.shrink_to_fit();
     Ok(Part {
         verdicts,
         section: Section {

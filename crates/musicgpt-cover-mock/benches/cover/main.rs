@@ -28,8 +28,8 @@
 //! method; `cargo xtask bench` writes the results into BENCHMARKS.md (from `--markdown`).
 //!
 //! `--smoke` runs every part for about a second with small sizes and one round, judging nothing:
-//! `cargo xtask ci`'s test step runs it (`cargo test -p musicgpt-cover-mock --bench cover --
-//! --smoke`, in the test profile), so the harness cannot rot.
+//! `cargo xtask ci`'s test step runs it (`cargo test --workspace --bench cover -- --smoke`, in the
+//! test profile), so the harness cannot rot.
 //!
 //! Exit status: 0 when every target is met (always in a smoke run), 1 when one is missed, 2 when
 //! the run is not valid (a request failed, a server could not start, bad options).

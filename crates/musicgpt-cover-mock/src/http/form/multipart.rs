@@ -10,6 +10,7 @@
 //! ends) is refused rather than taken for a whole form.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
@@ -114,7 +115,7 @@ pub(crate) async fn read(
     body: Body,
     boundary: String,
     max_upload: u64,
-    uploads: Option<&UploadStore>,
+    uploads: Option<&Arc<UploadStore>>,
     record: &mut FormLog,
 ) -> Result<(Vec<Option<Value>>, Option<Incoming>), FormError> {
     let mut upload: Option<Incoming> = None;
@@ -186,7 +187,7 @@ pub(crate) async fn read(
             let content_type = field.content_type().map(ToString::to_string);
             let slot = record.file_part(name, filename.as_deref(), content_type.as_deref());
             let mut sink = match (index, uploads) {
-                (Some(_), Some(store)) => UploadSink::open(store),
+                (Some(_), Some(store)) => Some(UploadSink::new(store)),
                 _ => None,
             };
             let mut size = 0u64;
@@ -276,11 +277,16 @@ const WRITE_BATCH: usize = 256 * 1024;
 /// An upload being written to disk as it streams by. Its chunks are gathered (as they came, not
 /// copied) and written in batches of [`WRITE_BATCH`] bytes, each one blocking call on Tokio's
 /// blocking pool: a call per chunk (what `tokio::fs::File` makes) cost a thread hand-off per
-/// 8 to 16 KiB, more than the write itself.
+/// 8 to 16 KiB, more than the write itself. The file is created by the first of those calls, not
+/// on the runtime's thread: creating a file can take a tenth of a millisecond (ext4 looking for an
+/// inode number not freed recently, when uploads come and go), which held every other request on
+/// that thread waiting.
 struct UploadSink {
-    incoming: Incoming,
-    /// `None` once a write failed (the file is then deleted with `incoming`).
-    file: Option<std::fs::File>,
+    store: Arc<UploadStore>,
+    /// The file once created; `None` before the first write.
+    file: Option<(Incoming, std::fs::File)>,
+    /// Creating or writing the file failed (what was written is deleted).
+    failed: bool,
     batch: Vec<Bytes>,
     batched: usize,
     /// Bytes taken so far, written or batched.
@@ -288,19 +294,14 @@ struct UploadSink {
 }
 
 impl UploadSink {
-    fn open(store: &UploadStore) -> Option<UploadSink> {
-        match store.incoming() {
-            Ok((incoming, file)) => Some(UploadSink {
-                incoming,
-                file: Some(file),
-                batch: Vec::new(),
-                batched: 0,
-                taken: 0,
-            }),
-            Err(e) => {
-                tracing::warn!(error = %e, "an upload could not be written to disk; its task keeps the generated tune");
-                None
-            }
+    fn new(store: &Arc<UploadStore>) -> UploadSink {
+        UploadSink {
+            store: Arc::clone(store),
+            file: None,
+            failed: false,
+            batch: Vec::new(),
+            batched: 0,
+            taken: 0,
         }
     }
 
@@ -320,44 +321,59 @@ impl UploadSink {
         true
     }
 
-    /// Writes the batch out; false when writing failed.
+    /// Creates the file if need be and writes the batch out; false when either failed.
     async fn flush(&mut self) -> bool {
-        let Some(mut file) = self.file.take() else {
+        if self.failed {
             return false;
-        };
-        if self.batch.is_empty() {
-            self.file = Some(file);
+        }
+        if self.file.is_some() && self.batch.is_empty() {
             return true;
         }
+        let opened = self.file.take();
+        let store = Arc::clone(&self.store);
         let batch = std::mem::take(&mut self.batch);
         self.batched = 0;
         let written = tokio::task::spawn_blocking(move || {
             use std::io::Write as _;
+            let (incoming, mut file) = match opened {
+                Some(opened) => opened,
+                None => store
+                    .incoming()
+                    .map_err(|e| (e, "could not be written to disk"))?,
+            };
+            // On an error `incoming` is dropped, which deletes the file.
             for chunk in &batch {
-                file.write_all(chunk)?;
+                file.write_all(chunk)
+                    .map_err(|e| (e, "could not be written to disk completely"))?;
             }
-            Ok::<_, std::io::Error>(file)
+            Ok::<_, (std::io::Error, &str)>((incoming, file))
         })
         .await;
         match written {
-            Ok(Ok(file)) => {
-                self.file = Some(file);
+            Ok(Ok(opened)) => {
+                self.file = Some(opened);
                 true
             }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "writing an upload failed; its task keeps the generated tune");
+            Ok(Err((e, what))) => {
+                tracing::warn!(error = %e, "an upload {what}; its task keeps the generated tune");
+                self.failed = true;
                 false
             }
             Err(e) => {
                 tracing::warn!(error = %e, "writing an upload failed; its task keeps the generated tune");
+                self.failed = true;
                 false
             }
         }
     }
 
-    /// The file, complete on disk.
+    /// The file, complete on disk (created now if nothing was written before: an empty upload
+    /// is one too).
     async fn finish(mut self) -> Option<Incoming> {
-        self.flush().await.then_some(self.incoming)
+        if !self.flush().await {
+            return None;
+        }
+        self.file.take().map(|(incoming, _)| incoming)
     }
 }
 

@@ -71,7 +71,7 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
     let mut record = FormLog::default();
     let result = match encoding {
         Encoding::Multipart { boundary } => {
-            let uploads = Some(state.uploads().as_ref());
+            let uploads = Some(state.uploads());
             multipart::read(form_spec, body, boundary, max_upload, uploads, &mut record).await
         }
         // A url-encoded file (its bytes percent-encoded) is only counted: the tune stands in.

@@ -268,17 +268,20 @@ async fn the_deadline_gives_a_timeout_with_the_last_status() {
         panic!("not a timeout: {error:?}");
     };
     assert!(*waited >= options.timeout, "{waited:?}");
+    // A hang guard, not a timing check: the wait ends near its deadline, not never.
     assert!(
-        elapsed < Duration::from_secs(5),
+        elapsed < Duration::from_secs(30),
         "the deadline is kept: {elapsed:?}"
     );
     assert_eq!(
         last_status.as_ref().map(|status| status.as_str()),
         Some("PROCESSING")
     );
-    // Backoff: far fewer polls than 150 ms / 5 ms, at least one per capped delay.
+    // Backoff: far fewer polls than 150 ms / 5 ms. At least two: the first at once and the last
+    // at the deadline (how many come between depends on how fast the machine answers: a loaded
+    // one answered in time for only three).
     let polls = received(&server).await.len();
-    assert!((4..=20).contains(&polls), "{polls} polls");
+    assert!((2..=20).contains(&polls), "{polls} polls");
     assert_eq!(usize::try_from(*attempts).ok(), Some(polls));
     assert!(last_error.is_none(), "no poll failed: {last_error:?}");
     assert!(error.to_string().contains("PROCESSING"), "{error}");

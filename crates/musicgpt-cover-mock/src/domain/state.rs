@@ -14,7 +14,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use uuid::Uuid;
 
 use super::clock::{Clock, SEED_EPOCH, VTime};
-use super::credits::{AuthError, Cents, Ledger, estimate, from_cents, to_cents};
+use super::credits::{AuthError, Cents, Ledger, check_key, estimate, from_cents, to_cents};
 use super::faults::{Decision, FaultError, FaultSettings, Faults, NewScenario, Scenario};
 use super::journal::{Journal, JournalEntry, JournalKind, WebhookEvent};
 use super::render::TaskFill;
@@ -132,6 +132,16 @@ impl MockState {
         transport: Arc<dyn Transport>,
     ) -> Result<MockState, MockError> {
         config.validate().map_err(MockError::Config)?;
+        // A configured key no client could send (the ledger would skip it) is a mistake to say.
+        for (n, key) in config.api_keys.iter().enumerate() {
+            check_key(key.key.as_bytes()).map_err(|e| {
+                MockError::Config(format!(
+                    "API key {} of {}: {e}",
+                    n + 1,
+                    config.api_keys.len()
+                ))
+            })?;
+        }
         let spec = crate::spec::spec().map_err(MockError::Spec)?;
         check_statuses(spec).map_err(MockError::Spec)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MockError::NoRuntime)?;
@@ -522,8 +532,11 @@ impl MockState {
     }
 
     /// Sets a key's balance; in a restricted mock this also makes the key accepted.
-    pub fn set_credits(&self, key: &str, credits: f64) {
-        lock(&self.inner.ledger).set(key, to_cents(credits));
+    ///
+    /// Returns `false`, changing nothing, when `key` cannot be an API key (empty, over 256
+    /// bytes, or not visible ASCII): no client could send it.
+    pub fn set_credits(&self, key: &str, credits: f64) -> bool {
+        !key.is_empty() && lock(&self.inner.ledger).set(key, to_cents(credits))
     }
 
     /// A key's balance, or `None` if the key is not accepted.

@@ -99,6 +99,31 @@ async fn a_cover_is_charged_and_refused_once_the_balance_is_too_low() {
 }
 
 #[tokio::test]
+async fn keys_no_client_could_send_are_refused_by_config_and_by_set_credits() {
+    let bad = MockState::with_transport(
+        MockConfig::new().api_key("good").api_key("has space"),
+        Scripted::failing_first(0),
+    );
+    let Err(error) = bad else {
+        panic!("a configured key with a space was taken")
+    };
+    let text = error.to_string();
+    assert!(text.contains("API key 2 of 2"), "{text}");
+    assert!(
+        !text.contains("has space"),
+        "the key itself is not echoed: {text}"
+    );
+
+    let state = mock(MockConfig::new().api_key("k"), Scripted::failing_first(0));
+    for key in ["", "with space", &"k".repeat(257), "caf\u{e9}"] {
+        assert!(!state.set_credits(key, 1.0), "{key:?}");
+        assert_eq!(state.credits(key), None, "{key:?}");
+    }
+    assert!(state.set_credits("new-key", 1.5));
+    assert_eq!(state.credits("new-key"), Some(1.5));
+}
+
+#[tokio::test]
 async fn a_full_store_refuses_new_tasks_and_keeps_the_running_ones() {
     let state = mock(
         MockConfig::new().task_capacity(2),

@@ -32,7 +32,7 @@ impl MockState {
     /// Defined here, where the layers are wired, because it hands the domain the HTTP layer's
     /// webhook client.
     pub fn new(config: MockConfig) -> Result<MockState, MockError> {
-        let client = WebhookClient::new(config.webhook_timeout).map_err(MockError::Config)?;
+        let client = WebhookClient::new(config.webhook_timeout);
         MockState::with_transport(config, Arc::new(client))
     }
 }

@@ -1,54 +1,96 @@
-//! Uploaded songs, kept on disk for their tasks, and the result files made from them.
+//! Uploaded songs, kept for their tasks, and the result files made from them.
 //!
-//! Each mock has a private temporary directory (mode 0700, made on the first upload). An upload
-//! is streamed into an [`Incoming`] file while it is counted; when its Cover makes a task,
-//! [`UploadStore::keep`] files it under the task and starts converting it (decode, shift, encode:
-//! `audio::render_upload_async`) in the background; [`UploadStore::result`] gives the result
-//! files, converting on first use if that has not started yet. An incoming file whose Cover is
-//! refused is deleted when dropped. A kept upload (and its result) goes when its task leaves the
-//! store ([`UploadStore::remove`], called on eviction), on reset ([`UploadStore::clear`]) and at
-//! shutdown ([`UploadStore::shut_down`], when the server stops: the directory too; and when the
-//! store is dropped, should the server never have run).
+//! An upload of at most [`MEMORY_UPLOAD_BYTES`] is held in memory, as the pieces the form parser
+//! gave (no file, no blocking call, nothing to delete), while the in-memory uploads fit in
+//! [`MAX_MEMORY_BYTES`]; a larger one, or one that comes when memory is full, is streamed into a
+//! file in the mock's private directory (mode 0700, made on the first such upload). Either way it
+//! is an [`Incoming`] while its Cover is read and checked; [`UploadStore::keep`] files it under
+//! the task with what the Cover's probe found, and starts converting it (decode, shift, encode:
+//! `audio::render_upload_async`) in the background; an upload the probe found is not audio is not
+//! kept at all, only the reason, and its result is the generated tune. [`UploadStore::result`]
+//! gives the result files, converting on first use if that has not started yet. An incoming
+//! upload whose Cover is refused is freed when dropped. A kept upload (and its result) goes when
+//! its task leaves the store ([`UploadStore::remove`], called on eviction), on reset
+//! ([`UploadStore::clear`]) and at shutdown ([`UploadStore::shut_down`], when the server stops:
+//! the directory too; and when the store is dropped, should the server never have run).
 //!
-//! Bounds: at most [`MAX_KEPT_BYTES`] of an upload need be written (the first minute of any
-//! ordinary file fits), at most [`MAX_STORED_BYTES`] of uploads are kept at once (a Cover beyond
-//! that keeps the generated tune), and at most [`MAX_RESULT_BYTES`] of result files are held in
-//! memory (the oldest are dropped and made again from their upload if asked for again).
+//! The private directory holds a lock file the store keeps locked while it lives, so a directory
+//! whose lock is free was left by a mock that died without cleaning up (killed): the next store
+//! to make its directory removes those (see [`make_private_dir`]).
+//!
+//! Bounds: at most [`MAX_KEPT_BYTES`] of an upload need be kept (the first minute of any ordinary
+//! file fits), at most [`MAX_MEMORY_BYTES`] of uploads are held in memory and at most
+//! [`MAX_STORED_BYTES`] kept on disk at once (a Cover beyond that keeps the generated tune), and
+//! at most [`MAX_RESULT_BYTES`] of result files are held in memory (the oldest are dropped and
+//! made again from their upload if asked for again).
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use bytes::Bytes;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::audio::{Rendered, render_upload_async};
+use super::audio::{
+    Chunks, Probe, Rendered, UploadSource, render_upload_async, tune_for_probe_failure,
+};
 use super::sync::lock;
 
-/// The most of one upload worth writing to disk: only its first minute is converted, and a minute
-/// of even 96 kHz 24-bit stereo WAV is 35 MB. The rest may be counted and dropped; the decoder
-/// takes a file cut short as ending there.
+/// The most of one upload worth keeping: only its first minute is converted, and a minute of even
+/// 96 kHz 24-bit stereo WAV is 35 MB. The rest may be counted and dropped; the decoder takes a
+/// file cut short as ending there.
 pub(crate) const MAX_KEPT_BYTES: u64 = 64 << 20;
 /// The most upload bytes kept on disk at once, over all tasks.
 pub(crate) const MAX_STORED_BYTES: u64 = 2 << 30;
 /// The most result-file bytes held in memory at once, over all tasks (a minute of 44.1 kHz
 /// stereo is about 11.5 MB of WAV and 1 MB of MP3).
 pub(crate) const MAX_RESULT_BYTES: usize = 256 << 20;
+/// The most bytes of an upload held in memory: one that keeps more goes to a file. Creating,
+/// writing and deleting a file cost the mock more CPU than the rest of a Cover with a small
+/// upload (ext4 under upload churn: docs/profile.md); a MiB in memory costs nothing but the MiB.
+/// At 1 MiB, a song of up to a minute of 128 kbit/s MP3 (or six seconds of CD WAV) stays in
+/// memory, and [`MAX_MEMORY_BYTES`] still holds 256 of the largest.
+pub(crate) const MEMORY_UPLOAD_BYTES: u64 = 1 << 20;
+/// The most upload bytes held in memory at once, over all uploads being received or kept (those
+/// found not to be audio are not kept). When it is full, a new upload goes to a file as a large
+/// one does. 256 MiB: what [`MAX_RESULT_BYTES`] allows the results too, so a mock full of both
+/// holds about half a GiB.
+pub(crate) const MAX_MEMORY_BYTES: u64 = 256 << 20;
+/// The name every mock's private directory starts with (the rest is a random UUID, 32 hex
+/// digits): what [`sweep`] looks for.
+const DIR_PREFIX: &str = "musicgpt-cover-mock-";
+/// The lock file in a private directory, locked by its store while the store lives.
+const LOCK_FILE: &str = "lock";
 
 /// The uploads of one mock. Cheap to share behind an `Arc`; every method takes `&self`.
 #[derive(Debug)]
 pub(crate) struct UploadStore {
     /// Where the private directory is made.
     parent: PathBuf,
-    /// The private directory, made on first use (most mocks never see an upload).
-    dir: OnceLock<Result<PathBuf, String>>,
-    /// Numbers incoming files and kept ones, so no two names are ever the same (a seeded mock
+    /// The private directory, made on first use (most mocks never see an upload, and small ones
+    /// never need it).
+    dir: OnceLock<Result<PrivateDir, String>>,
+    /// Numbers incoming files and kept uploads, so no two names are ever the same (a seeded mock
     /// reuses task ids after a reset).
     next: AtomicU64,
+    /// Upload bytes held in memory, being received or kept: at most [`MAX_MEMORY_BYTES`].
+    /// Shared with every [`Reservation`], which gives its bytes back when dropped.
+    in_memory: Arc<AtomicU64>,
+    /// [`UploadStore::shut_down`] ran: nothing is kept any more.
+    shut: AtomicBool,
     kept: Mutex<Kept>,
+}
+
+/// A store's private directory and its lock, held while the store lives.
+#[derive(Debug)]
+struct PrivateDir {
+    path: PathBuf,
+    /// Locked (exclusively) for as long as this is open: other mocks see the directory is in use.
+    _lock: File,
 }
 
 #[derive(Debug, Default)]
@@ -62,10 +104,11 @@ struct Kept {
 }
 
 impl Kept {
-    /// Takes `task_id`'s entry out: its upload is deleted, its result no longer counted.
+    /// Takes `task_id`'s entry out: its upload is freed (by dropping it), its result no longer
+    /// counted.
     fn forget(&mut self, task_id: &Uuid) {
         if let Some(e) = self.by_task.remove(task_id) {
-            self.stored = self.stored.saturating_sub(e.size);
+            self.stored = self.stored.saturating_sub(e.stored);
             let mut freed = 0;
             self.results.retain(|&(t, n, w)| {
                 let this = t == *task_id && n == e.number;
@@ -75,7 +118,6 @@ impl Kept {
                 !this
             });
             self.held = self.held.saturating_sub(freed);
-            let _ = std::fs::remove_file(&e.path);
         }
     }
 }
@@ -84,33 +126,99 @@ impl Kept {
 struct Entry {
     /// Distinguishes this entry from an earlier one of the same task id.
     number: u64,
-    path: PathBuf,
+    /// The upload, or why it is not audio (its probe said so; its bytes were not kept).
+    kept: Result<Arc<Upload>, String>,
     pitch: i64,
-    size: u64,
+    /// Bytes of it on disk (counted in [`Kept::stored`]).
+    stored: u64,
     result: Arc<OnceCell<Arc<Rendered>>>,
     /// What the task's record says of its audio, known when its Cover was accepted (so a seeded
     /// mock's records do not depend on how far the background conversion has got).
     described: Option<String>,
 }
 
-/// A file an upload is being written to; deleted when dropped unless [`UploadStore::keep`] took it.
+/// Upload bytes counted against [`MAX_MEMORY_BYTES`]; given back when dropped.
 #[derive(Debug)]
-pub(crate) struct Incoming {
-    path: PathBuf,
-    armed: bool,
+pub(crate) struct Reservation {
+    counter: Arc<AtomicU64>,
+    bytes: u64,
 }
 
-impl Incoming {
-    /// Where the upload is written.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
+impl Reservation {
+    /// Counts `more` bytes too, if they fit under [`MAX_MEMORY_BYTES`]; false (nothing counted)
+    /// when they do not.
+    pub(crate) fn grow(&mut self, more: u64) -> bool {
+        let fits = self
+            .counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                now.checked_add(more).filter(|&n| n <= MAX_MEMORY_BYTES)
+            })
+            .is_ok();
+        if fits {
+            self.bytes += more;
+        }
+        fits
+    }
+
+    /// Gives back all that was counted.
+    pub(crate) fn release(&mut self) {
+        self.counter.fetch_sub(self.bytes, Ordering::AcqRel);
+        self.bytes = 0;
     }
 }
 
-impl Drop for Incoming {
+impl Drop for Reservation {
     fn drop(&mut self) {
-        if self.armed {
-            let _ = std::fs::remove_file(&self.path);
+        self.release();
+    }
+}
+
+/// An upload's bytes, and what frees them when it is dropped: a file deleted, memory given back
+/// to [`MAX_MEMORY_BYTES`].
+#[derive(Debug)]
+pub(crate) struct Upload {
+    source: UploadSource,
+    /// The memory it holds (nothing for a file).
+    _reservation: Reservation,
+}
+
+impl AsRef<UploadSource> for Upload {
+    fn as_ref(&self) -> &UploadSource {
+        &self.source
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if let UploadSource::File(path) = &self.source {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// An upload being received or waiting for its Cover to be accepted; freed when dropped unless
+/// [`UploadStore::keep`] took it.
+#[derive(Debug)]
+pub(crate) struct Incoming(Upload);
+
+impl Incoming {
+    /// Where its bytes are, for the probe.
+    pub(crate) fn source(&self) -> &UploadSource {
+        &self.0.source
+    }
+
+    /// Whether it is held in memory (no file).
+    #[cfg(test)]
+    pub(crate) fn in_memory(&self) -> bool {
+        matches!(self.0.source, UploadSource::Memory(_))
+    }
+
+    /// Where the upload is written, when it is a file.
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> Option<&Path> {
+        match &self.0.source {
+            UploadSource::File(path) => Some(path),
+            UploadSource::Memory(_) => None,
         }
     }
 }
@@ -128,75 +236,131 @@ impl UploadStore {
             parent,
             dir: OnceLock::new(),
             next: AtomicU64::new(0),
+            in_memory: Arc::new(AtomicU64::new(0)),
+            shut: AtomicBool::new(false),
             kept: Mutex::new(Kept::default()),
         }
     }
 
-    /// The private directory, made now if it was not.
+    /// The private directory, made now if it was not (and the ones dead mocks left swept).
     pub(crate) fn dir(&self) -> io::Result<&Path> {
         let made = self.dir.get_or_init(|| make_private_dir(&self.parent));
         match made {
-            Ok(dir) => Ok(dir),
+            Ok(dir) => Ok(&dir.path),
             Err(e) => Err(io::Error::other(e.clone())),
         }
     }
 
-    /// A new, empty file (mode 0600) to write an upload to, and its handle (for
-    /// `tokio::fs::File::from_std`).
+    /// A new, empty file (mode 0600) to write an upload to, and its handle. Blocking (the
+    /// directory may be made, and creating a file can take a while): call it off the runtime's
+    /// threads.
     pub(crate) fn incoming(&self) -> io::Result<(Incoming, File)> {
+        if self.shut.load(Ordering::Acquire) {
+            return Err(io::Error::other("the mock has shut down"));
+        }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let path = self.dir()?.join(format!("incoming-{n}.part"));
         let file = create_private_file(&path)?;
-        Ok((Incoming { path, armed: true }, file))
+        Ok((
+            Incoming(Upload {
+                source: UploadSource::File(path),
+                _reservation: self.reservation(),
+            }),
+            file,
+        ))
     }
 
-    /// Files the upload under `task_id` (whose Cover asked for `pitch`) and, inside a Tokio
-    /// runtime, starts converting it in the background. `Err` when the file is gone, or when the
-    /// uploads kept already fill [`MAX_STORED_BYTES`]: the upload is deleted, and the task keeps
-    /// the generated tune.
+    /// Nothing counted against [`MAX_MEMORY_BYTES`] yet: grow it as an upload's bytes are
+    /// gathered in memory.
+    pub(crate) fn reservation(&self) -> Reservation {
+        Reservation {
+            counter: Arc::clone(&self.in_memory),
+            bytes: 0,
+        }
+    }
+
+    /// An upload held in memory: `parts`, whose bytes `reservation` counts.
+    pub(crate) fn in_memory(&self, parts: Vec<Bytes>, reservation: Reservation) -> Incoming {
+        Incoming(Upload {
+            source: UploadSource::Memory(Chunks::new(parts)),
+            _reservation: reservation,
+        })
+    }
+
+    /// Whether the private directory was made.
+    #[cfg(test)]
+    pub(crate) fn has_dir(&self) -> bool {
+        self.dir.get().is_some()
+    }
+
+    /// Upload bytes held in memory now.
+    #[cfg(test)]
+    pub(crate) fn memory_used(&self) -> u64 {
+        self.in_memory.load(Ordering::Acquire)
+    }
+
+    /// Files the upload under `task_id` (whose Cover asked for `pitch`) with what its probe
+    /// found, and, inside a Tokio runtime, starts converting it in the background. An upload the
+    /// probe found is not audio is freed now and only the reason kept: its result is the
+    /// generated tune, made without reading it again. `Err` when the file is gone, when the
+    /// uploads on disk already fill [`MAX_STORED_BYTES`], or after shutdown: the upload is freed,
+    /// and the task keeps the generated tune.
     pub(crate) fn keep(
         self: &Arc<Self>,
-        mut incoming: Incoming,
+        incoming: Incoming,
         task_id: Uuid,
         pitch: i64,
+        probed: &Result<Probe, String>,
     ) -> io::Result<()> {
-        let size = std::fs::metadata(&incoming.path)?.len();
+        if self.shut.load(Ordering::Acquire) {
+            return Err(io::Error::other("the mock has shut down"));
+        }
         let number = self.next.fetch_add(1, Ordering::Relaxed);
-        let path = self
-            .dir()?
-            .join(format!("{}-{number}.upload", task_id.simple()));
+        let (kept, stored) = match probed {
+            Err(reason) => (Err(reason.clone()), 0),
+            Ok(_) => {
+                let stored = match &incoming.0.source {
+                    UploadSource::File(path) => std::fs::metadata(path)?.len(),
+                    UploadSource::Memory(_) => 0,
+                };
+                (Ok(Arc::new(incoming.0)), stored)
+            }
+        };
         let result = Arc::new(OnceCell::new());
+        let upload = kept.as_ref().ok().map(Arc::downgrade);
         {
-            let mut kept = lock(&self.kept);
-            let freed = kept.by_task.get(&task_id).map_or(0, |e| e.size);
-            if kept.stored.saturating_sub(freed) + size > MAX_STORED_BYTES {
+            let mut kept_now = lock(&self.kept);
+            let freed = kept_now.by_task.get(&task_id).map_or(0, |e| e.stored);
+            if kept_now.stored.saturating_sub(freed) + stored > MAX_STORED_BYTES {
                 return Err(io::Error::new(
                     io::ErrorKind::StorageFull,
                     format!(
-                        "the mock keeps at most {} MiB of uploads and they are all in use",
+                        "the mock keeps at most {} MiB of uploads on disk and they are all in use",
                         MAX_STORED_BYTES >> 20
                     ),
                 ));
             }
-            std::fs::rename(&incoming.path, &path)?;
-            incoming.armed = false;
             let entry = Entry {
                 number,
-                path: path.clone(),
+                kept,
                 pitch,
-                size,
+                stored,
                 result: Arc::clone(&result),
                 described: None,
             };
-            kept.forget(&task_id);
-            kept.stored += size;
-            kept.by_task.insert(task_id, entry);
+            kept_now.forget(&task_id);
+            kept_now.stored += stored;
+            kept_now.by_task.insert(task_id, entry);
         }
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        if let Some(upload) = upload
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
             let store = Arc::downgrade(self);
             runtime.spawn(async move {
                 let made = result
-                    .get_or_init(|| async move { Arc::new(render_upload_async(path, pitch).await) })
+                    .get_or_init(
+                        || async move { Arc::new(render_upload_async(upload, pitch).await) },
+                    )
                     .await;
                 if let Some(store) = store.upgrade() {
                     store.account(task_id, number, made.weight());
@@ -206,26 +370,51 @@ impl UploadStore {
         Ok(())
     }
 
-    /// Whether an upload is kept for `task_id`.
+    /// Whether an upload (or the reason it is not audio) is kept for `task_id`.
     #[cfg(test)]
     pub(crate) fn has(&self, task_id: &Uuid) -> bool {
         lock(&self.kept).by_task.contains_key(task_id)
     }
 
+    /// Where `task_id`'s upload is kept: `Some(true)` in memory, `Some(false)` on disk, `None`
+    /// when no bytes of it are kept (none, or not audio).
+    #[cfg(test)]
+    pub(crate) fn kept_in_memory(&self, task_id: &Uuid) -> Option<bool> {
+        let kept = lock(&self.kept);
+        let upload = kept.by_task.get(task_id)?.kept.as_ref().ok()?;
+        Some(matches!(upload.source, UploadSource::Memory(_)))
+    }
+
     /// The result files of `task_id`'s upload (the generated tune, with the reason, when it did
     /// not decode), waiting for its conversion; `None` when no upload is kept for it.
     pub(crate) async fn result(&self, task_id: &Uuid) -> Option<Arc<Rendered>> {
-        let (cell, path, pitch, number) = {
+        let (cell, kept, pitch, number) = {
             let kept = lock(&self.kept);
             let e = kept.by_task.get(task_id)?;
-            (Arc::clone(&e.result), e.path.clone(), e.pitch, e.number)
+            (Arc::clone(&e.result), e.kept.clone(), e.pitch, e.number)
         };
-        let made = cell
-            .get_or_init(|| async move { Arc::new(render_upload_async(path, pitch).await) })
-            .await
-            .clone();
-        self.account(*task_id, number, made.weight());
-        Some(made)
+        match kept {
+            Ok(upload) => {
+                // Held (strongly) while this waits, so it is there when the conversion's turn
+                // comes.
+                let made = cell
+                    .get_or_init(|| async {
+                        Arc::new(render_upload_async(Arc::downgrade(&upload), pitch).await)
+                    })
+                    .await
+                    .clone();
+                self.account(*task_id, number, made.weight());
+                Some(made)
+            }
+            // The tune, whose files are shared with every task of this pitch: not counted.
+            Err(reason) => Some(
+                cell.get_or_init(|| async move {
+                    Arc::new(tune_for_probe_failure(pitch, reason).await)
+                })
+                .await
+                .clone(),
+            ),
+        }
     }
 
     /// What the admin record of `task_id` should say about its audio, once converted.
@@ -275,27 +464,27 @@ impl UploadStore {
         }
     }
 
-    /// Deletes the upload of `task_id` and its result: the task left the store.
+    /// Frees the upload of `task_id` and its result: the task left the store.
     pub(crate) fn remove(&self, task_id: &Uuid) {
         lock(&self.kept).forget(task_id);
     }
 
-    /// Deletes every kept upload and result (reset, shutdown). Uploads still being received are
-    /// left to their [`Incoming`], which deletes them.
+    /// Frees every kept upload and result (reset, shutdown). Uploads still being received are
+    /// left to their [`Incoming`], which frees them. A conversion running at that moment holds
+    /// its upload until it ends (a second at most).
     pub(crate) fn clear(&self) {
-        let mut kept = lock(&self.kept);
-        for (_, e) in kept.by_task.drain() {
-            let _ = std::fs::remove_file(&e.path);
-        }
-        *kept = Kept::default();
+        let drained = std::mem::take(&mut *lock(&self.kept));
+        // Dropped outside the lock: deleting files takes a moment.
+        drop(drained);
     }
 
-    /// [`UploadStore::clear`], and the directory itself: the server stopped. A later upload finds
-    /// no directory and is not kept (its task gets the generated tune).
+    /// [`UploadStore::clear`], and the directory itself: the server stopped. A later upload is
+    /// not kept (its task gets the generated tune).
     pub(crate) fn shut_down(&self) {
+        self.shut.store(true, Ordering::Release);
         self.clear();
         if let Some(Ok(dir)) = self.dir.get() {
-            let _ = std::fs::remove_dir_all(dir);
+            let _ = std::fs::remove_dir_all(&dir.path);
         }
     }
 }
@@ -303,25 +492,112 @@ impl UploadStore {
 impl Drop for UploadStore {
     fn drop(&mut self) {
         if let Some(Ok(dir)) = self.dir.get() {
-            let _ = std::fs::remove_dir_all(dir);
+            let _ = std::fs::remove_dir_all(&dir.path);
         }
     }
 }
 
 /// A new directory in `parent` only this user may enter (0700), with a random name; never an
-/// existing one (so not one another user placed there beforehand).
-fn make_private_dir(parent: &Path) -> Result<PathBuf, String> {
-    let dir = parent.join(format!("musicgpt-cover-mock-{}", Uuid::new_v4().simple()));
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(&dir).map_err(|e| {
+/// existing one (so not one another user placed there beforehand). It holds [`LOCK_FILE`],
+/// locked for as long as the returned handle is open.
+///
+/// It is made under a hidden temporary name and renamed to its final one only once its lock is
+/// held, so a directory with the final name and a free lock is always one whose store is gone,
+/// never one being made; [`sweep`] then removes those in `parent`.
+fn make_private_dir(parent: &Path) -> Result<PrivateDir, String> {
+    let failed = |e: io::Error| {
         format!(
             "cannot make a private directory for uploads in {}: {e}",
             parent.display()
         )
-    })?;
-    Ok(dir)
+    };
+    let id = Uuid::new_v4().simple();
+    let making = parent.join(format!(".{DIR_PREFIX}new-{id}"));
+    let dir = parent.join(format!("{DIR_PREFIX}{id}"));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&making).map_err(failed)?;
+    let locked = create_private_file(&making.join(LOCK_FILE)).and_then(|file| {
+        lock_file(&file)?;
+        std::fs::rename(&making, &dir)?;
+        Ok(file)
+    });
+    let lock = match locked {
+        Ok(file) => file,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&making);
+            return Err(failed(e));
+        }
+    };
+    sweep(parent, &dir);
+    Ok(PrivateDir {
+        path: dir,
+        _lock: lock,
+    })
+}
+
+/// Locks `file` for this process, or says why not (another holds it: `WouldBlock`).
+#[allow(
+    clippy::incompatible_msrv,
+    reason = "File::try_lock is stable since Rust 1.89: with the workspace's rust-version raised to 1.89 this allow goes"
+)]
+fn lock_file(file: &File) -> io::Result<()> {
+    file.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => {
+            io::Error::new(io::ErrorKind::WouldBlock, "the lock is held")
+        }
+        std::fs::TryLockError::Error(e) => e,
+    })
+}
+
+/// Removes the private directories in `parent` that mocks which died without cleaning up left
+/// (killed, say): named like `ours`, owned by the same user as `ours`, holding a lock file no
+/// one holds. A directory without a lock file (made by another program, or an older mock) or
+/// whose lock is held (a live mock) is left alone. Errors are ignored: this is housekeeping.
+fn sweep(parent: &Path, ours: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    #[cfg(unix)]
+    let owner = {
+        use std::os::unix::fs::MetadataExt;
+        match std::fs::symlink_metadata(ours) {
+            Ok(m) => m.uid(),
+            Err(_) => return,
+        }
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(id) = name.to_str().and_then(|n| n.strip_prefix(DIR_PREFIX)) else {
+            continue;
+        };
+        let path = entry.path();
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || path == ours {
+            continue;
+        }
+        // Not a symbolic link, and this user's.
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_dir() {
+            continue;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if meta.uid() != owner {
+                continue;
+            }
+        }
+        let Ok(lock) = File::open(path.join(LOCK_FILE)) else {
+            continue;
+        };
+        if lock_file(&lock).is_ok() {
+            // Its owner is gone: no store can be using it (a store locks before the rename).
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
 }
 
 /// A new file only this user may read (0600); never an existing one.
@@ -343,6 +619,72 @@ mod tests {
         Arc::new(UploadStore::new(std::env::temp_dir()))
     }
 
+    /// A directory of its own for a test's stores, so sweeping sees only what the test made.
+    struct Parent(PathBuf);
+
+    impl Parent {
+        fn new() -> Parent {
+            let path = std::env::temp_dir().join(format!(
+                "musicgpt-cover-mock-test-parent-{}",
+                Uuid::new_v4().simple()
+            ));
+            assert!(std::fs::create_dir(&path).is_ok());
+            Parent(path)
+        }
+
+        fn store(&self) -> Arc<UploadStore> {
+            Arc::new(UploadStore::new(self.0.clone()))
+        }
+
+        /// A directory named as a store's, with a lock file (unlocked) or none, and a file in it.
+        fn abandoned(&self, with_lock: bool) -> PathBuf {
+            let dir = self
+                .0
+                .join(format!("{DIR_PREFIX}{}", Uuid::new_v4().simple()));
+            assert!(std::fs::create_dir(&dir).is_ok());
+            assert!(std::fs::write(dir.join("incoming-0.part"), b"left behind").is_ok());
+            if with_lock {
+                assert!(std::fs::write(dir.join(LOCK_FILE), b"").is_ok());
+            }
+            dir
+        }
+    }
+
+    impl Drop for Parent {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// An upload held in memory, `bytes` in pieces of 1000, counted.
+    fn held(s: &UploadStore, bytes: &[u8]) -> Incoming {
+        let mut reservation = s.reservation();
+        assert!(reservation.grow(bytes.len() as u64));
+        let parts = bytes.chunks(1000).map(Bytes::copy_from_slice).collect();
+        s.in_memory(parts, reservation)
+    }
+
+    /// What the Cover's probe says of bytes that are audio (these tests keep bytes that are not:
+    /// the store takes the probe's word).
+    fn audio() -> Result<Probe, String> {
+        Ok(Probe {
+            duration: 1.0,
+            truncated: false,
+            source_seconds: Some(1.0),
+            sample_rate: 8_000,
+        })
+    }
+
+    fn path_of(s: &UploadStore, task: u128) -> PathBuf {
+        match lock(&s.kept).by_task[&Uuid::from_u128(task)].kept.as_ref() {
+            Ok(upload) => match &upload.source {
+                UploadSource::File(path) => path.clone(),
+                UploadSource::Memory(_) => panic!("task {task}'s upload is in memory"),
+            },
+            Err(why) => panic!("task {task}'s upload was not kept: {why}"),
+        }
+    }
+
     #[test]
     fn the_directory_is_private_and_made_on_first_use() {
         let s = store();
@@ -357,19 +699,20 @@ mod tests {
             let mode = std::fs::metadata(&dir).map(|m| m.permissions().mode() & 0o777);
             assert_eq!(mode.ok(), Some(0o700));
         }
+        assert!(dir.join(LOCK_FILE).exists());
         drop(s);
         assert!(!dir.exists(), "dropping the store removes its directory");
     }
 
     #[test]
-    fn uploads_live_as_long_as_their_task() {
+    fn uploads_on_disk_live_as_long_as_their_task() {
         let s = store();
         // Refused Cover: the incoming file goes with its handle.
         let Ok((refused, mut file)) = s.incoming() else {
             panic!("no incoming file");
         };
         assert!(file.write_all(b"abc").is_ok());
-        let refused_path = refused.path().to_owned();
+        let refused_path = refused.path().map(Path::to_owned).unwrap_or_default();
         assert!(refused_path.exists());
         drop(refused);
         assert!(!refused_path.exists());
@@ -381,9 +724,10 @@ mod tests {
             };
             assert!(file.write_all(b"not audio").is_ok());
             let id = Uuid::from_u128(task);
-            assert!(s.keep(incoming, id, 0).is_ok());
+            assert!(s.keep(incoming, id, 0, &audio()).is_ok());
             assert!(s.has(&id));
-            paths.push(lock(&s.kept).by_task[&id].path.clone());
+            assert_eq!(s.kept_in_memory(&id), Some(false));
+            paths.push(path_of(&s, task));
         }
         assert!(paths.iter().all(|p| p.exists()));
         assert_eq!(lock(&s.kept).stored, 27);
@@ -395,9 +739,12 @@ mod tests {
         s.clear();
         assert!(paths.iter().all(|p| !p.exists()));
         assert_eq!(lock(&s.kept).stored, 0);
-        // Only the directory is left, and it goes with the store.
+        // Only the directory and its lock are left, and they go with the store.
         let dir = s.dir().map(Path::to_owned).unwrap_or_default();
-        assert_eq!(std::fs::read_dir(&dir).map(Iterator::count).ok(), Some(0));
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert_eq!(left, [LOCK_FILE]);
         drop(s);
         assert!(!dir.exists());
         // Or when the server stops, store or not; an upload after that is not kept.
@@ -405,11 +752,63 @@ mod tests {
         let Ok((incoming, _file)) = s.incoming() else {
             panic!("no incoming file");
         };
-        assert!(s.keep(incoming, Uuid::from_u128(7), 0).is_ok());
+        assert!(s.keep(incoming, Uuid::from_u128(7), 0, &audio()).is_ok());
         let dir = s.dir().map(Path::to_owned).unwrap_or_default();
         s.shut_down();
         assert!(!dir.exists());
         assert!(s.incoming().is_err());
+        let late = held(&s, b"late");
+        assert!(s.keep(late, Uuid::from_u128(8), 0, &audio()).is_err());
+        assert_eq!(s.memory_used(), 0);
+    }
+
+    /// A small upload never touches the disk, and its memory is given back when it is refused,
+    /// evicted, reset or shut down.
+    #[test]
+    fn uploads_in_memory_live_as_long_as_their_task() {
+        let s = store();
+        let refused = held(&s, &[7u8; 2048]);
+        assert!(refused.in_memory());
+        assert_eq!(s.memory_used(), 2048);
+        drop(refused);
+        assert_eq!(s.memory_used(), 0);
+        for task in 1..=3u128 {
+            let incoming = held(&s, &[task as u8; 2048]);
+            assert!(s.keep(incoming, Uuid::from_u128(task), 0, &audio()).is_ok());
+            assert_eq!(s.kept_in_memory(&Uuid::from_u128(task)), Some(true));
+        }
+        assert_eq!(s.memory_used(), 3 * 2048);
+        assert_eq!(lock(&s.kept).stored, 0, "nothing on disk");
+        s.remove(&Uuid::from_u128(1));
+        assert_eq!(s.memory_used(), 2 * 2048);
+        // The same task id again (a seeded mock after a reset) replaces the upload.
+        let again = held(&s, &[9u8; 100]);
+        assert!(s.keep(again, Uuid::from_u128(2), 0, &audio()).is_ok());
+        assert_eq!(s.memory_used(), 2048 + 100);
+        s.clear();
+        assert_eq!(s.memory_used(), 0);
+        let last = held(&s, b"last");
+        assert!(s.keep(last, Uuid::from_u128(4), 0, &audio()).is_ok());
+        s.shut_down();
+        assert_eq!(s.memory_used(), 0);
+        assert!(s.dir.get().is_none(), "no directory was ever made");
+    }
+
+    /// Memory for uploads is bounded: what does not fit is refused, so the upload goes to a file.
+    #[test]
+    fn the_memory_bound_holds() {
+        let s = store();
+        let mut first = s.reservation();
+        assert!(first.grow(MAX_MEMORY_BYTES - 10));
+        let mut second = s.reservation();
+        assert!(!second.grow(11), "over the bound");
+        assert!(second.grow(10));
+        assert_eq!(s.memory_used(), MAX_MEMORY_BYTES);
+        assert!(!second.grow(1));
+        drop(first);
+        assert_eq!(s.memory_used(), 10);
+        drop(second);
+        assert_eq!(s.memory_used(), 0);
     }
 
     /// The store's wiring: a task evicted, or all of them reset, takes its upload along.
@@ -426,8 +825,8 @@ mod tests {
             let Ok((incoming, _file)) = s.incoming() else {
                 panic!("no incoming file");
             };
-            assert!(s.keep(incoming, id, 0).is_ok());
-            paths.push(lock(&s.kept).by_task[&id].path.clone());
+            assert!(s.keep(incoming, id, 0, &audio()).is_ok());
+            paths.push(path_of(&s, u128::from(seq)));
             let mut task = sample_task(seq, 10);
             task.source = AudioSource::File {
                 filename: Some("song.wav".into()),
@@ -444,22 +843,89 @@ mod tests {
         assert!(!paths[1].exists() && !s.has(&Uuid::from_u128(2)));
     }
 
+    /// An upload the Cover's probe found is not audio: only the reason is kept (its bytes are
+    /// freed at once, so nothing could decode them again), and its result is the tune with it.
     #[tokio::test]
-    async fn bytes_that_are_not_audio_give_the_tune_and_say_why() {
+    async fn bytes_that_are_not_audio_give_the_tune_and_say_why_without_a_second_look() {
         let s = store();
-        let Ok((incoming, mut file)) = s.incoming() else {
-            panic!("no incoming file");
+        let bytes = [0u8; 1000];
+        let incoming = held(&s, &bytes);
+        let probed = super::super::audio::probe_upload_async(incoming.source().clone()).await;
+        let Err(why) = probed.clone() else {
+            panic!("zeros probed as audio");
         };
-        assert!(file.write_all(&[0u8; 1000]).is_ok());
         let id = Uuid::from_u128(9);
-        assert!(s.keep(incoming, id, 3).is_ok());
+        assert!(s.keep(incoming, id, 3, &probed).is_ok());
+        assert!(s.has(&id));
+        assert_eq!(s.kept_in_memory(&id), None, "no bytes of it are kept");
+        assert_eq!(s.memory_used(), 0);
         let Some(result) = s.result(&id).await else {
             panic!("no result");
         };
         assert!(!result.is_upload());
         assert_eq!(result.duration, super::super::audio::DURATION_SECONDS);
-        let note = s.note(&id).unwrap_or_default();
-        assert!(note.contains("did not decode"), "{note}");
+        assert!(result.note.contains("did not decode"), "{}", result.note);
+        assert!(result.note.contains(&why), "{}", result.note);
+        assert_eq!(s.note(&id), Some(result.note.clone()));
+        // Not counted with the results: its files are the tune every such task shares.
+        assert_eq!(lock(&s.kept).held, 0);
         assert!(s.result(&Uuid::from_u128(10)).await.is_none());
+        // The same from a file: deleted at once.
+        let Ok((incoming, mut file)) = s.incoming() else {
+            panic!("no incoming file");
+        };
+        assert!(file.write_all(&bytes).is_ok());
+        let path = incoming.path().map(Path::to_owned).unwrap_or_default();
+        let probed = super::super::audio::probe_upload_async(incoming.source().clone()).await;
+        assert!(s.keep(incoming, Uuid::from_u128(11), 0, &probed).is_ok());
+        assert!(!path.exists());
+        assert_eq!(lock(&s.kept).stored, 0);
+    }
+
+    /// A directory a dead mock left (its lock free) is removed when another store makes its own.
+    #[test]
+    fn a_directory_whose_lock_is_free_is_swept() {
+        let parent = Parent::new();
+        let abandoned = parent.abandoned(true);
+        let s = parent.store();
+        assert!(s.dir().is_ok());
+        assert!(!abandoned.exists(), "{} was not swept", abandoned.display());
+    }
+
+    /// A live store's directory is never swept: its lock is held.
+    #[test]
+    fn a_directory_locked_by_a_live_store_is_not_swept() {
+        let parent = Parent::new();
+        let live = parent.store();
+        let live_dir = live.dir().map(Path::to_owned).unwrap_or_default();
+        let s = parent.store();
+        let own = s.dir().map(Path::to_owned).unwrap_or_default();
+        assert_ne!(own, live_dir);
+        assert!(
+            live_dir.join(LOCK_FILE).exists(),
+            "the live store's directory was swept"
+        );
+        // Its uploads still work.
+        assert!(live.incoming().is_ok());
+        // And once it is gone (dropped, its lock with it), so is its directory.
+        drop(live);
+        assert!(!live_dir.exists());
+    }
+
+    /// A directory without a lock file (not a mock's, or an older mock's) is left alone, and so
+    /// is one being made (under its hidden temporary name).
+    #[test]
+    fn a_directory_without_a_lock_file_is_not_swept() {
+        let parent = Parent::new();
+        let unlocked = parent.abandoned(false);
+        let making = parent
+            .0
+            .join(format!(".{DIR_PREFIX}new-{}", Uuid::new_v4().simple()));
+        assert!(std::fs::create_dir(&making).is_ok());
+        assert!(std::fs::write(making.join(LOCK_FILE), b"").is_ok());
+        let s = parent.store();
+        assert!(s.dir().is_ok());
+        assert!(unlocked.join("incoming-0.part").exists());
+        assert!(making.join(LOCK_FILE).exists());
     }
 }

@@ -1,10 +1,10 @@
 //! An uploaded song decoded to PCM with symphonia (pure Rust): WAV, MP3, FLAC and Ogg Vorbis.
 //!
-//! The file is read from disk as it is decoded (symphonia buffers 64 KiB of it), never whole, and
-//! decoding stops after [`MAX_SECONDS`]: an hour-long upload costs the same as a minute of it.
+//! The upload is read from where it was kept, a file or memory ([`UploadSource`]), as it is decoded
+//! (symphonia buffers 64 KiB of it), never copied whole, and decoding stops after [`MAX_SECONDS`]:
+//! an hour-long upload costs the same as a minute of it.
 //! Bytes that are not audio give an `Err` with a reason fit for the task's admin record.
 
-use std::fs::File;
 use std::path::Path;
 
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
@@ -15,6 +15,8 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::ReadOnlySource;
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
+
+use super::source::UploadSource;
 
 /// The most of an upload that is decoded (and so converted), in seconds: the rest is cut.
 pub(crate) const MAX_SECONDS: f64 = 60.0;
@@ -66,13 +68,17 @@ impl Decoded {
     }
 }
 
-/// Decodes the first [`MAX_SECONDS`] of the file at `path`. `Err` says why it is not audio.
-pub(crate) fn decode_file(path: &Path) -> Result<Decoded, String> {
-    let file = File::open(path).map_err(|e| format!("the upload could not be read: {e}"))?;
-    decode(Box::new(file), MAX_SECONDS)
+/// Decodes the first [`MAX_SECONDS`] of an upload. `Err` says why it is not audio.
+pub(crate) fn decode_upload(source: &UploadSource) -> Result<Decoded, String> {
+    decode(source.open()?, MAX_SECONDS)
 }
 
-/// Decodes bytes in memory (tests; uploads come from a file).
+/// [`decode_upload`] of the file at `path` (the bench's door, `lab`).
+pub(crate) fn decode_file(path: &Path) -> Result<Decoded, String> {
+    decode_upload(&UploadSource::File(path.to_owned()))
+}
+
+/// Decodes bytes in memory, cut after `max_seconds` (tests).
 #[cfg(test)]
 pub(crate) fn decode_bytes(bytes: Vec<u8>, max_seconds: f64) -> Result<Decoded, String> {
     decode(Box::new(std::io::Cursor::new(bytes)), max_seconds)
@@ -283,13 +289,19 @@ pub(crate) struct Probe {
     pub(crate) sample_rate: u32,
 }
 
-/// The length of the upload at `path`, without converting it: its header's frame count, or its
-/// packets' durations summed (demuxing is cheap), after decoding its first audio to be sure the
-/// codec reads it. Milliseconds, so a route can wait for it (off its thread) and give the task
-/// its `conversion_duration` when it creates it. `Err` says why it is not audio.
+/// The length of an upload, without converting it: its header's frame count, or its packets'
+/// durations summed (demuxing is cheap), after decoding its first audio to be sure the codec reads
+/// it. Milliseconds at most, so a route can wait for it and give the task its
+/// `conversion_duration` when it creates it; what it finds goes with the upload, so bytes that
+/// are not audio are never looked at again. `Err` says why it is not audio.
+pub(crate) fn probe_upload(source: &UploadSource) -> Result<Probe, String> {
+    probe(source.open()?)
+}
+
+/// [`probe_upload`] of the file at `path` (tests).
+#[cfg(test)]
 pub(crate) fn probe_file(path: &Path) -> Result<Probe, String> {
-    let file = File::open(path).map_err(|e| format!("the upload could not be read: {e}"))?;
-    probe(Box::new(file))
+    probe_upload(&UploadSource::File(path.to_owned()))
 }
 
 fn probe(source: Box<dyn MediaSource>) -> Result<Probe, String> {

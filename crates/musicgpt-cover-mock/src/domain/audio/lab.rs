@@ -26,5 +26,6 @@ pub fn encode(channels: &[Vec<f32>], sample_rate: u32) -> Result<(Vec<u8>, Vec<u
 /// What a task's result is made of: the upload at `path` converted whole (decode, shift,
 /// encode), or why not. Gives the duration and the admin note.
 pub fn render(path: &Path, pitch: i64) -> Result<(f64, String), String> {
-    super::render::render_upload(path, pitch).map(|r| (r.duration, r.note))
+    let source = super::source::UploadSource::File(path.to_owned());
+    super::render::render_upload(&source, pitch).map(|r| (r.duration, r.note))
 }

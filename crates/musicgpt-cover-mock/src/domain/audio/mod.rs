@@ -2,6 +2,7 @@
 //!
 //! - `tune`: the generated arpeggio, shifted by the task's pitch: the result of a Cover with only
 //!   an `audio_url`, and of an upload that does not decode;
+//! - `source`: where an upload's bytes are read from (a file or memory), for symphonia;
 //! - `render`: an upload made into the result ([`render_upload_async`] is what a route calls):
 //!   `decode` (symphonia: WAV, MP3, FLAC, Ogg Vorbis; the first minute at most), `shift` (a phase
 //!   vocoder that keeps the duration), `encode` (16-bit WAV by hand, MP3 by `rusty_mp3`, resampling
@@ -15,11 +16,16 @@ mod encode;
 pub mod lab;
 mod render;
 mod shift;
+mod source;
 mod tune;
 
 #[cfg(test)]
 mod tests;
 
-pub(crate) use render::{Rendered, probe_upload_async, render_upload_async};
+pub(crate) use decode::Probe;
+pub(crate) use render::{
+    Rendered, probe_upload_async, render_upload_async, tune_for_probe_failure,
+};
+pub(crate) use source::{Chunks, UploadSource};
 pub(crate) use tune::rendition;
 pub use tune::{DURATION_SECONDS, SAMPLE_RATE};

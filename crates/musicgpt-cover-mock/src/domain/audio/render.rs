@@ -1,14 +1,15 @@
 //! An upload made into a task's result: decoded, cut to a minute, pitch-shifted, encoded as WAV
 //! and MP3; or, when it does not decode, the generated tune and the reason.
 
-use std::path::{Path, PathBuf};
+use std::sync::Weak;
 
 use bytes::Bytes;
 use tokio::sync::Semaphore;
 
-use super::decode::{Decoded, MAX_SECONDS, Probe, decode_file, probe_file};
+use super::decode::{Decoded, MAX_SECONDS, Probe, decode_upload, probe_upload};
 use super::encode::{mp3, resample, result_rate, wav};
 use super::shift::{MAX_SEMITONES, shift_channels};
+use super::source::UploadSource;
 use super::tune::{self, DURATION_SECONDS, SAMPLE_RATE};
 
 /// Conversions that run at once. One: a conversion already keeps both cores busy (a thread per
@@ -65,39 +66,69 @@ impl Rendered {
     }
 }
 
-/// The result of the upload at `path` shifted by `pitch` semitones (clamped to ±12): its first
+/// The result of an upload shifted by `pitch` semitones (clamped to ±12): its first
 /// [`MAX_SECONDS`] decoded, resampled if MP3 has no header for its rate, shifted keeping its
 /// duration, encoded. `Err` says why not (the bytes are not audio, or the file is gone).
 ///
 /// CPU-bound (about half a second for a minute of stereo, in release builds): call it off the
 /// request threads, as [`render_upload_async`] does.
-pub(crate) fn render_upload(path: &Path, pitch: i64) -> Result<Rendered, String> {
-    let decoded = decode_file(path)?;
+pub(crate) fn render_upload(source: &UploadSource, pitch: i64) -> Result<Rendered, String> {
+    let decoded = decode_upload(source)?;
     Ok(render_decoded(decoded, pitch))
 }
 
 /// [`render_upload`], with the generated tune (and the reason, in `note`) when the upload does
 /// not decode: what a task's result files are.
-pub(crate) fn render_upload_or_tune(path: &Path, pitch: i64) -> Rendered {
-    render_upload(path, pitch).unwrap_or_else(|reason| tune_instead(pitch, reason))
+pub(crate) fn render_upload_or_tune(source: &UploadSource, pitch: i64) -> Rendered {
+    render_upload(source, pitch).unwrap_or_else(|reason| tune_instead(pitch, reason))
 }
 
-/// [`probe_file`] on a blocking thread: the upload's duration (capped), to give its task before
-/// converting it. `Err` says why the upload is not audio (its task then keeps the generated tune,
-/// whose duration is [`DURATION_SECONDS`]).
-pub(crate) async fn probe_upload_async(path: PathBuf) -> Result<Probe, String> {
-    tokio::task::spawn_blocking(move || probe_file(&path))
+/// The most bytes of an upload in memory probed on the calling thread (the runtime's) rather
+/// than on the blocking pool. Bytes that are not audio are scanned whole (up to 1 MB) for a
+/// format marker, and a probe has a fixed cost besides (symphonia's 64 KiB read buffer, the
+/// look for trailing tags); measured in release on the 2-core machine under load
+/// (`probe_cost_report` in `audio/tests.rs`): 2 KiB of noise 15 µs, 16 KiB 90 to 97 µs, 64 KiB
+/// 210 to 230 µs, 1 MiB 3 to 4.5 ms, a 1 s WAV 3 µs; a hand-off to the blocking pool and back
+/// 36 µs of CPU (48 µs wall). So up to 16 KiB, a probe costs less than, or about what, the
+/// hand-off costs, and holds the runtime's thread no longer than Tokio's rule of thumb for work
+/// between two awaits (100 µs); beyond it, the hand-off is worth its cost.
+pub(crate) const INLINE_PROBE_BYTES: u64 = 16 << 10;
+
+/// [`probe_upload`]: the upload's duration (capped), to give its task before converting it.
+/// `Err` says why the upload is not audio (its task then keeps the generated tune, whose duration
+/// is [`DURATION_SECONDS`]). An upload of at most [`INLINE_PROBE_BYTES`] in memory is probed
+/// here; a larger one, or a file, on a blocking thread.
+pub(crate) async fn probe_upload_async(source: UploadSource) -> Result<Probe, String> {
+    if source
+        .memory_len()
+        .is_some_and(|len| len <= INLINE_PROBE_BYTES)
+    {
+        return probe_upload(&source);
+    }
+    tokio::task::spawn_blocking(move || probe_upload(&source))
         .await
         .unwrap_or_else(|e| Err(format!("the upload could not be probed ({e})")))
 }
 
 /// [`render_upload_or_tune`] on a blocking thread, one conversion at a time (queued in the order
 /// asked). Never fails: a conversion that panics gives the tune too, with the reason.
-pub(crate) async fn render_upload_async(path: PathBuf, pitch: i64) -> Rendered {
+///
+/// The upload is held only weakly while the conversion waits for its turn, so one whose task
+/// leaves the store meanwhile is freed then (the result says so, and no one asks for it).
+pub(crate) async fn render_upload_async<S>(upload: Weak<S>, pitch: i64) -> Rendered
+where
+    S: AsRef<UploadSource> + Send + Sync + 'static,
+{
     // The semaphore is never closed, so this cannot fail; if it ever did, converting without the
     // permit is still right.
     let _permit = CONVERSIONS.acquire().await;
-    match tokio::task::spawn_blocking(move || render_upload_or_tune(&path, pitch)).await {
+    let Some(upload) = upload.upgrade() else {
+        let reason = "the upload was deleted before its turn to be converted".to_owned();
+        return tune_rendered(tune::rendition(pitch).await, reason);
+    };
+    let converted =
+        tokio::task::spawn_blocking(move || render_upload_or_tune((*upload).as_ref(), pitch));
+    match converted.await {
         Ok(rendered) => rendered,
         Err(e) => {
             let reason = format!("the conversion failed ({e})");
@@ -106,6 +137,12 @@ pub(crate) async fn render_upload_async(path: PathBuf, pitch: i64) -> Rendered {
             tune_rendered(tune, reason)
         }
     }
+}
+
+/// The generated tune for `pitch` with the reason the upload did not decode, found by its probe:
+/// the result of an upload that is not audio, made without looking at its bytes again.
+pub(crate) async fn tune_for_probe_failure(pitch: i64, reason: String) -> Rendered {
+    tune_rendered(tune::rendition(pitch).await, reason)
 }
 
 /// The generated tune for `pitch`, standing in for an upload that did not decode.

@@ -8,12 +8,15 @@
 //! `flac -8 tone-X.wav` (flac 1.4.2) and `oggenc -q 1 tone-X.wav` (vorbis-tools 1.4.2).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::decode::{Decoded, MAX_SECONDS, decode_bytes, decode_stream, probe_file};
+use super::decode::{Decoded, MAX_SECONDS, decode_bytes, decode_stream, probe_file, probe_upload};
 use super::encode::{mp3, wav};
-use super::render::{MadeFrom, render_decoded, render_upload, render_upload_or_tune};
+use super::render::{
+    INLINE_PROBE_BYTES, MadeFrom, render_decoded, render_upload, render_upload_or_tune,
+};
+use super::source::UploadSource;
 use super::tune::DURATION_SECONDS;
 use crate::domain::uploads::UploadStore;
 
@@ -227,8 +230,13 @@ fn write(store: &UploadStore, bytes: &[u8]) -> (super::super::uploads::Incoming,
         panic!("no file to write to");
     };
     assert!(file.write_all(bytes).is_ok());
-    let path = incoming.path().to_owned();
+    let path = incoming.path().map(Path::to_owned).unwrap_or_default();
     (incoming, path)
+}
+
+/// The upload in the file at `path`.
+fn file(path: &Path) -> UploadSource {
+    UploadSource::File(path.to_owned())
 }
 
 #[test]
@@ -255,13 +263,13 @@ fn bytes_that_do_not_decode_give_the_tune_and_the_reason() {
     ];
     for (what, bytes) in cases {
         let (_incoming, path) = write(&store, bytes);
-        let why = match render_upload(&path, 3) {
+        let why = match render_upload(&file(&path), 3) {
             Ok(r) => panic!("{what} decoded: {}", r.note),
             Err(why) => why,
         };
         assert!(!why.is_empty());
         assert!(probe_file(&path).is_err(), "{what} probed as audio");
-        let result = render_upload_or_tune(&path, 3);
+        let result = render_upload_or_tune(&file(&path), 3);
         assert_eq!(
             result.made_from,
             MadeFrom::Tune {
@@ -276,7 +284,7 @@ fn bytes_that_do_not_decode_give_the_tune_and_the_reason() {
     }
     // A file that is gone says so.
     let gone = store.dir().map(|d| d.join("gone")).unwrap_or_default();
-    let Err(why) = render_upload(&gone, 0) else {
+    let Err(why) = render_upload(&file(&gone), 0) else {
         panic!("a missing file converted");
     };
     assert!(why.contains("could not be read"), "{why}");
@@ -296,7 +304,7 @@ fn a_61_second_upload_is_cut_to_60_and_says_so() {
     assert_eq!(probe.duration, 60.0);
     assert!(probe.truncated);
     assert_eq!(probe.source_seconds, Some(61.0));
-    let result = render_upload(&path, 0);
+    let result = render_upload(&file(&path), 0);
     let Ok(result) = result else {
         panic!("{result:?}");
     };
@@ -347,7 +355,7 @@ fn an_odd_rate_is_resampled_for_mp3() {
     let store = files();
     let (_incoming, path) = write(&store, &wav(&tone(2, rate, 0.5), rate));
     let probe = probe_file(&path).map(|p| p.duration);
-    let result = render_upload(&path, 12);
+    let result = render_upload(&file(&path), 12);
     let Ok(result) = result else {
         panic!("{result:?}");
     };
@@ -368,7 +376,9 @@ async fn a_kept_upload_is_converted() {
     let store = files();
     let (incoming, _path) = write(&store, &wav(&tone(1, 22_050, 1.0), 22_050));
     let task = uuid::Uuid::from_u128(42);
-    assert!(store.keep(incoming, task, -5).is_ok());
+    let probed = probe_upload(incoming.source());
+    assert!(probed.is_ok(), "{probed:?}");
+    assert!(store.keep(incoming, task, -5, &probed).is_ok());
     let Some(result) = store.result(&task).await else {
         panic!("no result");
     };
@@ -379,6 +389,146 @@ async fn a_kept_upload_is_converted() {
     assert_eq!(store.note(&task), Some(result.note.clone()));
     store.remove(&task);
     assert!(store.result(&task).await.is_none());
+}
+
+/// `bytes` in memory as the form parser gives them: in pieces of `piece` bytes.
+fn in_pieces(bytes: &[u8], piece: usize) -> UploadSource {
+    UploadSource::Memory(super::source::Chunks::new(
+        bytes
+            .chunks(piece)
+            .map(bytes::Bytes::copy_from_slice)
+            .collect(),
+    ))
+}
+
+/// An upload in memory, whole or in pieces, probes and decodes as the same bytes in a file do:
+/// one code path, two sources.
+#[test]
+fn memory_and_file_read_alike() {
+    let store = files();
+    for format in [Format::Wav, Format::Mp3, Format::Flac, Format::Vorbis] {
+        let bytes = input(format, 2);
+        let (_incoming, path) = write(&store, &bytes);
+        let from_file = probe_file(&path);
+        assert!(from_file.is_ok(), "{format:?}: {from_file:?}");
+        let decoded_file = render_upload(&file(&path), 2).map(|r| (r.duration, r.wav));
+        for piece in [bytes.len(), 1000, 4096] {
+            let memory = in_pieces(&bytes, piece);
+            assert_eq!(probe_upload(&memory), from_file, "{format:?} in {piece}");
+            let decoded_memory = render_upload(&memory, 2).map(|r| (r.duration, r.wav));
+            assert_eq!(decoded_memory, decoded_file, "{format:?} in {piece}");
+        }
+    }
+}
+
+/// A real song kept in memory (no file anywhere) is converted in the background into a result as
+/// long as the probe said, from its bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_kept_in_memory_is_converted() {
+    let store = files();
+    for (task, format) in [(43u128, Format::Wav), (44, Format::Mp3)] {
+        let bytes = input(format, 1);
+        let mut reservation = store.reservation();
+        assert!(reservation.grow(bytes.len() as u64));
+        let pieces = bytes.chunks(1500).map(bytes::Bytes::copy_from_slice);
+        let incoming = store.in_memory(pieces.collect(), reservation);
+        assert!(incoming.in_memory());
+        let probed = probe_upload(incoming.source());
+        let Ok(probe) = probed.clone() else {
+            panic!("{format:?}: {probed:?}");
+        };
+        let task = uuid::Uuid::from_u128(task);
+        assert!(store.keep(incoming, task, 7, &probed).is_ok());
+        assert_eq!(store.kept_in_memory(&task), Some(true));
+        let Some(result) = store.result(&task).await else {
+            panic!("no result");
+        };
+        assert!(result.is_upload(), "{format:?}: {}", result.note);
+        assert_eq!(result.duration, probe.duration, "{format:?}");
+        assert!(
+            (result.duration - 1.0).abs() < 0.06,
+            "{format:?}: {}",
+            result.duration
+        );
+        let back = decoded(result.wav.to_vec());
+        let got = frequency(&back.channels[0], back.sample_rate);
+        assert!(
+            off(got, 440.0 * (7.0f64 / 12.0).exp2()) < 2.0,
+            "{format:?}: {got}"
+        );
+        store.remove(&task);
+    }
+    assert_eq!(
+        store.memory_used(),
+        0,
+        "the evicted uploads gave their memory back"
+    );
+    assert!(!store.has_dir(), "no file was ever made");
+}
+
+/// What probing bytes that are not audio costs, in memory: the number [`INLINE_PROBE_BYTES`]
+/// rests on. Run in release:
+/// `cargo test --release -p musicgpt-cover-mock --lib probe_cost_report -- --ignored --nocapture`.
+#[test]
+#[ignore = "a report, not a check"]
+fn probe_cost_report() {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..(1 << 20))
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    let song = wav(&tone(1, 22_050, 1.0), 22_050);
+    println!("inline below {INLINE_PROBE_BYTES} bytes");
+    println!("what                       bytes    µs per probe");
+    let cases: [(&str, &[u8]); 5] = [
+        ("noise", &noise[..2 << 10]),
+        ("noise", &noise[..16 << 10]),
+        ("noise", &noise[..64 << 10]),
+        ("noise", &noise),
+        ("a 1 s WAV (22.05 kHz mono)", &song),
+    ];
+    for (what, bytes) in cases {
+        let source = in_pieces(bytes, 16 << 10);
+        let rounds = if bytes.len() > 100_000 { 20 } else { 500 };
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            std::hint::black_box(probe_upload(&source).is_ok());
+        }
+        let each = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+        println!("{what:<26} {:>7}  {each:>10.1}", bytes.len());
+    }
+    // What the alternative costs: a hand-off to the blocking pool and back, doing nothing there.
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
+        panic!("no runtime");
+    };
+    let rounds = 20_000u32;
+    let (cpu, started) = (process_cpu_seconds(), std::time::Instant::now());
+    runtime.block_on(async {
+        for _ in 0..rounds {
+            let _ = tokio::task::spawn_blocking(|| ()).await;
+        }
+    });
+    let wall = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+    let cpu = (process_cpu_seconds() - cpu) * 1e6 / f64::from(rounds);
+    println!("an empty spawn_blocking: {wall:.1} µs wall, {cpu:.1} µs CPU (both threads)");
+}
+
+/// CPU seconds this process has used, from /proc (Linux; 0 elsewhere), in clock ticks of 10 ms.
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: f64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
 }
 
 /// The share of a signal's energy (over its middle 60 %) at `freq`: 1.0 is a pure tone.

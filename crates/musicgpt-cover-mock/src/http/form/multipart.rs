@@ -1,6 +1,7 @@
 //! Streaming multipart reading of the Cover form, checked field by field against the spec.
 //!
-//! File parts are counted as they stream by and never kept. Text parts are kept up to
+//! File parts are counted as they stream by; of the spec's file field, the upload is kept (see
+//! `UploadSink`), of any other only the count. Text parts are kept up to
 //! [`MAX_TEXT_BYTES`]. The body stream is metered so hostile input cannot make the parser buffer
 //! without bound: no more than [`MAX_UNDRAINED`] bytes may pass while the parser looks for a part
 //! boundary or the end of a part's headers, and each read yields after [`BURST`] bytes so a fast
@@ -23,7 +24,9 @@ use super::fields::{
     FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value, with_causes,
 };
 use crate::domain::journal::FormLog;
-use crate::domain::uploads::{Incoming, MAX_KEPT_BYTES, UploadStore};
+use crate::domain::uploads::{
+    Incoming, MAX_KEPT_BYTES, MEMORY_UPLOAD_BYTES, Reservation, UploadStore,
+};
 use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
 
@@ -107,9 +110,9 @@ impl Stream for Metered<'_> {
 }
 
 /// Reads and checks the form. `record` gets every part as it is seen, for the journal, also when
-/// the form is rejected. The file of the spec's file field is also written to a new upload file
-/// of `uploads` (its first [`MAX_KEPT_BYTES`]; the rest is only counted), given back with the
-/// values; a write that fails leaves the task the generated tune, nothing worse.
+/// the form is rejected. The file of the spec's file field is also kept by `uploads` (its first
+/// [`MAX_KEPT_BYTES`], in memory when small, else in a file; the rest is only counted), given
+/// back with the values; a write that fails leaves the task the generated tune, nothing worse.
 pub(crate) async fn read(
     spec: &FormSpec,
     body: Body,
@@ -274,21 +277,28 @@ pub(crate) async fn read(
 /// Bytes of an upload gathered in memory before they are written out in one blocking call.
 const WRITE_BATCH: usize = 256 * 1024;
 
-/// An upload being written to disk as it streams by. Its chunks are gathered (as they came, not
-/// copied) and written in batches of [`WRITE_BATCH`] bytes, each one blocking call on Tokio's
-/// blocking pool: a call per chunk (what `tokio::fs::File` makes) cost a thread hand-off per
-/// 8 to 16 KiB, more than the write itself. The file is created by the first of those calls, not
-/// on the runtime's thread: creating a file can take a tenth of a millisecond (ext4 looking for an
-/// inode number not freed recently, when uploads come and go), which held every other request on
-/// that thread waiting.
+/// An upload being kept as it streams by: in memory while it stays within
+/// [`MEMORY_UPLOAD_BYTES`] and the uploads in memory within their bound (no file, no blocking
+/// call), else in a file. Its chunks are gathered as they came (slices of the parser's buffer, not
+/// copied). Once it goes to a file, what was gathered is written out, then every [`WRITE_BATCH`]
+/// bytes, each one blocking call on Tokio's blocking pool: a call per chunk (what
+/// `tokio::fs::File` makes) cost a thread hand-off per 8 to 16 KiB, more than the write itself.
+/// The file is created by the first of those calls, not on the runtime's thread: creating a file
+/// can take a tenth of a millisecond (ext4 looking for an inode number not freed recently, when
+/// uploads come and go), which held every other request on that thread waiting.
 struct UploadSink {
     store: Arc<UploadStore>,
+    /// The upload goes to a file (it grew past [`MEMORY_UPLOAD_BYTES`], or memory was full).
+    to_disk: bool,
     /// The file once created; `None` before the first write.
     file: Option<(Incoming, std::fs::File)>,
     /// Creating or writing the file failed (what was written is deleted).
     failed: bool,
     batch: Vec<Bytes>,
     batched: usize,
+    /// The gathered bytes, counted against the bound of uploads in memory while they are only
+    /// there.
+    memory: Reservation,
     /// Bytes taken so far, written or batched.
     taken: u64,
 }
@@ -297,10 +307,12 @@ impl UploadSink {
     fn new(store: &Arc<UploadStore>) -> UploadSink {
         UploadSink {
             store: Arc::clone(store),
+            to_disk: false,
             file: None,
             failed: false,
             batch: Vec::new(),
             batched: 0,
+            memory: store.reservation(),
             taken: 0,
         }
     }
@@ -315,6 +327,16 @@ impl UploadSink {
         self.taken += take as u64;
         self.batched += take;
         self.batch.push(chunk.slice(..take));
+        if !self.to_disk {
+            if self.taken <= MEMORY_UPLOAD_BYTES && self.memory.grow(take as u64) {
+                return true;
+            }
+            // Too large for memory, or memory is full: to a file, with what was gathered.
+            self.to_disk = true;
+            let written = self.flush().await;
+            self.memory.release();
+            return written;
+        }
         if self.batched >= WRITE_BATCH {
             return self.flush().await;
         }
@@ -367,9 +389,13 @@ impl UploadSink {
         }
     }
 
-    /// The file, complete on disk (created now if nothing was written before: an empty upload
-    /// is one too).
+    /// The upload, complete: in memory, or on disk (the file created now if nothing was written
+    /// before).
     async fn finish(mut self) -> Option<Incoming> {
+        if !self.to_disk {
+            let batch = std::mem::take(&mut self.batch);
+            return Some(self.store.in_memory(batch, self.memory));
+        }
         if !self.flush().await {
             return None;
         }
@@ -516,4 +542,112 @@ fn append(owned: &mut BytesMut, chunk: &[u8], overflow: &mut bool) {
         *overflow = true;
     }
     owned.extend_from_slice(&chunk[..room.min(chunk.len())]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::uploads::MAX_MEMORY_BYTES;
+
+    /// `len` bytes through a sink, in chunks of 16 KiB (what hyper and multer give), and what
+    /// came out.
+    async fn sink_through(store: &Arc<UploadStore>, len: usize) -> (Option<Incoming>, Vec<u8>) {
+        let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let mut sink = UploadSink::new(store);
+        for chunk in bytes.chunks(16 << 10) {
+            assert!(sink.write(&Bytes::copy_from_slice(chunk)).await);
+        }
+        (sink.finish().await, bytes)
+    }
+
+    /// What an upload holds, read back from wherever it is.
+    fn read_back(incoming: &Incoming) -> Vec<u8> {
+        use std::io::Read as _;
+        let mut back = Vec::new();
+        let read = incoming
+            .source()
+            .open()
+            .and_then(|mut r| r.read_to_end(&mut back).map_err(|e| e.to_string()));
+        assert!(read.is_ok(), "{read:?}");
+        back
+    }
+
+    #[tokio::test]
+    async fn a_small_upload_stays_in_memory() {
+        let store = Arc::new(UploadStore::default());
+        for len in [0, 2 << 10, MEMORY_UPLOAD_BYTES as usize] {
+            let (incoming, bytes) = sink_through(&store, len).await;
+            let Some(incoming) = incoming else {
+                panic!("{len} bytes were not kept");
+            };
+            assert!(incoming.in_memory(), "{len} bytes");
+            assert_eq!(read_back(&incoming), bytes);
+            assert_eq!(store.memory_used(), len as u64);
+        }
+        assert_eq!(store.memory_used(), 0, "each was freed when dropped");
+    }
+
+    /// Past the threshold, the upload is written out, what was gathered first included, and it
+    /// holds no memory any more.
+    #[tokio::test]
+    async fn an_upload_crossing_the_threshold_ends_on_disk_whole() {
+        let store = Arc::new(UploadStore::default());
+        let len = MEMORY_UPLOAD_BYTES as usize + 1;
+        let (incoming, bytes) = sink_through(&store, len).await;
+        let Some(incoming) = incoming else {
+            panic!("not kept");
+        };
+        assert!(!incoming.in_memory());
+        assert_eq!(read_back(&incoming), bytes);
+        assert_eq!(store.memory_used(), 0);
+        let path = incoming.path().map(std::path::Path::to_owned);
+        assert!(path.as_ref().is_some_and(|p| p.exists()));
+        drop(incoming);
+        assert!(path.is_some_and(|p| !p.exists()));
+    }
+
+    /// When the uploads in memory fill their bound, even a small one goes to a file.
+    #[tokio::test]
+    async fn a_full_memory_sends_small_uploads_to_disk() {
+        let store = Arc::new(UploadStore::default());
+        let mut others = store.reservation();
+        assert!(others.grow(MAX_MEMORY_BYTES - 1000));
+        let (incoming, bytes) = sink_through(&store, 2 << 10).await;
+        let Some(incoming) = incoming else {
+            panic!("not kept");
+        };
+        assert!(!incoming.in_memory());
+        assert_eq!(read_back(&incoming), bytes);
+        assert_eq!(store.memory_used(), MAX_MEMORY_BYTES - 1000);
+        drop(others);
+        let (incoming, _) = sink_through(&store, 2 << 10).await;
+        assert!(incoming.is_some_and(|i| i.in_memory()), "room again");
+    }
+
+    /// What keeping an upload costs, in memory and in a file (created, written in the blocking
+    /// pool, deleted), per size: the numbers [`MEMORY_UPLOAD_BYTES`] rests on. Run in release:
+    /// `cargo test --release -p musicgpt-cover-mock --lib upload_cost_report -- --ignored --nocapture`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    #[ignore = "a report, not a check"]
+    async fn upload_cost_report() {
+        let store = Arc::new(UploadStore::default());
+        println!("bytes      memory µs   file µs (wall, per upload, from receipt to freed)");
+        for len in [2usize << 10, 64 << 10, 1 << 20] {
+            let rounds = if len > 100_000 { 100 } else { 1000 };
+            let mut each = [0.0f64; 2];
+            for (i, to_disk) in [false, true].into_iter().enumerate() {
+                let mut others = store.reservation();
+                if to_disk {
+                    assert!(others.grow(MAX_MEMORY_BYTES));
+                }
+                let started = std::time::Instant::now();
+                for _ in 0..rounds {
+                    let (incoming, _) = sink_through(&store, len).await;
+                    assert_eq!(incoming.map(|i| i.in_memory()), Some(!to_disk));
+                }
+                each[i] = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+            }
+            println!("{len:>8} {:>12.1} {:>9.1}", each[0], each[1]);
+        }
+    }
 }

@@ -5,7 +5,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use crate::domain::audio::{DURATION_SECONDS, probe_upload_async};
+use crate::domain::audio::{DURATION_SECONDS, Probe, probe_upload_async};
 use crate::domain::credits::from_cents;
 use crate::domain::journal::FormLog;
 use crate::domain::tasks::{AudioSource, IN_QUEUE, NewTask, Outcome};
@@ -101,29 +101,34 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
         }
         Ok((values, upload)) => {
             // The result lasts as long as the upload (its first minute); one that does not
-            // decode gets the generated tune, and its task's record says why.
-            let (duration, described) = match &upload {
-                Some(file) => match probe_upload_async(file.path().to_path_buf()).await {
-                    Ok(probe) => (
-                        probe.duration,
-                        format!(
-                            "made from the upload: {:.2} s{}, shifted by the pitch",
+            // decode gets the generated tune, and its task's record says why. What the probe
+            // found goes with the upload, so it is not probed again.
+            let (duration, described, upload) = match upload {
+                Some(incoming) => {
+                    let probed = probe_upload_async(incoming.source().clone()).await;
+                    let (duration, described) = match &probed {
+                        Ok(probe) => (
                             probe.duration,
-                            if probe.truncated {
-                                " (only its first minute)"
-                            } else {
-                                ""
-                            }
+                            format!(
+                                "made from the upload: {:.2} s{}, shifted by the pitch",
+                                probe.duration,
+                                if probe.truncated {
+                                    " (only its first minute)"
+                                } else {
+                                    ""
+                                }
+                            ),
                         ),
-                    ),
-                    Err(why) => (
-                        DURATION_SECONDS,
-                        format!(
-                            "the upload did not decode: {why}; the result is the generated tune"
+                        Err(why) => (
+                            DURATION_SECONDS,
+                            format!(
+                                "the upload did not decode: {why}; the result is the generated tune"
+                            ),
                         ),
-                    ),
-                },
-                None => (DURATION_SECONDS, String::new()),
+                    };
+                    (duration, described, Some((incoming, probed)))
+                }
+                None => (DURATION_SECONDS, String::new(), None),
             };
             let form = Form {
                 spec: form_spec,
@@ -140,12 +145,12 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
     response
 }
 
-/// A form that passed the spec's rules, with its upload on disk (if it had one) and how long its
-/// result will last.
+/// A form that passed the spec's rules, with its upload (if it had one) and what its probe found,
+/// and how long its result will last.
 struct Form<'s> {
     spec: &'s FormSpec,
     values: Vec<Option<Value>>,
-    upload: Option<Incoming>,
+    upload: Option<(Incoming, Result<Probe, String>)>,
     duration: f64,
     /// What the task's record will say of its audio.
     described: String,
@@ -224,8 +229,8 @@ fn accept(
     };
     match state.create_task_lasting(new, duration) {
         Ok(task) => {
-            if let Some(file) = upload {
-                match state.uploads().keep(file, task.task_id, pitch) {
+            if let Some((incoming, probed)) = upload {
+                match state.uploads().keep(incoming, task.task_id, pitch, &probed) {
                     Ok(()) => state.uploads().describe(&task.task_id, described),
                     Err(e) => {
                         tracing::warn!(error = %e, task = %task.task_id, "the upload was not kept; the task keeps the generated tune");

@@ -5,21 +5,30 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::process::Background;
 use crate::tools::{self, Tools};
 use crate::{Error, Result, fuzz, mutants, package, process, project, soak, spec_lint};
 
 /// One step of the CI run.
 struct Step {
     name: &'static str,
-    run: fn() -> Result,
+    run: fn(&mut Context) -> Result,
 }
 
-/// The steps, cheapest and most likely to fail first. `tools` comes before `spec-lint` and `test`
-/// because both use what it installs. `soak` follows `test`: the mock under load for 10 s, in the
+/// What the steps of one run share: the tools' install, started in the background before the
+/// first step (most of it waits on the network and unpacks archives, which costs little CPU
+/// beside `clippy` and `doc`) and awaited by the `tools` step.
+struct Context {
+    tools: Option<Background>,
+}
+
+/// The steps, cheapest and most likely to fail first. The tools' install starts in the
+/// background with the run; the `tools` step waits for it (its time is what was left to wait)
+/// before `spec-lint` and `test`, which use what it installs. `soak` follows `test`: the mock under load for 10 s, in the
 /// dev profile `test` compiled (nothing to build), which is worth it only once the suite passes.
 /// `package` follows `test`: it builds and tests the crates again as published, reusing the
 /// dependencies `test` compiled, which is worth it only once they pass in the workspace. `fuzz`
-/// runs each fuzz target for 30 s, after a release build of its own of every dependency
+/// runs each fuzz target for 30 s, side by side (one per core), after a release build of its own of every dependency
 /// (cargo-fuzz's instrumentation; several minutes the first time, seconds after). `mutants`
 /// comes last: it tries each mutation of openapi.yaml in a copy of the workspace (its target
 /// dir seeded with `test`'s dependencies), which only means something once `test` has passed.
@@ -27,43 +36,43 @@ struct Step {
 const STEPS: &[Step] = &[
     Step {
         name: "fmt",
-        run: fmt,
+        run: |_| fmt(),
     },
     Step {
         name: "clippy",
-        run: clippy,
+        run: |_| clippy(),
     },
     Step {
         name: "doc",
-        run: doc,
+        run: |_| doc(),
     },
     Step {
         name: "tools",
-        run: install_tools,
+        run: await_tools,
     },
     Step {
         name: "spec-lint",
-        run: spec_lint::run,
+        run: |_| spec_lint::run(),
     },
     Step {
         name: "test",
-        run: test,
+        run: |_| test(),
     },
     Step {
         name: "soak",
-        run: soak::ci,
+        run: |_| soak::ci(),
     },
     Step {
         name: "package",
-        run: package::run,
+        run: |_| package::run(),
     },
     Step {
         name: "fuzz",
-        run: fuzz::ci,
+        run: |_| fuzz::ci(),
     },
     Step {
         name: "mutants",
-        run: mutants::ci,
+        run: |_| mutants::ci(),
     },
 ];
 
@@ -79,11 +88,14 @@ pub(crate) fn run() -> Result {
         date: utc(SystemTime::now()),
         fresh_target: fresh_target(&project::root().join("target")),
     };
+    let mut context = Context {
+        tools: Some(start_tools()?),
+    };
     let mut timings: Vec<(&str, Duration)> = Vec::new();
     for (index, step) in STEPS.iter().enumerate() {
         println!("\n==> ci [{}/{}] {}", index + 1, STEPS.len(), step.name);
         let step_started = Instant::now();
-        let outcome = (step.run)();
+        let outcome = (step.run)(&mut context);
         let elapsed = step_started.elapsed();
         timings.push((step.name, elapsed));
         if let Err(error) = outcome {
@@ -244,8 +256,52 @@ fn doc() -> Result {
     })
 }
 
-fn install_tools() -> Result {
-    Tools::new().install()
+/// How long the tools' install may take (a fresh one takes one to two minutes on 2 cores).
+const TOOLS_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// Starts `cargo xtask tools` (this program again) in the background, its output going to
+/// `target/ci/tools.log`; the `tools` step waits for it and shows the log.
+fn start_tools() -> Result<Background> {
+    let log = tools_log();
+    if let Some(dir) = log.parent() {
+        fs::create_dir_all(dir)
+            .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))?;
+    }
+    let program = std::env::current_exe()
+        .map_err(|error| Error::new(format!("could not find xtask's own program: {error}")))?;
+    let mut command = Command::new(program);
+    command.arg("tools").current_dir(project::root());
+    println!(
+        "ci: installing the tools in the background (`cargo xtask tools`, log: {})",
+        project::relative(&log)
+    );
+    Background::spawn(&mut command, &log)
+}
+
+/// Where the background install of the tools writes its output.
+fn tools_log() -> std::path::PathBuf {
+    project::root().join("target").join("ci").join("tools.log")
+}
+
+/// The `tools` step: waits for the background install started with the run, then shows its log.
+fn await_tools(context: &mut Context) -> Result {
+    let Some(install) = context.tools.take() else {
+        return Tools::new().install();
+    };
+    let status = install.wait_within(TOOLS_LIMIT)?;
+    let log = tools_log();
+    print!("{}", fs::read_to_string(&log).unwrap_or_default());
+    match status {
+        Some(status) if status.success() => Ok(()),
+        Some(status) => Err(Error::new(format!(
+            "`cargo xtask tools` failed ({status}); its output is above and in {}",
+            project::relative(&log)
+        ))),
+        None => Err(Error::new(format!(
+            "`cargo xtask tools` was still running after {} minutes and was stopped",
+            TOOLS_LIMIT.as_secs() / 60
+        ))),
+    }
 }
 
 /// `cargo test --workspace` (xtask included: `--workspace` ignores `default-members`), told where

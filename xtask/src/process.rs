@@ -3,7 +3,7 @@
 use std::fs::{self, File};
 use std::io;
 use std::path::Path;
-use std::process::{Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -64,43 +64,79 @@ pub(crate) fn to_file_within(
     log: &Path,
     limit: Duration,
 ) -> Result<Option<ExitStatus>> {
-    let open = |error: io::Error| Error::new(format!("could not write {}: {error}", log.display()));
-    let file = File::create(log).map_err(open)?;
-    let stderr = file.try_clone().map_err(open)?;
-    // The child stays in our process group, so a Ctrl-C at the terminal stops it and its children.
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(file)
-        .stderr(stderr)
-        .spawn()
-        .map_err(|error| spawn_error(command, &error))?;
-    let started = Instant::now();
-    loop {
-        let waited = child.try_wait().map_err(|error| {
-            Error::new(format!(
-                "could not wait for `{}`: {error}",
-                display(command)
-            ))
-        })?;
-        if let Some(status) = waited {
-            return Ok(Some(status));
-        }
-        if started.elapsed() >= limit {
-            // Found before the kill, while they are still the command's descendants; killed after,
-            // so cargo cannot start the next test binary in between.
-            let descendants = descendants(child.id());
-            let _ = child.kill();
-            let _ = child.wait();
-            if !descendants.is_empty() {
-                let _ = Command::new("kill")
-                    .arg("-KILL")
-                    .args(descendants.iter().map(u32::to_string))
-                    .stderr(Stdio::null())
-                    .status();
+    Background::spawn(command, log)?.wait_within(limit)
+}
+
+/// A command running on its own, its stdout and stderr written to a log file, while the caller
+/// does something else. Dropped before it ended (the caller gave up on it: an earlier failure),
+/// it is killed with every process it started, so nothing outlives the run that started it.
+pub(crate) struct Background {
+    child: Child,
+    shown: String,
+}
+
+impl Background {
+    /// Starts `command` with its output going to the file `log` (made anew).
+    pub(crate) fn spawn(command: &mut Command, log: &Path) -> Result<Self> {
+        let open =
+            |error: io::Error| Error::new(format!("could not write {}: {error}", log.display()));
+        let file = File::create(log).map_err(open)?;
+        let stderr = file.try_clone().map_err(open)?;
+        // The child stays in our process group, so a Ctrl-C at the terminal stops it and its
+        // children.
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(stderr)
+            .spawn()
+            .map_err(|error| spawn_error(command, &error))?;
+        Ok(Self {
+            child,
+            shown: display(command),
+        })
+    }
+
+    /// Waits for the command's end, at most `limit`: its exit status, or `None` when it was
+    /// still running then and has been killed with every process it started.
+    pub(crate) fn wait_within(mut self, limit: Duration) -> Result<Option<ExitStatus>> {
+        let started = Instant::now();
+        loop {
+            let waited = self.child.try_wait().map_err(|error| {
+                Error::new(format!("could not wait for `{}`: {error}", self.shown))
+            })?;
+            if let Some(status) = waited {
+                return Ok(Some(status));
             }
-            return Ok(None);
+            if started.elapsed() >= limit {
+                self.kill();
+                return Ok(None);
+            }
+            thread::sleep(Duration::from_millis(250));
         }
-        thread::sleep(Duration::from_millis(250));
+    }
+
+    /// Kills the command and what it started, and waits for the command.
+    fn kill(&mut self) {
+        // Found before the kill, while they are still the command's descendants; killed after,
+        // so cargo cannot start the next test binary in between.
+        let descendants = descendants(self.child.id());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !descendants.is_empty() {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .args(descendants.iter().map(u32::to_string))
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.kill();
+        }
     }
 }
 
@@ -204,5 +240,39 @@ mod tests {
         assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
         assert_eq!(output.trim(), "started");
         assert!(!survived, "a grandchild outlived the kill");
+    }
+
+    /// A background command given up on (its `Background` dropped: an earlier step failed) is
+    /// killed with what it started; one that was waited for is left alone.
+    #[test]
+    fn a_background_command_dropped_early_is_killed_with_its_children() {
+        let dir = std::env::temp_dir();
+        let log = dir.join(format!("xtask-background-{}.log", std::process::id()));
+        let marker = dir.join(format!("xtask-background-{}.marker", std::process::id()));
+        let script = format!(
+            "(sleep 1; echo late > '{}') & echo started; wait",
+            marker.display()
+        );
+        let background = Background::spawn(Command::new("sh").args(["-c", &script]), &log);
+        assert!(background.is_ok(), "not started");
+        // Time for `sh` to start its child before it is given up on.
+        thread::sleep(Duration::from_millis(200));
+        drop(background);
+        thread::sleep(Duration::from_millis(1500));
+        let survived = marker.exists();
+        let output = fs::read_to_string(&log).unwrap_or_default();
+        let _ = fs::remove_file(&marker);
+
+        let finished = Background::spawn(Command::new("sh").args(["-c", "echo done"]), &log)
+            .and_then(|background| background.wait_within(Duration::from_secs(10)));
+        let done = fs::read_to_string(&log).unwrap_or_default();
+        let _ = fs::remove_file(&log);
+        assert_eq!(output.trim(), "started");
+        assert!(!survived, "a grandchild outlived the drop");
+        assert!(
+            matches!(finished, Ok(Some(status)) if status.success()),
+            "{finished:?}"
+        );
+        assert_eq!(done.trim(), "done");
     }
 }

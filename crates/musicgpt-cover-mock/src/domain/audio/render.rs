@@ -1,6 +1,7 @@
 //! An upload made into a task's result: decoded, cut to a minute, pitch-shifted, encoded as WAV
 //! and MP3; or, when it does not decode, the generated tune and the reason.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Weak;
 
 use bytes::Bytes;
@@ -97,13 +98,24 @@ pub(crate) const INLINE_PROBE_BYTES: u64 = 16 << 10;
 /// [`probe_upload`]: the upload's duration (capped), to give its task before converting it.
 /// `Err` says why the upload is not audio (its task then keeps the generated tune, whose duration
 /// is [`DURATION_SECONDS`]). An upload of at most [`INLINE_PROBE_BYTES`] in memory is probed
-/// here; a larger one, or a file, on a blocking thread.
+/// here; a larger one, or a file, on a blocking thread. Either way a panic in the decoder (which
+/// hostile bytes can cause: see `tests/mock/fuzzed.rs`) is an `Err`, not a dead request.
 pub(crate) async fn probe_upload_async(source: UploadSource) -> Result<Probe, String> {
     if source
         .memory_len()
         .is_some_and(|len| len <= INLINE_PROBE_BYTES)
     {
-        return probe_upload(&source);
+        let probed = std::panic::catch_unwind(AssertUnwindSafe(|| probe_upload(&source)));
+        return probed.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(format!(
+                "the upload could not be probed (the decoder panicked: {what})"
+            ))
+        });
     }
     tokio::task::spawn_blocking(move || probe_upload(&source))
         .await

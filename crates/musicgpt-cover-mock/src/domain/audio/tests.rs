@@ -466,6 +466,26 @@ async fn an_upload_kept_in_memory_is_converted() {
     assert!(!store.has_dir(), "no file was ever made");
 }
 
+/// Bytes that make the decoder panic (a WAV whose channel count overflows symphonia's arithmetic,
+/// in a debug build; found by the fuzzer) give a reason, not a panic, also when they are probed
+/// on the request's own thread (small, in memory).
+#[tokio::test]
+async fn a_probe_that_panics_is_an_error() {
+    let wav: &[u8] =
+        b"RIFF,\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\xc4D\xac\x00\x00\x88X\x01\x00\
+\x02\x00\x10\x00data\x08\x00\x00\x00\x00\x00\xff\x7f\x00\x80\x01\x00";
+    let memory = in_pieces(wav, wav.len());
+    assert!(memory.memory_len().is_some_and(|n| n <= INLINE_PROBE_BYTES));
+    let probed = super::render::probe_upload_async(memory).await;
+    let Err(why) = probed else {
+        panic!("probed as audio: {probed:?}");
+    };
+    // In release the arithmetic wraps and the header is refused instead.
+    #[cfg(debug_assertions)]
+    assert!(why.contains("the decoder panicked"), "{why}");
+    assert!(!why.is_empty());
+}
+
 /// What probing bytes that are not audio costs, in memory: the number [`INLINE_PROBE_BYTES`]
 /// rests on. Run in release:
 /// `cargo test --release -p musicgpt-cover-mock --lib probe_cost_report -- --ignored --nocapture`.

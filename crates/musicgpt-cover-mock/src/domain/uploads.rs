@@ -538,10 +538,6 @@ fn make_private_dir(parent: &Path) -> Result<PrivateDir, String> {
 }
 
 /// Locks `file` for this process, or says why not (another holds it: `WouldBlock`).
-#[allow(
-    clippy::incompatible_msrv,
-    reason = "File::try_lock is stable since Rust 1.89: with the workspace's rust-version raised to 1.89 this allow goes"
-)]
 fn lock_file(file: &File) -> io::Result<()> {
     file.try_lock().map_err(|e| match e {
         std::fs::TryLockError::WouldBlock => {

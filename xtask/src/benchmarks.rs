@@ -205,8 +205,8 @@ pub(crate) fn header(latest: &str) -> String {
          Latest run: {latest}.\n\n\
          Every figure is the median of its rounds (at least 3, 20 for start-up) and every ratio \
          was measured in the same run as both its sides. A target that is missed says by how \
-         much; [docs/profile.md](docs/profile.md) says where the mock's CPU goes and what \
-         the profile showed.\n"
+         much and why (what the profile showed); [docs/profile.md](docs/profile.md) has the \
+         profiles, what was changed for them and what moved.\n"
     )
 }
 

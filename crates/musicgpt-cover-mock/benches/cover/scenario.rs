@@ -54,6 +54,63 @@ impl Scenario {
         }
     }
 
+    /// Why the mock falls short of the bare server on this row when it does: what the profile
+    /// showed (docs/profile.md), for the targets table.
+    pub(crate) fn short_of_bare(self) -> &'static str {
+        match self {
+            Scenario::Url => {
+                "what the mock must do per Cover beyond parsing it costs 6 to 7 µs over the bare \
+                 server's 12 to 16: the journal entry (1 µs), a place in the bounded task store \
+                 (1.5 µs), the header and body-pace timers (2 µs), the key, Prefer, field, host \
+                 and credit checks and the answer's template (2 µs). All of it is required \
+                 behaviour, so about 0.65 is the best this row can do (docs/profile.md, \
+                 \"Why 0.8 is not reached\")"
+            }
+            Scenario::File2k => {
+                "a URL Cover's 6 to 7 µs of required work, plus the one probe of the upload \
+                 (symphonia scanning 2 KiB that is not audio, about 7 µs), which decides the \
+                 task's duration and whether its result is made from the upload. No file, \
+                 blocking-pool hand-off or second probe is left (docs/profile.md, \
+                 \"2026-12-06: small uploads in memory, one probe\")"
+            }
+            Scenario::File1m => {
+                "symphonia's probe scans up to 1 MB of bytes that are not audio for a format \
+                 marker: 3 to 4.5 ms of the mock's 3.7 ms per request, against the bare \
+                 server's 0.4 to 0.9 ms for the whole request. Only a shallower probe would \
+                 move it, and that would change which uploads decode (docs/profile.md, \
+                 \"Why 0.8 is not reached\")"
+            }
+            Scenario::ById => {
+                "about 60 % of the mock's samples are the kernel's TCP work and 7 % hyper, which \
+                 the bare server has too; the rest is spread thin over what only the mock does \
+                 (the journal entry, the key check, decoding the query and the task id, the task \
+                 rendered to JSON from the spec's template, the header timer's clock reads), \
+                 none of it above 1 % of the samples: no single cost is left to remove \
+                 (docs/profile.md, \"GET byId and getAllVoices\")"
+            }
+            Scenario::Voices => {
+                "the split of GET byId: the kernel's TCP work is about 58 % of the mock's \
+                 samples and hyper 9 %, as for the bare server; the mock's own work (the \
+                 journal entry, the key check, the page rendered from the spec's voices) is \
+                 about 8 %, spread thin (docs/profile.md, \"GET byId and getAllVoices\")"
+            }
+        }
+    }
+
+    /// Why the mock falls short of 25 × Prism on a row when it does.
+    pub(crate) fn short_of_prism(self) -> &'static str {
+        "the mock's own rate is what falls short, for the reasons its mock/bare row gives; Prism \
+         answers with the spec's static example (no task kept, no journal, no upload probed)"
+    }
+
+    /// Why the mock's p99 on a small request is over its target when it is.
+    pub(crate) fn p99_over(self) -> &'static str {
+        "with 32 connections on the mock's one server thread, the p99 is about the CPU time of \
+         the requests queued ahead of one (32 × µs/req) plus scheduling: it falls with the \
+         mock's CPU per request (see its mock/bare row) and rises with other load on the machine \
+         (see others' CPU)"
+    }
+
     pub(crate) fn describe(self) -> &'static str {
         match self {
             Scenario::Url => "the curl sample without webhook_url: audio_url, voice_id, pitch",

@@ -438,15 +438,18 @@ fn print_round(
 
 fn row_verdicts(row: &Row, with_prism: bool) -> Vec<Verdict> {
     let label = row.scenario.label();
-    let mut verdicts = vec![Verdict::at_least(
-        format!("{label}: mock/bare"),
-        row.mock_bare,
-        BARE_TARGET,
-        format!(
-            "median of the per-round ratios (rounds {:.3} to {:.3})",
-            row.mock_bare_range.0, row.mock_bare_range.1
-        ),
-    )];
+    let mut verdicts = vec![
+        Verdict::at_least(
+            format!("{label}: mock/bare"),
+            row.mock_bare,
+            BARE_TARGET,
+            format!(
+                "median of the per-round ratios (rounds {:.3} to {:.3})",
+                row.mock_bare_range.0, row.mock_bare_range.1
+            ),
+        )
+        .explained(row.scenario.short_of_bare()),
+    ];
     if with_prism {
         verdicts.push(match row.mock_prism {
             Some(ratio) => Verdict::at_least(
@@ -454,7 +457,8 @@ fn row_verdicts(row: &Row, with_prism: bool) -> Vec<Verdict> {
                 ratio,
                 PRISM_TARGET,
                 "median of the per-round ratios".to_owned(),
-            ),
+            )
+            .explained(row.scenario.short_of_prism()),
             None => Verdict {
                 name: format!("{label}: mock/Prism"),
                 pass: false,
@@ -465,13 +469,16 @@ fn row_verdicts(row: &Row, with_prism: bool) -> Vec<Verdict> {
     if row.scenario.small()
         && let Some(mock) = row.cells[MOCK]
     {
-        verdicts.push(Verdict::at_most(
-            format!("{label}: mock p99"),
-            mock.p99,
-            P99_TARGET_MS,
-            "ms",
-            "median of the rounds' p99".to_owned(),
-        ));
+        verdicts.push(
+            Verdict::at_most(
+                format!("{label}: mock p99"),
+                mock.p99,
+                P99_TARGET_MS,
+                "ms",
+                "median of the rounds' p99".to_owned(),
+            )
+            .explained(row.scenario.p99_over()),
+        );
     }
     verdicts
 }

@@ -58,6 +58,15 @@ impl Verdict {
             ),
         }
     }
+
+    /// When the target was missed, says why it could not be met: what the profile showed
+    /// (`why`, which points into docs/profile.md); a met target is left as it is.
+    pub(crate) fn explained(mut self, why: &str) -> Verdict {
+        if !self.pass {
+            self.detail.push_str(&format!(". Why: {why}"));
+        }
+        self
+    }
 }
 
 /// A number with as many decimals as its size calls for.

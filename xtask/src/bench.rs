@@ -36,7 +36,7 @@ usage: cargo xtask bench [XTASK OPTIONS] [BENCH OPTIONS]
 xtask options:
   --only build          only the build rows (clean workspace build, spec edit -> client tests)
   --only soak           only the soak's memory row
-  --with-build          the build rows too (not by default: a clean build takes over 10 minutes
+  --with-build          the build rows too (not by default: a clean build takes 2 to 3 minutes
                         on 2 cores)
   --soak-seconds N      the soak's length (default 60)
   --no-write            leave BENCHMARKS.md as it is

@@ -186,10 +186,10 @@ pub(crate) fn header(latest: &str) -> String {
         "# Benchmarks\n\n\
          Written by `cargo xtask bench`; do not edit by hand. What each number means and how it is \
          measured is in [docs/benchmarks.md](docs/benchmarks.md).\n\n\
-         **Reproduce:** `cargo xtask bench` on a quiet machine (about 10 minutes: it builds the \
+         **Reproduce:** `cargo xtask bench` on a quiet machine (about 5 minutes: it builds the \
          mock in release, runs the `cover` bench — throughput, start-up, webhooks, memory, \
          conversion — then the 60 s soak). `cargo xtask bench --with-build` adds the build rows \
-         (a clean build of the workspace into a temporary target dir: over 10 minutes on 2 cores, \
+         (a clean build of the workspace into a temporary target dir: 2 to 3 minutes on 2 cores, \
          so not in the default run); `cargo xtask bench --only build` measures them alone. The \
          `ci` section is read from `target/ci/timings.json`, which `cargo xtask ci` writes.\n\n\
          What `cargo xtask bench` runs: `cargo build --release -p musicgpt-cover-mock`; then \
@@ -304,7 +304,7 @@ pub(crate) fn write(fresh: &[Section], command: &str, when: &str) -> Result {
             body: "## Build (issue 12, item 6)\n\nNot measured yet: `cargo xtask bench \
                    --with-build` (or `--only build`) measures a clean workspace build and a spec \
                    edit reaching the client's tests. They are not in the default run: the clean \
-                   build alone takes over 10 minutes on 2 cores."
+                   build alone takes 2 to 3 minutes on 2 cores."
                 .to_owned(),
         });
     }

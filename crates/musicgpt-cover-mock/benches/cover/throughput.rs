@@ -438,6 +438,12 @@ fn print_round(
 
 fn row_verdicts(row: &Row, with_prism: bool) -> Vec<Verdict> {
     let label = row.scenario.label();
+    let bare_prism = match (&row.cells[BARE], &row.cells[PRISM]) {
+        (Some(bare), Some(prism)) if prism.per_second > 0.0 => {
+            Some(bare.per_second / prism.per_second)
+        }
+        _ => None,
+    };
     let mut verdicts = vec![
         Verdict::at_least(
             format!("{label}: mock/bare"),
@@ -458,7 +464,7 @@ fn row_verdicts(row: &Row, with_prism: bool) -> Vec<Verdict> {
                 PRISM_TARGET,
                 "median of the per-round ratios".to_owned(),
             )
-            .explained(row.scenario.short_of_prism()),
+            .explained(&row.scenario.short_of_prism(bare_prism)),
             None => Verdict {
                 name: format!("{label}: mock/Prism"),
                 pass: false,

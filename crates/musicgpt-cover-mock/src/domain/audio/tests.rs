@@ -490,7 +490,7 @@ async fn a_probe_that_panics_is_an_error() {
 /// rests on. Run in release:
 /// `cargo test --release -p musicgpt-cover-mock --lib probe_cost_report -- --ignored --nocapture`.
 #[test]
-#[ignore = "a report, not a check"]
+#[ignore = "a timing report (meaningful in release only); it checks the probe outcomes it times"]
 fn probe_cost_report() {
     let mut x = 0x2545_f491_4f6c_dd1du64;
     let noise: Vec<u8> = (0..(1 << 20))
@@ -513,6 +513,13 @@ fn probe_cost_report() {
     ];
     for (what, bytes) in cases {
         let source = in_pieces(bytes, 16 << 10);
+        // What is timed is what the mock relies on: noise is refused, a song is found.
+        assert_eq!(
+            probe_upload(&source).is_ok(),
+            what.starts_with("a 1 s WAV"),
+            "{what}, {} bytes",
+            bytes.len()
+        );
         let rounds = if bytes.len() > 100_000 { 20 } else { 500 };
         let started = std::time::Instant::now();
         for _ in 0..rounds {
@@ -569,7 +576,7 @@ fn purity(samples: &[f32], rate: u32, freq: f64) -> f64 {
 /// format, channel count and shift (through the result WAV). Run in release:
 /// `cargo test --release -p musicgpt-cover-mock --lib quality_report -- --ignored --nocapture`.
 #[test]
-#[ignore = "a report, not a check"]
+#[ignore = "a report of every format and shift (slow in a debug build); it checks each frequency too"]
 fn quality_report() {
     println!("format  ch  shift  freq error  length error  loudness  purity");
     for format in [Format::Wav, Format::Mp3, Format::Flac, Format::Vorbis] {
@@ -585,6 +592,12 @@ fn quality_report() {
                 for (c, tone) in TONES.iter().enumerate().take(channels) {
                     let want = tone * (n as f64 / 12.0).exp2();
                     let got = frequency(&back.channels[c], RATE);
+                    // The bound the conversion tests hold it to, so a report of a broken
+                    // shift fails instead of printing.
+                    assert!(
+                        off(got, want) < 2.0,
+                        "{format:?} {channels} ch, channel {c}, {n:+}: {got:.1} Hz, want {want:.1}"
+                    );
                     let db =
                         20.0 * f64::from(rms(&back.channels[c]) / rms(&input.channels[c])).log10();
                     println!(

@@ -628,7 +628,7 @@ mod tests {
     /// pool, deleted), per size: the numbers [`MEMORY_UPLOAD_BYTES`] rests on. Run in release:
     /// `cargo test --release -p musicgpt-cover-mock --lib upload_cost_report -- --ignored --nocapture`.
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-    #[ignore = "a report, not a check"]
+    #[ignore = "a timing report (meaningful in release only); it checks where each upload is kept"]
     async fn upload_cost_report() {
         let store = Arc::new(UploadStore::default());
         println!("bytes      memory µs   file µs (wall, per upload, from receipt to freed)");

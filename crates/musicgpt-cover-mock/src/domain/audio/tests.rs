@@ -239,19 +239,24 @@ fn file(path: &Path) -> UploadSource {
     UploadSource::File(path.to_owned())
 }
 
-#[test]
-fn bytes_that_do_not_decode_give_the_tune_and_the_reason() {
-    let store = files();
-    // Noise from a fixed generator: no format marker anywhere, or a false one that fails.
+/// `len` bytes of noise from a fixed generator (xorshift): no format marker anywhere, or a false
+/// one that fails.
+fn noise(len: usize) -> Vec<u8> {
     let mut x = 0x2545_f491_4f6c_dd1du64;
-    let noise: Vec<u8> = (0..256 * 1024)
+    (0..len)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             (x >> 24) as u8
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn bytes_that_do_not_decode_give_the_tune_and_the_reason() {
+    let store = files();
+    let noise = noise(256 * 1024);
     let mut truncated_wav = wav(&tone(1, 8_000, 0.1), 8_000);
     truncated_wav.truncate(40);
     let cases: [(&str, &[u8]); 5] = [
@@ -492,15 +497,7 @@ async fn a_probe_that_panics_is_an_error() {
 #[test]
 #[ignore = "a timing report (meaningful in release only); it checks the probe outcomes it times"]
 fn probe_cost_report() {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let noise: Vec<u8> = (0..(1 << 20))
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
+    let noise = noise(1 << 20);
     let song = wav(&tone(1, 22_050, 1.0), 22_050);
     println!("inline below {INLINE_PROBE_BYTES} bytes");
     println!("what                       bytes    µs per probe");

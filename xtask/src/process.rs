@@ -212,17 +212,26 @@ mod tests {
         assert_eq!(parent_pid("garbage"), None);
     }
 
-    /// A command that outlives its limit is killed with what it started, and reported as `None`.
+    /// A log file, a marker file and a `sh` script that prints `started`, then starts a
+    /// grandchild which writes the marker a second later: the marker exists only if the
+    /// grandchild outlived what was meant to kill it.
     #[cfg(target_os = "linux")]
-    #[test]
-    fn a_command_over_its_limit_is_killed_with_its_children() {
+    fn with_a_grandchild(name: &str) -> (std::path::PathBuf, std::path::PathBuf, String) {
         let dir = std::env::temp_dir();
-        let log = dir.join(format!("xtask-process-{}.log", std::process::id()));
-        let marker = dir.join(format!("xtask-process-{}.marker", std::process::id()));
+        let log = dir.join(format!("xtask-{name}-{}.log", std::process::id()));
+        let marker = dir.join(format!("xtask-{name}-{}.marker", std::process::id()));
         let script = format!(
             "(sleep 1; echo late > '{}') & echo started; wait",
             marker.display()
         );
+        (log, marker, script)
+    }
+
+    /// A command that outlives its limit is killed with what it started, and reported as `None`.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_command_over_its_limit_is_killed_with_its_children() {
+        let (log, marker, script) = with_a_grandchild("process");
         let started = Instant::now();
         let outcome = to_file_within(
             Command::new("sh").args(["-c", &script]),
@@ -244,15 +253,10 @@ mod tests {
 
     /// A background command given up on (its `Background` dropped: an earlier step failed) is
     /// killed with what it started; one that was waited for is left alone.
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_background_command_dropped_early_is_killed_with_its_children() {
-        let dir = std::env::temp_dir();
-        let log = dir.join(format!("xtask-background-{}.log", std::process::id()));
-        let marker = dir.join(format!("xtask-background-{}.marker", std::process::id()));
-        let script = format!(
-            "(sleep 1; echo late > '{}') & echo started; wait",
-            marker.display()
-        );
+        let (log, marker, script) = with_a_grandchild("background");
         let background = Background::spawn(Command::new("sh").args(["-c", &script]), &log);
         assert!(background.is_ok(), "not started");
         // Time for `sh` to start its child before it is given up on.

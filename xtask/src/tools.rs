@@ -2,10 +2,11 @@
 //!
 //! Two parts, each keyed on its committed manifest in `xtask/tools/`:
 //! - `.tools/venv`: a Python venv from `requirements.txt` (schemathesis, openapi-spec-validator,
-//!   requests), made with `python3 -m venv` and `pip install -r`;
+//!   requests, openapi-python-client), made with `python3 -m venv` and `pip install -r`;
 //! - `.tools/npm`: `npm ci` of `package.json` + `package-lock.json` (@redocly/cli,
 //!   @stoplight/spectral-cli, @stoplight/prism-cli; playwright-core, which drives Chromium in the
-//!   page tests; swagger-ui-dist, the pin the mock's vendored copy is checked against), with
+//!   page tests; swagger-ui-dist, the pin the mock's vendored copy is checked against;
+//!   openapi-typescript and typescript, the frontend's generated types and `tsc`), with
 //!   install scripts off.
 //!
 //! A part is installed when its stamp file (a copy of the manifests it was installed from) is
@@ -154,10 +155,15 @@ impl Tools {
                 kind: Kind::Venv,
                 dir: self.dir.join("venv"),
                 manifests: vec![read_manifest("requirements.txt")?],
-                programs: ["python", "schemathesis", "openapi-spec-validator"]
-                    .iter()
-                    .map(|name| self.venv_program(name))
-                    .collect(),
+                programs: [
+                    "python",
+                    "schemathesis",
+                    "openapi-spec-validator",
+                    "openapi-python-client",
+                ]
+                .iter()
+                .map(|name| self.venv_program(name))
+                .collect(),
             },
             Part {
                 kind: Kind::Npm,
@@ -166,10 +172,17 @@ impl Tools {
                     read_manifest("package.json")?,
                     read_manifest("package-lock.json")?,
                 ],
-                programs: ["redocly", "spectral", "prism", "playwright-core"]
-                    .iter()
-                    .map(|name| self.npm_program(name))
-                    .collect(),
+                programs: [
+                    "redocly",
+                    "spectral",
+                    "prism",
+                    "playwright-core",
+                    "openapi-typescript",
+                    "tsc",
+                ]
+                .iter()
+                .map(|name| self.npm_program(name))
+                .collect(),
             },
         ])
     }

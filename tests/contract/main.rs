@@ -5,6 +5,8 @@
 //!
 //! Map of the modules:
 //! - `common`, `calls`: the deterministic mock, raw and client calls, snapshot settings;
+//! - `early_answers`: answers given before a body was read reach Node's `fetch`, curl and
+//!   Python's `requests` (the mock and the proxy close such connections lingering);
 //! - `statuses`: every documented status of every operation, snapshotted and validated;
 //! - `types`: each client type equivalent to its spec component (schemars against the spec);
 //! - `flow`: cover → poll → webhook → result audio, lifecycle states, the journal entry;
@@ -23,6 +25,7 @@ mod browser;
 mod browser_pages;
 mod calls;
 mod common;
+mod early_answers;
 mod flow;
 mod official;
 mod prism;

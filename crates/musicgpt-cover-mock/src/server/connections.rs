@@ -12,6 +12,13 @@
 //!   connections still open after the grace period are dropped.
 //! - An answer marked [`Abort`] (a fault scenario's `close` or `reset`) is not written: the
 //!   connection ends instead, with a TCP reset (SO_LINGER 0) for `reset`.
+//! - An answer given before the request's body was read to its end (a missing key, a `Prefer`
+//!   status, a scenario, 413, a form error found early) carries `Connection: close`, and the
+//!   socket is closed the way nginx and Apache close it ("lingering close"): the sending side is
+//!   shut, then whatever the client still sends is read and thrown away, up to [`LINGER_BYTES`]
+//!   and for at most [`LINGER_TIME`], before the socket is closed. Closing a socket with unread
+//!   bytes in it makes the kernel send a reset, and a client still writing its body (Node's
+//!   `fetch`) then fails with EPIPE or ECONNRESET before it reads the answer that was sent.
 
 use std::future::Future;
 use std::io;
@@ -24,11 +31,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use bytes::Bytes;
+use http_body::{Body as _, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
@@ -44,6 +54,14 @@ pub(super) struct Limits {
 
 /// How long the loop pauses after an accept error that is not the client's (too many open files).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The most a lingering close reads and throws away: the rest of a body the mock answered early.
+/// Large enough for the songs a frontend test uploads (8 MiB is tested), small enough that a
+/// client cannot make the mock read a 2 GiB upload it already refused.
+const LINGER_BYTES: u64 = 64 << 20;
+
+/// The longest a lingering close waits for the client to finish sending, in all.
+const LINGER_TIME: Duration = Duration::from_secs(5);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops as the module says.
 pub(super) async fn serve(
@@ -78,28 +96,44 @@ pub(super) async fn serve(
         // Small answers go out at once rather than waiting for Nagle's timer.
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let reset = Arc::new(AtomicBool::new(false));
+        let ending = Arc::new(Ending::default());
         let stream = Stream {
-            inner: stream,
-            reset: Arc::clone(&reset),
+            inner: Some(stream),
+            ending: Arc::clone(&ending),
         };
         let service =
             TowerToHyperService::new(tower::service_fn(move |request: Request<Incoming>| {
                 let app = app.clone();
-                let reset = Arc::clone(&reset);
+                let ending = Arc::clone(&ending);
                 async move {
-                    let response = match app.oneshot(request.map(Body::new)).await {
+                    // HTTP/1 serves one request at a time on a connection, so one flag will do.
+                    ending
+                        .body_read
+                        .store(request.body().is_end_stream(), Ordering::Release);
+                    let request = request.map(|incoming| {
+                        Body::new(TrackedBody {
+                            incoming,
+                            ending: Arc::clone(&ending),
+                        })
+                    });
+                    let mut response = match app.oneshot(request).await {
                         Ok(r) => r,
                         Err(never) => match never {},
                     };
-                    match response.extensions().get::<Abort>() {
+                    if let Some(abort) = response.extensions().get::<Abort>() {
                         // An error from the service makes hyper drop the connection unwritten.
-                        Some(abort) => {
-                            reset.store(abort.reset, Ordering::Release);
-                            Err(Aborted)
-                        }
-                        None => Ok(response),
+                        ending.reset.store(abort.reset, Ordering::Release);
+                        return Err(Aborted);
                     }
+                    if !ending.body_read.load(Ordering::Acquire) {
+                        // Answered early: the client learns the connection ends here, and the
+                        // socket lingers (see the module's doc).
+                        ending.linger.store(true, Ordering::Release);
+                        response
+                            .headers_mut()
+                            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    }
+                    Ok(response)
                 }
             }));
         let connection = http.serve_connection(TokioIo::new(stream), service);
@@ -148,19 +182,97 @@ impl std::fmt::Display for Aborted {
 
 impl std::error::Error for Aborted {}
 
-/// A connection's socket, reset rather than closed when dropped if `reset` was set.
+/// How a connection is to end, told by its requests to its socket.
+#[derive(Debug, Default)]
+struct Ending {
+    /// The current request's body was read to its end (or had none).
+    body_read: AtomicBool,
+    /// A fault scenario asked for a reset.
+    reset: AtomicBool,
+    /// An answer went out before its request's body was read: close lingering.
+    linger: AtomicBool,
+}
+
+/// A request body that tells its connection when it has been read to its end.
+struct TrackedBody {
+    incoming: Incoming,
+    ending: Arc<Ending>,
+}
+
+impl http_body::Body for TrackedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.incoming).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || self.incoming.is_end_stream() {
+            self.ending.body_read.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.incoming.size_hint()
+    }
+}
+
+/// A connection's socket: reset rather than closed when dropped if a scenario asked for it, and
+/// closed lingering if an answer went out before its request's body was read.
 struct Stream {
-    inner: TcpStream,
-    reset: Arc<AtomicBool>,
+    /// Always there but while the socket is being dropped.
+    inner: Option<TcpStream>,
+    ending: Arc<Ending>,
+}
+
+impl Stream {
+    fn socket(&mut self) -> io::Result<&mut TcpStream> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+    }
 }
 
 impl Drop for Stream {
     fn drop(&mut self) {
-        if self.reset.load(Ordering::Acquire) {
+        let Some(socket) = self.inner.take() else {
+            return;
+        };
+        if self.ending.reset.load(Ordering::Acquire) {
             // Linger 0: closing sends RST and drops anything unsent.
-            let _ = self.inner.set_zero_linger();
+            let _ = socket.set_zero_linger();
+        } else if self.ending.linger.load(Ordering::Acquire)
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(linger(socket));
         }
     }
+}
+
+/// Closes a socket the way the module's doc says: shut the sending side, read what the client
+/// still sends (up to [`LINGER_BYTES`], for up to [`LINGER_TIME`]), then close.
+async fn linger(mut socket: TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    // Usually hyper has shut it already; a second shutdown is harmless, and a failed one (the
+    // client has gone) leaves the read below to end at once.
+    let _ = socket.shutdown().await;
+    let mut sink = vec![0u8; 64 * 1024];
+    let mut left = LINGER_BYTES;
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+        while left > 0 {
+            match socket.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n as u64),
+            }
+        }
+    })
+    .await;
 }
 
 impl AsyncRead for Stream {
@@ -169,7 +281,10 @@ impl AsyncRead for Stream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        match self.socket() {
+            Ok(socket) => Pin::new(socket).poll_read(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }
 
@@ -179,7 +294,10 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        match self.socket() {
+            Ok(socket) => Pin::new(socket).poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_write_vectored(
@@ -187,18 +305,29 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        match self.socket() {
+            Ok(socket) => Pin::new(socket).poll_write_vectored(cx, bufs),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        self.inner
+            .as_ref()
+            .is_some_and(TcpStream::is_write_vectored)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        match self.socket() {
+            Ok(socket) => Pin::new(socket).poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        match self.socket() {
+            Ok(socket) => Pin::new(socket).poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }

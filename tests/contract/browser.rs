@@ -8,6 +8,9 @@
 //!    elements routed through an `AnalyserNode`: each must load its metadata with the mock's
 //!    duration (4 s), play to `ended` in about real time, and carry sound, not silence.
 //!
+//! 3. sends Covers the mock answers before reading their bodies (no key: 401; `Prefer: code=402`)
+//!    with uploads of 0 B to 8 MiB: each answer must reach the page, not a network error.
+//!
 //! The page reports what it sees to this test's server and the test judges it, with one message
 //! per failed check. Negative controls prove each audio check can fail, judged by the same rules:
 //! the mock's JSON answer, random bytes served as `audio/mpeg` and the real MP3 from an origin
@@ -52,6 +55,10 @@ const KEY: &str = "browser-key";
 const PREFER: &str = "outcome=completed";
 const VOICE: &str = "Drake";
 const SONG: &str = "https://www.youtube.com/watch?v=jGflUbPQfW8";
+
+/// The upload sizes and the tries of each early answer the page sends.
+const EARLY_SIZES: [usize; 4] = [0, 16 << 10, 256 << 10, 8 << 20];
+const EARLY_TRIES: usize = 5;
 
 /// A window of samples louder than this counts as sound (the mock's arpeggio peaks near 0.39).
 const SOUND_THRESHOLD: f64 = 0.01;
@@ -523,6 +530,43 @@ fn check_cover(
     task_id
 }
 
+/// The early answers the page asks for: a name, the headers, the status.
+fn early_cases() -> Value {
+    json!([
+        {"name": "no key", "headers": {}, "status": 401},
+        {"name": "Prefer: code=402", "headers": {"Authorization": KEY, "Prefer": "code=402"}, "status": 402},
+    ])
+}
+
+/// Every early answer reached the page as its status, for every size and try.
+fn check_early(failures: &mut Failures, reports: &[Value]) {
+    let early = steps(reports, "early");
+    for case in early_cases().as_array().into_iter().flatten() {
+        for size in EARLY_SIZES {
+            let seen = early
+                .iter()
+                .find(|r| r["name"] == case["name"] && r["size"] == size);
+            let Some(seen) = seen else {
+                failures.add(
+                    "early answers",
+                    format!("the page sent no {} with {size} bytes", case["name"]),
+                );
+                continue;
+            };
+            let statuses = seen["statuses"].as_array().cloned().unwrap_or_default();
+            if statuses.len() != EARLY_TRIES || statuses.iter().any(|s| *s != case["status"]) {
+                failures.add(
+                    "early answers",
+                    format!(
+                        "{} with {size} bytes: expected {} {EARLY_TRIES} times, the page got {statuses:?}",
+                        case["name"], case["status"]
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// Polling: byId went through the documented states to COMPLETED and names the mock's files.
 fn check_poll(failures: &mut Failures, reports: &[Value], mock_origin: &str) -> Option<Files> {
     let poll = steps(reports, "poll")
@@ -722,6 +766,11 @@ async fn a_browser_on_another_origin_calls_the_api_and_plays_the_results() {
         "poll_timeout_ms": 20_000,
         "audio_timeout_ms": 20_000,
         "sound_threshold": SOUND_THRESHOLD,
+        "early": {
+            "sizes": EARLY_SIZES,
+            "tries": EARLY_TRIES,
+            "cases": early_cases(),
+        },
         "controls": controls
             .iter()
             .map(|(name, url, _)| json!({"name": name, "url": url}))
@@ -784,6 +833,7 @@ async fn a_browser_on_another_origin_calls_the_api_and_plays_the_results() {
             check_controls(&mut failures, &reports, &controls);
         }
     }
+    check_early(&mut failures, &reports);
 
     println!(
         "browser: page finished {:.1} s after Chromium started; whole test {:.1} s",

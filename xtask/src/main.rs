@@ -16,6 +16,7 @@ mod project;
 mod slow_tests;
 mod soak;
 mod spec_lint;
+mod tidy;
 mod tools;
 mod verify_live;
 
@@ -42,6 +43,8 @@ commands:
                --help` lists OPTIONS
   docs-check   the docs agree with the code: docs/mock.md's flag table is the mock's --help,
                and every relative link in README.md, ARCHITECTURE.md and docs/ resolves
+  tidy         the dependencies are exactly what is used: each through [workspace.dependencies],
+               each named in its crate's source, no unused entry in the workspace table
   package      the crates as published: cargo package and publish --dry-run without warnings,
                build and test each from its .crate outside the workspace, cargo install the mock
                and ask it (in target/packaged/)
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&rest),
         Some("soak") => soak::run(&rest),
         Some("docs-check") => no_args("docs-check", &rest).and_then(|()| docs_check::run()),
+        Some("tidy") => no_args("tidy", &rest).and_then(|()| tidy::run()),
         Some("package") => no_args("package", &rest).and_then(|()| package::run()),
         Some("fuzz") => fuzz::run(&rest),
         Some("verify-live") => verify_live::run(&rest),

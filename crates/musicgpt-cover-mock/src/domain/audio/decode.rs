@@ -106,7 +106,9 @@ struct Opened {
     format: String,
 }
 
-fn open(source: Box<dyn MediaSource>) -> Result<Opened, String> {
+fn open(mut source: Box<dyn MediaSource>) -> Result<Opened, String> {
+    // Bytes that start no format are refused here, not after symphonia has scanned them all.
+    super::sniff::sniff(source.as_mut())?;
     let stream = MediaSourceStream::new(source, Default::default());
     // No hint: the name and content type of an upload are the client's word, the bytes are not.
     let reader = symphonia::default::get_probe()

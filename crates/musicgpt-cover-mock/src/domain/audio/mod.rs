@@ -3,6 +3,7 @@
 //! - `tune`: the generated arpeggio, shifted by the task's pitch: the result of a Cover with only
 //!   an `audio_url`, and of an upload that does not decode;
 //! - `source`: where an upload's bytes are read from (a file or memory), for symphonia;
+//! - `sniff`: an upload's first bytes, so that bytes starting no format are refused without a scan;
 //! - `render`: an upload made into the result ([`render_upload_async`] is what a route calls):
 //!   `decode` (symphonia: WAV, MP3, FLAC, Ogg Vorbis; the first minute at most), `shift` (a phase
 //!   vocoder that keeps the duration), `encode` (16-bit WAV by hand, MP3 by `rusty_mp3`, resampling
@@ -16,6 +17,7 @@ mod encode;
 pub mod lab;
 mod render;
 mod shift;
+mod sniff;
 mod source;
 mod tune;
 

@@ -172,6 +172,44 @@ fn the_probe_knows_the_duration_before_the_conversion() {
     }
 }
 
+/// A real MP3 behind what players meet before the first frame: ID3v2 tags (one with 300 KB of
+/// "cover art") and a little junk. Each still probes to the same duration and decodes; behind
+/// more junk than the sniff scans (`sniff::SCAN_BYTES`), it is refused without a scan.
+#[test]
+fn an_mp3_behind_tags_or_a_little_junk_still_probes() {
+    let store = files();
+    let song = input(Format::Mp3, 1);
+    let seconds = decoded(song.clone()).seconds();
+    let tag = |size: usize| {
+        let mut tag = b"ID3\x04\x00\x00".to_vec();
+        tag.extend((0..4).rev().map(|i| ((size >> (7 * i)) & 0x7F) as u8));
+        tag.extend(std::iter::repeat_n(0x41u8, size));
+        tag
+    };
+    for (what, prefix) in [
+        ("an ID3v2 tag of 300 KB", tag(300_000)),
+        ("junk of 1,000 bytes", vec![0x55u8; 1000]),
+        ("a tag, then junk", [tag(64), vec![0x55u8; 500]].concat()),
+    ] {
+        let bytes = [prefix, song.clone()].concat();
+        let (_incoming, path) = write(&store, &bytes);
+        let probe = probe_file(&path);
+        let Ok(probe) = probe else {
+            panic!("{what}: {probe:?}");
+        };
+        assert!(
+            (probe.duration - seconds).abs() < 0.05,
+            "{what}: {} s",
+            probe.duration
+        );
+        assert!(decode_bytes(bytes, MAX_SECONDS).is_ok(), "{what}");
+    }
+    let far = [vec![0x55u8; super::sniff::SCAN_BYTES + 1], song].concat();
+    let (_incoming, path) = write(&store, &far);
+    let why = probe_file(&path).err().unwrap_or_default();
+    assert!(why.contains("no MP3 frame starts"), "{why}");
+}
+
 #[test]
 fn wav_mono_and_stereo_are_shifted_keeping_their_length() {
     check(Format::Wav, 1);

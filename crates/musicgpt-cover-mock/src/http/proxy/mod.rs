@@ -160,7 +160,7 @@ pub(crate) fn router(state: MockState, config: &ProxyConfig) -> Result<Router, S
     }
     .layer(
         Router::new()
-            .nest("/__admin", super::admin::router())
+            .nest("/__admin", super::admin::router(false))
             .with_state(state),
     );
     Ok(Router::new()

@@ -26,6 +26,19 @@
 //!    "Try it out" reaching this mock (its journal shows the call).
 //! 5. **The admin token**: on a mock that requires one, the dashboard asks for it and works
 //!    once it is pasted.
+//! 6. **Polling that recovers**: two polls meet a gateway's 503 (a scenario added on the
+//!    dashboard); the Explorer's alert names it, and is gone once byId answers again, while the
+//!    task goes on to COMPLETED; the poll count still says two were unanswered.
+//! 7. **A slow answer**: with a latency set on the dashboard (as `--latency`), the Explorer shows
+//!    that the Cover is on its way ("waiting for the answer") until the answer comes.
+//! 8. **A phone's width**: the Explorer (with a result shown) and the dashboard at 390 px: no
+//!    element's box outside the viewport's width (what sits in a box that scrolls, such as a
+//!    table, is that box's business), the header on at most two lines.
+//! 9. **The dashboard's open task** says how it will end, not a status it has not reached.
+//! 10. **The validating proxy**: a page on another origin (this test's own server) creates a
+//!     cover and polls it to COMPLETED through the proxy, in front of a mock: the proxy answers
+//!     the preflights itself (not forwarded, nothing reported), its answers reach the page, and
+//!     the page can read `x-contract-violations` (of a call without a key).
 //!
 //! Throughout: no page loads anything from another host, throws, or logs an error (a
 //! Content-Security-Policy violation would). Screenshots of each page go to
@@ -35,10 +48,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
 use musicgpt_cover_contract_tests::audio::{parse_mp3, parse_wav};
 use musicgpt_cover_contract_tests::receiver::Receiver;
 use musicgpt_cover_contract_tests::tools;
-use musicgpt_cover_mock::{ClockMode, JournalEntry, MockServer, RequestRecord};
+use musicgpt_cover_mock::{
+    ClockMode, JournalEntry, MockServer, ProxyConfig, ProxyServer, RequestRecord, VIOLATIONS_HEADER,
+};
 use serde_json::{Value, json};
 
 const KEY: &str = "explorer-key";
@@ -62,8 +80,19 @@ const TOLERANCE: f64 = 0.02;
 /// 0.1 s at 22.05 kHz). Still far from the generated tune's 4 s.
 const PLAYER_TOLERANCE: f64 = 0.12;
 
-/// How long the whole browser run may take; it takes about 15 s.
+/// How long the whole browser run may take; it takes about 26 s.
 const DEADLINE: Duration = Duration::from_secs(240);
+
+/// The latency set on the dashboard while the Explorer sends a Cover, in milliseconds: long
+/// enough to look at the page while it waits.
+const LATENCY_MS: u64 = 2000;
+/// The width of a phone (an iPhone 12 to 15) in CSS pixels.
+const PHONE_WIDTH: u64 = 390;
+/// The page that calls the API through the proxy, served from an origin of its own.
+const PROXY_APP: &str = include_str!("../fixtures/browser/proxy-app.html");
+/// The mock behind the proxy finishes a task eta × this seconds after it is accepted: under a
+/// second.
+const PROXIED_TIME_SCALE: f64 = 0.01;
 
 /// A 16-bit mono WAV of a sine at `hz`, with 10 ms fades so it starts and ends without a click.
 fn tone_wav(hz: f64, seconds: f64, rate: u32) -> Vec<u8> {
@@ -311,6 +340,25 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
     // Something for the guarded dashboard's journal to show.
     let _ = http_get(&guarded.url("/v1/getAllVoices"), KEY).await;
     let receiver = Receiver::start().await.expect("a webhook receiver");
+    // The proxy, in front of a mock of its own on the wall clock, and the app page's origin.
+    let upstream = MockServer::builder()
+        .time_scale(PROXIED_TIME_SCALE)
+        .start()
+        .await;
+    let proxy = ProxyServer::start(ProxyConfig::new(upstream.base_url()))
+        .await
+        .expect("the proxy starts");
+    let app_origin = serve_app_page().await;
+    let proxy_origin = format!("http://{}", proxy.addr());
+    let proxy_app = format!(
+        "{app_origin}/?{}",
+        form_urlencoded_pairs(&[
+            ("api", proxy.base_url()),
+            ("key", KEY),
+            ("voice", "Drake"),
+            ("song", SONG),
+        ])
+    );
 
     let work = TempDir::new("musicgpt-browser-pages");
     let downloads = work.0.join("downloads");
@@ -328,7 +376,7 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
         "chromium": chromium,
         "mock": mock.origin(),
         "token_mock": guarded.origin(),
-        "origins": [mock.origin(), guarded.origin()],
+        "origins": [mock.origin(), guarded.origin(), app_origin, proxy_origin],
         "admin_token": ADMIN_TOKEN,
         "key": KEY,
         "broke_key": BROKE_KEY,
@@ -339,6 +387,8 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
         "webhook_url": receiver.url("/hook"),
         "audio_url": SONG,
         "time_scale": TIME_SCALE,
+        "latency_ms": LATENCY_MS,
+        "proxy_app": proxy_app,
         "downloads": downloads,
         "screenshots": screenshots,
         "report": report_path,
@@ -375,11 +425,16 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
         ("console error", "consoleErrors"),
     ] {
         for item in report[key].as_array().into_iter().flatten() {
-            // Chromium logs every 4xx a script's fetch gets; the test provokes 401, 402, 404 and
-            // 422 on purpose, and judges those answers itself.
+            // Chromium logs every 4xx and 5xx a script's fetch gets; the test provokes 401, 402,
+            // 404 and 422, and the 503s polling recovers from, on purpose, and judges those
+            // answers itself.
             let text = item["text"].as_str().unwrap_or_default();
-            if !text.starts_with("Failed to load resource: the server responded with a status of 4")
-            {
+            let provoked = text
+                .strip_prefix("Failed to load resource: the server responded with a status of ")
+                .is_some_and(|rest| {
+                    rest.starts_with('4') || rest.starts_with("503 (Service Unavailable)")
+                });
+            if !provoked {
                 failures.add(what, item.to_string());
             }
         }
@@ -647,7 +702,19 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
         },
     );
 
-    for name in ["explorer", "dashboard", "docs"] {
+    check_recovery(&mut failures, seen);
+    check_waiting(&mut failures, seen);
+    check_narrow(&mut failures, seen);
+    check_planned_outcome(&mut failures, seen);
+    check_proxy(&mut failures, seen, &proxy, &upstream);
+
+    for name in [
+        "explorer",
+        "dashboard",
+        "docs",
+        "explorer-390",
+        "dashboard-390",
+    ] {
         let file = screenshots.join(format!("{name}.png"));
         failures.check(
             std::fs::metadata(&file).is_ok_and(|m| m.len() > 10_000),
@@ -670,6 +737,210 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
         report["steps"],
         serde_json::to_string_pretty(seen).unwrap_or_default()
     );
+}
+
+/// 6. The polling alert: shown while byId fails, gone once it answers again.
+fn check_recovery(failures: &mut Failures, seen: &Value) {
+    let alert = seen["recovery_alert"].as_str().unwrap_or_default();
+    failures.check(
+        alert.contains("Polling byId") && alert.contains("503"),
+        "stale alert",
+        || format!("while byId answered 503 the Explorer's alert said {alert:?}"),
+    );
+    let after = &seen["recovery_after"];
+    failures.check(after["alert_visible"] == false, "stale alert", || {
+        format!("after polling recovered and the task COMPLETED, the alert still shows: {after}")
+    });
+    let polls = after["polls"].as_str().unwrap_or_default();
+    failures.check(
+        polls.contains("2 unanswered") && polls.contains("503"),
+        "stale alert",
+        || format!("the poll count forgets the polls that failed: {polls:?}"),
+    );
+}
+
+/// 7. A Cover under latency: a visible "waiting for the answer" until the answer comes.
+fn check_waiting(failures: &mut Failures, seen: &Value) {
+    let waiting = &seen["waiting"];
+    let line = waiting["text"].as_str().unwrap_or_default();
+    let answered = &seen["waiting_answered"];
+    failures.check(
+        waiting["visible"] == true
+            && line.contains("Create cover")
+            && line.to_lowercase().contains("waiting for the answer")
+            && waiting["response_hidden"] == true
+            && waiting["button_disabled"] == true,
+        "waiting",
+        || format!("while the Cover's answer was delayed the Explorer showed {waiting}"),
+    );
+    // The line was seen while the answer was still to come, and the answer did wait.
+    let seen_at = waiting["ms"].as_u64().unwrap_or(u64::MAX);
+    let answered_at = answered["ms"].as_u64().unwrap_or(0);
+    failures.check(
+        seen_at < LATENCY_MS && answered_at >= LATENCY_MS && answered["status"] == "200 OK",
+        "waiting",
+        || {
+            format!(
+                "with {LATENCY_MS} ms of latency the line showed at {seen_at} ms and the \
+                 answer came at {answered}"
+            )
+        },
+    );
+    // Once answered, the line no longer speaks of the Cover (it may speak of a poll).
+    failures.check(
+        !answered["line"]
+            .as_str()
+            .is_some_and(|l| l.contains("Create cover")),
+        "waiting",
+        || format!("the Cover's waiting line outlived its answer: {answered}"),
+    );
+}
+
+/// 8. The Explorer and the dashboard at a phone's width.
+fn check_narrow(failures: &mut Failures, seen: &Value) {
+    for page in ["explorer", "dashboard"] {
+        let layout = &seen["narrow"][page];
+        failures.check(
+            layout["width"] == PHONE_WIDTH && layout["boxes"].as_u64().unwrap_or(0) > 50,
+            "390 px",
+            || format!("the {page} was not measured at {PHONE_WIDTH} px: {layout}"),
+        );
+        let outside = layout["outside"].as_array().cloned().unwrap_or_default();
+        failures.check(
+            outside.is_empty()
+                && layout["scroll_width"]
+                    .as_u64()
+                    .is_some_and(|w| w <= PHONE_WIDTH),
+            "390 px",
+            || {
+                format!(
+                    "at {PHONE_WIDTH} px the {page} is {} px wide, and these stick out: {outside:?}",
+                    layout["scroll_width"]
+                )
+            },
+        );
+        let lines = layout["header_lines"].as_u64().unwrap_or(u64::MAX);
+        failures.check((1..=2).contains(&lines), "390 px", || {
+            format!("at {PHONE_WIDTH} px the {page}'s header takes {lines} lines")
+        });
+    }
+}
+
+/// 9. The dashboard's row of a task still open says how it will end, not COMPLETED.
+fn check_planned_outcome(failures: &mut Failures, seen: &Value) {
+    let cells = &seen["second_cells"];
+    let open = cells["Status"] == "IN_QUEUE" || cells["Status"] == "PROCESSING";
+    let says_completed = cells
+        .as_object()
+        .is_some_and(|c| c.values().any(|v| v == "COMPLETED"));
+    failures.check(
+        open && cells["Will end"] == "will complete" && !says_completed,
+        "planned outcome",
+        || format!("the dashboard shows an open task as {cells}"),
+    );
+    failures.check(
+        seen["second_row"]["Status"] == "COMPLETED",
+        "planned outcome",
+        || format!("after Complete the row is {}", seen["second_row"]),
+    );
+}
+
+/// 10. The app on another origin, through the proxy.
+fn check_proxy(failures: &mut Failures, seen: &Value, proxy: &ProxyServer, upstream: &MockServer) {
+    let through = &seen["proxy"];
+    failures.check(
+        through["error"].is_null()
+            && through["cover"]["status"] == 200
+            && through["cover"]["violations"].is_null()
+            && through["poll"]["status"] == 200
+            && through["poll"]["violations"].is_null()
+            && through["poll"]["body"]["conversion"]["status"] == "COMPLETED",
+        "proxy",
+        || format!("the app through the proxy saw {through}"),
+    );
+    // The page reads the violations of a call without a key: the header is exposed to it.
+    let keyless: Vec<Value> = through["keyless"]["violations"]
+        .as_str()
+        .and_then(|v| serde_json::from_str(v).ok())
+        .unwrap_or_default();
+    failures.check(
+        through["keyless"]["status"] == 401
+            && keyless
+                .iter()
+                .any(|v| v["location"].to_string().contains("authorization")),
+        "proxy",
+        || {
+            format!(
+                "the page could not read {VIOLATIONS_HEADER} of a call without a key: {}",
+                through["keyless"]
+            )
+        },
+    );
+    // The preflights: answered by the proxy, with nothing reported, and never forwarded.
+    let journal = proxy.journal();
+    let requests: Vec<&RequestRecord> = journal.iter().filter_map(|e| e.request.as_ref()).collect();
+    let preflights: Vec<&&RequestRecord> =
+        requests.iter().filter(|r| r.method == "OPTIONS").collect();
+    failures.check(
+        !preflights.is_empty()
+            && preflights
+                .iter()
+                .all(|r| r.status == 200 && r.violations.is_empty()),
+        "proxy",
+        || format!("the proxy's journal shows these preflights: {preflights:?}"),
+    );
+    let reported: Vec<&&RequestRecord> = requests
+        .iter()
+        .filter(|r| !r.violations.is_empty() && r.headers.contains_key("authorization"))
+        .collect();
+    failures.check(reported.is_empty(), "proxy", || {
+        format!("the proxy reported violations of the app's calls: {reported:?}")
+    });
+    let forwarded: Vec<String> = upstream
+        .state()
+        .journal()
+        .iter()
+        .filter_map(|e| e.request.as_ref())
+        .filter(|r| r.method == "OPTIONS")
+        .map(|r| r.path.clone())
+        .collect();
+    failures.check(forwarded.is_empty(), "proxy", || {
+        format!("the proxy forwarded preflights to the mock: {forwarded:?}")
+    });
+}
+
+/// Serves the proxy's app page on 127.0.0.1 and a free port, for the rest of the test; its
+/// origin.
+async fn serve_app_page() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port for the app page");
+    let addr = listener.local_addr().expect("its address");
+    let app = Router::new().route("/", get(|| async { Html(PROXY_APP) }));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// `a=1&b=2`, each value percent-encoded.
+fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A GET with a key; the answer's status.

@@ -26,6 +26,8 @@ pub(crate) enum AuthError {
     Missing,
     /// A key the mock does not accept: 403.
     Refused,
+    /// A key sent as `Bearer KEY`, which the API does not take: 403, saying to send the raw key.
+    Bearer,
     /// A value that cannot be a key at all: 403, saying why.
     Malformed(KeyError),
 }

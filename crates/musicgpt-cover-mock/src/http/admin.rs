@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::form::with_causes;
+use super::pages::DASHBOARD_PATH as DASHBOARD;
 use super::respond::{Segment, error_json, json as json_response};
 use super::stall::BodyStalled;
 use crate::domain::MockState;
@@ -29,9 +30,16 @@ use crate::spec::quoted;
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
 
-/// The routes, for the index and the README.
+/// The routes, for the index and the README. The dashboard is a page (served beside the API, not
+/// by this router), listed here so that whoever finds the admin API finds the page that drives it
+/// too; the proxy serves no pages, and its index leaves that row out.
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/__admin", "this index"),
+    (
+        "GET",
+        DASHBOARD,
+        "the dashboard: this API as a page, to open in a browser",
+    ),
     (
         "GET",
         "/__admin/journal?last=N",
@@ -106,9 +114,14 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-pub(crate) fn router() -> Router<MockState> {
+/// The admin API; `with_pages` when the server also serves the pages (the mock, not the proxy), so
+/// that the index names the dashboard only where it is.
+pub(crate) fn router(with_pages: bool) -> Router<MockState> {
     Router::new()
-        .route("/", get(index))
+        .route(
+            "/",
+            get(move |state: State<MockState>| index(state, with_pages)),
+        )
         .route("/journal", get(journal).delete(clear_journal))
         .route("/webhooks", get(webhooks))
         .route("/webhooks/{task_id}", get(webhook))
@@ -211,9 +224,10 @@ fn bad_key(key: &str) -> Option<Response> {
         .map(|why| bad(&format!("{why}; no request can send this key")))
 }
 
-async fn index(State(state): State<MockState>) -> Response {
+async fn index(State(state): State<MockState>, with_pages: bool) -> Response {
     let routes: Vec<Value> = ROUTES
         .iter()
+        .filter(|(_, path, _)| with_pages || *path != DASHBOARD)
         .map(|(m, p, what)| json!({ "method": m, "path": p, "what": what }))
         .collect();
     ok(&json!({

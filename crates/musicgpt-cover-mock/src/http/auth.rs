@@ -5,6 +5,10 @@ use axum::http::{HeaderMap, header};
 use crate::domain::AuthError;
 use crate::domain::credits::check_key;
 
+/// What the 403 for a `Bearer` key says: the API's own "Invalid API key", then what to fix. The
+/// prefix is the mistake a client most likely makes (most APIs want it; this one does not).
+pub(crate) const BEARER_REFUSED: &str = "Invalid API key: send the raw key as the Authorization header's whole value (Authorization: YOUR_KEY), without the \"Bearer \" prefix";
+
 /// The key of a request: the raw `Authorization` value, trimmed. No header, or only whitespace,
 /// is a missing key (401); a `Bearer` prefix, or a value that cannot be a key (too long, not
 /// visible ASCII: see [`check_key`]), is refused (403) before the ledger sees it.
@@ -18,7 +22,7 @@ pub(crate) fn request_key(headers: &HeaderMap) -> Result<&str, AuthError> {
     }
     // The API takes the raw key; a `Bearer` prefix is a client bug worth failing loudly on.
     if key.len() > 7 && key[..7].eq_ignore_ascii_case(b"bearer ") {
-        return Err(AuthError::Refused);
+        return Err(AuthError::Bearer);
     }
     check_key(key).map_err(AuthError::Malformed)?;
     // Visible ASCII, so UTF-8.
@@ -42,7 +46,12 @@ mod tests {
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer abc"),
         );
-        assert_eq!(request_key(&h), Err(AuthError::Refused));
+        assert_eq!(request_key(&h), Err(AuthError::Bearer));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc"),
+        );
+        assert_eq!(request_key(&h), Err(AuthError::Bearer));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static(" abc "));
         assert_eq!(request_key(&h), Ok("abc"));
     }

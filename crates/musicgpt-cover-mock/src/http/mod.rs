@@ -85,7 +85,7 @@ pub fn router(state: MockState) -> Router {
             ),
         )
         .route("/files/{file}", get(files::file))
-        .nest("/__admin", admin::router())
+        .nest("/__admin", admin::router(true))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());

@@ -1,6 +1,8 @@
 //! The one layer around every route: CORS (preflights answered, every answer open to any origin,
 //! but the admin API refuses pages from origins off this machine, and requests without the admin
 //! token when it requires one), the request journal, and the pace a request body is held to.
+//! The validating proxy applies the same CORS rule with the functions below (`is_preflight`,
+//! `preflight`, `open_to_any_origin`).
 //!
 //! Hand-written rather than `axum::middleware::from_fn` plus tower-http's `CorsLayer`: those two
 //! cost about an eighth of a Cover request's time, which this single layer with one boxed future
@@ -13,7 +15,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use http_body::Body as _;
 use tower::{Layer, Service};
@@ -25,9 +27,9 @@ use crate::domain::MockState;
 use crate::spec::quoted;
 
 /// Headers a browser script may read from an answer.
-const EXPOSED: HeaderValue = HeaderValue::from_static(
-    "content-type, content-length, content-range, accept-ranges, preference-applied, retry-after",
-);
+pub(crate) const EXPOSED_HEADERS: &str =
+    "content-type, content-length, content-range, accept-ranges, preference-applied, retry-after";
+const EXPOSED: HeaderValue = HeaderValue::from_static(EXPOSED_HEADERS);
 /// How long a browser may cache a preflight answer, in seconds.
 const MAX_AGE: HeaderValue = HeaderValue::from_static("600");
 
@@ -81,8 +83,8 @@ where
             };
             request.map(|body| Body::new(PacedBody::new(body, pace)))
         };
-        if is_preflight(&request) {
-            let mut response = preflight(&request);
+        if is_preflight(request.method(), request.headers()) {
+            let mut response = preflight(request.headers());
             if let Some(entry) = entry {
                 state.journal_request(finish_entry(entry, &mut response));
             }
@@ -96,12 +98,7 @@ where
             .then(|| (request.method().clone(), request.uri().path().to_owned()));
         Box::pin(async move {
             let mut response = inner.call(request).await?;
-            let headers = response.headers_mut();
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            );
-            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED);
+            open_to_any_origin(response.headers_mut(), EXPOSED);
             if let Some((method, path)) = log {
                 tracing::info!(%method, %path, status = response.status().as_u16(), "request");
             }
@@ -212,18 +209,21 @@ fn is_loopback_origin(origin: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn is_preflight(request: &Request) -> bool {
-    request.method() == Method::OPTIONS
-        && request.headers().contains_key(header::ORIGIN)
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+// The CORS rule, the mock's and the validating proxy's (which answers preflights itself rather
+// than forwarding them, and opens its answers the same way): any origin may call, with any
+// method and headers it asks for; the admin API's own limits are `admin_refusal`'s.
+
+/// Whether a request is a browser's CORS preflight: `OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`. Any other `OPTIONS` is an ordinary request.
+pub(crate) fn is_preflight(method: &Method, headers: &HeaderMap) -> bool {
+    method == Method::OPTIONS
+        && headers.contains_key(header::ORIGIN)
+        && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
-/// Any origin, the method and headers asked for (so `Authorization` and `Prefer` pass; a `*`
-/// would not cover `Authorization`).
-fn preflight(request: &Request) -> Response {
-    let asked = request.headers();
+/// The answer to a preflight whose headers are `asked`: any origin, the method and headers asked
+/// for (so `Authorization` and `Prefer` pass; a `*` would not cover `Authorization`).
+pub(crate) fn preflight(asked: &HeaderMap) -> Response {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();
@@ -246,6 +246,16 @@ fn preflight(request: &Request) -> Response {
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     response
+}
+
+/// Opens an answer to scripts on any origin, which may read the `exposed` headers
+/// ([`EXPOSED_HEADERS`], and whatever a server adds of its own).
+pub(crate) fn open_to_any_origin(headers: &mut HeaderMap, exposed: HeaderValue) {
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed);
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 
+use super::auth::BEARER_REFUSED;
 use crate::domain::AuthError;
 use crate::spec::{Field, Fill, Operation, Val};
 
@@ -32,11 +33,13 @@ pub(crate) fn documented(op: &Operation, status: StatusCode, detail: Option<&str
 }
 
 /// The 401 or 403 of an operation: the documented body, with the reason when the value sent
-/// cannot be a key at all (the documented "Invalid API key" would not say what to fix).
+/// cannot be a key at all or carries a `Bearer` prefix (the documented "Invalid API key" would
+/// not say what to fix).
 pub(crate) fn auth_error(op: &Operation, e: AuthError) -> Response {
     match e {
         AuthError::Missing => documented(op, StatusCode::UNAUTHORIZED, None),
         AuthError::Refused => documented(op, StatusCode::FORBIDDEN, None),
+        AuthError::Bearer => documented(op, StatusCode::FORBIDDEN, Some(BEARER_REFUSED)),
         AuthError::Malformed(why) => documented(
             op,
             StatusCode::FORBIDDEN,

@@ -21,11 +21,32 @@ async fn keys() {
         cover(&open, Some("   "), form(), None).await,
         (401, unauthorized)
     );
-    // The API takes the raw key: a Bearer prefix is refused.
-    assert_eq!(
-        cover(&open, Some("Bearer abc"), form(), None).await,
-        (403, forbidden.clone())
-    );
+    // The API takes the raw key: a Bearer prefix is refused, in the documented shape, with the
+    // documented words first and then what to send instead.
+    for bearer in ["Bearer abc", "bearer abc"] {
+        let (status, body) = cover(&open, Some(bearer), form(), None).await;
+        assert_eq!(status, 403, "{bearer}: {body}");
+        assert_eq!(body["success"], forbidden["success"], "{body}");
+        let text = body["error"].as_str().unwrap_or_default();
+        let documented = forbidden["error"].as_str().expect("a documented text");
+        assert!(text.starts_with(documented), "{text}");
+        assert!(
+            text.contains("raw key") && text.contains("without the \"Bearer \" prefix"),
+            "the 403 for {bearer:?} does not say to send the raw key: {text}"
+        );
+        let keys = |v: &serde_json::Value| {
+            let mut k: Vec<String> = v
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k.clone())
+                .collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&body), keys(&forbidden), "{body}");
+    }
+    // A key the mock refuses for itself keeps the documented text: the hint is for the prefix.
     assert_eq!(cover(&open, Some("anything"), form(), None).await.0, 200);
 
     let closed = mock(

@@ -3,7 +3,7 @@
 //! undocumented status, a body that is not JSON, a wrong type) each break is reported and named
 //! in `x-contract-violations` and the journal, and a strict proxy answers 502 with the list. The
 //! key is forwarded but never journalled or logged; result-file URLs pass unchanged; a large
-//! upload reaches the upstream byte for byte.
+//! upload reaches the upstream byte for byte; a browser's preflight is answered by the proxy.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -573,4 +573,186 @@ async fn a_stalled_upload_is_answered_408_as_by_the_mock() {
             .is_some_and(|e| e.contains("stalled")),
         "{body}"
     );
+}
+
+/// An upstream that answers no preflight (axum's 405 for `OPTIONS`), sets CORS headers of its own
+/// (a single allowed origin, with credentials), and counts what reaches it.
+async fn upstream_without_cors() -> (String, Arc<Mutex<Vec<String>>>) {
+    let reached = Arc::new(Mutex::new(Vec::new()));
+    let seen = reached.clone();
+    let app = Router::new()
+        .route(
+            "/api/public/v1/getAllVoices",
+            get(|| async {
+                (
+                    [
+                        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "https://musicgpt.com"),
+                        (header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true"),
+                    ],
+                    axum::Json(
+                        json!({"success": true, "voices": [], "limit": 20, "page": 0, "total": 0}),
+                    ),
+                )
+            }),
+        )
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: axum::middleware::Next| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().expect("seen").push(format!(
+                        "{} {}",
+                        request.method(),
+                        request.uri().path()
+                    ));
+                    next.run(request).await
+                }
+            },
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/api/public"), reached)
+}
+
+/// A browser app on another origin, through the proxy: its preflight is answered by the proxy
+/// with the mock's rule (any origin, the method and headers asked for), never forwarded nor
+/// reported; the answers it then gets are open to any origin, the violations header readable,
+/// the upstream's own CORS headers replaced. In strict mode too: a preflight is not a request
+/// the spec judges.
+#[tokio::test]
+async fn the_proxy_answers_a_browsers_preflight_itself() {
+    let (upstream, reached) = upstream_without_cors().await;
+    for strict in [false, true] {
+        let proxy = proxy_to(&upstream, strict).await;
+        for path in ["/v1/Cover", "/v1/getAllVoices"] {
+            let answer = client()
+                .request(reqwest::Method::OPTIONS, proxy.url(path))
+                .header("Origin", "http://localhost:5173")
+                .header("Access-Control-Request-Method", "POST")
+                .header(
+                    "Access-Control-Request-Headers",
+                    "authorization, prefer, content-type",
+                )
+                .send()
+                .await
+                .expect("preflight");
+            assert_eq!(answer.status(), 200, "{path}");
+            let h = answer.headers();
+            assert_eq!(h["access-control-allow-origin"], "*");
+            assert_eq!(h["access-control-allow-methods"], "POST");
+            assert_eq!(
+                h["access-control-allow-headers"],
+                "authorization, prefer, content-type"
+            );
+            assert!(h.contains_key("access-control-max-age"));
+            assert!(h.get(VIOLATIONS_HEADER).is_none(), "{path}: {h:?}");
+        }
+        assert!(
+            reached.lock().expect("reached").is_empty(),
+            "a preflight was forwarded: {:?}",
+            reached.lock().expect("reached")
+        );
+        let journal = proxy.journal();
+        let preflights: Vec<_> = journal
+            .iter()
+            .filter_map(|e| e.request.as_ref())
+            .filter(|r| r.method == "OPTIONS")
+            .collect();
+        assert_eq!(preflights.len(), 2, "{journal:?}");
+        assert!(
+            preflights
+                .iter()
+                .all(|r| r.status == 200 && r.violations.is_empty()),
+            "{preflights:?}"
+        );
+
+        // The call itself: forwarded, open to the page, its violations header readable.
+        let answer = client()
+            .get(proxy.url("/v1/getAllVoices"))
+            .header("Origin", "http://localhost:5173")
+            .header("Authorization", SECRET)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(answer.status(), 200);
+        let h = answer.headers();
+        let origins: Vec<_> = h.get_all("access-control-allow-origin").iter().collect();
+        assert_eq!(origins, ["*"], "the upstream's own origin is replaced");
+        assert!(h.get("access-control-allow-credentials").is_none(), "{h:?}");
+        let exposed = h["access-control-expose-headers"].to_str().expect("text");
+        assert!(
+            exposed.contains(VIOLATIONS_HEADER) && exposed.contains("retry-after"),
+            "{exposed}"
+        );
+        assert_eq!(
+            reached
+                .lock()
+                .expect("reached")
+                .drain(..)
+                .collect::<Vec<_>>(),
+            ["GET /api/public/v1/getAllVoices"]
+        );
+    }
+
+    // Its own errors are open too: a path outside the API, and an upstream that is gone.
+    let gone = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let proxy = proxy_to(&format!("http://{gone}/api/public"), false).await;
+    for path in [
+        format!("http://{}/elsewhere", proxy.addr()),
+        proxy.url("/v1/getAllVoices"),
+    ] {
+        let answer = client()
+            .get(&path)
+            .header("Origin", "http://localhost:5173")
+            .header("Authorization", SECRET)
+            .send()
+            .await
+            .expect("get");
+        assert!(
+            [404, 502].contains(&answer.status().as_u16()),
+            "{path}: {}",
+            answer.status()
+        );
+        assert_eq!(
+            answer.headers()["access-control-allow-origin"],
+            "*",
+            "{path}"
+        );
+    }
+}
+
+/// The proxy's admin index lists its admin API but not the dashboard, a page only the mock serves.
+#[tokio::test]
+async fn the_proxys_admin_index_names_only_what_it_serves() {
+    let mock = mock(MockConfig::default().seed(4)).await;
+    let proxy = proxy_to(mock.base_url(), false).await;
+    let index: Value = client()
+        .get(format!("http://{}/__admin", proxy.addr()))
+        .send()
+        .await
+        .expect("index")
+        .json()
+        .await
+        .expect("JSON");
+    let paths: Vec<&str> = index["routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["path"].as_str())
+        .collect();
+    assert!(paths.contains(&"/__admin/journal?last=N"), "{paths:?}");
+    assert!(!paths.contains(&"/__admin/ui"), "{paths:?}");
+    let page = client()
+        .get(format!("http://{}/__admin/ui", proxy.addr()))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 404);
 }

@@ -32,6 +32,9 @@ use axum::routing::{MethodRouter, get};
 use crate::domain::MockState;
 use crate::http::respond::error_json;
 
+/// Where the dashboard is, for the admin API's index.
+pub(crate) const DASHBOARD_PATH: &str = dashboard::PATH;
+
 /// The pages, the spec files and the assets, to be merged in front of the API's routes.
 pub(crate) fn router(state: MockState) -> Router {
     Router::new()
@@ -40,11 +43,11 @@ pub(crate) fn router(state: MockState) -> Router {
         .route(docs::PATH, only_get(docs::page))
         // A trailing slash typed by hand reaches the page too.
         .route(
-            "/__admin/ui/",
+            &format!("{}/", dashboard::PATH),
             only_get(|| async { Redirect::permanent(dashboard::PATH) }),
         )
         .route(
-            "/docs/",
+            &format!("{}/", docs::PATH),
             only_get(|| async { Redirect::permanent(docs::PATH) }),
         )
         .route("/openapi.yaml", only_get(openapi::yaml))

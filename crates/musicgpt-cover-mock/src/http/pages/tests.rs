@@ -275,3 +275,30 @@ async fn the_spec_is_served_as_yaml_and_json_with_this_mock_first() {
     let text = String::from_utf8(get(&state, Method::GET, "/openapi.json").await.2).expect("UTF-8");
     assert!(text.find("\"openapi\"") < text.find("\"components\""));
 }
+
+/// The admin API's index names the dashboard, by the path the page is served at: whoever finds
+/// `/__admin` (the banner prints it) finds the page that drives it.
+#[tokio::test]
+async fn the_admin_index_names_the_dashboard() {
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    let (status, _, body) = get(&state, Method::GET, "/__admin").await;
+    assert_eq!(status, StatusCode::OK);
+    let index: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let page = index["routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["path"] == super::DASHBOARD_PATH)
+        .unwrap_or_else(|| panic!("the index does not name {}: {index}", super::DASHBOARD_PATH));
+    assert_eq!(page["method"], "GET");
+    assert!(
+        page["what"]
+            .as_str()
+            .is_some_and(|w| w.contains("dashboard")),
+        "{page}"
+    );
+    let (status, headers, _) = get(&state, Method::GET, super::DASHBOARD_PATH).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(super::DASHBOARD_PATH, "/__admin/ui");
+}

@@ -13,6 +13,11 @@
 //! - The key is never logged or journalled in clear: the journal keeps a redacted form.
 //! - Only the API's paths (under the spec's base path) are forwarded; the admin API under
 //!   `/__admin` is the proxy's own (its journal).
+//! - CORS is the proxy's own, the mock's rule (`observe`): a browser's preflight is answered here,
+//!   never forwarded nor checked (the API documents no `OPTIONS`, and a preflight carries no
+//!   key), and every answer is open to any origin, with `x-contract-violations` readable too; the
+//!   upstream's own `Access-Control-*` headers are replaced. So a browser app on another origin
+//!   can use the proxy even in front of an API that answers no preflight.
 
 mod report;
 mod tee;
@@ -30,7 +35,7 @@ use futures::StreamExt;
 use http_body::Body as _;
 use tower::Layer;
 
-use super::observe::ObserveLayer;
+use super::observe::{self, EXPOSED_HEADERS, ObserveLayer};
 use super::respond::error_json;
 use super::stall::{BodyStalled, Pace, PacedBody};
 use crate::domain::MockState;
@@ -133,6 +138,8 @@ struct Proxy {
     strict: bool,
     base_path: String,
     contract: &'static Contract,
+    /// What a script may read of an answer: the mock's list and the violations.
+    exposed: HeaderValue,
 }
 
 /// The proxy's HTTP surface: every request under the spec's base path forwarded and checked, the
@@ -152,6 +159,8 @@ pub(crate) fn router(state: MockState, config: &ProxyConfig) -> Result<Router, S
         strict: config.strict,
         base_path: state.spec().base_path.clone(),
         contract,
+        exposed: HeaderValue::from_str(&format!("{EXPOSED_HEADERS}, {VIOLATIONS_HEADER}"))
+            .map_err(|e| format!("the exposed headers: {e}"))?,
     });
     // The admin API behind the same guard as the mock's (loopback pages only, the token when one
     // is required); its requests are not journalled.
@@ -160,7 +169,7 @@ pub(crate) fn router(state: MockState, config: &ProxyConfig) -> Result<Router, S
     }
     .layer(
         Router::new()
-            .nest("/__admin", super::admin::router())
+            .nest("/__admin", super::admin::router(false))
             .with_state(state),
     );
     Ok(Router::new()
@@ -188,7 +197,41 @@ fn hop_by_hop(name: &HeaderName) -> bool {
     )
 }
 
+/// A request: a preflight answered here, anything else [`exchange`]d with the upstream; the
+/// answer either way open to any origin.
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    let mut response = if observe::is_preflight(request.method(), request.headers()) {
+        let mut response = observe::preflight(request.headers());
+        let (parts, _) = request.into_parts();
+        finish(
+            &proxy,
+            &parts.method,
+            &parts.headers,
+            parts.uri.path(),
+            parts.uri.query(),
+            &mut response,
+            &[],
+        );
+        response
+    } else {
+        let mut response = exchange(&proxy, request).await;
+        let headers = response.headers_mut();
+        let upstream_cors: Vec<HeaderName> = headers
+            .keys()
+            .filter(|name| name.as_str().starts_with("access-control-"))
+            .cloned()
+            .collect();
+        for name in upstream_cors {
+            headers.remove(name);
+        }
+        response
+    };
+    observe::open_to_any_origin(response.headers_mut(), proxy.exposed.clone());
+    response
+}
+
+/// A request forwarded to the upstream and the exchange checked.
+async fn exchange(proxy: &Proxy, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
@@ -205,7 +248,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
             ),
         );
         finish(
-            &proxy,
+            proxy,
             &parts.method,
             &parts.headers,
             &path,
@@ -235,7 +278,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         let mut response = strict_answer(&found, None);
         violations_header(&mut response, &found);
         finish(
-            &proxy,
+            proxy,
             &parts.method,
             &parts.headers,
             &path,
@@ -300,7 +343,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
                 violations_header(&mut response, &found);
                 finish(
-                    &proxy,
+                    proxy,
                     &parts.method,
                     &parts.headers,
                     &path,
@@ -325,7 +368,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
             };
             violations_header(&mut response, &found);
             finish(
-                &proxy,
+                proxy,
                 &parts.method,
                 &parts.headers,
                 &path,
@@ -386,7 +429,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     };
     violations_header(&mut response, &found);
     finish(
-        &proxy,
+        proxy,
         &parts.method,
         &parts.headers,
         &path,

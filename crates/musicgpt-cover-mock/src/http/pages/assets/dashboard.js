@@ -93,6 +93,17 @@
     return s.kind || '';
   }
 
+  /**
+   * What an open task is set to end as, in words that cannot pass for its status: `outcome` is
+   * the plan (`Prefer: outcome=`, or Complete / Fail), and a task still IN_QUEUE has not
+   * COMPLETED. A final task's Status column says how it ended.
+   */
+  function plannedEnd(task) {
+    if (FINAL.has(task.status)) return '';
+    const PLANS = { COMPLETED: 'will complete', FAILED: 'will fail', ERROR: 'will end in ERROR' };
+    return PLANS[task.outcome] || `will end ${task.outcome}`;
+  }
+
   async function finish(task, action, body) {
     const path = `/tasks/${encodeURIComponent(task.task_id)}/${action}`;
     if (accepted(await adminSend('POST', path, body), `${action} ${task.task_id}`)) {
@@ -115,7 +126,7 @@
         el('td', { class: 'num', text: task.pitch }),
         el('td', { class: 'wrap', text: source(task) }),
         el('td', { class: 'mono key', text: task.api_key }),
-        el('td', { text: task.outcome }),
+        el('td', { class: 'muted', text: plannedEnd(task) }),
         el('td', { class: 'mono time', text: clockTime(task.finishes_at) }),
         el(
           'td',

@@ -11,6 +11,8 @@
   const FINAL = new Set(config.final_statuses || ['COMPLETED', 'FAILED', 'ERROR']);
   const FINAL_DELIVERY = new Set(['delivered', 'failed', 'refused', 'dropped']);
   const POLL_MS = 400;
+  /** An answer slower than this shows the waiting line (a quick one would only flicker it). */
+  const WAIT_NOTE_MS = 200;
   const KEY_STORAGE = 'musicgpt-cover-mock.api-key';
 
   const $ = (id) => document.getElementById(id);
@@ -231,9 +233,46 @@
     $(id).hidden = !visible;
   }
 
+  /** The call the waiting line is about: the latest to start, so an older one ending (a poll of
+   * a run the form has since replaced) does not hide a newer one's line. */
+  let waitingFor = null;
+
+  /**
+   * `call(url, options)`, saying on the page that `what` is on its way once it takes longer than
+   * WAIT_NOTE_MS (under --latency or a delay scenario an answer may take seconds), with the time
+   * waited so far; the line goes when the answer comes.
+   */
+  async function waited(what, url, options) {
+    const mine = {};
+    waitingFor = mine;
+    const started = Date.now();
+    const tick = () => {
+      if (waitingFor !== mine) return;
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      $('waiting-text').textContent = `${what}: waiting for the answer… ${seconds} s`;
+      show('waiting');
+    };
+    let ticking = 0;
+    const first = setTimeout(() => {
+      tick();
+      ticking = setInterval(tick, 100);
+    }, WAIT_NOTE_MS);
+    try {
+      return await call(url, options);
+    } finally {
+      clearTimeout(first);
+      clearInterval(ticking);
+      if (waitingFor === mine) {
+        waitingFor = null;
+        show('waiting', false);
+      }
+    }
+  }
+
   function clearResults() {
     show('idle-note', false);
     show('error', false);
+    show('waiting', false);
     for (const id of ['request-section', 'response-section', 'status-section', 'result-section', 'webhook-section']) show(id, false);
     fill($('states'));
     $('polls').textContent = '';
@@ -276,11 +315,15 @@
     show('response-section');
   }
 
-  function showStatus(status, seen, polls) {
+  function showStatus(status, seen, polls, missed) {
     const badge = $('status');
     badge.textContent = status;
     badge.className = `badge s-${status}`;
-    $('polls').textContent = `${polls} poll${polls === 1 ? '' : 's'} of byId`;
+    // The polls that got no conversion stay counted here once polling is back.
+    const misses = missed.count
+      ? ` (${missed.count} unanswered, the last with ${missed.last}; then answered again)`
+      : '';
+    $('polls').textContent = `${polls} poll${polls === 1 ? '' : 's'} of byId${misses}`;
     fill(
       $('states'),
       seen.map((s) =>
@@ -294,27 +337,33 @@
     const seen = [];
     let polls = 0;
     let failures = 0;
+    const missed = { count: 0, last: '' };
     const headers = key ? { Authorization: key } : {};
     const url = `${api('by_id')}?${new URLSearchParams({ conversionType: 'COVER', task_id: taskId })}`;
     while (current === run) {
-      const answer = await call(url, { headers });
+      const answer = await waited('Polling byId', url, { headers });
       if (current !== run) return;
       polls += 1;
       const conversion = answer.status === 200 && answer.json && answer.json.conversion;
       if (!conversion) {
         failures += 1;
+        missed.count += 1;
+        missed.last = statusLine(answer);
         showError(answer, 'Polling byId');
         // A few misses may be a restart; more and the task is not coming back.
         if (failures >= 5 || (answer.status >= 400 && answer.status < 500 && answer.status !== 429)) return;
         await sleep(POLL_MS * 2);
         continue;
       }
+      // Polling is back: the alert was about a poll, and this one was answered. (After a Cover
+      // the alert holds nothing else: a Cover that failed is never followed.)
       failures = 0;
+      show('error', false);
       const status = String(conversion.status);
       if (!seen.length || seen[seen.length - 1].status !== status) {
         seen.push({ status, at: new Date().toLocaleTimeString() });
       }
-      showStatus(status, seen, polls);
+      showStatus(status, seen, polls, missed);
       if (FINAL.has(status)) {
         finished(current, conversion, taskId, webhookUrl);
         return;
@@ -435,8 +484,10 @@
 
     const button = $('create');
     button.disabled = true;
-    const answer = await call(api('cover'), { method: 'POST', headers: Object.fromEntries(headers), body });
+    button.setAttribute('aria-busy', 'true');
+    const answer = await waited('Create cover', api('cover'), { method: 'POST', headers: Object.fromEntries(headers), body });
     button.disabled = false;
+    button.removeAttribute('aria-busy');
     if (current !== run) return;
     showResponse(answer);
     const taskId = answer.status === 200 && answer.json && answer.json.task_id;

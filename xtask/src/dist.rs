@@ -41,6 +41,9 @@ const NAME: &str = package::MOCK;
 /// The npm scope of the platform packages.
 const SCOPE: &str = "@musicgpt-cover-mock";
 
+/// The folder of `target/dist/` where the packages and the archive are put together.
+const STAGE: &str = "stage";
+
 /// The environment variable that names a binary for the `bin` script to run instead of the
 /// platform package's (as `ESBUILD_BINARY_PATH` does for esbuild).
 const BINARY_ENV: &str = "MUSICGPT_COVER_MOCK_BINARY_PATH";
@@ -311,7 +314,7 @@ fn make(options: &Options) -> Result {
     recreate_dir(out)?;
     let npm_out = out.join("npm");
     create_dir(&npm_out)?;
-    let stage = out.join("stage");
+    let stage = out.join(STAGE);
 
     let platform_dir = stage.join(platform.key());
     stage_platform(&platform_dir, platform, &workspace, &binary)?;
@@ -323,7 +326,7 @@ fn make(options: &Options) -> Result {
         stage_main(&main_dir, &workspace, &tools)?;
         Some(npm_pack(&main_dir, &npm_out)?)
     };
-    let (archive, checksum) = archive(out, &stage, platform, &workspace, &binary)?;
+    let (archive, checksum) = archive(out, platform, &workspace, &binary)?;
 
     let artifacts = Artifacts {
         platform,
@@ -607,13 +610,13 @@ fn npm_pack(dir: &Path, out: &Path) -> Result<PathBuf> {
 /// README, and its `.sha256`: `HASH  FILE`, as `sha256sum` writes and `sha256sum -c` reads it.
 fn archive(
     out: &Path,
-    stage: &Path,
     platform: &Platform,
     workspace: &Workspace,
     binary: &Path,
 ) -> Result<(PathBuf, PathBuf)> {
     let name = format!("{NAME}-{}-{}", workspace.version, platform.target);
-    let staged = stage.join("archive");
+    let staged_relative = Path::new(STAGE).join("archive");
+    let staged = out.join(&staged_relative);
     let folder = staged.join(&name);
     recreate_dir(&folder)?;
     copy(binary, &folder.join(platform.binary()))?;
@@ -623,12 +626,14 @@ fn archive(
     )?;
     let file_name = format!("{name}.tar.gz");
     let archive = out.join(&file_name);
+    // Relative paths only: GNU tar (Git for Windows' too) reads `D:\...` as a remote host.
     let mut tar = Command::new("tar");
     tar.arg("-czf")
-        .arg(&archive)
+        .arg(&file_name)
         .arg("-C")
-        .arg(&staged)
-        .arg(&name);
+        .arg(&staged_relative)
+        .arg(&name)
+        .current_dir(out);
     println!("dist: {}", process::display(&tar));
     process::stdout(&mut tar)?;
     let hash = sha256::file_hex(&archive)

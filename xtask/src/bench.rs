@@ -135,7 +135,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     let mut fresh: Vec<Section> = Vec::new();
     let mut missed = Vec::new();
     let binary = if plan.cover || plan.soak {
-        Some(build_mock("bench")?)
+        Some(build_mock("bench", None)?)
     } else {
         None
     };
@@ -415,10 +415,11 @@ fn build_rows() -> Result<(Section, bool)> {
     ))
 }
 
-/// `cargo build --release -p musicgpt-cover-mock --bin musicgpt-cover-mock`, announced as the
-/// command `who`; returns the binary's absolute path, as cargo reports it (so
-/// `CARGO_TARGET_DIR` and the like are honoured). The soak builds it the same way.
-pub(crate) fn build_mock(who: &str) -> Result<PathBuf> {
+/// `cargo build --release -p musicgpt-cover-mock --bin musicgpt-cover-mock`, for `target` when
+/// given (`--target`), announced as the command `who`; returns the binary's absolute path, as
+/// cargo reports it (so `CARGO_TARGET_DIR`, `--target` and the like are honoured). The soak and
+/// `dist` build it the same way.
+pub(crate) fn build_mock(who: &str, target: Option<&str>) -> Result<PathBuf> {
     let mut build = process::cargo();
     build.args([
         "build",
@@ -430,6 +431,9 @@ pub(crate) fn build_mock(who: &str) -> Result<PathBuf> {
         // JSON on stdout, to find the binary; the usual progress and diagnostics on stderr.
         "--message-format=json-render-diagnostics",
     ]);
+    if let Some(target) = target {
+        build.args(["--target", target]);
+    }
     println!("{who}: {}", process::display(&build));
     let output = build
         .stdin(Stdio::null())

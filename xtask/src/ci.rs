@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::process::Background;
 use crate::tools::{self, Tools};
-use crate::{Error, Result, fuzz, mutants, package, process, project, soak, spec_lint};
+use crate::{Error, Result, dist, fuzz, mutants, package, process, project, soak, spec_lint};
 
 /// One step of the CI run.
 struct Step {
@@ -26,6 +26,8 @@ struct Context {
 /// background with the run; the `tools` step waits for it (its time is what was left to wait)
 /// before `spec-lint` and `test`, which use what it installs. `soak` follows `test`: the mock under load for 10 s, in the
 /// dev profile `test` compiled (nothing to build), which is worth it only once the suite passes.
+/// `dist` packs that same binary for npm and as an archive, then installs and runs the packages
+/// as a user would (offline, with no cargo on PATH) and compiles the TypeScript types.
 /// `package` follows `test`: it builds and tests the crates again as published, reusing the
 /// dependencies `test` compiled, which is worth it only once they pass in the workspace. `fuzz`
 /// runs each fuzz target for 30 s, side by side (one per core), after a release build of its own of every dependency
@@ -61,6 +63,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "soak",
         run: |_| soak::ci(),
+    },
+    Step {
+        name: "dist",
+        run: |_| dist::ci(),
     },
     Step {
         name: "package",

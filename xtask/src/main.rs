@@ -1,11 +1,12 @@
 //! `cargo xtask`: the project's automation (install tools, lint the spec, run the mock, mutate the spec, benchmark
-//! the mock, run CI), std only.
+//! the mock, package it for npm, run CI), std only.
 
 mod bench;
 mod benchmarks;
 mod cargo_fuzz;
 mod chromium;
 mod ci;
+mod dist;
 mod docs_check;
 mod fuzz;
 mod mock;
@@ -48,6 +49,12 @@ commands:
   package      the crates as published: cargo package and publish --dry-run without warnings,
                build and test each from its .crate outside the workspace, cargo install the mock
                and ask it (in target/packaged/)
+  dist [--target TRIPLE] [--platform-only] [--profile release|dev]
+               the mock for people without Rust, in target/dist/: the npm package
+               musicgpt-cover-mock (a bin script, openapi.yaml, TypeScript types), the platform's
+               package holding the release binary, and a .tar.gz with its .sha256; checked by
+               installing and running them (offline, no cargo) when TRIPLE is this machine's.
+               --profile dev: the dev build `cargo test` made, into target/ci/dist/ (ci's step)
   fuzz [--seconds N] [--target NAME]...
                run the cargo-fuzz targets (form, request, spec) N seconds each (default 30) on
                stable Rust; installs cargo-fuzz into .tools/ first; fails on a crash
@@ -97,6 +104,7 @@ fn main() -> ExitCode {
         Some("docs-check") => no_args("docs-check", &rest).and_then(|()| docs_check::run()),
         Some("tidy") => no_args("tidy", &rest).and_then(|()| tidy::run()),
         Some("package") => no_args("package", &rest).and_then(|()| package::run()),
+        Some("dist") => dist::run(&rest),
         Some("fuzz") => fuzz::run(&rest),
         Some("verify-live") => verify_live::run(&rest),
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),

@@ -49,7 +49,7 @@ const CRATES: &[&str] = &[
 ];
 
 /// The crate with a binary, checked by `cargo install`.
-const MOCK: &str = "musicgpt-cover-mock";
+pub(crate) const MOCK: &str = "musicgpt-cover-mock";
 
 /// How long the installed mock may take to print its address.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -399,10 +399,10 @@ fn base_url_from_banner(stdout: impl Read + Send + 'static, limit: Duration) -> 
             .lines()
             .map_while(std::io::Result::ok)
         {
-            if let Some(url) = line.trim().strip_prefix("API base URL")
+            if let Some(url) = banner_base_url(&line)
                 && let Some(sender) = sender.take()
             {
-                let _ = sender.send(url.trim().to_owned());
+                let _ = sender.send(url);
             }
         }
     });
@@ -414,24 +414,40 @@ fn base_url_from_banner(stdout: impl Read + Send + 'static, limit: Duration) -> 
     })
 }
 
-/// `GET {base_url}/v1/getAllVoices` over a plain socket (xtask has no HTTP client); only a
-/// 127.0.0.1 address is ever contacted.
-fn get_all_voices(base_url: &str) -> Result {
-    let (address, base_path) = loopback_address(base_url)?;
+/// The base URL in a line of the mock's start-up banner, if it is the `API base URL` line.
+pub(crate) fn banner_base_url(line: &str) -> Option<String> {
+    line.trim()
+        .strip_prefix("API base URL")
+        .map(|url| url.trim().to_owned())
+}
+
+/// Sends `request` (a whole HTTP/1.1 request, which should say `Connection: close`) over a plain
+/// socket to `address` (xtask has no HTTP client) and returns all that came back.
+pub(crate) fn exchange(address: SocketAddr, request: &[u8]) -> Result<String> {
     let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
         .map_err(|error| Error::new(format!("could not connect to {address}: {error}")))?;
     let io = |error: std::io::Error| Error::new(format!("talking to {address}: {error}"));
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(io)?;
-    write!(
-        stream,
-        "GET {base_path}/v1/getAllVoices?limit=1 HTTP/1.1\r\nHost: {address}\r\n\
-         Authorization: xtask-package-check\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(io)?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).map_err(io)?;
+    stream.write_all(request).map_err(io)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).map_err(io)?;
+    Ok(String::from_utf8_lossy(&response).into_owned())
+}
+
+/// `GET {base_url}/v1/getAllVoices` over a plain socket; only a 127.0.0.1 address is ever
+/// contacted.
+fn get_all_voices(base_url: &str) -> Result {
+    let (address, base_path) = loopback_address(base_url)?;
+    let response = exchange(
+        address,
+        format!(
+            "GET {base_path}/v1/getAllVoices?limit=1 HTTP/1.1\r\nHost: {address}\r\n\
+             Authorization: xtask-package-check\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )?;
     let status = response.lines().next().unwrap_or_default();
     if status.starts_with("HTTP/1.1 200") && response.contains("\"voices\"") {
         Ok(())
@@ -443,7 +459,7 @@ fn get_all_voices(base_url: &str) -> Result {
 }
 
 /// The socket address and path of an `http://127.0.0.1:PORT/path` URL; any other host is refused.
-fn loopback_address(base_url: &str) -> Result<(SocketAddr, String)> {
+pub(crate) fn loopback_address(base_url: &str) -> Result<(SocketAddr, String)> {
     let refuse = || {
         Error::new(format!(
             "the mock announced {base_url:?}, not an http://127.0.0.1:PORT URL"

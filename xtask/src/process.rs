@@ -96,6 +96,18 @@ impl Background {
         })
     }
 
+    /// The command's process id, to send it a signal.
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the command has ended (`None`: still running), without waiting.
+    pub(crate) fn try_status(&mut self) -> Result<Option<ExitStatus>> {
+        self.child
+            .try_wait()
+            .map_err(|error| Error::new(format!("could not wait for `{}`: {error}", self.shown)))
+    }
+
     /// Waits for the command's end, at most `limit`: its exit status, or `None` when it was
     /// still running then and has been killed with every process it started.
     pub(crate) fn wait_within(mut self, limit: Duration) -> Result<Option<ExitStatus>> {

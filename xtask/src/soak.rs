@@ -56,7 +56,7 @@ fn soak(args: &[String], profile: Profile) -> Result {
     };
     let started = Instant::now();
     let binary = match profile {
-        Profile::Release => crate::bench::build_mock("soak")?,
+        Profile::Release => crate::bench::build_mock("soak", None)?,
         Profile::Dev => build_dev()?,
     };
     let built = started.elapsed();
@@ -98,8 +98,8 @@ pub(crate) fn ci() -> Result {
 
 /// Builds the soak and with it the mock's binary in the dev profile, selected as `cargo test
 /// --workspace` selects them (after the `test` step, nothing to compile), and returns the
-/// binary's path: where cargo puts the dev profile's binaries.
-fn build_dev() -> Result<PathBuf> {
+/// binary's path: where cargo puts the dev profile's binaries. `dist`'s ci step packages it.
+pub(crate) fn build_dev() -> Result<PathBuf> {
     let mut build = process::cargo();
     build
         .arg("bench")

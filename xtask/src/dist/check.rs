@@ -13,7 +13,8 @@
 //!    11.19 exits and leaves its child running, so npx is stopped with what it started); a bad
 //!    flag's exit status 2 comes back through npx and the script; the `bin` script's messages on a platform with no binary, on a platform whose package is not
 //!    installed, and with the binary named by the environment; and `tsc --strict --noEmit` of a
-//!    file using the types (`npm/check/types.ts`) and of the README's TypeScript example, under
+//!    file using the types (`npm/check/types.ts`), of the npm README's TypeScript example and of
+//!    the project README's frontend example, under
 //!    the nodenext, bundler and node10 module resolutions.
 
 use std::ffi::{OsStr, OsString};
@@ -31,7 +32,7 @@ use super::{
 };
 use crate::process::{self, Background};
 use crate::tools::Tools;
-use crate::{Error, Result, package};
+use crate::{Error, Result, package, project};
 
 /// How long the mock may take to print its address, and to stop after SIGTERM.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -546,8 +547,8 @@ const RESOLUTIONS: [(&str, &str, bool); 3] = [
     ("node10", "commonjs", false),
 ];
 
-/// `tsc --strict --noEmit` of `npm/check/types.ts` and of the installed README's TypeScript
-/// example, importing `musicgpt-cover-mock/types` from the installed package.
+/// `tsc --strict --noEmit` of `npm/check/types.ts`, of the installed README's TypeScript example
+/// and of the project README's frontend example, importing `musicgpt-cover-mock/types` from the installed package.
 fn types(env: &Env) -> Result {
     copy(
         &templates().join("check").join("types.ts"),
@@ -557,6 +558,16 @@ fn types(env: &Env) -> Result {
     let example = typescript_example(&readme)
         .ok_or_else(|| Error::new("dist: the npm README has no ```ts example"))?;
     write(&env.dir.join("readme.mts"), example)?;
+    // The project README's frontend example too, with the page elements it uses declared.
+    let project_readme = read(&project::root().join("README.md"))?;
+    let frontend = typescript_example(&project_readme)
+        .ok_or_else(|| Error::new("dist: README.md has no ```ts example"))?;
+    write(
+        &env.dir.join("frontend.mts"),
+        &format!(
+            "declare const fileInput: HTMLInputElement;\ndeclare const audioElement: HTMLAudioElement;\n{frontend}"
+        ),
+    )?;
     let tsc = Tools::new().npm_program("tsc");
     for (resolution, module, with_readme) in RESOLUTIONS {
         let mut command = env.command(&tsc);
@@ -565,7 +576,7 @@ fn types(env: &Env) -> Result {
             .args(["--lib", "es2022,dom", "--module", module])
             .args(["--moduleResolution", resolution, "types.ts"]);
         if with_readme {
-            command.arg("readme.mts");
+            command.args(["readme.mts", "frontend.mts"]);
         }
         let output = process::capture(&mut command)?;
         if !output.status.success() {

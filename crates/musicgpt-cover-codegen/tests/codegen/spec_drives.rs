@@ -18,6 +18,15 @@ fn yaml(text: &str) -> Value {
     serde_norway::from_str(text).expect("YAML")
 }
 
+/// The branches of the form's `anyOf` rule, the one member of its `allOf`.
+fn audio_rule(form: &mut Mapping) -> &mut Vec<Value> {
+    form.get_mut("allOf")
+        .and_then(|all_of| all_of.get_mut(0))
+        .and_then(|member| member.get_mut("anyOf"))
+        .and_then(Value::as_sequence_mut)
+        .expect("the audio rule")
+}
+
 fn properties(form: &mut Mapping) -> &mut Mapping {
     form.get_mut("properties")
         .and_then(Value::as_mapping_mut)
@@ -149,10 +158,7 @@ fn unsupported_constructs_are_named_rather_than_guessed() {
     assert!(error.to_string().contains("field `tags`"), "{error}");
 
     let spec = edited(|form| {
-        form.get_mut("anyOf")
-            .and_then(Value::as_sequence_mut)
-            .expect("the audio rule")
-            .push(yaml("{required: [no_such_field]}"));
+        audio_rule(form).push(yaml("{required: [no_such_field]}"));
     });
     let error = generate(&spec).expect_err("the rule names a field that does not exist");
     assert!(
@@ -160,6 +166,49 @@ fn unsupported_constructs_are_named_rather_than_guessed() {
             .to_string()
             .contains("`no_such_field` is not a field of the form"),
         "{error}"
+    );
+
+    let spec = edited(|form| {
+        let rule = form.get("allOf").and_then(|a| a.get(0)).cloned();
+        form.get_mut("allOf")
+            .and_then(Value::as_sequence_mut)
+            .expect("allOf")
+            .extend(rule);
+    });
+    let error = generate(&spec).expect_err("two rules in allOf");
+    assert!(matches!(error, CodegenError::Unsupported(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("other than one member"),
+        "{error}"
+    );
+
+    let spec = edited(|form| {
+        audio_rule(form)[0]["properties"]["audio_file"]["format"] = "byte".into();
+    });
+    let error = generate(&spec).expect_err("a branch restates audio_file as another type");
+    assert!(
+        error
+            .to_string()
+            .contains("the `format` of `audio_file` differs from the property's"),
+        "{error}"
+    );
+}
+
+/// The rule may also sit beside `properties`, as a bare `anyOf`: the same checks are generated.
+#[test]
+fn the_rule_reads_the_same_beside_the_properties() {
+    let spec = edited(|form| {
+        let rule = form
+            .shift_remove("allOf")
+            .and_then(|all_of| all_of.get(0).and_then(|m| m.get("anyOf")).cloned())
+            .expect("the audio rule");
+        form.insert("anyOf".into(), rule);
+    });
+    assert_eq!(cover_builder(&spec), cover_builder(&crate::spec_yaml()));
+    let builder = cover_builder(&spec);
+    assert!(
+        builder.contains("at least one of: `audio_file`, or a non-empty `audio_url`"),
+        "{builder}"
     );
 }
 

@@ -276,6 +276,61 @@ mod tests {
         );
     }
 
+    /// The spec with its Cover form schema edited.
+    fn with_form(edit: impl FnOnce(&mut serde_norway::Mapping)) -> Result<Spec, String> {
+        let mut raw: Yaml = serde_norway::from_str(OPENAPI_YAML).map_err(|e| e.to_string())?;
+        let form = raw["components"]["schemas"]["CoverRequest"]
+            .as_mapping_mut()
+            .ok_or("no CoverRequest")?;
+        edit(form);
+        Spec::parse(&serde_norway::to_string(&raw).map_err(|e| e.to_string())?)
+    }
+
+    fn needs(spec: &Spec) -> Vec<Vec<(usize, usize)>> {
+        spec.cover.form.as_ref().map_or_else(Vec::new, |form| {
+            form.alternatives
+                .iter()
+                .map(|alt| alt.iter().map(|n| (n.field, n.min_length)).collect())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn the_form_rule_reads_the_same_beside_the_properties_and_in_all_of() {
+        let bare = with_form(|form| {
+            let rule = form
+                .shift_remove("allOf")
+                .and_then(|all_of| all_of.get(0).and_then(|m| m.get("anyOf")).cloned());
+            if let Some(rule) = rule {
+                form.insert("anyOf".into(), rule);
+            }
+        });
+        let bare = match bare {
+            Ok(bare) => bare,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(!needs(spec()).is_empty());
+        assert_eq!(needs(&bare), needs(spec()));
+    }
+
+    #[test]
+    fn a_form_rule_the_mock_cannot_keep_is_an_error_at_start_up() {
+        let twice = with_form(|form| {
+            let member = form.get("allOf").and_then(|a| a.get(0)).cloned();
+            if let Some(all_of) = form.get_mut("allOf").and_then(Yaml::as_sequence_mut) {
+                all_of.extend(member);
+            }
+        });
+        assert!(twice.is_err_and(|e| e.contains("form rule")));
+        let not_a_rule = with_form(|form| {
+            form.insert(
+                "allOf".into(),
+                serde_norway::from_str("[{required: [pitch]}]").unwrap_or_default(),
+            );
+        });
+        assert!(not_a_rule.is_err_and(|e| e.contains("form allOf")));
+    }
+
     #[test]
     fn examples_keep_the_spec_key_order() {
         let full = spec()

@@ -15,6 +15,8 @@
 //! - `official`: the API's own documentation's example bodies (`fixtures/official`) validate
 //!   against the spec and decode with the client;
 //! - `schemathesis`, `prism`, `samples`: the external judges;
+//! - `generators`: openapi-typescript's types (checked with `tsc --strict`) and
+//!   openapi-python-client's client (sending Covers to the mock), generated from the spec;
 //! - `browser`: headless Chromium on another origin calls the API and plays the result files;
 //! - `browser_pages`: Playwright drives the mock's own pages (Explorer, dashboard, docs) by their
 //!   labels, as a person would.
@@ -24,6 +26,7 @@ mod browser_pages;
 mod calls;
 mod common;
 mod flow;
+mod generators;
 mod official;
 mod prism;
 mod request_shape;

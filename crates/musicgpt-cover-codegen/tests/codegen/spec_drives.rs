@@ -18,13 +18,35 @@ fn yaml(text: &str) -> Value {
     serde_norway::from_str(text).expect("YAML")
 }
 
-/// The branches of the form's `anyOf` rule, the one member of its `allOf`.
+/// The branches of the form's `anyOf` rule, beside `properties` or in `allOf`.
 fn audio_rule(form: &mut Mapping) -> &mut Vec<Value> {
-    form.get_mut("allOf")
-        .and_then(|all_of| all_of.get_mut(0))
-        .and_then(|member| member.get_mut("anyOf"))
-        .and_then(Value::as_sequence_mut)
+    let rule = if form.contains_key("anyOf") {
+        form.get_mut("anyOf")
+    } else {
+        form.get_mut("allOf")
+            .and_then(|all_of| all_of.get_mut(0))
+            .and_then(|member| member.get_mut("anyOf"))
+    };
+    rule.and_then(Value::as_sequence_mut)
         .expect("the audio rule")
+}
+
+/// The form with its `anyOf` rule moved beside `properties`, or into `allOf` as `members`
+/// copies of one member, wherever it was.
+fn move_rule(form: &mut Mapping, members: usize) {
+    let rule = form
+        .shift_remove("anyOf")
+        .or_else(|| {
+            form.shift_remove("allOf")
+                .and_then(|all_of| all_of.get(0).and_then(|m| m.get("anyOf")).cloned())
+        })
+        .expect("the audio rule");
+    if members == 0 {
+        form.insert("anyOf".into(), rule);
+    } else {
+        let member = Value::Mapping(Mapping::from_iter([("anyOf".into(), rule)]));
+        form.insert("allOf".into(), Value::Sequence(vec![member; members]));
+    }
 }
 
 fn properties(form: &mut Mapping) -> &mut Mapping {
@@ -168,13 +190,7 @@ fn unsupported_constructs_are_named_rather_than_guessed() {
         "{error}"
     );
 
-    let spec = edited(|form| {
-        let rule = form.get("allOf").and_then(|a| a.get(0)).cloned();
-        form.get_mut("allOf")
-            .and_then(Value::as_sequence_mut)
-            .expect("allOf")
-            .extend(rule);
-    });
+    let spec = edited(|form| move_rule(form, 2));
     let error = generate(&spec).expect_err("two rules in allOf");
     assert!(matches!(error, CodegenError::Unsupported(_)), "{error:?}");
     assert!(
@@ -194,21 +210,15 @@ fn unsupported_constructs_are_named_rather_than_guessed() {
     );
 }
 
-/// The rule may also sit beside `properties`, as a bare `anyOf`: the same checks are generated.
+/// The rule reads the same beside `properties` (a bare `anyOf`) and in `allOf`.
 #[test]
-fn the_rule_reads_the_same_beside_the_properties() {
-    let spec = edited(|form| {
-        let rule = form
-            .shift_remove("allOf")
-            .and_then(|all_of| all_of.get(0).and_then(|m| m.get("anyOf")).cloned())
-            .expect("the audio rule");
-        form.insert("anyOf".into(), rule);
-    });
-    assert_eq!(cover_builder(&spec), cover_builder(&crate::spec_yaml()));
-    let builder = cover_builder(&spec);
+fn the_rule_reads_the_same_beside_the_properties_and_in_all_of() {
+    let beside = cover_builder(&edited(|form| move_rule(form, 0)));
+    let in_all_of = cover_builder(&edited(|form| move_rule(form, 1)));
+    assert_eq!(beside, in_all_of);
     assert!(
-        builder.contains("at least one of: `audio_file`, or a non-empty `audio_url`"),
-        "{builder}"
+        beside.contains("at least one of: `audio_file`, or a non-empty `audio_url`"),
+        "{beside}"
     );
 }
 

@@ -4,9 +4,10 @@
 //! Both sides are reduced to a [`Shape`]: references inlined (names differ: `Cost` in the spec,
 //! `Cost` or `CostString` in Rust), `"null"` taken out of types and unions into a `nullable`
 //! flag, `oneOf`/`anyOf` both read as a union (an untagged enum is schemars' `anyOf`), one-item
-//! `allOf` wrappers unwrapped, descriptions, titles, defaults and examples ignored, and integer
-//! formats (`uint64`, ...) turned into the bounds they imply. [`compare`] then applies the rules of
-//! the contract, documented on it.
+//! `allOf` wrappers unwrapped (beside `properties`, an `allOf` or a union constrains the object
+//! and is not read), descriptions, titles, defaults and examples ignored, and integer formats
+//! (`uint64`, ...) turned into the bounds they imply. [`compare`] then applies the rules of the
+//! contract, documented on it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -207,6 +208,12 @@ fn read(
         }
     }
     if let Some(all) = map.get("allOf").and_then(Value::as_array) {
+        // Beside an object's own properties (OpenAPI's CoverRequest: properties plus its rule on
+        // the song, an anyOf of `required` lists, as the one member of allOf), allOf constrains
+        // the object; it is not a wrapper.
+        if map.contains_key("properties") {
+            return read_typed(map, defs, at, depth);
+        }
         return match all.as_slice() {
             [only] => read(only, defs, at, depth + 1),
             _ => Err(format!("{at}: allOf of {} schemas", all.len())),
@@ -228,8 +235,8 @@ fn read(
                 other => shapes.push(other),
             }
         }
-        // A union next to an object's own keywords (OpenAPI's CoverRequest: properties plus
-        // anyOf of `required` lists) constrains the object; it is not a union of types.
+        // A union next to an object's own keywords (properties plus an anyOf of `required`
+        // lists) constrains the object; it is not a union of types.
         if map.contains_key("properties") {
             let (object, object_nullable) = read_typed(map, defs, at, depth)?;
             return Ok((object, object_nullable || nullable));

@@ -9,8 +9,8 @@
 //! - a refusal has one of the statuses the route answers a bad form with, and says why;
 //! - an accepted form meets the spec's rules, read here from openapi.yaml independently of the
 //!   mock's own compiled rules: every field a property of `CoverRequest`, none twice, the
-//!   required ones there, integers within their bounds, text within its lengths, an `anyOf`
-//!   alternative met;
+//!   required ones there, integers within their bounds, text within its lengths, an alternative
+//!   of each `anyOf` rule met (beside the properties or in `allOf`);
 //! - an accepted url-encoded text field has the value `form_urlencoded` decodes for it, and an
 //!   accepted multipart text field's bytes are in the body.
 
@@ -93,9 +93,9 @@ struct Property {
 struct FormRules {
     properties: Vec<(String, Property)>,
     required: Vec<String>,
-    /// Each `anyOf` alternative: its required fields, with the least length its own
-    /// `properties` ask of each.
-    alternatives: Vec<Vec<(String, usize)>>,
+    /// Each `anyOf` rule (beside the properties, or a member of `allOf`), as its alternatives:
+    /// each alternative's required fields, with the least length its own `properties` ask of each.
+    rules: Vec<Vec<Vec<(String, usize)>>>,
 }
 
 fn rules() -> &'static FormRules {
@@ -130,8 +130,10 @@ fn rules() -> &'static FormRules {
                 (name.clone(), property)
             })
             .collect();
-        let alternatives = form["anyOf"]
-            .as_array()
+        let all_of = form["allOf"].as_array().into_iter().flatten();
+        let rules = std::iter::once(form)
+            .chain(all_of)
+            .filter_map(|holder| holder["anyOf"].as_array())
             .map(|alternatives| {
                 alternatives
                     .iter()
@@ -146,11 +148,11 @@ fn rules() -> &'static FormRules {
                     })
                     .collect()
             })
-            .unwrap_or_default();
+            .collect();
         FormRules {
             properties,
             required: names(&form["required"]),
-            alternatives,
+            rules,
         }
     })
 }
@@ -223,8 +225,8 @@ fn meets_spec(fields: &[(String, String)], body: &[u8], urlencoded: bool) {
             "accepted without the required {name}"
         );
     }
-    if !rules.alternatives.is_empty() {
-        let met = rules.alternatives.iter().any(|alternative| {
+    for alternatives in &rules.rules {
+        let met = alternatives.iter().any(|alternative| {
             alternative.iter().all(|(name, least)| {
                 given(name).is_some_and(|v| v.starts_with("file:") || v.chars().count() >= *least)
             })

@@ -17,6 +17,8 @@
 //! - `official`: the API's own documentation's example bodies (`fixtures/official`) validate
 //!   against the spec and decode with the client;
 //! - `schemathesis`, `prism`, `samples`: the external judges;
+//! - `generators`: openapi-typescript's types (checked with `tsc --strict`) and
+//!   openapi-python-client's client (sending Covers to the mock), generated from the spec;
 //! - `browser`: headless Chromium on another origin calls the API and plays the result files;
 //! - `browser_pages`: Playwright drives the mock's own pages (Explorer, dashboard, docs) by their
 //!   labels, as a person would.
@@ -27,6 +29,7 @@ mod calls;
 mod common;
 mod early_answers;
 mod flow;
+mod generators;
 mod official;
 mod prism;
 mod request_shape;

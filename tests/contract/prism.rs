@@ -18,7 +18,7 @@ use musicgpt_cover_contract_tests::{spec as spec_file, tools};
 use serde_json::Value;
 
 use crate::calls::{inputs, valid_call};
-use crate::common::{assert_none, spec};
+use crate::common::{KEY, assert_none, http, spec};
 use crate::statuses::check_outcome;
 
 /// How long Prism may take to load the spec and listen.
@@ -153,8 +153,66 @@ async fn the_client_conforms_to_prism() {
         }
     }
     eprintln!("{checked} responses of Prism checked");
+    songless_covers_are_refused(&prism.base_url, &inputs.voice_id, &mut problems).await;
     if !problems.is_empty() {
         eprintln!("Prism's log:\n{}", prism.log_text());
     }
     assert_none(&problems, "the client against Prism");
+}
+
+/// Prism holds the Cover form's rule on the song too: a form with a `voice_id` and neither
+/// `audio_url` nor `audio_file` (or an empty `audio_url`), multipart or url-encoded, gets the
+/// documented 422 with the rule among its violations. (The client refuses to send such a form,
+/// so it goes raw.)
+async fn songless_covers_are_refused(base_url: &str, voice_id: &str, problems: &mut Vec<String>) {
+    let url = format!("{base_url}{}", spec().operation("cover").path);
+    let multipart = |audio_url: Option<&str>| {
+        let form = reqwest::multipart::Form::new().text("voice_id", voice_id.to_owned());
+        match audio_url {
+            Some(value) => form.text("audio_url", value.to_owned()),
+            None => form,
+        }
+    };
+    let http = http();
+    for (label, request) in [
+        (
+            "multipart, no song",
+            http.post(&url).multipart(multipart(None)),
+        ),
+        (
+            "multipart, an empty audio_url",
+            http.post(&url).multipart(multipart(Some(""))),
+        ),
+        (
+            "url-encoded, no song",
+            http.post(&url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(
+                    form_urlencoded::Serializer::new(String::new())
+                        .append_pair("voice_id", voice_id)
+                        .finish(),
+                ),
+        ),
+    ] {
+        let response = match request.header("Authorization", KEY).send().await {
+            Ok(response) => response,
+            Err(error) => {
+                problems.push(format!("{label}: Prism did not answer: {error}"));
+                continue;
+            }
+        };
+        let violations = response
+            .headers()
+            .get("sl-violations")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        if response.status() != reqwest::StatusCode::UNPROCESSABLE_ENTITY
+            || !violations.contains("anyOf")
+        {
+            problems.push(format!(
+                "{label}: Prism answered {} with violations {violations:?}; expected 422 naming the `anyOf` rule",
+                response.status()
+            ));
+        }
+    }
 }

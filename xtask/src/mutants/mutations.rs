@@ -25,6 +25,13 @@ pub(super) struct Mutation {
     edits: &'static [Edit],
 }
 
+/// Cuts the Cover form's rule on the song (the one member of CoverRequest's `allOf`, the last
+/// keyword of the schema).
+const CUT_AUDIO_RULE: Edit = Edit::Cut {
+    from: "      allOf:\n        - description: |\n            The rule on the song",
+    until: "    CoverResponse:\n",
+};
+
 /// The mutations. Each keeps openapi.yaml a valid, lint-clean spec (the table's `lint-clean`
 /// column checks it), so what catches it is the contract suite, not a broken document.
 pub(super) const MUTATIONS: &[Mutation] = &[
@@ -78,6 +85,22 @@ pub(super) const MUTATIONS: &[Mutation] = &[
             find: "      required:\n        - voice_id\n      properties:\n",
             with: "      properties:\n",
         }],
+    },
+    Mutation {
+        name: "drop-audio-rule",
+        summary: "CoverRequest loses its rule on the song: a form with neither `audio_url` nor `audio_file` is valid",
+        edits: &[CUT_AUDIO_RULE],
+    },
+    Mutation {
+        name: "audio-rule-bare-any-of",
+        summary: "CoverRequest's rule on the song back beside `properties` as a bare `anyOf` of `required` lists: the same rule, which generators read as a union that loses the fields' types",
+        edits: &[
+            CUT_AUDIO_RULE,
+            Edit::Replace {
+                find: "    CoverResponse:\n",
+                with: "      anyOf:\n        - required: [audio_file]\n        - required: [audio_url]\n          properties:\n            audio_url:\n              type: string\n              minLength: 1\n    CoverResponse:\n",
+            },
+        ],
     },
     Mutation {
         name: "change-422-example",
@@ -218,6 +241,30 @@ mod tests {
         assert_eq!(mutated.matches("eta_seconds").count(), 3);
         // byId's Conversion keeps its own `eta`: the rename touches CoverResponse only.
         assert!(mutated.contains("\n                      eta: 33\n"));
+    }
+
+    #[test]
+    fn the_audio_rule_moves_whole_beside_the_properties() {
+        let Some(bare) = MUTATIONS
+            .iter()
+            .find(|m| m.name == "audio-rule-bare-any-of")
+        else {
+            panic!("no audio-rule-bare-any-of mutation");
+        };
+        let mutated = match bare.apply(&spec()) {
+            Ok(mutated) => mutated,
+            Err(error) => panic!("{error}"),
+        };
+        let form = mutated
+            .split_once("\n    CoverRequest:\n")
+            .and_then(|(_, rest)| rest.split_once("\n    CoverResponse:\n"))
+            .map(|(form, _)| form)
+            .unwrap_or_default();
+        assert!(!form.contains("allOf"), "{form}");
+        assert!(
+            form.ends_with("\n      anyOf:\n        - required: [audio_file]\n        - required: [audio_url]\n          properties:\n            audio_url:\n              type: string\n              minLength: 1"),
+            "{form}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Reading the multipart operations from the spec: each form's fields and their bounds, its
-//! `anyOf` rule, its responses. What the generated code could not express is refused here, by name.
+//! `anyOf` rule (beside the properties or in `allOf`), its responses. What the generated code could not express is refused here, by name.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_norway::Value;
@@ -64,10 +64,10 @@ fn read_operation(
         .map(str::to_owned);
     let schema = spec.resolve(schema_node)?;
     let context = format!("the form of {where_}");
-    for keyword in ["oneOf", "allOf", "not", "additionalProperties"] {
+    for keyword in ["oneOf", "not", "additionalProperties"] {
         if schema.get(keyword).is_some() {
             return Err(CodegenError::Unsupported(format!(
-                "{context}: `{keyword}` (only `properties`, `required` and an `anyOf` of `required` lists are understood)"
+                "{context}: `{keyword}` (only `properties`, `required` and an `anyOf` of `required` lists, beside them or as the one member of `allOf`, are understood)"
             )));
         }
     }
@@ -93,7 +93,10 @@ fn read_operation(
             "{context}: `{missing}` is required but is not a property"
         )));
     }
-    let any_of = read_any_of(spec, schema, &fields, &context)?;
+    let any_of = match any_of_node(spec, schema, &context)? {
+        Some(alternatives) => read_any_of(spec, schema, alternatives, &fields, &context)?,
+        None => Vec::new(),
+    };
     let (responses, success_type, error_type) = read_responses(spec, operation, &where_)?;
     Ok(FormOperation {
         path: path.to_owned(),
@@ -224,18 +227,62 @@ fn read_field(
     })
 }
 
+/// The form's one `anyOf` rule: beside `properties`, or as the one member of `allOf` (where
+/// generators of other languages keep the properties' types; beside them, some read the `anyOf`
+/// as a union of types instead).
+fn any_of_node<'a>(
+    spec: &Spec<'a>,
+    schema: &'a Value,
+    context: &str,
+) -> Result<Option<&'a Value>, CodegenError> {
+    let Some(all_of) = schema.get("allOf") else {
+        return Ok(schema.get("anyOf"));
+    };
+    let unsupported = |what: &str| {
+        CodegenError::Unsupported(format!(
+            "{context}: {what} (`allOf` may hold one member, an `anyOf` of `required` lists)"
+        ))
+    };
+    if schema.get("anyOf").is_some() {
+        return Err(unsupported(
+            "an `anyOf` both beside `properties` and in `allOf`",
+        ));
+    }
+    let [member] = all_of
+        .as_sequence()
+        .ok_or_else(|| CodegenError::Spec(format!("{context}: `allOf` is not a list")))?
+        .as_slice()
+    else {
+        return Err(unsupported("an `allOf` of other than one member"));
+    };
+    let member = spec.resolve(member)?;
+    if let Some(key) = member.as_mapping().and_then(|mapping| {
+        mapping
+            .keys()
+            .find(|key| !matches!(key.as_str(), Some("anyOf" | "description")))
+    }) {
+        return Err(unsupported(&format!(
+            "`{}` in the member of `allOf`",
+            spec::key_text(key).unwrap_or_default()
+        )));
+    }
+    member
+        .get("anyOf")
+        .map(Some)
+        .ok_or_else(|| unsupported("a member of `allOf` without `anyOf`"))
+}
+
 fn read_any_of(
     spec: &Spec<'_>,
     schema: &Value,
+    alternatives: &Value,
     fields: &[FormField],
     context: &str,
 ) -> Result<Vec<Branch>, CodegenError> {
-    let Some(alternatives) = schema.get("anyOf") else {
-        return Ok(Vec::new());
-    };
     let alternatives = alternatives
         .as_sequence()
         .ok_or_else(|| CodegenError::Spec(format!("{context}: `anyOf` is not a list")))?;
+    let form_properties = spec::mapping(schema, "properties");
     alternatives
         .iter()
         .map(|alternative| {
@@ -269,15 +316,37 @@ fn read_any_of(
                         let constraint = spec.resolve(constraint)?;
                         let understood = constraint.as_mapping().is_some_and(|map| {
                             map.keys().all(|key| {
-                                matches!(key.as_str(), Some("type" | "minLength" | "description"))
+                                matches!(
+                                    key.as_str(),
+                                    Some("type" | "format" | "minLength" | "description")
+                                )
                             })
                         });
-                        if !understood || !matches!(field.kind, FieldKind::Text { .. }) {
+                        let min_length = constraint.get("minLength");
+                        if !understood
+                            || (min_length.is_some()
+                                && !matches!(field.kind, FieldKind::Text { .. }))
+                        {
                             return Err(CodegenError::Unsupported(format!(
-                                "{context}: a constraint on `{name}` other than a string's `minLength`"
+                                "{context}: a constraint on `{name}` other than a string's `minLength` (the field's `type` and `format` may be restated)"
                             )));
                         }
-                        constraint.get("minLength").and_then(Value::as_u64)
+                        // A branch restates its field's type for generators that type each
+                        // branch; a restatement that differs would be a second, conflicting rule.
+                        let property = form_properties
+                            .get(name.as_str())
+                            .map(|property| spec.resolve(property))
+                            .transpose()?;
+                        for key in ["type", "format"] {
+                            if let Some(restated) = constraint.get(key)
+                                && property.and_then(|property| property.get(key)) != Some(restated)
+                            {
+                                return Err(CodegenError::Spec(format!(
+                                    "{context}: the `{key}` of `{name}` differs from the property's"
+                                )));
+                            }
+                        }
+                        min_length.and_then(Value::as_u64)
                     }
                 };
                 requirements.push((name, min_length));

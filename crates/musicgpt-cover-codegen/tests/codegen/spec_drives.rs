@@ -18,6 +18,37 @@ fn yaml(text: &str) -> Value {
     serde_norway::from_str(text).expect("YAML")
 }
 
+/// The branches of the form's `anyOf` rule, beside `properties` or in `allOf`.
+fn audio_rule(form: &mut Mapping) -> &mut Vec<Value> {
+    let rule = if form.contains_key("anyOf") {
+        form.get_mut("anyOf")
+    } else {
+        form.get_mut("allOf")
+            .and_then(|all_of| all_of.get_mut(0))
+            .and_then(|member| member.get_mut("anyOf"))
+    };
+    rule.and_then(Value::as_sequence_mut)
+        .expect("the audio rule")
+}
+
+/// The form with its `anyOf` rule moved beside `properties`, or into `allOf` as `members`
+/// copies of one member, wherever it was.
+fn move_rule(form: &mut Mapping, members: usize) {
+    let rule = form
+        .shift_remove("anyOf")
+        .or_else(|| {
+            form.shift_remove("allOf")
+                .and_then(|all_of| all_of.get(0).and_then(|m| m.get("anyOf")).cloned())
+        })
+        .expect("the audio rule");
+    if members == 0 {
+        form.insert("anyOf".into(), rule);
+    } else {
+        let member = Value::Mapping(Mapping::from_iter([("anyOf".into(), rule)]));
+        form.insert("allOf".into(), Value::Sequence(vec![member; members]));
+    }
+}
+
 fn properties(form: &mut Mapping) -> &mut Mapping {
     form.get_mut("properties")
         .and_then(Value::as_mapping_mut)
@@ -149,10 +180,7 @@ fn unsupported_constructs_are_named_rather_than_guessed() {
     assert!(error.to_string().contains("field `tags`"), "{error}");
 
     let spec = edited(|form| {
-        form.get_mut("anyOf")
-            .and_then(Value::as_sequence_mut)
-            .expect("the audio rule")
-            .push(yaml("{required: [no_such_field]}"));
+        audio_rule(form).push(yaml("{required: [no_such_field]}"));
     });
     let error = generate(&spec).expect_err("the rule names a field that does not exist");
     assert!(
@@ -160,6 +188,37 @@ fn unsupported_constructs_are_named_rather_than_guessed() {
             .to_string()
             .contains("`no_such_field` is not a field of the form"),
         "{error}"
+    );
+
+    let spec = edited(|form| move_rule(form, 2));
+    let error = generate(&spec).expect_err("two rules in allOf");
+    assert!(matches!(error, CodegenError::Unsupported(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("other than one member"),
+        "{error}"
+    );
+
+    let spec = edited(|form| {
+        audio_rule(form)[0]["properties"]["audio_file"]["format"] = "byte".into();
+    });
+    let error = generate(&spec).expect_err("a branch restates audio_file as another type");
+    assert!(
+        error
+            .to_string()
+            .contains("the `format` of `audio_file` differs from the property's"),
+        "{error}"
+    );
+}
+
+/// The rule reads the same beside `properties` (a bare `anyOf`) and in `allOf`.
+#[test]
+fn the_rule_reads_the_same_beside_the_properties_and_in_all_of() {
+    let beside = cover_builder(&edited(|form| move_rule(form, 0)));
+    let in_all_of = cover_builder(&edited(|form| move_rule(form, 1)));
+    assert_eq!(beside, in_all_of);
+    assert!(
+        beside.contains("at least one of: `audio_file`, or a non-empty `audio_url`"),
+        "{beside}"
     );
 }
 

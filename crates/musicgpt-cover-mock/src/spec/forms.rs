@@ -5,10 +5,10 @@
 //! `minLength`, `maxLength`): the spec says there which rules are the mock's, and the client,
 //! generated from the schema alone, does not enforce them.
 
-use openapiv3::Schema;
+use openapiv3::{ReferenceOr, Schema};
 use serde_json::Value as Json;
 
-use super::reader::{Ctx, Kind};
+use super::reader::{Ctx, Kind, Shape};
 
 /// The media type of the Cover form.
 pub(crate) const MULTIPART: &str = "multipart/form-data";
@@ -123,7 +123,7 @@ pub(crate) fn quoted(raw: &str) -> String {
 #[derive(Debug)]
 pub(crate) struct FormSpec {
     pub(crate) fields: Vec<Rule>,
-    /// The schema's `anyOf`: the form is acceptable when all needs of one alternative are met.
+    /// The schema's `anyOf` rule: the form is acceptable when all needs of one alternative are met.
     pub(crate) alternatives: Vec<Vec<Need>>,
 }
 
@@ -182,12 +182,12 @@ impl<'a> Ctx<'a> {
     pub(super) fn form(&self, schema: &Schema) -> Result<FormSpec, String> {
         let shape = self.shape(schema)?;
         let mut fields = Vec::new();
-        for (name, prop) in shape.properties {
+        for &(name, prop) in &shape.properties {
             let prop = self.boxed_schema(prop)?;
             fields.push(self.rule(name, prop, shape.required.iter().any(|r| r == name))?);
         }
         let mut alternatives = Vec::new();
-        for alt in shape.any_of {
+        for alt in self.form_rule(&shape)? {
             let alt = self.schema(alt)?;
             let alt_shape = self.shape(alt)?;
             let mut needs = Vec::new();
@@ -208,6 +208,29 @@ impl<'a> Ctx<'a> {
             fields,
             alternatives,
         })
+    }
+
+    /// The alternatives of the form's one `anyOf` rule: beside its properties, or the one member
+    /// of its `allOf` (where generators keep the properties' types). Another shape is an error at
+    /// start-up, not a rule silently not kept.
+    fn form_rule(&self, shape: &Shape<'a>) -> Result<&'a [ReferenceOr<Schema>], String> {
+        const SHAPES: &str = "an anyOf of required lists, beside the properties or as the one \
+                              member of allOf";
+        match (shape.any_of, shape.all_of) {
+            (any_of, []) => Ok(any_of),
+            ([], [member]) => {
+                let member = self.shape(self.schema(member)?)?;
+                if member.any_of.is_empty()
+                    || !member.all_of.is_empty()
+                    || !member.properties.is_empty()
+                    || !member.required.is_empty()
+                {
+                    return Err(format!("form allOf: only {SHAPES} is understood"));
+                }
+                Ok(member.any_of)
+            }
+            _ => Err(format!("form rule: only {SHAPES} is understood")),
+        }
     }
 
     pub(super) fn rule(&self, name: &str, schema: &Schema, required: bool) -> Result<Rule, String> {

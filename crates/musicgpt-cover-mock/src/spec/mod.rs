@@ -276,6 +276,66 @@ mod tests {
         );
     }
 
+    /// The spec with its Cover form schema edited.
+    fn with_form(edit: impl FnOnce(&mut serde_norway::Mapping)) -> Result<Spec, String> {
+        let mut raw: Yaml = serde_norway::from_str(OPENAPI_YAML).map_err(|e| e.to_string())?;
+        let form = raw["components"]["schemas"]["CoverRequest"]
+            .as_mapping_mut()
+            .ok_or("no CoverRequest")?;
+        edit(form);
+        Spec::parse(&serde_norway::to_string(&raw).map_err(|e| e.to_string())?)
+    }
+
+    fn needs(spec: &Spec) -> Vec<Vec<(usize, usize)>> {
+        spec.cover.form.as_ref().map_or_else(Vec::new, |form| {
+            form.alternatives
+                .iter()
+                .map(|alt| alt.iter().map(|n| (n.field, n.min_length)).collect())
+                .collect()
+        })
+    }
+
+    /// The form with its `anyOf` rule moved beside `properties`, or into `allOf` as `members`
+    /// copies of one member, wherever it was.
+    fn move_rule(form: &mut serde_norway::Mapping, members: usize) {
+        let rule = form.shift_remove("anyOf").or_else(|| {
+            form.shift_remove("allOf")
+                .and_then(|all_of| all_of.get(0).and_then(|m| m.get("anyOf")).cloned())
+        });
+        let Some(rule) = rule else { return };
+        if members == 0 {
+            form.insert("anyOf".into(), rule);
+        } else {
+            let member = Yaml::Mapping(serde_norway::Mapping::from_iter([("anyOf".into(), rule)]));
+            form.insert("allOf".into(), Yaml::Sequence(vec![member; members]));
+        }
+    }
+
+    #[test]
+    fn the_form_rule_reads_the_same_beside_the_properties_and_in_all_of() {
+        let [beside, in_all_of] =
+            [0, 1].map(|members| match with_form(|f| move_rule(f, members)) {
+                Ok(spec) => needs(&spec),
+                Err(e) => panic!("{e}"),
+            });
+        assert!(!beside.is_empty());
+        assert_eq!(beside, in_all_of);
+    }
+
+    #[test]
+    fn a_form_rule_the_mock_cannot_keep_is_an_error_at_start_up() {
+        let twice = with_form(|form| move_rule(form, 2));
+        assert!(twice.is_err_and(|e| e.contains("form rule")));
+        let not_a_rule = with_form(|form| {
+            form.shift_remove("anyOf");
+            form.insert(
+                "allOf".into(),
+                serde_norway::from_str("[{required: [pitch]}]").unwrap_or_default(),
+            );
+        });
+        assert!(not_a_rule.is_err_and(|e| e.contains("form allOf")));
+    }
+
     #[test]
     fn examples_keep_the_spec_key_order() {
         let full = spec()

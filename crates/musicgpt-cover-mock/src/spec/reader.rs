@@ -143,6 +143,7 @@ impl<'a> Ctx<'a> {
                 shape.properties = a.properties.iter().map(|(k, v)| (k.as_str(), v)).collect();
                 shape.required = &a.required;
                 shape.any_of = &a.any_of;
+                shape.all_of = &a.all_of;
                 shape.min_length = a.min_length.unwrap_or(0);
                 shape.max_length = a.max_length;
                 shape.minimum = a.minimum.map(|m| m.ceil() as i64);
@@ -155,7 +156,11 @@ impl<'a> Ctx<'a> {
                 shape.kind = Kind::Any;
                 shape.any_of = any_of;
             }
-            SchemaKind::OneOf { .. } | SchemaKind::AllOf { .. } | SchemaKind::Not { .. } => {
+            SchemaKind::AllOf { all_of } => {
+                shape.kind = Kind::Any;
+                shape.all_of = all_of;
+            }
+            SchemaKind::OneOf { .. } | SchemaKind::Not { .. } => {
                 shape.kind = Kind::Any;
             }
         }
@@ -215,6 +220,7 @@ pub(super) struct Shape<'a> {
     pub(super) properties: Vec<(&'a str, &'a ReferenceOr<Box<Schema>>)>,
     pub(super) required: &'a [String],
     pub(super) any_of: &'a [ReferenceOr<Schema>],
+    pub(super) all_of: &'a [ReferenceOr<Schema>],
     pub(super) items: Option<&'a ReferenceOr<Box<Schema>>>,
     pub(super) min_length: usize,
     pub(super) max_length: Option<usize>,

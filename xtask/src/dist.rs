@@ -424,8 +424,12 @@ fn stage_main(dir: &Path, workspace: &Workspace, tools: &Tools) -> Result {
     let types = dir.join("types").join("index.d.ts");
     create_dir(&dir.join("types"))?;
     let mut generate = Command::new(tools.npm_program("openapi-typescript"));
+    // As a frontend project runs it (docs/generated-types.md): without the flag, a property with
+    // a `default` (the Cover's `pitch`) becomes required. The check compiles the contract tests'
+    // `tests/fixtures/generated/cover.ts` against these types, which fails without it.
     generate
         .arg(project::spec())
+        .args(["--default-non-nullable", "false"])
         .arg("--output")
         .arg(&types)
         .current_dir(project::root());

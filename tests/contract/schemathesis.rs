@@ -21,6 +21,25 @@ const MAX_EXAMPLES: &str = "300";
 const DEADLINE: Duration = Duration::from_secs(15 * 60);
 const PHASES: [&str; 4] = ["Examples", "Coverage", "Fuzzing", "Stateful"];
 
+/// What every run here passes: the seed, the examples per operation, the suite's key, no example
+/// database (a run repeats exactly), plain output.
+fn shared_args() -> Vec<String> {
+    [
+        "--seed",
+        SCHEMATHESIS_SEED,
+        "--max-examples",
+        MAX_EXAMPLES,
+        "--header",
+        &format!("Authorization: {KEY}"),
+        "--generation-database",
+        "none",
+        "--no-color",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
 fn package_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
@@ -54,18 +73,10 @@ async fn schemathesis_finds_nothing_against_the_mock() {
         "all",
         "--phases",
         "examples,coverage,fuzzing,stateful",
-        "--seed",
-        SCHEMATHESIS_SEED,
-        "--max-examples",
-        MAX_EXAMPLES,
-        "--header",
-        &format!("Authorization: {KEY}"),
-        "--generation-database",
-        "none",
-        "--no-color",
     ]
     .iter()
     .map(|s| (*s).to_owned())
+    .chain(shared_args())
     .collect();
     let hooks = package_file("schemathesis_hooks.py");
     let started = Instant::now();
@@ -141,18 +152,10 @@ async fn schemathesis_holds_a_cover_without_a_song_invalid() {
         "negative",
         "--phases",
         "fuzzing",
-        "--seed",
-        SCHEMATHESIS_SEED,
-        "--max-examples",
-        MAX_EXAMPLES,
-        "--header",
-        &format!("Authorization: {KEY}"),
-        "--generation-database",
-        "none",
-        "--no-color",
     ]
     .iter()
     .map(|s| (*s).to_owned())
+    .chain(shared_args())
     .collect();
     let hooks = package_file("schemathesis_hooks.py");
     let work_dir = work.clone();

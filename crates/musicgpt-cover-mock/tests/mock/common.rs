@@ -124,6 +124,22 @@ pub(crate) fn client() -> reqwest::Client {
 }
 
 /// A mock for tests: frozen clock at its epoch unless told, quick webhook retries.
+/// A browser's CORS preflight of `url` from a page on `http://localhost:5173`, asking for a POST
+/// with the headers an app sends.
+pub(crate) async fn preflight(url: &str) -> reqwest::Response {
+    client()
+        .request(reqwest::Method::OPTIONS, url)
+        .header("Origin", "http://localhost:5173")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, prefer, content-type",
+        )
+        .send()
+        .await
+        .expect("preflight")
+}
+
 pub(crate) async fn mock(config: MockConfig) -> MockServer {
     config
         .webhook_backoff(Duration::from_millis(10))

@@ -3,7 +3,7 @@
 use musicgpt_cover_mock::MockConfig;
 use reqwest::Method;
 
-use crate::common::{KEY, client, mock};
+use crate::common::{KEY, client, mock, preflight};
 
 #[tokio::test]
 async fn preflight_and_actual_requests_carry_cors_headers() {
@@ -13,17 +13,7 @@ async fn preflight_and_actual_requests_carry_cors_headers() {
         mock.url("/v1/byId"),
         format!("{}/reset", mock.admin_url()),
     ] {
-        let resp = client()
-            .request(Method::OPTIONS, &path)
-            .header("Origin", "http://localhost:5173")
-            .header("Access-Control-Request-Method", "POST")
-            .header(
-                "Access-Control-Request-Headers",
-                "authorization, prefer, content-type",
-            )
-            .send()
-            .await
-            .expect("preflight");
+        let resp = preflight(&path).await;
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
         let h = resp.headers();
         assert_eq!(h["access-control-allow-origin"], "*");

@@ -21,7 +21,7 @@ use musicgpt_cover_mock::{
 };
 use serde_json::{Value, json};
 
-use crate::common::{client, mock, url_form};
+use crate::common::{client, mock, preflight, url_form};
 
 /// A key long enough to be redacted to its ends; the tests look for it whole.
 const SECRET: &str = "sk-proxy-test-0123456789-secret-key";
@@ -629,17 +629,7 @@ async fn the_proxy_answers_a_browsers_preflight_itself() {
     for strict in [false, true] {
         let proxy = proxy_to(&upstream, strict).await;
         for path in ["/v1/Cover", "/v1/getAllVoices"] {
-            let answer = client()
-                .request(reqwest::Method::OPTIONS, proxy.url(path))
-                .header("Origin", "http://localhost:5173")
-                .header("Access-Control-Request-Method", "POST")
-                .header(
-                    "Access-Control-Request-Headers",
-                    "authorization, prefer, content-type",
-                )
-                .send()
-                .await
-                .expect("preflight");
+            let answer = preflight(&proxy.url(path)).await;
             assert_eq!(answer.status(), 200, "{path}");
             let h = answer.headers();
             assert_eq!(h["access-control-allow-origin"], "*");

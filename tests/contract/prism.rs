@@ -154,6 +154,8 @@ async fn the_client_conforms_to_prism() {
     }
     eprintln!("{checked} responses of Prism checked");
     songless_covers_are_refused(&prism.base_url, &inputs.voice_id, &mut problems).await;
+    unknown_conversion_types_are_refused(&prism.base_url, &inputs.unknown_task_id, &mut problems)
+        .await;
     if !problems.is_empty() {
         eprintln!("Prism's log:\n{}", prism.log_text());
     }
@@ -211,6 +213,58 @@ async fn songless_covers_are_refused(base_url: &str, voice_id: &str, problems: &
         {
             problems.push(format!(
                 "{label}: Prism answered {} with violations {violations:?}; expected 422 naming the `anyOf` rule",
+                response.status()
+            ));
+        }
+    }
+}
+
+/// The `conversionType` values the mock refuses with 400 (its `hostile` tests) are invalid to
+/// Prism too: a value outside the spec's enum, an empty one, the right one in lower case or with
+/// a trailing space each get the documented 400 from Prism as from the mock, with the parameter
+/// among Prism's violations (which it names in lower case). So the two agree on what byId takes,
+/// and the case rule is the spec's alone. The client's parameter type refuses them as well.
+async fn unknown_conversion_types_are_refused(
+    base_url: &str,
+    task_id: &str,
+    problems: &mut Vec<String>,
+) {
+    let path = spec().operation("getConversionById").path.clone();
+    // The client's parameter type takes exactly the spec's values too.
+    type ConversionType = musicgpt_cover::types::GetConversionByIdConversionType;
+    if "COVER".parse::<ConversionType>().is_err() {
+        problems.push("the client's conversionType does not take COVER".to_owned());
+    }
+    for value in ["NOPE", "", "cover", "COVER "] {
+        if value.parse::<ConversionType>().is_ok() {
+            problems.push(format!("the client's conversionType takes {value:?}"));
+        }
+        let url = format!(
+            "{base_url}{path}?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("conversionType", value)
+                .append_pair("task_id", task_id)
+                .finish()
+        );
+        let response = match http().get(&url).header("Authorization", KEY).send().await {
+            Ok(response) => response,
+            Err(error) => {
+                problems.push(format!(
+                    "conversionType {value:?}: Prism did not answer: {error}"
+                ));
+                continue;
+            }
+        };
+        let violations = response
+            .headers()
+            .get("sl-violations")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        if response.status() != reqwest::StatusCode::BAD_REQUEST
+            || !violations.to_lowercase().contains("conversiontype")
+        {
+            problems.push(format!(
+                "conversionType {value:?}: Prism answered {} with violations {violations:?}; expected the documented 400 naming conversionType",
                 response.status()
             ));
         }

@@ -36,6 +36,8 @@ pub(crate) struct Rule {
     pub(crate) maximum: Option<i64>,
     pub(crate) default: Option<i64>,
     pub(crate) uuid: bool,
+    /// The schema's `enum`: the only values taken, exactly as written (empty: any value).
+    pub(crate) allowed: Vec<String>,
 }
 
 /// A checked value.
@@ -88,6 +90,14 @@ impl Rule {
                     return Err(format!(
                         "{} must be at most {max} characters long",
                         self.name
+                    ));
+                }
+                if !self.allowed.is_empty() && !self.allowed.iter().any(|a| a == raw) {
+                    return Err(format!(
+                        "{} must be one of {}, got {}",
+                        self.name,
+                        self.allowed.join(", "),
+                        quoted(raw)
                     ));
                 }
                 if self.uuid && uuid::Uuid::try_parse(raw).is_err() {
@@ -251,6 +261,7 @@ impl<'a> Ctx<'a> {
             maximum: shape.maximum,
             default: schema.schema_data.default.as_ref().and_then(Json::as_i64),
             uuid: shape.uuid,
+            allowed: shape.allowed,
         };
         if let Some(own) = schema.schema_data.extensions.get(MOCK_RULES) {
             rule.tighten(own)?;
@@ -324,6 +335,7 @@ mod tests {
             maximum: None,
             default: None,
             uuid: false,
+            allowed: Vec::new(),
         }
     }
 

@@ -95,5 +95,20 @@ mod tests {
             panic!("a task_id that is not a UUID is a valid query");
         };
         assert!(checked.contains(&Some(Param::Text("nope".into()))));
+        // conversionType is one of the spec's values, exactly as the API's documentation writes
+        // them (upper case); the error names them.
+        for bad in ["NOPE", "", "cover", "COVER ", "Cover"] {
+            let query = format!("conversionType={}&task_id=a", bad.replace(' ', "+"));
+            let Err(why) = parse_query(by_id, Some(&query)) else {
+                panic!("conversionType {bad:?} passed");
+            };
+            assert!(
+                why.starts_with("conversionType must be one of MUSIC_AI,")
+                    && why.contains(", COVER,")
+                    && why.ends_with(&format!("got {bad:?}")),
+                "{why}"
+            );
+        }
+        assert!(parse_query(by_id, Some("conversionType=MUSIC_AI&task_id=a")).is_ok());
     }
 }

@@ -103,6 +103,7 @@ impl<'a> Ctx<'a> {
                 shape.kind = Kind::String;
                 shape.min_length = s.min_length.unwrap_or(0);
                 shape.max_length = s.max_length;
+                shape.allowed = s.enumeration.iter().flatten().cloned().collect();
                 match &s.format {
                     VariantOrUnknownOrEmpty::Item(StringFormat::Binary) => shape.binary = true,
                     VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => shape.uuid = true,
@@ -151,6 +152,11 @@ impl<'a> Ctx<'a> {
                 shape.items = a.items.as_ref();
                 shape.binary = a.format.as_deref() == Some("binary");
                 shape.uuid = a.format.as_deref() == Some("uuid");
+                shape.allowed = a
+                    .enumeration
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect();
             }
             SchemaKind::AnyOf { any_of } => {
                 shape.kind = Kind::Any;
@@ -228,6 +234,8 @@ pub(super) struct Shape<'a> {
     pub(super) maximum: Option<i64>,
     pub(super) binary: bool,
     pub(super) uuid: bool,
+    /// A string's `enum`: the only values it takes, compared exactly (empty: any).
+    pub(super) allowed: Vec<String>,
 }
 
 /// The JSON type a property is written as: the type of its example when there is one (the spec's

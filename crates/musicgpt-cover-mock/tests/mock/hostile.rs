@@ -355,6 +355,12 @@ fn kinds(k: &Ctx) -> Vec<Kind> {
         kind!("byId with an unknown task_id", k.by_id(&format!("task_id={unknown}")), 404, "not found"),
         kind!("byId with an unknown conversion_id", k.by_id(&format!("conversion_id={unknown}")), 404, "not found"),
         kind!("byId of another conversion type", k.get(&format!("/v1/byId?conversionType=REMIX&task_id={unknown}")), 404, "COVER"),
+        // conversionType is one of the spec's values, written as the API's documentation writes
+        // them: anything else is the documented 400, naming the values.
+        kind!("byId of an unknown conversion type", k.get(&format!("/v1/byId?conversionType=NOPE&task_id={unknown}")), 400, "must be one of MUSIC_AI,"),
+        kind!("byId with an empty conversionType", k.get(&format!("/v1/byId?conversionType=&task_id={unknown}")), 400, "must be one of MUSIC_AI,"),
+        kind!("byId with conversionType in lower case", k.get(&format!("/v1/byId?conversionType=cover&task_id={unknown}")), 400, "got \"cover\""),
+        kind!("byId with conversionType and a space", k.get(&format!("/v1/byId?conversionType=COVER%20&task_id={unknown}")), 400, "got \"COVER \""),
         // Voice lists: the spec's integer and string rules.
         kind!("limit 0", k.get("/v1/getAllVoices?limit=0"), 400, "limit"),
         kind!("limit 1e3", k.get("/v1/getAllVoices?limit=1e3"), 400, "limit"),

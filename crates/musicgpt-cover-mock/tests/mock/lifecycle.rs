@@ -92,7 +92,7 @@ async fn by_id_through_every_state_then_the_webhook() {
     // By conversion id, the same.
     let (status, same) = crate::common::get(
         &mock,
-        &format!("/v1/byId?conversionType=cover&conversion_id={conversion_id}"),
+        &format!("/v1/byId?conversionType=COVER&conversion_id={conversion_id}"),
         Some(KEY),
     )
     .await;

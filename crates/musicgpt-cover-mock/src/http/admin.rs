@@ -15,13 +15,13 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::{Json, Router};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -43,93 +43,39 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// The admin API, each route declared once. A new endpoint is a row here, its handler below and,
 /// when it needs one, a method of [`MockState`].
+#[rustfmt::skip]
 fn routes() -> Vec<Route> {
     use Method as M;
     vec![
-        Route::new(M::GET, "", "this index", index),
-        Route::new(
-            M::GET,
-            "/journal",
-            "requests received (bounded ring, oldest first)",
-            journal,
-        ),
-        Route::new(M::DELETE, "/journal", "empty the journal", clear_journal),
-        Route::new(
-            M::GET,
-            "/webhooks",
-            "webhook deliveries with every attempt, and totals (due, pending, delivered, failed, refused)",
-            webhooks,
-        ),
-        Route::new(
-            M::GET,
-            "/webhooks/{task_id}",
-            "the webhook delivery of one task",
-            webhook,
-        ),
-        Route::new(M::GET, "/tasks", "tasks with their current status", tasks),
-        Route::new(
-            M::GET,
-            "/tasks/{id}",
-            "one task, by task_id or conversion_id",
-            task,
-        ),
-        Route::new(
-            M::POST,
-            "/tasks/{id}/complete",
-            "complete a task now (sends its webhook)",
-            complete,
-        ),
-        Route::new(M::POST, "/tasks/{id}/fail", "fail a task now", fail),
-        Route::new(M::GET, "/credits", "balances of all keys", credits),
-        Route::new(M::GET, "/credits/{key}", "balance of one key", key_credits),
-        Route::new(M::PUT, "/credits/{key}", "set a balance", set_credits),
-        Route::new(M::GET, "/clock", "virtual time now, frozen or not", clock),
-        Route::new(M::POST, "/clock/advance", "move the clock", advance),
-        Route::new(
-            M::GET,
-            "/faults",
-            "fault settings: latency and failure rates",
-            faults,
-        ),
-        Route::new(M::PUT, "/faults", "replace them", set_faults),
-        Route::new(
-            M::GET,
-            "/scenarios",
-            "one-shot scenarios waiting, in the order they apply",
-            scenarios,
-        ),
-        Route::new(M::POST, "/scenarios", "add one", add_scenario),
-        Route::new(
-            M::DELETE,
-            "/scenarios",
-            "remove every scenario",
-            clear_scenarios,
-        ),
-        Route::new(
-            M::DELETE,
-            "/scenarios/{id}",
-            "remove one scenario",
-            remove_scenario,
-        ),
-        Route::new(
-            M::POST,
-            "/reset",
-            "back to the start state (fault settings too, no scenarios)",
-            reset,
-        ),
+        Route::new(M::GET,    "/",                    index,           "this index"),
+        Route::new(M::GET,    "/journal",             journal,         "requests received (bounded ring, oldest first)"),
+        Route::new(M::DELETE, "/journal",             clear_journal,   "empty the journal"),
+        Route::new(M::GET,    "/webhooks",            webhooks,        "webhook deliveries with every attempt, and totals (due, pending, delivered, failed, refused)"),
+        Route::new(M::GET,    "/webhooks/{task_id}",  webhook,         "the webhook delivery of one task"),
+        Route::new(M::GET,    "/tasks",               tasks,           "tasks with their current status"),
+        Route::new(M::GET,    "/tasks/{id}",          task,            "one task, by task_id or conversion_id"),
+        Route::new(M::POST,   "/tasks/{id}/complete", complete,        "complete a task now (sends its webhook)"),
+        Route::new(M::POST,   "/tasks/{id}/fail",     fail,            "fail a task now"),
+        Route::new(M::GET,    "/credits",             credits,         "balances of all keys"),
+        Route::new(M::GET,    "/credits/{key}",       key_credits,     "balance of one key"),
+        Route::new(M::PUT,    "/credits/{key}",       set_credits,     "set a balance"),
+        Route::new(M::GET,    "/clock",               clock,           "virtual time now, frozen or not"),
+        Route::new(M::POST,   "/clock/advance",       advance,         "move the clock"),
+        Route::new(M::GET,    "/faults",              faults,          "fault settings: latency and failure rates"),
+        Route::new(M::PUT,    "/faults",              set_faults,      "replace them"),
+        Route::new(M::GET,    "/scenarios",           scenarios,       "one-shot scenarios waiting, in the order they apply"),
+        Route::new(M::POST,   "/scenarios",           add_scenario,    "add one"),
+        Route::new(M::DELETE, "/scenarios",           clear_scenarios, "remove every scenario"),
+        Route::new(M::DELETE, "/scenarios/{id}",      remove_scenario, "remove one scenario"),
+        Route::new(M::POST,   "/reset",               reset,           "back to the start state (fault settings too, no scenarios)"),
     ]
 }
 
 /// The admin API; `with_pages` when the server also serves the pages (the mock, not the proxy), so
 /// that the index names the dashboard only where it is.
 pub(crate) fn router(with_pages: bool) -> Router<MockState> {
-    routes().into_iter().fold(Router::new(), |router, route| {
-        let path = if route.path.is_empty() {
-            "/"
-        } else {
-            route.path
-        };
-        router.route(path, (route.mount)(with_pages))
+    (routes().into_iter()).fold(Router::new(), |router, route| {
+        router.route(route.path, (route.mount)(with_pages))
     })
 }
 
@@ -148,10 +94,10 @@ struct Route {
 impl Route {
     /// A row. `handler`'s signature fixes the types the route reads (`I`) and answers (`A`), so
     /// that a description of the admin API can be made from them.
-    fn new<I, A, F, Fut>(method: Method, path: &'static str, doc: &'static str, handler: F) -> Route
+    fn new<I, A, F, Fut>(method: Method, path: &'static str, handler: F, doc: &'static str) -> Route
     where
         I: Input,
-        A: Reply,
+        A: IntoResponse,
         F: Fn(Call<I>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Answer<A>> + Send + 'static,
     {
@@ -177,7 +123,7 @@ impl Route {
 
     /// The row as the index lists it, with a GET's query or the body it takes.
     fn listed(&self) -> Listed {
-        let path = format!("/__admin{}", self.path);
+        let path = format!("/__admin{}", self.path.trim_end_matches('/'));
         let (path, what) = match &self.usage {
             Some(usage) if self.method == Method::GET => {
                 (format!("{path}?{usage}"), self.doc.into())
@@ -219,7 +165,7 @@ async fn serve<I, A, F, Fut>(
 ) -> Response
 where
     I: Input,
-    A: Reply,
+    A: IntoResponse,
     F: Fn(Call<I>) -> Fut,
     Fut: Future<Output = Answer<A>>,
 {
@@ -238,7 +184,9 @@ where
         })
         .await
     };
-    answer.await.map_or_else(|refused| *refused, Reply::reply)
+    answer
+        .await
+        .map_or_else(|refused| *refused, IntoResponse::into_response)
 }
 
 /// What an admin route reads besides its path, by serde from a JSON object: the body's, and, for
@@ -247,9 +195,12 @@ trait Input: DeserializeOwned + Send + 'static {
     /// Whether it comes as a JSON body only (a nested one, which a query string cannot carry).
     const BODY_ONLY: bool = false;
 
-    /// What to send, for the index and for the error that refuses it; `None` when nothing.
+    /// What to send, for the index and for the error that refuses it; empty when nothing.
+    const USAGE: &'static str = "";
+
+    /// [`Input::USAGE`], or one made at run time.
     fn usage() -> Option<String> {
-        None
+        (!Self::USAGE.is_empty()).then(|| Self::USAGE.to_owned())
     }
 }
 
@@ -276,15 +227,8 @@ async fn read<I: Input>(parts: &Parts, body: Body) -> Answer<I> {
 
 /// A query parameter's value as JSON: a number when it reads as one, else the text.
 fn query_value(text: &str) -> Value {
-    if let Ok(n) = text.parse::<u64>() {
-        return n.into();
-    }
-    if let Ok(n) = text.parse::<i64>() {
-        return n.into();
-    }
-    text.parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
+    (serde_json::from_str::<Number>(text).ok())
+        .or_else(|| text.parse().ok().and_then(Number::from_f64))
         .map_or_else(|| Value::String(text.to_owned()), Value::Number)
 }
 
@@ -344,39 +288,12 @@ async fn body_object(body: Body) -> Answer<Option<Map<String, Value>>> {
     }
 }
 
-/// What an admin route answers.
-trait Reply {
-    fn reply(self) -> Response;
-}
-
-impl<T: Serialize> Reply for T {
-    fn reply(self) -> Response {
-        serialized(StatusCode::OK, &self)
-    }
-}
-
-/// An answer sent as `201 Created`.
-struct Created<T>(T);
-
-impl<T: Serialize> Reply for Created<T> {
-    fn reply(self) -> Response {
-        serialized(StatusCode::CREATED, &self.0)
-    }
-}
-
 /// The journal, serialized by the domain as it reads the entries.
 struct JournalJson(Vec<u8>);
 
-impl Reply for JournalJson {
-    fn reply(self) -> Response {
+impl IntoResponse for JournalJson {
+    fn into_response(self) -> Response {
         json(StatusCode::OK, self.0)
-    }
-}
-
-fn serialized<T: Serialize>(status: StatusCode, value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => json(status, body),
-        Err(e) => error_json(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 
@@ -412,9 +329,7 @@ struct JournalQuery {
 }
 
 impl Input for JournalQuery {
-    fn usage() -> Option<String> {
-        Some("last=N".to_owned())
-    }
+    const USAGE: &str = "last=N";
 }
 
 /// How a task is failed (`FAILED` when not said); a key but `status` is refused, so that a typo
@@ -426,9 +341,7 @@ struct FailBody {
 }
 
 impl Input for FailBody {
-    fn usage() -> Option<String> {
-        Some(r#"{"status": "FAILED" | "ERROR"}"#.to_owned())
-    }
+    const USAGE: &str = r#"{"status": "FAILED" | "ERROR"}"#;
 }
 
 #[derive(Deserialize)]
@@ -437,9 +350,7 @@ struct CreditsBody {
 }
 
 impl Input for CreditsBody {
-    fn usage() -> Option<String> {
-        Some(r#"{"credits": N} with N a number of at least 0"#.to_owned())
-    }
+    const USAGE: &str = r#"{"credits": N} with N a number of at least 0"#;
 }
 
 #[derive(Deserialize)]
@@ -448,16 +359,12 @@ struct AdvanceBody {
 }
 
 impl Input for AdvanceBody {
-    fn usage() -> Option<String> {
-        Some(r#"{"seconds": N} with N a number from 0 to 1e9"#.to_owned())
-    }
+    const USAGE: &str = r#"{"seconds": N} with N a number from 0 to 1e9"#;
 }
 
 impl Input for FaultSettings {
     const BODY_ONLY: bool = true;
-    fn usage() -> Option<String> {
-        Some(r#"{"latency": "200ms..1.5s" | null, "fail_rates": [{"operation": "cover", "rate": 0.2, "status": 500}]}"#.to_owned())
-    }
+    const USAGE: &str = r#"{"latency": "200ms..1.5s" | null, "fail_rates": [{"operation": "cover", "rate": 0.2, "status": 500}]}"#;
 }
 
 impl Input for NewScenario {
@@ -544,7 +451,7 @@ struct Reset {
 
 /// The dashboard is a page (served beside the API, not by this router), listed so that whoever
 /// finds the admin API finds the page that drives it too; the proxy serves no pages.
-async fn index(call: Call<Nothing>) -> Answer<Index> {
+async fn index(call: Call<Nothing>) -> Answer<Json<Index>> {
     let mut routes: Vec<Listed> = routes().iter().map(Route::listed).collect();
     if call.pages {
         let dashboard = Listed {
@@ -555,59 +462,62 @@ async fn index(call: Call<Nothing>) -> Answer<Index> {
         routes.insert(1, dashboard);
     }
     let state = &call.state;
-    Ok(Index {
+    Ok(Json(Index {
         routes,
         now: state.now(),
         clock_frozen: state.clock_frozen(),
         tasks: state.task_count(),
-    })
+    }))
 }
 
 async fn journal(call: Call<JournalQuery>) -> Answer<JournalJson> {
     Ok(JournalJson(call.state.journal_json(call.input.last)))
 }
 
-async fn clear_journal(call: Call<Nothing>) -> Answer<Cleared> {
+async fn clear_journal(call: Call<Nothing>) -> Answer<Json<Cleared>> {
     call.state.clear_journal();
-    Ok(Cleared { cleared: true })
+    Ok(Json(Cleared { cleared: true }))
 }
 
-async fn webhooks(call: Call<Nothing>) -> Answer<Webhooks> {
-    Ok(Webhooks {
+async fn webhooks(call: Call<Nothing>) -> Answer<Json<Webhooks>> {
+    Ok(Json(Webhooks {
         totals: call.state.webhook_totals(),
         deliveries: call.state.webhook_deliveries(),
-    })
+    }))
 }
 
-async fn webhook(call: Call<Nothing>) -> Answer<WebhookDelivery> {
+async fn webhook(call: Call<Nothing>) -> Answer<Json<WebhookDelivery>> {
     let id = &call.id;
     (call.state.webhook_delivery(id))
+        .map(Json)
         .ok_or_else(|| not_found(&format!("no webhook delivery for task {id}")))
 }
 
-async fn tasks(call: Call<Nothing>) -> Answer<Tasks> {
-    Ok(Tasks {
+async fn tasks(call: Call<Nothing>) -> Answer<Json<Tasks>> {
+    Ok(Json(Tasks {
         tasks: call.state.tasks(),
-    })
+    }))
 }
 
-async fn task(call: Call<Nothing>) -> Answer<TaskView> {
+async fn task(call: Call<Nothing>) -> Answer<Json<TaskView>> {
     let id = &call.id;
-    (call.state.task(id)).ok_or_else(|| not_found(&format!("no task has id {id}")))
+    (call.state.task(id))
+        .map(Json)
+        .ok_or_else(|| not_found(&format!("no task has id {id}")))
 }
 
-fn finished(result: Result<TaskView, FinishError>, id: &str) -> Answer<TaskView> {
-    result.map_err(|e| match e {
+fn finished(result: Result<TaskView, FinishError>, id: &str) -> Answer<Json<TaskView>> {
+    result.map(Json).map_err(|e| match e {
         FinishError::NotFound => not_found(&format!("no task has id {id}")),
         FinishError::AlreadyFinal(_) => refusal(StatusCode::CONFLICT, &e.to_string()),
     })
 }
 
-async fn complete(call: Call<Nothing>) -> Answer<TaskView> {
+async fn complete(call: Call<Nothing>) -> Answer<Json<TaskView>> {
     finished(call.state.complete_task(&call.id), &call.id)
 }
 
-async fn fail(call: Call<FailBody>) -> Answer<TaskView> {
+async fn fail(call: Call<FailBody>) -> Answer<Json<TaskView>> {
     let outcome = match call.input.status.as_deref().map(Outcome::parse) {
         None => Outcome::Failed,
         Some(Some(o)) if o != Outcome::Completed => o,
@@ -616,7 +526,7 @@ async fn fail(call: Call<FailBody>) -> Answer<TaskView> {
     finished(call.state.finish_task(&call.id, outcome), &call.id)
 }
 
-async fn credits(call: Call<Nothing>) -> Answer<AllCredits> {
+async fn credits(call: Call<Nothing>) -> Answer<Json<AllCredits>> {
     let state = &call.state;
     let keys = (state.all_credits().into_iter())
         .map(|(key, credits)| KeyCredits {
@@ -624,26 +534,26 @@ async fn credits(call: Call<Nothing>) -> Answer<AllCredits> {
             credits: Some(credits),
         })
         .collect();
-    Ok(AllCredits {
+    Ok(Json(AllCredits {
         restricted: state.restricted(),
         default_credits: state.default_credits(),
         keys,
-    })
+    }))
 }
 
-async fn key_credits(call: Call<Nothing>) -> Answer<KeyCredits> {
+async fn key_credits(call: Call<Nothing>) -> Answer<Json<KeyCredits>> {
     let key = call.id;
     allowed_key(&key)?;
     match call.state.credits(&key) {
-        Some(credits) => Ok(KeyCredits {
+        Some(credits) => Ok(Json(KeyCredits {
             key,
             credits: Some(credits),
-        }),
+        })),
         None => Err(not_found(&format!("key {key:?} is not accepted"))),
     }
 }
 
-async fn set_credits(call: Call<CreditsBody>) -> Answer<KeyCredits> {
+async fn set_credits(call: Call<CreditsBody>) -> Answer<Json<KeyCredits>> {
     let key = call.id;
     allowed_key(&key)?;
     let credits = call.input.credits;
@@ -654,19 +564,19 @@ async fn set_credits(call: Call<CreditsBody>) -> Answer<KeyCredits> {
     }
     call.state.set_credits(&key, credits);
     let credits = call.state.credits(&key);
-    Ok(KeyCredits { key, credits })
+    Ok(Json(KeyCredits { key, credits }))
 }
 
-async fn clock(call: Call<Nothing>) -> Answer<Clock> {
+async fn clock(call: Call<Nothing>) -> Answer<Json<Clock>> {
     let state = &call.state;
-    Ok(Clock {
+    Ok(Json(Clock {
         now: state.now(),
         frozen: state.clock_frozen(),
         time_scale: state.config().time_scale,
-    })
+    }))
 }
 
-async fn advance(call: Call<AdvanceBody>) -> Answer<Advanced> {
+async fn advance(call: Call<AdvanceBody>) -> Answer<Json<Advanced>> {
     let seconds = call.input.seconds;
     if !(seconds.is_finite() && (0.0..=1e9).contains(&seconds)) {
         return Err(refused::<AdvanceBody>(&format!(
@@ -674,45 +584,45 @@ async fn advance(call: Call<AdvanceBody>) -> Answer<Advanced> {
         )));
     }
     let now = call.state.advance_clock(Duration::from_secs_f64(seconds));
-    Ok(Advanced { now })
+    Ok(Json(Advanced { now }))
 }
 
-async fn reset(call: Call<Nothing>) -> Answer<Reset> {
+async fn reset(call: Call<Nothing>) -> Answer<Json<Reset>> {
     call.state.reset();
-    Ok(Reset {
+    Ok(Json(Reset {
         reset: true,
         now: call.state.now(),
-    })
+    }))
 }
 
-async fn faults(call: Call<Nothing>) -> Answer<FaultSettings> {
-    Ok(call.state.faults())
+async fn faults(call: Call<Nothing>) -> Answer<Json<FaultSettings>> {
+    Ok(Json(call.state.faults()))
 }
 
-async fn set_faults(call: Call<FaultSettings>) -> Answer<FaultSettings> {
+async fn set_faults(call: Call<FaultSettings>) -> Answer<Json<FaultSettings>> {
     (call.state.set_faults(call.input)).map_err(|e| bad(&e.to_string()))?;
-    Ok(call.state.faults())
+    Ok(Json(call.state.faults()))
 }
 
-async fn scenarios(call: Call<Nothing>) -> Answer<Vec<Scenario>> {
-    Ok(call.state.scenarios())
+async fn scenarios(call: Call<Nothing>) -> Answer<Json<Vec<Scenario>>> {
+    Ok(Json(call.state.scenarios()))
 }
 
-async fn add_scenario(call: Call<NewScenario>) -> Answer<Created<Scenario>> {
+async fn add_scenario(call: Call<NewScenario>) -> Answer<(StatusCode, Json<Scenario>)> {
     (call.state.add_scenario(call.input))
-        .map(Created)
+        .map(|scenario| (StatusCode::CREATED, Json(scenario)))
         .map_err(|e| bad(&e.to_string()))
 }
 
-async fn clear_scenarios(call: Call<Nothing>) -> Answer<Cleared> {
+async fn clear_scenarios(call: Call<Nothing>) -> Answer<Json<Cleared>> {
     call.state.clear_scenarios();
-    Ok(Cleared { cleared: true })
+    Ok(Json(Cleared { cleared: true }))
 }
 
-async fn remove_scenario(call: Call<Nothing>) -> Answer<Removed> {
+async fn remove_scenario(call: Call<Nothing>) -> Answer<Json<Removed>> {
     let id = call.id;
     if call.state.remove_scenario(&id) {
-        Ok(Removed { removed: id })
+        Ok(Json(Removed { removed: id }))
     } else {
         Err(not_found(&format!("no scenario has id {}", quoted(&id))))
     }

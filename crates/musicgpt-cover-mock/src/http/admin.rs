@@ -222,7 +222,24 @@ async fn read<I: Input>(parts: &Parts, body: Body) -> Answer<I> {
         }
     }
     serde_path_to_error::deserialize(Value::Object(values))
-        .map_err(|e| refused::<I>(&e.to_string()))
+        .map_err(|e| refused::<I>(&plain(&e.to_string())))
+}
+
+/// serde's text with its Rust words in JSON's.
+fn plain(text: &str) -> String {
+    [
+        ("a map", "an object"),
+        ("a sequence", "a list"),
+        ("u16", "a whole number up to 65535"),
+        ("u32", "a whole number up to 4294967295"),
+        ("u64", "a whole number"),
+        ("usize", "a whole number"),
+        ("f64", "a number"),
+    ]
+    .iter()
+    .fold(text.to_owned(), |text, (rust, words)| {
+        text.replace(&format!("expected {rust}"), &format!("expected {words}"))
+    })
 }
 
 /// A query parameter's value as JSON: a number when it reads as one, else the text.

@@ -14,6 +14,7 @@
 //! - `resilience`: the client against the mock's faults and scenarios (resets, closes,
 //!   truncated and dribbled answers, failure rates, 429 with `Retry-After`): polling rides them
 //!   out, a Cover is sent once;
+//! - `docs`: `docs/mock.md`'s admin table is the admin index, its `respond` table the fault kinds;
 //! - `official`: the API's own documentation's example bodies (`fixtures/official`) validate
 //!   against the spec and decode with the client;
 //! - `schemathesis`, `prism`, `samples`: the external judges;
@@ -27,6 +28,7 @@ mod browser;
 mod browser_pages;
 mod calls;
 mod common;
+mod docs;
 mod early_answers;
 mod flow;
 mod generators;

@@ -233,14 +233,48 @@ impl<'de> serde::Deserialize<'de> for Latency {
 /// operation documents), else one of the operation's documented 5xx and 429 statuses, drawn
 /// uniformly. Written `cover=0.2:500`, `cover=0.2`, or `0.1` (every operation).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "FailRateBody")]
 pub struct FailRate {
     /// An operationId of the spec, or `*`.
     pub operation: String,
     /// The share of requests failed, from 0 to 1.
     pub rate: f64,
     /// The status to answer with; `None` draws one of the documented 5xx and 429 statuses.
-    #[serde(default)]
     pub status: Option<u16>,
+}
+
+/// A [`FailRate`] as JSON: `{"operation": "cover", "rate": 0.2, "status": 500}` (operation `*`
+/// and no status when left out), or `{"spec": "cover=0.2:500"}`; checked as the flag is.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailRateBody {
+    spec: Option<String>,
+    operation: Option<String>,
+    rate: Option<f64>,
+    status: Option<u16>,
+}
+
+impl TryFrom<FailRateBody> for FailRate {
+    type Error = String;
+    fn try_from(body: FailRateBody) -> Result<FailRate, String> {
+        if let Some(spec) = body.spec {
+            if body.operation.is_some() || body.rate.is_some() || body.status.is_some() {
+                return Err("a fail rate given as {\"spec\": ...} takes no other key".to_owned());
+            }
+            return spec.parse();
+        }
+        let operation = body.operation.unwrap_or_else(|| ANY_OPERATION.to_owned());
+        let rate = body.rate.ok_or_else(|| {
+            format!("the fail rate of {operation} needs a rate, a number from 0 to 1")
+        })?;
+        let rule = FailRate {
+            operation,
+            rate,
+            status: body.status,
+        };
+        rule.check()?;
+        Ok(rule)
+    }
 }
 
 impl FromStr for FailRate {

@@ -63,10 +63,12 @@ pub use config::{ApiKey, ClockMode, FailRate, Latency, MockConfig};
 pub use domain::audio::{
     DURATION_SECONDS as RESULT_AUDIO_SECONDS, SAMPLE_RATE as RESULT_AUDIO_SAMPLE_RATE,
 };
-pub use domain::faults::{FaultError, FaultSettings, NetworkFault, NewScenario, Respond, Scenario};
+pub use domain::faults::{
+    FaultError, FaultKind, FaultRecord, FaultSettings, NetworkFault, NewScenario, Respond, Scenario,
+};
 pub use domain::journal::{
-    FaultRecord, FormFilePart, FormRecord, FormTextField, JournalEntry, JournalKind,
-    MAX_KEPT_FIELDS, MAX_KEPT_VALUE, RequestRecord, WebhookEvent,
+    FormFilePart, FormRecord, FormTextField, JournalEntry, JournalKind, MAX_KEPT_FIELDS,
+    MAX_KEPT_VALUE, RequestRecord, WebhookEvent,
 };
 pub use domain::tasks::{AudioSource, FinishError, Outcome, TaskView};
 pub use domain::webhooks::{
@@ -78,7 +80,7 @@ pub use error::MockError;
 pub use http::proxy::{
     CHECKED_BODY_LIMIT, ProxyConfig, VIOLATIONS_HEADER, api_base_path, default_upstream,
 };
-pub use http::{ADMIN_ROUTES, MAX_PARTS, MAX_TEXT_BYTES, router};
+pub use http::{MAX_PARTS, MAX_TEXT_BYTES, router};
 pub use server::banner::{default_addr, describe};
 pub use server::{MockServer, ProxyServer, serve, serve_proxy, serve_with_state};
 pub use spec::OPENAPI_YAML;

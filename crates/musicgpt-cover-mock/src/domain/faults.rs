@@ -15,10 +15,9 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::journal::FaultRecord;
 use super::sync::lock;
 use crate::config::{ANY_OPERATION, FailRate, Latency, MAX_FAULT_DELAY, MockConfig};
 use crate::spec::{Operation, Spec};
@@ -35,18 +34,31 @@ pub(crate) const MAX_DRIBBLE_RATE: u64 = 1 << 30;
 /// Mixed into the seed, so fault draws do not shift the ids and etas of a seeded mock.
 const FAULT_SEED_SALT: u64 = 0x6661_756c_7473_2121;
 
-/// The settings that apply to every request: `GET` / `PUT /__admin/faults`.
+/// The settings that apply to every request: `GET` / `PUT /__admin/faults`. As a body, a key
+/// left out (or `null`) is cleared and an unknown key refused.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultSettings {
     /// The delay before every answer of the API's operations, if any.
     pub latency: Option<Latency>,
     /// Failure rates, in the order they are drawn.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub fail_rates: Vec<FailRate>,
 }
 
-/// What a scenario answers with.
+/// A value that may also be given as `null` for its default.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// What a scenario answers with. Read from JSON by which of `status`, `delay_ms` and `fault` it
+/// holds; a key that does not belong to that kind is refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "Map<String, Value>")]
 pub enum Respond {
     /// A documented status of the operation with its example body: the one named, else the
     /// first. The request is not handled (no task, no charge).
@@ -89,32 +101,232 @@ pub enum NetworkFault {
     Unavailable,
 }
 
-impl Respond {
-    /// The journal's name for it.
-    fn kind(&self) -> &'static str {
+/// Declares an enum with `ALL`, its variants in order, so that no list of them is kept by hand.
+macro_rules! listed_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident,)+ }) => {
+        $(#[$meta])* $vis enum $name { $($(#[$vmeta])* $variant,)+ }
+        impl $name {
+            /// Every kind, in the order declared.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+        }
+    };
+}
+
+listed_enum! {
+    /// The kinds of answer a scenario gives: the journal's `kind`, the admin API's help and
+    /// errors, the dashboard's choices and the check of `docs/mock.md`'s table are all made from
+    /// [`FaultKind::ALL`]. A new kind is a variant here (and in [`Respond`] or [`NetworkFault`]),
+    /// and its effect in `http::faults`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum FaultKind {
+        /// `{"status": 500}`: a documented status with its example.
+        Status,
+        /// `{"delay_ms": 3000}`: the normal answer, later.
+        Delay,
+        /// `{"fault": "close"}`: [`NetworkFault::Close`].
+        Close,
+        /// `{"fault": "reset"}`: [`NetworkFault::Reset`].
+        Reset,
+        /// `{"fault": "truncate"}`: [`NetworkFault::Truncate`].
+        Truncate,
+        /// `{"fault": "dribble", "bytes_per_second": 64}`: [`NetworkFault::Dribble`].
+        Dribble,
+        /// `{"fault": "unavailable"}`: [`NetworkFault::Unavailable`].
+        Unavailable,
+    }
+}
+
+impl FaultKind {
+    /// Its name: the journal's `kind`, and a connection fault's `fault` (a test holds the two to
+    /// [`NetworkFault`]'s serde names).
+    pub fn name(self) -> &'static str {
         match self {
-            Respond::Status { .. } => "status",
-            Respond::Delay { .. } => "delay",
-            Respond::Fault(NetworkFault::Close) => "close",
-            Respond::Fault(NetworkFault::Reset) => "reset",
-            Respond::Fault(NetworkFault::Truncate) => "truncate",
-            Respond::Fault(NetworkFault::Dribble { .. }) => "dribble",
-            Respond::Fault(NetworkFault::Unavailable) => "unavailable",
+            FaultKind::Status => "status",
+            FaultKind::Delay => "delay",
+            FaultKind::Close => "close",
+            FaultKind::Reset => "reset",
+            FaultKind::Truncate => "truncate",
+            FaultKind::Dribble => "dribble",
+            FaultKind::Unavailable => "unavailable",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn named(name: &str) -> Option<FaultKind> {
+        FaultKind::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
+    /// What the client gets, in a few words (the dashboard's choices).
+    pub fn summary(self) -> &'static str {
+        match self {
+            FaultKind::Status => "a documented status",
+            FaultKind::Delay => "a delay (ms), then the answer",
+            FaultKind::Close => "the connection closed",
+            FaultKind::Reset => "the connection reset",
+            FaultKind::Truncate => "the answer cut short",
+            FaultKind::Dribble => "the answer dribbled (bytes/s)",
+            FaultKind::Unavailable => "a gateway's 503 (plain text)",
+        }
+    }
+
+    /// A `respond` of this kind, with a value that suits every operation: the admin API's help
+    /// shows it, the dashboard starts from it.
+    pub fn example(self) -> Respond {
+        match self {
+            FaultKind::Status => Respond::Status {
+                status: 500,
+                example: None,
+            },
+            FaultKind::Delay => Respond::Delay { delay_ms: 3000 },
+            FaultKind::Close => Respond::Fault(NetworkFault::Close),
+            FaultKind::Reset => Respond::Fault(NetworkFault::Reset),
+            FaultKind::Truncate => Respond::Fault(NetworkFault::Truncate),
+            FaultKind::Dribble => Respond::Fault(NetworkFault::Dribble {
+                bytes_per_second: 64,
+            }),
+            FaultKind::Unavailable => Respond::Fault(NetworkFault::Unavailable),
+        }
+    }
+
+    /// Whether the client gets no answer at all (the journal's status is then 0).
+    pub fn sends_no_answer(self) -> bool {
+        matches!(self, FaultKind::Close | FaultKind::Reset)
+    }
+
+    /// Every kind's example as JSON, `{"status":500} | {"delay_ms":3000} | ...`: what a
+    /// `respond` may be, for help and error texts.
+    pub(crate) fn examples() -> String {
+        FaultKind::ALL
+            .iter()
+            .filter_map(|k| serde_json::to_string(&k.example()).ok())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+}
+
+impl Respond {
+    /// Its kind.
+    pub fn kind(&self) -> FaultKind {
+        match self {
+            Respond::Status { .. } => FaultKind::Status,
+            Respond::Delay { .. } => FaultKind::Delay,
+            Respond::Fault(NetworkFault::Close) => FaultKind::Close,
+            Respond::Fault(NetworkFault::Reset) => FaultKind::Reset,
+            Respond::Fault(NetworkFault::Truncate) => FaultKind::Truncate,
+            Respond::Fault(NetworkFault::Dribble { .. }) => FaultKind::Dribble,
+            Respond::Fault(NetworkFault::Unavailable) => FaultKind::Unavailable,
         }
     }
 }
 
-/// A scenario to add: `POST /__admin/scenarios`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl TryFrom<Map<String, Value>> for Respond {
+    type Error = String;
+
+    /// The kind is the one of `status`, `delay_ms` and `fault` given; serde reads the rest, and
+    /// a key the result does not hold (a typo, or a value of another kind) is refused.
+    fn try_from(map: Map<String, Value>) -> Result<Respond, String> {
+        #[derive(Deserialize)]
+        struct Status {
+            status: u16,
+            example: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Delay {
+            delay_ms: u64,
+        }
+        let keys: Vec<&str> = ["status", "delay_ms", "fault"]
+            .into_iter()
+            .filter(|k| map.contains_key(*k))
+            .collect();
+        let value = Value::Object(map.clone());
+        let read = match keys[..] {
+            ["status"] => Status::deserialize(&value).map(|s| Respond::Status {
+                status: s.status,
+                example: s.example,
+            }),
+            ["delay_ms"] => Delay::deserialize(&value).map(|d| Respond::Delay {
+                delay_ms: d.delay_ms,
+            }),
+            ["fault"] => NetworkFault::deserialize(&value).map(Respond::Fault),
+            [] => return Err("needs one of status, delay_ms and fault".to_owned()),
+            _ => {
+                return Err(format!(
+                    "takes one of status, delay_ms and fault, not {}",
+                    keys.join(" and ")
+                ));
+            }
+        };
+        let respond = read.map_err(|e| e.to_string())?;
+        let held = serde_json::to_value(&respond).map_err(|e| e.to_string())?;
+        match map
+            .iter()
+            .find(|(key, v)| !v.is_null() && held.get(key.as_str()).is_none())
+        {
+            Some((key, _)) => Err(format!(
+                "{key:?} does not go with {}",
+                respond.kind().name()
+            )),
+            None => Ok(respond),
+        }
+    }
+}
+
+/// What the fault injection did to a request, in the journal (see `docs/mock.md`, "Faults and
+/// scenarios"). Only the parts that applied are present.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    /// The id of the one-shot scenario that answered the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// What the scenario did: a [`FaultKind`]'s name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The operation of the failure-rate rule that failed the request (`*` for any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_rate: Option<String>,
+    /// The status injected (by a scenario or a failure rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// A scenario's delay before the answer, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    /// The latency drawn for the request (`--latency`), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+}
+
+impl FaultRecord {
+    /// Whether the fault sent no answer at all (the connection was closed or reset).
+    pub fn no_answer(&self) -> bool {
+        self.kind
+            .as_deref()
+            .and_then(FaultKind::named)
+            .is_some_and(FaultKind::sends_no_answer)
+    }
+}
+
+/// A scenario to add: `POST /__admin/scenarios`. As a body, `operation` and `respond` are
+/// needed, `times` is 1 when left out, and an unknown key is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewScenario {
     /// An operationId of the spec, or `*` for any.
     pub operation: String,
     /// How many requests it answers (1 by default).
+    #[serde(default = "one", deserialize_with = "null_as_one")]
     pub times: u32,
     /// What they get.
     pub respond: Respond,
     /// Seconds for a `Retry-After` header on the answer (meant for 429 and 503).
     pub retry_after: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn null_as_one<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    Ok(Option::<u32>::deserialize(deserializer)?.unwrap_or(1))
 }
 
 impl NewScenario {
@@ -324,7 +536,7 @@ impl Faults {
             let scenario = &mut now.scenarios[i];
             scenario.remaining = scenario.remaining.saturating_sub(1);
             record.scenario = Some(scenario.id.clone());
-            record.kind = Some(scenario.respond.kind().to_owned());
+            record.kind = Some(scenario.respond.kind().name().to_owned());
             retry_after = scenario.retry_after;
             match &scenario.respond {
                 Respond::Status { status, example } => {
@@ -543,233 +755,6 @@ fn check_scenario(spec: &Spec, new: &NewScenario) -> Result<(), FaultError> {
     Ok(())
 }
 
-/// A whole number from a JSON value, or why not.
-fn whole(value: &Value, name: &str, max: u64) -> Result<u64, FaultError> {
-    value.as_u64().filter(|n| *n <= max).ok_or_else(|| {
-        FaultError(format!(
-            "{name} must be a whole number from 0 to {max}, got {value}"
-        ))
-    })
-}
-
-/// The settings of a `PUT /__admin/faults` body: `latency` (a string or null) and `fail_rates`
-/// (objects, or `{"spec": "cover=0.2:500"}`); a key left out is cleared, an unknown key refused.
-pub(crate) fn parse_settings(body: &Map<String, Value>) -> Result<FaultSettings, FaultError> {
-    if let Some(key) = body.keys().find(|k| *k != "latency" && *k != "fail_rates") {
-        return Err(FaultError(format!(
-            "unknown key {key:?}: the fault settings are latency and fail_rates"
-        )));
-    }
-    let latency = match body.get("latency") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(text)) => Some(
-            text.parse::<Latency>()
-                .map_err(|e| FaultError(format!("latency: {e}")))?,
-        ),
-        Some(other) => {
-            return Err(FaultError(format!(
-                "latency must be a string such as \"250ms\" or \"200ms..1.5s\", or null; got {other}"
-            )));
-        }
-    };
-    let fail_rates = match body.get("fail_rates") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(rules)) => rules
-            .iter()
-            .map(parse_rule)
-            .collect::<Result<Vec<_>, _>>()?,
-        Some(other) => {
-            return Err(FaultError(format!(
-                "fail_rates must be a list of {{\"operation\", \"rate\", \"status\"}} objects; got {other}"
-            )));
-        }
-    };
-    Ok(FaultSettings {
-        latency,
-        fail_rates,
-    })
-}
-
-fn parse_rule(value: &Value) -> Result<FailRate, FaultError> {
-    let Some(map) = value.as_object() else {
-        return Err(FaultError(format!(
-            "a fail rate is an object {{\"operation\": \"cover\", \"rate\": 0.2, \"status\": 500}} or {{\"spec\": \"cover=0.2:500\"}}; got {value}"
-        )));
-    };
-    if let Some(spec) = map.get("spec") {
-        if map.len() > 1 {
-            return Err(FaultError(
-                "a fail rate given as {\"spec\": ...} takes no other key".to_owned(),
-            ));
-        }
-        let text = spec.as_str().ok_or_else(|| {
-            FaultError(format!(
-                "spec must be a string such as \"cover=0.2:500\"; got {spec}"
-            ))
-        })?;
-        return text.parse().map_err(FaultError);
-    }
-    if let Some(key) = map
-        .keys()
-        .find(|k| !matches!(k.as_str(), "operation" | "rate" | "status"))
-    {
-        return Err(FaultError(format!(
-            "unknown key {key:?} in a fail rate: give operation, rate and status"
-        )));
-    }
-    let operation = match map.get("operation") {
-        None => ANY_OPERATION.to_owned(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => {
-            return Err(FaultError(format!(
-                "operation must be an operationId or \"*\"; got {other}"
-            )));
-        }
-    };
-    let rate = map.get("rate").and_then(Value::as_f64).ok_or_else(|| {
-        FaultError(format!(
-            "the fail rate of {operation} needs a rate, a number from 0 to 1"
-        ))
-    })?;
-    let status = match map.get("status") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(whole(v, "status", 599)? as u16),
-    };
-    let rule = FailRate {
-        operation,
-        rate,
-        status,
-    };
-    rule.check().map_err(FaultError)?;
-    Ok(rule)
-}
-
-/// The scenario of a `POST /__admin/scenarios` body.
-pub(crate) fn parse_scenario(body: &Map<String, Value>) -> Result<NewScenario, FaultError> {
-    if let Some(key) = body.keys().find(|k| {
-        !matches!(
-            k.as_str(),
-            "operation" | "times" | "respond" | "retry_after"
-        )
-    }) {
-        return Err(FaultError(format!(
-            "unknown key {key:?}: a scenario has operation, times, respond and retry_after"
-        )));
-    }
-    let operation = match body.get("operation") {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => {
-            return Err(FaultError(format!(
-                "operation must be an operationId or \"*\"; got {other}"
-            )));
-        }
-        None => {
-            return Err(FaultError(
-                "a scenario needs an operation: an operationId of the spec, or \"*\"".to_owned(),
-            ));
-        }
-    };
-    let times = match body.get("times") {
-        None | Some(Value::Null) => 1,
-        Some(v) => whole(v, "times", u64::from(MAX_TIMES))? as u32,
-    };
-    let retry_after = match body.get("retry_after") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(whole(v, "retry_after", MAX_RETRY_AFTER)?),
-    };
-    let respond = match body.get("respond") {
-        Some(Value::Object(r)) => parse_respond(r)?,
-        Some(other) => {
-            return Err(FaultError(format!(
-                "respond must be an object: {{\"status\": 402}}, {{\"delay_ms\": 3000}} or {{\"fault\": \"close\"}}; got {other}"
-            )));
-        }
-        None => {
-            return Err(FaultError(
-                "a scenario needs respond: {\"status\": 402}, {\"delay_ms\": 3000} or {\"fault\": \"close\" | \"reset\" | \"truncate\" | \"dribble\"}".to_owned(),
-            ));
-        }
-    };
-    Ok(NewScenario {
-        operation,
-        times,
-        respond,
-        retry_after,
-    })
-}
-
-fn parse_respond(r: &Map<String, Value>) -> Result<Respond, FaultError> {
-    let only = |allowed: &[&str]| -> Result<(), FaultError> {
-        match r.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(key) => Err(FaultError(format!(
-                "respond takes one of status, delay_ms and fault; {key:?} does not go with {}",
-                allowed[0]
-            ))),
-            None => Ok(()),
-        }
-    };
-    if let Some(status) = r.get("status") {
-        only(&["status", "example"])?;
-        let status = whole(status, "status", 599)?;
-        if status < 100 {
-            return Err(FaultError(format!("status {status} is not an HTTP status")));
-        }
-        let example = match r.get("example") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => {
-                return Err(FaultError(format!(
-                    "example must be the name of one of the spec's examples; got {other}"
-                )));
-            }
-        };
-        return Ok(Respond::Status {
-            status: status as u16,
-            example,
-        });
-    }
-    if let Some(delay) = r.get("delay_ms") {
-        only(&["delay_ms"])?;
-        return Ok(Respond::Delay {
-            delay_ms: whole(delay, "delay_ms", MAX_FAULT_DELAY.as_millis() as u64)?,
-        });
-    }
-    let fault = match r.get("fault") {
-        Some(Value::String(f)) => f.as_str(),
-        _ => {
-            return Err(FaultError(
-                "respond must hold status, delay_ms or fault (\"close\", \"reset\", \"truncate\", \"dribble\" or \"unavailable\")".to_owned(),
-            ));
-        }
-    };
-    let fault = match fault {
-        "close" | "reset" | "truncate" | "unavailable" => {
-            only(&["fault"])?;
-            match fault {
-                "close" => NetworkFault::Close,
-                "reset" => NetworkFault::Reset,
-                "unavailable" => NetworkFault::Unavailable,
-                _ => NetworkFault::Truncate,
-            }
-        }
-        "dribble" => {
-            only(&["fault", "bytes_per_second"])?;
-            let rate = r
-                .get("bytes_per_second")
-                .ok_or_else(|| FaultError("the dribble fault needs bytes_per_second".to_owned()))?;
-            NetworkFault::Dribble {
-                bytes_per_second: whole(rate, "bytes_per_second", MAX_DRIBBLE_RATE)?,
-            }
-        }
-        other => {
-            return Err(FaultError(format!(
-                "unknown fault {other:?}: give close, reset, truncate, dribble or unavailable"
-            )));
-        }
-    };
-    Ok(Respond::Fault(fault))
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -782,13 +767,6 @@ mod tests {
 
     fn faults(config: MockConfig) -> Faults {
         Faults::new(&config, spec(), 7).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => panic!("not an object"),
-        }
     }
 
     #[test]
@@ -946,10 +924,10 @@ mod tests {
 
     #[test]
     fn admin_bodies_parse_or_say_why() {
-        let settings = parse_settings(&object(json!({
+        let settings = serde_json::from_value::<FaultSettings>(json!({
             "latency": "200ms..1.5s",
             "fail_rates": [{"operation": "cover", "rate": 0.2, "status": 500}, {"spec": "0.1"}]
-        })))
+        }))
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             settings.latency.map(|l| l.to_string()).as_deref(),
@@ -974,11 +952,14 @@ mod tests {
             json!({"fail_rates": [{"operation": "cover"}]}),
             json!({"fail_rates": "cover=0.1"}),
         ] {
-            assert!(parse_settings(&object(bad.clone())).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<FaultSettings>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
-        let new = parse_scenario(&object(json!({
+        let new = serde_json::from_value::<NewScenario>(json!({
             "operation": "cover", "times": 3, "respond": {"fault": "dribble", "bytes_per_second": 64}, "retry_after": 2
-        })))
+        }))
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(new.times, 3);
         assert_eq!(
@@ -1001,7 +982,45 @@ mod tests {
             json!({"operation": "cover", "times": -1, "respond": {"delay_ms": 5}}),
             json!({"operation": "cover", "respond": {"delay_ms": 5}, "extra": 1}),
         ] {
-            assert!(parse_scenario(&object(bad.clone())).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<NewScenario>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    /// Each kind's example reads back as that kind, so [`FaultKind::name`] and [`NetworkFault`]'s
+    /// serde names agree, and the JSON parser knows every kind.
+    #[test]
+    fn every_kind_reads_back_from_its_example() {
+        for kind in FaultKind::ALL {
+            let json = serde_json::to_value(kind.example()).unwrap_or_else(|e| panic!("{e}"));
+            let read: Respond =
+                serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(read.kind(), *kind, "{json}");
+            assert_eq!(FaultKind::named(kind.name()), Some(*kind));
+            if let Some(fault) = json.get("fault") {
+                assert_eq!(fault, kind.name(), "{json}");
+            }
+        }
+        for (bad, says) in [
+            (
+                json!({"fault": "close", "bytes_per_second": 5}),
+                "bytes_per_second",
+            ),
+            (json!({"delay_ms": 5, "example": "x"}), "example"),
+            (json!({"fault": "explode"}), "explode"),
+            (json!({}), "needs one of"),
+            (
+                json!({"status": 500, "fault": "close"}),
+                "not status and fault",
+            ),
+        ] {
+            let error = serde_json::from_value::<Respond>(bad.clone())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.contains(says), "{bad}: {error:?}");
         }
     }
 }

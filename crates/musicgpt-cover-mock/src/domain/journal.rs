@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::clock::{Clock, VTime};
+use super::faults::FaultRecord;
 use crate::spec::json_string;
 use crate::spec::validate::Violation;
 
@@ -68,37 +69,6 @@ pub struct RequestRecord {
     /// proxy`); empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<Violation>,
-}
-
-/// What the mock's fault injection did to a request (see `docs/mock.md`, "Faults and
-/// scenarios"). Only the parts that applied are present.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FaultRecord {
-    /// The id of the one-shot scenario that answered the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scenario: Option<String>,
-    /// What the scenario did: `status`, `delay`, `close`, `reset`, `truncate` or `dribble`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// The operation of the failure-rate rule that failed the request (`*` for any).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_rate: Option<String>,
-    /// The status injected (by a scenario or a failure rate).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// A scenario's delay before the answer, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay_ms: Option<u64>,
-    /// The latency drawn for the request (`--latency`), in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_ms: Option<u64>,
-}
-
-impl FaultRecord {
-    /// Whether the fault sent no answer at all (the connection was closed or reset).
-    pub fn no_answer(&self) -> bool {
-        matches!(self.kind.as_deref(), Some("close" | "reset"))
-    }
 }
 
 /// A multipart form as it streamed by: text fields with their values, file parts with their size.

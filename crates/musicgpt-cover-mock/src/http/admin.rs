@@ -1,162 +1,266 @@
 //! The admin API under `/__admin`: look at and steer the mock (journal, webhooks, tasks, credits,
-//! clock, faults and scenarios, reset). Its own requests are not journalled. Request bodies are
-//! small JSON objects; a query parameter of the same name works too, so plain `curl -X POST`
-//! calls need no body (the fault settings and scenarios take a JSON body only). Every
-//! route that changes something takes no body or a JSON object, and refuses anything else (400),
-//! a body over [`MAX_BODY`] (413) or one that stalls (408), before it changes anything.
+//! clock, faults and scenarios, reset). Its own requests are not journalled.
+//!
+//! Each route is one row of [`routes`]: method, path, a line of doc and the handler, whose
+//! signature names what the route reads (an [`Input`]) and answers (a [`Reply`]). The router, the
+//! index at `GET /__admin` and, through the index, the contract suite's check of `docs/mock.md`
+//! are made from the rows.
+//!
+//! A route that changes something takes no body or a JSON object, and refuses anything else
+//! (400), a body over [`MAX_BODY`] (413) or one that stalls (408), before it changes anything.
+//! serde reads the object into the route's input type; a flat input's values may come as query
+//! parameters instead, so plain `curl -X POST` calls need no body (the fault settings and
+//! scenarios take a JSON body only).
 
+use std::future::Future;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::{Json, Router};
 use futures::StreamExt;
-use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
 
 use super::form::with_causes;
-use super::pages::DASHBOARD_PATH as DASHBOARD;
-use super::respond::{Segment, error_json, json as json_response};
+use super::pages::DASHBOARD_PATH;
+use super::respond::{Segment, error_json, json};
 use super::stall::BodyStalled;
 use crate::domain::MockState;
 use crate::domain::credits::check_key;
-use crate::domain::faults::{parse_scenario, parse_settings};
+use crate::domain::faults::{FaultKind, FaultSettings, NewScenario, Scenario};
 use crate::domain::tasks::{FinishError, Outcome, TaskView};
+use crate::domain::webhooks::{WebhookDelivery, WebhookTotals};
 use crate::spec::quoted;
 
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
 
-/// The routes, for the index and the README. The dashboard is a page (served beside the API, not
-/// by this router), listed here so that whoever finds the admin API finds the page that drives it
-/// too; the proxy serves no pages, and its index leaves that row out.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("GET", "/__admin", "this index"),
-    (
-        "GET",
-        DASHBOARD,
-        "the dashboard: this API as a page, to open in a browser",
-    ),
-    (
-        "GET",
-        "/__admin/journal?last=N",
-        "requests received (bounded ring, oldest first)",
-    ),
-    ("DELETE", "/__admin/journal", "empty the journal"),
-    (
-        "GET",
-        "/__admin/webhooks",
-        "webhook deliveries with every attempt, and totals (due, pending, delivered, failed, refused)",
-    ),
-    (
-        "GET",
-        "/__admin/webhooks/{task_id}",
-        "the webhook delivery of one task",
-    ),
-    ("GET", "/__admin/tasks", "tasks with their current status"),
-    (
-        "GET",
-        "/__admin/tasks/{id}",
-        "one task, by task_id or conversion_id",
-    ),
-    (
-        "POST",
-        "/__admin/tasks/{id}/complete",
-        "complete a task now (sends its webhook)",
-    ),
-    (
-        "POST",
-        "/__admin/tasks/{id}/fail",
-        "fail a task now; body {\"status\": \"FAILED\"|\"ERROR\"}",
-    ),
-    ("GET", "/__admin/credits", "balances of all keys"),
-    ("GET", "/__admin/credits/{key}", "balance of one key"),
-    (
-        "PUT",
-        "/__admin/credits/{key}",
-        "set a balance; body {\"credits\": 12.5}",
-    ),
-    ("GET", "/__admin/clock", "virtual time now, frozen or not"),
-    (
-        "POST",
-        "/__admin/clock/advance",
-        "move the clock; body {\"seconds\": 30}",
-    ),
-    (
-        "GET",
-        "/__admin/faults",
-        "fault settings: latency and failure rates",
-    ),
-    (
-        "PUT",
-        "/__admin/faults",
-        "replace them; body {\"latency\": \"200ms..1.5s\", \"fail_rates\": [{\"operation\": \"cover\", \"rate\": 0.2, \"status\": 500}]}",
-    ),
-    (
-        "GET",
-        "/__admin/scenarios",
-        "one-shot scenarios waiting, in the order they apply",
-    ),
-    (
-        "POST",
-        "/__admin/scenarios",
-        "add one; body {\"operation\": \"cover\", \"times\": 1, \"respond\": {\"status\": 402} | {\"delay_ms\": 3000} | {\"fault\": \"close\"|\"reset\"|\"truncate\"|\"dribble\"|\"unavailable\"}, \"retry_after\": 2}",
-    ),
-    ("DELETE", "/__admin/scenarios", "remove every scenario"),
-    ("DELETE", "/__admin/scenarios/{id}", "remove one scenario"),
-    (
-        "POST",
-        "/__admin/reset",
-        "back to the start state (fault settings too, no scenarios)",
-    ),
-];
+/// The admin API, each route declared once. A new endpoint is a row here, its handler below and,
+/// when it needs one, a method of [`MockState`].
+#[rustfmt::skip]
+fn routes() -> Vec<Route> {
+    use Method as M;
+    vec![
+        Route::new(M::GET,    "/",                    index,           "this index"),
+        Route::new(M::GET,    "/journal",             journal,         "requests received (bounded ring, oldest first)"),
+        Route::new(M::DELETE, "/journal",             clear_journal,   "empty the journal"),
+        Route::new(M::GET,    "/webhooks",            webhooks,        "webhook deliveries with every attempt, and totals (due, pending, delivered, failed, refused)"),
+        Route::new(M::GET,    "/webhooks/{task_id}",  webhook,         "the webhook delivery of one task"),
+        Route::new(M::GET,    "/tasks",               tasks,           "tasks with their current status"),
+        Route::new(M::GET,    "/tasks/{id}",          task,            "one task, by task_id or conversion_id"),
+        Route::new(M::POST,   "/tasks/{id}/complete", complete,        "complete a task now (sends its webhook)"),
+        Route::new(M::POST,   "/tasks/{id}/fail",     fail,            "fail a task now"),
+        Route::new(M::GET,    "/credits",             credits,         "balances of all keys"),
+        Route::new(M::GET,    "/credits/{key}",       key_credits,     "balance of one key"),
+        Route::new(M::PUT,    "/credits/{key}",       set_credits,     "set a balance"),
+        Route::new(M::GET,    "/clock",               clock,           "virtual time now, frozen or not"),
+        Route::new(M::POST,   "/clock/advance",       advance,         "move the clock"),
+        Route::new(M::GET,    "/faults",              faults,          "fault settings: latency and failure rates"),
+        Route::new(M::PUT,    "/faults",              set_faults,      "replace them"),
+        Route::new(M::GET,    "/scenarios",           scenarios,       "one-shot scenarios waiting, in the order they apply"),
+        Route::new(M::POST,   "/scenarios",           add_scenario,    "add one"),
+        Route::new(M::DELETE, "/scenarios",           clear_scenarios, "remove every scenario"),
+        Route::new(M::DELETE, "/scenarios/{id}",      remove_scenario, "remove one scenario"),
+        Route::new(M::POST,   "/reset",               reset,           "back to the start state (fault settings too, no scenarios)"),
+    ]
+}
 
 /// The admin API; `with_pages` when the server also serves the pages (the mock, not the proxy), so
 /// that the index names the dashboard only where it is.
 pub(crate) fn router(with_pages: bool) -> Router<MockState> {
-    Router::new()
-        .route(
-            "/",
-            get(move |state: State<MockState>| index(state, with_pages)),
-        )
-        .route("/journal", get(journal).delete(clear_journal))
-        .route("/webhooks", get(webhooks))
-        .route("/webhooks/{task_id}", get(webhook))
-        .route("/tasks", get(tasks))
-        .route("/tasks/{id}", get(task))
-        .route("/tasks/{id}/complete", post(complete))
-        .route("/tasks/{id}/fail", post(fail))
-        .route("/credits", get(credits))
-        .route("/credits/{key}", get(key_credits).put(set_credits))
-        .route("/clock", get(clock))
-        .route("/clock/advance", post(advance))
-        .route("/faults", get(faults).put(set_faults))
-        .route(
-            "/scenarios",
-            get(scenarios).post(add_scenario).delete(clear_scenarios),
-        )
-        .route("/scenarios/{id}", delete(remove_scenario))
-        .route("/reset", post(reset))
+    (routes().into_iter()).fold(Router::new(), |router, route| {
+        router.route(route.path, (route.mount)(with_pages))
+    })
 }
 
-fn ok<T: Serialize>(value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => json_response(StatusCode::OK, body),
-        Err(e) => error_json(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+/// One row of [`routes`].
+struct Route {
+    method: Method,
+    /// Under `/__admin`; `{name}` is one path segment, handed to the handler as [`Call::id`].
+    path: &'static str,
+    doc: &'static str,
+    /// How to send the route's input ([`Input::usage`]).
+    usage: Option<String>,
+    /// The handler's router, given whether the server serves the pages.
+    mount: Box<dyn Fn(bool) -> MethodRouter<MockState>>,
+}
+
+impl Route {
+    /// A row. `handler`'s signature fixes the types the route reads (`I`) and answers (`A`), so
+    /// that a description of the admin API can be made from them.
+    fn new<I, A, F, Fut>(method: Method, path: &'static str, handler: F, doc: &'static str) -> Route
+    where
+        I: Input,
+        A: IntoResponse,
+        F: Fn(Call<I>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Answer<A>> + Send + 'static,
+    {
+        // The table names standard methods only, which every filter has.
+        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+        let segment = path.contains('{');
+        Route {
+            method,
+            path,
+            doc,
+            usage: I::usage(),
+            mount: Box::new(move |pages| {
+                let handler = handler.clone();
+                on(
+                    filter,
+                    move |State(state): State<MockState>, request: Request| {
+                        serve(state, pages, segment, request, handler.clone())
+                    },
+                )
+            }),
+        }
+    }
+
+    /// The row as the index lists it, with a GET's query or the body it takes.
+    fn listed(&self) -> Listed {
+        let path = format!("/__admin{}", self.path.trim_end_matches('/'));
+        let (path, what) = match &self.usage {
+            Some(usage) if self.method == Method::GET => {
+                (format!("{path}?{usage}"), self.doc.into())
+            }
+            Some(usage) => (path, format!("{}; body {usage}", self.doc)),
+            None => (path, self.doc.to_owned()),
+        };
+        Listed {
+            method: self.method.to_string(),
+            path,
+            what,
+        }
     }
 }
 
-fn bad(text: &str) -> Response {
-    error_json(StatusCode::BAD_REQUEST, text)
+/// What a handler gets.
+struct Call<I> {
+    state: MockState,
+    /// Whether the server serves the pages (the mock does, the proxy not).
+    pages: bool,
+    /// The `{...}` segment of the path, percent-decoded; empty for a path without one.
+    id: String,
+    input: I,
+}
+
+/// A handler's result: the answer, or the error answer to send instead.
+type Answer<A> = Result<A, Refused>;
+
+/// An error answer, boxed (a `Response` is large, and most calls are answered).
+type Refused = Box<Response>;
+
+/// Reads the path's segment and the input, calls the handler, writes its answer.
+async fn serve<I, A, F, Fut>(
+    state: MockState,
+    pages: bool,
+    segment: bool,
+    request: Request,
+    handler: F,
+) -> Response
+where
+    I: Input,
+    A: IntoResponse,
+    F: Fn(Call<I>) -> Fut,
+    Fut: Future<Output = Answer<A>>,
+{
+    let (mut parts, body) = request.into_parts();
+    let answer = async {
+        let id = match segment {
+            true => Segment::from_request_parts(&mut parts, &state).await?.0,
+            false => String::new(),
+        };
+        let input = read::<I>(&parts, body).await?;
+        handler(Call {
+            state,
+            pages,
+            id,
+            input,
+        })
+        .await
+    };
+    answer
+        .await
+        .map_or_else(|refused| *refused, IntoResponse::into_response)
+}
+
+/// What an admin route reads besides its path, by serde from a JSON object: the body's, and, for
+/// a flat input, query parameters for the keys the body leaves out (a GET reads the query only).
+trait Input: DeserializeOwned + Send + 'static {
+    /// Whether it comes as a JSON body only (a nested one, which a query string cannot carry).
+    const BODY_ONLY: bool = false;
+
+    /// What to send, for the index and for the error that refuses it; empty when nothing.
+    const USAGE: &'static str = "";
+
+    /// [`Input::USAGE`], or one made at run time.
+    fn usage() -> Option<String> {
+        (!Self::USAGE.is_empty()).then(|| Self::USAGE.to_owned())
+    }
+}
+
+async fn read<I: Input>(parts: &Parts, body: Body) -> Answer<I> {
+    let mut values = Map::new();
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        match body_object(body).await? {
+            Some(object) => values = object,
+            None if I::BODY_ONLY => return Err(refused::<I>("the body is empty")),
+            None => {}
+        }
+    }
+    if !I::BODY_ONLY {
+        let query = parts.uri.query().unwrap_or_default();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            values
+                .entry(name.into_owned())
+                .or_insert_with(|| query_value(&value));
+        }
+    }
+    serde_path_to_error::deserialize(Value::Object(values))
+        .map_err(|e| refused::<I>(&plain(&e.to_string())))
+}
+
+/// serde's text with its Rust words in JSON's.
+fn plain(text: &str) -> String {
+    [
+        ("a map", "an object"),
+        ("a sequence", "a list"),
+        ("u16", "a whole number up to 65535"),
+        ("u32", "a whole number up to 4294967295"),
+        ("u64", "a whole number"),
+        ("usize", "a whole number"),
+        ("f64", "a number"),
+    ]
+    .iter()
+    .fold(text.to_owned(), |text, (rust, words)| {
+        text.replace(&format!("expected {rust}"), &format!("expected {words}"))
+    })
+}
+
+/// A query parameter's value as JSON: a number when it reads as one, else the text.
+fn query_value(text: &str) -> Value {
+    (serde_json::from_str::<Number>(text).ok())
+        .or_else(|| text.parse().ok().and_then(Number::from_f64))
+        .map_or_else(|| Value::String(text.to_owned()), Value::Number)
+}
+
+/// The 400 for an input that cannot be taken: why, and how to send it.
+fn refused<I: Input>(why: &str) -> Refused {
+    match I::usage() {
+        Some(usage) => bad(&format!("{why}; send {usage}")),
+        None => bad(why),
+    }
 }
 
 /// The body of a call that changes something: nothing (or only whitespace), or a JSON object.
 /// `Err` is the answer to send instead: 413 over [`MAX_BODY`], 408 when it stalls (and the
 /// connection closes), 400 for anything but a JSON object.
-async fn body_object(body: Body) -> Result<Option<Map<String, Value>>, Response> {
+async fn body_object(body: Body) -> Answer<Option<Map<String, Value>>> {
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(piece) = stream.next().await {
@@ -173,11 +277,11 @@ async fn body_object(body: Body) -> Result<Option<Map<String, Value>>, Response>
                 response
                     .headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                return Err(response);
+                return Err(Box::new(response));
             }
         };
         if bytes.len() + chunk.len() > MAX_BODY {
-            return Err(error_json(
+            return Err(refusal(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!(
                     "the body is over {MAX_BODY} bytes; an admin call takes a small JSON object"
@@ -201,276 +305,342 @@ async fn body_object(body: Body) -> Result<Option<Map<String, Value>>, Response>
     }
 }
 
-/// One named value from the JSON body or, failing that, the query string.
-async fn input(body: Body, query: Option<&str>, name: &str) -> Result<Option<Value>, Response> {
-    if let Some(value) = body_object(body)
-        .await?
-        .and_then(|mut map| map.remove(name))
-    {
-        return Ok(Some(value));
+/// The journal, serialized by the domain as it reads the entries.
+struct JournalJson(Vec<u8>);
+
+impl IntoResponse for JournalJson {
+    fn into_response(self) -> Response {
+        json(StatusCode::OK, self.0)
     }
-    Ok(form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| {
-            v.parse::<f64>()
-                .map_or_else(|_| Value::String(v.into_owned()), |n| json!(n))
-        }))
+}
+
+fn refusal(status: StatusCode, text: &str) -> Refused {
+    Box::new(error_json(status, text))
+}
+
+fn bad(text: &str) -> Refused {
+    refusal(StatusCode::BAD_REQUEST, text)
+}
+
+fn not_found(text: &str) -> Refused {
+    refusal(StatusCode::NOT_FOUND, text)
 }
 
 /// The 400 for a key named in a path that [`check_key`] does not allow, saying why.
-fn bad_key(key: &str) -> Option<Response> {
-    check_key(key.as_bytes())
-        .err()
-        .map(|why| bad(&format!("{why}; no request can send this key")))
+fn allowed_key(key: &str) -> Answer<()> {
+    check_key(key.as_bytes()).map_err(|why| bad(&format!("{why}; no request can send this key")))
 }
 
-async fn index(State(state): State<MockState>, with_pages: bool) -> Response {
-    let routes: Vec<Value> = ROUTES
-        .iter()
-        .filter(|(_, path, _)| with_pages || *path != DASHBOARD)
-        .map(|(m, p, what)| json!({ "method": m, "path": p, "what": what }))
-        .collect();
-    ok(&json!({
-        "routes": routes,
-        "now": state.now(),
-        "clock_frozen": state.clock_frozen(),
-        "tasks": state.task_count(),
+// ---- Inputs -------------------------------------------------------------------------------------
+
+/// No input. A body, when one is sent, is still a JSON object (of anything).
+#[derive(Deserialize)]
+struct Nothing {}
+
+impl Input for Nothing {}
+
+/// `GET /journal?last=N`.
+#[derive(Deserialize)]
+struct JournalQuery {
+    last: Option<usize>,
+}
+
+impl Input for JournalQuery {
+    const USAGE: &str = "last=N";
+}
+
+/// How a task is failed (`FAILED` when not said); a key but `status` is refused, so that a typo
+/// does not fail a task some other way than meant.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailBody {
+    status: Option<String>,
+}
+
+impl Input for FailBody {
+    const USAGE: &str = r#"{"status": "FAILED" | "ERROR"}"#;
+}
+
+#[derive(Deserialize)]
+struct CreditsBody {
+    credits: f64,
+}
+
+impl Input for CreditsBody {
+    const USAGE: &str = r#"{"credits": N} with N a number of at least 0"#;
+}
+
+#[derive(Deserialize)]
+struct AdvanceBody {
+    seconds: f64,
+}
+
+impl Input for AdvanceBody {
+    const USAGE: &str = r#"{"seconds": N} with N a number from 0 to 1e9"#;
+}
+
+impl Input for FaultSettings {
+    const BODY_ONLY: bool = true;
+    const USAGE: &str = r#"{"latency": "200ms..1.5s" | null, "fail_rates": [{"operation": "cover", "rate": 0.2, "status": 500}]}"#;
+}
+
+impl Input for NewScenario {
+    const BODY_ONLY: bool = true;
+    fn usage() -> Option<String> {
+        Some(format!(
+            r#"{{"operation": "cover", "times": 1, "respond": {}, "retry_after": 2}}"#,
+            FaultKind::examples()
+        ))
+    }
+}
+
+// ---- Answers ------------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Index {
+    routes: Vec<Listed>,
+    now: String,
+    clock_frozen: bool,
+    tasks: usize,
+}
+
+/// A route in the index.
+#[derive(Serialize)]
+struct Listed {
+    method: String,
+    path: String,
+    what: String,
+}
+
+#[derive(Serialize)]
+struct Cleared {
+    cleared: bool,
+}
+
+#[derive(Serialize)]
+struct Webhooks {
+    totals: WebhookTotals,
+    deliveries: Vec<WebhookDelivery>,
+}
+
+#[derive(Serialize)]
+struct Tasks {
+    tasks: Vec<TaskView>,
+}
+
+#[derive(Serialize)]
+struct AllCredits {
+    restricted: bool,
+    default_credits: f64,
+    keys: Vec<KeyCredits>,
+}
+
+#[derive(Serialize)]
+struct KeyCredits {
+    key: String,
+    credits: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct Clock {
+    now: String,
+    frozen: bool,
+    time_scale: f64,
+}
+
+#[derive(Serialize)]
+struct Advanced {
+    now: String,
+}
+
+#[derive(Serialize)]
+struct Removed {
+    removed: String,
+}
+
+#[derive(Serialize)]
+struct Reset {
+    reset: bool,
+    now: String,
+}
+
+// ---- Handlers -----------------------------------------------------------------------------------
+
+/// The dashboard is a page (served beside the API, not by this router), listed so that whoever
+/// finds the admin API finds the page that drives it too; the proxy serves no pages.
+async fn index(call: Call<Nothing>) -> Answer<Json<Index>> {
+    let mut routes: Vec<Listed> = routes().iter().map(Route::listed).collect();
+    if call.pages {
+        let dashboard = Listed {
+            method: Method::GET.to_string(),
+            path: DASHBOARD_PATH.to_owned(),
+            what: "the dashboard: this API as a page, to open in a browser".to_owned(),
+        };
+        routes.insert(1, dashboard);
+    }
+    let state = &call.state;
+    Ok(Json(Index {
+        routes,
+        now: state.now(),
+        clock_frozen: state.clock_frozen(),
+        tasks: state.task_count(),
     }))
 }
 
-async fn journal(State(state): State<MockState>, RawQuery(q): RawQuery) -> Response {
-    let last = form_urlencoded::parse(q.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "last")
-        .map(|(_, v)| v.parse::<usize>());
-    match last {
-        None => json_response(StatusCode::OK, state.journal_json(None)),
-        Some(Ok(n)) => json_response(StatusCode::OK, state.journal_json(Some(n))),
-        Some(Err(_)) => bad("last must be a whole number"),
-    }
+async fn journal(call: Call<JournalQuery>) -> Answer<JournalJson> {
+    Ok(JournalJson(call.state.journal_json(call.input.last)))
 }
 
-async fn clear_journal(State(state): State<MockState>, body: Body) -> Response {
-    if let Err(refused) = body_object(body).await {
-        return refused;
-    }
-    state.clear_journal();
-    ok(&json!({ "cleared": true }))
+async fn clear_journal(call: Call<Nothing>) -> Answer<Json<Cleared>> {
+    call.state.clear_journal();
+    Ok(Json(Cleared { cleared: true }))
 }
 
-async fn webhooks(State(state): State<MockState>) -> Response {
-    ok(&json!({
-        "totals": state.webhook_totals(),
-        "deliveries": state.webhook_deliveries(),
+async fn webhooks(call: Call<Nothing>) -> Answer<Json<Webhooks>> {
+    Ok(Json(Webhooks {
+        totals: call.state.webhook_totals(),
+        deliveries: call.state.webhook_deliveries(),
     }))
 }
 
-async fn webhook(State(state): State<MockState>, Segment(task_id): Segment) -> Response {
-    match state.webhook_delivery(&task_id) {
-        Some(d) => ok(&d),
-        None => error_json(
-            StatusCode::NOT_FOUND,
-            &format!("no webhook delivery for task {task_id}"),
-        ),
-    }
+async fn webhook(call: Call<Nothing>) -> Answer<Json<WebhookDelivery>> {
+    let id = &call.id;
+    (call.state.webhook_delivery(id))
+        .map(Json)
+        .ok_or_else(|| not_found(&format!("no webhook delivery for task {id}")))
 }
 
-async fn tasks(State(state): State<MockState>) -> Response {
-    ok(&json!({ "tasks": state.tasks() }))
+async fn tasks(call: Call<Nothing>) -> Answer<Json<Tasks>> {
+    Ok(Json(Tasks {
+        tasks: call.state.tasks(),
+    }))
 }
 
-async fn task(State(state): State<MockState>, Segment(id): Segment) -> Response {
-    match state.task(&id) {
-        Some(t) => ok(&t),
-        None => error_json(StatusCode::NOT_FOUND, &format!("no task has id {id}")),
-    }
+async fn task(call: Call<Nothing>) -> Answer<Json<TaskView>> {
+    let id = &call.id;
+    (call.state.task(id))
+        .map(Json)
+        .ok_or_else(|| not_found(&format!("no task has id {id}")))
 }
 
-fn finished(result: Result<TaskView, FinishError>, id: &str) -> Response {
-    match result {
-        Ok(t) => ok(&t),
-        Err(FinishError::NotFound) => {
-            error_json(StatusCode::NOT_FOUND, &format!("no task has id {id}"))
-        }
-        Err(e @ FinishError::AlreadyFinal(_)) => error_json(StatusCode::CONFLICT, &e.to_string()),
-    }
+fn finished(result: Result<TaskView, FinishError>, id: &str) -> Answer<Json<TaskView>> {
+    result.map(Json).map_err(|e| match e {
+        FinishError::NotFound => not_found(&format!("no task has id {id}")),
+        FinishError::AlreadyFinal(_) => refusal(StatusCode::CONFLICT, &e.to_string()),
+    })
 }
 
-async fn complete(State(state): State<MockState>, Segment(id): Segment, body: Body) -> Response {
-    if let Err(refused) = body_object(body).await {
-        return refused;
-    }
-    finished(state.complete_task(&id), &id)
+async fn complete(call: Call<Nothing>) -> Answer<Json<TaskView>> {
+    finished(call.state.complete_task(&call.id), &call.id)
 }
 
-async fn fail(
-    State(state): State<MockState>,
-    Segment(id): Segment,
-    RawQuery(q): RawQuery,
-    body: Body,
-) -> Response {
-    let status = match input(body, q.as_deref(), "status").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let outcome = match status.as_ref().map(|v| v.as_str().and_then(Outcome::parse)) {
+async fn fail(call: Call<FailBody>) -> Answer<Json<TaskView>> {
+    let outcome = match call.input.status.as_deref().map(Outcome::parse) {
         None => Outcome::Failed,
         Some(Some(o)) if o != Outcome::Completed => o,
-        Some(_) => return bad("status must be \"FAILED\" or \"ERROR\""),
+        Some(_) => return Err(bad("status must be \"FAILED\" or \"ERROR\"")),
     };
-    finished(state.finish_task(&id, outcome), &id)
+    finished(call.state.finish_task(&call.id, outcome), &call.id)
 }
 
-async fn credits(State(state): State<MockState>) -> Response {
-    let keys: Vec<Value> = state
-        .all_credits()
-        .into_iter()
-        .map(|(key, credits)| json!({ "key": key, "credits": credits }))
+async fn credits(call: Call<Nothing>) -> Answer<Json<AllCredits>> {
+    let state = &call.state;
+    let keys = (state.all_credits().into_iter())
+        .map(|(key, credits)| KeyCredits {
+            key,
+            credits: Some(credits),
+        })
         .collect();
-    ok(&json!({
-        "restricted": state.restricted(),
-        "default_credits": state.default_credits(),
-        "keys": keys,
+    Ok(Json(AllCredits {
+        restricted: state.restricted(),
+        default_credits: state.default_credits(),
+        keys,
     }))
 }
 
-async fn key_credits(State(state): State<MockState>, Segment(key): Segment) -> Response {
-    if let Some(refused) = bad_key(&key) {
-        return refused;
-    }
-    match state.credits(&key) {
-        Some(credits) => ok(&json!({ "key": key, "credits": credits })),
-        None => error_json(
-            StatusCode::NOT_FOUND,
-            &format!("key {key:?} is not accepted"),
-        ),
-    }
-}
-
-async fn set_credits(
-    State(state): State<MockState>,
-    Segment(key): Segment,
-    RawQuery(q): RawQuery,
-    body: Body,
-) -> Response {
-    if let Some(refused) = bad_key(&key) {
-        return refused;
-    }
-    let credits = match input(body, q.as_deref(), "credits").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    match credits.as_ref().and_then(Value::as_f64) {
-        Some(c) if c.is_finite() && c >= 0.0 => {
-            state.set_credits(&key, c);
-            ok(&json!({ "key": key, "credits": state.credits(&key) }))
-        }
-        _ => bad("give {\"credits\": N} with N a number of at least 0"),
+async fn key_credits(call: Call<Nothing>) -> Answer<Json<KeyCredits>> {
+    let key = call.id;
+    allowed_key(&key)?;
+    match call.state.credits(&key) {
+        Some(credits) => Ok(Json(KeyCredits {
+            key,
+            credits: Some(credits),
+        })),
+        None => Err(not_found(&format!("key {key:?} is not accepted"))),
     }
 }
 
-async fn clock(State(state): State<MockState>) -> Response {
-    ok(&json!({
-        "now": state.now(),
-        "frozen": state.clock_frozen(),
-        "time_scale": state.config().time_scale,
+async fn set_credits(call: Call<CreditsBody>) -> Answer<Json<KeyCredits>> {
+    let key = call.id;
+    allowed_key(&key)?;
+    let credits = call.input.credits;
+    if !(credits.is_finite() && credits >= 0.0) {
+        return Err(refused::<CreditsBody>(&format!(
+            "credits: {credits} is out of range"
+        )));
+    }
+    call.state.set_credits(&key, credits);
+    let credits = call.state.credits(&key);
+    Ok(Json(KeyCredits { key, credits }))
+}
+
+async fn clock(call: Call<Nothing>) -> Answer<Json<Clock>> {
+    let state = &call.state;
+    Ok(Json(Clock {
+        now: state.now(),
+        frozen: state.clock_frozen(),
+        time_scale: state.config().time_scale,
     }))
 }
 
-async fn advance(State(state): State<MockState>, RawQuery(q): RawQuery, body: Body) -> Response {
-    let seconds = match input(body, q.as_deref(), "seconds").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    match seconds.as_ref().and_then(Value::as_f64) {
-        Some(s) if s.is_finite() && (0.0..=1e9).contains(&s) => {
-            let now = state.advance_clock(Duration::from_secs_f64(s));
-            ok(&json!({ "now": now }))
-        }
-        _ => bad("give {\"seconds\": N} with N a number from 0 to 1e9"),
+async fn advance(call: Call<AdvanceBody>) -> Answer<Json<Advanced>> {
+    let seconds = call.input.seconds;
+    if !(seconds.is_finite() && (0.0..=1e9).contains(&seconds)) {
+        return Err(refused::<AdvanceBody>(&format!(
+            "seconds: {seconds} is out of range"
+        )));
     }
+    let now = call.state.advance_clock(Duration::from_secs_f64(seconds));
+    Ok(Json(Advanced { now }))
 }
 
-async fn reset(State(state): State<MockState>, body: Body) -> Response {
-    if let Err(refused) = body_object(body).await {
-        return refused;
-    }
-    state.reset();
-    ok(&json!({ "reset": true, "now": state.now() }))
+async fn reset(call: Call<Nothing>) -> Answer<Json<Reset>> {
+    call.state.reset();
+    Ok(Json(Reset {
+        reset: true,
+        now: call.state.now(),
+    }))
 }
 
-async fn faults(State(state): State<MockState>) -> Response {
-    ok(&state.faults())
+async fn faults(call: Call<Nothing>) -> Answer<Json<FaultSettings>> {
+    Ok(Json(call.state.faults()))
 }
 
-async fn set_faults(State(state): State<MockState>, body: Body) -> Response {
-    let body = match body_object(body).await {
-        Ok(Some(map)) => map,
-        Ok(None) => {
-            return bad(
-                "give the settings: {\"latency\": \"200ms..1.5s\" | null, \"fail_rates\": [{\"operation\": \"cover\", \"rate\": 0.2, \"status\": 500}]}",
-            );
-        }
-        Err(r) => return r,
-    };
-    let settings = match parse_settings(&body) {
-        Ok(s) => s,
-        Err(e) => return bad(&e.to_string()),
-    };
-    match state.set_faults(settings) {
-        Ok(()) => ok(&state.faults()),
-        Err(e) => bad(&e.to_string()),
-    }
+async fn set_faults(call: Call<FaultSettings>) -> Answer<Json<FaultSettings>> {
+    (call.state.set_faults(call.input)).map_err(|e| bad(&e.to_string()))?;
+    Ok(Json(call.state.faults()))
 }
 
-async fn scenarios(State(state): State<MockState>) -> Response {
-    ok(&state.scenarios())
+async fn scenarios(call: Call<Nothing>) -> Answer<Json<Vec<Scenario>>> {
+    Ok(Json(call.state.scenarios()))
 }
 
-async fn add_scenario(State(state): State<MockState>, body: Body) -> Response {
-    let body = match body_object(body).await {
-        Ok(Some(map)) => map,
-        Ok(None) => {
-            return bad(
-                "give the scenario: {\"operation\": \"cover\", \"times\": 1, \"respond\": {\"status\": 402}}",
-            );
-        }
-        Err(r) => return r,
-    };
-    let new = match parse_scenario(&body) {
-        Ok(n) => n,
-        Err(e) => return bad(&e.to_string()),
-    };
-    match state.add_scenario(new) {
-        Ok(scenario) => match serde_json::to_vec(&scenario) {
-            Ok(body) => json_response(StatusCode::CREATED, body),
-            Err(e) => error_json(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-        },
-        Err(e) => bad(&e.to_string()),
-    }
+async fn add_scenario(call: Call<NewScenario>) -> Answer<(StatusCode, Json<Scenario>)> {
+    (call.state.add_scenario(call.input))
+        .map(|scenario| (StatusCode::CREATED, Json(scenario)))
+        .map_err(|e| bad(&e.to_string()))
 }
 
-async fn clear_scenarios(State(state): State<MockState>, body: Body) -> Response {
-    if let Err(refused) = body_object(body).await {
-        return refused;
-    }
-    state.clear_scenarios();
-    ok(&json!({ "cleared": true }))
+async fn clear_scenarios(call: Call<Nothing>) -> Answer<Json<Cleared>> {
+    call.state.clear_scenarios();
+    Ok(Json(Cleared { cleared: true }))
 }
 
-async fn remove_scenario(
-    State(state): State<MockState>,
-    Segment(id): Segment,
-    body: Body,
-) -> Response {
-    if let Err(refused) = body_object(body).await {
-        return refused;
-    }
-    if state.remove_scenario(&id) {
-        ok(&json!({ "removed": id }))
+async fn remove_scenario(call: Call<Nothing>) -> Answer<Json<Removed>> {
+    let id = call.id;
+    if call.state.remove_scenario(&id) {
+        Ok(Json(Removed { removed: id }))
     } else {
-        error_json(
-            StatusCode::NOT_FOUND,
-            &format!("no scenario has id {}", quoted(&id)),
-        )
+        Err(not_found(&format!("no scenario has id {}", quoted(&id))))
     }
 }

@@ -44,7 +44,6 @@ use observe::ObserveLayer;
 use respond::error_json;
 use routes::{conversions, cover, files, voices};
 
-pub use admin::ROUTES as ADMIN_ROUTES;
 pub(crate) use faults::Abort;
 #[doc(hidden)]
 pub use form::check_cover_form;

@@ -7,7 +7,8 @@ use axum::extract::Request;
 use axum::http::header;
 use axum::response::Response;
 
-use crate::domain::journal::{FaultRecord, FormLog, cut, push_str};
+use crate::domain::faults::FaultRecord;
+use crate::domain::journal::{FormLog, cut, push_str};
 
 /// Headers worth keeping: the ones that say how a client called the API (sorted, as the
 /// journal's JSON lists them).

@@ -377,6 +377,7 @@ fn kinds(k: &Ctx) -> Vec<Kind> {
         kind!("fail: a body that is not JSON", k.admin("POST", &format!("/tasks/{unknown}/fail"), "status=FAILED"), 400, "JSON"),
         kind!("fail: a JSON array", k.admin("POST", &format!("/tasks/{unknown}/fail"), "[1]"), 400, "JSON object"),
         kind!("fail: status COMPLETED", k.admin("POST", &format!("/tasks/{unknown}/fail"), r#"{"status":"COMPLETED"}"#), 400, "FAILED"),
+        kind!("fail: a misspelt key", k.admin("POST", &format!("/tasks/{unknown}/fail"), r#"{"stauts":"ERROR"}"#), 400, "stauts"),
         kind!("fail: status a number", k.admin("POST", &format!("/tasks/{unknown}/fail"), r#"{"status":5}"#), 400, "FAILED"),
         kind!("fail: a body not UTF-8", k.admin("POST", &format!("/tasks/{unknown}/fail"), &b"{\"status\":\"\xff\"}"[..]), 400, "JSON"),
         kind!("fail: a 100 KB body", k.admin("POST", &format!("/tasks/{unknown}/fail"), format!("{{\"status\":\"{}\"}}", "F".repeat(100 * 1024))), 413, "65536"),

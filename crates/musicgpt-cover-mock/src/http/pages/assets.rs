@@ -144,6 +144,16 @@ pub(crate) fn csp(overrides: &[(&str, &str)]) -> String {
         .join("; ")
 }
 
+/// Where a page's settings go: a JSON data block, which no Content-Security-Policy blocks since
+/// it does not run.
+const CONFIG_SLOT: &str = "{{CONFIG}}";
+
+/// `html` with `config` in its settings slot, as JSON that cannot end the `<script>` element
+/// holding it: `<` only occurs inside JSON strings, where `\u003c` means the same.
+pub(crate) fn with_config(html: &str, config: &serde_json::Value) -> String {
+    html.replace(CONFIG_SLOT, &config.to_string().replace('<', "\\u003c"))
+}
+
 /// A page: HTML, never cached (the next build may change it), never framed (the dashboard's
 /// buttons reset and steer the mock), with `policy` as its Content-Security-Policy.
 pub(crate) fn page(html: impl Into<Body>, policy: &str) -> Response {

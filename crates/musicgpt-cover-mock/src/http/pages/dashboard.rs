@@ -4,14 +4,51 @@
 //! mock requires the admin token, the page asks for it and sends it as `Authorization: Bearer`).
 //! Its script is `assets/dashboard.js`.
 
+use std::sync::OnceLock;
+
 use axum::response::Response;
+use serde_json::{Value, json};
 
 use super::assets;
+use crate::config::ANY_OPERATION;
+use crate::domain::faults::FaultKind;
 
 pub(crate) const PATH: &str = "/__admin/ui";
 
 const HTML: &str = include_str!("assets/dashboard.html");
 
 pub(crate) async fn page() -> Response {
-    assets::page(HTML, &assets::csp(&[]))
+    assets::page(html(), &assets::csp(&[]))
+}
+
+/// The page with its settings, made once.
+fn html() -> &'static str {
+    static HTML_WITH_CONFIG: OnceLock<String> = OnceLock::new();
+    HTML_WITH_CONFIG.get_or_init(|| assets::with_config(HTML, &config()))
+}
+
+/// What the script offers for a scenario rather than repeating it: the spec's operations, and
+/// every fault kind with its words and an example `respond` to start from.
+pub(crate) fn config() -> Value {
+    let operations: Vec<&str> = crate::spec::spec()
+        .map(|spec| {
+            (spec.operations().iter())
+                .map(|op| op.operation_id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let kinds: Vec<Value> = (FaultKind::ALL.iter())
+        .map(|kind| {
+            json!({
+                "name": kind.name(),
+                "summary": kind.summary(),
+                "example": kind.example(),
+            })
+        })
+        .collect();
+    json!({
+        "operations": operations,
+        "any_operation": ANY_OPERATION,
+        "fault_kinds": kinds,
+    })
 }

@@ -16,10 +16,6 @@ pub(crate) const PATH: &str = "/";
 
 const HTML: &str = include_str!("assets/explorer.html");
 
-/// Where the page's settings go: a JSON data block, which no Content-Security-Policy blocks since
-/// it does not run.
-const CONFIG_SLOT: &str = "{{CONFIG}}";
-
 pub(crate) async fn page(State(state): State<MockState>) -> Response {
     // The result files' URLs start with the mock's public origin, which may differ from the
     // page's (behind a proxy): the player may load them from there.
@@ -34,7 +30,7 @@ pub(crate) async fn page(State(state): State<MockState>) -> Response {
 /// The page with its settings, made once: they come from the spec alone.
 fn html() -> &'static str {
     static HTML_WITH_CONFIG: OnceLock<String> = OnceLock::new();
-    HTML_WITH_CONFIG.get_or_init(|| HTML.replace(CONFIG_SLOT, &script_json(&config())))
+    HTML_WITH_CONFIG.get_or_init(|| assets::with_config(HTML, &config()))
 }
 
 #[cfg(test)]
@@ -66,10 +62,4 @@ pub(crate) fn config() -> Value {
             "default": pitch["default"],
         },
     })
-}
-
-/// JSON that cannot end the `<script>` element holding it: `<` only occurs inside JSON strings,
-/// where `\u003c` means the same.
-fn script_json(value: &Value) -> String {
-    value.to_string().replace('<', "\\u003c")
 }

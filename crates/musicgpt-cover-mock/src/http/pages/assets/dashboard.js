@@ -8,6 +8,8 @@
   const POLL_MS = 1000;
   const CREDITS_EVERY = 3; // polls
   const $ = (id) => document.getElementById(id);
+  // What a scenario may name and answer with, from the mock (its spec and its fault kinds).
+  const config = JSON.parse($('config').textContent);
 
   let waitingForToken = false;
   let lastJournal = '';
@@ -225,7 +227,7 @@
   function answerText(respond) {
     if (respond.status != null) return `status ${respond.status}${respond.example ? ` (${respond.example})` : ''}`;
     if (respond.delay_ms != null) return `delay ${respond.delay_ms} ms`;
-    if (respond.fault === 'dribble') return `dribble at ${respond.bytes_per_second} B/s`;
+    if (respond.bytes_per_second != null) return `${respond.fault} at ${respond.bytes_per_second} B/s`;
     return respond.fault || JSON.stringify(respond);
   }
 
@@ -253,22 +255,28 @@
     fill($('scenarios').tBodies[0], rows);
   }
 
-  const KIND_DEFAULTS = { status: 500, delay: 3000, dribble: 64 };
-  $('scenario-kind').addEventListener('change', () => {
-    const kind = $('scenario-kind').value;
-    $('scenario-value').disabled = !(kind in KIND_DEFAULTS);
-    if (kind in KIND_DEFAULTS) $('scenario-value').value = KIND_DEFAULTS[kind];
-  });
+  for (const op of config.operations || []) $('scenario-operation').append(el('option', { value: op, text: op }));
+  $('scenario-operation').append(el('option', { value: config.any_operation, text: `${config.any_operation} (any)` }));
+  const KINDS = new Map((config.fault_kinds || []).map((k) => [k.name, k]));
+  for (const k of KINDS.values()) $('scenario-kind').append(el('option', { value: k.name, text: k.summary }));
+  /** The kind's example `respond`, and the key of its one number (none for a bare fault). */
+  function kindExample(name) {
+    const example = (KINDS.get(name) || {}).example || {};
+    return { example, param: Object.keys(example).find((key) => key !== 'fault') };
+  }
+  function showKind() {
+    const { example, param } = kindExample($('scenario-kind').value);
+    $('scenario-value').disabled = !param;
+    if (param) $('scenario-value').value = example[param];
+  }
+  $('scenario-kind').addEventListener('change', showKind);
+  showKind();
 
   $('scenario-form').addEventListener('submit', async (event) => {
     event.preventDefault();
-    const kind = $('scenario-kind').value;
-    const value = Number($('scenario-value').value);
-    const respond =
-      kind === 'status' ? { status: value }
-        : kind === 'delay' ? { delay_ms: value }
-          : kind === 'dribble' ? { fault: 'dribble', bytes_per_second: value }
-            : { fault: kind };
+    const { example, param } = kindExample($('scenario-kind').value);
+    const respond = { ...example };
+    if (param) respond[param] = Number($('scenario-value').value);
     const body = { operation: $('scenario-operation').value, times: Number($('scenario-times').value) || 1, respond };
     const retry = $('scenario-retry').value.trim();
     if (retry) body.retry_after = Number(retry);

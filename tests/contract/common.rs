@@ -29,7 +29,9 @@ pub(crate) fn spec() -> &'static Spec {
 
 /// A deterministic mock (seeded, frozen clock) with `tweak` applied to its settings.
 pub(crate) async fn seeded_mock(tweak: impl FnOnce(MockConfig) -> MockConfig) -> MockServer {
-    tweak(MockServer::builder().seed(SEED)).start().await
+    MockServer::try_start(tweak(MockConfig::new().seed(SEED)))
+        .await
+        .expect("the seeded mock starts")
 }
 
 /// A plain HTTP client that never goes through a proxy (CI machines may set one), without root

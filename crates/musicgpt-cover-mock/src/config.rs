@@ -345,40 +345,123 @@ impl fmt::Display for FailRate {
     }
 }
 
-/// Settings of a mock server; also the builder of [`MockServer`](crate::MockServer):
-/// `MockServer::builder().seed(7).start().await`.
-#[derive(Clone, Debug)]
+/// A duration given in seconds (`0.5`, `10`) on the command line, and shown so in `--help`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Seconds(pub(crate) Duration);
+
+impl FromStr for Seconds {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(|n| Duration::try_from_secs_f64(n).ok())
+            .map(Seconds)
+            .ok_or_else(|| format!("must be a number of seconds of at least 0, got {s}"))
+    }
+}
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+/// Settings of a mock server, declared once: the builder's setters write them, and with the `cli`
+/// feature they are the binary's flags (each doc comment below is its `--help` line, each
+/// `env` its variable). [`MockServer::builder`](crate::MockServer::builder) takes the same
+/// setters: `MockServer::builder().seed(7).start().await`.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct MockConfig {
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub(crate) mock: MockSettings,
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub(crate) server: ServerSettings,
+}
+
+/// What the mock does: tasks, keys, webhooks, faults. A proxy accepts these flags too but they
+/// mean nothing to it ([`MockConfig::is_mock_only`]).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub(crate) struct MockSettings {
+    /// Deterministic mode: ids and values from this seed; the clock starts frozen at
+    /// 2026-01-01T00:00:00Z.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_SEED"))]
     pub(crate) seed: Option<u64>,
+    /// A task finishes eta x SCALE seconds after it is accepted (0: at once).
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_TIME_SCALE"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = DEFAULT_TIME_SCALE))]
     pub(crate) time_scale: f64,
+    /// `real` or `frozen` (default: frozen with --seed, real without).
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_CLOCK"))]
     pub(crate) clock: Option<ClockMode>,
+    /// Accept only these keys, KEY or KEY:CREDITS; repeat the flag, or separate with commas in
+    /// the variable.
+    #[cfg_attr(feature = "cli", arg(long = "api-key", env = "MUSICGPT_MOCK_API_KEYS"))]
+    #[cfg_attr(feature = "cli", arg(value_delimiter = ','))]
     pub(crate) api_keys: Vec<ApiKey>,
+    /// Starting balance of keys given without one (and of every key when any key is accepted).
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_DEFAULT_CREDITS"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = DEFAULT_CREDITS))]
     pub(crate) default_credits: f64,
+    /// Largest accepted audio_file, in bytes; larger ones get 413.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_MAX_UPLOAD_BYTES"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = DEFAULT_MAX_UPLOAD_BYTES))]
     pub(crate) max_upload_bytes: u64,
+    /// Also send webhooks to this host (loopback hosts are always allowed); repeatable.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long = "webhook-allow", env = "MUSICGPT_MOCK_WEBHOOK_ALLOW")
+    )]
+    #[cfg_attr(feature = "cli", arg(value_delimiter = ','))]
     pub(crate) webhook_allow: Vec<String>,
+    /// Attempts per webhook before giving up.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_WEBHOOK_ATTEMPTS"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = DEFAULT_WEBHOOK_ATTEMPTS))]
     pub(crate) webhook_attempts: u32,
-    pub(crate) webhook_timeout: Duration,
-    pub(crate) webhook_backoff: Duration,
-    pub(crate) journal_capacity: usize,
+    /// Seconds one webhook attempt may take.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_WEBHOOK_TIMEOUT"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = Seconds(DEFAULT_WEBHOOK_TIMEOUT)))]
+    pub(crate) webhook_timeout: Seconds,
+    /// Seconds before the second webhook attempt; doubles for each further one.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_WEBHOOK_BACKOFF"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = Seconds(DEFAULT_WEBHOOK_BACKOFF)))]
+    pub(crate) webhook_backoff: Seconds,
+    /// Tasks the store keeps (finished ones evicted, oldest first, once their webhook is final;
+    /// when none is, a new Cover gets 429).
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_TASK_CAPACITY"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = DEFAULT_TASK_CAPACITY))]
     pub(crate) task_capacity: usize,
+    #[cfg_attr(feature = "cli", arg(skip = DEFAULT_WEBHOOK_LOG_CAPACITY))]
     pub(crate) webhook_log_capacity: usize,
+    #[cfg_attr(feature = "cli", arg(skip = DEFAULT_KEY_CAPACITY))]
     pub(crate) key_capacity: usize,
+    /// Origin written into result-file URLs (default: the address listened on).
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_PUBLIC_URL"))]
     pub(crate) public_url: Option<String>,
-    pub(crate) header_timeout: Duration,
-    pub(crate) body_timeout: Duration,
-    pub(crate) min_body_rate: u64,
-    pub(crate) shutdown_grace: Duration,
-    pub(crate) allow_remote: bool,
-    pub(crate) admin_token: Option<String>,
+    /// Delay before every answer of the API's operations: 250ms, 1.5s, or a range drawn
+    /// uniformly, 200ms..1.5s (changeable at /__admin/faults).
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_LATENCY"))]
     pub(crate) latency: Option<Latency>,
+    /// Fail this share of an operation's requests: OPERATION=RATE[:STATUS] (cover=0.2:500), or
+    /// RATE for every operation; without a status, a documented 5xx or 429 is drawn. Repeat the
+    /// flag, or separate with commas in the variable.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long = "fail-rate", env = "MUSICGPT_MOCK_FAIL_RATES")
+    )]
+    #[cfg_attr(feature = "cli", arg(value_delimiter = ','))]
     pub(crate) fail_rates: Vec<FailRate>,
-    /// A `--latency` or `--fail-rate` text that did not parse, reported by `validate`.
+    /// A `latency` or `fail_rate` text given to a setter that did not parse, reported by
+    /// `validate`.
+    #[cfg_attr(feature = "cli", arg(skip))]
     pub(crate) fault_error: Option<String>,
 }
 
-impl Default for MockConfig {
+impl Default for MockSettings {
     fn default() -> Self {
-        MockConfig {
+        MockSettings {
             seed: None,
             time_scale: DEFAULT_TIME_SCALE,
             clock: None,
@@ -387,19 +470,12 @@ impl Default for MockConfig {
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             webhook_allow: Vec::new(),
             webhook_attempts: DEFAULT_WEBHOOK_ATTEMPTS,
-            webhook_timeout: DEFAULT_WEBHOOK_TIMEOUT,
-            webhook_backoff: DEFAULT_WEBHOOK_BACKOFF,
-            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+            webhook_timeout: Seconds(DEFAULT_WEBHOOK_TIMEOUT),
+            webhook_backoff: Seconds(DEFAULT_WEBHOOK_BACKOFF),
             task_capacity: DEFAULT_TASK_CAPACITY,
             webhook_log_capacity: DEFAULT_WEBHOOK_LOG_CAPACITY,
             key_capacity: DEFAULT_KEY_CAPACITY,
             public_url: None,
-            header_timeout: DEFAULT_HEADER_TIMEOUT,
-            body_timeout: DEFAULT_BODY_TIMEOUT,
-            min_body_rate: DEFAULT_MIN_BODY_RATE,
-            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
-            allow_remote: false,
-            admin_token: None,
             latency: None,
             fail_rates: Vec::new(),
             fault_error: None,
@@ -407,216 +483,275 @@ impl Default for MockConfig {
     }
 }
 
+/// What every server shares, the proxy's too: connections, the journal, the admin API's guard.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub(crate) struct ServerSettings {
+    /// Requests the journal keeps.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_JOURNAL_CAPACITY"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = DEFAULT_JOURNAL_CAPACITY))]
+    pub(crate) journal_capacity: usize,
+    /// Seconds a client may take to send a request's head; idle connections close after as long.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_HEADER_TIMEOUT"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = Seconds(DEFAULT_HEADER_TIMEOUT)))]
+    pub(crate) header_timeout: Seconds,
+    /// Longest pause inside a request body, in seconds, and the grace before --min-body-rate
+    /// applies; a body that breaks either gets 408.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_BODY_TIMEOUT"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = Seconds(DEFAULT_BODY_TIMEOUT)))]
+    pub(crate) body_timeout: Seconds,
+    /// Bytes a second a request body must average after its first --body-timeout seconds.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_MIN_BODY_RATE"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = DEFAULT_MIN_BODY_RATE))]
+    pub(crate) min_body_rate: u64,
+    /// Seconds a stopping server waits for the requests in flight.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_SHUTDOWN_GRACE"))]
+    #[cfg_attr(feature = "cli", arg(default_value_t = Seconds(DEFAULT_SHUTDOWN_GRACE)))]
+    pub(crate) shutdown_grace: Seconds,
+    /// Allow --addr to be an address other machines can reach (then the admin API requires a token).
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_ALLOW_REMOTE"))]
+    pub(crate) allow_remote: bool,
+    /// The token the admin API requires (Authorization: Bearer TOKEN); generated and printed when
+    /// --allow-remote is given without one. At least 16 visible characters.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_ADMIN_TOKEN"))]
+    pub(crate) admin_token: Option<String>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+            header_timeout: Seconds(DEFAULT_HEADER_TIMEOUT),
+            body_timeout: Seconds(DEFAULT_BODY_TIMEOUT),
+            min_body_rate: DEFAULT_MIN_BODY_RATE,
+            shutdown_grace: Seconds(DEFAULT_SHUTDOWN_GRACE),
+            allow_remote: false,
+            admin_token: None,
+        }
+    }
+}
+
+/// The setters of [`MockConfig`], written once here and expanded both for it and for
+/// [`MockServerBuilder`](crate::MockServerBuilder), each of which has a `settings(&mut self) ->
+/// &mut MockConfig`.
+macro_rules! setters {
+    () => {
+        /// Deterministic mode: ids and values come from a random generator seeded with `seed`, and
+        /// the clock starts frozen at 2026-01-01T00:00:00Z (see [`MockConfig::clock`]).
+        pub fn seed(mut self, seed: u64) -> Self {
+            self.settings().mock.seed = Some(seed);
+            self
+        }
+
+        /// A task finishes `eta × scale` virtual seconds after it was accepted (0: at once).
+        pub fn time_scale(mut self, scale: f64) -> Self {
+            self.settings().mock.time_scale = scale;
+            self
+        }
+
+        /// Overrides the clock mode (default: frozen with a seed, real without).
+        pub fn clock(mut self, mode: $crate::config::ClockMode) -> Self {
+            self.settings().mock.clock = Some(mode);
+            self
+        }
+
+        /// Accept only the keys given this way (and by [`MockConfig::funded_api_key`]); this one
+        /// starts with the default balance.
+        pub fn api_key(mut self, key: impl Into<String>) -> Self {
+            self.settings().mock.api_keys.push($crate::config::ApiKey {
+                key: key.into(),
+                credits: None,
+            });
+            self
+        }
+
+        /// Accept only the keys given this way (and by [`MockConfig::api_key`]); this one starts
+        /// with `credits`.
+        pub fn funded_api_key(mut self, key: impl Into<String>, credits: f64) -> Self {
+            self.settings().mock.api_keys.push($crate::config::ApiKey {
+                key: key.into(),
+                credits: Some(credits),
+            });
+            self
+        }
+
+        /// The starting balance of keys given without one, and of every key of an unrestricted
+        /// mock.
+        pub fn default_credits(mut self, credits: f64) -> Self {
+            self.settings().mock.default_credits = credits;
+            self
+        }
+
+        /// The largest `audio_file` accepted; a larger one is answered 413.
+        pub fn max_upload_bytes(mut self, bytes: u64) -> Self {
+            self.settings().mock.max_upload_bytes = bytes;
+            self
+        }
+
+        /// Lets webhooks go to `host` besides the loopback hosts (127.0.0.0/8, ::1, localhost).
+        pub fn webhook_allow(mut self, host: impl Into<String>) -> Self {
+            self.settings().mock.webhook_allow.push(host.into());
+            self
+        }
+
+        /// How many attempts a webhook delivery gets (at least 1).
+        pub fn webhook_attempts(mut self, attempts: u32) -> Self {
+            self.settings().mock.webhook_attempts = attempts;
+            self
+        }
+
+        /// How long one webhook attempt may take before it counts as failed.
+        pub fn webhook_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.settings().mock.webhook_timeout = $crate::config::Seconds(timeout);
+            self
+        }
+
+        /// The wait before the second webhook attempt; it doubles for each further one.
+        pub fn webhook_backoff(mut self, backoff: std::time::Duration) -> Self {
+            self.settings().mock.webhook_backoff = $crate::config::Seconds(backoff);
+            self
+        }
+
+        /// How many journal entries are kept.
+        pub fn journal_capacity(mut self, entries: usize) -> Self {
+            self.settings().server.journal_capacity = entries;
+            self
+        }
+
+        /// How many tasks are kept.
+        pub fn task_capacity(mut self, tasks: usize) -> Self {
+            self.settings().mock.task_capacity = tasks;
+            self
+        }
+
+        /// How many webhook delivery records are kept.
+        pub fn webhook_log_capacity(mut self, deliveries: usize) -> Self {
+            self.settings().mock.webhook_log_capacity = deliveries;
+            self
+        }
+
+        /// How many keys of an unrestricted mock keep a balance of their own.
+        pub fn key_capacity(mut self, keys: usize) -> Self {
+            self.settings().mock.key_capacity = keys;
+            self
+        }
+
+        /// The origin written into result-file URLs (default: the address the mock listens on).
+        pub fn public_url(mut self, url: impl Into<String>) -> Self {
+            self.settings().mock.public_url = Some(url.into());
+            self
+        }
+
+        /// How long a client may take to send a request's head; an idle keep-alive connection is
+        /// closed after as long.
+        pub fn header_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.settings().server.header_timeout = $crate::config::Seconds(timeout);
+            self
+        }
+
+        /// The longest pause inside a request body, and the grace before the minimum rate
+        /// applies; a body that breaks either rule is answered 408 and its connection closed.
+        pub fn body_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.settings().server.body_timeout = $crate::config::Seconds(timeout);
+            self
+        }
+
+        /// Bytes a second a request body must average once its first body timeout has passed.
+        pub fn min_body_rate(mut self, bytes_per_second: u64) -> Self {
+            self.settings().server.min_body_rate = bytes_per_second;
+            self
+        }
+
+        /// How long a stopping server waits for the requests in flight.
+        pub fn shutdown_grace(mut self, grace: std::time::Duration) -> Self {
+            self.settings().server.shutdown_grace = $crate::config::Seconds(grace);
+            self
+        }
+
+        /// Lets the server listen on an address other than loopback. Then the admin API (whose
+        /// journal holds every key sent) answers only requests bearing the admin token: the one
+        /// given with [`MockConfig::admin_token`], else one the server generates and prints.
+        pub fn allow_remote(mut self, allow: bool) -> Self {
+            self.settings().server.allow_remote = allow;
+            self
+        }
+
+        /// The token the admin API requires (`Authorization: Bearer TOKEN` or `X-Admin-Token:
+        /// TOKEN`); on loopback too, when given.
+        pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+            self.settings().server.admin_token = Some(token.into());
+            self
+        }
+
+        /// A delay before every answer of the API's operations: `"250ms"`, `"1.5s"`, or a range
+        /// drawn uniformly, `"200ms..1.5s"` (drawn from the `--seed` generator). Changeable while
+        /// the mock runs (`PUT /__admin/faults`,
+        /// [`MockState::set_faults`](crate::MockState::set_faults)); a text that does not parse
+        /// fails the start.
+        pub fn latency(mut self, latency: &str) -> Self {
+            let mock = &mut self.settings().mock;
+            match latency.parse() {
+                Ok(l) => mock.latency = Some(l),
+                Err(e) => mock.fault_error = Some(e),
+            }
+            self
+        }
+
+        /// A failure rate, `"cover=0.2:500"`, `"cover=0.2"` or `"0.1"` (see
+        /// [`FailRate`](crate::FailRate)); repeat for more. A text that does not parse, or a
+        /// status the operation does not document, fails the start.
+        pub fn fail_rate(mut self, rule: &str) -> Self {
+            let mock = &mut self.settings().mock;
+            match rule.parse() {
+                Ok(r) => mock.fail_rates.push(r),
+                Err(e) => mock.fault_error = Some(e),
+            }
+            self
+        }
+    };
+}
+pub(crate) use setters;
+
 impl MockConfig {
     /// The defaults: any non-empty key, real clock, [`DEFAULT_TIME_SCALE`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Deterministic mode: ids and values come from a random generator seeded with `seed`, and
-    /// the clock starts frozen at 2026-01-01T00:00:00Z (see [`MockConfig::clock`]).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
+    fn settings(&mut self) -> &mut MockConfig {
         self
     }
 
-    /// A task finishes `eta × scale` virtual seconds after it was accepted (0: at once).
-    pub fn time_scale(mut self, scale: f64) -> Self {
-        self.time_scale = scale;
-        self
-    }
-
-    /// Overrides the clock mode (default: frozen with a seed, real without).
-    pub fn clock(mut self, mode: ClockMode) -> Self {
-        self.clock = Some(mode);
-        self
-    }
-
-    /// Accept only the keys given this way (and by [`MockConfig::funded_api_key`]); this one
-    /// starts with the default balance.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_keys.push(ApiKey {
-            key: key.into(),
-            credits: None,
-        });
-        self
-    }
-
-    /// Accept only the keys given this way (and by [`MockConfig::api_key`]); this one starts
-    /// with `credits`.
-    pub fn funded_api_key(mut self, key: impl Into<String>, credits: f64) -> Self {
-        self.api_keys.push(ApiKey {
-            key: key.into(),
-            credits: Some(credits),
-        });
-        self
-    }
-
-    /// Adds parsed `KEY[:CREDITS]` keys.
-    pub fn api_keys(mut self, keys: impl IntoIterator<Item = ApiKey>) -> Self {
-        self.api_keys.extend(keys);
-        self
-    }
-
-    /// The starting balance of keys given without one, and of every key of an unrestricted mock.
-    pub fn default_credits(mut self, credits: f64) -> Self {
-        self.default_credits = credits;
-        self
-    }
-
-    /// The largest `audio_file` accepted; a larger one is answered 413.
-    pub fn max_upload_bytes(mut self, bytes: u64) -> Self {
-        self.max_upload_bytes = bytes;
-        self
-    }
-
-    /// Lets webhooks go to `host` besides the loopback hosts (127.0.0.0/8, ::1, localhost).
-    pub fn webhook_allow(mut self, host: impl Into<String>) -> Self {
-        self.webhook_allow.push(host.into());
-        self
-    }
-
-    /// How many attempts a webhook delivery gets (at least 1).
-    pub fn webhook_attempts(mut self, attempts: u32) -> Self {
-        self.webhook_attempts = attempts;
-        self
-    }
-
-    /// How long one webhook attempt may take before it counts as failed.
-    pub fn webhook_timeout(mut self, timeout: Duration) -> Self {
-        self.webhook_timeout = timeout;
-        self
-    }
-
-    /// The wait before the second webhook attempt; it doubles for each further one.
-    pub fn webhook_backoff(mut self, backoff: Duration) -> Self {
-        self.webhook_backoff = backoff;
-        self
-    }
-
-    /// How many journal entries are kept.
-    pub fn journal_capacity(mut self, entries: usize) -> Self {
-        self.journal_capacity = entries;
-        self
-    }
-
-    /// How many tasks are kept.
-    pub fn task_capacity(mut self, tasks: usize) -> Self {
-        self.task_capacity = tasks;
-        self
-    }
-
-    /// How many webhook delivery records are kept.
-    pub fn webhook_log_capacity(mut self, deliveries: usize) -> Self {
-        self.webhook_log_capacity = deliveries;
-        self
-    }
-
-    /// How many keys of an unrestricted mock keep a balance of their own.
-    pub fn key_capacity(mut self, keys: usize) -> Self {
-        self.key_capacity = keys;
-        self
-    }
-
-    /// The origin written into result-file URLs (default: the address the mock listens on).
-    pub fn public_url(mut self, url: impl Into<String>) -> Self {
-        self.public_url = Some(url.into());
-        self
-    }
+    setters!();
 
     /// The clock mode in force: the explicit one, else frozen with a seed and real without.
     pub fn clock_mode(&self) -> ClockMode {
-        self.clock.unwrap_or(if self.seed.is_some() {
+        self.mock.clock.unwrap_or(if self.mock.seed.is_some() {
             ClockMode::Frozen
         } else {
             ClockMode::Real
         })
     }
 
-    /// How long a client may take to send a request's head; an idle keep-alive connection is
-    /// closed after as long.
-    pub fn header_timeout(mut self, timeout: Duration) -> Self {
-        self.header_timeout = timeout;
-        self
-    }
-
-    /// The longest pause inside a request body, and the grace before the minimum rate applies;
-    /// a body that breaks either rule is answered 408 and its connection closed.
-    pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = timeout;
-        self
-    }
-
-    /// Bytes a second a request body must average once its first body timeout has passed.
-    pub fn min_body_rate(mut self, bytes_per_second: u64) -> Self {
-        self.min_body_rate = bytes_per_second;
-        self
-    }
-
-    /// How long a stopping server waits for the requests in flight.
-    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
-        self.shutdown_grace = grace;
-        self
-    }
-
-    /// Lets the server listen on an address other than loopback. Then the admin API (whose
-    /// journal holds every key sent) answers only requests bearing the admin token: the one
-    /// given with [`MockConfig::admin_token`], else one the server generates and prints.
-    pub fn allow_remote(mut self, allow: bool) -> Self {
-        self.allow_remote = allow;
-        self
-    }
-
-    /// The token the admin API requires (`Authorization: Bearer TOKEN` or `X-Admin-Token:
-    /// TOKEN`); on loopback too, when given.
-    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
-        self.admin_token = Some(token.into());
-        self
-    }
-
-    /// A delay before every answer of the API's operations: `"250ms"`, `"1.5s"`, or a range
-    /// drawn uniformly, `"200ms..1.5s"` (drawn from the `--seed` generator). Changeable while
-    /// the mock runs (`PUT /__admin/faults`, [`MockState::set_faults`](crate::MockState::set_faults));
-    /// a text that does not parse fails the start.
-    pub fn latency(mut self, latency: &str) -> Self {
-        match latency.parse() {
-            Ok(l) => self.latency = Some(l),
-            Err(e) => self.fault_error = Some(e),
+    /// Refuses `addr` when other machines can reach it and [`MockConfig::allow_remote`] was not
+    /// given: the admin API's journal holds every key sent.
+    pub fn check_addr(&self, addr: std::net::SocketAddr) -> Result<(), String> {
+        if addr.ip().is_loopback() || self.server.allow_remote {
+            return Ok(());
         }
-        self
-    }
-
-    /// A failure rate, `"cover=0.2:500"`, `"cover=0.2"` or `"0.1"` (see [`FailRate`]); repeat
-    /// for more. A text that does not parse, or a status the operation does not document, fails
-    /// the start.
-    pub fn fail_rate(mut self, rule: &str) -> Self {
-        match rule.parse() {
-            Ok(r) => self.fail_rates.push(r),
-            Err(e) => self.fault_error = Some(e),
-        }
-        self
-    }
-
-    /// Failure rates already parsed (the binary's `--fail-rate`); added to any given before.
-    pub fn fail_rates(mut self, rules: impl IntoIterator<Item = FailRate>) -> Self {
-        self.fail_rates.extend(rules);
-        self
-    }
-
-    /// A latency already parsed (the binary's `--latency`).
-    pub fn latency_range(mut self, latency: Latency) -> Self {
-        self.latency = Some(latency);
-        self
+        Err(format!(
+            "--addr {addr} is reachable from other machines, and the admin API's journal holds every key sent; listen on 127.0.0.1, or pass --allow-remote (the admin API then requires a token)"
+        ))
     }
 
     pub(crate) fn validate(&self) -> Result<(), String> {
-        if let Some(e) = &self.fault_error {
+        if let Some(e) = &self.mock.fault_error {
             return Err(e.clone());
         }
-        for rule in &self.fail_rates {
+        for rule in &self.mock.fail_rates {
             rule.check()?;
         }
-        if let Some(l) = self.latency
+        if let Some(l) = self.mock.latency
             && (l.min > l.max || l.max > MAX_FAULT_DELAY)
         {
             return Err(format!(
@@ -624,19 +759,19 @@ impl MockConfig {
                 MAX_FAULT_DELAY.as_secs()
             ));
         }
-        if !self.time_scale.is_finite() || self.time_scale < 0.0 {
+        if !self.mock.time_scale.is_finite() || self.mock.time_scale < 0.0 {
             return Err(format!(
                 "time scale must be a number of at least 0, got {}",
-                self.time_scale
+                self.mock.time_scale
             ));
         }
-        if !self.default_credits.is_finite() || self.default_credits < 0.0 {
+        if !self.mock.default_credits.is_finite() || self.mock.default_credits < 0.0 {
             return Err(format!(
                 "default credits must be at least 0, got {}",
-                self.default_credits
+                self.mock.default_credits
             ));
         }
-        for key in &self.api_keys {
+        for key in &self.mock.api_keys {
             if key.key.trim().is_empty() {
                 return Err("an API key is empty".to_owned());
             }
@@ -644,28 +779,29 @@ impl MockConfig {
                 return Err(format!("credits of key {} must be at least 0", key.key));
             }
         }
-        if self.webhook_attempts == 0 {
+        if self.mock.webhook_attempts == 0 {
             return Err("webhook attempts must be at least 1".to_owned());
         }
         for (name, n) in [
-            ("journal capacity", self.journal_capacity),
-            ("task capacity", self.task_capacity),
-            ("webhook log capacity", self.webhook_log_capacity),
-            ("key capacity", self.key_capacity),
+            ("journal capacity", self.server.journal_capacity),
+            ("task capacity", self.mock.task_capacity),
+            ("webhook log capacity", self.mock.webhook_log_capacity),
+            ("key capacity", self.mock.key_capacity),
         ] {
             if n == 0 {
                 return Err(format!("{name} must be at least 1"));
             }
         }
         for (name, d) in [
-            ("header timeout", self.header_timeout),
-            ("body timeout", self.body_timeout),
+            ("header timeout", self.server.header_timeout.0),
+            ("body timeout", self.server.body_timeout.0),
         ] {
             if d.is_zero() {
                 return Err(format!("{name} must be more than 0 seconds"));
             }
         }
         if self
+            .server
             .admin_token
             .as_deref()
             .is_some_and(|t| t.len() < 16 || !t.bytes().all(|b| b.is_ascii_graphic()))
@@ -675,7 +811,7 @@ impl MockConfig {
                     .to_owned(),
             );
         }
-        if let Some(url) = &self.public_url
+        if let Some(url) = &self.mock.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
             return Err(format!(
@@ -683,6 +819,18 @@ impl MockConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(feature = "cli")]
+impl MockConfig {
+    /// Whether a flag of [`MockConfig`]'s command line sets what the mock does (tasks, keys,
+    /// webhooks, faults) rather than the server: a proxy accepts it, but it means nothing there.
+    pub fn is_mock_only(arg: &clap::Arg) -> bool {
+        use clap::Args;
+        MockSettings::augment_args(clap::Command::new("mock"))
+            .get_arguments()
+            .any(|mock| mock.get_id() == arg.get_id())
     }
 }
 
@@ -774,6 +922,23 @@ mod tests {
                 .validate()
                 .is_ok()
         );
+    }
+
+    /// The flags' defaults and the builder's are the same constants; this keeps each field's two
+    /// mentions of its constant in step.
+    #[cfg(feature = "cli")]
+    #[test]
+    fn no_flags_give_the_builders_defaults() {
+        use clap::{Args, FromArgMatches};
+        let command = MockConfig::augment_args(clap::Command::new("mock").no_binary_name(true))
+            .mut_args(|arg| arg.env(None::<&str>));
+        let matches = command
+            .try_get_matches_from(std::iter::empty::<&str>())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let parsed = MockConfig::from_arg_matches(&matches).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed, MockConfig::default());
+        assert!(MockConfig::is_mock_only(&clap::Arg::new("seed")));
+        assert!(!MockConfig::is_mock_only(&clap::Arg::new("header_timeout")));
     }
 
     #[test]

@@ -82,7 +82,9 @@ pub use http::proxy::{
 };
 pub use http::{MAX_PARTS, MAX_TEXT_BYTES, router};
 pub use server::banner::{default_addr, describe};
-pub use server::{MockServer, ProxyServer, serve, serve_proxy, serve_with_state};
+pub use server::{
+    MockServer, MockServerBuilder, ProxyServer, serve, serve_proxy, serve_with_state,
+};
 pub use spec::OPENAPI_YAML;
 pub use spec::validate::{Severity, Violation};
 

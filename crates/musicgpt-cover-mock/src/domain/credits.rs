@@ -91,12 +91,12 @@ pub(crate) struct Ledger {
 impl Ledger {
     pub(crate) fn new(config: &MockConfig) -> Ledger {
         let mut ledger = Ledger {
-            restricted: !config.api_keys.is_empty(),
-            default: to_cents(config.default_credits),
-            configured: config.api_keys.clone(),
+            restricted: !config.mock.api_keys.is_empty(),
+            default: to_cents(config.mock.default_credits),
+            configured: config.mock.api_keys.clone(),
             balances: HashMap::default(),
             automatic: VecDeque::new(),
-            capacity: config.key_capacity,
+            capacity: config.mock.key_capacity,
         };
         ledger.reset();
         ledger

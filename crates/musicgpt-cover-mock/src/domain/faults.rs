@@ -431,8 +431,8 @@ impl Faults {
     /// The start-up settings of `config`, checked against the spec.
     pub(crate) fn new(config: &MockConfig, spec: &Spec, seed: u64) -> Result<Faults, String> {
         let start = FaultSettings {
-            latency: config.latency,
-            fail_rates: config.fail_rates.clone(),
+            latency: config.mock.latency,
+            fail_rates: config.mock.fail_rates.clone(),
         };
         check_settings(spec, &start).map_err(|e| e.0)?;
         let now = Now {

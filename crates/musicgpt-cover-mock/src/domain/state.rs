@@ -133,12 +133,12 @@ impl MockState {
     ) -> Result<MockState, MockError> {
         config.validate().map_err(MockError::Config)?;
         // A configured key no client could send (the ledger would skip it) is a mistake to say.
-        for (n, key) in config.api_keys.iter().enumerate() {
+        for (n, key) in config.mock.api_keys.iter().enumerate() {
             check_key(key.key.as_bytes()).map_err(|e| {
                 MockError::Config(format!(
                     "API key {} of {}: {e}",
                     n + 1,
-                    config.api_keys.len()
+                    config.mock.api_keys.len()
                 ))
             })?;
         }
@@ -146,7 +146,7 @@ impl MockState {
         check_statuses(spec).map_err(MockError::Spec)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MockError::NoRuntime)?;
         let frozen = config.clock_mode() == ClockMode::Frozen;
-        let epoch = match config.seed {
+        let epoch = match config.mock.seed {
             Some(_) => DateTime::parse_from_rfc3339(SEED_EPOCH)
                 .map(|d| d.with_timezone(&Utc))
                 .unwrap_or_else(|_| Utc::now()),
@@ -154,22 +154,26 @@ impl MockState {
         };
         let clock = Arc::new(Clock::new(epoch, frozen));
         let seed = config
+            .mock
             .seed
             .unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0);
         let faults = Faults::new(&config, spec, seed).map_err(MockError::Config)?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let webhooks = Arc::new(Mutex::new(WebhookLog::new(config.webhook_log_capacity)));
+        let webhooks = Arc::new(Mutex::new(WebhookLog::new(
+            config.mock.webhook_log_capacity,
+        )));
         let sender = Arc::new(SenderShared {
             log: Arc::clone(&webhooks),
             changed: Arc::new(Notify::new()),
             clock: Arc::clone(&clock),
             generation: Arc::new(AtomicU64::new(0)),
-            attempts: config.webhook_attempts,
-            backoff: config.webhook_backoff,
+            attempts: config.mock.webhook_attempts,
+            backoff: config.mock.webhook_backoff.0,
         });
         let cancel = CancellationToken::new();
         let uploads = Arc::new(UploadStore::default());
         let origin = config
+            .mock
             .public_url
             .clone()
             .unwrap_or_else(|| spec.default_origin.clone());
@@ -179,19 +183,22 @@ impl MockState {
             seed,
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             tasks: Mutex::new(
-                TaskStore::new(config.task_capacity, MAX_TASK_BYTES)
+                TaskStore::new(config.mock.task_capacity, MAX_TASK_BYTES)
                     .with_uploads(Arc::clone(&uploads)),
             ),
             uploads: Arc::clone(&uploads),
             scheduled: AtomicU64::new(u64::MAX),
             ledger: Mutex::new(Ledger::new(&config)),
-            journal: Mutex::new(Journal::new(config.journal_capacity, MAX_JOURNAL_BYTES)),
+            journal: Mutex::new(Journal::new(
+                config.server.journal_capacity,
+                MAX_JOURNAL_BYTES,
+            )),
             webhooks,
             webhook_tx: tx,
             sender: Arc::clone(&sender),
             wake: Arc::new(Notify::new()),
             origin: RwLock::new(origin.trim_end_matches('/').to_owned()),
-            admin_token: RwLock::new(config.admin_token.clone()),
+            admin_token: RwLock::new(config.server.admin_token.clone()),
             faults,
             cancel: cancel.clone(),
             _stop_on_drop: cancel.clone().drop_guard(),
@@ -237,7 +244,7 @@ impl MockState {
 
     /// Sets the origin of result-file URLs, unless the config fixed one (`public_url`).
     pub(crate) fn set_listen_origin(&self, origin: String) {
-        if self.inner.config.public_url.is_none() {
+        if self.inner.config.mock.public_url.is_none() {
             *self
                 .inner
                 .origin
@@ -311,13 +318,13 @@ impl MockState {
         // inside it, never the other way round): a refused task costs nothing.
         let mut tasks = lock(&inner.tasks);
         if !tasks.make_room(new.weight()) {
-            return Err(CreateError::Full(inner.config.task_capacity));
+            return Err(CreateError::Full(inner.config.mock.task_capacity));
         }
         lock(&inner.ledger)
             .charge(&new.api_key, cost)
             .map_err(CreateError::Insufficient)?;
         let now = inner.clock.now();
-        let run_ms = (eta as f64 * 1000.0 * inner.config.time_scale).round() as VTime;
+        let run_ms = (eta as f64 * 1000.0 * inner.config.mock.time_scale).round() as VTime;
         // A task final at once (time scale 0) that sends no webhook needs nothing from the
         // scheduler: it is settled, so evictable, as it is stored, and the scheduler is not woken
         // for it (at time scale 0 it was, for every Cover).
@@ -351,7 +358,7 @@ impl MockState {
         let finished_at = task.finished_at;
         if tasks.insert(task).is_err() {
             // `make_room` just made a place under the same lock.
-            return Err(CreateError::Full(inner.config.task_capacity));
+            return Err(CreateError::Full(inner.config.mock.task_capacity));
         }
         if !settled && finished_at < inner.scheduled.load(Ordering::Acquire) {
             inner.scheduled.store(finished_at, Ordering::Release);
@@ -571,7 +578,7 @@ impl MockState {
         lock(&inner.journal).clear();
         lock(&inner.webhooks).clear();
         lock(&inner.ledger).reset();
-        let seed = if inner.config.seed.is_some() {
+        let seed = if inner.config.mock.seed.is_some() {
             inner.seed
         } else {
             Uuid::new_v4().as_u64_pair().0
@@ -700,7 +707,7 @@ impl Inner {
             attempts: Vec::new(),
         };
         let at = self.clock.now();
-        if let Err(reason) = check_target(url, &self.config.webhook_allow) {
+        if let Err(reason) = check_target(url, &self.config.mock.webhook_allow) {
             tracing::warn!(url, %reason, "webhook refused");
             record.state = DeliveryState::Refused;
             record.reason = Some(reason.clone());

@@ -589,7 +589,7 @@ async fn clock(call: Call<Nothing>) -> Answer<Json<Clock>> {
     Ok(Json(Clock {
         now: state.now(),
         frozen: state.clock_frozen(),
-        time_scale: state.config().time_scale,
+        time_scale: state.config().mock.time_scale,
     }))
 }
 

@@ -78,8 +78,8 @@ where
         } else {
             let config = state.config();
             let pace = Pace {
-                timeout: config.body_timeout,
-                min_rate: config.min_body_rate,
+                timeout: config.server.body_timeout.0,
+                min_rate: config.server.min_body_rate,
             };
             request.map(|body| Body::new(PacedBody::new(body, pace)))
         };

@@ -69,7 +69,7 @@ pub fn describe(state: &MockState, origin: &str) -> String {
             "  Admin API     {origin}/__admin (send Authorization: Bearer {token})\n"
         )),
     }
-    if config.api_keys.is_empty() {
+    if config.mock.api_keys.is_empty() {
         out.push_str(&format!(
             "Keys: any non-empty Authorization value without a `Bearer ` prefix, {} credits each\n",
             state.default_credits()
@@ -78,6 +78,7 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         out.push_str(&format!(
             "Keys: only {} (--api-key)\n",
             config
+                .mock
                 .api_keys
                 .iter()
                 .map(|k| k.key.as_str())
@@ -85,11 +86,11 @@ pub fn describe(state: &MockState, origin: &str) -> String {
                 .join(", ")
         ));
     }
-    match (config.seed, state.clock_frozen()) {
+    match (config.mock.seed, state.clock_frozen()) {
         (Some(seed), true) => out.push_str(&format!(
             "Clock: frozen at {} (seed {seed}); tasks finish after eta x {} once it is advanced: POST {origin}/__admin/clock/advance\n",
             state.now(),
-            config.time_scale
+            config.mock.time_scale
         )),
         (_, true) => out.push_str(&format!(
             "Clock: frozen; advance it with POST {origin}/__admin/clock/advance\n"
@@ -97,15 +98,15 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         (seed, false) => out.push_str(&format!(
             "Clock: real time{}; a task finishes eta x {} seconds after it is accepted\n",
             seed.map(|s| format!(" (seed {s})")).unwrap_or_default(),
-            config.time_scale
+            config.mock.time_scale
         )),
     }
-    if config.webhook_allow.is_empty() {
+    if config.mock.webhook_allow.is_empty() {
         out.push_str("Webhooks: to loopback hosts only (127.0.0.0/8, ::1, localhost)\n");
     } else {
         out.push_str(&format!(
             "Webhooks: to loopback hosts and {}\n",
-            config.webhook_allow.join(", ")
+            config.mock.webhook_allow.join(", ")
         ));
     }
     // A mock that fails on purpose says so, lest a forgotten MUSICGPT_MOCK_FAIL_RATES puzzle.
@@ -125,6 +126,7 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         ));
     }
     let key = config
+        .mock
         .api_keys
         .first()
         .map_or("any-key", |k| k.key.as_str());

@@ -32,7 +32,7 @@ impl MockState {
     /// Defined here, where the layers are wired, because it hands the domain the HTTP layer's
     /// webhook client.
     pub fn new(config: MockConfig) -> Result<MockState, MockError> {
-        let client = WebhookClient::new(config.webhook_timeout);
+        let client = WebhookClient::new(config.mock.webhook_timeout.0);
         MockState::with_transport(config, Arc::new(client))
     }
 }
@@ -67,7 +67,7 @@ fn prepare(listener: &TcpListener, state: &MockState) -> std::io::Result<connect
     let addr = listener.local_addr()?;
     let config = state.config();
     if !addr.ip().is_loopback() {
-        if !config.allow_remote {
+        if !config.server.allow_remote {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!(
@@ -79,8 +79,8 @@ fn prepare(listener: &TcpListener, state: &MockState) -> std::io::Result<connect
     }
     state.set_listen_origin(format!("http://{addr}"));
     Ok(connections::Limits {
-        header_timeout: config.header_timeout,
-        shutdown_grace: config.shutdown_grace,
+        header_timeout: config.server.header_timeout.0,
+        shutdown_grace: config.server.shutdown_grace.0,
     })
 }
 
@@ -113,12 +113,12 @@ impl MockServer {
     /// If 127.0.0.1:0 cannot be bound or this is not inside a Tokio runtime; use
     /// [`MockServer::try_start`] to get the error instead.
     pub async fn start() -> MockServer {
-        MockConfig::default().start().await
+        MockServer::builder().start().await
     }
 
     /// The settings builder: `MockServer::builder().seed(1).start().await`.
-    pub fn builder() -> MockConfig {
-        MockConfig::default()
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
     }
 
     /// Starts a mock with `config` on 127.0.0.1 and a free port.
@@ -204,16 +204,34 @@ impl Drop for MockServer {
     }
 }
 
-impl MockConfig {
-    /// Starts a [`MockServer`] with these settings.
+/// The settings of a [`MockServer`] (those of [`MockConfig`]) and its start:
+/// `MockServer::builder().seed(7).time_scale(0.01).start().await`.
+#[derive(Clone, Debug, Default)]
+pub struct MockServerBuilder {
+    config: MockConfig,
+}
+
+impl MockServerBuilder {
+    fn settings(&mut self) -> &mut MockConfig {
+        &mut self.config
+    }
+
+    crate::config::setters!();
+
+    /// Starts the mock on 127.0.0.1 and a free port.
     ///
     /// # Panics
     /// As [`MockServer::start`].
     pub async fn start(self) -> MockServer {
-        match MockServer::try_start(self).await {
+        match self.try_start().await {
             Ok(server) => server,
             Err(e) => panic!("musicgpt-cover-mock could not start: {e}"),
         }
+    }
+
+    /// Starts the mock, or says why it could not: see [`MockServer::try_start`].
+    pub async fn try_start(self) -> Result<MockServer, MockError> {
+        MockServer::try_start(self.config).await
     }
 }
 

@@ -141,11 +141,12 @@ pub(crate) async fn preflight(url: &str) -> reqwest::Response {
 }
 
 pub(crate) async fn mock(config: MockConfig) -> MockServer {
-    config
+    let config = config
         .webhook_backoff(Duration::from_millis(10))
-        .webhook_timeout(Duration::from_secs(2))
-        .start()
+        .webhook_timeout(Duration::from_secs(2));
+    MockServer::try_start(config)
         .await
+        .expect("the mock starts")
 }
 
 pub(crate) fn url_form(voice: &str, audio_url: &str) -> Form {

@@ -161,7 +161,7 @@ async fn hanging_receiver() -> (String, tokio::task::JoinHandle<()>) {
 
 #[tokio::test]
 async fn a_hanging_receiver_delays_only_its_own_webhooks() {
-    let mock = MockConfig::new()
+    let mock = MockServer::builder()
         .seed(31)
         .webhook_timeout(Duration::from_secs(30))
         .start()
@@ -194,7 +194,7 @@ async fn a_hanging_receiver_delays_only_its_own_webhooks() {
 #[tokio::test]
 async fn a_receiver_down_for_ten_seconds_then_back_gets_every_webhook_once() {
     // The default attempts and backoff: retries span 15.5 s.
-    let mock = MockConfig::new().seed(32).start().await;
+    let mock = MockServer::builder().seed(32).start().await;
     let port = {
         let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
         l.local_addr().expect("addr").port()

@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use musicgpt_cover_mock::{MockConfig, describe};
+use musicgpt_cover_mock::{MockConfig, MockServer, describe};
 use reqwest::Method;
 
 use crate::common::{KEY, client, get};
@@ -36,7 +36,7 @@ fn the_default_address_is_loopback() {
 
 #[tokio::test]
 async fn with_an_admin_token_the_admin_api_answers_only_its_bearer() {
-    let mock = MockConfig::new().admin_token(TOKEN).start().await;
+    let mock = MockServer::builder().admin_token(TOKEN).start().await;
     let url = format!("{}/journal", mock.admin_url());
     let without = client().get(&url).send().await.expect("admin");
     assert_eq!(without.status(), 401);
@@ -76,7 +76,7 @@ async fn with_an_admin_token_the_admin_api_answers_only_its_bearer() {
 
 #[tokio::test]
 async fn requiring_a_token_generates_one_and_the_banner_names_it() {
-    let mock = MockConfig::new().start().await;
+    let mock = MockServer::builder().start().await;
     assert_eq!(mock.state().admin_token(), None);
     let token = mock.state().require_admin_token();
     assert_eq!(token.len(), 32);
@@ -116,7 +116,7 @@ fn a_weak_admin_token_is_refused_at_start() {
 #[tokio::test]
 async fn the_admin_api_refuses_a_request_sent_to_another_name() {
     // What a page on a DNS-rebound site sends: its own name as Host, no Origin (same-origin GET).
-    let mock = MockConfig::new().start().await;
+    let mock = MockServer::builder().start().await;
     let raw = reqwest::Client::builder()
         .no_proxy()
         .build()

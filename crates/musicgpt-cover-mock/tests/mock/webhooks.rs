@@ -68,7 +68,7 @@ async fn gives_up_after_the_last_attempt_and_times_out_slow_receivers() {
     assert_eq!(d.state, DeliveryState::Failed);
     assert_eq!(d.attempts.len(), 2);
 
-    let slow = MockConfig::new()
+    let slow = MockServer::builder()
         .seed(13)
         .time_scale(0.0)
         .webhook_attempts(1)

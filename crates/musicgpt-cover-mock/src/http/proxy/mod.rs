@@ -299,8 +299,8 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
         Body::new(PacedBody::new(
             body,
             Pace {
-                timeout: config.body_timeout,
-                min_rate: config.min_body_rate,
+                timeout: config.server.body_timeout.0,
+                min_rate: config.server.min_body_rate,
             },
         ))
     };

@@ -58,7 +58,7 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
     let Some(form_spec) = form_spec else {
         return documented(op, StatusCode::INTERNAL_SERVER_ERROR, None);
     };
-    let max_upload = state.config().max_upload_bytes;
+    let max_upload = state.config().mock.max_upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

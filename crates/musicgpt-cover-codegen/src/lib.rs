@@ -12,6 +12,9 @@
 //!   what progenitor sees (with their form schema when nothing else uses it) and generated here,
 //!   from the form schema, as a builder of the same shape in the same `builder` module
 //!   (`multipart` module of this crate);
+//! - every builder's `send()`, progenitor's and ours, returns the client crate's
+//!   `crate::ApiError` instead of progenitor's `Error<E>`, converted with `From` (`send_error`
+//!   module): the crate that includes the file defines that type;
 //! - items the spec states but progenitor does not emit are added: the `servers` constants,
 //!   constants and predicates from `x-known-values` / `x-final-values`, and the
 //!   `conversionType` of Cover conversions (`extras` module).
@@ -21,6 +24,7 @@
 
 mod extras;
 mod multipart;
+mod send_error;
 mod spec;
 
 use quote::quote;
@@ -97,6 +101,7 @@ pub fn generate_file(spec_yaml: &str) -> Result<syn::File, CodegenError> {
         .iter()
         .map(multipart::FormOperation::builder);
     push_into_module(&mut file, "builder", quote! { #(#builders)* })?;
+    send_error::rewrite(&mut file)?;
     push_into_module(&mut file, "types", extras::known_values(&spec)?)?;
 
     let client_methods = form_operations

@@ -48,7 +48,9 @@
 //!   not retry); [`is_retryable()`](ApiError::is_retryable) for transport failures, 429 and 5xx;
 //!   [`is_safe_to_resend()`](ApiError::is_safe_to_resend) only when the API provably did not
 //!   act on the request; [`retry_after()`](ApiError::retry_after) is the answer's
-//!   `Retry-After`. Convert the generated calls' error with `?` into `Result<_, ApiError>`.
+//!   `Retry-After`. Every call returns it, generated or hand-written, so a `match` on
+//!   `send().await` needs no conversion; each variant made from progenitor's error keeps it as
+//!   its `source` ([`ApiError::progenitor_error`]), with the answer's [`headers`](ApiError::headers).
 //! - **Polling**: [`Client::wait_for_conversion`]`(&queued, &options)` (the Cover answer, or a
 //!   [`ConversionRef::TaskId`] / [`ConversionRef::ConversionId`] with any id text) polls
 //!   `GET /v1/byId` until the status is final (the spec's `x-final-values`: `COMPLETED`,
@@ -113,8 +115,7 @@
 //!         .voice_id("Drake")
 //!         .audio_url("https://example.com/song.mp3")
 //!         .send()
-//!         .await
-//!         .map_err(ApiError::from);
+//!         .await;
 //!     match sent {
 //!         Ok(answer) => break answer.into_inner(),
 //!         Err(error) if error.is_safe_to_resend() && tries < 3 => {

@@ -1,6 +1,7 @@
 //! Snapshot tests of the generated client source, and proof that the spec drives it.
 
 mod fuzzed;
+mod one_error;
 mod snapshot;
 mod spec_drives;
 

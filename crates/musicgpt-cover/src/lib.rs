@@ -60,6 +60,14 @@
 //!   number of requests and the last error. [`PollOptions::default()`](PollOptions) waits 2 s,
 //!   doubling up to 30 s, for at most 20 minutes, 30 s at most per request.
 //!   [`Client::get_cover_conversion`] looks once.
+//! - **Statuses**: [`types::ConversionStatus`] is an enum generated from the spec's
+//!   `x-known-values`, a variant per value (`InQueue`, `Processing`, `InProgress`, `Completed`,
+//!   `Failed`, `Error`) and [`Other`](types::ConversionStatus::Other) holding, as sent, any
+//!   value the spec does not name, so an answer never fails to decode because the API added a
+//!   status; it is `#[non_exhaustive]`, as a new spec value becomes a new variant.
+//!   [`is_final()`](types::ConversionStatus::is_final) is the spec's `x-final-values`;
+//!   [`as_str()`](types::ConversionStatus::as_str) and `Display` give the text, and serde
+//!   reads and writes the plain string.
 //! - **Results and webhooks**: [`types::Conversion::mp3_url`], [`wav_url`](types::Conversion::wav_url)
 //!   and [`cost`](types::Conversion::cost) read the result whichever field names it came under;
 //!   [`types::CoverWebhook::parse`]`(body)` parses either documented webhook shape and has the
@@ -165,6 +173,9 @@ pub mod connect;
 pub mod error;
 pub mod poll;
 pub mod webhook;
+
+#[cfg(test)]
+mod tests;
 
 pub use audio::AudioFile;
 pub use error::ApiError;

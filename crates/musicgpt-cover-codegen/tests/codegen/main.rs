@@ -4,6 +4,7 @@ mod fuzzed;
 mod one_error;
 mod snapshot;
 mod spec_drives;
+mod statuses;
 
 /// The project's spec, read at test time so the test follows every edit of it.
 fn spec_yaml() -> String {

@@ -269,9 +269,7 @@ impl ClientOutcome {
     }
 }
 
-fn outcome<T: Serialize>(
-    result: Result<ResponseValue<T>, musicgpt_cover::Error<musicgpt_cover::types::Error>>,
-) -> ClientOutcome {
+fn outcome<T: Serialize>(result: Result<ResponseValue<T>, ApiError>) -> ClientOutcome {
     let violations = |headers: &musicgpt_cover::reqwest::header::HeaderMap| {
         headers
             .get("sl-violations")
@@ -283,19 +281,10 @@ fn outcome<T: Serialize>(
             violations: violations(response.headers()),
             value: serde_json::to_value(response.into_inner()).expect("a decoded value serializes"),
         },
-        Err(error) => {
-            let violations = match &error {
-                musicgpt_cover::Error::ErrorResponse(response) => violations(response.headers()),
-                musicgpt_cover::Error::UnexpectedResponse(response) => {
-                    violations(response.headers())
-                }
-                _ => None,
-            };
-            ClientOutcome::Err {
-                error: describe_error(&ApiError::from(error)),
-                violations,
-            }
-        }
+        Err(error) => ClientOutcome::Err {
+            violations: error.headers().and_then(violations),
+            error: describe_error(&error),
+        },
     }
 }
 

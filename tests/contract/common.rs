@@ -136,23 +136,23 @@ pub(crate) fn client(base_url: &str, key: Key, prefer: Option<&str>) -> Client {
 /// The name of an [`ApiError`] variant.
 pub(crate) fn variant(error: &ApiError) -> &'static str {
     match error {
-        ApiError::InvalidRequest(_) => "InvalidRequest",
-        ApiError::BadRequest(_) => "BadRequest",
-        ApiError::Unauthorized(_) => "Unauthorized",
-        ApiError::InsufficientCredit(_) => "InsufficientCredit",
-        ApiError::Forbidden(_) => "Forbidden",
-        ApiError::NotFound(_) => "NotFound",
-        ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
-        ApiError::Unprocessable(_) => "Unprocessable",
+        ApiError::InvalidRequest { .. } => "InvalidRequest",
+        ApiError::BadRequest { .. } => "BadRequest",
+        ApiError::Unauthorized { .. } => "Unauthorized",
+        ApiError::InsufficientCredit { .. } => "InsufficientCredit",
+        ApiError::Forbidden { .. } => "Forbidden",
+        ApiError::NotFound { .. } => "NotFound",
+        ApiError::PayloadTooLarge { .. } => "PayloadTooLarge",
+        ApiError::Unprocessable { .. } => "Unprocessable",
         ApiError::RateLimited { .. } => "RateLimited",
         ApiError::Server { .. } => "Server",
         ApiError::OtherStatus { .. } => "OtherStatus",
         ApiError::Unexpected { .. } => "Unexpected",
         ApiError::InvalidResponse { .. } => "InvalidResponse",
-        ApiError::Transport(_) => "Transport",
+        ApiError::Transport { .. } => "Transport",
         ApiError::Io(_) => "Io",
         ApiError::Timeout { .. } => "Timeout",
-        ApiError::Hook(_) => "Hook",
+        ApiError::Hook { .. } => "Hook",
         _ => "(a variant this suite does not know)",
     }
 }

@@ -44,7 +44,6 @@ async fn send_cover(client: &Client) -> Result<CoverResponse, ApiError> {
         .send()
         .await
         .map(|answer| answer.into_inner())
-        .map_err(ApiError::from)
 }
 
 async fn queued(client: &Client) -> CoverResponse {
@@ -409,7 +408,7 @@ async fn a_401_ends_the_wait_at_once() {
         .wait_for_conversion(&queued, &options())
         .await
         .expect_err("401 ends the wait");
-    assert!(matches!(error, ApiError::Unauthorized(_)), "{error:?}");
+    assert!(matches!(error, ApiError::Unauthorized { .. }), "{error:?}");
     assert_eq!(requests_to(&mock, "getConversionById").await.len(), 1);
 }
 

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::process::Background;
 use crate::tools::{self, Tools};
-use crate::{Error, Result, dist, fuzz, mutants, package, process, project, soak, spec_lint};
+use crate::{
+    Error, Result, dist, fuzz, install_lines, mutants, package, process, project, soak, spec_lint,
+};
 
 /// One step of the CI run.
 struct Step {
@@ -29,7 +31,10 @@ struct Context {
 /// `dist` packs that same binary for npm and as an archive, then installs and runs the packages
 /// as a user would (offline, with no cargo on PATH) and compiles the TypeScript types.
 /// `package` follows `test`: it builds and tests the crates again as published, reusing the
-/// dependencies `test` compiled, which is worth it only once they pass in the workspace. `fuzz`
+/// dependencies `test` compiled, which is worth it only once they pass in the workspace.
+/// `install-lines` runs the docs' install commands labelled `# Works today` against a clone:
+/// its `cargo install --debug` of the mock reuses what `package` built, its `npm install` the
+/// packages `dist` made. `fuzz`
 /// runs each fuzz target for 30 s, side by side (one per core), after a release build of its own of every dependency
 /// (cargo-fuzz's instrumentation; several minutes the first time, seconds after). `mutants`
 /// comes last: it tries each mutation of openapi.yaml in a copy of the workspace (its target
@@ -71,6 +76,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "package",
         run: |_| package::run(),
+    },
+    Step {
+        name: "install-lines",
+        run: |_| install_lines::run(),
     },
     Step {
         name: "fuzz",

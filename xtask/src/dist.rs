@@ -27,6 +27,8 @@
 mod check;
 mod sha256;
 
+pub(crate) use check::Env as OfflineNpm;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -157,7 +159,7 @@ impl Workspace {
 }
 
 /// A `key = "value"` line of the `[workspace.package]` table.
-fn workspace_package_field(manifest: &str, key: &str) -> Option<String> {
+pub(crate) fn workspace_package_field(manifest: &str, key: &str) -> Option<String> {
     let mut in_table = false;
     for line in manifest.lines() {
         let line = line.trim();
@@ -259,6 +261,22 @@ pub(crate) fn ci() -> Result {
         platform_only: false,
         profile: Profile::Dev,
     })
+}
+
+/// Where the npm packages of the last run are: `target/dist/npm/` (`cargo xtask dist`, as the
+/// docs say) when it holds any, else `target/ci/dist/npm/` (ci's `dist` step); `None` before
+/// any run.
+pub(crate) fn npm_out() -> Option<PathBuf> {
+    [Profile::Release, Profile::Dev]
+        .into_iter()
+        .map(|profile| profile.out().join("npm"))
+        .find(|dir| {
+            fs::read_dir(dir).is_ok_and(|entries| {
+                entries
+                    .filter_map(std::result::Result::ok)
+                    .any(|entry| entry.path().extension().is_some_and(|ext| ext == "tgz"))
+            })
+        })
 }
 
 impl Profile {
@@ -577,7 +595,7 @@ fn json_escape(text: &str) -> String {
 }
 
 /// The program of an npm command: on Windows, the `.cmd` shim npm installs.
-fn npm_command(name: &str) -> String {
+pub(crate) fn npm_command(name: &str) -> String {
     if cfg!(windows) {
         format!("{name}.cmd")
     } else {

@@ -396,7 +396,7 @@ fn links(markdown: &str) -> Vec<String> {
 }
 
 /// The paragraphs (runs of lines between blank lines) outside fenced code blocks.
-fn paragraphs(markdown: &str) -> Vec<String> {
+pub(crate) fn paragraphs(markdown: &str) -> Vec<String> {
     let mut paragraphs = vec![String::new()];
     let mut fenced = false;
     for line in markdown.lines() {

@@ -9,6 +9,7 @@ mod ci;
 mod dist;
 mod docs_check;
 mod fuzz;
+mod install_lines;
 mod mock;
 mod mutants;
 mod package;
@@ -55,6 +56,10 @@ commands:
                package holding the release binary, and a .tar.gz with its .sha256; checked by
                installing and running them (offline, no cargo) when TRIPLE is this machine's.
                --profile dev: the dev build `cargo test` made, into target/ci/dist/ (ci's step)
+  install-lines
+               every install command of the docs labelled `# Works today` works: run against a
+               clone of this repository (cargo add in a fresh crate, cargo install --debug, npm
+               install of the last dist's packages); every other is labelled `# After publishing`
   fuzz [--seconds N] [--target NAME]...
                run the cargo-fuzz targets (form, request, spec) N seconds each (default 30) on
                stable Rust; installs cargo-fuzz into .tools/ first; fails on a crash
@@ -105,6 +110,9 @@ fn main() -> ExitCode {
         Some("tidy") => no_args("tidy", &rest).and_then(|()| tidy::run()),
         Some("package") => no_args("package", &rest).and_then(|()| package::run()),
         Some("dist") => dist::run(&rest),
+        Some("install-lines") => {
+            no_args("install-lines", &rest).and_then(|()| install_lines::run())
+        }
         Some("fuzz") => fuzz::run(&rest),
         Some("verify-live") => verify_live::run(&rest),
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),

@@ -1,8 +1,7 @@
-//! Items progenitor does not emit but the spec states: the servers, the known and final values
-//! of open string enumerations (`x-known-values` / `x-final-values`), and the `conversionType`
+//! Items progenitor does not emit but the spec states: the servers and the `conversionType`
 //! that polls a Cover conversion.
 
-use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use heck::ToShoutySnakeCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -82,116 +81,6 @@ fn server_name(url: &str) -> Result<String, CodegenError> {
         )));
     }
     Ok(name)
-}
-
-/// Impls for the `types` module: constants and predicates for every component schema with
-/// `x-known-values` (and `x-final-values`).
-pub(crate) fn known_values(spec: &Spec<'_>) -> Result<TokenStream, CodegenError> {
-    let mut impls = Vec::new();
-    for (name, schema) in spec::mapping(spec::mapping_value(spec.root(), "components"), "schemas") {
-        let name = spec::key_text(name).unwrap_or_default();
-        let context = format!("schema `{name}`");
-        let known = spec::strings(schema, "x-known-values", &context)?;
-        let finals = spec::strings(schema, "x-final-values", &context)?;
-        if known.is_empty() {
-            if !finals.is_empty() {
-                return Err(CodegenError::Spec(format!(
-                    "{context}: `x-final-values` without `x-known-values`"
-                )));
-            }
-            continue;
-        }
-        if spec::string(schema, "type") != Some("string") || schema.get("enum").is_some() {
-            return Err(CodegenError::Unsupported(format!(
-                "{context}: `x-known-values` on anything but a plain string (no `enum`)"
-            )));
-        }
-        if let Some(stray) = finals.iter().find(|value| !known.contains(value)) {
-            return Err(CodegenError::Spec(format!(
-                "{context}: final value `{stray}` is not among `x-known-values`"
-            )));
-        }
-        let ty = format_ident!("{}", name.to_upper_camel_case());
-        let mut constants = Vec::new();
-        let mut predicates = Vec::new();
-        let mut const_idents = Vec::new();
-        for value in &known {
-            let const_name = value.to_shouty_snake_case();
-            if const_name.is_empty()
-                || const_name.starts_with(|c: char| c.is_ascii_digit())
-                || ["KNOWN_VALUES", "FINAL_VALUES"].contains(&const_name.as_str())
-                || const_idents
-                    .iter()
-                    .any(|ident: &syn::Ident| *ident == const_name)
-            {
-                return Err(CodegenError::Unsupported(format!(
-                    "{context}: the value `{value}` cannot name a distinct constant"
-                )));
-            }
-            let const_ident = format_ident!("{}", const_name);
-            let predicate = format_ident!("is_{}", value.to_snake_case());
-            let const_doc = format!("The value `{value}`.");
-            let predicate_doc = format!("Whether the value is `{value}`.");
-            constants.push(quote! {
-                #[doc = #const_doc]
-                pub const #const_ident: &'static str = #value;
-            });
-            predicates.push(quote! {
-                #[doc = #predicate_doc]
-                pub fn #predicate(&self) -> bool {
-                    self.0 == Self::#const_ident
-                }
-            });
-            const_idents.push(const_ident);
-        }
-        let final_items = if finals.is_empty() {
-            quote! {}
-        } else {
-            let final_idents = finals
-                .iter()
-                .map(|value| format_ident!("{}", value.to_shouty_snake_case()));
-            quote! {
-                /// The values after which it no longer changes (`x-final-values` in the spec).
-                pub const FINAL_VALUES: &'static [&'static str] = &[#(Self::#final_idents),*];
-
-                /// Whether the value is final (one of [`Self::FINAL_VALUES`]).
-                pub fn is_final(&self) -> bool {
-                    Self::FINAL_VALUES.contains(&self.0.as_str())
-                }
-            }
-        };
-        impls.push(quote! {
-            impl #ty {
-                #(#constants)*
-
-                /// Every value the spec names (`x-known-values`); others may still arrive and
-                /// decode.
-                pub const KNOWN_VALUES: &'static [&'static str] = &[#(Self::#const_idents),*];
-
-                #final_items
-
-                /// Whether the value is one of [`Self::KNOWN_VALUES`].
-                pub fn is_known(&self) -> bool {
-                    Self::KNOWN_VALUES.contains(&self.0.as_str())
-                }
-
-                #(#predicates)*
-            }
-
-            impl ::std::cmp::PartialEq<str> for #ty {
-                fn eq(&self, other: &str) -> bool {
-                    self.0 == other
-                }
-            }
-
-            impl ::std::cmp::PartialEq<&str> for #ty {
-                fn eq(&self, other: &&str) -> bool {
-                    self.0 == *other
-                }
-            }
-        });
-    }
-    Ok(quote! { #(#impls)* })
 }
 
 /// `COVER_CONVERSION_TYPE`: the `conversionType` with which the poll operation finds Cover

@@ -12,15 +12,22 @@
 //!   what progenitor sees (with their form schema when nothing else uses it) and generated here,
 //!   from the form schema, as a builder of the same shape in the same `builder` module
 //!   (`multipart` module of this crate);
-//! - items the spec states but progenitor does not emit are added: the `servers` constants,
-//!   constants and predicates from `x-known-values` / `x-final-values`, and the
-//!   `conversionType` of Cover conversions (`extras` module).
+//! - every builder's `send()`, progenitor's and ours, returns the client crate's
+//!   `crate::ApiError` instead of progenitor's `Error<E>`, converted with `From` (`send_error`
+//!   module): the crate that includes the file defines that type;
+//! - a string schema with `x-known-values` becomes an enum, a variant per known value plus
+//!   `Other(String)`, with `is_final()` from `x-final-values`, in place of progenitor's newtype
+//!   (`open_enum` module);
+//! - items the spec states but progenitor does not emit are added: the `servers` constants and
+//!   the `conversionType` of Cover conversions (`extras` module).
 //!
 //! The client crate's `build.rs` calls [`generate`] and `include!`s the result; this crate's
 //! snapshot tests pin the rendered source so that any change shows up in review.
 
 mod extras;
 mod multipart;
+mod open_enum;
+mod send_error;
 mod spec;
 
 use quote::quote;
@@ -54,6 +61,10 @@ pub enum CodegenError {
     #[error("the generated code does not parse: {0}")]
     Syntax(#[from] syn::Error),
 }
+
+/// The derive progenitor adds to every type, and the trait the open enums implement by hand:
+/// tests prove each type equivalent to its spec component with it.
+const SCHEMA_DERIVE: &str = "schemars::JsonSchema";
 
 /// The first lines of the generated file.
 const HEADER: &str = "\
@@ -89,7 +100,7 @@ pub fn generate_file(spec_yaml: &str) -> Result<syn::File, CodegenError> {
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         // Lets tests prove each type equivalent to its spec component, field by field.
-        .with_derive("schemars::JsonSchema");
+        .with_derive(SCHEMA_DERIVE);
     let tokens = progenitor_tokens(&settings, &openapi)?;
     let mut file: syn::File = syn::parse2(tokens)?;
 
@@ -97,7 +108,14 @@ pub fn generate_file(spec_yaml: &str) -> Result<syn::File, CodegenError> {
         .iter()
         .map(multipart::FormOperation::builder);
     push_into_module(&mut file, "builder", quote! { #(#builders)* })?;
-    push_into_module(&mut file, "types", extras::known_values(&spec)?)?;
+    send_error::rewrite(&mut file)?;
+    let schema_derive: syn::Path = syn::parse_str(SCHEMA_DERIVE)?;
+    let open_enums = open_enum::find(&spec)?;
+    let types = module_items(&mut file, "types")?;
+    for open_enum in &open_enums {
+        let items = syn::parse2::<syn::File>(open_enum.tokens(&schema_derive))?.items;
+        open_enum.replace_progenitor_items(types, items)?;
+    }
 
     let client_methods = form_operations
         .iter()
@@ -194,16 +212,21 @@ fn push_into_module(
     tokens: proc_macro2::TokenStream,
 ) -> Result<(), CodegenError> {
     let items = syn::parse2::<syn::File>(tokens)?.items;
-    let module = file
-        .items
+    module_items(file, name)?.extend(items);
+    Ok(())
+}
+
+/// The items of the top-level module `name` of progenitor's output.
+fn module_items<'a>(
+    file: &'a mut syn::File,
+    name: &str,
+) -> Result<&'a mut Vec<syn::Item>, CodegenError> {
+    file.items
         .iter_mut()
         .find_map(|item| match item {
             syn::Item::Mod(module) if module.ident == name => module.content.as_mut(),
             _ => None,
         })
-        .ok_or_else(|| {
-            CodegenError::Spec(format!("progenitor emitted no `{name}` module to extend"))
-        })?;
-    module.1.extend(items);
-    Ok(())
+        .map(|content| &mut content.1)
+        .ok_or_else(|| CodegenError::Spec(format!("progenitor emitted no `{name}` module")))
 }

@@ -96,7 +96,7 @@ impl AudioFile {
     }
 
     /// Replaces the content type guessed from the file name. A value that is not a MIME type
-    /// makes `send()` fail with `Error::InvalidRequest` before anything is sent.
+    /// makes `send()` fail with [`ApiError::InvalidRequest`](crate::ApiError::InvalidRequest) before anything is sent.
     #[must_use]
     pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
         self.content_type = content_type.into();

@@ -48,14 +48,13 @@ impl Client {
         builder: reqwest::ClientBuilder,
     ) -> Result<Self, ApiError> {
         if api_key.trim().is_empty() {
-            return Err(ApiError::InvalidRequest(
-                "the API key is empty: pass the key of your MusicGPT account".to_owned(),
+            return Err(ApiError::invalid_request(
+                "the API key is empty: pass the key of your MusicGPT account",
             ));
         }
         let mut value = HeaderValue::from_str(api_key).map_err(|_| {
-            ApiError::InvalidRequest(
-                "the API key holds characters an HTTP header cannot carry (a line break?)"
-                    .to_owned(),
+            ApiError::invalid_request(
+                "the API key holds characters an HTTP header cannot carry (a line break?)",
             )
         })?;
         // Keeps the key out of reqwest's Debug output and logs.
@@ -65,7 +64,8 @@ impl Client {
         let http = builder
             .default_headers(headers)
             .build()
-            .map_err(ApiError::Transport)?;
+            // As the generated calls report a reqwest error: progenitor's `CommunicationError`.
+            .map_err(|error| ApiError::from(crate::Error::from(error)))?;
         // The generated calls append the path to the base URL as written.
         Ok(Self::new_with_client(base_url.trim_end_matches('/'), http))
     }

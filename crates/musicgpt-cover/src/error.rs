@@ -1,5 +1,6 @@
-//! [`ApiError`]: one variant per documented error status, built from the generated calls'
-//! `Error<types::Error>`, plus the failures that happen before or around a response.
+//! [`ApiError`]: the error of every call of the client, one variant per documented error
+//! status, built from the generated calls' `Error<types::Error>` (progenitor's, kept as the
+//! `source`), plus the failures that happen before or around a response.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -11,55 +12,106 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use crate::types;
 
-/// Everything a call of this client can fail with.
+/// progenitor's error, as the generated code builds it before `send()` converts it into an
+/// [`ApiError`]: the [`source`](std::error::Error::source) of every `ApiError` made from one,
+/// also reachable with [`ApiError::progenitor_error`]. (The crate root re-exports progenitor's
+/// `Error` too.)
+pub type ProgenitorError = progenitor_client::Error<types::Error>;
+
+/// Everything a call of this client can fail with: every `send()` returns it, the generated
+/// operations' and the multipart Cover's alike, and so do the hand-written helpers.
 ///
-/// Convert the generated calls' error with `?` or `.map_err(ApiError::from)`:
+/// Match it where the call is made, or pass it on with `?`:
 ///
 /// ```no_run
 /// # async fn run(client: musicgpt_cover::Client) -> Result<(), musicgpt_cover::ApiError> {
-/// let voices = client.get_all_voices().limit(10).send().await?;
+/// use musicgpt_cover::ApiError;
+///
+/// match client.get_all_voices().limit(10).send().await {
+///     Ok(page) => println!("{} voices on this page", page.voices.len()),
+///     Err(ApiError::Forbidden { .. }) => eprintln!("the key was refused"),
+///     Err(error) if error.is_retryable() => eprintln!("try again later: {error}"),
+///     Err(error) => return Err(error),
+/// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, thiserror::Error)]
+///
+/// A variant made from a generated call's error keeps that error (progenitor's
+/// [`ProgenitorError`], with the status, headers and body of the answer, or the reqwest error
+/// under it) in its `source` field: [`std::error::Error::source`] returns it, and
+/// [`ApiError::progenitor_error`] gives it typed. The other fields are what a `match` needs.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ApiError {
     /// The request was refused by the client before anything was sent: a value out of the
     /// spec's bounds, a missing required field, no audio at all, a bad API key.
-    #[error("invalid request, nothing was sent: {0}")]
-    InvalidRequest(String),
+    InvalidRequest {
+        /// What was wrong.
+        message: String,
+        /// progenitor's `InvalidRequest` with the same text.
+        source: Box<ProgenitorError>,
+    },
     /// 400: the request was refused, e.g. `audio_url` could not be downloaded.
-    #[error("400 Bad Request: {}", text(.0))]
-    BadRequest(types::Error),
+    BadRequest {
+        /// The documented error body.
+        body: types::Error,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
+    },
     /// 401: no API key reached the API. See [`ApiError::is_auth_failure`].
-    #[error("401 Unauthorized: {}", text(.0))]
-    Unauthorized(types::Error),
+    Unauthorized {
+        /// The documented error body.
+        body: types::Error,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
+    },
     /// 402: the credit balance is too low for the conversion.
-    #[error("402 Payment Required: {}", text(.0))]
-    InsufficientCredit(types::Error),
+    InsufficientCredit {
+        /// The documented error body.
+        body: types::Error,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
+    },
     /// 403: the API key was refused. See [`ApiError::is_auth_failure`].
-    #[error("403 Forbidden: {}", text(.0))]
-    Forbidden(types::Error),
+    Forbidden {
+        /// The documented error body.
+        body: types::Error,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
+    },
     /// 404: no such conversion.
-    #[error("404 Not Found: {}", text(.0))]
-    NotFound(types::Error),
+    NotFound {
+        /// The documented error body.
+        body: types::Error,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
+    },
     /// 413: the uploaded file is over the API's size limit.
-    #[error("413 Payload Too Large: {}", text(.0))]
-    PayloadTooLarge(types::Error),
+    PayloadTooLarge {
+        /// The documented error body.
+        body: types::Error,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
+    },
     /// 422: the form was not valid (e.g. neither audio_url nor audio_file reached the API).
-    #[error("422 Unprocessable Entity: {}", text(.0))]
-    Unprocessable(types::Error),
+    Unprocessable {
+        /// The documented error body.
+        body: types::Error,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
+    },
     /// 429: a rate limit of the plan was reached; retry later, not before `retry_after`. The
     /// API refused the request, so even a Cover may be sent again (see
     /// [`ApiError::is_safe_to_resend`]).
-    #[error("429 Too Many Requests: {}{}", text(.body), after(*.retry_after))]
     RateLimited {
         /// The documented error body.
         body: types::Error,
         /// The answer's `Retry-After` (see [`ApiError::retry_after`]).
         retry_after: Option<Duration>,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
     },
     /// 5xx: the API failed.
-    #[error("{status}: {}{}", text(.body), after(*.retry_after))]
     Server {
         /// The status, 500 to 599.
         status: StatusCode,
@@ -67,50 +119,52 @@ pub enum ApiError {
         body: types::Error,
         /// The answer's `Retry-After` (see [`ApiError::retry_after`]).
         retry_after: Option<Duration>,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
     },
     /// A documented error status this enum has no variant for.
-    #[error("{status}: {}", text(.body))]
     OtherStatus {
         /// The status.
         status: StatusCode,
         /// The documented error body.
         body: types::Error,
+        /// progenitor's `ErrorResponse`: the status, headers and body of the answer.
+        source: Box<ProgenitorError>,
     },
     /// A status the spec does not document for the operation; the body is left unread in
-    /// `response`.
-    #[error("unexpected response status {status}")]
+    /// progenitor's `UnexpectedResponse` (see [`ApiError::into_progenitor_error`]).
     Unexpected {
         /// The status.
         status: StatusCode,
-        /// The whole response, for callers that want its headers or body.
-        response: Box<reqwest::Response>,
+        /// progenitor's `UnexpectedResponse`: the whole response, for its headers or body.
+        source: Box<ProgenitorError>,
     },
     /// A documented status whose body does not match its schema (for an error status this
     /// hides which status it was: progenitor's generated code reports it so).
-    #[error("the response body does not match the spec: {source}")]
     InvalidResponse {
         /// The body as received.
         body: Bytes,
-        /// Why it does not decode.
-        source: serde_json::Error,
+        /// progenitor's `InvalidResponsePayload`, whose own source is the JSON error saying
+        /// why the body does not decode.
+        source: Box<ProgenitorError>,
     },
     /// The request could not be sent or the response not read (connection, TLS, timeout...).
     /// Whether the request reached the API is unknown unless the connection itself failed: see
-    /// [`ApiError::is_safe_to_resend`].
-    #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
+    /// [`ApiError::is_safe_to_resend`] and [`ApiError::reqwest_error`].
+    Transport {
+        /// progenitor's `CommunicationError`, `ResponseBodyError` or `InvalidUpgrade`, whose
+        /// own source is the reqwest error.
+        source: Box<ProgenitorError>,
+    },
     /// A request of [`Client::wait_for_conversion`](crate::Client::wait_for_conversion) got no
     /// complete answer within [`PollOptions::request_timeout`](crate::PollOptions) (a stalled
     /// server, an answer dribbled too slowly): it was given up and the wait went on.
-    #[error("no complete answer within {0:?}")]
     RequestTimeout(Duration),
     /// Reading the audio to upload failed.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// [`Client::wait_for_conversion`](crate::Client::wait_for_conversion) reached its
     /// deadline before the conversion reached a final status, or was told by a `Retry-After` to
     /// come back only after it.
-    #[error("{}", TimeoutText::new(*.waited, *.attempts, .last_status.as_ref(), .last_error.as_deref()))]
     Timeout {
         /// How long it polled.
         waited: Duration,
@@ -123,8 +177,116 @@ pub enum ApiError {
         last_error: Option<Box<ApiError>>,
     },
     /// A client hook refused the request.
-    #[error("a client hook failed: {0}")]
-    Hook(String),
+    Hook {
+        /// The hook's text.
+        message: String,
+        /// progenitor's `Custom` with the same text.
+        source: Box<ProgenitorError>,
+    },
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidRequest { message, .. } => {
+                write!(f, "invalid request, nothing was sent: {message}")
+            }
+            Self::BadRequest { body, .. } => write!(f, "400 Bad Request: {}", text(body)),
+            Self::Unauthorized { body, .. } => write!(f, "401 Unauthorized: {}", text(body)),
+            Self::InsufficientCredit { body, .. } => {
+                write!(f, "402 Payment Required: {}", text(body))
+            }
+            Self::Forbidden { body, .. } => write!(f, "403 Forbidden: {}", text(body)),
+            Self::NotFound { body, .. } => write!(f, "404 Not Found: {}", text(body)),
+            Self::PayloadTooLarge { body, .. } => {
+                write!(f, "413 Payload Too Large: {}", text(body))
+            }
+            Self::Unprocessable { body, .. } => {
+                write!(f, "422 Unprocessable Entity: {}", text(body))
+            }
+            Self::RateLimited {
+                body, retry_after, ..
+            } => write!(
+                f,
+                "429 Too Many Requests: {}{}",
+                text(body),
+                after(*retry_after)
+            ),
+            Self::Server {
+                status,
+                body,
+                retry_after,
+                ..
+            } => write!(f, "{status}: {}{}", text(body), after(*retry_after)),
+            Self::OtherStatus { status, body, .. } => write!(f, "{status}: {}", text(body)),
+            Self::Unexpected { status, .. } => write!(f, "unexpected response status {status}"),
+            Self::InvalidResponse { source, .. } => {
+                f.write_str("the response body does not match the spec")?;
+                match json_error(source) {
+                    Some(error) => write!(f, ": {error}"),
+                    None => Ok(()),
+                }
+            }
+            Self::Transport { source } => match reqwest_of(source) {
+                Some(error) => write!(f, "transport error: {error}"),
+                None => write!(f, "transport error: {source}"),
+            },
+            Self::RequestTimeout(limit) => write!(f, "no complete answer within {limit:?}"),
+            Self::Io(error) => write!(f, "{error}"),
+            Self::Timeout {
+                waited,
+                last_status,
+                attempts,
+                last_error,
+            } => TimeoutText::new(
+                *waited,
+                *attempts,
+                last_status.as_ref(),
+                last_error.as_deref(),
+            )
+            .fmt(f),
+            Self::Hook { message, .. } => write!(f, "a client hook failed: {message}"),
+        }
+    }
+}
+
+/// The source is progenitor's error itself (not the box around it), so that
+/// `source().downcast_ref::<ProgenitorError>()` finds it.
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io(error) => Some(error),
+            // Its text already names the last error.
+            Self::Timeout { .. } => None,
+            _ => self
+                .progenitor_error()
+                .map(|error| error as &(dyn std::error::Error + 'static)),
+        }
+    }
+}
+
+impl From<std::io::Error> for ApiError {
+    fn from(error: std::io::Error) -> Self {
+        Self::Io(error)
+    }
+}
+
+/// The reqwest error under a transport failure of progenitor's.
+fn reqwest_of(error: &ProgenitorError) -> Option<&reqwest::Error> {
+    match error {
+        progenitor_client::Error::CommunicationError(error)
+        | progenitor_client::Error::InvalidUpgrade(error)
+        | progenitor_client::Error::ResponseBodyError(error) => Some(error),
+        _ => None,
+    }
+}
+
+/// The JSON error under a body progenitor could not decode.
+fn json_error(error: &ProgenitorError) -> Option<&serde_json::Error> {
+    match error {
+        progenitor_client::Error::InvalidResponsePayload(_, error) => Some(error),
+        _ => None,
+    }
 }
 
 fn text(body: &types::Error) -> Cow<'_, str> {
@@ -228,68 +390,144 @@ fn issue_text(issue: &types::ValidationIssue) -> Option<String> {
 }
 
 impl ApiError {
-    /// The variant for a documented error `status` with its decoded `body` (and no
-    /// `Retry-After`).
+    /// The variant for a documented error `status` with its decoded `body`, as if the API had
+    /// answered so without headers (for tests of code that handles these errors).
     pub fn from_status(status: StatusCode, body: types::Error) -> Self {
-        Self::from_answer(status, body, None)
+        progenitor_client::Error::ErrorResponse(progenitor_client::ResponseValue::new(
+            body,
+            status,
+            HeaderMap::new(),
+        ))
+        .into()
     }
 
     /// The variant for a documented error `status` with its decoded `body` and the answer's
-    /// `Retry-After`, kept by the variants that can carry one (429 and 5xx).
-    fn from_answer(status: StatusCode, body: types::Error, retry_after: Option<Duration>) -> Self {
+    /// `Retry-After` (kept by the variants that can carry one, 429 and 5xx), around `source`.
+    fn from_answer(
+        status: StatusCode,
+        body: types::Error,
+        retry_after: Option<Duration>,
+        source: Box<ProgenitorError>,
+    ) -> Self {
         match status.as_u16() {
-            400 => Self::BadRequest(body),
-            401 => Self::Unauthorized(body),
-            402 => Self::InsufficientCredit(body),
-            403 => Self::Forbidden(body),
-            404 => Self::NotFound(body),
-            413 => Self::PayloadTooLarge(body),
-            422 => Self::Unprocessable(body),
-            429 => Self::RateLimited { body, retry_after },
+            400 => Self::BadRequest { body, source },
+            401 => Self::Unauthorized { body, source },
+            402 => Self::InsufficientCredit { body, source },
+            403 => Self::Forbidden { body, source },
+            404 => Self::NotFound { body, source },
+            413 => Self::PayloadTooLarge { body, source },
+            422 => Self::Unprocessable { body, source },
+            429 => Self::RateLimited {
+                body,
+                retry_after,
+                source,
+            },
             500..=599 => Self::Server {
                 status,
                 body,
                 retry_after,
+                source,
             },
-            _ => Self::OtherStatus { status, body },
+            _ => Self::OtherStatus {
+                status,
+                body,
+                source,
+            },
+        }
+    }
+
+    /// progenitor's error this one was made from (every variant but `RequestTimeout`, `Io` and
+    /// `Timeout`, which the hand-written layer makes itself); the same value as
+    /// [`std::error::Error::source`], typed.
+    pub fn progenitor_error(&self) -> Option<&ProgenitorError> {
+        match self {
+            Self::InvalidRequest { source, .. }
+            | Self::BadRequest { source, .. }
+            | Self::Unauthorized { source, .. }
+            | Self::InsufficientCredit { source, .. }
+            | Self::Forbidden { source, .. }
+            | Self::NotFound { source, .. }
+            | Self::PayloadTooLarge { source, .. }
+            | Self::Unprocessable { source, .. }
+            | Self::RateLimited { source, .. }
+            | Self::Server { source, .. }
+            | Self::OtherStatus { source, .. }
+            | Self::Unexpected { source, .. }
+            | Self::InvalidResponse { source, .. }
+            | Self::Transport { source }
+            | Self::Hook { source, .. } => Some(source),
+            Self::RequestTimeout(_) | Self::Io(_) | Self::Timeout { .. } => None,
+        }
+    }
+
+    /// progenitor's error this one was made from, by value: for an [`ApiError::Unexpected`],
+    /// its `UnexpectedResponse` holds the response with its body unread.
+    pub fn into_progenitor_error(self) -> Option<ProgenitorError> {
+        match self {
+            Self::InvalidRequest { source, .. }
+            | Self::BadRequest { source, .. }
+            | Self::Unauthorized { source, .. }
+            | Self::InsufficientCredit { source, .. }
+            | Self::Forbidden { source, .. }
+            | Self::NotFound { source, .. }
+            | Self::PayloadTooLarge { source, .. }
+            | Self::Unprocessable { source, .. }
+            | Self::RateLimited { source, .. }
+            | Self::Server { source, .. }
+            | Self::OtherStatus { source, .. }
+            | Self::Unexpected { source, .. }
+            | Self::InvalidResponse { source, .. }
+            | Self::Transport { source }
+            | Self::Hook { source, .. } => Some(*source),
+            Self::RequestTimeout(_) | Self::Io(_) | Self::Timeout { .. } => None,
         }
     }
 
     /// The HTTP status of the response, when the error comes from one.
     pub fn status(&self) -> Option<StatusCode> {
         let code = match self {
-            Self::BadRequest(_) => 400,
-            Self::Unauthorized(_) => 401,
-            Self::InsufficientCredit(_) => 402,
-            Self::Forbidden(_) => 403,
-            Self::NotFound(_) => 404,
-            Self::PayloadTooLarge(_) => 413,
-            Self::Unprocessable(_) => 422,
+            Self::BadRequest { .. } => 400,
+            Self::Unauthorized { .. } => 401,
+            Self::InsufficientCredit { .. } => 402,
+            Self::Forbidden { .. } => 403,
+            Self::NotFound { .. } => 404,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::Unprocessable { .. } => 422,
             Self::RateLimited { .. } => 429,
             Self::Server { status, .. }
             | Self::OtherStatus { status, .. }
             | Self::Unexpected { status, .. } => return Some(*status),
-            Self::Transport(error) => return error.status(),
-            Self::InvalidRequest(_)
+            Self::Transport { source } => return reqwest_of(source)?.status(),
+            Self::InvalidRequest { .. }
             | Self::InvalidResponse { .. }
             | Self::RequestTimeout(_)
             | Self::Io(_)
             | Self::Timeout { .. }
-            | Self::Hook(_) => return None,
+            | Self::Hook { .. } => return None,
         };
         StatusCode::from_u16(code).ok()
+    }
+
+    /// The headers of the answer, when the error comes from one (a documented error status or
+    /// an undocumented one).
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        match self.progenitor_error()? {
+            progenitor_client::Error::ErrorResponse(response) => Some(response.headers()),
+            progenitor_client::Error::UnexpectedResponse(response) => Some(response.headers()),
+            _ => None,
+        }
     }
 
     /// The documented error body, when the API sent one.
     pub fn body(&self) -> Option<&types::Error> {
         match self {
-            Self::BadRequest(body)
-            | Self::Unauthorized(body)
-            | Self::InsufficientCredit(body)
-            | Self::Forbidden(body)
-            | Self::NotFound(body)
-            | Self::PayloadTooLarge(body)
-            | Self::Unprocessable(body)
+            Self::BadRequest { body, .. }
+            | Self::Unauthorized { body, .. }
+            | Self::InsufficientCredit { body, .. }
+            | Self::Forbidden { body, .. }
+            | Self::NotFound { body, .. }
+            | Self::PayloadTooLarge { body, .. }
+            | Self::Unprocessable { body, .. }
             | Self::RateLimited { body, .. }
             | Self::Server { body, .. }
             | Self::OtherStatus { body, .. } => Some(body),
@@ -297,9 +535,17 @@ impl ApiError {
         }
     }
 
+    /// The reqwest error of an [`ApiError::Transport`]: `is_connect()`, `is_timeout()`...
+    pub fn reqwest_error(&self) -> Option<&reqwest::Error> {
+        match self {
+            Self::Transport { source } => reqwest_of(source),
+            _ => None,
+        }
+    }
+
     /// Whether the API key is missing or refused (401 or 403): fix the key, do not retry.
     pub fn is_auth_failure(&self) -> bool {
-        matches!(self, Self::Unauthorized(_) | Self::Forbidden(_))
+        matches!(self, Self::Unauthorized { .. } | Self::Forbidden { .. })
     }
 
     /// Whether the same request may succeed later: a transport failure (connection refused,
@@ -308,11 +554,11 @@ impl ApiError {
     /// reached the API charges credits again; see [`ApiError::is_safe_to_resend`].
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport(_)
+            Self::Transport { .. }
             | Self::RequestTimeout(_)
             | Self::RateLimited { .. }
             | Self::Server { .. } => true,
-            Self::InvalidResponse { source, .. } => source.is_eof(),
+            Self::InvalidResponse { source, .. } => json_error(source).is_some_and(|e| e.is_eof()),
             Self::Unexpected { status, .. } => {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }
@@ -330,7 +576,9 @@ impl ApiError {
     /// whether it did. Wait [`ApiError::retry_after`] first when there is one.
     pub fn is_safe_to_resend(&self) -> bool {
         match self {
-            Self::Transport(error) => error.is_connect(),
+            Self::Transport { source } => {
+                reqwest_of(source).is_some_and(reqwest::Error::is_connect)
+            }
             Self::RateLimited { .. } => true,
             Self::Server { status, .. } | Self::Unexpected { status, .. } => {
                 *status == StatusCode::SERVICE_UNAVAILABLE && self.retry_after().is_some()
@@ -348,34 +596,52 @@ impl ApiError {
             Self::RateLimited { retry_after, .. } | Self::Server { retry_after, .. } => {
                 *retry_after
             }
-            Self::Unexpected { response, .. } => {
-                parse_retry_after(response.headers(), SystemTime::now())
-            }
+            Self::Unexpected { .. } => parse_retry_after(self.headers()?, SystemTime::now()),
             _ => None,
         }
     }
 }
 
-impl From<progenitor_client::Error<types::Error>> for ApiError {
-    fn from(error: progenitor_client::Error<types::Error>) -> Self {
+impl From<ProgenitorError> for ApiError {
+    fn from(error: ProgenitorError) -> Self {
         use progenitor_client::Error;
-        match error {
-            Error::InvalidRequest(message) => Self::InvalidRequest(message),
-            Error::CommunicationError(error)
-            | Error::InvalidUpgrade(error)
-            | Error::ResponseBodyError(error) => Self::Transport(error),
+        let source = Box::new(error);
+        match &*source {
+            Error::InvalidRequest(message) => Self::InvalidRequest {
+                message: message.clone(),
+                source,
+            },
+            Error::CommunicationError(_)
+            | Error::InvalidUpgrade(_)
+            | Error::ResponseBodyError(_) => Self::Transport { source },
             Error::ErrorResponse(response) => {
                 let status = response.status();
                 let retry_after = parse_retry_after(response.headers(), SystemTime::now());
-                Self::from_answer(status, response.into_inner(), retry_after)
+                let body = response.as_ref().clone();
+                Self::from_answer(status, body, retry_after, source)
             }
-            Error::InvalidResponsePayload(body, source) => Self::InvalidResponse { body, source },
+            Error::InvalidResponsePayload(body, _) => Self::InvalidResponse {
+                body: body.clone(),
+                source,
+            },
             Error::UnexpectedResponse(response) => Self::Unexpected {
                 status: response.status(),
-                response: Box::new(response),
+                source,
             },
-            Error::Custom(message) => Self::Hook(message),
+            Error::Custom(message) => Self::Hook {
+                message: message.clone(),
+                source,
+            },
         }
+    }
+}
+
+impl ApiError {
+    /// A refusal of the client's own, before anything was sent (an empty API key, say): an
+    /// [`ApiError::InvalidRequest`] around progenitor's error of the same kind, as the generated
+    /// builders make theirs.
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
+        progenitor_client::Error::InvalidRequest(message.into()).into()
     }
 }
 

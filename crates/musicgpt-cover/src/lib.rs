@@ -48,7 +48,9 @@
 //!   not retry); [`is_retryable()`](ApiError::is_retryable) for transport failures, 429 and 5xx;
 //!   [`is_safe_to_resend()`](ApiError::is_safe_to_resend) only when the API provably did not
 //!   act on the request; [`retry_after()`](ApiError::retry_after) is the answer's
-//!   `Retry-After`. Convert the generated calls' error with `?` into `Result<_, ApiError>`.
+//!   `Retry-After`. Every call returns it, generated or hand-written, so a `match` on
+//!   `send().await` needs no conversion; each variant made from progenitor's error keeps it as
+//!   its `source` ([`ApiError::progenitor_error`]), with the answer's [`headers`](ApiError::headers).
 //! - **Polling**: [`Client::wait_for_conversion`]`(&queued, &options)` (the Cover answer, or a
 //!   [`ConversionRef::TaskId`] / [`ConversionRef::ConversionId`] with any id text) polls
 //!   `GET /v1/byId` until the status is final (the spec's `x-final-values`: `COMPLETED`,
@@ -58,6 +60,14 @@
 //!   number of requests and the last error. [`PollOptions::default()`](PollOptions) waits 2 s,
 //!   doubling up to 30 s, for at most 20 minutes, 30 s at most per request.
 //!   [`Client::get_cover_conversion`] looks once.
+//! - **Statuses**: [`types::ConversionStatus`] is an enum generated from the spec's
+//!   `x-known-values`, a variant per value (`InQueue`, `Processing`, `InProgress`, `Completed`,
+//!   `Failed`, `Error`) and [`Other`](types::ConversionStatus::Other) holding, as sent, any
+//!   value the spec does not name, so an answer never fails to decode because the API added a
+//!   status; it is `#[non_exhaustive]`, as a new spec value becomes a new variant.
+//!   [`is_final()`](types::ConversionStatus::is_final) is the spec's `x-final-values`;
+//!   [`as_str()`](types::ConversionStatus::as_str) and `Display` give the text, and serde
+//!   reads and writes the plain string.
 //! - **Results and webhooks**: [`types::Conversion::mp3_url`], [`wav_url`](types::Conversion::wav_url)
 //!   and [`cost`](types::Conversion::cost) read the result whichever field names it came under;
 //!   [`types::CoverWebhook::parse`]`(body)` parses either documented webhook shape and has the
@@ -113,8 +123,7 @@
 //!         .voice_id("Drake")
 //!         .audio_url("https://example.com/song.mp3")
 //!         .send()
-//!         .await
-//!         .map_err(ApiError::from);
+//!         .await;
 //!     match sent {
 //!         Ok(answer) => break answer.into_inner(),
 //!         Err(error) if error.is_safe_to_resend() && tries < 3 => {
@@ -164,6 +173,9 @@ pub mod connect;
 pub mod error;
 pub mod poll;
 pub mod webhook;
+
+#[cfg(test)]
+mod tests;
 
 pub use audio::AudioFile;
 pub use error::ApiError;

@@ -208,15 +208,15 @@ fn npm(artifacts: &Artifacts, main: &Path, dir: &Path, binary: &Path) -> Result 
 
 /// What every command of the npm check runs with: in the install folder, a `PATH` with no
 /// `cargo`, npm pointed at a registry that refuses connections, and none of the caller's
-/// settings for npm, Node or the mock.
-struct Env {
+/// settings for npm, Node or the mock. (`install_lines` runs the docs' `npm install` so too.)
+pub(crate) struct Env {
     dir: PathBuf,
     path: OsString,
     registry: String,
 }
 
 impl Env {
-    fn new(dir: &Path) -> Result<Self> {
+    pub(crate) fn new(dir: &Path) -> Result<Self> {
         let path = path_without("cargo", &std::env::var_os("PATH").unwrap_or_default())?;
         let node = format!("node{}", std::env::consts::EXE_SUFFIX);
         let Some(node) = find(&node, &path) else {
@@ -236,7 +236,7 @@ impl Env {
         })
     }
 
-    fn command(&self, program: impl AsRef<OsStr>) -> Command {
+    pub(crate) fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut command = Command::new(program);
         command.current_dir(&self.dir);
         for (key, _) in std::env::vars_os() {

@@ -127,6 +127,14 @@ pub(super) const MUTATIONS: &[Mutation] = &[
         }],
     },
     Mutation {
+        name: "new-status",
+        summary: "ConversionStatus gains the known value `CANCELLED` (`x-known-values`): the client's status enum must gain a variant",
+        edits: &[Edit::Replace {
+            find: "      x-known-values: [IN_QUEUE, PROCESSING, IN_PROGRESS, COMPLETED, FAILED, ERROR]\n",
+            with: "      x-known-values: [IN_QUEUE, PROCESSING, IN_PROGRESS, COMPLETED, FAILED, ERROR, CANCELLED]\n",
+        }],
+    },
+    Mutation {
         name: "limit-bound-for-all",
         summary: "the mock's own `limit` minimum (`x-mock`) made the schema's, so the client enforces it too",
         edits: &[Edit::Replace {

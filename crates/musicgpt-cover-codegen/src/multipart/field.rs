@@ -162,7 +162,7 @@ impl FormField {
         )];
         match &self.kind {
             FieldKind::File => facts.push(
-                "A file part: pass a `reqwest::multipart::Part`, or anything that converts into one, carrying the file name and content type; a failed conversion makes `send()` fail with `Error::InvalidRequest`.".to_owned(),
+                "A file part: pass a `reqwest::multipart::Part`, or anything that converts into one, carrying the file name and content type; a failed conversion makes `send()` fail with an `InvalidRequest` error.".to_owned(),
             ),
             FieldKind::Text {
                 min_length,
@@ -192,7 +192,7 @@ impl FormField {
             ));
         }
         if !self.checks().is_empty() {
-            facts.push("A value out of these bounds makes `send()` fail with `Error::InvalidRequest` before anything is sent.".to_owned());
+            facts.push("A value out of these bounds makes `send()` fail with an `InvalidRequest` error before anything is sent.".to_owned());
         }
         if !doc.is_empty() {
             doc.push_str("\n\n");

@@ -121,7 +121,7 @@ fn read_field(
 ) -> Result<FormField, CodegenError> {
     let context = format!("{context}, field `{name}`");
     let ident_text = name.to_snake_case();
-    if RESERVED.contains(&ident_text.as_str()) {
+    if RESERVED.contains(&ident_text.as_str()) || ident_text == crate::send_error::INNER {
         return Err(CodegenError::Unsupported(format!(
             "{context}: the name `{ident_text}` is used by the generated code itself"
         )));

@@ -1,8 +1,10 @@
 //! Snapshot tests of the generated client source, and proof that the spec drives it.
 
 mod fuzzed;
+mod one_error;
 mod snapshot;
 mod spec_drives;
+mod statuses;
 
 /// The project's spec, read at test time so the test follows every edit of it.
 fn spec_yaml() -> String {

@@ -56,13 +56,13 @@ fn expected_variant(status: u16) -> &'static str {
 
 fn variant(error: &ApiError) -> &'static str {
     match error {
-        ApiError::BadRequest(_) => "BadRequest",
-        ApiError::Unauthorized(_) => "Unauthorized",
-        ApiError::InsufficientCredit(_) => "InsufficientCredit",
-        ApiError::Forbidden(_) => "Forbidden",
-        ApiError::NotFound(_) => "NotFound",
-        ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
-        ApiError::Unprocessable(_) => "Unprocessable",
+        ApiError::BadRequest { .. } => "BadRequest",
+        ApiError::Unauthorized { .. } => "Unauthorized",
+        ApiError::InsufficientCredit { .. } => "InsufficientCredit",
+        ApiError::Forbidden { .. } => "Forbidden",
+        ApiError::NotFound { .. } => "NotFound",
+        ApiError::PayloadTooLarge { .. } => "PayloadTooLarge",
+        ApiError::Unprocessable { .. } => "Unprocessable",
         ApiError::RateLimited { .. } => "RateLimited",
         ApiError::Server { .. } => "Server",
         ApiError::OtherStatus { .. } => "OtherStatus",
@@ -199,10 +199,15 @@ async fn an_undocumented_status_is_unexpected_and_keeps_the_response() {
     let error = call(&client, "searchVoices")
         .await
         .expect_err("418 is not documented");
-    let ApiError::Unexpected { status, response } = error else {
+    let ApiError::Unexpected { status, .. } = error else {
         panic!("not Unexpected: {error:?}");
     };
     assert_eq!(status, 418);
+    assert!(error.headers().is_some(), "the answer's headers are kept");
+    let Some(musicgpt_cover::Error::UnexpectedResponse(response)) = error.into_progenitor_error()
+    else {
+        panic!("progenitor's UnexpectedResponse is the source");
+    };
     let body: Value = response.json().await.expect("the body is still there");
     assert_eq!(body["teapot"], true);
 }

@@ -1,11 +1,13 @@
 //! Tests of the client alone, against wiremock: the request it sends, the responses it decodes
 //! (every example of openapi.yaml, read from the spec), polling, client-side validation, the
 //! webhook parser and streamed uploads; and faults: polling rides out 429, 5xx, `Retry-After`,
-//! slow answers and broken connections (a raw TCP server), a Cover is sent once.
+//! slow answers and broken connections (a raw TCP server), a Cover is sent once; every call
+//! returns `ApiError`, with progenitor's error as its source.
 
 mod connection_faults;
 mod examples;
 mod multipart_request;
+mod one_error;
 mod polling;
 mod resend;
 mod retry;

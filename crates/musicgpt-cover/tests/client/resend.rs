@@ -30,7 +30,6 @@ async fn send_cover(client: &Client) -> ApiError {
         .send()
         .await
         .map(|_| ())
-        .map_err(ApiError::from)
         .expect_err("the Cover fails")
 }
 
@@ -124,7 +123,9 @@ async fn a_timed_out_cover_is_not_safe_to_resend() {
     .expect("a client");
     let error = send_cover(&client).await;
     assert!(
-        matches!(&error, ApiError::Transport(source) if source.is_timeout()),
+        error
+            .reqwest_error()
+            .is_some_and(musicgpt_cover::reqwest::Error::is_timeout),
         "{error:?}"
     );
     assert!(error.is_retryable());

@@ -29,7 +29,7 @@ pub(crate) fn completed() -> Value {
 
 pub(crate) fn processing() -> Value {
     let mut body = response_example("getConversionById", "200", "cover_in_queue");
-    body["conversion"]["status"] = Value::from(ConversionStatus::PROCESSING);
+    body["conversion"]["status"] = Value::from(ConversionStatus::Processing.as_str());
     body
 }
 
@@ -298,10 +298,7 @@ async fn the_timeout_carries_the_last_status_the_attempts_and_the_last_error() {
     else {
         panic!("not a timeout: {error:?}");
     };
-    assert_eq!(
-        last_status.as_ref().map(|status| status.as_str()),
-        Some(ConversionStatus::PROCESSING)
-    );
+    assert_eq!(last_status, &Some(ConversionStatus::Processing));
     assert_eq!(
         usize::try_from(*attempts).ok(),
         Some(received(&server).await.len())

@@ -7,8 +7,8 @@ use crate::{answer, received, response_example, server_and_client};
 
 /// Sends a Cover request, expecting a client-side refusal; returns its message.
 async fn refused(request: musicgpt_cover::builder::Cover<'_>) -> String {
-    match request.send().await.map_err(ApiError::from) {
-        Err(ApiError::InvalidRequest(message)) => message,
+    match request.send().await {
+        Err(ApiError::InvalidRequest { message, .. }) => message,
         other => panic!("expected InvalidRequest, got {other:?}"),
     }
 }
@@ -111,7 +111,10 @@ async fn the_bounds_themselves_are_accepted() {
 fn a_bad_api_key_is_refused_by_the_constructor() {
     for key in ["", "  ", "line\nbreak"] {
         let error = Client::from_api_key(key, musicgpt_cover::servers::LOCAL).expect_err("refused");
-        assert!(matches!(error, ApiError::InvalidRequest(_)), "{error:?}");
+        assert!(
+            matches!(error, ApiError::InvalidRequest { .. }),
+            "{error:?}"
+        );
     }
 }
 

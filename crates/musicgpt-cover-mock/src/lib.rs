@@ -101,6 +101,11 @@ pub use spec::validate::openapi_to_json_schema;
 #[doc(hidden)]
 pub mod openapi_document {
     pub use crate::spec::document::{Document, Tree, document, pointer, resolve};
+
+    /// The bounds of the Cover form's `pitch`, as the mock compiled them.
+    pub fn pitch_bounds() -> Result<std::ops::RangeInclusive<i64>, String> {
+        crate::spec::spec().map(|spec| spec.pitch.clone())
+    }
 }
 
 /// Entry points for the fuzz targets in `fuzz/` into layers the API does not expose. Not an API:

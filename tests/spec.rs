@@ -1,13 +1,13 @@
 //! openapi.yaml as data: its operations, their documented responses and examples, with `$ref`s
-//! resolved. The text is embedded at build time, so a changed spec rebuilds the tests.
+//! resolved. The document is the mock's (`musicgpt_cover_mock::openapi_document`: the
+//! workspace's file, embedded at build time and parsed once), and so is the `$ref` resolver.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use musicgpt_cover_mock::openapi_document::{self, Document};
 use serde_json::Value;
-
-/// The workspace's openapi.yaml, as built.
-pub const OPENAPI_YAML: &str = include_str!("../openapi.yaml");
+use serde_norway::Value as Yaml;
 
 /// The path of openapi.yaml, for the external tools that read it themselves.
 pub fn path() -> PathBuf {
@@ -17,8 +17,7 @@ pub fn path() -> PathBuf {
 /// The parsed spec.
 #[derive(Debug)]
 pub struct Spec {
-    root: Value,
-    ordered: serde_norway::Value,
+    document: &'static Document,
     operations: Vec<Operation>,
 }
 
@@ -54,28 +53,20 @@ impl Spec {
     /// The spec, parsed once per process.
     ///
     /// # Panics
-    /// If openapi.yaml is not valid YAML or has no `paths`: every test depends on it.
+    /// If openapi.yaml is not valid YAML, has no `paths`, or has a status that is not a number:
+    /// every test depends on it.
     pub fn get() -> &'static Spec {
         static SPEC: OnceLock<Spec> = OnceLock::new();
         SPEC.get_or_init(|| {
-            Spec::parse(OPENAPI_YAML).unwrap_or_else(|e| panic!("openapi.yaml: {e}"))
+            openapi_document::document()
+                .and_then(Spec::read)
+                .unwrap_or_else(|e| panic!("openapi.yaml: {e}"))
         })
     }
 
-    /// Parses a spec text.
-    ///
-    /// # Errors
-    /// A YAML error, or a shape this project's spec never has (no `paths`, a status that is not
-    /// a number).
-    pub fn parse(yaml: &str) -> Result<Spec, String> {
-        // JSON objects here are sorted maps; the YAML value keeps the document's order, which
-        // matters where the spec means an order (the first example is the default answer).
-        let ordered: serde_norway::Value =
-            serde_norway::from_str(yaml).map_err(|e| e.to_string())?;
-        let root: Value = serde_norway::from_value(ordered.clone()).map_err(|e| e.to_string())?;
+    fn read(document: &'static Document) -> Result<Spec, String> {
         let mut spec = Spec {
-            root,
-            ordered,
+            document,
             operations: Vec::new(),
         };
         for path in spec.keys_in_order("/paths") {
@@ -87,7 +78,11 @@ impl Spec {
                     continue;
                 }
                 let pointer = format!("{item}/{method}");
-                let raw = spec.root.pointer(&pointer).cloned().unwrap_or(Value::Null);
+                let raw = spec
+                    .root()
+                    .pointer(&pointer)
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 let id = raw
                     .get("operationId")
                     .and_then(Value::as_str)
@@ -109,71 +104,41 @@ impl Spec {
         Ok(spec)
     }
 
-    /// The keys of the mapping at `pointer` (a JSON pointer), in the document's order.
+    /// The keys of the mapping at `pointer` (a JSON pointer), in the document's order (JSON
+    /// objects here are sorted maps; the order matters where the spec means one: the first
+    /// example is the default answer).
     pub fn keys_in_order(&self, pointer: &str) -> Vec<String> {
-        let mut node = &self.ordered;
-        for segment in pointer.split('/').skip(1) {
-            let segment = segment.replace("~1", "/").replace("~0", "~");
-            match node.get(segment.as_str()) {
-                Some(next) => node = next,
-                None => return Vec::new(),
-            }
-        }
-        node.as_mapping()
-            .map(|m| {
-                m.keys()
-                    .map(|k| match k {
-                        serde_norway::Value::String(s) => s.clone(),
-                        other => serde_norway::to_string(other)
-                            .map(|s| s.trim().to_owned())
-                            .unwrap_or_default(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Follows `$ref`s from the value at `pointer`, returning the pointer of the final value.
-    fn follow(&self, pointer: &str) -> String {
-        let mut current = pointer.to_owned();
-        for _ in 0..16 {
-            let reference = self
-                .root
-                .pointer(&current)
-                .and_then(|v| v.get("$ref"))
-                .and_then(Value::as_str);
-            match reference.and_then(|r| r.strip_prefix('#')) {
-                Some(next) => current = next.to_owned(),
-                None => break,
-            }
-        }
-        current
+        keys(openapi_document::pointer(
+            self.document.yaml(),
+            &format!("#{pointer}"),
+        ))
     }
 
     fn responses_of(&self, operation: &str, id: &str) -> Result<Vec<Response>, String> {
+        let yaml = self.document.yaml();
+        let responses = openapi_document::pointer(yaml, &format!("#{operation}/responses"));
         let mut out = Vec::new();
-        for code in self.keys_in_order(&format!("{operation}/responses")) {
+        for (code, response) in responses.and_then(Yaml::as_mapping).into_iter().flatten() {
+            let code = key(code);
             let status: u16 = code
                 .parse()
                 .map_err(|_| format!("{id}: response {code:?} is not a status code"))?;
-            let response = self.follow(&format!("{operation}/responses/{code}"));
-            let media_types = self.keys_in_order(&format!("{response}/content"));
-            let json = format!("{response}/content/application~1json");
-            let schema = self.root.pointer(&format!("{json}/schema")).cloned();
-            let examples = self
-                .keys_in_order(&format!("{json}/examples"))
-                .into_iter()
-                .filter_map(|name| {
-                    let example = self.follow(&format!("{json}/examples/{}", escape(&name)));
-                    let value = self.root.pointer(&format!("{example}/value"))?;
-                    Some((name, value.clone()))
-                })
-                .collect();
+            let content = openapi_document::resolve(yaml, response).and_then(|r| r.get("content"));
+            let json = content.and_then(|c| c.get("application/json"));
+            let examples = json.and_then(|j| j.get("examples"));
             out.push(Response {
                 status,
-                media_types,
-                schema,
-                examples,
+                media_types: keys(content),
+                schema: json.and_then(|j| j.get("schema")).map(as_json),
+                examples: examples
+                    .and_then(Yaml::as_mapping)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(name, example)| {
+                        let value = openapi_document::resolve(yaml, example)?.get("value")?;
+                        Some((key(name), as_json(value)))
+                    })
+                    .collect(),
             });
         }
         Ok(out)
@@ -181,7 +146,7 @@ impl Spec {
 
     /// The whole document as JSON.
     pub fn root(&self) -> &Value {
-        &self.root
+        self.document.json()
     }
 
     /// Every operation, in the spec's order.
@@ -203,25 +168,18 @@ impl Spec {
     /// Follows a local `$ref` (`#/components/...`), repeatedly; other values are returned as
     /// they are. An unresolvable reference yields `Value::Null`.
     pub fn resolve<'a>(&'a self, value: &'a Value) -> &'a Value {
-        let mut current = value;
-        for _ in 0..16 {
-            let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
-                return current;
-            };
-            current = self.pointer(reference).unwrap_or(&Value::Null);
-        }
-        current
+        openapi_document::resolve(self.root(), value).unwrap_or(&Value::Null)
     }
 
     /// The value a local reference (`#/a/b`) points at.
     pub fn pointer(&self, reference: &str) -> Option<&Value> {
-        self.root.pointer(reference.strip_prefix('#')?)
+        openapi_document::pointer(self.root(), reference)
     }
 
     /// `components.schemas`.
     pub fn schemas(&self) -> &serde_json::Map<String, Value> {
         static EMPTY: OnceLock<serde_json::Map<String, Value>> = OnceLock::new();
-        self.root
+        self.root()
             .pointer("/components/schemas")
             .and_then(Value::as_object)
             .unwrap_or_else(|| EMPTY.get_or_init(serde_json::Map::new))
@@ -275,7 +233,7 @@ impl Spec {
     /// If the spec names no `http://127.0.0.1` server.
     pub fn local_base_path(&self) -> String {
         let url = self
-            .root
+            .root()
             .get("servers")
             .and_then(Value::as_array)
             .into_iter()
@@ -309,6 +267,29 @@ impl Spec {
             .and_then(|p| p.pointer("/schema/example").or_else(|| p.get("example")))
             .unwrap_or_else(|| panic!("parameter {parameter} of {operation} has no example"))
     }
+}
+
+/// A mapping's key as text (a status code may be written unquoted).
+fn key(key: &Yaml) -> String {
+    match key {
+        Yaml::String(s) => s.clone(),
+        other => serde_norway::to_string(other)
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// The keys of a mapping, in the document's order.
+fn keys(mapping: Option<&Yaml>) -> Vec<String> {
+    mapping
+        .and_then(Yaml::as_mapping)
+        .map(|m| m.keys().map(key).collect())
+        .unwrap_or_default()
+}
+
+/// A value of the YAML tree as JSON.
+fn as_json(value: &Yaml) -> Value {
+    serde_norway::from_value(value.clone()).unwrap_or(Value::Null)
 }
 
 /// `name` as one segment of a JSON pointer.

@@ -101,8 +101,9 @@ struct FormRules {
 fn rules() -> &'static FormRules {
     static RULES: OnceLock<FormRules> = OnceLock::new();
     RULES.get_or_init(|| {
-        let spec: Value = serde_norway::from_str(musicgpt_cover_mock::OPENAPI_YAML)
-            .expect("the mock's openapi.yaml reads as YAML");
+        let spec = musicgpt_cover_mock::openapi_document::document()
+            .expect("the mock's openapi.yaml reads as YAML")
+            .json();
         let form = &spec["components"]["schemas"]["CoverRequest"];
         let names = |v: &Value| -> Vec<String> {
             v.as_array()

@@ -98,6 +98,18 @@ pub use domain::audio::lab as audio_lab;
 #[doc(hidden)]
 pub use spec::validate::openapi_to_json_schema;
 
+/// openapi.yaml parsed once per process, and the one `$ref` resolver, for the contract tests and
+/// the fuzz targets. Not an API: it may change at any time.
+#[doc(hidden)]
+pub mod openapi_document {
+    pub use crate::spec::document::{Document, Tree, document, pointer, resolve};
+
+    /// The bounds of the Cover form's `pitch`, as the mock compiled them.
+    pub fn pitch_bounds() -> Result<std::ops::RangeInclusive<i64>, String> {
+        crate::spec::spec().map(|spec| spec.pitch.clone())
+    }
+}
+
 /// Entry points for the fuzz targets in `fuzz/` into layers the API does not expose. Not an API:
 /// it may change at any time.
 #[doc(hidden)]

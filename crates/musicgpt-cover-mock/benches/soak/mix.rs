@@ -2,10 +2,16 @@
 //! answer each should get. A new kind is a `Kind` variant, a row in [`KINDS`] and an arm in
 //! [`plan`].
 
+use musicgpt_cover_mock::openapi_document::pitch_bounds;
 use rand::Rng;
 use rand::rngs::StdRng;
 
 use crate::ledger::{Hook, Ledger, Outcome, Task};
+
+/// The pitches the spec allows (the mock would not start without its spec).
+fn pitches() -> std::ops::RangeInclusive<i64> {
+    pitch_bounds().unwrap_or(0..=0)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -159,7 +165,7 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
             let mut body = form_urlencoded::Serializer::new(String::new());
             body.append_pair("voice_id", VOICES[n as usize % VOICES.len()])
                 .append_pair("audio_url", &format!("https://example.com/song-{n}.mp3"))
-                .append_pair("pitch", &rng.random_range(-12..=12).to_string())
+                .append_pair("pitch", &rng.random_range(pitches()).to_string())
                 .append_pair("webhook_url", &cx.hook_url);
             let body = body.finish();
             let bytes = request(
@@ -338,7 +344,7 @@ impl Multipart {
     /// A valid pitch, or none (the mock then takes 0).
     fn pitch(&mut self, rng: &mut StdRng) {
         if rng.random_bool(0.8) {
-            self.text("pitch", &rng.random_range(-12..=12).to_string());
+            self.text("pitch", &rng.random_range(pitches()).to_string());
         }
     }
 

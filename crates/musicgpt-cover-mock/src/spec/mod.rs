@@ -6,7 +6,8 @@
 //! (name, type, bounds, required-ness), its documented statuses with every named example already
 //! serialized to the exact bytes the mock sends for `Prefer: example=`, and the templates of its
 //! live responses. Each file compiles one kind of thing:
-//! - `reader`: finding operations and resolving `$ref`s in the document;
+//! - `document`: openapi.yaml parsed, once, and `$ref`s followed in it;
+//! - `reader`: finding operations and the facts of a schema in the typed document;
 //! - `operations`: each operation's statuses and examples;
 //! - `json`: JSON text written into byte buffers;
 //! - `forms`: form-field and parameter rules, and the checks of a value against them;
@@ -15,6 +16,7 @@
 //! - `validate`: requests and answers held against the spec, reported rather than refused (the
 //!   proxy mode).
 
+pub(crate) mod document;
 mod forms;
 mod json;
 mod operations;
@@ -23,11 +25,11 @@ mod reader;
 mod template;
 pub(crate) mod validate;
 
+use std::ops::RangeInclusive;
 use std::sync::OnceLock;
 
 use openapiv3::OpenAPI;
 use serde_json::Value as Json;
-use serde_norway::Value as Yaml;
 
 pub(crate) use forms::{Checked, FormSpec, MULTIPART, Rule, URLENCODED, Value, ValueKind, quoted};
 pub(crate) use json::json_string;
@@ -35,6 +37,8 @@ pub(crate) use operations::{Example, Operation};
 pub(crate) use params::{Param, parse_query};
 pub(crate) use template::{Field, Fill, Template, Val};
 
+use document::Document;
+pub(crate) use document::document;
 use reader::Ctx;
 
 /// The text of openapi.yaml this crate was built with: the crate's own `openapi.yaml`, a symlink to
@@ -44,7 +48,7 @@ pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 /// Returns the compiled spec, parsing it on first use.
 pub(crate) fn spec() -> Result<&'static Spec, String> {
     static SPEC: OnceLock<Result<Spec, String>> = OnceLock::new();
-    SPEC.get_or_init(|| Spec::parse(OPENAPI_YAML))
+    SPEC.get_or_init(|| Spec::compile(document()?))
         .as_ref()
         .map_err(Clone::clone)
 }
@@ -81,6 +85,12 @@ pub(crate) struct Spec {
     /// `ConversionStatus`'s `x-known-values`: the statuses a client must expect (the domain
     /// checks at start-up that it shows no other).
     pub(crate) known_statuses: Vec<String>,
+    /// `ConversionStatus`'s `x-final-values`: the statuses a task ends in.
+    pub(crate) final_statuses: Vec<String>,
+    /// The bounds of the Cover form's `pitch`: the semitones a result is shifted by.
+    pub(crate) pitch: RangeInclusive<i64>,
+    /// Its default, when the form leaves it out.
+    pub(crate) pitch_default: i64,
 }
 
 /// Texts the byId examples show for one status.
@@ -105,15 +115,11 @@ impl Spec {
         self.status_texts.iter().find(|t| t.status == status)
     }
 
-    pub(crate) fn parse(text: &str) -> Result<Spec, String> {
-        let raw: Yaml =
-            serde_norway::from_str(text).map_err(|e| format!("openapi.yaml is not YAML: {e}"))?;
+    fn compile(document: &Document) -> Result<Spec, String> {
+        let raw = document.yaml();
         let api: OpenAPI = serde_norway::from_value(raw.clone())
             .map_err(|e| format!("openapi.yaml is not OpenAPI 3.0: {e}"))?;
-        let ctx = Ctx {
-            api: &api,
-            raw: &raw,
-        };
+        let ctx = Ctx { api: &api, raw };
 
         let (default_origin, base_path) = api
             .servers
@@ -163,19 +169,35 @@ impl Spec {
                 ))
             })
             .collect();
-        let known_statuses: Vec<String> = ctx
-            .named_schema("ConversionStatus")?
-            .schema_data
-            .extensions
-            .get("x-known-values")
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Json::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let status_schema = ctx.named_schema("ConversionStatus")?;
+        let statuses = |extension: &str| -> Vec<String> {
+            status_schema
+                .schema_data
+                .extensions
+                .get(extension)
+                .and_then(Json::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Json::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let pitch = cover
+            .form
+            .as_ref()
+            .and_then(|form| form.fields.get(form.index_of("pitch")?))
+            .ok_or("openapi.yaml's Cover form has no pitch")?;
+        let (Some(min), Some(max)) = (pitch.minimum, pitch.maximum) else {
+            return Err("openapi.yaml's pitch has no minimum or no maximum".to_owned());
+        };
+        if min > max {
+            return Err(format!(
+                "openapi.yaml's pitch: minimum {min} > maximum {max}"
+            ));
+        }
+        let pitch_default = pitch.default.unwrap_or(0);
 
         Ok(Spec {
             title: api.info.title.clone(),
@@ -190,7 +212,10 @@ impl Spec {
             error,
             status_texts,
             example_voices,
-            known_statuses,
+            known_statuses: statuses("x-known-values"),
+            final_statuses: statuses("x-final-values"),
+            pitch: min..=max,
+            pitch_default,
             cover,
             by_id,
             all_voices,
@@ -215,6 +240,7 @@ fn loopback_server(url: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use http::{Method, StatusCode};
+    use serde_norway::Value as Yaml;
 
     use super::*;
 
@@ -278,12 +304,13 @@ mod tests {
 
     /// The spec with its Cover form schema edited.
     fn with_form(edit: impl FnOnce(&mut serde_norway::Mapping)) -> Result<Spec, String> {
-        let mut raw: Yaml = serde_norway::from_str(OPENAPI_YAML).map_err(|e| e.to_string())?;
+        let mut raw = document()?.yaml().clone();
         let form = raw["components"]["schemas"]["CoverRequest"]
             .as_mapping_mut()
             .ok_or("no CoverRequest")?;
         edit(form);
-        Spec::parse(&serde_norway::to_string(&raw).map_err(|e| e.to_string())?)
+        let text = serde_norway::to_string(&raw).map_err(|e| e.to_string())?;
+        Spec::compile(&Document::parse(&text)?)
     }
 
     fn needs(spec: &Spec) -> Vec<Vec<(usize, usize)>> {

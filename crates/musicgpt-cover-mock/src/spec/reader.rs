@@ -8,6 +8,8 @@ use openapiv3::{
 };
 use serde_norway::Value as Yaml;
 
+use super::document::resolve;
+
 /// The document being compiled: openapiv3's typed view and the raw YAML tree (which keeps the
 /// examples' key order and reaches what openapiv3 drops).
 pub(super) struct Ctx<'a> {
@@ -173,30 +175,13 @@ impl<'a> Ctx<'a> {
         Ok(shape)
     }
 
-    /// Follows a `$ref` of the YAML tree (`#/components/...`).
+    /// Follows a `$ref` of the YAML tree (`#/components/...`); one that does not resolve is left
+    /// as it is.
     pub(super) fn deref<'v>(&self, v: &'v Yaml) -> &'v Yaml
     where
         'a: 'v,
     {
-        let mut v = v;
-        for _ in 0..8 {
-            let Some(reference) = v.get("$ref").and_then(Yaml::as_str) else {
-                return v;
-            };
-            let Some(pointer) = reference.strip_prefix("#/") else {
-                return v;
-            };
-            let mut target = self.raw;
-            for part in pointer.split('/') {
-                let part = part.replace("~1", "/").replace("~0", "~");
-                match target.get(part.as_str()) {
-                    Some(t) => target = t,
-                    None => return v,
-                }
-            }
-            v = target;
-        }
-        v
+        resolve(self.raw, v).unwrap_or(v)
     }
 
     /// The named examples of a media type object of the YAML tree, in order.

@@ -18,9 +18,10 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
+use super::document::{document, resolve};
 use super::forms::{FormSpec, Value};
 use super::params::parse_query;
-use super::{OPENAPI_YAML, Operation, Spec};
+use super::{Operation, Spec};
 
 /// How bad a [`Violation`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,16 +123,14 @@ pub(crate) fn contract() -> Result<&'static Contract, String> {
     CONTRACT
         .get_or_init(|| {
             let spec = super::spec()?;
-            Contract::compile(spec, OPENAPI_YAML)
+            Contract::compile(spec, document()?.json())
         })
         .as_ref()
         .map_err(Clone::clone)
 }
 
 impl Contract {
-    fn compile(spec: &'static Spec, text: &str) -> Result<Contract, String> {
-        let doc: Json =
-            serde_norway::from_str(text).map_err(|e| format!("openapi.yaml is not YAML: {e}"))?;
+    fn compile(spec: &'static Spec, doc: &Json) -> Result<Contract, String> {
         let defs: Map<String, Json> = doc
             .pointer("/components/schemas")
             .and_then(Json::as_object)
@@ -160,7 +159,7 @@ impl Contract {
                 let Ok(status) = code.parse::<u16>() else {
                     continue;
                 };
-                let response = resolve(&doc, response);
+                let response = resolve(doc, response).unwrap_or(response);
                 let mock_only = response.get("x-mock-only") == Some(&Json::Bool(true));
                 let json = match response.pointer("/content/application~1json/schema") {
                     Some(schema) => Some(
@@ -347,10 +346,11 @@ impl OperationContract {
 
 /// The spec's `servers` other than the local mock's (the real API's base URLs), in its order.
 pub(crate) fn api_servers() -> Vec<String> {
-    let Ok(doc) = serde_norway::from_str::<Json>(OPENAPI_YAML) else {
+    let Ok(doc) = document() else {
         return Vec::new();
     };
-    doc.get("servers")
+    doc.json()
+        .get("servers")
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
@@ -370,23 +370,6 @@ pub(crate) fn is_json(content_type: &str) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
-/// A `$ref` to `#/components/...` followed (once per level, as the spec writes them).
-fn resolve<'a>(doc: &'a Json, value: &'a Json) -> &'a Json {
-    let mut value = value;
-    for _ in 0..8 {
-        let Some(target) = value
-            .get("$ref")
-            .and_then(Json::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|pointer| doc.pointer(pointer))
-        else {
-            break;
-        };
-        value = target;
-    }
-    value
 }
 
 fn validator(schema: &Json, defs: &Map<String, Json>) -> Result<jsonschema::Validator, String> {

@@ -10,7 +10,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use musicgpt_cover_mock::{MockConfig, MockServer, OPENAPI_YAML};
+use musicgpt_cover_mock::openapi_document::{document, resolve};
+use musicgpt_cover_mock::{MockConfig, MockServer};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use serde_norway::Value as Yaml;
@@ -18,21 +19,12 @@ use serde_norway::Value as Yaml;
 pub(crate) const KEY: &str = "test-key";
 
 /// The whole spec as YAML (key order kept).
-pub(crate) fn spec_yaml() -> Yaml {
-    serde_norway::from_str(OPENAPI_YAML).expect("openapi.yaml parses")
+fn spec_yaml() -> &'static Yaml {
+    document().expect("openapi.yaml parses").yaml()
 }
 
 fn deref<'a>(root: &'a Yaml, v: &'a Yaml) -> &'a Yaml {
-    match v.get("$ref").and_then(Yaml::as_str) {
-        Some(r) => {
-            let mut t = root;
-            for part in r.trim_start_matches("#/").split('/') {
-                t = t.get(part).expect("$ref resolves");
-            }
-            t
-        }
-        None => v,
-    }
+    resolve(root, v).expect("$ref resolves")
 }
 
 /// The schema of query parameter `name` of `method path` in the spec (`$ref`s followed).
@@ -47,10 +39,10 @@ pub(crate) fn query_schema(path: &str, method: &str, name: &str) -> Option<Yaml>
         .clone();
     params
         .iter()
-        .map(|p| deref(&root, p))
+        .map(|p| deref(root, p))
         .find(|p| p.get("name").and_then(Yaml::as_str) == Some(name))
         .and_then(|p| p.get("schema"))
-        .map(|s| deref(&root, s).clone())
+        .map(|s| deref(root, s).clone())
 }
 
 /// One documented response of an operation in the spec.
@@ -79,7 +71,7 @@ pub(crate) fn documented(path: &str, method: &str) -> Vec<Documented> {
                 .expect("quoted status")
                 .parse()
                 .expect("numeric status");
-            let resp = deref(&root, resp);
+            let resp = deref(root, resp);
             let examples = resp
                 .get("content")
                 .and_then(|c| c.get("application/json"))
@@ -88,7 +80,7 @@ pub(crate) fn documented(path: &str, method: &str) -> Vec<Documented> {
                 .map(|m| {
                     m.iter()
                         .map(|(name, ex)| {
-                            let value = deref(&root, ex).get("value").expect("example value");
+                            let value = deref(root, ex).get("value").expect("example value");
                             (
                                 name.as_str().expect("name").to_owned(),
                                 serde_json::to_string(value).expect("example serializes"),

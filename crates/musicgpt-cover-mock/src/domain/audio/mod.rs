@@ -31,3 +31,12 @@ pub(crate) use render::{
 pub(crate) use source::{Chunks, UploadSource};
 pub(crate) use tune::rendition;
 pub use tune::{DURATION_SECONDS, SAMPLE_RATE};
+
+/// Semitones in an octave: a shift of `n` multiplies frequencies by 2^(n/12).
+const SEMITONES_PER_OCTAVE: f32 = 12.0;
+
+/// `pitch` within the spec's bounds of the Cover form's `pitch` (a form outside them is refused
+/// before it gets here; the bench's door into the steps is clamped).
+fn clamp_pitch(pitch: i64) -> i64 {
+    crate::spec::spec().map_or(0, |s| pitch.clamp(*s.pitch.start(), *s.pitch.end()))
+}

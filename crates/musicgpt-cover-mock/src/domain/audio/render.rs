@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 
 use super::decode::{Decoded, MAX_SECONDS, Probe, decode_upload, probe_upload};
 use super::encode::{mp3, resample, result_rate, wav};
-use super::shift::{MAX_SEMITONES, shift_channels};
+use super::shift::shift_channels;
 use super::source::UploadSource;
 use super::tune::{self, DURATION_SECONDS, SAMPLE_RATE};
 
@@ -67,7 +67,7 @@ impl Rendered {
     }
 }
 
-/// The result of an upload shifted by `pitch` semitones (clamped to ±12): its first
+/// The result of an upload shifted by `pitch` semitones (clamped to the spec's bounds): its first
 /// [`MAX_SECONDS`] decoded, resampled if MP3 has no header for its rate, shifted keeping its
 /// duration, encoded. `Err` says why not (the bytes are not audio, or the file is gone).
 ///
@@ -176,7 +176,7 @@ fn tune_rendered(tune: &tune::Rendition, reason: String) -> Rendered {
 
 /// Decoded audio made into the result files.
 pub(crate) fn render_decoded(decoded: Decoded, pitch: i64) -> Rendered {
-    let pitch = pitch.clamp(-MAX_SEMITONES, MAX_SEMITONES);
+    let pitch = super::clamp_pitch(pitch);
     let Decoded {
         sample_rate,
         channels,

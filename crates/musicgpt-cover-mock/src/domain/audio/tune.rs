@@ -25,15 +25,19 @@ pub(crate) struct Rendition {
     pub(crate) mp3: Bytes,
 }
 
-/// The files of each pitch, -12..=12, made on first use.
-static CACHE: [OnceLock<Rendition>; 25] = [const { OnceLock::new() }; 25];
-
+/// The cell of the files of `pitch` (clamped to the spec's bounds), one per pitch the spec allows.
 fn cell(pitch: i64) -> &'static OnceLock<Rendition> {
-    let index = usize::try_from(pitch.clamp(-12, 12) + 12).unwrap_or(12);
-    &CACHE[index]
+    static CACHE: OnceLock<Vec<OnceLock<Rendition>>> = OnceLock::new();
+    let lowest = super::clamp_pitch(i64::MIN);
+    let cells = CACHE.get_or_init(|| {
+        let count = super::clamp_pitch(i64::MAX).abs_diff(lowest) + 1;
+        (0..count).map(|_| OnceLock::new()).collect()
+    });
+    let index = usize::try_from(super::clamp_pitch(pitch).abs_diff(lowest)).unwrap_or(0);
+    &cells[index.min(cells.len() - 1)]
 }
 
-/// The files for `pitch` (-12..=12 semitones; clamped), made on first use.
+/// The files for `pitch` (semitones, clamped to the spec's bounds), made on first use.
 pub(crate) async fn rendition(pitch: i64) -> &'static Rendition {
     let cell = cell(pitch);
     if let Some(r) = cell.get() {
@@ -61,7 +65,7 @@ fn samples(pitch: i64) -> Vec<f32> {
     for i in 0..total {
         let note = NOTES[(i / per_note).min(NOTES.len() - 1)];
         let semitones = note as f32 + pitch as f32;
-        let freq = 440.0 * (semitones / 12.0).exp2();
+        let freq = 440.0 * (semitones / super::SEMITONES_PER_OCTAVE).exp2();
         let t_note = (i % per_note) as f32 / rate;
         // A quick attack and an exponential decay keep notes apart and free of clicks.
         let envelope = (t_note / 0.01).min(1.0) * (-3.0 * t_note).exp();

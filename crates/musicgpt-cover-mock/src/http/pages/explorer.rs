@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use super::assets;
 use crate::domain::MockState;
-use crate::http::pages::openapi::spec_value;
 
 pub(crate) const PATH: &str = "/";
 
@@ -44,9 +43,6 @@ pub(crate) fn config() -> Value {
     let Ok(spec) = crate::spec::spec() else {
         return json!({});
     };
-    let doc = spec_value();
-    let schemas = &doc["components"]["schemas"];
-    let pitch = &schemas["CoverRequest"]["properties"]["pitch"];
     json!({
         "api_base": spec.base_path,
         "paths": {
@@ -55,11 +51,11 @@ pub(crate) fn config() -> Value {
             "all_voices": spec.all_voices.path,
             "search_voices": spec.search_voices.path,
         },
-        "final_statuses": schemas["ConversionStatus"]["x-final-values"],
+        "final_statuses": spec.final_statuses,
         "pitch": {
-            "min": pitch["minimum"],
-            "max": pitch["maximum"],
-            "default": pitch["default"],
+            "min": spec.pitch.start(),
+            "max": spec.pitch.end(),
+            "default": spec.pitch_default,
         },
     })
 }

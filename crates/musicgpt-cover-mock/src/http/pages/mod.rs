@@ -24,6 +24,7 @@ mod explorer;
 mod openapi;
 
 use axum::Router;
+use axum::extract::State;
 use axum::handler::Handler;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Redirect, Response};
@@ -37,6 +38,8 @@ pub(crate) const DASHBOARD_PATH: &str = dashboard::PATH;
 
 /// The pages, the spec files and the assets, to be merged in front of the API's routes.
 pub(crate) fn router(state: MockState) -> Router {
+    let documents = openapi::Documents::default();
+    let json_documents = documents.clone();
     Router::new()
         .route(explorer::PATH, only_get(explorer::page))
         .route(dashboard::PATH, only_get(dashboard::page))
@@ -50,8 +53,18 @@ pub(crate) fn router(state: MockState) -> Router {
             &format!("{}/", docs::PATH),
             only_get(|| async { Redirect::permanent(docs::PATH) }),
         )
-        .route("/openapi.yaml", only_get(openapi::yaml))
-        .route("/openapi.json", only_get(openapi::json))
+        .route(
+            "/openapi.yaml",
+            only_get(move |State(state): State<MockState>| {
+                std::future::ready(documents.yaml(&state))
+            }),
+        )
+        .route(
+            "/openapi.json",
+            only_get(move |State(state): State<MockState>| {
+                std::future::ready(json_documents.json(&state))
+            }),
+        )
         .route(
             &format!("{}/{{*file}}", assets::PREFIX),
             only_get(assets::file),

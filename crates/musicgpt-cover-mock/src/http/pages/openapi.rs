@@ -2,9 +2,9 @@
 //! origin and the API's base path) listed first in `servers`, so that a tool reading it (the
 //! `/docs` page, an editor, a code generator) calls this mock unless told otherwise.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use axum::extract::State;
+use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_norway::{Mapping, Value};
@@ -18,62 +18,69 @@ use crate::spec::OPENAPI_YAML;
 const DESCRIPTION: &str =
     "This mock, where it runs now (added by the mock when it serves the spec)";
 
-/// The embedded spec, parsed once, as YAML data (for what the pages read from it).
-pub(crate) fn spec_value() -> &'static Value {
-    static VALUE: OnceLock<Value> = OnceLock::new();
-    VALUE.get_or_init(|| serde_norway::from_str(OPENAPI_YAML).unwrap_or(Value::Null))
+/// The two documents of one server, rendered at its first request for either (when it knows
+/// its origin; rendering takes 26 ms in a debug build, which the many servers the tests start
+/// and never ask for the spec need not pay), then sent as they are.
+#[derive(Clone, Default)]
+pub(crate) struct Documents(Arc<OnceLock<Served>>);
+
+impl Documents {
+    fn get(&self, state: &MockState) -> &Served {
+        self.0.get_or_init(|| Served::render(state))
+    }
+
+    pub(crate) fn yaml(&self, state: &MockState) -> Response {
+        answer("application/yaml", self.get(state).yaml.clone())
+    }
+
+    pub(crate) fn json(&self, state: &MockState) -> Response {
+        match &self.get(state).json {
+            Ok(body) => answer("application/json", body.clone()),
+            Err(e) => error_json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the spec does not convert to JSON: {e}"),
+            ),
+        }
+    }
 }
 
-/// This mock's URL: the origin of its result files (where it listens, or `--public-url`) and
-/// the spec's base path.
-fn own_url(state: &MockState) -> String {
-    let base = crate::spec::spec()
-        .map(|s| s.base_path.as_str())
-        .unwrap_or_default();
-    format!("{}{base}", state.origin())
+struct Served {
+    yaml: Bytes,
+    json: Result<Bytes, String>,
 }
 
-pub(crate) async fn yaml(State(state): State<MockState>) -> Response {
-    let text = with_server(OPENAPI_YAML, &own_url(&state));
+impl Served {
+    /// The spec with this mock's URL (its origin, or `--public-url`, and the spec's base path)
+    /// first in `servers`.
+    fn render(state: &MockState) -> Served {
+        let spec = crate::spec::spec();
+        let base = spec.map(|s| s.base_path.as_str()).unwrap_or_default();
+        let url = format!("{}{base}", state.origin());
+        let yaml = Bytes::from(with_server(OPENAPI_YAML, &url));
+        // Made from the parsed document rather than the text: the YAML mapping keeps the spec's
+        // order of keys (a serde_json map would sort them, and a renderer shows properties in
+        // the order it gets them).
+        let json = crate::spec::document()
+            .and_then(|document| {
+                let mut value = document.yaml().clone();
+                put_first(&mut value, &url);
+                serde_json::to_vec_pretty(&value).map_err(|e| e.to_string())
+            })
+            .map(Bytes::from);
+        Served { yaml, json }
+    }
+}
+
+fn answer(content_type: &'static str, body: Bytes) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/yaml"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             ALLOW_ANY_ORIGIN,
         ],
-        text,
+        body,
     )
         .into_response()
-}
-
-pub(crate) async fn json(State(state): State<MockState>) -> Response {
-    let text = with_server(OPENAPI_YAML, &own_url(&state));
-    // The YAML mapping keeps the spec's order of keys (a serde_json map would sort them, and a
-    // renderer shows properties in the order it gets them).
-    let converted = serde_norway::from_str::<Value>(&text)
-        .map_err(|e| e.to_string())
-        .and_then(|value| serde_json::to_vec_pretty(&value).map_err(|e| e.to_string()));
-    match converted {
-        Ok(body) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-                ALLOW_ANY_ORIGIN,
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => error_json(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("the spec does not convert to JSON: {e}"),
-        ),
-    }
 }
 
 /// `yaml` with a first server `url`, and any other server of that URL left out. Written into the
@@ -89,20 +96,26 @@ pub(crate) fn with_server(yaml: &str, url: &str) -> String {
     let Ok(mut value) = serde_norway::from_str::<Value>(yaml) else {
         return yaml.to_owned();
     };
-    if let Some(root) = value.as_mapping_mut() {
-        let mut servers: Vec<Value> = root
-            .get("servers")
-            .and_then(Value::as_sequence)
-            .cloned()
-            .unwrap_or_default();
-        servers.retain(|s| s.get("url").and_then(Value::as_str) != Some(url));
-        let mut ours = Mapping::new();
-        ours.insert("url".into(), url.into());
-        ours.insert("description".into(), DESCRIPTION.into());
-        servers.insert(0, Value::Mapping(ours));
-        root.insert("servers".into(), Value::Sequence(servers));
-    }
+    put_first(&mut value, url);
     serde_norway::to_string(&value).unwrap_or_else(|_| yaml.to_owned())
+}
+
+/// `url` made the first of the document's `servers`, and no longer any other.
+fn put_first(value: &mut Value, url: &str) {
+    let Some(root) = value.as_mapping_mut() else {
+        return;
+    };
+    let mut servers: Vec<Value> = root
+        .get("servers")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
+    servers.retain(|s| s.get("url").and_then(Value::as_str) != Some(url));
+    let mut ours = Mapping::new();
+    ours.insert("url".into(), url.into());
+    ours.insert("description".into(), DESCRIPTION.into());
+    servers.insert(0, Value::Mapping(ours));
+    root.insert("servers".into(), Value::Sequence(servers));
 }
 
 fn first_server(yaml: &str) -> Option<String> {

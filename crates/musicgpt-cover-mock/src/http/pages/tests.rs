@@ -7,10 +7,11 @@ use axum::http::{Method, Request, StatusCode, header};
 use tower::ServiceExt;
 
 use super::assets::{ASSETS, csp};
-use super::openapi::{spec_value, with_server};
+use super::openapi::with_server;
 use crate::config::MockConfig;
 use crate::domain::MockState;
 use crate::spec::OPENAPI_YAML;
+use crate::spec::document::{document, resolve};
 
 const HTML: [(&str, &str); 3] = [
     ("explorer.html", include_str!("assets/explorer.html")),
@@ -70,7 +71,7 @@ fn the_explorer_reads_its_settings_from_the_spec() {
 /// leave the page sending a field nobody reads.
 #[test]
 fn the_names_the_explorer_sends_are_in_the_spec() {
-    let doc = spec_value();
+    let doc = document().expect("the spec").yaml();
     let cover = &doc["components"]["schemas"]["CoverRequest"]["properties"];
     for field in [
         "voice_id",
@@ -94,13 +95,7 @@ fn the_names_the_explorer_sends_are_in_the_spec() {
             .as_sequence()
             .into_iter()
             .flatten()
-            .filter_map(|p| {
-                let p = match p.get("$ref").and_then(|r| r.as_str()) {
-                    Some(r) => &doc["components"]["parameters"][r.rsplit('/').next()?],
-                    None => p,
-                };
-                p.get("name")?.as_str().map(str::to_owned)
-            })
+            .filter_map(|p| resolve(doc, p)?.get("name")?.as_str().map(str::to_owned))
             .collect()
     };
     for (path, names) in [

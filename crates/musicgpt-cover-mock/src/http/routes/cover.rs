@@ -206,10 +206,7 @@ fn accept(
     let voice_id = text(take("voice_id")).unwrap_or_default();
     let pitch = match take("pitch") {
         Some(Value::Integer(n)) => n,
-        _ => form_spec
-            .index_of("pitch")
-            .and_then(|i| form_spec.fields[i].default)
-            .unwrap_or(0),
+        _ => spec.pitch_default,
     };
     let webhook_url = text(take(&spec.webhook_field)).filter(|u| !u.is_empty());
 

@@ -534,7 +534,7 @@ mod tests {
         let steps = verify(&binary, &options, "sk-verify-live-test-key").expect("runs");
         let calls: Vec<&str> = steps.iter().map(|s| s.call.as_str()).collect();
         assert!(calls.contains(&"POST /v1/Cover"), "{calls:?}");
-        assert!(steps.len() >= 5, "{calls:?}");
+        assert!(steps.len() >= 5, "{steps:?}");
         for step in &steps {
             assert!(step.violations.is_empty(), "{step:?}");
             assert_ne!(step.status, 502, "{step:?}");

@@ -12,6 +12,9 @@
 //!   connections still open after the grace period are dropped.
 //! - An answer marked [`Abort`] (a fault scenario's `close` or `reset`) is not written: the
 //!   connection ends instead, with a TCP reset (SO_LINGER 0) for `reset`.
+//! - When a handler leaves a request's body unread, what is left is read for a moment (up to
+//!   [`FINISH_BYTES`], for [`FINISH_TIME`]): after a whole form, only the body's last bytes may
+//!   still be on their way.
 //! - An answer given before the request's body was read to its end (a missing key, a `Prefer`
 //!   status, a scenario, 413, a form error found early) carries `Connection: close`, and the
 //!   socket is closed the way nginx and Apache close it ("lingering close"): the sending side is
@@ -112,7 +115,7 @@ pub(super) async fn serve(
                         .store(request.body().is_end_stream(), Ordering::Release);
                     let request = request.map(|incoming| {
                         Body::new(TrackedBody {
-                            incoming,
+                            incoming: Some(incoming),
                             ending: Arc::clone(&ending),
                         })
                     });
@@ -124,6 +127,9 @@ pub(super) async fn serve(
                         // An error from the service makes hyper drop the connection unwritten.
                         ending.reset.store(abort.reset, Ordering::Release);
                         return Err(Aborted);
+                    }
+                    if !ending.body_read.load(Ordering::Acquire) {
+                        finish_reading(&ending).await;
                     }
                     if !ending.body_read.load(Ordering::Acquire) {
                         // Answered early: the client learns the connection ends here, and the
@@ -187,16 +193,76 @@ impl std::error::Error for Aborted {}
 struct Ending {
     /// The current request's body was read to its end (or had none).
     body_read: AtomicBool,
+    /// The current request's body as its handler left it unread, for [`finish_reading`].
+    leftover: std::sync::Mutex<Option<Incoming>>,
     /// A fault scenario asked for a reset.
     reset: AtomicBool,
     /// An answer went out before its request's body was read: close lingering.
     linger: AtomicBool,
 }
 
-/// A request body that tells its connection when it has been read to its end.
+/// The most [`finish_reading`] reads of a body its handler left, and for how long: enough for
+/// what is still on its way after a whole form (the last chunk of a chunked body, an epilogue),
+/// little enough that an answer given early to a large upload is not held back (the rest of that
+/// is left to the lingering close). Go's `net/http` reads up to 256 KiB the same way.
+const FINISH_BYTES: u64 = 256 << 10;
+const FINISH_TIME: Duration = Duration::from_millis(20);
+
+/// Reads, briefly, what is left of a body its handler stopped reading: a handler that took a
+/// whole form may stop at its closing boundary while the body's last bytes are still arriving.
+/// Read to its end, the body no longer counts as answered early, and the connection stays open
+/// (a client such as a proxy's would otherwise see `Connection: close` and stop sending them).
+async fn finish_reading(ending: &Ending) {
+    let leftover = ending
+        .leftover
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    let Some(mut body) = leftover else {
+        return;
+    };
+    let _ = tokio::time::timeout(FINISH_TIME, async {
+        let mut read = 0u64;
+        while read <= FINISH_BYTES {
+            match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                None => {
+                    ending.body_read.store(true, Ordering::Release);
+                    return;
+                }
+                Some(Ok(frame)) => {
+                    read += frame.data_ref().map_or(0, |d| d.len() as u64);
+                    if body.is_end_stream() {
+                        ending.body_read.store(true, Ordering::Release);
+                        return;
+                    }
+                }
+                Some(Err(_)) => return,
+            }
+        }
+    })
+    .await;
+}
+
+/// A request body that tells its connection when it has been read to its end, and hands what is
+/// left of it to the connection when its handler drops it unread.
 struct TrackedBody {
-    incoming: Incoming,
+    /// Always there but while the body is being dropped.
+    incoming: Option<Incoming>,
     ending: Arc<Ending>,
+}
+
+impl Drop for TrackedBody {
+    fn drop(&mut self) {
+        if !self.ending.body_read.load(Ordering::Acquire)
+            && let Some(incoming) = self.incoming.take()
+        {
+            *self
+                .ending
+                .leftover
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(incoming);
+        }
+    }
 }
 
 impl http_body::Body for TrackedBody {
@@ -207,19 +273,24 @@ impl http_body::Body for TrackedBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.incoming).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None)) || self.incoming.is_end_stream() {
+        let Some(incoming) = self.incoming.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = Pin::new(&mut *incoming).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || incoming.is_end_stream() {
             self.ending.body_read.store(true, Ordering::Release);
         }
         polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.incoming.is_end_stream()
+        self.incoming.as_ref().is_none_or(Incoming::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.incoming.size_hint()
+        self.incoming
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Incoming::size_hint)
     }
 }
 

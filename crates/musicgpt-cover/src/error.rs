@@ -389,6 +389,59 @@ fn issue_text(issue: &types::ValidationIssue) -> Option<String> {
     Some(format!("{}: {message}", location.join(".")))
 }
 
+/// The variants that carry progenitor's error, written once for [`ApiError::progenitor_error`]
+/// (by reference) and [`ApiError::into_progenitor_error`] (by value).
+macro_rules! progenitor_source {
+    ($error:expr, $source:ident => $found:expr) => {
+        match $error {
+            Self::InvalidRequest {
+                source: $source, ..
+            }
+            | Self::BadRequest {
+                source: $source, ..
+            }
+            | Self::Unauthorized {
+                source: $source, ..
+            }
+            | Self::InsufficientCredit {
+                source: $source, ..
+            }
+            | Self::Forbidden {
+                source: $source, ..
+            }
+            | Self::NotFound {
+                source: $source, ..
+            }
+            | Self::PayloadTooLarge {
+                source: $source, ..
+            }
+            | Self::Unprocessable {
+                source: $source, ..
+            }
+            | Self::RateLimited {
+                source: $source, ..
+            }
+            | Self::Server {
+                source: $source, ..
+            }
+            | Self::OtherStatus {
+                source: $source, ..
+            }
+            | Self::Unexpected {
+                source: $source, ..
+            }
+            | Self::InvalidResponse {
+                source: $source, ..
+            }
+            | Self::Transport { source: $source }
+            | Self::Hook {
+                source: $source, ..
+            } => Some($found),
+            Self::RequestTimeout(_) | Self::Io(_) | Self::Timeout { .. } => None,
+        }
+    };
+}
+
 impl ApiError {
     /// The variant for a documented error `status` with its decoded `body`, as if the API had
     /// answered so without headers (for tests of code that handles these errors).
@@ -440,47 +493,13 @@ impl ApiError {
     /// `Timeout`, which the hand-written layer makes itself); the same value as
     /// [`std::error::Error::source`], typed.
     pub fn progenitor_error(&self) -> Option<&ProgenitorError> {
-        match self {
-            Self::InvalidRequest { source, .. }
-            | Self::BadRequest { source, .. }
-            | Self::Unauthorized { source, .. }
-            | Self::InsufficientCredit { source, .. }
-            | Self::Forbidden { source, .. }
-            | Self::NotFound { source, .. }
-            | Self::PayloadTooLarge { source, .. }
-            | Self::Unprocessable { source, .. }
-            | Self::RateLimited { source, .. }
-            | Self::Server { source, .. }
-            | Self::OtherStatus { source, .. }
-            | Self::Unexpected { source, .. }
-            | Self::InvalidResponse { source, .. }
-            | Self::Transport { source }
-            | Self::Hook { source, .. } => Some(source),
-            Self::RequestTimeout(_) | Self::Io(_) | Self::Timeout { .. } => None,
-        }
+        progenitor_source!(self, source => source)
     }
 
     /// progenitor's error this one was made from, by value: for an [`ApiError::Unexpected`],
     /// its `UnexpectedResponse` holds the response with its body unread.
     pub fn into_progenitor_error(self) -> Option<ProgenitorError> {
-        match self {
-            Self::InvalidRequest { source, .. }
-            | Self::BadRequest { source, .. }
-            | Self::Unauthorized { source, .. }
-            | Self::InsufficientCredit { source, .. }
-            | Self::Forbidden { source, .. }
-            | Self::NotFound { source, .. }
-            | Self::PayloadTooLarge { source, .. }
-            | Self::Unprocessable { source, .. }
-            | Self::RateLimited { source, .. }
-            | Self::Server { source, .. }
-            | Self::OtherStatus { source, .. }
-            | Self::Unexpected { source, .. }
-            | Self::InvalidResponse { source, .. }
-            | Self::Transport { source }
-            | Self::Hook { source, .. } => Some(*source),
-            Self::RequestTimeout(_) | Self::Io(_) | Self::Timeout { .. } => None,
-        }
+        progenitor_source!(self, source => *source)
     }
 
     /// The HTTP status of the response, when the error comes from one.

@@ -100,13 +100,21 @@ pub fn router(state: MockState) -> Router {
 }
 
 async fn not_found(method: Method, uri: Uri) -> Response {
-    let base = crate::spec::spec()
-        .map(|s| s.base_path.clone())
+    // The operations as the spec names them, so that the hint follows the spec.
+    let api = crate::spec::spec()
+        .map(|s| {
+            let operations: Vec<String> = s
+                .operations()
+                .iter()
+                .map(|o| format!("{} {}{}", o.method, s.base_path, o.path))
+                .collect();
+            format!("the API's operations are {}", operations.join(", "))
+        })
         .unwrap_or_default();
     error_json(
         StatusCode::NOT_FOUND,
         &format!(
-            "no route for {method} {}; the API is under {base}/v1/ (Cover, byId, getAllVoices, searchVoices), result files under /files/, the admin API under /__admin",
+            "no route for {method} {}; {api}; result files are under /files/, the admin API under /__admin",
             uri.path()
         ),
     )

@@ -331,7 +331,7 @@ fn kinds(k: &Ctx) -> Vec<Kind> {
         // Unknown paths: 404 in JSON.
         kind!("POST / (the Explorer is a page, to GET)", Raw::new("POST", "/"), 405, "does not take"),
         kind!("GET /nope", Raw::new("GET", "/nope"), 404, "no route"),
-        kind!("Cover in lower case", k.call("POST", "/v1/cover"), 404, "no route"),
+        kind!("Cover in lower case", k.call("POST", "/v1/cover"), 404, "POST /api/public/v1/Cover"),
         kind!("a v2 path", k.call("POST", "/v2/Cover"), 404, "no route"),
         kind!("byId with a trailing segment", k.call("GET", "/v1/byId/extra"), 404, "no route"),
         kind!("a dot-dot path under /files", Raw::new("GET", "/files/../../etc/passwd"), 404, "no route"),

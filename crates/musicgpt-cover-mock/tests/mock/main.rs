@@ -10,6 +10,7 @@ mod faults;
 mod files_voices;
 mod fuzzed;
 mod hostile;
+mod kept_answers;
 mod lifecycle;
 mod peers;
 mod prefer;

@@ -266,3 +266,59 @@ impl Fill for RecordedFill<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::journal::{FormFilePart, FormTextField};
+
+    fn form(hook: &str, filename: &str, sha256: &str) -> FormRecord {
+        let field = |name: &str, value: &str| FormTextField {
+            name: name.into(),
+            value: value.into(),
+            truncated: false,
+        };
+        FormRecord {
+            fields: vec![
+                field("voice_id", "Drake"),
+                field("webhook_url", hook),
+                field("pitch", "3"),
+            ],
+            files: vec![FormFilePart {
+                name: "audio_file".into(),
+                filename: Some(filename.into()),
+                content_type: None,
+                size: 5,
+                sha256: Some(sha256.into()),
+            }],
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_key_leaves_out_order_the_webhook_and_the_files_label() {
+        let k = |method: &str, query: Option<&str>, form: Option<&FormRecord>| {
+            key(method, "/api/public/v1/x", query, form, "webhook_url")
+        };
+        let one = form("http://127.0.0.1:1/hook", "a.wav", "ab");
+        let two = form("http://127.0.0.1:2/other", "b.mp3", "ab");
+        assert_eq!(k("POST", None, Some(&one)), k("post", None, Some(&two)));
+        let other_song = form("http://127.0.0.1:1/hook", "a.wav", "cd");
+        assert_ne!(
+            k("POST", None, Some(&one)),
+            k("POST", None, Some(&other_song))
+        );
+        let mut other_voice = one.clone();
+        other_voice.fields[0].value = "Joji".into();
+        assert_ne!(
+            k("POST", None, Some(&one)),
+            k("POST", None, Some(&other_voice))
+        );
+        assert_eq!(
+            k("GET", Some("a=1&b=2"), None),
+            k("GET", Some("b=2&a=%31"), None)
+        );
+        assert_ne!(k("GET", Some("a=1"), None), k("GET", Some("a=2"), None));
+        assert_ne!(k("GET", None, None), k("POST", None, None));
+    }
+}

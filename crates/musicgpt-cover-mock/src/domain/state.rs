@@ -825,7 +825,7 @@ impl Inner {
         lock(&self.webhooks).insert(task_id, record);
         let delivery = Delivery {
             generation: self.sender.generation.load(Ordering::Acquire),
-            task_id: task_id,
+            task_id,
             url: url.to_owned(),
             payload: payload.into(),
         };

@@ -1,6 +1,6 @@
-//! The request journal: a bounded ring of what clients sent (and of webhooks the mock refused or
-//! dropped). The HTTP layer writes each request's entry (`http::record`); this keeps, bounds and
-//! reads them back.
+//! The request journal: a bounded ring of what clients sent and the answers they got (and of
+//! webhooks the mock refused or dropped). The HTTP layer writes each request's entry
+//! (`http::record`, `http::keep`); this keeps, bounds and reads them back.
 
 use std::collections::{BTreeMap, VecDeque};
 

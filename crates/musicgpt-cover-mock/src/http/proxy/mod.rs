@@ -11,6 +11,8 @@
 //! - The request body is sent upstream as it arrives; a form is read on the side (`tee`), so a
 //!   1 GiB upload is never held.
 //! - The key is never logged or journalled in clear: the journal keeps a redacted form.
+//! - With `--record DIR` (`recorder`), each exchange the upstream answered is also written to
+//!   `DIR` as a journal entry with its answer, once the answer has gone (`--replay` reads it).
 //! - Only the API's paths (under the spec's base path) are forwarded; the admin API under
 //!   `/__admin` is the proxy's own (its journal).
 //! - CORS is the proxy's own, the mock's rule (`observe`): a browser's preflight is answered here,

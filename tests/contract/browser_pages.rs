@@ -21,7 +21,7 @@
 //!    shows the 402.
 //! 3. **The dashboard** (`/__admin/ui`): a Cover sent while it is open appears in its journal
 //!    without a reload, with the earlier ones (200, 422, 402); a second task completes with its
-//!    Complete button, and the Explorer sees it.
+//!    Complete button, and the Explorer sees it; selecting its row shows the answer the mock sent.
 //! 4. **The API reference** (`/docs`): the four operations, this mock as the first server, and
 //!    "Try it out" reaching this mock (its journal shows the call).
 //! 5. **The admin token**: on a mock that requires one, the dashboard asks for it and works
@@ -637,6 +637,12 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
     let second = seen["second_response"]["task_id"]
         .as_str()
         .unwrap_or_default();
+    let answer = seen["journal_answer"].as_str().unwrap_or_default();
+    failures.check(
+        !second.is_empty() && answer.contains("HTTP 200") && answer.contains(second),
+        "journal",
+        || format!("the selected Cover row's answer does not show task {second}: {answer:?}"),
+    );
     match mock.state().task(second) {
         Some(t) if t.status == "COMPLETED" && seen["second_explorer"] == "COMPLETED" => {}
         other => failures.add(

@@ -1,4 +1,4 @@
-//! `cargo xtask verify-live [--spend] [--task-id ID] [--upstream URL] [--strict]`: a short,
+//! `cargo xtask verify-live [--spend] [--task-id ID] [--upstream URL] [--strict] [--record DIR]`: a short,
 //! cheap sequence of calls to the real API through the mock's proxy mode
 //! (`musicgpt-cover-mock proxy`), which holds each exchange against openapi.yaml; prints every
 //! violation the proxy reported and fails if any is an error.
@@ -6,7 +6,8 @@
 //! The sequence: list voices, search voices, `GET /v1/byId` of `--task-id` (or of an id no task
 //! has, whose documented answer is a 404); with `--spend` only, a Cover (which costs credits on
 //! the real API) and a few polls of it. The key comes from `MUSICGPT_API_KEY` and goes only to the
-//! proxy, on loopback; the proxy journals it redacted.
+//! proxy, on loopback; the proxy journals it redacted. With `--record DIR` the proxy writes each
+//! exchange to DIR (`proxy --record`), a session a mock can answer from later (`--replay DIR`).
 //!
 //! It needs the network, so CI cannot run it against the real API; the tests below run it
 //! against local upstreams instead: the mock itself (nothing to report, a Cover included) and a
@@ -34,7 +35,7 @@ const POLLS: usize = 5;
 const POLL_PAUSE: Duration = Duration::from_secs(2);
 
 const HELP: &str = "\
-usage: cargo xtask verify-live [--spend] [--task-id ID] [--upstream URL] [--strict]
+usage: cargo xtask verify-live [--spend] [--task-id ID] [--upstream URL] [--strict] [--record DIR]
 
 Calls the API through `musicgpt-cover-mock proxy`, which checks each exchange against
 openapi.yaml, and prints the violations it reports; fails if any is an error.
@@ -42,6 +43,8 @@ openapi.yaml, and prints the violations it reports; fails if any is an error.
   --spend         also POST /v1/Cover (costs credits) and poll it a few times
   --upstream URL  the API's base URL (default: the spec's first server, the real API)
   --strict        run the proxy with --strict (a violation becomes a 502)
+  --record DIR    record the session to DIR (one JSON file per exchange, the key redacted), for
+                  `musicgpt-cover-mock --replay DIR`
 The key is read from MUSICGPT_API_KEY (required for the real API).
 ";
 
@@ -52,6 +55,7 @@ pub(crate) struct Options {
     pub(crate) task_id: Option<String>,
     pub(crate) upstream: Option<String>,
     pub(crate) strict: bool,
+    pub(crate) record: Option<String>,
 }
 
 impl Options {
@@ -69,6 +73,7 @@ impl Options {
                 "--strict" => options.strict = true,
                 "--task-id" => options.task_id = Some(value("--task-id")?),
                 "--upstream" => options.upstream = Some(value("--upstream")?),
+                "--record" => options.record = Some(value("--record")?),
                 "-h" | "--help" => return Err(Error::new(HELP)),
                 other => {
                     return Err(Error::new(format!(
@@ -244,6 +249,9 @@ pub(crate) fn verify(binary: &PathBuf, options: &Options, key: &str) -> Result<V
     }
     if options.strict {
         args.push("--strict");
+    }
+    if let Some(dir) = &options.record {
+        args.extend(["--record", dir]);
     }
     let (_proxy, banner) = start(binary, &args, "proxy on http://")?;
     // `musicgpt-cover-mock proxy on http://127.0.0.1:PORT/api/public -> UPSTREAM`
@@ -491,12 +499,13 @@ mod tests {
 
     #[test]
     fn options_and_helpers() {
-        let args: Vec<String> = ["--spend", "--task-id", "t 1", "--strict"]
+        let args: Vec<String> = ["--spend", "--task-id", "t 1", "--strict", "--record", "d"]
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
         let options = Options::parse(&args).expect("parses");
         assert!(options.spend && options.strict && options.task_id.as_deref() == Some("t 1"));
+        assert_eq!(options.record.as_deref(), Some("d"));
         assert!(Options::parse(&["--nope".to_owned()]).is_err());
         assert_eq!(percent_encode("t 1/é"), "t%201%2F%C3%A9");
         let objects = json_objects(r#"[{"a":"}{","b":["x"]},{"severity":"Error"}]"#);
@@ -510,7 +519,7 @@ mod tests {
     }
 
     /// The mock itself as the upstream: the whole sequence, a Cover and its polls included,
-    /// breaks nothing.
+    /// breaks nothing; recorded, each exchange is a file.
     #[test]
     fn in_front_of_the_mock_nothing_is_reported() {
         let binary = binary();
@@ -525,13 +534,26 @@ mod tests {
             .find(|w| w.starts_with("http://"))
             .expect("a URL in the banner")
             .to_owned();
+        let dir = std::env::temp_dir().join(format!("verify-live-record-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         let options = Options {
             spend: true,
             upstream: Some(upstream),
             strict: true,
+            record: Some(dir.to_string_lossy().into_owned()),
             ..Options::default()
         };
         let steps = verify(&binary, &options, "sk-verify-live-test-key").expect("runs");
+        let recorded: Vec<String> = std::fs::read_dir(&dir)
+            .expect("the recording")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(recorded.len(), steps.len(), "{recorded:?}");
+        assert!(
+            recorded.iter().any(|f| f.ends_with("-POST-Cover.json")),
+            "{recorded:?}"
+        );
         let calls: Vec<&str> = steps.iter().map(|s| s.call.as_str()).collect();
         assert!(calls.contains(&"POST /v1/Cover"), "{calls:?}");
         assert!(steps.len() >= 5, "{steps:?}");

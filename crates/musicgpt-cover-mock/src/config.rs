@@ -453,6 +453,13 @@ pub(crate) struct MockSettings {
     )]
     #[cfg_attr(feature = "cli", arg(value_delimiter = ','))]
     pub(crate) fail_rates: Vec<FailRate>,
+    /// Answer requests that match a recording (`musicgpt-cover-mock proxy --record DIR`) with
+    /// the recorded answers, in the recorded order; everything else as usual.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MUSICGPT_MOCK_REPLAY", value_name = "DIR")
+    )]
+    pub(crate) replay: Option<std::path::PathBuf>,
     /// A `latency` or `fail_rate` text given to a setter that did not parse, reported by
     /// `validate`.
     #[cfg_attr(feature = "cli", arg(skip))]
@@ -478,6 +485,7 @@ impl Default for MockSettings {
             public_url: None,
             latency: None,
             fail_rates: Vec::new(),
+            replay: None,
             fault_error: None,
         }
     }
@@ -694,6 +702,15 @@ macro_rules! setters {
                 Ok(l) => mock.latency = Some(l),
                 Err(e) => mock.fault_error = Some(e),
             }
+            self
+        }
+
+        /// Answers the requests that match a recording made by the proxy
+        /// ([`ProxyConfig::record`](crate::ProxyConfig::record)) with its answers, in order; a
+        /// directory that cannot be read or a file that is not a recorded exchange fails the
+        /// start, naming it.
+        pub fn replay(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+            self.settings().mock.replay = Some(dir.into());
             self
         }
 

@@ -54,6 +54,10 @@ struct ProxyArgs {
     /// spec (and refuse a request that does, without forwarding it).
     #[arg(long, env = "MUSICGPT_PROXY_STRICT")]
     strict: bool,
+    /// Write every exchange forwarded to DIR, one JSON file each (the key redacted, uploads by
+    /// size and hash), for review and for `musicgpt-cover-mock --replay DIR`.
+    #[arg(long, env = "MUSICGPT_PROXY_RECORD", value_name = "DIR")]
+    record: Option<std::path::PathBuf>,
     #[command(flatten)]
     args: Args,
 }
@@ -98,7 +102,13 @@ async fn shutdown_signal() {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let (args, proxy) = match cli.command {
-        Some(Command::Proxy(p)) => (p.args, Some(ProxyConfig::new(p.upstream).strict(p.strict))),
+        Some(Command::Proxy(p)) => {
+            let mut proxy = ProxyConfig::new(p.upstream).strict(p.strict);
+            if let Some(dir) = p.record {
+                proxy = proxy.record(dir);
+            }
+            (p.args, Some(proxy))
+        }
         None => (cli.args, None),
     };
     if let Some(Err(e)) = proxy.as_ref().map(ProxyConfig::check) {
@@ -158,7 +168,7 @@ async fn main() -> ExitCode {
     }
     if let Some(proxy) = proxy {
         println!(
-            "musicgpt-cover-mock proxy on {origin}{base} -> {upstream}{strict}\n  violations: the {VIOLATIONS_HEADER} header of each answer, and the journal ({origin}/__admin/journal); the key is journalled redacted",
+            "musicgpt-cover-mock proxy on {origin}{base} -> {upstream}{strict}\n  violations: the {VIOLATIONS_HEADER} header of each answer, and the journal ({origin}/__admin/journal); the key is journalled redacted{record}",
             base = api_base_path(),
             upstream = proxy.upstream(),
             strict = if proxy.is_strict() {
@@ -166,6 +176,10 @@ async fn main() -> ExitCode {
             } else {
                 ""
             },
+            record = proxy
+                .recording()
+                .map(|dir| format!("\n  recording every exchange to {}", dir.display()))
+                .unwrap_or_default(),
         );
         return match serve_proxy(listener, state, &proxy, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,

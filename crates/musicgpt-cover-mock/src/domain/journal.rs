@@ -1,10 +1,12 @@
-//! The request journal: a bounded ring of what clients sent (and of webhooks the mock refused or
-//! dropped). The HTTP layer writes each request's entry (`http::record`); this keeps, bounds and
-//! reads them back.
+//! The request journal: a bounded ring of what clients sent and the answers they got (and of
+//! webhooks the mock refused or dropped). The HTTP layer writes each request's entry
+//! (`http::record`, `http::keep`); this keeps, bounds and reads them back.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 
 use super::clock::{Clock, VTime};
 use super::faults::FaultRecord;
@@ -15,6 +17,10 @@ use crate::spec::validate::Violation;
 pub const MAX_KEPT_VALUE: usize = 1024;
 /// Most form fields kept per request.
 pub const MAX_KEPT_FIELDS: usize = 32;
+/// Longest JSON or text answer a journal entry keeps whole; a longer one, and any other body
+/// (audio), is kept by size and SHA-256. With [`MAX_JOURNAL_BYTES`](crate::config::MAX_JOURNAL_BYTES)
+/// the journal holds at least 256 entries of the largest kept answers.
+pub const MAX_KEPT_BODY: usize = 64 << 10;
 
 /// What kind of event a journal entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +75,131 @@ pub struct RequestRecord {
     /// proxy`); empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<Violation>,
+    /// The answer as it was sent: status, headers and body (absent when no answer was sent, and
+    /// in journals written before answers were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<KeptAnswer>,
+}
+
+/// An answer as it is kept: by the journal for each request, and by a recording
+/// (`musicgpt-cover-mock proxy --record`) for each exchange, from which `--replay` answers again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptAnswer {
+    /// The status sent.
+    pub status: u16,
+    /// Its headers, names in lower case, each value cut at [`MAX_KEPT_VALUE`] bytes (a repeated
+    /// header's values joined with `, `).
+    pub headers: BTreeMap<String, String>,
+    /// Its body.
+    pub body: KeptBody,
+}
+
+/// An answer's body: whole when it is JSON or text within the bound it was kept with, else by
+/// size and SHA-256.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct KeptBody {
+    /// Bytes sent.
+    pub size: u64,
+    /// The JSON body as it was sent, byte for byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Box<RawValue>>,
+    /// A text body that is not JSON (or JSON with spaces around it), as it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The SHA-256 of the bytes sent (hex), for a body not kept whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl PartialEq for KeptBody {
+    fn eq(&self, other: &KeptBody) -> bool {
+        self.size == other.size
+            && self.json.as_ref().map(|j| j.get()) == other.json.as_ref().map(|j| j.get())
+            && self.text == other.text
+            && self.sha256 == other.sha256
+    }
+}
+
+impl KeptBody {
+    /// A whole body: kept as JSON or text when it is one of those (by its `content_type`) and at
+    /// most `bound` bytes long, else by size and hash.
+    pub fn from_bytes(content_type: Option<&str>, bytes: &[u8], bound: usize) -> KeptBody {
+        let size = bytes.len() as u64;
+        if bytes.is_empty() {
+            return KeptBody {
+                size,
+                text: Some(String::new()),
+                ..KeptBody::default()
+            };
+        }
+        let textual = content_type.is_none_or(|t| {
+            crate::spec::validate::is_json(t)
+                || t.trim_start().to_ascii_lowercase().starts_with("text/")
+        });
+        if bytes.len() <= bound
+            && textual
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            // Kept as JSON only when the value is the whole body, so it is sent back unchanged.
+            if let Ok(raw) = serde_json::from_str::<Box<RawValue>>(text)
+                && raw.get().len() == text.len()
+            {
+                return KeptBody {
+                    size,
+                    json: Some(raw),
+                    ..KeptBody::default()
+                };
+            }
+            return KeptBody {
+                size,
+                text: Some(text.to_owned()),
+                ..KeptBody::default()
+            };
+        }
+        let mut hash = Sha256::new();
+        hash.update(bytes);
+        KeptBody::hashed(size, hash)
+    }
+
+    /// A body kept by its size and the hash of its bytes.
+    pub(crate) fn hashed(size: u64, hash: Sha256) -> KeptBody {
+        KeptBody {
+            size,
+            sha256: Some(hex(&hash.finalize())),
+            ..KeptBody::default()
+        }
+    }
+
+    /// The same body kept whole only if it is at most `bound` bytes, else by size and hash.
+    pub(crate) fn within(self, bound: usize) -> KeptBody {
+        match self.bytes() {
+            Some(bytes) if bytes.len() > bound => {
+                let mut hash = Sha256::new();
+                hash.update(bytes);
+                KeptBody::hashed(self.size, hash)
+            }
+            _ => self,
+        }
+    }
+
+    /// The bytes to send again, when the body was kept whole.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match (&self.json, &self.text) {
+            (Some(json), _) => Some(json.get().as_bytes()),
+            (None, Some(text)) => Some(text.as_bytes()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// A multipart form as it streamed by: text fields with their values, file parts with their size.
@@ -104,6 +235,10 @@ pub struct FormFilePart {
     pub content_type: Option<String>,
     /// Bytes received (up to where reading stopped, if the form was rejected).
     pub size: u64,
+    /// The SHA-256 of those bytes (hex), when they were hashed: by a recording proxy, and by a
+    /// mock replaying one (which matches uploads by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// A webhook the mock did not send.
@@ -273,9 +408,19 @@ pub(crate) struct FormLog {
     field_count: usize,
     files: Vec<FormFilePart>,
     error: Option<String>,
+    /// The hash of each file part so far, when files are hashed ([`FormLog::hashing`]).
+    hashes: Option<Vec<Sha256>>,
 }
 
 impl FormLog {
+    /// A log that also hashes each file part's bytes ([`FormFilePart::sha256`]).
+    pub(crate) fn hashing() -> FormLog {
+        FormLog {
+            hashes: Some(Vec::new()),
+            ..FormLog::default()
+        }
+    }
+
     pub(crate) fn text_field(&mut self, name: &str, value: &str, overflowed: bool) {
         if self.field_count >= MAX_KEPT_FIELDS {
             return;
@@ -310,14 +455,35 @@ impl FormLog {
             filename: filename.map(|f| cut(f).0.to_owned()),
             content_type: content_type.map(|c| cut(c).0.to_owned()),
             size: 0,
+            sha256: None,
         });
+        if let Some(hashes) = &mut self.hashes {
+            hashes.push(Sha256::new());
+        }
         self.files.len() - 1
+    }
+
+    /// The next bytes of file part `index`, hashed when the log hashes.
+    pub(crate) fn file_data(&mut self, index: usize, bytes: &[u8]) {
+        if let Some(hash) = self.hashes.as_mut().and_then(|h| h.get_mut(index)) {
+            hash.update(bytes);
+        }
     }
 
     pub(crate) fn file_size(&mut self, index: usize, size: u64) {
         if let Some(f) = self.files.get_mut(index) {
             f.size = size;
+            if let Some(hash) = self.hashes.as_ref().and_then(|h| h.get(index)) {
+                f.sha256 = Some(hex(&hash.clone().finalize()));
+            }
         }
+    }
+
+    /// The form as a [`FormRecord`].
+    pub(crate) fn record(&self) -> FormRecord {
+        let mut json = Vec::with_capacity(self.fields.len() + 128);
+        self.write_json(&mut json);
+        serde_json::from_slice(&json).unwrap_or_default()
     }
 
     pub(crate) fn set_error(&mut self, error: String) {

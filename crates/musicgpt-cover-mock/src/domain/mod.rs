@@ -21,6 +21,7 @@ pub(crate) mod faults;
 mod ids;
 pub(crate) mod journal;
 mod render;
+pub(crate) mod replay;
 mod scheduler;
 mod state;
 mod store;

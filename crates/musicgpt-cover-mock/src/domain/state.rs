@@ -16,8 +16,10 @@ use uuid::Uuid;
 use super::clock::{Clock, SEED_EPOCH, VTime};
 use super::credits::{AuthError, Cents, Ledger, check_key, estimate, from_cents, to_cents};
 use super::faults::{Decision, FaultError, FaultSettings, Faults, NewScenario, Scenario};
+use super::journal::{FormRecord, KeptAnswer};
 use super::journal::{Journal, JournalEntry, JournalKind, WebhookEvent};
 use super::render::TaskFill;
+use super::replay::{RecordedFill, Replay, key};
 use super::scheduler::{Settle, run_scheduler};
 use super::store::TaskStore;
 use super::sync::lock;
@@ -67,6 +69,8 @@ pub(crate) struct Inner {
     admin_token: RwLock<Option<String>>,
     /// Latency, failure rates and one-shot scenarios (`faults`).
     faults: Faults,
+    /// The recording answered from (`--replay`).
+    replay: Option<Replay>,
     cancel: CancellationToken,
     _stop_on_drop: DropGuard,
 }
@@ -158,6 +162,10 @@ impl MockState {
             .seed
             .unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0);
         let faults = Faults::new(&config, spec, seed).map_err(MockError::Config)?;
+        let replay = match &config.mock.replay {
+            Some(dir) => Some(Replay::load(dir, spec).map_err(MockError::Config)?),
+            None => None,
+        };
         let (tx, rx) = mpsc::unbounded_channel();
         let webhooks = Arc::new(Mutex::new(WebhookLog::new(
             config.mock.webhook_log_capacity,
@@ -200,6 +208,7 @@ impl MockState {
             origin: RwLock::new(origin.trim_end_matches('/').to_owned()),
             admin_token: RwLock::new(config.server.admin_token.clone()),
             faults,
+            replay,
             cancel: cancel.clone(),
             _stop_on_drop: cancel.clone().drop_guard(),
             config,
@@ -585,6 +594,9 @@ impl MockState {
         };
         *lock(&inner.rng) = StdRng::seed_from_u64(seed);
         inner.faults.reset(seed);
+        if let Some(replay) = &inner.replay {
+            replay.rewind();
+        }
         inner.clock.reset();
         inner.wake.notify_one();
         inner.sender.changed.notify_waiters();
@@ -667,6 +679,62 @@ impl MockState {
     }
 }
 
+/// Replaying a recording (`--replay`).
+impl MockState {
+    /// Whether the mock answers from a recording.
+    pub(crate) fn replaying(&self) -> bool {
+        self.inner.replay.is_some()
+    }
+
+    /// How many exchanges the recording has, and why those left out were.
+    pub(crate) fn replay_summary(&self) -> Option<(usize, Vec<String>)> {
+        self.inner
+            .replay
+            .as_ref()
+            .map(|r| (r.loaded, r.skipped.clone()))
+    }
+
+    /// The recorded answer for a request, when the recording has one for its key (see
+    /// `replay::key`). A replayed Cover whose form names a webhook URL sends its webhook when
+    /// its task completes: as long after the Cover as in the recording, or when the poll that
+    /// saw it completed is replayed, whichever comes first.
+    pub(crate) fn replay_answer(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        form: Option<&FormRecord>,
+    ) -> Option<KeptAnswer> {
+        let replay = self.inner.replay.as_ref()?;
+        let webhook_field = &self.inner.spec.webhook_field;
+        let recorded = replay.answer(&key(method, path, query, form, webhook_field))?;
+        tracing::info!(method, path, file = %recorded.file, "replayed");
+        if let Some(task) = &recorded.task_id
+            && let Some(done) = replay.final_of(task)
+            && let Some(url) = form.and_then(|f| {
+                f.fields
+                    .iter()
+                    .find(|x| &x.name == webhook_field && !x.value.is_empty())
+            })
+        {
+            replay.wait(task, url.value.clone());
+            let inner = Arc::downgrade(&self.inner);
+            let task = task.clone();
+            let after = done.after;
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                if let Some(inner) = inner.upgrade() {
+                    inner.replayed_task_completed(&task);
+                }
+            });
+        }
+        if let Some(task) = &recorded.completes {
+            self.inner.replayed_task_completed(task);
+        }
+        Some(recorded.answer)
+    }
+}
+
 /// Every status the mock shows must be one the spec tells clients to expect.
 fn check_statuses(spec: &Spec) -> Result<(), String> {
     let known = &spec.known_statuses;
@@ -697,9 +765,42 @@ impl Inner {
             webhook: true,
         };
         let payload = self.spec.webhook.render(&fill);
+        self.dispatch_payload(task.task_id, task.conversion_id.to_string(), url, payload);
+    }
+
+    /// Sends the webhook of a replayed task, made from its recorded final conversion, if it is
+    /// waiting for one (each is sent once).
+    fn replayed_task_completed(&self, task_id: &str) {
+        let Some(replay) = &self.replay else {
+            return;
+        };
+        let (Some(url), Some(done)) = (replay.take_waiting(task_id), replay.final_of(task_id))
+        else {
+            return;
+        };
+        let Ok(id) = Uuid::try_parse(task_id) else {
+            tracing::warn!(
+                task_id,
+                "a replayed task's id is not a UUID: no webhook sent"
+            );
+            return;
+        };
+        let conversion_id = done
+            .conversion
+            .get("conversion_id")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let payload = self.spec.webhook.render(&RecordedFill(&done.conversion));
+        self.dispatch_payload(id, conversion_id, &url, payload);
+        self.sender.changed.notify_waiters();
+    }
+
+    /// Queues (or refuses) a webhook.
+    fn dispatch_payload(&self, task_id: Uuid, conversion_id: String, url: &str, payload: Vec<u8>) {
         let mut record = WebhookDelivery {
-            task_id: task.task_id.to_string(),
-            conversion_id: task.conversion_id.to_string(),
+            task_id: task_id.to_string(),
+            conversion_id,
             url: url.to_owned(),
             state: DeliveryState::Pending,
             reason: None,
@@ -711,27 +812,27 @@ impl Inner {
             tracing::warn!(url, %reason, "webhook refused");
             record.state = DeliveryState::Refused;
             record.reason = Some(reason.clone());
-            lock(&self.webhooks).insert(task.task_id, record);
+            lock(&self.webhooks).insert(task_id, record);
             let event = WebhookEvent {
-                task_id: task.task_id.to_string(),
+                task_id: task_id.to_string(),
                 url: url.to_owned(),
                 reason,
             };
             lock(&self.journal).push_webhook(at, JournalKind::WebhookRefused, &event);
-            self.release(&task.task_id);
+            self.release(&task_id);
             return;
         }
-        lock(&self.webhooks).insert(task.task_id, record);
+        lock(&self.webhooks).insert(task_id, record);
         let delivery = Delivery {
             generation: self.sender.generation.load(Ordering::Acquire),
-            task_id: task.task_id,
+            task_id,
             url: url.to_owned(),
             payload: payload.into(),
         };
         if self.webhook_tx.send(delivery).is_err() {
             // The sender has stopped: the server is shutting down, and the delivery is reported
             // as pending.
-            self.release(&task.task_id);
+            self.release(&task_id);
         }
     }
 }

@@ -21,11 +21,13 @@ mod auth;
 mod faults;
 mod form;
 mod guard;
+mod keep;
 mod observe;
 mod pages;
 mod prefer;
 pub(crate) mod proxy;
 mod record;
+mod replay;
 mod respond;
 mod routes;
 mod stall;
@@ -88,6 +90,15 @@ pub fn router(state: MockState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
+    // Only a replaying mock pays for the look-up; the fault layer still goes around its answers.
+    let routes = if state.replaying() {
+        routes.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            replay::bodiless,
+        ))
+    } else {
+        routes
+    };
     // Wrapped whole rather than with `Router::layer`, which wraps each route and costs a few
     // boxed clones per request. The pages sit outside it: not journalled, and the dashboard's
     // page loads without the admin token (its calls then go through the layer).

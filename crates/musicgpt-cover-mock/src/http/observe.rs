@@ -20,10 +20,12 @@ use axum::response::Response;
 use http_body::Body as _;
 use tower::{Layer, Service};
 
-use super::record::{finish_entry, start_entry};
+use super::keep::keep;
+use super::record::{Answered, finish_entry, start_entry};
 use super::respond::error_json;
 use super::stall::{Pace, PacedBody};
 use crate::domain::MockState;
+use crate::domain::journal::MAX_KEPT_BODY;
 use crate::spec::quoted;
 
 /// Headers a browser script may read from an answer.
@@ -85,10 +87,11 @@ where
         };
         if is_preflight(request.method(), request.headers()) {
             let mut response = preflight(request.headers());
-            if let Some(entry) = entry {
-                state.journal_request(finish_entry(entry, &mut response));
-            }
-            return Box::pin(std::future::ready(Ok(response)));
+            let Some(entry) = entry else {
+                return Box::pin(std::future::ready(Ok(response)));
+            };
+            let answered = finish_entry(entry, &mut response);
+            return Box::pin(std::future::ready(Ok(journal(state, answered, response))));
         }
         // The service that was polled ready is the one to call; a clone takes its place.
         let clone = self.inner.clone();
@@ -102,12 +105,25 @@ where
             if let Some((method, path)) = log {
                 tracing::info!(%method, %path, status = response.status().as_u16(), "request");
             }
-            if let Some(entry) = entry {
-                state.journal_request(finish_entry(entry, &mut response));
+            match entry {
+                Some(entry) => {
+                    let answered = finish_entry(entry, &mut response);
+                    Ok(journal(state, answered, response))
+                }
+                None => Ok(response),
             }
-            Ok(response)
         })
     }
+}
+
+/// Sends `response` on and journals the request with its answer once the answer has gone.
+fn journal(state: MockState, answered: Answered, response: Response) -> Response {
+    keep(
+        response,
+        MAX_KEPT_BODY,
+        |_| false,
+        Box::new(move |answer| state.journal_request(answered.close(&answer))),
+    )
 }
 
 /// The admin API reads back every key the mock was sent (the journal) and can reset it, so it

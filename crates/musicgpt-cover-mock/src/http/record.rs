@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::Response;
 
 use crate::domain::faults::FaultRecord;
-use crate::domain::journal::{FormLog, cut, push_str};
+use crate::domain::journal::{FormLog, KeptAnswer, cut, push_str};
 
 /// Headers worth keeping: the ones that say how a client called the API (sorted, as the
 /// journal's JSON lists them).
@@ -73,9 +73,16 @@ pub(crate) fn start_entry(request: &Request) -> Option<Vec<u8>> {
     Some(body)
 }
 
-/// Completes the journal text with the answer (and the form a handler left in its extensions,
-/// and the fault the fault layer left there: status 0 when it sent no answer).
-pub(crate) fn finish_entry(mut body: Vec<u8>, response: &mut Response) -> String {
+/// The journal text of a request whose handler has answered, waiting for the answer's body.
+pub(crate) struct Answered {
+    text: Vec<u8>,
+    /// Whether an answer is sent at all (not with a `close` or `reset` fault).
+    sent: bool,
+}
+
+/// Continues the journal text with the answer's status (and the form a handler left in its
+/// extensions, and the fault the fault layer left there: status 0 when it sent no answer).
+pub(crate) fn finish_entry(mut body: Vec<u8>, response: &mut Response) -> Answered {
     let fault = response.extensions_mut().remove::<FaultRecord>();
     let status = match &fault {
         Some(f) if f.no_answer() => 0,
@@ -94,7 +101,24 @@ pub(crate) fn finish_entry(mut body: Vec<u8>, response: &mut Response) -> String
             body.extend_from_slice(b"{}");
         }
     }
-    body.push(b'}');
-    // Everything written above is JSON text of `&str`s: UTF-8.
-    String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    Answered {
+        text: body,
+        sent: status != 0,
+    }
+}
+
+impl Answered {
+    /// The whole entry, with the answer as it was sent.
+    pub(crate) fn close(mut self, answer: &KeptAnswer) -> String {
+        if self.sent {
+            self.text.extend_from_slice(b",\"answer\":");
+            if serde_json::to_writer(&mut self.text, answer).is_err() {
+                self.text.extend_from_slice(b"null");
+            }
+        }
+        self.text.push(b'}');
+        // Everything written above is JSON text of `&str`s: UTF-8.
+        String::from_utf8(self.text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
 }

@@ -101,6 +101,16 @@ pub fn describe(state: &MockState, origin: &str) -> String {
             config.mock.time_scale
         )),
     }
+    if let (Some((loaded, skipped)), Some(dir)) = (state.replay_summary(), &config.mock.replay) {
+        out.push_str(&format!(
+            "Replay: {} of the {loaded} recorded exchanges in {} answer the requests that match them (docs/record-replay.md)\n",
+            loaded - skipped.len(),
+            dir.display()
+        ));
+        for why in &skipped {
+            out.push_str(&format!("  left out: {why}\n"));
+        }
+    }
     if config.mock.webhook_allow.is_empty() {
         out.push_str("Webhooks: to loopback hosts only (127.0.0.0/8, ::1, localhost)\n");
     } else {

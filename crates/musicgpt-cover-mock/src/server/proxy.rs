@@ -27,6 +27,16 @@ pub async fn serve_proxy(
 ) -> std::io::Result<()> {
     let app = router(state.clone(), proxy)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    serve_app(listener, state, app, shutdown).await
+}
+
+/// Serves the proxy's router.
+async fn serve_app(
+    listener: TcpListener,
+    state: MockState,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let limits = prepare(&listener, &state)?;
     let result = connections::serve(listener, app, limits, shutdown).await;
     state.cancel_token().cancel();
@@ -74,10 +84,12 @@ impl ProxyServer {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let state = MockState::new(config)?;
+        // Built here, so that what it refuses (a recording's directory) fails the start.
+        let app = router(state.clone(), &proxy).map_err(MockError::Config)?;
         let (stop, stopped) = oneshot::channel::<()>();
         let served = state.clone();
         let task = tokio::spawn(async move {
-            serve_proxy(listener, served, &proxy, async move {
+            serve_app(listener, served, app, async move {
                 let _ = stopped.await;
             })
             .await

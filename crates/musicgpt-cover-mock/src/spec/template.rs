@@ -79,6 +79,14 @@ impl Field {
         ("detail", Field::Detail),
     ];
 
+    /// The spec's property name of the field.
+    pub(crate) fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("", |(n, _)| n)
+    }
+
     pub(crate) fn from_name(name: &str) -> Option<Field> {
         Self::NAMES
             .iter()

@@ -199,6 +199,7 @@ pub(crate) async fn read(
                     Ok(Some(chunk)) => {
                         meter.undrained.store(0, Ordering::Relaxed);
                         size += chunk.len() as u64;
+                        record.file_data(slot, &chunk);
                         if size > max_upload {
                             record.file_size(slot, size);
                             return Err(FormError::TooLarge);

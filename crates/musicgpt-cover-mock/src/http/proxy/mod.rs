@@ -11,6 +11,8 @@
 //! - The request body is sent upstream as it arrives; a form is read on the side (`tee`), so a
 //!   1 GiB upload is never held.
 //! - The key is never logged or journalled in clear: the journal keeps a redacted form.
+//! - With `--record DIR` (`recorder`), each exchange the upstream answered is also written to
+//!   `DIR` as a journal entry with its answer, once the answer has gone (`--replay` reads it).
 //! - Only the API's paths (under the spec's base path) are forwarded; the admin API under
 //!   `/__admin` is the proxy's own (its journal).
 //! - CORS is the proxy's own, the mock's rule (`observe`): a browser's preflight is answered here,
@@ -19,9 +21,11 @@
 //!   upstream's own `Access-Control-*` headers are replaced. So a browser app on another origin
 //!   can use the proxy even in front of an API that answers no preflight.
 
+mod recorder;
 mod report;
 mod tee;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,12 +39,15 @@ use futures::StreamExt;
 use http_body::Body as _;
 use tower::Layer;
 
+use super::keep::keep;
 use super::observe::{self, EXPOSED_HEADERS, ObserveLayer};
 use super::respond::error_json;
 use super::stall::{BodyStalled, Pace, PacedBody};
 use crate::domain::MockState;
+use crate::domain::journal::{FormRecord, MAX_KEPT_BODY};
 use crate::spec::validate::{self, Contract, Severity, Violation};
-use report::{journal_entry, violations_header};
+use recorder::Recorder;
+use report::{request_record, violations_header};
 
 /// The largest JSON answer the proxy reads whole to check; a larger one is sent on unchecked
 /// (with a warning).
@@ -55,6 +62,7 @@ pub struct ProxyConfig {
     upstream: String,
     strict: bool,
     connect_timeout: Duration,
+    record: Option<PathBuf>,
 }
 
 impl Default for ProxyConfig {
@@ -71,6 +79,7 @@ impl ProxyConfig {
             upstream: upstream.into().trim_end_matches('/').to_owned(),
             strict: false,
             connect_timeout: Duration::from_secs(10),
+            record: None,
         }
     }
 
@@ -84,6 +93,19 @@ impl ProxyConfig {
     pub fn connect_timeout(mut self, timeout: Duration) -> ProxyConfig {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// Write every exchange forwarded to `dir`, one JSON file each, for review and for a mock's
+    /// `--replay` ([`MockConfig::replay`](crate::MockConfig::replay)). The directory is made if
+    /// need be; one that already holds a recording is refused at start.
+    pub fn record(mut self, dir: impl Into<PathBuf>) -> ProxyConfig {
+        self.record = Some(dir.into());
+        self
+    }
+
+    /// Where exchanges are recorded, if they are.
+    pub fn recording(&self) -> Option<&Path> {
+        self.record.as_deref()
     }
 
     /// The upstream base URL.
@@ -140,6 +162,7 @@ struct Proxy {
     contract: &'static Contract,
     /// What a script may read of an answer: the mock's list and the violations.
     exposed: HeaderValue,
+    recorder: Option<Arc<Recorder>>,
 }
 
 /// The proxy's HTTP surface: every request under the spec's base path forwarded and checked, the
@@ -152,6 +175,10 @@ pub(crate) fn router(state: MockState, config: &ProxyConfig) -> Result<Router, S
         .connect_timeout(config.connect_timeout)
         .build()
         .map_err(|e| format!("the proxy's HTTP client: {e}"))?;
+    let recorder = match &config.record {
+        Some(dir) => Some(Arc::new(Recorder::create(dir)?)),
+        None => None,
+    };
     let proxy = Arc::new(Proxy {
         state: state.clone(),
         client,
@@ -161,6 +188,7 @@ pub(crate) fn router(state: MockState, config: &ProxyConfig) -> Result<Router, S
         contract,
         exposed: HeaderValue::from_str(&format!("{EXPOSED_HEADERS}, {VIOLATIONS_HEADER}"))
             .map_err(|e| format!("the exposed headers: {e}"))?,
+        recorder,
     });
     // The admin API behind the same guard as the mock's (loopback pages only, the token when one
     // is required); its requests are not journalled.
@@ -201,18 +229,10 @@ fn hop_by_hop(name: &HeaderName) -> bool {
 /// answer either way open to any origin.
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
     let mut response = if observe::is_preflight(request.method(), request.headers()) {
-        let mut response = observe::preflight(request.headers());
+        let response = observe::preflight(request.headers());
         let (parts, _) = request.into_parts();
-        finish(
-            &proxy,
-            &parts.method,
-            &parts.headers,
-            parts.uri.path(),
-            parts.uri.query(),
-            &mut response,
-            &[],
-        );
-        response
+        let seen = Seen::new(&parts);
+        finish(&proxy, &seen, response, &[], None)
     } else {
         let mut response = exchange(&proxy, request).await;
         let headers = response.headers_mut();
@@ -235,28 +255,20 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
+    let mut seen = Seen::new(&parts);
     let Some(op_path) = path
         .strip_prefix(proxy.base_path.as_str())
         .filter(|p| p.starts_with('/'))
         .map(str::to_owned)
     else {
-        let mut response = error_json(
+        let response = error_json(
             StatusCode::NOT_FOUND,
             &format!(
                 "the proxy forwards the API's paths only, under {}/ (this is {path})",
                 proxy.base_path
             ),
         );
-        finish(
-            proxy,
-            &parts.method,
-            &parts.headers,
-            &path,
-            query.as_deref(),
-            &mut response,
-            &[],
-        );
-        return response;
+        return finish(proxy, &seen, response, &[], None);
     };
 
     let mut found = Vec::new();
@@ -277,16 +289,7 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
         // already breaks the spec.
         let mut response = strict_answer(&found, None);
         violations_header(&mut response, &found);
-        finish(
-            proxy,
-            &parts.method,
-            &parts.headers,
-            &path,
-            query.as_deref(),
-            &mut response,
-            &found,
-        );
-        return response;
+        return finish(proxy, &seen, response, &found, None);
     }
 
     let empty = body.is_end_stream();
@@ -342,16 +345,7 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
                     .headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
                 violations_header(&mut response, &found);
-                finish(
-                    proxy,
-                    &parts.method,
-                    &parts.headers,
-                    &path,
-                    query.as_deref(),
-                    &mut response,
-                    &found,
-                );
-                return response;
+                return finish(proxy, &seen, response, &found, None);
             }
             found.push(Violation::error(
                 &["response"],
@@ -367,20 +361,16 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
                 )
             };
             violations_header(&mut response, &found);
-            finish(
-                proxy,
-                &parts.method,
-                &parts.headers,
-                &path,
-                query.as_deref(),
-                &mut response,
-                &found,
-            );
-            return response;
+            return finish(proxy, &seen, response, &found, None);
         }
     };
+    // The upstream answered: the exchange is recorded.
+    seen.number = proxy.recorder.as_deref().map(Recorder::number);
+    let mut form = None;
     if let Some(check) = form_check {
-        found.extend(check.violations().await);
+        let (form_found, read) = check.violations().await;
+        found.extend(form_found);
+        form = read;
     }
 
     let status = answer.status();
@@ -428,16 +418,7 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
         response
     };
     violations_header(&mut response, &found);
-    finish(
-        proxy,
-        &parts.method,
-        &parts.headers,
-        &path,
-        query.as_deref(),
-        &mut response,
-        &found,
-    );
-    response
+    finish(proxy, &seen, response, &found, form)
 }
 
 /// A JSON answer read up to the limit: the bytes when it was all read, and the body to send on
@@ -498,16 +479,44 @@ fn strict_answer(found: &[Violation], upstream: Option<StatusCode>) -> Response 
     response
 }
 
-/// Logs the violations and journals the exchange (the key redacted).
+/// What the journal (and a recording) says of a request, gathered as it is handled.
+struct Seen {
+    method: Method,
+    headers: HeaderMap,
+    path: String,
+    query: Option<String>,
+    /// The exchange's number in the recording, when it is recorded.
+    number: Option<u64>,
+}
+
+impl Seen {
+    fn new(parts: &axum::http::request::Parts) -> Seen {
+        Seen {
+            method: parts.method.clone(),
+            headers: parts.headers.clone(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            number: None,
+        }
+    }
+}
+
+/// Headers of the proxy's own in an answer, which a kept answer leaves out: the violations
+/// (kept beside it) and CORS (the mock's and the proxy's own rule).
+fn proxy_header(name: &str) -> bool {
+    name == VIOLATIONS_HEADER || name.starts_with("access-control-")
+}
+
+/// Logs the violations, and journals (and records) the exchange once its answer has been sent,
+/// the key redacted.
 fn finish(
     proxy: &Proxy,
-    method: &Method,
-    headers: &HeaderMap,
-    path: &str,
-    query: Option<&str>,
-    response: &mut Response,
+    seen: &Seen,
+    response: Response,
     found: &[Violation],
-) {
+    form: Option<FormRecord>,
+) -> Response {
+    let (method, path) = (&seen.method, &seen.path);
     let status = response.status().as_u16();
     tracing::info!(%method, %path, status, violations = found.len(), "proxied");
     for v in found {
@@ -516,7 +525,38 @@ fn finish(
             Severity::Warning => tracing::info!(%method, %path, "{}", v.line()),
         }
     }
-    proxy
-        .state
-        .journal_request(journal_entry(method, headers, path, query, status, found));
+    let mut record = request_record(
+        method,
+        &seen.headers,
+        path,
+        seen.query.as_deref(),
+        status,
+        found,
+        form,
+    );
+    let state = proxy.state.clone();
+    let recording = seen.number.zip(proxy.recorder.clone());
+    // A recording keeps JSON answers as whole as the proxy reads them to check.
+    let bound = if recording.is_some() {
+        CHECKED_BODY_LIMIT
+    } else {
+        MAX_KEPT_BODY
+    };
+    keep(
+        response,
+        bound,
+        proxy_header,
+        Box::new(move |answer| {
+            record.answer = Some(answer);
+            if let Some((number, recorder)) = recording {
+                recorder.write(number, &state.now(), &record);
+                if let Some(answer) = &mut record.answer {
+                    // The journal's entry is bounded like the mock's.
+                    answer.body = std::mem::take(&mut answer.body).within(MAX_KEPT_BODY);
+                }
+            }
+            let text = serde_json::to_string(&record).unwrap_or_else(|_| "null".to_owned());
+            state.journal_request(text);
+        }),
+    )
 }

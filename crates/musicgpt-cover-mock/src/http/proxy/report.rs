@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
 
 use super::VIOLATIONS_HEADER;
-use crate::domain::journal::cut;
+use crate::domain::journal::{FormRecord, RequestRecord, cut};
 use crate::spec::validate::{Severity, Violation};
 
 /// The most bytes the header may hold; the violations that do not fit are counted in a last
@@ -105,15 +105,17 @@ const KEPT: [header::HeaderName; 5] = [
     header::USER_AGENT,
 ];
 
-/// The exchange in `RequestRecord`'s JSON shape, with its violations.
-pub(super) fn journal_entry(
+/// The exchange as the journal and a recording keep it, with its violations (its answer is
+/// added once sent).
+pub(super) fn request_record(
     method: &Method,
     headers: &HeaderMap,
     path: &str,
     query: Option<&str>,
     status: u16,
     found: &[Violation],
-) -> String {
+    form: Option<FormRecord>,
+) -> RequestRecord {
     let mut kept = BTreeMap::new();
     for name in &KEPT {
         let Some(value) = headers.get(name) else {
@@ -125,18 +127,19 @@ pub(super) fn journal_entry(
         } else {
             cut(&value).0.to_owned()
         };
-        kept.insert(name.as_str(), value);
+        kept.insert(name.as_str().to_owned(), value);
     }
-    serde_json::json!({
-        "method": method.as_str(),
-        "path": cut(path).0,
-        "query": query.map(|q| cut(q).0),
-        "headers": kept,
-        "status": status,
-        "form": null,
-        "violations": found,
-    })
-    .to_string()
+    RequestRecord {
+        method: method.as_str().to_owned(),
+        path: cut(path).0.to_owned(),
+        query: query.map(|q| cut(q).0.to_owned()),
+        headers: kept,
+        status,
+        form,
+        fault: None,
+        violations: found.to_vec(),
+        answer: None,
+    }
 }
 
 /// An error and its causes, each said once.
@@ -172,8 +175,12 @@ mod tests {
             header::AUTHORIZATION,
             HeaderValue::from_static("sk-live-0123456789abcdef"),
         );
-        let entry = journal_entry(&Method::GET, &headers, "/p", None, 200, &[]);
-        assert!(!entry.contains(key), "{entry}");
+        let record = request_record(&Method::GET, &headers, "/p", None, 200, &[], None);
+        let entry = serde_json::to_string(&record).unwrap_or_default();
+        assert!(
+            entry.contains("redacted") && !entry.contains(key),
+            "{entry}"
+        );
     }
 
     #[test]

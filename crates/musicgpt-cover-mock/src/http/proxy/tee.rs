@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::super::form::{Encoding, FormError, encoding, multipart, urlencoded};
-use crate::domain::journal::FormLog;
+use crate::domain::journal::{FormLog, FormRecord};
 use crate::spec::validate::{OperationContract, Violation};
 use crate::spec::{Operation, Value};
 
@@ -26,20 +26,24 @@ const LAG: usize = 16;
 
 /// The side reader of one request's form.
 pub(super) struct FormCheck {
-    task: JoinHandle<Vec<Violation>>,
+    task: JoinHandle<(Vec<Violation>, FormRecord)>,
     /// Set when the whole body went upstream (so the reader saw all of it).
     complete: Arc<AtomicBool>,
 }
 
 impl FormCheck {
-    /// What the form broke, if the whole body went by; nothing when the upstream answered before
-    /// it was sent (the reader saw only part of the form).
-    pub(super) async fn violations(self) -> Vec<Violation> {
+    /// What the form broke, and the form (its uploads by name, size and hash), if the whole
+    /// body went by; nothing when the upstream answered before it was sent (the reader saw only
+    /// part of the form).
+    pub(super) async fn violations(self) -> (Vec<Violation>, Option<FormRecord>) {
         if !self.complete.load(Ordering::Acquire) {
             self.task.abort();
-            return Vec::new();
+            return (Vec::new(), None);
         }
-        self.task.await.unwrap_or_default()
+        match self.task.await {
+            Ok((found, form)) => (found, Some(form)),
+            Err(_) => (Vec::new(), None),
+        }
     }
 }
 
@@ -145,15 +149,25 @@ async fn read_form(
     operation: &'static Operation,
     encoding: Encoding,
     body: Body,
+) -> (Vec<Violation>, FormRecord) {
+    let mut log = FormLog::hashing();
+    let found = check_form(operation, encoding, body, &mut log).await;
+    (found, log.record())
+}
+
+async fn check_form(
+    operation: &'static Operation,
+    encoding: Encoding,
+    body: Body,
+    log: &mut FormLog,
 ) -> Vec<Violation> {
-    let mut log = FormLog::default();
     let (form, read) = match encoding {
         Encoding::Multipart { boundary } => {
             let Some(form) = operation.form.as_ref() else {
                 return vec![not_documented("multipart/form-data")];
             };
             // No upload store and no limit: the proxy only counts the file's bytes.
-            let read = multipart::read(form, body, boundary, u64::MAX, None, &mut log)
+            let read = multipart::read(form, body, boundary, u64::MAX, None, log)
                 .await
                 .map(|(values, _)| values);
             (form, read)
@@ -162,7 +176,7 @@ async fn read_form(
             let Some(form) = operation.urlencoded.as_ref() else {
                 return vec![not_documented("application/x-www-form-urlencoded")];
             };
-            (form, urlencoded::read(form, body, u64::MAX, &mut log).await)
+            (form, urlencoded::read(form, body, u64::MAX, log).await)
         }
     };
     let read: Result<Vec<Option<Value>>, String> = read.map_err(|e| match e {

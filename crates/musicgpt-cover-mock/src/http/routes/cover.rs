@@ -14,6 +14,7 @@ use crate::domain::{CreateError, Created, MockState};
 use crate::http::auth::request_key;
 use crate::http::form::{Encoding, FORM_OVERHEAD, FormError, encoding, multipart, urlencoded};
 use crate::http::prefer::{Prefer, replay};
+use crate::http::replay::recorded;
 use crate::http::respond::{auth_error, documented, json};
 use crate::spec::{Field, Fill, FormSpec, Val, Value, quoted};
 
@@ -68,7 +69,12 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
         return documented(op, StatusCode::PAYLOAD_TOO_LARGE, None);
     }
 
-    let mut record = FormLog::default();
+    // A replaying mock matches uploads by their hash.
+    let mut record = if state.replaying() {
+        FormLog::hashing()
+    } else {
+        FormLog::default()
+    };
     let result = match encoding {
         Encoding::Multipart { boundary } => {
             let uploads = Some(state.uploads());
@@ -79,6 +85,18 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
             .await
             .map(|values| (values, None)),
     };
+    if result.is_ok()
+        && let Some(answer) = state.replay_answer(
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query(),
+            Some(&record.record()),
+        )
+    {
+        let mut response = recorded(answer);
+        response.extensions_mut().insert(record);
+        return response;
+    }
     let response = match result {
         Err(FormError::Stalled(text)) => {
             record.set_error(text.clone());

@@ -315,13 +315,51 @@
     return parts.join('  ');
   }
 
+  /** The answer a journal entry kept: status, headers, then the body (JSON laid out) or its size and hash. */
+  function answerText(answer) {
+    if (!answer) return 'No answer was sent (the connection was closed or reset).';
+    const lines = [`HTTP ${answer.status}`];
+    for (const [name, value] of Object.entries(answer.headers || {})) lines.push(`${name}: ${value}`);
+    lines.push('');
+    const body = answer.body || {};
+    if (body.json !== undefined) lines.push(JSON.stringify(body.json, null, 2));
+    else if (body.text !== undefined) lines.push(body.text || '(empty body)');
+    else lines.push(`(${body.size} bytes, kept by size and hash: SHA-256 ${body.sha256})`);
+    return lines.join('\n');
+  }
+
+  let selectedSeq = null;
+
+  function select(entry) {
+    selectedSeq = entry.seq;
+    const r = entry.request;
+    $('journal-answer-title').textContent = `Answer to #${entry.seq}: ${r.method} ${r.path}`;
+    $('journal-answer-text').textContent = answerText(r.answer);
+    $('journal-answer').hidden = false;
+    for (const row of $('journal').tBodies[0].rows) {
+      row.setAttribute('aria-selected', String(row.dataset.seq === String(selectedSeq)));
+    }
+  }
+
   function journalRow(entry) {
     const r = entry.request;
     if (r) {
       const target = r.query ? `${r.path}?${r.query}` : r.path;
       return el(
         'tr',
-        { 'data-seq': entry.seq },
+        {
+          'data-seq': entry.seq,
+          tabindex: 0,
+          class: 'selectable',
+          'aria-selected': String(entry.seq === selectedSeq),
+          onclick: () => select(entry),
+          onkeydown: (event) => {
+            if (event.key === 'Enter' || event.key === ' ') {
+              event.preventDefault();
+              select(entry);
+            }
+          },
+        },
         el('td', { class: 'num', text: entry.seq }),
         el('td', { class: 'mono time', text: clockTime(entry.at) }),
         el('td', { class: 'mono wrap', text: `${r.method} ${target}` }),

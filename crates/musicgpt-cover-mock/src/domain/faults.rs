@@ -273,7 +273,7 @@ impl TryFrom<Map<String, Value>> for Respond {
 
 /// What the fault injection did to a request, in the journal (see `docs/mock.md`, "Faults and
 /// scenarios"). Only the parts that applied are present.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FaultRecord {
     /// The id of the one-shot scenario that answered the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]

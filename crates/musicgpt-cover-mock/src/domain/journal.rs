@@ -17,7 +17,7 @@ pub const MAX_KEPT_VALUE: usize = 1024;
 pub const MAX_KEPT_FIELDS: usize = 32;
 
 /// What kind of event a journal entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JournalKind {
     /// A request to the API, the result files or an unknown route.
@@ -30,7 +30,7 @@ pub enum JournalKind {
 }
 
 /// One journal entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JournalEntry {
     /// Increases by one per entry since the start (or the last reset).
     pub seq: u64,
@@ -45,7 +45,7 @@ pub struct JournalEntry {
 }
 
 /// A request as the mock received it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestRecord {
     /// `POST`, `GET`, ...
     pub method: String,
@@ -72,7 +72,7 @@ pub struct RequestRecord {
 }
 
 /// A multipart form as it streamed by: text fields with their values, file parts with their size.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FormRecord {
     /// Text parts, in order (at most [`MAX_KEPT_FIELDS`]).
     pub fields: Vec<FormTextField>,
@@ -83,7 +83,7 @@ pub struct FormRecord {
 }
 
 /// A text part of a form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FormTextField {
     /// The part's name.
     pub name: String,
@@ -94,7 +94,7 @@ pub struct FormTextField {
 }
 
 /// A file part of a form: its metadata and size, never its bytes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FormFilePart {
     /// The part's name.
     pub name: String,
@@ -107,7 +107,7 @@ pub struct FormFilePart {
 }
 
 /// A webhook the mock did not send.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WebhookEvent {
     /// The task whose webhook it was.
     pub task_id: String,

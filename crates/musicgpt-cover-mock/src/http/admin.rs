@@ -34,6 +34,8 @@ use super::stall::BodyStalled;
 use crate::domain::MockState;
 use crate::domain::credits::check_key;
 use crate::domain::faults::{FaultKind, FaultSettings, NewScenario, Scenario};
+use crate::domain::journal::JournalEntry;
+use crate::domain::matching::{Matcher, NEAR_MISSES, NearMiss};
 use crate::domain::tasks::{FinishError, Outcome, TaskView};
 use crate::domain::webhooks::{WebhookDelivery, WebhookTotals};
 use crate::spec::quoted;
@@ -50,6 +52,9 @@ fn routes() -> Vec<Route> {
         Route::new(M::GET,    "/",                    index,           "this index"),
         Route::new(M::GET,    "/journal",             journal,         "requests received (bounded ring, oldest first)"),
         Route::new(M::DELETE, "/journal",             clear_journal,   "empty the journal"),
+        Route::new(M::POST,   "/requests/find",       find_requests,   "the journalled requests a matcher picks, oldest first"),
+        Route::new(M::POST,   "/requests/count",      count_requests,  "how many journalled requests a matcher picks"),
+        Route::new(M::POST,   "/requests/near-misses", near_misses,    "the journalled requests nearest to a matcher that it does not pick, with the conditions each failed"),
         Route::new(M::GET,    "/webhooks",            webhooks,        "webhook deliveries with every attempt, and totals (due, pending, delivered, failed, refused)"),
         Route::new(M::GET,    "/webhooks/{task_id}",  webhook,         "the webhook delivery of one task"),
         Route::new(M::GET,    "/tasks",               tasks,           "tasks with their current status"),
@@ -379,6 +384,12 @@ impl Input for AdvanceBody {
     const USAGE: &str = r#"{"seconds": N} with N a number from 0 to 1e9"#;
 }
 
+/// A body of anything but a matcher's keys is refused (`deny_unknown_fields`): a typo must not
+/// widen what is counted. Its flat keys (`operation`, `status`...) work as query parameters too.
+impl Input for Matcher {
+    const USAGE: &str = r#"{"operation": "cover", "status": 200, "form": {"voice_id": {"equals": "Drake"}, "pitch": {"equals": "3"}}} (docs/mock.md, "Request matching", has every key)"#;
+}
+
 impl Input for FaultSettings {
     const BODY_ONLY: bool = true;
     const USAGE: &str = r#"{"latency": "200ms..1.5s" | null, "fail_rates": [{"operation": "cover", "rate": 0.2, "status": 500}]}"#;
@@ -410,6 +421,21 @@ struct Listed {
     method: String,
     path: String,
     what: String,
+}
+
+#[derive(Serialize)]
+struct Found {
+    requests: Vec<JournalEntry>,
+}
+
+#[derive(Serialize)]
+struct Counted {
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct NearMisses {
+    near_misses: Vec<NearMiss>,
 }
 
 #[derive(Serialize)]
@@ -494,6 +520,24 @@ async fn journal(call: Call<JournalQuery>) -> Answer<JournalJson> {
 async fn clear_journal(call: Call<Nothing>) -> Answer<Json<Cleared>> {
     call.state.clear_journal();
     Ok(Json(Cleared { cleared: true }))
+}
+
+async fn find_requests(call: Call<Matcher>) -> Answer<Json<Found>> {
+    (call.state.find_requests(&call.input))
+        .map(|requests| Json(Found { requests }))
+        .map_err(|e| refused::<Matcher>(&e.to_string()))
+}
+
+async fn count_requests(call: Call<Matcher>) -> Answer<Json<Counted>> {
+    (call.state.count_requests(&call.input))
+        .map(|count| Json(Counted { count }))
+        .map_err(|e| refused::<Matcher>(&e.to_string()))
+}
+
+async fn near_misses(call: Call<Matcher>) -> Answer<Json<NearMisses>> {
+    (call.state.near_misses(&call.input, NEAR_MISSES))
+        .map(|near_misses| Json(NearMisses { near_misses }))
+        .map_err(|e| refused::<Matcher>(&e.to_string()))
 }
 
 async fn webhooks(call: Call<Nothing>) -> Answer<Json<Webhooks>> {

@@ -14,6 +14,7 @@ mod lifecycle;
 mod peers;
 mod prefer;
 mod proxy;
+mod requests;
 mod samples;
 mod security;
 mod statuses;

@@ -71,7 +71,8 @@ pub use domain::journal::{
     MAX_KEPT_VALUE, RequestRecord, WebhookEvent,
 };
 pub use domain::matching::{
-    Matcher, MatcherError, Mismatch, NEAR_MISSES, NearMiss, Text, Times, Upload, VerifyError,
+    Condition, Matcher, MatcherError, Mismatch, NEAR_MISSES, NearMiss, Times, UploadCondition,
+    VerifyError,
 };
 pub use domain::tasks::{AudioSource, FinishError, Outcome, TaskView};
 pub use domain::webhooks::{

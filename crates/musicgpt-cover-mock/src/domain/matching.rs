@@ -41,16 +41,16 @@ pub struct Matcher {
     pub status: Option<u16>,
     /// Conditions on the journalled headers, by name (any case).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, Text>,
+    pub headers: BTreeMap<String, Condition>,
     /// Conditions on the query parameters, by name (decoded; any of a repeated one may match).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub query: BTreeMap<String, Text>,
+    pub query: BTreeMap<String, Condition>,
     /// Conditions on the form's text fields, by name (any of a repeated one may match).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub form: BTreeMap<String, Text>,
+    pub form: BTreeMap<String, Condition>,
     /// A file part of the form that must be there, with these properties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upload: Option<Upload>,
+    pub upload: Option<UploadCondition>,
     /// Received at or after this virtual time (RFC 3339, as the journal's `at`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
@@ -67,7 +67,7 @@ pub struct Matcher {
 /// `{"absent": true}` (or `false`: present, with any value).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Text {
+pub enum Condition {
     /// The value is exactly this.
     Equals(String),
     /// The value contains this.
@@ -79,13 +79,13 @@ pub enum Text {
 /// A file part of a form: every property given must hold for one part.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Upload {
+pub struct UploadCondition {
     /// The part's form name (`audio_file`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// A condition on the file name its Content-Disposition gave.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filename: Option<Text>,
+    pub filename: Option<Condition>,
     /// Exactly this many bytes were received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
@@ -290,22 +290,22 @@ impl Matcher {
     /// ... with this header value.
     #[must_use]
     pub fn header(self, name: &str, value: impl Into<String>) -> Matcher {
-        self.header_is(name, Text::Equals(value.into()))
+        self.header_is(name, Condition::Equals(value.into()))
     }
 
     /// ... with a header value containing `part`.
     #[must_use]
     pub fn header_contains(self, name: &str, part: impl Into<String>) -> Matcher {
-        self.header_is(name, Text::Contains(part.into()))
+        self.header_is(name, Condition::Contains(part.into()))
     }
 
     /// ... without this header.
     #[must_use]
     pub fn header_absent(self, name: &str) -> Matcher {
-        self.header_is(name, Text::Absent(true))
+        self.header_is(name, Condition::Absent(true))
     }
 
-    fn header_is(mut self, name: &str, condition: Text) -> Matcher {
+    fn header_is(mut self, name: &str, condition: Condition) -> Matcher {
         self.headers.insert(name.to_ascii_lowercase(), condition);
         self
     }
@@ -313,43 +313,49 @@ impl Matcher {
     /// ... with this query parameter value.
     #[must_use]
     pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Matcher {
-        self.query.insert(name.into(), Text::Equals(value.into()));
+        self.query
+            .insert(name.into(), Condition::Equals(value.into()));
         self
     }
 
     /// ... with this form field value.
     #[must_use]
     pub fn form(mut self, name: impl Into<String>, value: impl Into<String>) -> Matcher {
-        self.form.insert(name.into(), Text::Equals(value.into()));
+        self.form
+            .insert(name.into(), Condition::Equals(value.into()));
         self
     }
 
     /// ... with a form field value containing `part`.
     #[must_use]
     pub fn form_contains(mut self, name: impl Into<String>, part: impl Into<String>) -> Matcher {
-        self.form.insert(name.into(), Text::Contains(part.into()));
+        self.form
+            .insert(name.into(), Condition::Contains(part.into()));
         self
     }
 
     /// ... without this form field.
     #[must_use]
     pub fn form_absent(mut self, name: impl Into<String>) -> Matcher {
-        self.form.insert(name.into(), Text::Absent(true));
+        self.form.insert(name.into(), Condition::Absent(true));
         self
     }
 
     /// ... with a file part named `filename` (its Content-Disposition's).
     #[must_use]
     pub fn upload_name(mut self, filename: impl Into<String>) -> Matcher {
-        self.upload.get_or_insert_with(Upload::default).filename =
-            Some(Text::Equals(filename.into()));
+        self.upload
+            .get_or_insert_with(UploadCondition::default)
+            .filename = Some(Condition::Equals(filename.into()));
         self
     }
 
     /// ... with a file part of exactly `bytes` bytes.
     #[must_use]
     pub fn upload_size(mut self, bytes: u64) -> Matcher {
-        self.upload.get_or_insert_with(Upload::default).size = Some(bytes);
+        self.upload
+            .get_or_insert_with(UploadCondition::default)
+            .size = Some(bytes);
         self
     }
 
@@ -471,29 +477,29 @@ impl From<&Matcher> for Matcher {
     }
 }
 
-impl fmt::Display for Text {
+impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Text::Equals(v) => write!(f, "equals {}", quoted(v)),
-            Text::Contains(v) => write!(f, "contains {}", quoted(v)),
-            Text::Absent(true) => f.write_str("absent"),
-            Text::Absent(false) => f.write_str("present"),
+            Condition::Equals(v) => write!(f, "equals {}", quoted(v)),
+            Condition::Contains(v) => write!(f, "contains {}", quoted(v)),
+            Condition::Absent(true) => f.write_str("absent"),
+            Condition::Absent(false) => f.write_str("present"),
         }
     }
 }
 
-impl Text {
+impl Condition {
     /// Whether one of `values` (all the values of the name) meets the condition.
     fn holds<'a>(&self, mut values: impl Iterator<Item = &'a str>) -> bool {
         match self {
-            Text::Equals(want) => values.any(|v| v == want),
-            Text::Contains(part) => values.any(|v| v.contains(part.as_str())),
-            Text::Absent(absent) => values.next().is_none() == *absent,
+            Condition::Equals(want) => values.any(|v| v == want),
+            Condition::Contains(part) => values.any(|v| v.contains(part.as_str())),
+            Condition::Absent(absent) => values.next().is_none() == *absent,
         }
     }
 }
 
-impl fmt::Display for Upload {
+impl fmt::Display for UploadCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("upload")?;
         if let Some(field) = &self.field {
@@ -629,7 +635,7 @@ impl Compiled<'_> {
     }
 }
 
-fn upload_matches(upload: &Upload, request: &RequestRecord) -> bool {
+fn upload_matches(upload: &UploadCondition, request: &RequestRecord) -> bool {
     let files = request.form.as_ref().map_or(&[][..], |f| &f.files[..]);
     files.iter().any(|file| {
         upload

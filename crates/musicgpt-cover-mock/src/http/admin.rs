@@ -380,7 +380,10 @@ impl Reply for JournalJson {
 #[derive(JsonSchema)]
 struct JournalPage {
     /// Requests received, and webhooks refused.
-    #[allow(dead_code, reason = "described, never built: JournalJson holds the text")]
+    #[allow(
+        dead_code,
+        reason = "described, never built: JournalJson holds the text"
+    )]
     entries: Vec<JournalEntry>,
 }
 

@@ -49,6 +49,9 @@ use crate::spec::quoted;
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
 
+/// The status of an answer to a task that is already final.
+const ALREADY_FINAL: StatusCode = StatusCode::CONFLICT;
+
 /// The admin API, each route declared once. A new endpoint is a row here, its handler below and,
 /// when it needs one, a method of [`MockState`].
 #[rustfmt::skip]
@@ -66,8 +69,8 @@ fn routes() -> Vec<Route> {
         Route::new(M::GET,    "/webhooks/{task_id}",  webhook,         "the webhook delivery of one task"),
         Route::new(M::GET,    "/tasks",               tasks,           "tasks with their current status"),
         Route::new(M::GET,    "/tasks/{id}",          task,            "one task, by task_id or conversion_id"),
-        Route::new(M::POST,   "/tasks/{id}/complete", complete,        "complete a task now (sends its webhook)"),
-        Route::new(M::POST,   "/tasks/{id}/fail",     fail,            "fail a task now"),
+        Route::new(M::POST,   "/tasks/{id}/complete", complete,        "complete a task now (sends its webhook)").or(ALREADY_FINAL),
+        Route::new(M::POST,   "/tasks/{id}/fail",     fail,            "fail a task now").or(ALREADY_FINAL),
         Route::new(M::GET,    "/credits",             credits,         "balances of all keys"),
         Route::new(M::GET,    "/credits/{key}",       key_credits,     "balance of one key"),
         Route::new(M::PUT,    "/credits/{key}",       set_credits,     "set a balance"),
@@ -108,6 +111,8 @@ struct Route {
     body_only: bool,
     /// The status of the answer and its body's schema ([`Reply`]).
     status: StatusCode,
+    /// Error statuses of its own, beside those every route may answer (for the OpenAPI document).
+    errors: Vec<StatusCode>,
     answer: fn(&mut SchemaGenerator) -> Schema,
     /// The handler's router, given whether the server serves the pages.
     mount: Box<dyn Fn(bool) -> MethodRouter<MockState>>,
@@ -139,6 +144,7 @@ impl Route {
             input_ref: |generator| generator.subschema_for::<I>(),
             body_only: I::BODY_ONLY,
             status: A::STATUS,
+            errors: Vec::new(),
             answer: |generator| generator.subschema_for::<A::Body>(),
             mount: Box::new(move |pages| {
                 let handler = handler.clone();
@@ -150,6 +156,12 @@ impl Route {
                 )
             }),
         }
+    }
+
+    /// The row, with an error status of its own.
+    fn or(mut self, status: StatusCode) -> Route {
+        self.errors.push(status);
+        self
     }
 
     /// The row as the index lists it, with a GET's query or the body it takes.
@@ -646,7 +658,7 @@ async fn task(call: Call<Nothing>) -> Answer<Json<TaskView>> {
 fn finished(result: Result<TaskView, FinishError>, id: &str) -> Answer<Json<TaskView>> {
     result.map(Json).map_err(|e| match e {
         FinishError::NotFound => not_found(&format!("no task has id {id}")),
-        FinishError::AlreadyFinal(_) => refusal(StatusCode::CONFLICT, &e.to_string()),
+        FinishError::AlreadyFinal(_) => refusal(ALREADY_FINAL, &e.to_string()),
     })
 }
 

@@ -10,7 +10,7 @@ use schemars::schema::{InstanceType, Metadata, Schema, SchemaObject};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::Route;
+use super::{MAX_BODY, Route};
 use crate::domain::tasks::TaskView;
 use crate::http::observe::ADMIN_TOKEN_HEADER;
 use crate::spec::document as spec_document;
@@ -28,25 +28,32 @@ struct AdminError {
     error: String,
 }
 
-/// The error answers an admin route may give, by status: when each applies, and its description.
-const ERRORS: [(StatusCode, &str); 4] = [
-    (
-        StatusCode::BAD_REQUEST,
-        "The input cannot be taken: the error names the field and shows what to send.",
-    ),
-    (
-        StatusCode::UNAUTHORIZED,
-        "The mock requires the admin token and the request does not carry it.",
-    ),
-    (
-        StatusCode::FORBIDDEN,
-        "The request comes from a page on a website (an Origin that is not loopback).",
-    ),
-    (
-        StatusCode::NOT_FOUND,
-        "Nothing has the id or key the path names.",
-    ),
-];
+/// The error answers an admin route may give, by status, each with its description.
+fn errors() -> [(StatusCode, String); 6] {
+    [
+        (
+            StatusCode::BAD_REQUEST,
+            "The input cannot be taken: the error names the field and shows what to send.".into(),
+        ),
+        (
+            StatusCode::UNAUTHORIZED,
+            "The mock requires the admin token and the request does not carry it.".into(),
+        ),
+        (
+            StatusCode::FORBIDDEN,
+            "The request comes from a page on a website (an Origin that is not loopback).".into(),
+        ),
+        (
+            StatusCode::NOT_FOUND,
+            "Nothing has the id or key the path names.".into(),
+        ),
+        (StatusCode::CONFLICT, "The task is already final.".into()),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The body is over {MAX_BODY} bytes: an admin call takes a small JSON object."),
+        ),
+    ]
+}
 
 /// A task as the admin API lists it: described by its doc, since its fields are declared in the
 /// domain's `tasks`, which derives no schema.
@@ -83,9 +90,14 @@ pub(super) fn document(routes: &[Route], origin: &str) -> Value {
         let item = paths.entry(path).or_insert_with(|| json!({}));
         item[route.method.as_str().to_ascii_lowercase()] = operation;
     }
-    let responses: Map<String, Value> = (ERRORS.iter())
-        .filter(|(status, _)| error_statuses.contains(status))
-        .map(|(status, description)| {
+    let described = errors();
+    error_statuses.sort();
+    error_statuses.dedup();
+    let responses: Map<String, Value> = (error_statuses.iter())
+        .map(|status| {
+            let description = (described.iter())
+                .find(|(s, _)| s == status)
+                .map_or(status.canonical_reason().unwrap_or("An error."), |(_, d)| d);
             let body = json!({
                 "description": description,
                 "content": {"application/json": {"schema": error}},
@@ -187,7 +199,11 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> (Value, Vec<Stat
     if !parameters.is_empty() {
         errors.push(StatusCode::NOT_FOUND);
     }
+    if route.method != Method::GET {
+        errors.push(StatusCode::PAYLOAD_TOO_LARGE);
+    }
     errors.extend([StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN]);
+    errors.extend(&route.errors);
     errors.sort();
 
     let mut description = route.doc.to_owned();

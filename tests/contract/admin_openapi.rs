@@ -462,7 +462,10 @@ async fn admin_openapi_describes_every_answer_of_every_route() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // The check bites: a clock without its fields, or with a number for a time, is refused.
     let wrong = json!({"now": 1, "frozen": true});
-    assert_eq!(schemas.errors("GET", "/__admin/clock", 200, &wrong).len(), 2);
+    assert_eq!(
+        schemas.errors("GET", "/__admin/clock", 200, &wrong).len(),
+        2
+    );
 
     let described: Vec<(String, String)> = (schemas.document["paths"].as_object())
         .expect("paths")

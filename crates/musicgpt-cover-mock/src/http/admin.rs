@@ -111,9 +111,9 @@ struct Route {
     body_only: bool,
     /// The status of the answer and its body's schema ([`Reply`]).
     status: StatusCode,
+    answer: fn(&mut SchemaGenerator) -> Schema,
     /// Error statuses of its own, beside those every route may answer (for the OpenAPI document).
     errors: Vec<StatusCode>,
-    answer: fn(&mut SchemaGenerator) -> Schema,
     /// The handler's router, given whether the server serves the pages.
     mount: Box<dyn Fn(bool) -> MethodRouter<MockState>>,
 }
@@ -144,8 +144,8 @@ impl Route {
             input_ref: |generator| generator.subschema_for::<I>(),
             body_only: I::BODY_ONLY,
             status: A::STATUS,
-            errors: Vec::new(),
             answer: |generator| generator.subschema_for::<A::Body>(),
+            errors: Vec::new(),
             mount: Box::new(move |pages| {
                 let handler = handler.clone();
                 on(

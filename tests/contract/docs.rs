@@ -12,14 +12,14 @@ use crate::common::http;
 
 const MOCK_DOC: &str = "docs/mock.md";
 
-fn mock_doc() -> String {
+pub(crate) fn mock_doc() -> String {
     std::fs::read_to_string(workspace_dir().join(MOCK_DOC))
         .unwrap_or_else(|e| panic!("{MOCK_DOC}: {e}"))
 }
 
 /// The body rows of the first table under `heading` whose header row starts with `header`, as
 /// cells (a `\|` inside a cell is text, not a border).
-fn table(doc: &str, heading: &str, header: &str) -> Vec<Vec<String>> {
+pub(crate) fn table(doc: &str, heading: &str, header: &str) -> Vec<Vec<String>> {
     let (_, section) = doc
         .split_once(&format!("\n{heading}\n"))
         .unwrap_or_else(|| panic!("{MOCK_DOC} has no heading {heading:?}"));
@@ -45,7 +45,7 @@ fn table(doc: &str, heading: &str, header: &str) -> Vec<Vec<String>> {
 }
 
 /// The text of a cell's first code span.
-fn code(cell: &str) -> String {
+pub(crate) fn code(cell: &str) -> String {
     cell.split('`')
         .nth(1)
         .unwrap_or_else(|| panic!("no code in the cell {cell:?}"))

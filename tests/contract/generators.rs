@@ -29,10 +29,10 @@ const PYTHON_PACKAGE: &str = "musicgpt_cover_api";
 const SONG_BYTES: usize = 3000;
 
 /// A fresh folder for one test's files, removed when dropped.
-struct WorkDir(PathBuf);
+pub(crate) struct WorkDir(pub(crate) PathBuf);
 
 impl WorkDir {
-    fn new(name: &str) -> WorkDir {
+    pub(crate) fn new(name: &str) -> WorkDir {
         let dir =
             std::env::temp_dir().join(format!("musicgpt-contract-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -47,7 +47,7 @@ impl Drop for WorkDir {
     }
 }
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join("generated")
@@ -57,7 +57,7 @@ fn fixture(name: &str) -> PathBuf {
 /// Runs a program to its end off the async runtime (the mock answers on it meanwhile), with no
 /// proxy in the way of 127.0.0.1 and the venv's programs first on `PATH`, as in an activated venv
 /// (openapi-python-client formats what it writes with the venv's ruff).
-async fn run(program: PathBuf, args: Vec<String>) -> Output {
+pub(crate) async fn run(program: PathBuf, args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
         let venv_bin = tools::dir().join("venv").join("bin");
         let path = std::env::var_os("PATH").unwrap_or_default();
@@ -72,7 +72,7 @@ async fn run(program: PathBuf, args: Vec<String>) -> Output {
     .expect("the program's thread")
 }
 
-fn succeeded(out: &Output, what: &str) {
+pub(crate) fn succeeded(out: &Output, what: &str) {
     assert!(
         out.status.success(),
         "{what} failed ({}):\n{}\n{}",
@@ -82,7 +82,7 @@ fn succeeded(out: &Output, what: &str) {
     );
 }
 
-fn path_arg(path: &Path) -> String {
+pub(crate) fn path_arg(path: &Path) -> String {
     path.to_str().expect("a UTF-8 path").to_owned()
 }
 

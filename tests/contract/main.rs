@@ -15,6 +15,8 @@
 //!   truncated and dribbled answers, failure rates, 429 with `Retry-After`): polling rides them
 //!   out, a Cover is sent once;
 //! - `docs`: `docs/mock.md`'s admin table is the admin index, its `respond` table the fault kinds;
+//! - `admin_openapi`: the admin API's OpenAPI document is lint-clean, lists the admin table's
+//!   routes, and makes a Python client that resets the mock, reads its journal, finds and counts;
 //! - `official`: the API's own documentation's example bodies (`fixtures/official`) validate
 //!   against the spec and decode with the client;
 //! - `schemathesis`, `prism`, `samples`: the external judges;
@@ -24,6 +26,7 @@
 //! - `browser_pages`: Playwright drives the mock's own pages (Explorer, dashboard, docs) by their
 //!   labels, as a person would.
 
+mod admin_openapi;
 mod browser;
 mod browser_pages;
 mod calls;

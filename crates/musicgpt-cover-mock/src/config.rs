@@ -221,6 +221,28 @@ impl serde::Serialize for Latency {
     }
 }
 
+/// A text, as it serializes: the admin API's OpenAPI document describes it so.
+impl schemars::JsonSchema for Latency {
+    fn schema_name() -> String {
+        "Latency".to_owned()
+    }
+
+    fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            metadata: Some(Box::new(schemars::schema::Metadata {
+                description: Some(
+                    "A fixed delay (`250ms`, `1.5s`) or a range drawn uniformly in whole milliseconds (`200ms..1.5s`).".to_owned(),
+                ),
+                examples: vec![serde_json::Value::from("200ms..1.5s")],
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Latency {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -232,7 +254,7 @@ impl<'de> serde::Deserialize<'de> for Latency {
 /// or `*` for every operation) is answered with an error instead: `status` when given (one the
 /// operation documents), else one of the operation's documented 5xx and 429 statuses, drawn
 /// uniformly. Written `cover=0.2:500`, `cover=0.2`, or `0.1` (every operation).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "FailRateBody")]
 pub struct FailRate {
     /// An operationId of the spec, or `*`.

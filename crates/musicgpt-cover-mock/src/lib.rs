@@ -70,6 +70,10 @@ pub use domain::journal::{
     FormFilePart, FormRecord, FormTextField, JournalEntry, JournalKind, KeptAnswer, KeptBody,
     MAX_KEPT_BODY, MAX_KEPT_FIELDS, MAX_KEPT_VALUE, RequestRecord, WebhookEvent,
 };
+pub use domain::matching::{
+    Condition, Matcher, MatcherError, Mismatch, NEAR_MISSES, NearMiss, Times, UploadCondition,
+    VerifyError,
+};
 pub use domain::tasks::{AudioSource, FinishError, Outcome, TaskView};
 pub use domain::webhooks::{
     CONCURRENCY as WEBHOOK_CONCURRENCY, DeliveryState, MAX_IN_FLIGHT as WEBHOOK_MAX_IN_FLIGHT,

@@ -36,7 +36,7 @@ const FAULT_SEED_SALT: u64 = 0x6661_756c_7473_2121;
 
 /// The settings that apply to every request: `GET` / `PUT /__admin/faults`. As a body, a key
 /// left out (or `null`) is cleared and an unknown key refused.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSettings {
     /// The delay before every answer of the API's operations, if any.
@@ -57,7 +57,7 @@ where
 
 /// What a scenario answers with. Read from JSON by which of `status`, `delay_ms` and `fault` it
 /// holds; a key that does not belong to that kind is refused.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged, try_from = "Map<String, Value>")]
 pub enum Respond {
     /// A documented status of the operation with its example body: the one named, else the
@@ -79,7 +79,7 @@ pub enum Respond {
 }
 
 /// A fault of the connection rather than of the answer (WireMock's fault types).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum NetworkFault {
     /// The request is read, then the connection closed before any answer. Not handled.
@@ -273,7 +273,7 @@ impl TryFrom<Map<String, Value>> for Respond {
 
 /// What the fault injection did to a request, in the journal (see `docs/mock.md`, "Faults and
 /// scenarios"). Only the parts that applied are present.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FaultRecord {
     /// The id of the one-shot scenario that answered the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -307,7 +307,7 @@ impl FaultRecord {
 
 /// A scenario to add: `POST /__admin/scenarios`. As a body, `operation` and `respond` are
 /// needed, `times` is 1 when left out, and an unknown key is refused.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewScenario {
     /// An operationId of the spec, or `*` for any.
@@ -354,7 +354,7 @@ impl NewScenario {
 }
 
 /// A scenario waiting for its requests: `GET /__admin/scenarios`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Scenario {
     /// Its id, for `DELETE /__admin/scenarios/{id}` and the journal (`s1`, `s2`, ...).
     pub id: String,

@@ -23,7 +23,7 @@ pub const MAX_KEPT_FIELDS: usize = 32;
 pub const MAX_KEPT_BODY: usize = 64 << 10;
 
 /// What kind of event a journal entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JournalKind {
     /// A request to the API, the result files or an unknown route.
@@ -36,7 +36,7 @@ pub enum JournalKind {
 }
 
 /// One journal entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JournalEntry {
     /// Increases by one per entry since the start (or the last reset).
     pub seq: u64,
@@ -51,7 +51,7 @@ pub struct JournalEntry {
 }
 
 /// A request as the mock received it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestRecord {
     /// `POST`, `GET`, ...
     pub method: String,
@@ -83,7 +83,7 @@ pub struct RequestRecord {
 
 /// An answer as it is kept: by the journal for each request, and by a recording
 /// (`musicgpt-cover-mock proxy --record`) for each exchange, from which `--replay` answers again.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeptAnswer {
     /// The status sent.
     pub status: u16,
@@ -96,12 +96,14 @@ pub struct KeptAnswer {
 
 /// An answer's body: whole when it is JSON or text within the bound it was kept with, else by
 /// size and SHA-256.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeptBody {
     /// Bytes sent.
     pub size: u64,
     /// The JSON body as it was sent, byte for byte.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    // Any JSON; absent rather than null when the body was not kept as JSON.
+    #[schemars(with = "serde_json::Value")]
     pub json: Option<Box<RawValue>>,
     /// A text body that is not JSON (or JSON with spaces around it), as it was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,7 +205,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// A multipart form as it streamed by: text fields with their values, file parts with their size.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FormRecord {
     /// Text parts, in order (at most [`MAX_KEPT_FIELDS`]).
     pub fields: Vec<FormTextField>,
@@ -214,7 +216,7 @@ pub struct FormRecord {
 }
 
 /// A text part of a form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FormTextField {
     /// The part's name.
     pub name: String,
@@ -225,7 +227,7 @@ pub struct FormTextField {
 }
 
 /// A file part of a form: its metadata and size, never its bytes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FormFilePart {
     /// The part's name.
     pub name: String,
@@ -242,7 +244,7 @@ pub struct FormFilePart {
 }
 
 /// A webhook the mock did not send.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WebhookEvent {
     /// The task whose webhook it was.
     pub task_id: String,

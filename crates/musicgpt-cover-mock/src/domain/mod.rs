@@ -7,6 +7,7 @@
 //! - `store`: the bounded task store; `scheduler`: settles tasks as they become due;
 //! - `render`: a task written into the spec's byId and webhook templates;
 //! - `clock`: virtual time; `credits`: keys, balances, prices; `journal`: what was received;
+//!   `matching`: which journalled requests a matcher picks, and why the others missed;
 //! - `faults`: latency, failure rates and one-shot scenarios, and the seeded draws;
 //! - `webhooks/`: target policy, delivery records, the sender with its retries;
 //! - `audio/`: the result WAV and MP3: the generated tune, or an upload decoded, pitch-shifted and
@@ -20,6 +21,7 @@ pub(crate) mod credits;
 pub(crate) mod faults;
 mod ids;
 pub(crate) mod journal;
+pub(crate) mod matching;
 mod render;
 pub(crate) mod replay;
 mod scheduler;

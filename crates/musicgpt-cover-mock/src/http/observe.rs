@@ -186,6 +186,9 @@ fn admin_refusal(request: &Request, state: &MockState) -> Option<Response> {
 
 const ADMIN_PREFIX: &str = "/__admin";
 
+/// The admin API's own header for its token, beside `Authorization: Bearer`.
+pub(crate) const ADMIN_TOKEN_HEADER: &str = "x-admin-token";
+
 /// Whether the request carries `token` as `Authorization: Bearer` or `X-Admin-Token`, compared
 /// without stopping at the first differing byte.
 fn bears_token(request: &Request, token: &str) -> bool {
@@ -194,7 +197,9 @@ fn bears_token(request: &Request, token: &str) -> bool {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let own = headers.get("x-admin-token").and_then(|v| v.to_str().ok());
+    let own = headers
+        .get(ADMIN_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok());
     [bearer, own].into_iter().flatten().any(|given| {
         given.len() == token.len()
             && given

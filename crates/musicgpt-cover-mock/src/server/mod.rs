@@ -19,6 +19,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::MockConfig;
+use crate::domain::journal::JournalEntry;
+use crate::domain::matching::{Matcher, Times, VerifyError};
 use crate::domain::webhooks::WebhookDelivery;
 use crate::domain::{MockState, ShutdownReport, WaitTimeout};
 use crate::error::MockError;
@@ -232,6 +234,46 @@ impl MockServerBuilder {
     /// Starts the mock, or says why it could not: see [`MockServer::try_start`].
     pub async fn try_start(self) -> Result<MockServer, MockError> {
         MockServer::try_start(self.config).await
+    }
+}
+
+/// What the mock received, checked as wiremock-rs checks it: `mock.verify(Matcher::cover()
+/// .form("voice_id", "Drake"), 1)`. The same matching as `POST /__admin/requests/find` and
+/// `count`, over the same bounded journal (so with `journal_capacity` N, only the last N requests
+/// are seen).
+impl MockServer {
+    /// The journalled requests `matcher` picks, oldest first.
+    ///
+    /// # Panics
+    /// If the matcher cannot be used (an unknown operation, a time that does not read); see
+    /// [`MockState::find_requests`] for the `Result`.
+    #[track_caller]
+    pub fn received_requests(&self, matcher: impl Into<Matcher>) -> Vec<JournalEntry> {
+        match self.state.find_requests(&matcher.into()) {
+            Ok(found) => found,
+            Err(e) => panic!("the matcher cannot be used: {e}"),
+        }
+    }
+
+    /// Asserts that `expected` journalled requests match (`1`, `0`, `1..=3`, `2..`).
+    ///
+    /// # Panics
+    /// When they do not, with a report naming what matched and, when too few did, the nearest
+    /// requests that did not and each condition they failed; or if the matcher cannot be used.
+    #[track_caller]
+    pub fn verify(&self, matcher: impl Into<Matcher>, expected: impl Into<Times>) {
+        if let Err(report) = self.try_verify(matcher, expected) {
+            panic!("{report}");
+        }
+    }
+
+    /// [`MockServer::verify`] without the panic: the report is the error's `Display`.
+    pub fn try_verify(
+        &self,
+        matcher: impl Into<Matcher>,
+        expected: impl Into<Times>,
+    ) -> Result<(), VerifyError> {
+        self.state.verify_requests(&matcher.into(), expected)
     }
 }
 

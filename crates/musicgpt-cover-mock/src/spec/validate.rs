@@ -24,7 +24,7 @@ use super::params::parse_query;
 use super::{Operation, Spec};
 
 /// How bad a [`Violation`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Severity {
     /// The exchange breaks the spec.
     Error,
@@ -34,7 +34,7 @@ pub enum Severity {
 }
 
 /// One way a request or an answer breaks the spec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Violation {
     /// Where: `["response", "body", "conversion", "status"]`, `["request", "query"]`,
     /// `["response", "status"]`, `["request", "header", "authorization"]`...

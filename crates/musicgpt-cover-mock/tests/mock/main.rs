@@ -16,6 +16,7 @@ mod peers;
 mod prefer;
 mod proxy;
 mod record_replay;
+mod requests;
 mod samples;
 mod security;
 mod statuses;

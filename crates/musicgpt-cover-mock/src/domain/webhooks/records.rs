@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// What became of a webhook delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Queued, in flight or waiting to retry.
@@ -30,7 +30,7 @@ impl DeliveryState {
 }
 
 /// One attempt to deliver a webhook.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WebhookAttempt {
     /// 1 for the first attempt.
     pub attempt: u32,
@@ -45,7 +45,7 @@ pub struct WebhookAttempt {
 }
 
 /// The webhook of one completed task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WebhookDelivery {
     /// The task it reports.
     pub task_id: String,
@@ -65,7 +65,9 @@ pub struct WebhookDelivery {
 
 /// How many webhooks came due since the start (or the last reset), and what became of them.
 /// `due` is always `pending + delivered + failed + refused + dropped`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct WebhookTotals {
     /// Completed tasks with a `webhook_url`.
     pub due: u64,

@@ -35,7 +35,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::tools::Tools;
-use crate::{Error, Result, bench, package, process, project, soak};
+use crate::{Error, Result, mock, package, process, project, soak};
 
 /// The crate, its binary and the main npm package: one name.
 const NAME: &str = package::MOCK;
@@ -324,7 +324,7 @@ fn make(options: &Options) -> Result {
         }
     }
     let binary = match options.profile {
-        Profile::Release => bench::build_mock("dist", options.target.as_deref())?,
+        Profile::Release => mock::build("dist", true, options.target.as_deref())?,
         Profile::Dev => soak::build_dev()?,
     };
     let built = started.elapsed();

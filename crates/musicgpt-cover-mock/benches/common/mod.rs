@@ -1,10 +1,23 @@
 //! What the cover bench and the soak share, included by both (`#[path = "../common/mod.rs"]`):
 //! the HTTP/1.1 client their loads use, the mock's binary as a child and its memory, the command
-//! line's grammar, and the bytes both send.
+//! line's grammar, a runtime, and the bytes both send.
 
 pub(crate) mod http1;
 pub(crate) mod mock;
 pub(crate) mod options;
+
+use tokio::runtime::Runtime;
+
+/// A Tokio runtime of `threads` workers, its threads named `name` so /proc can tell their CPU
+/// time apart.
+pub(crate) fn runtime(name: &str, threads: usize) -> Result<Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not start the {name} runtime: {e}"))
+}
 
 /// Bytes that look like compressed audio (no long runs for a boundary search to skip, no line
 /// structure; the odds that a 31-byte boundary shows up in them are nil): a xorshift generator's

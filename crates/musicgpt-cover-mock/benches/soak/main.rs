@@ -123,12 +123,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     );
     // The load's own runtime, one thread: the paced load needs little, and the mock (two
     // threads of its own) should have the machine's cores.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("soak-load")
-        .enable_all()
-        .build()
-        .map_err(|e| format!("could not start the load's runtime: {e}"))?;
+    let runtime = common::runtime("soak-load", 1)?;
 
     let ledger = Arc::new(Ledger::default());
     let sent = Arc::new(AtomicU64::new(0));

@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::project::create_dir;
 use crate::{Error, Result, mock, process, project, slow_tests};
 
 /// The publishable crates, each after those it depends on.
@@ -488,11 +489,6 @@ fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
         }
     }
     Ok(files)
-}
-
-fn create_dir(dir: &Path) -> Result {
-    fs::create_dir_all(dir)
-        .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))
 }
 
 fn remove_dir(dir: &Path) -> Result {

@@ -14,17 +14,14 @@
 //!    (written by `cargo xtask ci`) gives the `ci` section. See [`crate::benchmarks`].
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::benchmarks::{self, Section};
-use crate::{Error, Result, process, project};
+use crate::{Error, Result, mock, process, project, soak};
 
 /// Where the bench finds the mock's binary (its child-process measurements run it).
 const BIN_ENV: &str = "MUSICGPT_BENCH_MOCK_BIN";
-/// Where the soak finds it (as `cargo xtask soak` sets it).
-const SOAK_BIN_ENV: &str = "MUSICGPT_SOAK_MOCK_BIN";
 /// The soak's length in a bench run: the issue's 60 s of mixed load.
 const SOAK_SECONDS: u64 = 60;
 /// The client's tests after a spec edit must take at most this long.
@@ -135,7 +132,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     let mut fresh: Vec<Section> = Vec::new();
     let mut missed = Vec::new();
     let binary = if plan.cover || plan.soak {
-        Some(build_mock("bench", None)?)
+        Some(mock::build("bench", true, None)?)
     } else {
         None
     };
@@ -223,23 +220,14 @@ fn cover_command(args: &[String]) -> Command {
 /// The soak as `cargo xtask soak --seconds N` runs it, its output shown as it comes; its memory
 /// section and whether every check passed.
 fn soak(binary: &std::path::Path, seconds: u64) -> Result<(Section, bool)> {
-    let mut soak = process::cargo();
-    soak.args([
-        "bench",
-        "--package",
-        "musicgpt-cover-mock",
-        "--bench",
-        "soak",
-        "--",
-        "--seconds",
-        &seconds.to_string(),
-    ])
-    .env(SOAK_BIN_ENV, binary)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::inherit());
+    let args = ["--seconds".to_owned(), seconds.to_string()];
+    let mut soak = soak::command(binary, soak::Profile::Release, &args);
+    soak.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     println!(
-        "bench: {SOAK_BIN_ENV}={} {}",
+        "bench: {}={} {}",
+        soak::BIN_ENV,
         binary.display(),
         process::display(&soak)
     );
@@ -415,112 +403,12 @@ fn build_rows() -> Result<(Section, bool)> {
     ))
 }
 
-/// `cargo build --release -p musicgpt-cover-mock --bin musicgpt-cover-mock`, for `target` when
-/// given (`--target`), announced as the command `who`; returns the binary's absolute path, as
-/// cargo reports it (so `CARGO_TARGET_DIR`, `--target` and the like are honoured). The soak and
-/// `dist` build it the same way.
-pub(crate) fn build_mock(who: &str, target: Option<&str>) -> Result<PathBuf> {
-    let mut build = process::cargo();
-    build.args([
-        "build",
-        "--release",
-        "--package",
-        "musicgpt-cover-mock",
-        "--bin",
-        "musicgpt-cover-mock",
-        // JSON on stdout, to find the binary; the usual progress and diagnostics on stderr.
-        "--message-format=json-render-diagnostics",
-    ]);
-    if let Some(target) = target {
-        build.args(["--target", target]);
-    }
-    println!("{who}: {}", process::display(&build));
-    let output = build
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|error| {
-            Error::new(format!(
-                "`{}` could not start: {error}",
-                process::display(&build)
-            ))
-        })?;
-    if !output.status.success() {
-        return Err(Error::new(format!(
-            "`{}` failed ({})",
-            process::display(&build),
-            output.status
-        )));
-    }
-    let messages = String::from_utf8_lossy(&output.stdout);
-    executable(&messages).map(PathBuf::from).ok_or_else(|| {
-        Error::new(format!(
-            "`{}` named no executable in its output",
-            process::display(&build)
-        ))
-    })
-}
-
-/// The `executable` of the mock's binary in cargo's JSON messages (one object a line).
-fn executable(messages: &str) -> Option<String> {
-    messages
-        .lines()
-        .filter(|line| {
-            line.contains(r#""reason":"compiler-artifact""#)
-                && line.contains(r#""name":"musicgpt-cover-mock""#)
-                && line.contains(r#""kind":["bin"]"#)
-        })
-        .find_map(|line| json_string_after(line, r#""executable":""#))
-}
-
-/// The JSON string that starts right after `key` in `line`, unescaped (the escapes a path can
-/// hold: `\\`, `\"`, `\/`; any other makes it `None`).
-fn json_string_after(line: &str, key: &str) -> Option<String> {
-    let start = line.find(key)? + key.len();
-    let mut out = String::new();
-    let mut chars = line[start..].chars();
-    loop {
-        match chars.next()? {
-            '"' => return Some(out),
-            '\\' => match chars.next()? {
-                c @ ('\\' | '"' | '/') => out.push(c),
-                _ => return None,
-            },
-            c => out.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn strings(args: &[&str]) -> Vec<String> {
         args.iter().map(|a| (*a).to_owned()).collect()
-    }
-
-    #[test]
-    fn the_binary_is_found_in_cargos_messages() {
-        let messages = concat!(
-            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/crates/musicgpt-cover-mock#0.1.0","target":{"kind":["lib"],"crate_types":["lib"],"name":"musicgpt_cover_mock"},"executable":null,"fresh":true}"#,
-            "\n",
-            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/crates/musicgpt-cover-mock#0.1.0","target":{"kind":["bin"],"crate_types":["bin"],"name":"musicgpt-cover-mock","src_path":"/w/src/main.rs"},"filenames":["/w/target/release/musicgpt-cover-mock"],"executable":"/w/my \"target\"\\release/musicgpt-cover-mock","fresh":false}"#,
-            "\n",
-            r#"{"reason":"build-finished","success":true}"#,
-        );
-        assert_eq!(
-            executable(messages).as_deref(),
-            Some(r#"/w/my "target"\release/musicgpt-cover-mock"#)
-        );
-        assert_eq!(
-            executable(r#"{"reason":"build-finished","success":true}"#),
-            None
-        );
-        assert_eq!(
-            json_string_after(r#""executable":"a\nb""#, r#""executable":""#),
-            None
-        );
     }
 
     #[test]

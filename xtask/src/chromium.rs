@@ -18,6 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::project::{create_dir, write};
 use crate::{Error, Result, process, project};
 
 /// Names a Chrome or Chromium binary to use instead of installing one; the tests read it too.
@@ -164,7 +165,7 @@ impl Chromium {
         }
 
         let lib_dirs = self.library_dirs()?;
-        write_file(&self.program(), &wrapper_script(&lib_dirs))?;
+        write(&self.program(), &wrapper_script(&lib_dirs))?;
         make_executable(&self.program())?;
 
         let version =
@@ -182,7 +183,7 @@ impl Chromium {
         // The packages are unpacked; keeping them would double the folder's size.
         fs::remove_dir_all(&debs)
             .map_err(|error| Error::new(format!("could not remove {}: {error}", debs.display())))?;
-        write_file(
+        write(
             &self.dir.join(STAMP),
             &format!("{RECIPE}\n{version}\n{}\n", unpacked.join("\n")),
         )
@@ -432,16 +433,6 @@ fn wrapper_script(lib_dirs: &[String]) -> String {
          export LD_LIBRARY_PATH\n\
          exec \"$here/root/{BINARY}\" \"$@\"\n"
     )
-}
-
-fn create_dir(dir: &Path) -> Result {
-    fs::create_dir_all(dir)
-        .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))
-}
-
-fn write_file(path: &Path, contents: &str) -> Result {
-    fs::write(path, contents)
-        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
 }
 
 #[cfg(unix)]

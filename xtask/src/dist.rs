@@ -34,8 +34,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::project::{create_dir, read, recreate_dir, write};
 use crate::tools::Tools;
-use crate::{Error, Result, bench, package, process, project, soak};
+use crate::{Error, Result, mock, package, process, project, soak};
 
 /// The crate, its binary and the main npm package: one name.
 const NAME: &str = package::MOCK;
@@ -324,7 +325,7 @@ fn make(options: &Options) -> Result {
         }
     }
     let binary = match options.profile {
-        Profile::Release => bench::build_mock("dist", options.target.as_deref())?,
+        Profile::Release => mock::build("dist", true, options.target.as_deref())?,
         Profile::Dev => soak::build_dev()?,
     };
     let built = started.elapsed();
@@ -675,16 +676,6 @@ fn size(path: &Path) -> String {
     }
 }
 
-fn read(path: &Path) -> Result<String> {
-    fs::read_to_string(path)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))
-}
-
-fn write(path: &Path, contents: &str) -> Result {
-    fs::write(path, contents)
-        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
-}
-
 /// Copies a file with its permissions (the binary stays executable).
 fn copy(from: &Path, to: &Path) -> Result {
     fs::copy(from, to).map(drop).map_err(|error| {
@@ -694,20 +685,6 @@ fn copy(from: &Path, to: &Path) -> Result {
             to.display()
         ))
     })
-}
-
-fn create_dir(dir: &Path) -> Result {
-    fs::create_dir_all(dir)
-        .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))
-}
-
-/// Makes `dir` an empty folder.
-fn recreate_dir(dir: &Path) -> Result {
-    if dir.exists() {
-        fs::remove_dir_all(dir)
-            .map_err(|error| Error::new(format!("could not remove {}: {error}", dir.display())))?;
-    }
-    create_dir(dir)
 }
 
 #[cfg(test)]

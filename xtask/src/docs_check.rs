@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::project::read;
 use crate::{Error, Result, process, project};
 
 /// The page that documents the mock's flags, and the heading of its table.
@@ -497,11 +498,6 @@ fn heading_anchors(markdown: &str) -> BTreeSet<String> {
         anchors.insert(anchor);
     }
     anchors
-}
-
-fn read(path: &Path) -> Result<String> {
-    fs::read_to_string(path)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::project::{read, recreate_dir, write};
 use crate::{Error, Result, dist, docs_check, process, project};
 
 /// The label of commands that work from this repository today; the run runs them.
@@ -509,7 +510,7 @@ impl LocalClone {
 fn run_groups(groups: &[Group], clone: &LocalClone) -> Result {
     let scratch =
         std::env::temp_dir().join(format!("{PROJECT}-install-lines-{}", std::process::id()));
-    recreate(&scratch)?;
+    recreate_dir(&scratch)?;
     let outcome = groups
         .iter()
         .enumerate()
@@ -531,7 +532,7 @@ fn run_group(group: &Group, clone: &LocalClone, dir: &Path) -> Result {
         "install-lines: {}:{}: {}",
         group.page, group.number, group.label
     );
-    recreate(dir)?;
+    recreate_dir(dir)?;
     let app = dir.join("app");
     if group
         .commands
@@ -607,7 +608,7 @@ fn npm_install(words: &[String], dir: &Path) -> Result<Command> {
              `{DIST_NPM}*.tgz` lines install what it makes"
         ))
     })?;
-    recreate(dir)?;
+    recreate_dir(dir)?;
     write(
         &dir.join("package.json"),
         "{\n  \"name\": \"install-lines\",\n  \"private\": true\n}\n",
@@ -688,25 +689,6 @@ fn npm_bin_installed(dir: &Path) -> Result {
             bin.display()
         )))
     }
-}
-
-fn recreate(dir: &Path) -> Result {
-    if dir.exists() {
-        fs::remove_dir_all(dir)
-            .map_err(|error| Error::new(format!("could not remove {}: {error}", dir.display())))?;
-    }
-    fs::create_dir_all(dir)
-        .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))
-}
-
-fn read(path: &Path) -> Result<String> {
-    fs::read_to_string(path)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))
-}
-
-fn write(path: &Path, contents: &str) -> Result {
-    fs::write(path, contents)
-        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
 }
 
 #[cfg(test)]
@@ -920,7 +902,7 @@ npx musicgpt-cover-mock
             "{PROJECT}-install-lines-expand-{}",
             std::process::id()
         ));
-        recreate(&dir).expect("a folder");
+        recreate_dir(&dir).expect("a folder");
         for file in ["a-1.tgz", "b-1.tgz", "notes.txt"] {
             write(&dir.join(file), "").expect("a file");
         }

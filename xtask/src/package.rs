@@ -31,15 +31,14 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
+use std::process::Command;
 use std::time::Duration;
 
-use crate::{Error, Result, process, project, slow_tests};
+use crate::project::create_dir;
+use crate::{Error, Result, mock, process, project, slow_tests};
 
 /// The publishable crates, each after those it depends on.
 const CRATES: &[&str] = &[
@@ -358,58 +357,23 @@ fn check_installed_mock(paths: &Paths) -> Result {
             binary.display()
         )));
     }
-    let mut child = Command::new(&binary)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|error| {
-            Error::new(format!(
-                "package: could not start {}: {error}",
-                binary.display()
-            ))
-        })?;
-    let answered = child
-        .stdout
-        .take()
-        .ok_or_else(|| Error::new("package: the mock's stdout was not captured"))
-        .and_then(|stdout| {
-            let base_url = base_url_from_banner(stdout, START_LIMIT)?;
-            println!("package: the installed mock listens at {base_url}");
-            get_all_voices(&base_url)
-        });
-    // Started here, stopped here, by its own handle.
-    let _ = child.kill();
-    let _ = child.wait();
+    let answered = mock::start(
+        &binary,
+        &["--addr", "127.0.0.1:0"],
+        "API base URL",
+        START_LIMIT,
+    )
+    .and_then(|(running, banner)| {
+        let base_url = banner_base_url(&banner)
+            .ok_or_else(|| Error::new(format!("no URL in its banner line `{banner}`")))?;
+        println!("package: the installed mock listens at {base_url}");
+        let answered = get_all_voices(&base_url);
+        drop(running);
+        answered
+    });
     answered.map_err(|error| {
         Error::new(format!(
             "package: the installed {MOCK} does not work: {error}"
-        ))
-    })
-}
-
-/// Reads the mock's start-up banner until its `API base URL` line. The rest of its output is read
-/// and dropped on a thread of its own, so the mock never blocks on a full pipe.
-fn base_url_from_banner(stdout: impl Read + Send + 'static, limit: Duration) -> Result<String> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut sender = Some(sender);
-        for line in BufReader::new(stdout)
-            .lines()
-            .map_while(std::io::Result::ok)
-        {
-            if let Some(url) = banner_base_url(&line)
-                && let Some(sender) = sender.take()
-            {
-                let _ = sender.send(url);
-            }
-        }
-    });
-    receiver.recv_timeout(limit).map_err(|_| {
-        Error::new(format!(
-            "it printed no `API base URL` line within {}s of starting",
-            limit.as_secs()
         ))
     })
 }
@@ -525,11 +489,6 @@ fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
         }
     }
     Ok(files)
-}
-
-fn create_dir(dir: &Path) -> Result {
-    fs::create_dir_all(dir)
-        .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))
 }
 
 fn remove_dir(dir: &Path) -> Result {
@@ -702,16 +661,6 @@ warning: aborting upload due to dry run
         ] {
             assert!(loopback_address(refused).is_err(), "{refused}");
         }
-    }
-
-    #[test]
-    fn the_base_url_is_read_from_the_banner_and_a_silent_mock_times_out() {
-        let banner = "musicgpt-cover-mock 0.1.0: a mock\nListening on http://127.0.0.1:5\n  \
-                      API base URL  http://127.0.0.1:5/api/public\n    POST /api/public/v1/Cover\n";
-        let found = base_url_from_banner(std::io::Cursor::new(banner), Duration::from_secs(5));
-        assert_eq!(found.ok().as_deref(), Some("http://127.0.0.1:5/api/public"));
-        let silent = base_url_from_banner(std::io::empty(), Duration::from_millis(100));
-        assert!(silent.is_err());
     }
 
     /// Unchanged files keep their modification time (cargo then rebuilds nothing), and files

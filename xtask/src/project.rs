@@ -1,6 +1,10 @@
-//! Where things are: the workspace root and the files xtask works on, as absolute paths.
+//! Where things are: the workspace root and the files xtask works on, as absolute paths; and
+//! reading and writing them with errors that name the file.
 
+use std::fs;
 use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
 
 /// The workspace root, found from this crate's own location so xtask works from any directory.
 pub(crate) fn root() -> PathBuf {
@@ -27,4 +31,31 @@ pub(crate) fn relative(path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+/// `path`'s text; the error names the file.
+pub(crate) fn read(path: &Path) -> Result<String> {
+    fs::read_to_string(path)
+        .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))
+}
+
+/// Writes `contents` to `path`; the error names the file.
+pub(crate) fn write(path: &Path, contents: &(impl AsRef<[u8]> + ?Sized)) -> Result {
+    fs::write(path, contents)
+        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
+}
+
+/// Makes `dir` and the folders above it that are missing.
+pub(crate) fn create_dir(dir: &Path) -> Result {
+    fs::create_dir_all(dir)
+        .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))
+}
+
+/// Makes `dir` an empty folder.
+pub(crate) fn recreate_dir(dir: &Path) -> Result {
+    if dir.exists() {
+        fs::remove_dir_all(dir)
+            .map_err(|error| Error::new(format!("could not remove {}: {error}", dir.display())))?;
+    }
+    create_dir(dir)
 }

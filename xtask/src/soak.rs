@@ -14,13 +14,14 @@
 //! flat RSS and uploads, final tasks, webhooks, a clean stop) are the same in either profile.
 //! `cargo xtask soak` by hand keeps the release binary: the one people run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
-use crate::{Error, Result, process, project};
+use crate::{Error, Result, mock, process};
 
 /// Where the soak finds the mock's binary.
-const BIN_ENV: &str = "MUSICGPT_SOAK_MOCK_BIN";
+pub(crate) const BIN_ENV: &str = "MUSICGPT_SOAK_MOCK_BIN";
 
 /// The soak as `cargo xtask ci` runs it: long enough for the stores to fill and for RSS to be
 /// judged over thirds of a few seconds each, short enough for every CI run.
@@ -28,7 +29,7 @@ const CI_ARGS: [&str; 2] = ["--seconds", "10"];
 
 /// Which build the soak runs: the release one by hand, the one `cargo test` made in `ci`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Profile {
+pub(crate) enum Profile {
     Release,
     Dev,
 }
@@ -56,17 +57,12 @@ fn soak(args: &[String], profile: Profile) -> Result {
     };
     let started = Instant::now();
     let binary = match profile {
-        Profile::Release => crate::bench::build_mock("soak", None)?,
+        Profile::Release => mock::build("soak", true, None)?,
         Profile::Dev => build_dev()?,
     };
     let built = started.elapsed();
 
-    let mut soak = process::cargo();
-    soak.arg("bench")
-        .args(profile.bench_args())
-        .arg("--")
-        .args(args)
-        .env(BIN_ENV, &binary);
+    let mut soak = command(&binary, profile, args);
     println!(
         "soak: {BIN_ENV}={} {}",
         binary.display(),
@@ -90,6 +86,18 @@ fn soak(args: &[String], profile: Profile) -> Result {
     outcome
 }
 
+/// `cargo bench` of the soak in `profile`, with `args` and the mock's `binary` in [`BIN_ENV`]: the
+/// soak as this command and `bench` run it.
+pub(crate) fn command(binary: &Path, profile: Profile, args: &[String]) -> Command {
+    let mut soak = process::cargo();
+    soak.arg("bench")
+        .args(profile.bench_args())
+        .arg("--")
+        .args(args)
+        .env(BIN_ENV, binary);
+    soak
+}
+
 /// The `ci` step: [`CI_ARGS`], in the dev profile.
 pub(crate) fn ci() -> Result {
     let args: Vec<String> = CI_ARGS.iter().map(|a| (*a).to_owned()).collect();
@@ -98,30 +106,14 @@ pub(crate) fn ci() -> Result {
 
 /// Builds the soak and with it the mock's binary in the dev profile, selected as `cargo test
 /// --workspace` selects them (after the `test` step, nothing to compile), and returns the
-/// binary's path: where cargo puts the dev profile's binaries. `dist`'s ci step packages it.
+/// binary's path. `dist`'s ci step packages it.
 pub(crate) fn build_dev() -> Result<PathBuf> {
     let mut build = process::cargo();
     build
         .arg("bench")
         .args(Profile::Dev.bench_args())
         .arg("--no-run");
-    println!("soak: {}", process::display(&build));
-    process::run(&mut build)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project::root().join("target"), PathBuf::from);
-    let binary = target.join("debug").join(format!(
-        "musicgpt-cover-mock{}",
-        std::env::consts::EXE_SUFFIX
-    ));
-    if binary.is_file() {
-        Ok(binary)
-    } else {
-        Err(Error::new(format!(
-            "soak: `{}` built no {}",
-            process::display(&build),
-            binary.display()
-        )))
-    }
+    mock::built("soak", build)
 }
 
 #[cfg(test)]

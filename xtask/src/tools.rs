@@ -30,6 +30,7 @@ use std::time::Instant;
 
 use crate::cargo_fuzz::CargoFuzz;
 use crate::chromium::Chromium;
+use crate::project::write;
 use crate::{Error, Result, process, project};
 
 /// The environment variable `cargo xtask ci` sets for `cargo test`: the absolute `.tools` folder.
@@ -323,11 +324,6 @@ fn read_manifest(name: &'static str) -> Result<(&'static str, String)> {
     let contents = fs::read_to_string(&path)
         .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))?;
     Ok((name, contents))
-}
-
-fn write(path: &Path, contents: &str) -> Result {
-    fs::write(path, contents)
-        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
 }
 
 /// Finds `python3` and checks it is new enough; returns the program to run.

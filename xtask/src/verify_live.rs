@@ -13,15 +13,13 @@
 //! against local upstreams instead: the mock itself (nothing to report, a Cover included) and a
 //! server that breaks the spec (each break reported; `--strict` turns it into a 502).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
-use crate::{Error, Result, process, project};
+use crate::{Error, Result, mock, project};
 
 /// The variable the key is read from.
 const KEY_VARIABLE: &str = "MUSICGPT_API_KEY";
@@ -112,7 +110,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     }
     let options = Options::parse(args)?;
     let key = key_for(&options, std::env::var(KEY_VARIABLE).ok())?;
-    let binary = build_mock()?;
+    let binary = mock::build("verify-live", false, None)?;
     let steps = verify(&binary, &options, &key)?;
     report(&steps)
 }
@@ -155,94 +153,8 @@ fn report(steps: &[Step]) -> Result {
     }
 }
 
-/// The mock's binary (debug build), as cargo reports it.
-fn build_mock() -> Result<PathBuf> {
-    let mut build = process::cargo();
-    build.args([
-        "build",
-        "--package",
-        "musicgpt-cover-mock",
-        "--bin",
-        "musicgpt-cover-mock",
-        "--message-format=json-render-diagnostics",
-    ]);
-    let output = build
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| {
-            Error::new(format!(
-                "`{}` could not start: {e}",
-                process::display(&build)
-            ))
-        })?;
-    if !output.status.success() {
-        return Err(Error::new(format!(
-            "`{}` failed ({})",
-            process::display(&build),
-            output.status
-        )));
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|l| {
-            l.contains(r#""reason":"compiler-artifact""#) && l.contains(r#""kind":["bin"]"#)
-        })
-        .find_map(|l| string_after(l, r#""executable":""#))
-        .map(PathBuf::from)
-        .ok_or_else(|| Error::new("verify-live: cargo named no executable for the mock"))
-}
-
-/// A child process that is killed when dropped (started here, stopped here, by its own handle).
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `binary ARGS` on 127.0.0.1:0 and returns it with the first stdout line holding
-/// `marker`, the rest of its output drained on a thread.
-fn start(binary: &PathBuf, args: &[&str], marker: &'static str) -> Result<(Running, String)> {
-    let mut child = Command::new(binary)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| Error::new(format!("could not start {}: {e}", binary.display())))?;
-    let stdout = child.stdout.take();
-    let running = Running(child);
-    let stdout = stdout.ok_or_else(|| Error::new("the child's stdout was not captured"))?;
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut sender = Some(sender);
-        for line in BufReader::new(stdout)
-            .lines()
-            .map_while(std::io::Result::ok)
-        {
-            if line.contains(marker)
-                && let Some(sender) = sender.take()
-            {
-                let _ = sender.send(line);
-            }
-        }
-    });
-    let line = receiver.recv_timeout(START_LIMIT).map_err(|_| {
-        Error::new(format!(
-            "{} printed no `{marker}` line within {}s",
-            binary.display(),
-            START_LIMIT.as_secs()
-        ))
-    })?;
-    Ok((running, line))
-}
-
 /// Starts the proxy in front of the options' upstream and runs the sequence through it.
-pub(crate) fn verify(binary: &PathBuf, options: &Options, key: &str) -> Result<Vec<Step>> {
+pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<Step>> {
     let mut args = vec!["proxy", "--addr", "127.0.0.1:0"];
     if let Some(upstream) = &options.upstream {
         args.extend(["--upstream", upstream]);
@@ -253,7 +165,7 @@ pub(crate) fn verify(binary: &PathBuf, options: &Options, key: &str) -> Result<V
     if let Some(dir) = &options.record {
         args.extend(["--record", dir]);
     }
-    let (_proxy, banner) = start(binary, &args, "proxy on http://")?;
+    let (_proxy, banner) = mock::start(binary, &args, "proxy on http://", START_LIMIT)?;
     // `musicgpt-cover-mock proxy on http://127.0.0.1:PORT/api/public -> UPSTREAM`
     let base = banner
         .split_whitespace()
@@ -489,12 +401,14 @@ fn percent_encode(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{BufRead, BufReader};
     use std::net::TcpListener;
+    use std::path::PathBuf;
 
     use super::*;
 
     fn binary() -> PathBuf {
-        build_mock().expect("the mock builds")
+        mock::build("verify-live", false, None).expect("the mock builds")
     }
 
     #[test]
@@ -523,10 +437,11 @@ mod tests {
     #[test]
     fn in_front_of_the_mock_nothing_is_reported() {
         let binary = binary();
-        let (_mock, banner) = start(
+        let (_mock, banner) = mock::start(
             &binary,
             &["--addr", "127.0.0.1:0", "--seed", "5", "--time-scale", "0"],
             "API base URL",
+            START_LIMIT,
         )
         .expect("the mock starts");
         let upstream = banner

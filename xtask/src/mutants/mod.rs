@@ -52,6 +52,7 @@ use self::options::Options;
 use self::paths::Paths;
 use self::report::{Lint, Outcome, Stage, judge, report};
 use self::suite::{BASELINE_LIMIT, MUTATION_FLOOR, Selection, SuiteRun, Verdict, suite};
+use crate::project::write;
 use crate::tools::Tools;
 use crate::{Error, Result, project, spec_lint};
 
@@ -405,9 +406,4 @@ impl Drop for Restore<'_> {
             let _ = fs::write(self.path, self.original);
         }
     }
-}
-
-fn write(path: &Path, contents: &[u8]) -> Result {
-    fs::write(path, contents)
-        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
 }

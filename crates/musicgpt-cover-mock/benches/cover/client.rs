@@ -10,13 +10,13 @@ use std::time::Instant;
 
 use musicgpt_cover::{AudioFile, Client};
 
+use crate::common::mock::{Mock, binary, command, memory};
+use crate::common::{mib, noise};
 use crate::options::Options;
-use crate::procfs::memory;
-use crate::request::{KEY, noise};
+use crate::request::KEY;
 use crate::rss::counted;
 use crate::scenario::API_PREFIX;
 use crate::setup::{http_client, runtime};
-use crate::spawned::{Spawned, binary};
 use crate::verdict::{Verdict, markdown};
 use crate::{Part, Section};
 
@@ -26,10 +26,6 @@ pub(crate) const CHILD_ARG: &str = "--client-upload-child";
 pub(crate) const CLIENT_TARGET_BYTES: u64 = 64 << 20;
 /// The chunk the file is written in.
 const WRITE_CHUNK: usize = 1 << 20;
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / f64::from(1u32 << 20)
-}
 
 /// In the child: the upload through the client; one line on stdout, `rss_before peak_after
 /// millis status`.
@@ -127,7 +123,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         mib(size),
         written.elapsed().as_secs_f64()
     );
-    let mock = Spawned::start(&binary, &[])?;
+    let mock = Mock::start(command(&binary, &[]))?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let output = Command::new(exe)
         .args([CHILD_ARG, &mock.addr.to_string()])

@@ -1,7 +1,6 @@
 //! The load generator: many tasks, each with a keep-alive TCP connection of its own, each sending
-//! its next request as soon as the last is answered, the request's bytes written whole and the
-//! answer read by hand (a few microseconds per request, so the server is what limits throughput);
-//! what they saw.
+//! its next request as soon as the last is answered through the hand-written client (a few
+//! microseconds per request, so the server is what limits throughput); what they saw.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -9,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
-use crate::http1::complete_answer;
+use crate::common::http1::Client;
 
 /// One server under load, and the requests to send it: connection `i` sends
 /// `requests[i % requests.len()]` over and over.
@@ -68,18 +67,25 @@ pub(crate) async fn load(target: &Target, concurrency: usize, duration: Duration
                     latencies: Vec::with_capacity(16 * 1024),
                     ..Measurement::default()
                 };
-                let mut connection: Option<RawConnection> = None;
+                let mut client = Client::new(addr);
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    match raw_once(&mut connection, addr, &request).await {
-                        Ok(()) => {
+                    match client.send(&request).await {
+                        Ok(answer) if (200..300).contains(&answer.status) => {
                             m.ok += 1;
                             let micros = sent.elapsed().as_micros();
                             m.latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));
                         }
+                        Ok(answer) => {
+                            m.failed += 1;
+                            let body = String::from_utf8_lossy(&answer.body);
+                            m.first_failure
+                                .get_or_insert_with(|| format!("{}: {body}", answer.status));
+                        }
                         Err(e) => {
                             m.failed += 1;
-                            m.first_failure.get_or_insert(e);
+                            m.first_failure
+                                .get_or_insert_with(|| format!("request failed: {e}"));
                         }
                     }
                 }
@@ -108,69 +114,4 @@ pub(crate) async fn load(target: &Target, concurrency: usize, duration: Duration
     }
     total.elapsed = started.elapsed();
     total
-}
-
-/// A raw keep-alive connection and its read buffer.
-struct RawConnection {
-    stream: tokio::net::TcpStream,
-    buf: Vec<u8>,
-}
-
-/// One request over the task's raw connection (opened, or opened again after an error or a
-/// `Connection: close`, first); `Err` unless it was answered 2xx.
-async fn raw_once(
-    connection: &mut Option<RawConnection>,
-    addr: SocketAddr,
-    request: &[u8],
-) -> Result<(), String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    if connection.is_none() {
-        let stream = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("could not connect to {addr}: {e}"))?;
-        stream
-            .set_nodelay(true)
-            .map_err(|e| format!("TCP_NODELAY: {e}"))?;
-        *connection = Some(RawConnection {
-            stream,
-            buf: Vec::with_capacity(4096),
-        });
-    }
-    let Some(c) = connection.as_mut() else {
-        return Err("no connection".to_owned());
-    };
-    let exchange = async {
-        c.stream.write_all(request).await?;
-        c.buf.clear();
-        loop {
-            if let Some(answer) = complete_answer(&c.buf) {
-                return Ok(answer);
-            }
-            if c.stream.read_buf(&mut c.buf).await? == 0 {
-                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
-            }
-        }
-    };
-    match exchange.await {
-        Ok(answer) => {
-            let outcome = if (200..300).contains(&answer.status) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{}: {}",
-                    answer.status,
-                    String::from_utf8_lossy(&c.buf[answer.body])
-                ))
-            };
-            if answer.close {
-                *connection = None;
-            }
-            outcome
-        }
-        Err(e) => {
-            *connection = None;
-            Err(format!("request failed: {e}"))
-        }
-    }
 }

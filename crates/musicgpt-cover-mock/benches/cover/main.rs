@@ -39,13 +39,14 @@
 //! (`verdict` lists them last) and its Markdown [`Section`]; adding a measurement is adding such
 //! a module, an `Only` value for `--only`, and a row in `main`'s list. The rest is what
 //! measurements share: `options`, `scenario` and `request` (the requests sent), `load` (the load
-//! generator), `bare` (the bare server), `prism` (Prism, and child servers), `spawned` (the mock's
-//! binary as a child), `upload` (the big uploads), `procfs` (CPU and memory from /proc), `http1`
-//! (reading an answer by hand) and `setup` (runtimes, the HTTP client).
+//! generator), `bare` (the bare server), `prism` (Prism, and child servers), `upload` (the big
+//! uploads), `procfs` (CPU use from /proc) and `setup` (runtimes, the HTTP client); and `common`,
+//! shared with the soak (the HTTP/1.1 client, the mock's binary as a child, the options' grammar).
 
 mod bare;
 mod client;
-mod http1;
+#[path = "../common/mod.rs"]
+mod common;
 mod load;
 mod options;
 mod pitch;
@@ -55,7 +56,6 @@ mod request;
 mod rss;
 mod scenario;
 mod setup;
-mod spawned;
 mod startup;
 mod throughput;
 mod upload;
@@ -64,8 +64,12 @@ mod webhooks;
 
 use std::process::ExitCode;
 
+use crate::common::options::parsed;
 use crate::options::{Only, Options, USAGE};
 use crate::verdict::Verdict;
+
+/// Where `cargo xtask bench` says the mock's release binary is.
+const MOCK_BIN_ENV: &str = "MUSICGPT_BENCH_MOCK_BIN";
 
 /// A part of the results, as Markdown: `cargo xtask bench` puts it in BENCHMARKS.md between
 /// `<!-- section NAME -->` and `<!-- /section NAME -->`, replacing the last run's.
@@ -99,16 +103,9 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let options = match Options::parse(args.into_iter()) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let options = match parsed(Options::parse(args.into_iter()), USAGE) {
+        Ok(options) => options,
+        Err(code) => return code,
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::common::options::{number, walk, whole};
 use crate::scenario::Scenario;
 
 pub(crate) const USAGE: &str = "\
@@ -87,35 +88,22 @@ impl Options {
             smoke: false,
         };
         let mut set = Vec::new();
-        let mut args = args.peekable();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-                _ => (arg.clone(), None),
-            };
-            let mut value = || -> Result<String, String> {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{flag} needs a value"))
-            };
-            match flag.as_str() {
-                // `cargo bench` adds `--bench` to a harness-less target's arguments.
-                "--bench" => {}
-                "-h" | "--help" => return Ok(None),
+        let run = walk(args, |flag, value| {
+            let positive = |value: String| whole(flag, &value, 1..=usize::MAX);
+            match flag {
                 "--smoke" => o.smoke = true,
                 "--no-prism" => o.prism = false,
-                "--rounds" => o.rounds = positive(&flag, &value()?)?,
-                "--seconds" => o.seconds = seconds(&flag, &value()?)?,
-                "--warmup" => o.warmup = seconds(&flag, &value()?)?,
-                "--concurrency" => o.concurrency = positive(&flag, &value()?)?,
-                "--server-threads" => o.server_threads = positive(&flag, &value()?)?,
-                "--client-threads" => o.client_threads = positive(&flag, &value()?)?,
-                "--upload-mib" => o.upload_mib = positive(&flag, &value()?)? as u64,
-                "--limit-mib" => o.limit_mib = positive(&flag, &value()?)? as u64,
-                "--startup-runs" => o.startup_runs = positive(&flag, &value()?)?,
-                "--prism-startup-runs" => o.prism_startup_runs = positive(&flag, &value()?)?,
-                "--webhook-tasks" => o.webhook_tasks = positive(&flag, &value()?)?,
+                "--rounds" => o.rounds = positive(value()?)?,
+                "--seconds" => o.seconds = number(flag, &value()?, 0.0..=3600.0)?,
+                "--warmup" => o.warmup = number(flag, &value()?, 0.0..=3600.0)?,
+                "--concurrency" => o.concurrency = positive(value()?)?,
+                "--server-threads" => o.server_threads = positive(value()?)?,
+                "--client-threads" => o.client_threads = positive(value()?)?,
+                "--upload-mib" => o.upload_mib = whole(flag, &value()?, 1..=u64::MAX)?,
+                "--limit-mib" => o.limit_mib = whole(flag, &value()?, 1..=u64::MAX)?,
+                "--startup-runs" => o.startup_runs = positive(value()?)?,
+                "--prism-startup-runs" => o.prism_startup_runs = positive(value()?)?,
+                "--webhook-tasks" => o.webhook_tasks = positive(value()?)?,
                 "--markdown" => o.markdown = Some(PathBuf::from(value()?)),
                 "--scenario" => {
                     let name = value()?;
@@ -149,7 +137,11 @@ impl Options {
                 }
                 other => return Err(format!("unknown option {other:?}")),
             }
-            set.push(flag);
+            set.push(flag.to_owned());
+            Ok(())
+        })?;
+        if !run {
+            return Ok(None);
         }
         if o.smoke {
             // About a second per part; what was given on the command line still wins.
@@ -188,23 +180,5 @@ impl Options {
             ));
         }
         Ok(Some(o))
-    }
-}
-
-fn positive(flag: &str, value: &str) -> Result<usize, String> {
-    match value.parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!(
-            "{flag} must be a whole number above 0, got {value:?}"
-        )),
-    }
-}
-
-fn seconds(flag: &str, value: &str) -> Result<f64, String> {
-    match value.parse::<f64>() {
-        Ok(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => Ok(s),
-        _ => Err(format!(
-            "{flag} must be a number of seconds from 0 to 3600, got {value:?}"
-        )),
     }
 }

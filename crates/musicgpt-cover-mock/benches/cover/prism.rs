@@ -5,12 +5,14 @@
 //! Prism serves the spec's paths as they are written (`/v1/Cover`), without the `/api/public` of
 //! the spec's servers.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::http1::get_once;
+use crate::common::http1::complete;
+use crate::request::KEY;
 
 /// The folder `cargo xtask ci` names for the tools (else the workspace's `.tools`).
 const TOOLS_ENV: &str = "MUSICGPT_TOOLS_DIR";
@@ -136,4 +138,29 @@ pub(crate) fn start(program: &PathBuf) -> Result<ChildServer, String> {
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
         .args(["-v", "silent"]);
     ChildServer::start(command, port, "", "prism")
+}
+
+/// One blocking `GET path` (with the bench's key) over a new connection to `addr`; the answer's
+/// status. For start-up timing: the first that succeeds is the server's first answered request.
+pub(crate) fn get_once(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(
+        format!(
+            "GET {path} HTTP/1.1\r\nhost: {addr}\r\nauthorization: {KEY}\r\naccept: application/json\r\nconnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )?;
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    let mut eof = false;
+    loop {
+        if let Some((answer, _)) = complete(&buf, eof).map_err(std::io::Error::other)? {
+            return Ok(answer.status);
+        }
+        let n = stream.read(&mut chunk)?;
+        eof = n == 0;
+        buf.extend_from_slice(&chunk[..n]);
+    }
 }

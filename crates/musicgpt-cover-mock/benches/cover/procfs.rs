@@ -1,5 +1,5 @@
-//! CPU and memory figures from /proc (Linux): how much of the machine the servers, the load
-//! generator and other programs took, and a process's resident and peak memory.
+//! CPU figures from /proc (Linux): how much of the machine the servers, the load generator and
+//! other programs took.
 
 use std::time::Duration;
 
@@ -164,42 +164,4 @@ pub(crate) fn cpu_share(before: Option<&Jiffies>, after: Option<&Jiffies>, cores
         }
         _ => f64::NAN,
     }
-}
-
-#[derive(Clone, Copy)]
-pub(crate) struct Memory {
-    pub(crate) rss: u64,
-    pub(crate) hwm: u64,
-}
-
-/// `VmRSS` and `VmHWM` (peak) of process `pid`, in bytes.
-pub(crate) fn memory(pid: u32) -> Result<Memory, String> {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path)
-        .map_err(|e| format!("could not read {path} (Linux only): {e}"))?;
-    let field = |name: &str| -> Result<u64, String> {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map(|kib| kib * 1024)
-            .ok_or_else(|| format!("{path} has no {name}"))
-    };
-    Ok(Memory {
-        rss: field("VmRSS:")?,
-        hwm: field("VmHWM:")?,
-    })
-}
-
-/// This process's peak resident memory (`VmHWM`), as /proc writes it (`123456 kB`).
-pub(crate) fn own_peak() -> Option<String> {
-    let own = std::fs::read_to_string("/proc/self/status").ok()?;
-    let hwm = own.lines().find(|l| l.starts_with("VmHWM:"))?;
-    Some(hwm.trim_start_matches("VmHWM:").trim().to_owned())
 }

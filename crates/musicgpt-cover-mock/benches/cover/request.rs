@@ -39,20 +39,6 @@ pub(crate) fn closing() -> Vec<u8> {
     format!("--{BOUNDARY}--\r\n").into_bytes()
 }
 
-/// Bytes that look like compressed audio (no long runs for the boundary search to skip): a
-/// xorshift generator's output.
-pub(crate) fn noise(len: usize) -> Vec<u8> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
-}
-
 /// The whole HTTP/1.1 request, head and body, as the raw load generator writes it: `Accept:
 /// application/json` (the answer's type; Prism answers 406 to the reference page's
 /// `multipart/form-data`), the key, and for a body its type and length.

@@ -6,22 +6,18 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 
+use crate::common::mib;
+use crate::common::mock::{Memory, Mock, binary, command, memory};
 use crate::options::Options;
-use crate::procfs::{self, Memory};
-use crate::request::probe;
+use crate::request::{COVER_PATH, probe};
 use crate::scenario::Scenario;
 use crate::setup::{http_client, runtime};
-use crate::spawned::{Spawned, binary};
 use crate::upload::{Framing, upload, upload_raw, within};
 use crate::verdict::{Verdict, markdown};
 use crate::{Part, Section};
 
 /// The most a 1 GiB upload may add to the mock's peak RSS.
 pub(crate) const RSS_TARGET_BYTES: u64 = 64 << 20;
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / f64::from(1u32 << 20)
-}
 
 /// The size of the last request's `audio_file` as the mock's journal recorded it (the bytes it
 /// counted, up to where it stopped reading).
@@ -88,12 +84,12 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     let mut verdicts = Vec::new();
 
     // Accepted: under the default --max-upload-bytes (2 GiB).
-    let mock = Spawned::start(&binary, &[])?;
-    runtime.block_on(warm_up(&client, &mock.cover_url()))?;
+    let mock = Mock::start(command(&binary, &[]))?;
+    let url = format!("http://{}{COVER_PATH}", mock.addr);
+    runtime.block_on(warm_up(&client, &url))?;
     let before = mock.memory()?;
     row("before (limit 2048 MiB)", "", before, None, None, None);
-    let (status, answer, took) =
-        runtime.block_on(within(upload(&client, &mock.cover_url(), size)))?;
+    let (status, answer, took) = runtime.block_on(within(upload(&client, &url, size)))?;
     let after = mock.memory()?;
     let received = runtime.block_on(counted(&client, mock.addr))?;
     drop(mock);
@@ -152,8 +148,9 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     // counting and must answer 413 once past the limit; with Content-Length it refuses before
     // reading the body.
     let limit_text = limit.to_string();
-    let mock = Spawned::start(&binary, &["--max-upload-bytes", &limit_text])?;
-    runtime.block_on(warm_up(&client, &mock.cover_url()))?;
+    let mock = Mock::start(command(&binary, &["--max-upload-bytes", &limit_text]))?;
+    let url = format!("http://{}{COVER_PATH}", mock.addr);
+    runtime.block_on(warm_up(&client, &url))?;
     let before = mock.memory()?;
     row(
         &format!("before (limit {} MiB)", o.limit_mib),
@@ -223,8 +220,11 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
             RSS_TARGET_BYTES >> 20
         ),
     });
-    if let Some(peak) = procfs::own_peak() {
-        println!("  the uploader (this process) peaked at {peak}");
+    if let Ok(own) = memory(std::process::id()) {
+        println!(
+            "  the uploader (this process) peaked at {:.1} MiB",
+            mib(own.hwm)
+        );
     }
     md.push('\n');
     md.push_str(&markdown(&verdicts));

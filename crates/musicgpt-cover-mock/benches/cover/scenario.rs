@@ -3,7 +3,8 @@
 
 use bytes::Bytes;
 
-use crate::request::{closing, file_head, noise, text_part};
+use crate::common::noise;
+use crate::request::{closing, file_head, text_part};
 
 /// The spec's servers end in this prefix; the mock and the bare server serve the spec's paths
 /// under it, Prism without it.

@@ -9,11 +9,10 @@ use std::time::{Duration, Instant};
 
 use musicgpt_cover_mock::MockServer;
 
-use crate::http1::get_once;
+use crate::common::mock::{binary, clean_env};
 use crate::options::Options;
-use crate::prism::{self, ChildServer, READY_PATH, free_port};
+use crate::prism::{self, ChildServer, READY_PATH, free_port, get_once};
 use crate::scenario::API_PREFIX;
-use crate::spawned::{binary, clean_env};
 use crate::throughput::median;
 use crate::verdict::{Verdict, markdown};
 use crate::{Part, Section};

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
 
-use crate::http1::parse_head;
-use crate::request::{COVER_PATH, KEY, closing, content_type, file_head, noise, text_part};
+use crate::common::http1::complete;
+use crate::common::noise;
+use crate::request::{COVER_PATH, KEY, closing, content_type, file_head, text_part};
 
 /// The chunk the big uploads are generated in (one buffer, sent over and over).
 const UPLOAD_CHUNK: usize = 256 * 1024;
@@ -127,14 +128,13 @@ pub(crate) async fn upload_raw(
     let receiver = async {
         let mut buf = Vec::with_capacity(4096);
         loop {
-            if let Some((status, start, len)) = parse_head(&buf)
-                && buf.len() >= start + len
-            {
-                let body = String::from_utf8_lossy(&buf[start..start + len]).into_owned();
-                return Ok::<(u16, String), std::io::Error>((status, body));
-            }
-            if read.read_buf(&mut buf).await? == 0 {
-                return Ok((0, String::from_utf8_lossy(&buf).into_owned()));
+            match complete(&buf, false) {
+                Ok(Some((answer, _))) => {
+                    let body = String::from_utf8_lossy(&answer.body).into_owned();
+                    return Ok::<(u16, String), std::io::Error>((answer.status, body));
+                }
+                Ok(None) if read.read_buf(&mut buf).await? > 0 => {}
+                _ => return Ok((0, String::from_utf8_lossy(&buf).into_owned())),
             }
         }
     };

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::http1::Answer;
+use crate::common::http1::Answer;
 use crate::ledger::{Hook, Outcome, Task};
 use crate::mix::Expect;
 

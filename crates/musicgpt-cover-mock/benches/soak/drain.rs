@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::http1::Client;
+use crate::common::http1::Client;
 
 /// How often the admin API is asked again.
 const POLL: Duration = Duration::from_millis(100);

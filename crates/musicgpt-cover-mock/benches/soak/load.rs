@@ -11,7 +11,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::check::{Checked, Timing, check};
-use crate::http1::Client;
+use crate::common::http1::Client;
+use crate::common::noise;
 use crate::ledger::Ledger;
 use crate::mix::{self, Context, KINDS, Kind};
 use crate::options::Options;
@@ -145,7 +146,7 @@ pub(crate) async fn run(
         deadline: start + Duration::from_secs(o.seconds),
         time_scale: o.time_scale,
     });
-    let noise: Arc<[u8]> = mix::noise(MAX_UPLOAD).into();
+    let noise: Arc<[u8]> = noise(MAX_UPLOAD).into();
     // Four songs of 0.25 to 1 s: short, so that converting them stays a small part of the load.
     let wavs: Arc<[Vec<u8>]> = [(440.0, 0.25), (523.25, 0.5), (659.25, 0.75), (392.0, 1.0)]
         .map(|(hz, seconds)| mix::wav(hz, seconds))

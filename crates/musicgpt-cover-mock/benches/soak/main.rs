@@ -23,15 +23,17 @@
 //! Exit status: 0 when every check passed, 1 when one failed, 2 when the run is not valid (bad
 //! options, no binary, the mock or receiver could not start).
 //!
-//! Layout: `options`, `mock` (the child: its RSS, log and TMPDIR), `receiver` (the webhook
-//! receiver), `mix` (the kinds of request and their bytes), `http1` (the client), `check` (is
-//! this answer right), `ledger` (the accepted tasks), `load` (the connections), `rss` (sampling
-//! memory and disk, flatness), `drain` (waiting for final states), `verdict` (the checks) and
-//! `report` (the tables).
+//! Layout: `options`, `mock` (the child's log and TMPDIR), `receiver` (the webhook receiver),
+//! `mix` (the kinds of request and their bytes), `check` (is this answer right), `ledger` (the
+//! accepted tasks), `load` (the connections), `rss` (sampling memory and disk, flatness), `drain`
+//! (waiting for final states), `verdict` (the checks) and `report` (the tables); and `common`,
+//! shared with the cover bench (the HTTP/1.1 client, the mock's binary as a child, the options'
+//! grammar).
 
 mod check;
+#[path = "../common/mod.rs"]
+mod common;
 mod drain;
-mod http1;
 mod ledger;
 mod load;
 mod mix;
@@ -48,15 +50,19 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use crate::common::mib;
+use crate::common::options::parsed;
 use crate::ledger::Ledger;
 use crate::mock::{Mock, TempDir};
 use crate::options::{Options, USAGE};
 use crate::receiver::Receiver;
-use crate::units::{mib, thousands};
+use crate::units::thousands;
 use crate::verdict::{Accepted, Audit, Evidence};
 
 /// How long the mock may take to exit after SIGTERM: its --shutdown-grace (10 s), and a margin.
 const STOP_WITHIN: Duration = Duration::from_secs(15);
+/// Where `cargo xtask soak` says the mock's release binary is.
+const MOCK_BIN_ENV: &str = "MUSICGPT_SOAK_MOCK_BIN";
 
 fn main() -> ExitCode {
     // `cargo bench` passes `--bench`; `cargo test --benches` (or `--all-targets`) runs this
@@ -68,16 +74,9 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let options = match Options::parse(std::env::args().skip(1)) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let options = match parsed(Options::parse(std::env::args().skip(1)), USAGE) {
+        Ok(options) => options,
+        Err(code) => return code,
     };
     match soak(&options) {
         Ok(code) => code,
@@ -89,18 +88,17 @@ fn main() -> ExitCode {
 }
 
 fn soak(o: &Options) -> Result<ExitCode, String> {
-    let binary = mock::binary()?;
+    let binary = common::mock::binary()?;
     let receiver = Receiver::start()?;
-    let mock_args: Vec<String> = [
+    let (time_scale, task_capacity) = (o.time_scale.to_string(), o.task_capacity.to_string());
+    let mock_args = [
         "--clock",
         "real",
         "--time-scale",
-        &o.time_scale.to_string(),
+        &time_scale,
         "--task-capacity",
-        &o.task_capacity.to_string(),
-    ]
-    .map(str::to_owned)
-    .to_vec();
+        &task_capacity,
+    ];
     let tmp = TempDir::new()?;
     let mut mock = Mock::start(&binary, &mock_args, tmp.path())?;
     println!(
@@ -117,7 +115,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         binary.display(),
         mock_args.join(" "),
         mock.pid(),
-        mock.addr,
+        mock.running.addr,
         receiver.url,
         20.0 * o.time_scale,
         o.longest_task_seconds(),
@@ -125,12 +123,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     );
     // The load's own runtime, one thread: the paced load needs little, and the mock (two
     // threads of its own) should have the machine's cores.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("soak-load")
-        .enable_all()
-        .build()
-        .map_err(|e| format!("could not start the load's runtime: {e}"))?;
+    let runtime = common::runtime("soak-load", 1)?;
 
     let ledger = Arc::new(Ledger::default());
     let sent = Arc::new(AtomicU64::new(0));
@@ -144,7 +137,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     );
     let mut tally = runtime.block_on(load::run(
         o,
-        mock.addr,
+        mock.running.addr,
         &receiver.url,
         Arc::clone(&ledger),
         sent,
@@ -159,13 +152,13 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     // retries, fit well inside it.
     let drained = match mock.exited() {
         None => runtime.block_on(drain::drain(
-            mock.addr,
+            mock.running.addr,
             load_ended + Duration::from_secs_f64(o.drain),
         )),
         Some(status) => Err(format!("the mock is not running ({status})")),
     };
     let held = Held {
-        rss: mock::rss(mock.pid()).ok(),
+        rss: mock.running.memory().ok().map(|m| m.rss),
         files: rss::usage(tmp.path()).0,
     };
     let exited = mock.exited();

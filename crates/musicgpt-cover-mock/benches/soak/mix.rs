@@ -372,20 +372,6 @@ impl Multipart {
     }
 }
 
-/// Bytes that look like compressed audio (no long runs, no line structure): a xorshift
-/// generator's output. The odds that a 31-byte boundary shows up in it are nil.
-pub(crate) fn noise(len: usize) -> Vec<u8> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
-}
-
 /// A 16-bit mono PCM WAV file of a sine at `hz`, `seconds` long at 8 kHz: a song the mock can
 /// decode, small enough (16 KB a second) that the soak stays about many requests.
 pub(crate) fn wav(hz: f64, seconds: f64) -> Vec<u8> {

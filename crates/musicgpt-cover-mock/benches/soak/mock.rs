@@ -1,21 +1,17 @@
-//! The mock's release binary as a child process on 127.0.0.1 and a free port, where to find it,
-//! and its resident memory.
+//! The mock as the soak runs it: its log read as it goes, its TMPDIR made for the run, and a
+//! stop by SIGTERM.
 
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// Where `cargo xtask soak` says the mock's release binary is.
-const BIN_ENV: &str = "MUSICGPT_SOAK_MOCK_BIN";
+use crate::common::mock::{self, command};
 
-/// The running mock; killed when dropped (also on an early return or a panic), so the soak never
-/// leaves it behind.
+/// The running mock (killed when dropped, so the soak never leaves it behind) and its log.
 pub(crate) struct Mock {
-    child: Child,
-    pub(crate) addr: SocketAddr,
+    pub(crate) running: mock::Mock,
     log: Arc<Mutex<Log>>,
 }
 
@@ -39,49 +35,14 @@ const OTHERS_KEPT: usize = 20;
 impl Mock {
     /// Starts the mock with `args`, and `tmp` as its TMPDIR: where it makes its private upload
     /// directory, so the soak can watch what it keeps on disk.
-    pub(crate) fn start(binary: &Path, args: &[String], tmp: &Path) -> Result<Mock, String> {
-        let mut command = Command::new(binary);
-        command
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .env("TMPDIR", tmp);
-        // Settings from the environment would change what is soaked.
-        for (name, _) in std::env::vars_os() {
-            if name
-                .to_str()
-                .is_some_and(|n| n.starts_with("MUSICGPT_MOCK_") || n == "RUST_LOG")
-            {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // Read below: a refused webhook is logged as a warning, thousands of lines the
-            // report only counts, while anything else it says (a panic) is shown.
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("could not start {}: {e}", binary.display()))?;
-        let stdout = child.stdout.take();
-        let (found, listening) = mpsc::channel();
-        if let Some(stdout) = stdout {
-            // The mock prints `Listening on http://ADDR` once bound; the rest of its output (the
-            // banner, the undelivered webhooks at exit) is read and dropped so the pipe never
-            // fills and blocks it.
-            std::thread::spawn(move || {
-                let mut found = Some(found);
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    if let Some(addr) = line.strip_prefix("Listening on http://")
-                        && let Some(found) = found.take()
-                    {
-                        let _ = found.send(addr.trim().to_owned());
-                    }
-                }
-            });
-        }
+    pub(crate) fn start(binary: &Path, args: &[&str], tmp: &Path) -> Result<Mock, String> {
+        let mut command = command(binary, args);
+        // Read below: a refused webhook is logged as a warning, thousands of lines the report
+        // only counts, while anything else it says (a panic) is shown.
+        command.env("TMPDIR", tmp).stderr(Stdio::piped());
+        let mut running = mock::Mock::start(command)?;
         let log = Arc::new(Mutex::new(Log::default()));
-        if let Some(stderr) = child.stderr.take() {
+        if let Some(stderr) = running.child.stderr.take() {
             let log = Arc::clone(&log);
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines() {
@@ -102,22 +63,11 @@ impl Mock {
                 }
             });
         }
-        let mut mock = Mock {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            log,
-        };
-        let addr = listening
-            .recv_timeout(Duration::from_secs(20))
-            .map_err(|_| format!("{} did not say where it listens", binary.display()))?;
-        mock.addr = addr
-            .parse()
-            .map_err(|_| format!("the mock listens on {addr:?}, not an address"))?;
-        Ok(mock)
+        Ok(Mock { running, log })
     }
 
     pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
+        self.running.child.id()
     }
 
     /// What it wrote to stderr so far.
@@ -131,7 +81,7 @@ impl Mock {
     /// Stops the mock as Ctrl-C or a service manager would, with SIGTERM (sent by `kill`, std
     /// has no signals), and waits up to `within` for it to exit; its exit status, or why not.
     pub(crate) fn stop(&mut self, within: Duration) -> Result<String, String> {
-        let pid = self.child.id().to_string();
+        let pid = self.pid().to_string();
         let sent = Command::new("kill")
             .args(["-TERM", &pid])
             .status()
@@ -141,7 +91,7 @@ impl Mock {
         }
         let started = std::time::Instant::now();
         loop {
-            match self.child.try_wait() {
+            match self.running.child.try_wait() {
                 Ok(Some(status)) if status.success() => return Ok(status.to_string()),
                 Ok(Some(status)) => return Err(format!("it exited with {status}")),
                 Ok(None) if started.elapsed() < within => {
@@ -160,18 +110,11 @@ impl Mock {
 
     /// How the mock ended, if it did (it should still be running at the end of the soak).
     pub(crate) fn exited(&mut self) -> Option<String> {
-        match self.child.try_wait() {
+        match self.running.child.try_wait() {
             Ok(Some(status)) => Some(status.to_string()),
             Ok(None) => None,
             Err(e) => Some(format!("unknown ({e})")),
         }
-    }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -210,53 +153,5 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `VmRSS` of process `pid`, in bytes, from /proc (Linux).
-pub(crate) fn rss(pid: u32) -> Result<u64, String> {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path)
-        .map_err(|e| format!("could not read {path} (Linux only): {e}"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-        .map(|kib| kib * 1024)
-        .ok_or_else(|| format!("{path} has no VmRSS"))
-}
-
-pub(crate) fn binary() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os(BIN_ENV) {
-        let path = PathBuf::from(path);
-        if !path.is_file() {
-            return Err(format!(
-                "{BIN_ENV}={} is not a file (`cargo bench` runs this program in the package's \
-                 folder: give an absolute path)",
-                path.display()
-            ));
-        }
-        return Ok(path);
-    }
-    // `cargo bench` puts this program in target/release/deps/; the binary is one folder up.
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let guess = exe.parent().and_then(Path::parent).map(|dir| {
-        dir.join(format!(
-            "musicgpt-cover-mock{}",
-            std::env::consts::EXE_SUFFIX
-        ))
-    });
-    match guess {
-        Some(path) if path.is_file() => Ok(path),
-        _ => Err(format!(
-            "{BIN_ENV} is not set and no release binary was found beside the soak: run \
-             `cargo xtask soak`, which builds it (`cargo build --release -p musicgpt-cover-mock`)"
-        )),
     }
 }

@@ -1,6 +1,8 @@
 //! The soak's command line: how long, how many connections and how fast, and the settings the
 //! mock is started with.
 
+use crate::common::options::{number, walk, whole};
+
 pub(crate) const USAGE: &str = "\
 usage: cargo xtask soak [OPTIONS]
    or: MUSICGPT_SOAK_MOCK_BIN=$PWD/target/release/musicgpt-cover-mock \\
@@ -46,65 +48,25 @@ impl Options {
             drain: 60.0,
             seed: clock_seed(),
         };
-        let mut args = args.peekable();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-                _ => (arg.clone(), None),
-            };
-            let mut value = || -> Result<String, String> {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{flag} needs a value"))
-            };
-            match flag.as_str() {
-                // `cargo bench` adds `--bench` to a harness-less target's arguments.
-                "--bench" => {}
-                "-h" | "--help" => return Ok(None),
-                "--seconds" => o.seconds = whole(&flag, &value()?, 3, 86_400)?,
-                "--connections" => {
-                    o.connections = usize::try_from(whole(&flag, &value()?, 1, 4096)?)
-                        .map_err(|e| e.to_string())?;
-                }
-                "--rate" => {
-                    o.rate = u32::try_from(whole(&flag, &value()?, 1, 1_000_000)?)
-                        .map_err(|e| e.to_string())?;
-                }
-                "--task-capacity" => {
-                    o.task_capacity = usize::try_from(whole(&flag, &value()?, 1, 10_000_000)?)
-                        .map_err(|e| e.to_string())?;
-                }
-                "--seed" => o.seed = whole(&flag, &value()?, 0, u64::MAX)?,
-                "--time-scale" => o.time_scale = number(&flag, &value()?, 0.0, 1.0)?,
-                "--drain" => o.drain = number(&flag, &value()?, 1.0, 3600.0)?,
+        let run = walk(args, |flag, value| {
+            match flag {
+                "--seconds" => o.seconds = whole(flag, &value()?, 3..=86_400)?,
+                "--connections" => o.connections = whole(flag, &value()?, 1..=4096)?,
+                "--rate" => o.rate = whole(flag, &value()?, 1..=1_000_000)?,
+                "--task-capacity" => o.task_capacity = whole(flag, &value()?, 1..=10_000_000)?,
+                "--seed" => o.seed = whole(flag, &value()?, 0..=u64::MAX)?,
+                "--time-scale" => o.time_scale = number(flag, &value()?, 0.0..=1.0)?,
+                "--drain" => o.drain = number(flag, &value()?, 1.0..=3600.0)?,
                 other => return Err(format!("unknown option {other:?}")),
             }
-        }
-        Ok(Some(o))
+            Ok(())
+        })?;
+        Ok(run.then_some(o))
     }
 
     /// The longest a task runs: eta at most 90 s, times the scale.
     pub(crate) fn longest_task_seconds(&self) -> f64 {
         90.0 * self.time_scale
-    }
-}
-
-fn whole(flag: &str, value: &str, min: u64, max: u64) -> Result<u64, String> {
-    match value.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "{flag} must be a whole number from {min} to {max}, got {value:?}"
-        )),
-    }
-}
-
-fn number(flag: &str, value: &str, min: f64, max: f64) -> Result<f64, String> {
-    match value.parse::<f64>() {
-        Ok(n) if n.is_finite() && (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "{flag} must be a number from {min} to {max}, got {value:?}"
-        )),
     }
 }
 

@@ -4,12 +4,13 @@
 use std::process::ExitCode;
 
 use crate::Held;
+use crate::common::mib;
 use crate::drain::Drained;
 use crate::load::Tally;
 use crate::mix::KINDS;
 use crate::mock::Log;
 use crate::rss::{Flatness, GROWTH_BYTES, GROWTH_SHARE, Point};
-use crate::units::{mib, thousands};
+use crate::units::thousands;
 use crate::verdict::{Accepted, Audit, Verdict};
 
 /// The `q` quantile of `micros`, in milliseconds.

@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::mock;
-use crate::units::{mib, thousands};
+use crate::common::mib;
+use crate::common::mock::memory;
+use crate::units::thousands;
 
 /// The share of the after-warm-up value the last third may grow by.
 pub(crate) const GROWTH_SHARE: f64 = 0.10;
@@ -47,7 +48,9 @@ pub(crate) fn sample(
         for second in 0..=seconds {
             let at = start + Duration::from_secs(second);
             std::thread::sleep(at.saturating_duration_since(Instant::now()));
-            let rss = mock::rss(pid).map_err(|e| format!("at {second} s: {e}"))?;
+            let rss = memory(pid)
+                .map(|m| m.rss)
+                .map_err(|e| format!("at {second} s: {e}"))?;
             let (files, disk) = usage(&tmp);
             samples.push(Sample { second, rss, disk });
             if second > 0 && second.is_multiple_of(PROGRESS_EVERY) {

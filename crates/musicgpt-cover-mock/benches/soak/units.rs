@@ -1,9 +1,4 @@
-//! Numbers as the report prints them: MiB, and thousands with commas.
-
-/// Bytes in MiB.
-pub(crate) fn mib(bytes: u64) -> f64 {
-    bytes as f64 / f64::from(1u32 << 20)
-}
+//! Numbers as the report prints them: thousands with commas.
 
 /// `1234567` as `1,234,567`.
 pub(crate) fn thousands(n: u64) -> String {

@@ -179,9 +179,9 @@ pub(crate) fn verdicts(e: &Evidence<'_>) -> Vec<Verdict> {
                 pass: f.flat,
                 detail: format!(
                     "max of the last third {:.1} MiB (t={} s) vs limit {:.1} MiB",
-                    crate::units::mib(f.last_third_max.value),
+                    crate::common::mib(f.last_third_max.value),
                     f.last_third_max.second,
-                    crate::units::mib(f.limit)
+                    crate::common::mib(f.limit)
                 ),
             },
             Err(why) => Verdict {

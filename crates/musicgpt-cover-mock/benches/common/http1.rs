@@ -1,6 +1,8 @@
-//! A hand-written HTTP/1.1 client over one keep-alive connection: the soak needs to know exactly
-//! how many connections it holds and to tell a socket error (no answer, a broken connection) from
-//! an answer, which a pooled client that reconnects and retries on its own would blur.
+//! A hand-written HTTP/1.1 client over one keep-alive connection, and the reading of an answer it
+//! rests on. The loads need to know exactly how many connections they hold, to spend a few
+//! microseconds a request (so the server is what limits throughput), and to tell a socket error
+//! (no answer, a broken connection) from an answer, which a pooled client that reconnects and
+//! retries on its own would blur.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,10 +11,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// How long an answer may take before it counts as a socket error (the mock answers in
-/// milliseconds; this only keeps a hung connection from holding the soak forever).
+/// milliseconds; this only keeps a hung connection from holding a run forever).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A whole answer.
+/// A whole answer: its status and its body (a chunked one joined).
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
@@ -27,20 +29,6 @@ pub(crate) struct Client {
     pub(crate) opened: u64,
     /// Answers that said `Connection: close` (the next request opens a new connection).
     pub(crate) closed_by_server: u64,
-}
-
-/// How an answer's body is delimited.
-enum Framing {
-    Length(usize),
-    Chunked,
-    UntilClose,
-}
-
-struct Head {
-    status: u16,
-    len: usize,
-    framing: Framing,
-    close: bool,
 }
 
 impl Client {
@@ -102,55 +90,69 @@ impl Client {
             .await
             .map_err(|e| format!("write: {e}"))?;
         self.buf.clear();
-        let mut head: Option<Head> = None;
+        let mut eof = false;
         loop {
-            if head.is_none() {
-                head = parse_head(&self.buf)?;
+            if let Some(done) = complete(&self.buf, eof)? {
+                return Ok(done);
             }
-            if let Some(h) = &head {
-                let rest = &self.buf[h.len..];
-                let body = match h.framing {
-                    Framing::Length(n) if rest.len() > n => {
-                        return Err(format!(
-                            "{} bytes after a {n}-byte answer nobody asked for",
-                            rest.len() - n
-                        ));
-                    }
-                    Framing::Length(n) if rest.len() == n => Some(rest.to_vec()),
-                    Framing::Chunked => dechunk(rest)?,
-                    Framing::Length(_) | Framing::UntilClose => None,
-                };
-                if let Some(body) = body {
-                    let answer = Answer {
-                        status: h.status,
-                        body,
-                    };
-                    return Ok((answer, h.close));
-                }
-            }
-            let read = stream
-                .read_buf(&mut self.buf)
-                .await
-                .map_err(|e| format!("read: {e}"))?;
-            if read == 0 {
-                return match &head {
-                    Some(h) if matches!(h.framing, Framing::UntilClose) => Ok((
-                        Answer {
-                            status: h.status,
-                            body: self.buf[h.len..].to_vec(),
-                        },
-                        true,
-                    )),
-                    Some(h) => Err(format!("closed in the middle of a {} answer", h.status)),
-                    None if self.buf.is_empty() => Err("closed before answering".to_owned()),
-                    None => Err(format!(
-                        "closed in the middle of an answer's head ({} bytes)",
-                        self.buf.len()
-                    )),
-                };
-            }
+            let read = stream.read_buf(&mut self.buf).await;
+            eof = read.map_err(|e| format!("read: {e}"))? == 0;
         }
     }
+}
+
+/// The answer at the start of `buf` once all of it has come, and whether the server closes the
+/// connection after it; `None` while more is to come. `eof`: nothing more will come (the server
+/// closed the connection), so an answer still short is an error. `Err` when it is not HTTP/1.1.
+pub(crate) fn complete(buf: &[u8], eof: bool) -> Result<Option<(Answer, bool)>, String> {
+    let Some(head) = parse_head(buf)? else {
+        return match (eof, buf.is_empty()) {
+            (false, _) => Ok(None),
+            (true, true) => Err("closed before answering".to_owned()),
+            (true, false) => Err(format!(
+                "closed in the middle of an answer's head ({} bytes)",
+                buf.len()
+            )),
+        };
+    };
+    let rest = &buf[head.len..];
+    let body = match head.framing {
+        Framing::Length(n) if rest.len() > n => {
+            return Err(format!(
+                "{} bytes after a {n}-byte answer nobody asked for",
+                rest.len() - n
+            ));
+        }
+        Framing::Length(n) if rest.len() == n => Some(rest.to_vec()),
+        Framing::Chunked => dechunk(rest)?,
+        Framing::UntilClose if eof => Some(rest.to_vec()),
+        Framing::Length(_) | Framing::UntilClose => None,
+    };
+    match body {
+        Some(body) => Ok(Some((
+            Answer {
+                status: head.status,
+                body,
+            },
+            head.close,
+        ))),
+        None if eof => Err(format!("closed in the middle of a {} answer", head.status)),
+        None => Ok(None),
+    }
+}
+
+/// How an answer's body is delimited.
+enum Framing {
+    Length(usize),
+    Chunked,
+    UntilClose,
+}
+
+struct Head {
+    status: u16,
+    len: usize,
+    framing: Framing,
+    close: bool,
 }
 
 /// The answer's head once `buf` holds all of it; `Err` when it is not HTTP/1.1.

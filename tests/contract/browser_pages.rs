@@ -747,6 +747,13 @@ async fn a_person_uses_the_explorer_the_dashboard_and_the_docs() {
 
 /// 6. The polling alert: shown while byId fails, gone once it answers again.
 fn check_recovery(failures: &mut Failures, seen: &Value) {
+    // The Scenarios table says what the scenario answers (a journal answer's text once replaced it).
+    let row = seen["scenario_row"].as_str().unwrap_or_default();
+    failures.check(
+        row.contains("unavailable") && !row.contains("undefined"),
+        "scenario row",
+        || format!("the Scenarios table's row for the 503 scenario reads {row:?}"),
+    );
     let alert = seen["recovery_alert"].as_str().unwrap_or_default();
     failures.check(
         alert.contains("Polling byId") && alert.contains("503"),

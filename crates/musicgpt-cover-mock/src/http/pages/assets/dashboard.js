@@ -224,7 +224,7 @@
     }
   });
 
-  function answerText(respond) {
+  function respondText(respond) {
     if (respond.status != null) return `status ${respond.status}${respond.example ? ` (${respond.example})` : ''}`;
     if (respond.delay_ms != null) return `delay ${respond.delay_ms} ms`;
     if (respond.bytes_per_second != null) return `${respond.fault} at ${respond.bytes_per_second} B/s`;
@@ -245,7 +245,7 @@
         { 'data-scenario-id': s.id },
         el('td', { class: 'mono', text: s.id }),
         el('td', { class: 'mono', text: s.operation }),
-        el('td', { text: answerText(s.respond || {}) }),
+        el('td', { text: respondText(s.respond || {}) }),
         el('td', { class: 'num', text: `${s.remaining} of ${s.times}` }),
         el('td', { class: 'num', text: s.retry_after == null ? '' : `${s.retry_after} s` }),
         el('td', {}, el('button', { type: 'button', class: 'small secondary', text: 'Delete', 'aria-label': `Delete scenario ${s.id}`, onclick: () => deleteScenario(s.id) })),
@@ -316,7 +316,7 @@
   }
 
   /** The answer a journal entry kept: status, headers, then the body (JSON laid out) or its size and hash. */
-  function answerText(answer) {
+  function keptAnswerText(answer) {
     if (!answer) return 'No answer was sent (the connection was closed or reset).';
     const lines = [`HTTP ${answer.status}`];
     for (const [name, value] of Object.entries(answer.headers || {})) lines.push(`${name}: ${value}`);
@@ -334,7 +334,7 @@
     selectedSeq = entry.seq;
     const r = entry.request;
     $('journal-answer-title').textContent = `Answer to #${entry.seq}: ${r.method} ${r.path}`;
-    $('journal-answer-text').textContent = answerText(r.answer);
+    $('journal-answer-text').textContent = keptAnswerText(r.answer);
     $('journal-answer').hidden = false;
     for (const row of $('journal').tBodies[0].rows) {
       row.setAttribute('aria-selected', String(row.dataset.seq === String(selectedSeq)));

@@ -109,6 +109,10 @@ pub(crate) enum Val<'a> {
 /// What a template asks while it renders.
 pub(crate) trait Fill {
     fn value(&self, field: Field) -> Val<'_>;
+    /// A property with no [`Field`], by its name: the spec's example value unless told otherwise.
+    fn named(&self, _name: &str) -> Val<'_> {
+        Val::Default
+    }
     /// The `index`th item of an array field.
     fn item(&self, _field: Field, _index: usize) -> Option<&dyn Fill> {
         None
@@ -118,6 +122,7 @@ pub(crate) trait Fill {
 /// One property of a template.
 #[derive(Debug, Clone)]
 pub(crate) struct Slot {
+    name: String,
     /// `"name":`, escaped once at start-up.
     key: Vec<u8>,
     pub(crate) field: Option<Field>,
@@ -145,6 +150,7 @@ impl Template {
         let mut key = json_string(name);
         key.push(b':');
         self.slots.push(Slot {
+            name: name.to_owned(),
             key,
             field: Field::from_name(name),
             kind,
@@ -166,7 +172,7 @@ impl Template {
         for slot in &self.slots {
             let val = match slot.field {
                 Some(field) => fill.value(field),
-                None => Val::Default,
+                None => fill.named(&slot.name),
             };
             let start = out.len();
             if !first {

@@ -5,12 +5,12 @@
 //! copies from the spec's examples. Rendering writes JSON straight into a byte buffer: no
 //! `serde_json::Value` tree is built per response.
 
-use openapiv3::{ReferenceOr, Schema};
+use openapiv3::Schema;
 use serde_json::Value as Json;
 
 use super::json::{json_string, write_json};
 use super::operations::Operation;
-use super::reader::{Ctx, Kind};
+use super::reader::{Ctx, Kind, item};
 
 /// The names the mock fills with live data. A property whose name is not here is copied from the
 /// spec's examples, so a field added to the spec shows up in the responses without code changes.
@@ -246,34 +246,20 @@ impl<'a> Ctx<'a> {
             .responses
             .get(&openapiv3::StatusCode::Code(200))
             .ok_or_else(|| format!("{}: no 200 response", op.operation_id))?;
-        let response = match response {
-            ReferenceOr::Item(r) => r,
-            ReferenceOr::Reference { reference } => {
-                let name = reference.rsplit('/').next().unwrap_or_default();
-                match self
-                    .api
-                    .components
-                    .as_ref()
-                    .and_then(|c| c.responses.get(name))
-                {
-                    Some(ReferenceOr::Item(r)) => r,
-                    _ => return Err(format!("{}: cannot resolve {reference}", op.operation_id)),
-                }
-            }
-        };
+        let response = item(response)?;
         let schema = response
             .content
             .get("application/json")
             .and_then(|m| m.schema.as_ref())
             .ok_or_else(|| format!("{}: 200 has no JSON schema", op.operation_id))?;
         let examples = self.ok_examples(op)?;
-        self.template(self.schema(schema)?, &examples.iter().collect::<Vec<_>>())
+        self.template(item(schema)?, &examples.iter().collect::<Vec<_>>())
     }
 
     /// The callback's payload template and the form field its URL expression names.
     pub(super) fn webhook(&self, cover: &Operation) -> Result<(Template, String), String> {
         let (_, _, op) = self.find(&cover.operation_id)?;
-        let (expression, item) = op
+        let (expression, callback) = op
             .callbacks
             .values()
             .flat_map(|cb| cb.iter())
@@ -285,10 +271,12 @@ impl<'a> Ctx<'a> {
             .strip_prefix("$request.body#/")
             .ok_or_else(|| format!("cover: callback expression {expression} is not $request.body"))?
             .to_owned();
-        let body = match item.post.as_ref().and_then(|p| p.request_body.as_ref()) {
-            Some(ReferenceOr::Item(b)) => b,
-            _ => return Err("cover: callback has no inline POST body".to_owned()),
-        };
+        let body = callback
+            .post
+            .as_ref()
+            .and_then(|p| p.request_body.as_ref())
+            .ok_or("cover: callback has no POST body")?;
+        let body = item(body)?;
         let media = body
             .content
             .get("application/json")
@@ -300,12 +288,9 @@ impl<'a> Ctx<'a> {
         let examples: Vec<&Json> = media
             .examples
             .values()
-            .filter_map(|e| match e {
-                ReferenceOr::Item(e) => e.value.as_ref(),
-                ReferenceOr::Reference { .. } => None,
-            })
+            .filter_map(|e| item(e).ok()?.value.as_ref())
             .collect();
-        Ok((self.template(self.schema(schema)?, &examples)?, field))
+        Ok((self.template(item(schema)?, &examples)?, field))
     }
 
     /// Builds the template of an object schema; property values the mock does not fill come from
@@ -314,7 +299,7 @@ impl<'a> Ctx<'a> {
         let shape = self.shape(schema)?;
         let mut template = Template::default();
         for (name, prop) in shape.properties {
-            let prop = self.boxed_schema(prop)?;
+            let prop = item(prop)?;
             let values: Vec<&Json> = examples.iter().filter_map(|e| e.get(name)).collect();
             let literal_value = values
                 .first()
@@ -339,7 +324,7 @@ impl<'a> Ctx<'a> {
                 }
                 Kind::Array => match prop_shape.items {
                     Some(items) => {
-                        let items = self.boxed_schema(items)?;
+                        let items = item(items)?;
                         let firsts: Vec<&Json> = values
                             .iter()
                             .filter_map(|v| v.as_array().and_then(|a| a.first()))

@@ -95,3 +95,41 @@ impl Fill for TaskFill<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::tasks::sample_task;
+    use crate::spec::document::{Document, document};
+
+    /// A new optional form field shown back in byId needs only the spec: the same name in the
+    /// form and in the conversion.
+    #[test]
+    fn a_property_named_as_a_form_field_echoes_the_request() -> Result<(), String> {
+        let mut raw = document()?.yaml().clone();
+        let title: serde_norway::Value =
+            serde_norway::from_str("{type: string}").unwrap_or_default();
+        let schemas = &mut raw["components"]["schemas"];
+        schemas["CoverRequest"]["properties"]["title"] = title.clone();
+        schemas["Conversion"]["properties"]["title"] = title;
+        let text = serde_norway::to_string(&raw).map_err(|e| e.to_string())?;
+        let spec = Spec::compile(&Document::parse(&text)?)?;
+        let clock = Clock::new(chrono::Utc::now(), true);
+        let render = |task: &Task| {
+            let fill = TaskFill {
+                task,
+                now: 0,
+                clock: &clock,
+                spec: &spec,
+                origin: "http://127.0.0.1:1",
+                webhook: false,
+            };
+            String::from_utf8_lossy(&spec.conversion_ok.render(&fill)).into_owned()
+        };
+        let mut task = sample_task(1, 10);
+        assert!(!render(&task).contains("\"title\""));
+        task.request.echoed = vec![("title".to_owned(), Value::Text("Hello".to_owned()))];
+        assert!(render(&task).contains(r#""title":"Hello""#));
+        Ok(())
+    }
+}

@@ -115,7 +115,7 @@ impl Spec {
         self.status_texts.iter().find(|t| t.status == status)
     }
 
-    fn compile(document: &Document) -> Result<Spec, String> {
+    pub(crate) fn compile(document: &Document) -> Result<Spec, String> {
         let raw = document::inline(document.yaml(), document.yaml(), 0)?;
         let api: OpenAPI = serde_norway::from_value(raw.clone())
             .map_err(|e| format!("openapi.yaml is not OpenAPI 3.0: {e}"))?;

@@ -70,7 +70,7 @@ pub use domain::journal::{
     FormFilePart, FormRecord, FormTextField, JournalEntry, JournalKind, MAX_KEPT_FIELDS,
     MAX_KEPT_VALUE, RequestRecord, WebhookEvent,
 };
-pub use domain::tasks::{AudioSource, ConversionStatus, FinishError, Outcome, TaskView};
+pub use domain::tasks::{AudioSource, FinishError, Outcome, TaskView};
 pub use domain::webhooks::{
     CONCURRENCY as WEBHOOK_CONCURRENCY, DeliveryState, MAX_IN_FLIGHT as WEBHOOK_MAX_IN_FLIGHT,
     WebhookAttempt, WebhookDelivery, WebhookTotals,

@@ -21,7 +21,7 @@ use super::render::TaskFill;
 use super::scheduler::{Settle, run_scheduler};
 use super::store::TaskStore;
 use super::sync::lock;
-use super::tasks::{ConversionStatus, FinishError, NewTask, Outcome, Task, TaskView};
+use super::tasks::{FinishError, NewTask, Outcome, Status, Task, TaskView};
 use super::uploads::UploadStore;
 use super::webhooks::{
     Delivery, DeliveryState, Release, SenderShared, Transport, WebhookDelivery, WebhookLog,
@@ -386,12 +386,12 @@ impl MockState {
     pub(crate) fn completed_pitch(
         &self,
         conversion_id: &Uuid,
-    ) -> Result<(Uuid, i64), Option<ConversionStatus>> {
+    ) -> Result<(Uuid, i64), Option<Status>> {
         let now = self.inner.clock.now();
         let tasks = lock(&self.inner.tasks);
         let task = tasks.by_conversion(conversion_id).ok_or(None)?;
         match task.status(now) {
-            ConversionStatus::Completed => Ok((task.task_id, task.request.pitch)),
+            Status::Completed => Ok((task.task_id, task.request.pitch)),
             other => Err(Some(other)),
         }
     }
@@ -664,16 +664,19 @@ impl MockState {
 
 /// Every status the mock shows must be one the spec tells clients to expect.
 fn check_statuses(spec: &'static Spec) -> Result<(), String> {
-    let known: Vec<ConversionStatus> = spec
+    let known: Vec<Status> = spec
         .known_statuses
         .iter()
-        .map(|k| ConversionStatus::named(k))
+        .map(|k| Status::named(k))
         .collect();
-    match ConversionStatus::SHOWN
+    match Status::SHOWN
         .iter()
         .find(|status| !known.is_empty() && !known.contains(status))
     {
-        Some(status) => Err(format!("ConversionStatus x-known-values lacks {status}")),
+        Some(status) => Err(format!(
+            "ConversionStatus x-known-values lacks {}",
+            status.as_str()
+        )),
         None => Ok(()),
     }
 }

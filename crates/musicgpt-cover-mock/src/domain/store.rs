@@ -260,7 +260,9 @@ impl TaskStore {
             return Err(FinishError::NotFound);
         };
         if task.is_final(now) {
-            return Err(FinishError::AlreadyFinal(task.status(now)));
+            return Err(FinishError::AlreadyFinal(
+                task.status(now).as_str().to_owned(),
+            ));
         }
         task.finished_at = now;
         task.processing_at = task.processing_at.min(now);
@@ -339,7 +341,7 @@ impl TaskStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::tasks::{ConversionStatus, sample_task as task};
+    use crate::domain::tasks::{Status, sample_task as task};
 
     #[test]
     fn store_evicts_settled_tasks_first() {
@@ -378,11 +380,11 @@ mod tests {
         assert!(
             store
                 .get(&Uuid::from_u128(1))
-                .is_some_and(|t| t.settled && t.status(42) == ConversionStatus::Failed)
+                .is_some_and(|t| t.settled && t.status(42) == Status::Failed)
         );
         assert_eq!(
             store.finish_now(&Uuid::from_u128(1 << 64), Outcome::Completed, 50),
-            Err(FinishError::AlreadyFinal(ConversionStatus::Failed))
+            Err(FinishError::AlreadyFinal("FAILED".to_owned()))
         );
     }
 

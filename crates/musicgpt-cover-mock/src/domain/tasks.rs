@@ -15,22 +15,16 @@ use crate::spec::Value;
 /// A conversion's status. The mock shows the first five; `Other` is a further value the spec's
 /// `x-known-values` names (`IN_PROGRESS`), which a client must expect and the mock never shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConversionStatus {
-    /// `IN_QUEUE`
+pub(crate) enum Status {
     InQueue,
-    /// `PROCESSING`
     Processing,
-    /// `COMPLETED`
     Completed,
-    /// `FAILED`
     Failed,
-    /// `ERROR`
     Error,
-    /// Another value of the spec's `x-known-values`.
     Other(&'static str),
 }
 
-impl ConversionStatus {
+impl Status {
     /// Every status the mock shows; the spec's `x-known-values` must list them all.
     pub(crate) const SHOWN: [Self; 5] = [
         Self::InQueue,
@@ -41,7 +35,7 @@ impl ConversionStatus {
     ];
 
     /// The status as byId writes it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::InQueue => "IN_QUEUE",
             Self::Processing => "PROCESSING",
@@ -61,12 +55,6 @@ impl ConversionStatus {
     }
 }
 
-impl std::fmt::Display for ConversionStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// How a task ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -81,11 +69,11 @@ pub enum Outcome {
 
 impl Outcome {
     /// The status byId shows once the task has ended.
-    pub fn status(self) -> ConversionStatus {
+    pub(crate) fn status(self) -> Status {
         match self {
-            Outcome::Completed => ConversionStatus::Completed,
-            Outcome::Failed => ConversionStatus::Failed,
-            Outcome::Error => ConversionStatus::Error,
+            Outcome::Completed => Status::Completed,
+            Outcome::Failed => Status::Failed,
+            Outcome::Error => Status::Error,
         }
     }
 
@@ -142,28 +130,27 @@ impl Task {
         self.request.weight()
     }
 
-    pub(crate) fn status(&self, now: VTime) -> ConversionStatus {
+    /// Its status at `now`, and since when.
+    fn state(&self, now: VTime) -> (Status, VTime) {
         if now >= self.finished_at {
-            self.request.outcome.status()
+            (self.request.outcome.status(), self.finished_at)
         } else if now >= self.processing_at {
-            ConversionStatus::Processing
+            (Status::Processing, self.processing_at)
         } else {
-            ConversionStatus::InQueue
+            (Status::InQueue, self.created_at)
         }
+    }
+
+    pub(crate) fn status(&self, now: VTime) -> Status {
+        self.state(now).0
+    }
+
+    pub(crate) fn updated_at(&self, now: VTime) -> VTime {
+        self.state(now).1
     }
 
     pub(crate) fn is_final(&self, now: VTime) -> bool {
         now >= self.finished_at
-    }
-
-    pub(crate) fn updated_at(&self, now: VTime) -> VTime {
-        if now >= self.finished_at {
-            self.finished_at
-        } else if now >= self.processing_at {
-            self.processing_at
-        } else {
-            self.created_at
-        }
     }
 
     /// The public view of the task at `now`.
@@ -247,24 +234,15 @@ pub struct TaskView {
 }
 
 /// Why a task could not be finished on request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FinishError {
     /// No task has that id.
+    #[error("no task has that id")]
     NotFound,
     /// The task is already final, with this status.
-    AlreadyFinal(ConversionStatus),
+    #[error("the task is already final ({0})")]
+    AlreadyFinal(String),
 }
-
-impl std::fmt::Display for FinishError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FinishError::NotFound => f.write_str("no task has that id"),
-            FinishError::AlreadyFinal(s) => write!(f, "the task is already final ({s})"),
-        }
-    }
-}
-
-impl std::error::Error for FinishError {}
 
 /// What an accepted Cover asked for: what a task is made of, and keeps as it is.
 #[derive(Debug, Clone)]
@@ -337,9 +315,9 @@ mod tests {
     #[test]
     fn states_follow_the_clock() {
         let t = sample_task(1, 1000);
-        assert_eq!(t.status(0), ConversionStatus::InQueue);
-        assert_eq!(t.status(250), ConversionStatus::Processing);
-        assert_eq!(t.status(1000), ConversionStatus::Completed);
+        assert_eq!(t.status(0), Status::InQueue);
+        assert_eq!(t.status(250), Status::Processing);
+        assert_eq!(t.status(1000), Status::Completed);
         assert_eq!(t.updated_at(999), 250);
     }
 }

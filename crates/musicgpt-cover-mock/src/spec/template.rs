@@ -12,79 +12,57 @@ use super::json::{json_string, write_json};
 use super::operations::Operation;
 use super::reader::{Ctx, Kind, item};
 
-/// The names the mock fills with live data. A property whose name is not here is copied from the
-/// spec's examples, so a field added to the spec shows up in the responses without code changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Field {
-    Success,
-    TaskId,
-    ConversionId,
-    Eta,
-    CreditEstimate,
-    Message,
-    Status,
-    Conversion,
-    ConversionType,
-    StatusMsg,
-    VoiceId,
-    Pitch,
-    WebhookUrl,
-    AudioUrl,
-    AudioUrlWav,
-    ConversionPath,
-    ConversionPathWav,
-    ConversionDuration,
-    ConversionCost,
-    CreatedAt,
-    UpdatedAt,
-    Voices,
-    VoiceName,
-    Limit,
-    Page,
-    Total,
-    Error,
-    Detail,
+/// Declares [`Field`] and the property name each variant means, once.
+macro_rules! fields {
+    ($($field:ident = $name:literal,)*) => {
+        /// The names the mock fills with live data. A property whose name is not here is copied
+        /// from the spec's examples (or echoes the request, [`Fill::named`]), so a field added to
+        /// the spec shows up in the responses without code changes.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub(crate) enum Field {
+            $($field,)*
+        }
+
+        impl Field {
+            pub(crate) fn from_name(name: &str) -> Option<Field> {
+                match name {
+                    $($name => Some(Field::$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl Field {
-    /// The property names of the spec that mean each field.
-    const NAMES: &'static [(&'static str, Field)] = &[
-        ("success", Field::Success),
-        ("task_id", Field::TaskId),
-        ("conversion_id", Field::ConversionId),
-        ("eta", Field::Eta),
-        ("credit_estimate", Field::CreditEstimate),
-        ("message", Field::Message),
-        ("status", Field::Status),
-        ("conversion", Field::Conversion),
-        ("conversion_type", Field::ConversionType),
-        ("status_msg", Field::StatusMsg),
-        ("voice_id", Field::VoiceId),
-        ("pitch", Field::Pitch),
-        ("webhook_url", Field::WebhookUrl),
-        ("audio_url", Field::AudioUrl),
-        ("audio_url_wav", Field::AudioUrlWav),
-        ("conversion_path", Field::ConversionPath),
-        ("conversion_path_wav", Field::ConversionPathWav),
-        ("conversion_duration", Field::ConversionDuration),
-        ("conversion_cost", Field::ConversionCost),
-        ("createdAt", Field::CreatedAt),
-        ("updatedAt", Field::UpdatedAt),
-        ("voices", Field::Voices),
-        ("voice_name", Field::VoiceName),
-        ("limit", Field::Limit),
-        ("page", Field::Page),
-        ("total", Field::Total),
-        ("error", Field::Error),
-        ("detail", Field::Detail),
-    ];
-
-    pub(crate) fn from_name(name: &str) -> Option<Field> {
-        Self::NAMES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, f)| *f)
-    }
+fields! {
+    Success = "success",
+    TaskId = "task_id",
+    ConversionId = "conversion_id",
+    Eta = "eta",
+    CreditEstimate = "credit_estimate",
+    Message = "message",
+    Status = "status",
+    Conversion = "conversion",
+    ConversionType = "conversion_type",
+    StatusMsg = "status_msg",
+    VoiceId = "voice_id",
+    Pitch = "pitch",
+    WebhookUrl = "webhook_url",
+    AudioUrl = "audio_url",
+    AudioUrlWav = "audio_url_wav",
+    ConversionPath = "conversion_path",
+    ConversionPathWav = "conversion_path_wav",
+    ConversionDuration = "conversion_duration",
+    ConversionCost = "conversion_cost",
+    CreatedAt = "createdAt",
+    UpdatedAt = "updatedAt",
+    Voices = "voices",
+    VoiceName = "voice_name",
+    Limit = "limit",
+    Page = "page",
+    Total = "total",
+    Error = "error",
+    Detail = "detail",
 }
 
 /// A live value for one field, as a [`Fill`] answers it.

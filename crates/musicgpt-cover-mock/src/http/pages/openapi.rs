@@ -102,11 +102,6 @@ fn put_first(value: &mut Value, url: &str) {
     root.insert("servers".into(), Value::Sequence(servers));
 }
 
-fn first_server(yaml: &str) -> Option<String> {
-    let value: Value = serde_norway::from_str(yaml).ok()?;
-    value["servers"][0]["url"].as_str().map(str::to_owned)
-}
-
 /// The text edit of [`with_server`]: a new first item in the top-level `servers:` block, items
 /// with the same URL taken out. `None` when there is no such block.
 fn edit_text(yaml: &str, url: &str) -> Option<String> {
@@ -162,7 +157,8 @@ fn edit_text(yaml: &str, url: &str) -> Option<String> {
     }
     // Only the block changes, so it is the block that is read back (a parse of the whole
     // document per server cost more than the rest of its start).
-    if first_server(&servers).as_deref() != Some(url) {
+    let read: Value = serde_norway::from_str(&servers).ok()?;
+    if read["servers"][0]["url"].as_str() != Some(url) {
         return None;
     }
     let mut out = String::with_capacity(yaml.len() + 200);

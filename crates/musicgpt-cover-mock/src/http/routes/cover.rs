@@ -8,7 +8,7 @@ use axum::response::Response;
 use crate::domain::audio::{DURATION_SECONDS, Probe, probe_upload_async};
 use crate::domain::credits::from_cents;
 use crate::domain::journal::FormLog;
-use crate::domain::tasks::{AudioSource, ConversionStatus, NewTask, Outcome};
+use crate::domain::tasks::{AudioSource, NewTask, Outcome, Status};
 use crate::domain::uploads::Incoming;
 use crate::domain::{CreateError, Created, MockState};
 use crate::http::auth::request_key;
@@ -444,7 +444,7 @@ impl Fill for Accepted<'_> {
             Field::Eta => Val::Int(i64::try_from(t.eta).unwrap_or(i64::MAX)),
             Field::CreditEstimate => Val::Num(from_cents(t.cost)),
             // The answer to a new task always says it was queued, as the real API's does.
-            Field::Status => Val::Str(ConversionStatus::InQueue.as_str()),
+            Field::Status => Val::Str(Status::InQueue.as_str()),
             Field::Error | Field::Detail => Val::Absent,
             _ => Val::Default,
         }

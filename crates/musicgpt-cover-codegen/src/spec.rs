@@ -3,6 +3,10 @@
 //! The multipart generator reads the spec as a plain YAML tree rather than through `openapiv3`'s
 //! model because it needs what that model drops or reorders: vendor extensions on any schema,
 //! `anyOf` beside `properties` on the same schema, and the properties in the order written.
+//!
+//! Its `$ref` resolver is its own, not the mock's `openapi_document`: this crate is the client's
+//! build dependency and reads whatever spec text it is given, while the mock embeds one spec and
+//! would bring its server (axum, tokio, audio) into every build of the client.
 
 use serde_norway::{Mapping, Value};
 

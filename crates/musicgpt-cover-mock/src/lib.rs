@@ -102,8 +102,8 @@ pub use domain::audio::lab as audio_lab;
 #[doc(hidden)]
 pub use spec::validate::openapi_to_json_schema;
 
-/// openapi.yaml parsed once per process, and the one `$ref` resolver, for the contract tests and
-/// the fuzz targets. Not an API: it may change at any time.
+/// openapi.yaml parsed once per process, and the one `$ref` resolver, for the contract tests, the
+/// client's tests and the fuzz targets. Not an API: it may change at any time.
 #[doc(hidden)]
 pub mod openapi_document {
     pub use crate::spec::document::{Document, Tree, document, pointer, resolve};

@@ -2,8 +2,8 @@
 
 use super::clock::{Clock, VTime};
 use super::credits::from_cents;
-use super::tasks::{COMPLETED, ERROR, FAILED, PROCESSING, Task};
-use crate::spec::{Field, Fill, Spec, Val};
+use super::tasks::{Status, Task};
+use crate::spec::{Field, Fill, Spec, Val, Value};
 
 /// Fills the byId and webhook templates from a task.
 pub(crate) struct TaskFill<'a> {
@@ -19,7 +19,7 @@ pub(crate) struct TaskFill<'a> {
 
 impl TaskFill<'_> {
     fn file(&self, ext: &str) -> Val<'static> {
-        if self.task.status(self.now) == COMPLETED {
+        if self.task.status(self.now) == Status::Completed {
             Val::Owned(format!(
                 "{}/files/{}.{ext}",
                 self.origin, self.task.conversion_id
@@ -29,22 +29,17 @@ impl TaskFill<'_> {
         }
     }
 
-    fn texts(&self) -> (Option<String>, Option<String>) {
+    fn texts(&self) -> (Option<&str>, Option<&str>) {
         let status = self.task.status(self.now);
-        if let Some(t) = self.spec.status_text(status) {
-            return (t.status_msg.clone(), t.message.clone());
+        if let Some(t) = self.spec.status_text(status.as_str()) {
+            return (t.status_msg.as_deref(), t.message.as_deref());
         }
         // Statuses the spec shows no example of.
+        let both = |text| (Some(text), Some(text));
         match status {
-            PROCESSING => (Some("Converting".to_owned()), None),
-            FAILED => (
-                Some("Conversion failed".to_owned()),
-                Some("Conversion failed".to_owned()),
-            ),
-            ERROR => (
-                Some("An error occurred during the conversion".to_owned()),
-                Some("An error occurred during the conversion".to_owned()),
-            ),
+            Status::Processing => (Some("Converting"), None),
+            Status::Failed => both("Conversion failed"),
+            Status::Error => both("An error occurred during the conversion"),
             _ => (None, None),
         }
     }
@@ -53,21 +48,22 @@ impl TaskFill<'_> {
 impl Fill for TaskFill<'_> {
     fn value(&self, field: Field) -> Val<'_> {
         let task = self.task;
-        let completed = task.status(self.now) == COMPLETED;
+        let request = &task.request;
+        let completed = task.status(self.now) == Status::Completed;
         match field {
             Field::Success => Val::Bool(true),
             Field::TaskId => Val::Owned(task.task_id.to_string()),
             Field::ConversionId => Val::Owned(task.conversion_id.to_string()),
             Field::Conversion => Val::Object,
-            Field::Status => Val::Str(task.status(self.now)),
-            Field::StatusMsg => self.texts().0.map_or(Val::Absent, Val::Owned),
+            Field::Status => Val::Str(task.status(self.now).as_str()),
+            Field::StatusMsg => self.texts().0.map_or(Val::Absent, Val::Str),
             Field::Message if self.webhook => Val::Default,
-            Field::Message => self.texts().1.map_or(Val::Absent, Val::Owned),
-            Field::VoiceId => Val::Str(&task.voice_id),
-            Field::Pitch => Val::Int(task.pitch),
+            Field::Message => self.texts().1.map_or(Val::Absent, Val::Str),
+            Field::VoiceId => Val::Str(&request.voice_id),
+            Field::Pitch => Val::Int(request.pitch),
             Field::Eta => Val::Int(i64::try_from(task.eta).unwrap_or(i64::MAX)),
             Field::CreditEstimate => Val::Num(from_cents(task.cost)),
-            Field::WebhookUrl => task.webhook_url.as_deref().map_or(Val::Absent, Val::Str),
+            Field::WebhookUrl => request.webhook_url.as_deref().map_or(Val::Absent, Val::Str),
             Field::AudioUrl | Field::ConversionPath => self.file("mp3"),
             Field::AudioUrlWav | Field::ConversionPathWav => self.file("wav"),
             Field::ConversionDuration if completed => Val::Num(task.duration),
@@ -78,5 +74,56 @@ impl Fill for TaskFill<'_> {
             Field::Error | Field::Detail => Val::Absent,
             _ => Val::Default,
         }
+    }
+
+    /// A property the mock does not fill itself, named as a field of the Cover form, echoes what
+    /// the request gave, else the field's default, else nothing.
+    fn named(&self, name: &str) -> Val<'_> {
+        let form = self.spec.cover.form.as_ref();
+        let Some(rule) = form.and_then(|f| f.fields.iter().find(|r| r.name == name)) else {
+            return Val::Default;
+        };
+        match self.task.request.echoed.iter().find(|(n, _)| n == name) {
+            Some((_, Value::Text(text))) => Val::Str(text),
+            Some((_, Value::Integer(n))) => Val::Int(*n),
+            _ => rule.default.map_or(Val::Absent, Val::Int),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::tasks::sample_task;
+    use crate::spec::document::{Document, document};
+
+    /// A new optional form field shown back in byId needs only the spec: the same name in the
+    /// form and in the conversion.
+    #[test]
+    fn a_property_named_as_a_form_field_echoes_the_request() -> Result<(), String> {
+        let mut raw = document()?.yaml().clone();
+        let schemas = &mut raw["components"]["schemas"];
+        let title = schemas["Conversion"]["properties"]["voice_id"].clone();
+        schemas["CoverRequest"]["properties"]["title"] = title.clone();
+        schemas["Conversion"]["properties"]["title"] = title;
+        let text = serde_norway::to_string(&raw).map_err(|e| e.to_string())?;
+        let spec = Spec::compile(&Document::parse(&text)?)?;
+        let clock = Clock::new(chrono::Utc::now(), true);
+        let render = |task: &Task| {
+            let fill = TaskFill {
+                task,
+                now: 0,
+                clock: &clock,
+                spec: &spec,
+                origin: "http://127.0.0.1:1",
+                webhook: false,
+            };
+            String::from_utf8_lossy(&spec.conversion_ok.render(&fill)).into_owned()
+        };
+        let mut task = sample_task(1, 10);
+        assert!(!render(&task).contains("\"title\""));
+        task.request.echoed = vec![("title".to_owned(), Value::Text("Hello".to_owned()))];
+        assert!(render(&task).contains(r#""title":"Hello""#));
+        Ok(())
     }
 }

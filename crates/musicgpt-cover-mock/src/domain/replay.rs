@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::journal::{FormRecord, JournalEntry, KeptAnswer};
 use super::sync::lock;
-use super::tasks::COMPLETED;
+use super::tasks::Status;
 use crate::spec::{Field, Fill, Spec, Val};
 
 /// A recording, ready to answer from.
@@ -175,7 +175,8 @@ impl Replay {
             } else if path == spec.by_id.path
                 && let Some(Value::Object(conversion)) =
                     json.as_ref().and_then(|j| j.get("conversion"))
-                && conversion.get("status").and_then(Value::as_str) == Some(COMPLETED)
+                && conversion.get("status").and_then(Value::as_str)
+                    == Some(Status::Completed.as_str())
             {
                 let task = text(conversion.get("task_id")).or_else(|| {
                     // A poll by conversion id whose answer leaves the task id out.

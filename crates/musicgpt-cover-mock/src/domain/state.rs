@@ -23,7 +23,7 @@ use super::replay::{RecordedFill, Replay, key};
 use super::scheduler::{Settle, run_scheduler};
 use super::store::TaskStore;
 use super::sync::lock;
-use super::tasks::{ALL_STATUSES, COMPLETED, FinishError, NewTask, Outcome, Task, TaskView};
+use super::tasks::{FinishError, NewTask, Outcome, Status, Task, TaskView};
 use super::uploads::UploadStore;
 use super::webhooks::{
     Delivery, DeliveryState, Release, SenderShared, Transport, WebhookDelivery, WebhookLog,
@@ -343,18 +343,13 @@ impl MockState {
             seq: tasks.next_seq(),
             task_id,
             conversion_id,
-            api_key: new.api_key,
-            voice_id: new.voice_id,
-            pitch: new.pitch,
-            webhook_url: new.webhook_url,
-            source: new.source,
+            request: new,
             eta,
             cost,
             duration,
             created_at: now,
             processing_at: now + run_ms / 4,
             finished_at: now + run_ms,
-            outcome: new.outcome,
             settled,
             webhook_pending: false,
         };
@@ -400,12 +395,12 @@ impl MockState {
     pub(crate) fn completed_pitch(
         &self,
         conversion_id: &Uuid,
-    ) -> Result<(Uuid, i64), Option<&'static str>> {
+    ) -> Result<(Uuid, i64), Option<Status>> {
         let now = self.inner.clock.now();
         let tasks = lock(&self.inner.tasks);
         let task = tasks.by_conversion(conversion_id).ok_or(None)?;
         match task.status(now) {
-            COMPLETED => Ok((task.task_id, task.pitch)),
+            Status::Completed => Ok((task.task_id, task.request.pitch)),
             other => Err(Some(other)),
         }
     }
@@ -621,10 +616,10 @@ impl MockState {
         pending.extend(
             unfinished
                 .into_iter()
-                .filter(|t| t.outcome == Outcome::Completed)
+                .filter(|t| t.request.outcome == Outcome::Completed)
                 .map(|t| PendingWebhook {
                     task_id: t.task_id.to_string(),
-                    url: t.webhook_url.clone().unwrap_or_default(),
+                    url: t.request.webhook_url.clone().unwrap_or_default(),
                     state: "task not finished".to_owned(),
                     attempts: 0,
                 }),
@@ -736,13 +731,20 @@ impl MockState {
 }
 
 /// Every status the mock shows must be one the spec tells clients to expect.
-fn check_statuses(spec: &Spec) -> Result<(), String> {
-    let known = &spec.known_statuses;
-    match ALL_STATUSES
+fn check_statuses(spec: &'static Spec) -> Result<(), String> {
+    let known: Vec<Status> = spec
+        .known_statuses
         .iter()
-        .find(|status| !known.is_empty() && !known.iter().any(|k| k == *status))
+        .map(|k| Status::named(k))
+        .collect();
+    match Status::SHOWN
+        .iter()
+        .find(|status| !known.is_empty() && !known.contains(status))
     {
-        Some(status) => Err(format!("ConversionStatus x-known-values lacks {status}")),
+        Some(status) => Err(format!(
+            "ConversionStatus x-known-values lacks {}",
+            status.as_str()
+        )),
         None => Ok(()),
     }
 }
@@ -855,8 +857,8 @@ impl Settle for Inner {
             (due, next)
         };
         for task in &due {
-            if task.outcome == Outcome::Completed
-                && let Some(url) = &task.webhook_url
+            if task.request.outcome == Outcome::Completed
+                && let Some(url) = &task.request.webhook_url
             {
                 self.dispatch(task, url);
             }

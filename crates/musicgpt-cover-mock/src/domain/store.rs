@@ -215,7 +215,7 @@ impl TaskStore {
         }
         self.bytes -= task.weight();
         if let Some(uploads) = &self.uploads
-            && matches!(task.source, AudioSource::File { .. })
+            && matches!(task.request.source, AudioSource::File { .. })
         {
             uploads.remove(&task.task_id);
         }
@@ -260,11 +260,13 @@ impl TaskStore {
             return Err(FinishError::NotFound);
         };
         if task.is_final(now) {
-            return Err(FinishError::AlreadyFinal(task.status(now).to_owned()));
+            return Err(FinishError::AlreadyFinal(
+                task.status(now).as_str().to_owned(),
+            ));
         }
         task.finished_at = now;
         task.processing_at = task.processing_at.min(now);
-        task.outcome = outcome;
+        task.request.outcome = outcome;
         let seq = task.seq;
         // The old heap entry no longer matches `finished_at`: it is skipped when reached.
         self.due.push(Reverse((now, seq, slot)));
@@ -288,7 +290,7 @@ impl TaskStore {
                 continue;
             }
             task.settled = true;
-            if task.outcome == Outcome::Completed && task.webhook_url.is_some() {
+            if task.request.outcome == Outcome::Completed && task.request.webhook_url.is_some() {
                 // Kept until its webhook is final: see `release`.
                 task.webhook_pending = true;
                 out.push(task.clone());
@@ -332,21 +334,21 @@ impl TaskStore {
         self.slots
             .iter()
             .flatten()
-            .filter(|t| !t.settled && t.webhook_url.is_some())
+            .filter(|t| !t.settled && t.request.webhook_url.is_some())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::tasks::{FAILED, sample_task as task};
+    use crate::domain::tasks::{Status, sample_task as task};
 
     #[test]
     fn store_evicts_settled_tasks_first() {
         let mut store = TaskStore::new(2, 1 << 20);
         assert!(store.insert(task(1, 5000)).is_ok());
         let mut with_webhook = task(2, 10);
-        with_webhook.webhook_url = Some("http://127.0.0.1/x".into());
+        with_webhook.request.webhook_url = Some("http://127.0.0.1/x".into());
         assert!(store.insert(with_webhook).is_ok());
         assert_eq!(store.settle_due(100).len(), 1);
         // Final, but its webhook is pending: kept, and the new task is refused.
@@ -378,11 +380,11 @@ mod tests {
         assert!(
             store
                 .get(&Uuid::from_u128(1))
-                .is_some_and(|t| t.settled && t.status(42) == FAILED)
+                .is_some_and(|t| t.settled && t.status(42) == Status::Failed)
         );
         assert_eq!(
             store.finish_now(&Uuid::from_u128(1 << 64), Outcome::Completed, 50),
-            Err(FinishError::AlreadyFinal(FAILED.to_owned()))
+            Err(FinishError::AlreadyFinal("FAILED".to_owned()))
         );
     }
 
@@ -399,7 +401,7 @@ mod tests {
         assert_eq!(store.len(), 2);
         assert!(store.get(&Uuid::from_u128(1)).is_none());
         let mut heavy = task(4, 10);
-        heavy.voice_id = "x".repeat(10 * one);
+        heavy.request.voice_id = "x".repeat(10 * one);
         assert!(store.insert(heavy).is_err(), "heavier than the whole store");
     }
 

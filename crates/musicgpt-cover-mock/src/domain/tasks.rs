@@ -10,14 +10,50 @@ use uuid::Uuid;
 
 use super::clock::{Clock, VTime};
 use super::credits::{Cents, from_cents};
+use crate::spec::Value;
 
-pub(crate) const IN_QUEUE: &str = "IN_QUEUE";
-pub(crate) const PROCESSING: &str = "PROCESSING";
-pub(crate) const COMPLETED: &str = "COMPLETED";
-pub(crate) const FAILED: &str = "FAILED";
-pub(crate) const ERROR: &str = "ERROR";
-/// Every status the mock shows; the spec's `x-known-values` must list them all.
-pub(crate) const ALL_STATUSES: [&str; 5] = [IN_QUEUE, PROCESSING, COMPLETED, FAILED, ERROR];
+/// A conversion's status. The mock shows the first five; `Other` is a further value the spec's
+/// `x-known-values` names (`IN_PROGRESS`), which a client must expect and the mock never shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    InQueue,
+    Processing,
+    Completed,
+    Failed,
+    Error,
+    Other(&'static str),
+}
+
+impl Status {
+    /// Every status the mock shows; the spec's `x-known-values` must list them all.
+    pub(crate) const SHOWN: [Self; 5] = [
+        Self::InQueue,
+        Self::Processing,
+        Self::Completed,
+        Self::Failed,
+        Self::Error,
+    ];
+
+    /// The status as byId writes it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::InQueue => "IN_QUEUE",
+            Self::Processing => "PROCESSING",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+            Self::Error => "ERROR",
+            Self::Other(name) => name,
+        }
+    }
+
+    /// The status written `name`.
+    pub(crate) fn named(name: &'static str) -> Self {
+        Self::SHOWN
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .unwrap_or(Self::Other(name))
+    }
+}
 
 /// How a task ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,12 +68,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The status string byId shows.
-    pub fn status(self) -> &'static str {
+    /// The status byId shows once the task has ended.
+    pub(crate) fn status(self) -> Status {
         match self {
-            Outcome::Completed => COMPLETED,
-            Outcome::Failed => FAILED,
-            Outcome::Error => ERROR,
+            Outcome::Completed => Status::Completed,
+            Outcome::Failed => Status::Failed,
+            Outcome::Error => Status::Error,
         }
     }
 
@@ -45,7 +81,7 @@ impl Outcome {
     pub fn parse(s: &str) -> Option<Outcome> {
         [Outcome::Completed, Outcome::Failed, Outcome::Error]
             .into_iter()
-            .find(|o| o.status().eq_ignore_ascii_case(s))
+            .find(|o| o.status().as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -74,18 +110,14 @@ pub(crate) struct Task {
     pub(crate) seq: u64,
     pub(crate) task_id: Uuid,
     pub(crate) conversion_id: Uuid,
-    pub(crate) api_key: String,
-    pub(crate) voice_id: String,
-    pub(crate) pitch: i64,
-    pub(crate) webhook_url: Option<String>,
-    pub(crate) source: AudioSource,
+    /// What the Cover asked for, as it was accepted.
+    pub(crate) request: NewTask,
     pub(crate) eta: u64,
     pub(crate) cost: Cents,
     pub(crate) duration: f64,
     pub(crate) created_at: VTime,
     pub(crate) processing_at: VTime,
     pub(crate) finished_at: VTime,
-    pub(crate) outcome: Outcome,
     /// The scheduler has handled its end.
     pub(crate) settled: bool,
     /// Its webhook is queued, in flight or retrying: it may not be evicted yet.
@@ -95,52 +127,47 @@ pub(crate) struct Task {
 impl Task {
     /// About how many bytes the task holds: what bounds the store in bytes.
     pub(crate) fn weight(&self) -> usize {
-        weight(
-            &self.api_key,
-            &self.voice_id,
-            self.webhook_url.as_deref(),
-            &self.source,
-        )
+        self.request.weight()
     }
 
-    pub(crate) fn status(&self, now: VTime) -> &'static str {
+    /// Its status at `now`, and since when.
+    fn state(&self, now: VTime) -> (Status, VTime) {
         if now >= self.finished_at {
-            self.outcome.status()
+            (self.request.outcome.status(), self.finished_at)
         } else if now >= self.processing_at {
-            PROCESSING
+            (Status::Processing, self.processing_at)
         } else {
-            IN_QUEUE
+            (Status::InQueue, self.created_at)
         }
+    }
+
+    pub(crate) fn status(&self, now: VTime) -> Status {
+        self.state(now).0
+    }
+
+    pub(crate) fn updated_at(&self, now: VTime) -> VTime {
+        self.state(now).1
     }
 
     pub(crate) fn is_final(&self, now: VTime) -> bool {
         now >= self.finished_at
     }
 
-    pub(crate) fn updated_at(&self, now: VTime) -> VTime {
-        if now >= self.finished_at {
-            self.finished_at
-        } else if now >= self.processing_at {
-            self.processing_at
-        } else {
-            self.created_at
-        }
-    }
-
     /// The public view of the task at `now`.
     pub(crate) fn view(&self, now: VTime, clock: &Clock) -> TaskView {
+        let request = &self.request;
         TaskView {
             task_id: self.task_id.to_string(),
             conversion_id: self.conversion_id.to_string(),
-            status: self.status(now).to_owned(),
-            voice_id: self.voice_id.clone(),
-            pitch: self.pitch,
+            status: self.status(now).as_str().to_owned(),
+            voice_id: request.voice_id.clone(),
+            pitch: request.pitch,
             eta: self.eta,
             credit_estimate: from_cents(self.cost),
-            webhook_url: self.webhook_url.clone(),
-            source: self.source.clone(),
-            api_key: self.api_key.clone(),
-            outcome: self.outcome,
+            webhook_url: request.webhook_url.clone(),
+            source: request.source.clone(),
+            api_key: request.api_key.clone(),
+            outcome: request.outcome,
             created_at: clock.timestamp(self.created_at),
             processing_at: clock.timestamp(self.processing_at),
             finishes_at: clock.timestamp(self.finished_at),
@@ -207,26 +234,17 @@ pub struct TaskView {
 }
 
 /// Why a task could not be finished on request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FinishError {
     /// No task has that id.
+    #[error("no task has that id")]
     NotFound,
     /// The task is already final, with this status.
+    #[error("the task is already final ({0})")]
     AlreadyFinal(String),
 }
 
-impl std::fmt::Display for FinishError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FinishError::NotFound => f.write_str("no task has that id"),
-            FinishError::AlreadyFinal(s) => write!(f, "the task is already final ({s})"),
-        }
-    }
-}
-
-impl std::error::Error for FinishError {}
-
-/// What a task is made of, before it has ids and times: what an accepted Cover asked for.
+/// What an accepted Cover asked for: what a task is made of, and keeps as it is.
 #[derive(Debug, Clone)]
 pub(crate) struct NewTask {
     pub(crate) api_key: String,
@@ -234,28 +252,31 @@ pub(crate) struct NewTask {
     pub(crate) pitch: i64,
     pub(crate) webhook_url: Option<String>,
     pub(crate) source: AudioSource,
+    /// How it ends; the admin API may end it otherwise, and earlier.
     pub(crate) outcome: Outcome,
+    /// The form's other fields, by name: byId and the webhook echo each under its own name
+    /// (`render`), so a new echoed field needs no code.
+    pub(crate) echoed: Vec<(String, Value)>,
 }
 
 impl NewTask {
-    /// What the task will weigh once made ([`Task::weight`]).
+    /// What the task weighs: its fixed size plus the bytes of its texts.
     pub(crate) fn weight(&self) -> usize {
-        weight(
-            &self.api_key,
-            &self.voice_id,
-            self.webhook_url.as_deref(),
-            &self.source,
-        )
+        let text = |value: &Value| match value {
+            Value::Text(t) => t.len(),
+            _ => 0,
+        };
+        std::mem::size_of::<Task>()
+            + self.api_key.len()
+            + self.voice_id.len()
+            + self.webhook_url.as_ref().map_or(0, String::len)
+            + self.source.weight()
+            + self
+                .echoed
+                .iter()
+                .map(|(n, v)| n.len() + text(v))
+                .sum::<usize>()
     }
-}
-
-/// A task's fixed size plus the bytes of its texts.
-fn weight(api_key: &str, voice_id: &str, webhook_url: Option<&str>, source: &AudioSource) -> usize {
-    std::mem::size_of::<Task>()
-        + api_key.len()
-        + voice_id.len()
-        + webhook_url.map_or(0, str::len)
-        + source.weight()
 }
 
 /// A task for tests: `seq` also makes its ids, a completed URL task due at `finished_at`.
@@ -265,12 +286,16 @@ pub(crate) fn sample_task(seq: u64, finished_at: VTime) -> Task {
         seq,
         task_id: Uuid::from_u128(u128::from(seq)),
         conversion_id: Uuid::from_u128(u128::from(seq) << 64),
-        api_key: "k".into(),
-        voice_id: "Drake".into(),
-        pitch: 0,
-        webhook_url: None,
-        source: AudioSource::Url {
-            url: "http://x".into(),
+        request: NewTask {
+            api_key: "k".into(),
+            voice_id: "Drake".into(),
+            pitch: 0,
+            webhook_url: None,
+            source: AudioSource::Url {
+                url: "http://x".into(),
+            },
+            outcome: Outcome::Completed,
+            echoed: Vec::new(),
         },
         eta: 10,
         cost: 18,
@@ -278,7 +303,6 @@ pub(crate) fn sample_task(seq: u64, finished_at: VTime) -> Task {
         created_at: 0,
         processing_at: finished_at / 4,
         finished_at,
-        outcome: Outcome::Completed,
         settled: false,
         webhook_pending: false,
     }
@@ -291,9 +315,9 @@ mod tests {
     #[test]
     fn states_follow_the_clock() {
         let t = sample_task(1, 1000);
-        assert_eq!(t.status(0), IN_QUEUE);
-        assert_eq!(t.status(250), PROCESSING);
-        assert_eq!(t.status(1000), COMPLETED);
+        assert_eq!(t.status(0), Status::InQueue);
+        assert_eq!(t.status(250), Status::Processing);
+        assert_eq!(t.status(1000), Status::Completed);
         assert_eq!(t.updated_at(999), 250);
     }
 }

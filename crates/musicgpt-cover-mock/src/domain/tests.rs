@@ -69,6 +69,7 @@ fn cover(key: &str, webhook_url: Option<&str>) -> NewTask {
             url: "https://www.youtube.com/watch?v=jGflUbPQfW8".to_owned(),
         },
         outcome: Outcome::Completed,
+        echoed: Vec::new(),
     }
 }
 

@@ -824,7 +824,7 @@ mod tests {
             assert!(s.keep(incoming, id, 0, &audio()).is_ok());
             paths.push(path_of(&s, u128::from(seq)));
             let mut task = sample_task(seq, 10);
-            task.source = AudioSource::File {
+            task.request.source = AudioSource::File {
                 filename: Some("song.wav".into()),
                 content_type: None,
                 size: 0,

@@ -107,6 +107,32 @@ pub fn resolve<'a, T: Tree>(root: &'a T, value: &'a T) -> Option<&'a T> {
     None
 }
 
+/// `value` with every `$ref` in it replaced by what it leads to ([`resolve`]), for a reader
+/// that cannot follow one itself (openapiv3's typed model). An error names a reference that does
+/// not resolve, or refs that lead back into themselves.
+pub(crate) fn inline(root: &Yaml, value: &Yaml, depth: usize) -> Result<Yaml, String> {
+    if depth > 64 {
+        return Err("openapi.yaml: $refs nest too deep (a cycle?)".to_owned());
+    }
+    let value = match value.get("$ref").and_then(Yaml::as_str) {
+        Some(reference) => resolve(root, value)
+            .ok_or_else(|| format!("openapi.yaml: $ref {reference} does not resolve"))?,
+        None => value,
+    };
+    let inline = |v: &Yaml| inline(root, v, depth + 1);
+    Ok(match value {
+        Yaml::Mapping(map) => Yaml::Mapping(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), inline(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        Yaml::Sequence(items) => {
+            Yaml::Sequence(items.iter().map(inline).collect::<Result<_, _>>()?)
+        }
+        other => other.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

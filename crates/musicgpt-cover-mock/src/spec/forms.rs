@@ -8,7 +8,7 @@
 use openapiv3::{ReferenceOr, Schema};
 use serde_json::Value as Json;
 
-use super::reader::{Ctx, Kind, Shape};
+use super::reader::{Ctx, Kind, Shape, item};
 
 /// The media type of the Cover form.
 pub(crate) const MULTIPART: &str = "multipart/form-data";
@@ -193,12 +193,12 @@ impl<'a> Ctx<'a> {
         let shape = self.shape(schema)?;
         let mut fields = Vec::new();
         for &(name, prop) in &shape.properties {
-            let prop = self.boxed_schema(prop)?;
+            let prop = item(prop)?;
             fields.push(self.rule(name, prop, shape.required.iter().any(|r| r == name))?);
         }
         let mut alternatives = Vec::new();
         for alt in self.form_rule(&shape)? {
-            let alt = self.schema(alt)?;
+            let alt = item(alt)?;
             let alt_shape = self.shape(alt)?;
             let mut needs = Vec::new();
             for name in alt_shape.required {
@@ -207,7 +207,7 @@ impl<'a> Ctx<'a> {
                     .position(|f| &f.name == name)
                     .ok_or_else(|| format!("form anyOf requires unknown field {name}"))?;
                 let min_length = match alt_shape.properties.iter().find(|(n, _)| *n == name) {
-                    Some((_, p)) => self.shape(self.boxed_schema(p)?)?.min_length,
+                    Some((_, p)) => self.shape(item(p)?)?.min_length,
                     None => 0,
                 };
                 needs.push(Need { field, min_length });
@@ -229,7 +229,7 @@ impl<'a> Ctx<'a> {
         match (shape.any_of, shape.all_of) {
             (any_of, []) => Ok(any_of),
             ([], [member]) => {
-                let member = self.shape(self.schema(member)?)?;
+                let member = self.shape(item(member)?)?;
                 if member.any_of.is_empty()
                     || !member.all_of.is_empty()
                     || !member.properties.is_empty()

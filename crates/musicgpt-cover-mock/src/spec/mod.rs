@@ -6,8 +6,8 @@
 //! (name, type, bounds, required-ness), its documented statuses with every named example already
 //! serialized to the exact bytes the mock sends for `Prefer: example=`, and the templates of its
 //! live responses. Each file compiles one kind of thing:
-//! - `document`: openapi.yaml parsed, once, and `$ref`s followed in it;
-//! - `reader`: finding operations and the facts of a schema in the typed document;
+//! - `document`: openapi.yaml parsed, once, and `$ref`s followed (or inlined) in it;
+//! - `reader`: finding operations and the facts of a schema in the typed, inlined document;
 //! - `operations`: each operation's statuses and examples;
 //! - `json`: JSON text written into byte buffers;
 //! - `forms`: form-field and parameter rules, and the checks of a value against them;
@@ -115,11 +115,14 @@ impl Spec {
         self.status_texts.iter().find(|t| t.status == status)
     }
 
-    fn compile(document: &Document) -> Result<Spec, String> {
-        let raw = document.yaml();
+    pub(crate) fn compile(document: &Document) -> Result<Spec, String> {
+        let raw = document::inline(document.yaml(), document.yaml(), 0)?;
         let api: OpenAPI = serde_norway::from_value(raw.clone())
             .map_err(|e| format!("openapi.yaml is not OpenAPI 3.0: {e}"))?;
-        let ctx = Ctx { api: &api, raw };
+        let ctx = Ctx {
+            api: &api,
+            raw: &raw,
+        };
 
         let (default_origin, base_path) = api
             .servers

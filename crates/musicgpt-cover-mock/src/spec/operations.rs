@@ -3,13 +3,13 @@
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use openapiv3::{Parameter, ParameterSchemaOrContent, ReferenceOr};
+use openapiv3::{Parameter, ParameterSchemaOrContent};
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
 use super::forms::{FormSpec, MULTIPART, Rule, URLENCODED};
 use super::json::json_string;
-use super::reader::Ctx;
+use super::reader::{Ctx, item};
 
 /// One operation of the spec.
 #[derive(Debug)]
@@ -112,11 +112,9 @@ impl<'a> Ctx<'a> {
                 let Some(status) = code.and_then(|c| StatusCode::from_u16(c).ok()) else {
                     continue;
                 };
-                let response = self.deref(response);
                 let media = response
                     .get("content")
-                    .and_then(|c| c.get("application/json"))
-                    .map(|m| self.deref(m));
+                    .and_then(|c| c.get("application/json"));
                 let raw_examples = media.map(|m| self.raw_examples(m)).unwrap_or_default();
                 let mut examples = Vec::new();
                 for (name, value) in &raw_examples {
@@ -146,12 +144,12 @@ impl<'a> Ctx<'a> {
 
         let mut query = Vec::new();
         for p in &op.parameters {
-            let p = self.parameter(p)?;
+            let p = item(p)?;
             if let Parameter::Query { parameter_data, .. } = p {
                 let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format else {
                     return Err(format!("{operation_id}: parameter without a schema"));
                 };
-                let schema = self.schema(schema)?;
+                let schema = item(schema)?;
                 query.push(self.rule(&parameter_data.name, schema, parameter_data.required)?);
             }
         }
@@ -159,20 +157,13 @@ impl<'a> Ctx<'a> {
         let form = match &op.request_body {
             None => None,
             Some(body) => {
-                let body = match body {
-                    ReferenceOr::Item(b) => b,
-                    ReferenceOr::Reference { reference } => {
-                        return Err(format!(
-                            "{operation_id}: request body {reference} not inlined"
-                        ));
-                    }
-                };
+                let body = item(body)?;
                 let mut forms = [MULTIPART, URLENCODED].map(|media_type| {
                     body.content.get(media_type).map(|media| {
                         let schema = media.schema.as_ref().ok_or_else(|| {
                             format!("{operation_id}: {media_type} form without a schema")
                         })?;
-                        self.form(self.schema(schema)?)
+                        self.form(item(schema)?)
                     })
                 });
                 let urlencoded = forms[1].take().transpose()?;

@@ -1,20 +1,26 @@
-//! Reading the OpenAPI document: finding an operation, resolving `$ref`s, and the facts of a
-//! schema the compilers need, whichever way openapiv3 represents it.
+//! Reading the OpenAPI document: finding an operation, and the facts of a schema the compilers
+//! need, whichever way openapiv3 represents it.
 
 use http::Method;
 use openapiv3::{
-    OpenAPI, Parameter, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
-    VariantOrUnknownOrEmpty,
+    OpenAPI, ReferenceOr, Schema, SchemaKind, StringFormat, Type, VariantOrUnknownOrEmpty,
 };
 use serde_norway::Value as Yaml;
 
-use super::document::resolve;
-
-/// The document being compiled: openapiv3's typed view and the raw YAML tree (which keeps the
-/// examples' key order and reaches what openapiv3 drops).
+/// The document being compiled, its `$ref`s inlined: openapiv3's typed view and the YAML tree
+/// (which keeps the examples' key order and reaches what openapiv3 drops).
 pub(super) struct Ctx<'a> {
     pub(super) api: &'a OpenAPI,
     pub(super) raw: &'a Yaml,
+}
+
+/// What a `ReferenceOr` of the typed view holds: `compile` inlined every `$ref` with
+/// `document::inline`, so there is no reference left to follow.
+pub(super) fn item<T>(r: &ReferenceOr<T>) -> Result<&T, String> {
+    match r {
+        ReferenceOr::Item(item) => Ok(item),
+        ReferenceOr::Reference { reference } => Err(format!("{reference} is not inlined")),
+    }
 }
 
 pub(super) type Found<'a> = (&'a str, Method, &'a openapiv3::Operation);
@@ -42,59 +48,13 @@ impl<'a> Ctx<'a> {
         Err(format!("openapi.yaml has no operation `{operation_id}`"))
     }
 
-    pub(super) fn parameter(&self, p: &'a ReferenceOr<Parameter>) -> Result<&'a Parameter, String> {
-        match p {
-            ReferenceOr::Item(p) => Ok(p),
-            ReferenceOr::Reference { reference } => {
-                let name = reference.rsplit('/').next().unwrap_or_default();
-                match self
-                    .api
-                    .components
-                    .as_ref()
-                    .and_then(|c| c.parameters.get(name))
-                {
-                    Some(ReferenceOr::Item(p)) => Ok(p),
-                    _ => Err(format!("cannot resolve {reference}")),
-                }
-            }
-        }
-    }
-
     pub(super) fn named_schema(&self, name: &str) -> Result<&'a Schema, String> {
-        match self
-            .api
-            .components
-            .as_ref()
-            .and_then(|c| c.schemas.get(name))
-        {
-            Some(ReferenceOr::Item(s)) => Ok(s),
-            Some(ReferenceOr::Reference { reference }) => self.reference(reference),
-            None => Err(format!("openapi.yaml has no schema {name}")),
-        }
-    }
-
-    pub(super) fn reference(&self, reference: &str) -> Result<&'a Schema, String> {
-        let name = reference
-            .strip_prefix("#/components/schemas/")
-            .ok_or_else(|| format!("unsupported $ref {reference}"))?;
-        self.named_schema(name)
-    }
-
-    pub(super) fn schema(&self, s: &'a ReferenceOr<Schema>) -> Result<&'a Schema, String> {
-        match s {
-            ReferenceOr::Item(s) => Ok(s),
-            ReferenceOr::Reference { reference } => self.reference(reference),
-        }
-    }
-
-    pub(super) fn boxed_schema(
-        &self,
-        s: &'a ReferenceOr<Box<Schema>>,
-    ) -> Result<&'a Schema, String> {
-        match s {
-            ReferenceOr::Item(s) => Ok(s),
-            ReferenceOr::Reference { reference } => self.reference(reference),
-        }
+        let schemas = self.api.components.as_ref().map(|c| &c.schemas);
+        item(
+            schemas
+                .and_then(|s| s.get(name))
+                .ok_or(format!("openapi.yaml has no schema {name}"))?,
+        )
     }
 
     /// The facts of a schema the mock uses, whichever way openapiv3 represents it.
@@ -175,15 +135,6 @@ impl<'a> Ctx<'a> {
         Ok(shape)
     }
 
-    /// Follows a `$ref` of the YAML tree (`#/components/...`); one that does not resolve is left
-    /// as it is.
-    pub(super) fn deref<'v>(&self, v: &'v Yaml) -> &'v Yaml
-    where
-        'a: 'v,
-    {
-        resolve(self.raw, v).unwrap_or(v)
-    }
-
     /// The named examples of a media type object of the YAML tree, in order.
     pub(super) fn raw_examples<'v>(&self, media: &'v Yaml) -> Vec<(String, &'v Yaml)>
     where
@@ -192,8 +143,7 @@ impl<'a> Ctx<'a> {
         let mut out = Vec::new();
         if let Some(map) = media.get("examples").and_then(Yaml::as_mapping) {
             for (name, example) in map {
-                let (Some(name), Some(value)) = (name.as_str(), self.deref(example).get("value"))
-                else {
+                let (Some(name), Some(value)) = (name.as_str(), example.get("value")) else {
                     continue;
                 };
                 out.push((name.to_owned(), value));

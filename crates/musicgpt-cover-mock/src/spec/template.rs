@@ -5,94 +5,71 @@
 //! copies from the spec's examples. Rendering writes JSON straight into a byte buffer: no
 //! `serde_json::Value` tree is built per response.
 
-use openapiv3::{ReferenceOr, Schema};
+use openapiv3::Schema;
 use serde_json::Value as Json;
 
 use super::json::{json_string, write_json};
 use super::operations::Operation;
-use super::reader::{Ctx, Kind};
+use super::reader::{Ctx, Kind, item};
 
-/// The names the mock fills with live data. A property whose name is not here is copied from the
-/// spec's examples, so a field added to the spec shows up in the responses without code changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Field {
-    Success,
-    TaskId,
-    ConversionId,
-    Eta,
-    CreditEstimate,
-    Message,
-    Status,
-    Conversion,
-    ConversionType,
-    StatusMsg,
-    VoiceId,
-    Pitch,
-    WebhookUrl,
-    AudioUrl,
-    AudioUrlWav,
-    ConversionPath,
-    ConversionPathWav,
-    ConversionDuration,
-    ConversionCost,
-    CreatedAt,
-    UpdatedAt,
-    Voices,
-    VoiceName,
-    Limit,
-    Page,
-    Total,
-    Error,
-    Detail,
+/// Declares [`Field`] and the property name each variant means, once.
+macro_rules! fields {
+    ($($field:ident = $name:literal,)*) => {
+        /// The names the mock fills with live data. A property whose name is not here is copied
+        /// from the spec's examples (or echoes the request, [`Fill::named`]), so a field added to
+        /// the spec shows up in the responses without code changes.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub(crate) enum Field {
+            $($field,)*
+        }
+
+        impl Field {
+            /// The spec's property name of the field.
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Field::$field => $name,)*
+                }
+            }
+
+            pub(crate) fn from_name(name: &str) -> Option<Field> {
+                match name {
+                    $($name => Some(Field::$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl Field {
-    /// The property names of the spec that mean each field.
-    const NAMES: &'static [(&'static str, Field)] = &[
-        ("success", Field::Success),
-        ("task_id", Field::TaskId),
-        ("conversion_id", Field::ConversionId),
-        ("eta", Field::Eta),
-        ("credit_estimate", Field::CreditEstimate),
-        ("message", Field::Message),
-        ("status", Field::Status),
-        ("conversion", Field::Conversion),
-        ("conversion_type", Field::ConversionType),
-        ("status_msg", Field::StatusMsg),
-        ("voice_id", Field::VoiceId),
-        ("pitch", Field::Pitch),
-        ("webhook_url", Field::WebhookUrl),
-        ("audio_url", Field::AudioUrl),
-        ("audio_url_wav", Field::AudioUrlWav),
-        ("conversion_path", Field::ConversionPath),
-        ("conversion_path_wav", Field::ConversionPathWav),
-        ("conversion_duration", Field::ConversionDuration),
-        ("conversion_cost", Field::ConversionCost),
-        ("createdAt", Field::CreatedAt),
-        ("updatedAt", Field::UpdatedAt),
-        ("voices", Field::Voices),
-        ("voice_name", Field::VoiceName),
-        ("limit", Field::Limit),
-        ("page", Field::Page),
-        ("total", Field::Total),
-        ("error", Field::Error),
-        ("detail", Field::Detail),
-    ];
-
-    /// The spec's property name of the field.
-    pub(crate) fn name(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, f)| *f == self)
-            .map_or("", |(n, _)| n)
-    }
-
-    pub(crate) fn from_name(name: &str) -> Option<Field> {
-        Self::NAMES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, f)| *f)
-    }
+fields! {
+    Success = "success",
+    TaskId = "task_id",
+    ConversionId = "conversion_id",
+    Eta = "eta",
+    CreditEstimate = "credit_estimate",
+    Message = "message",
+    Status = "status",
+    Conversion = "conversion",
+    ConversionType = "conversion_type",
+    StatusMsg = "status_msg",
+    VoiceId = "voice_id",
+    Pitch = "pitch",
+    WebhookUrl = "webhook_url",
+    AudioUrl = "audio_url",
+    AudioUrlWav = "audio_url_wav",
+    ConversionPath = "conversion_path",
+    ConversionPathWav = "conversion_path_wav",
+    ConversionDuration = "conversion_duration",
+    ConversionCost = "conversion_cost",
+    CreatedAt = "createdAt",
+    UpdatedAt = "updatedAt",
+    Voices = "voices",
+    VoiceName = "voice_name",
+    Limit = "limit",
+    Page = "page",
+    Total = "total",
+    Error = "error",
+    Detail = "detail",
 }
 
 /// A live value for one field, as a [`Fill`] answers it.
@@ -117,6 +94,10 @@ pub(crate) enum Val<'a> {
 /// What a template asks while it renders.
 pub(crate) trait Fill {
     fn value(&self, field: Field) -> Val<'_>;
+    /// A property with no [`Field`], by its name: the spec's example value unless told otherwise.
+    fn named(&self, _name: &str) -> Val<'_> {
+        Val::Default
+    }
     /// The `index`th item of an array field.
     fn item(&self, _field: Field, _index: usize) -> Option<&dyn Fill> {
         None
@@ -126,6 +107,7 @@ pub(crate) trait Fill {
 /// One property of a template.
 #[derive(Debug, Clone)]
 pub(crate) struct Slot {
+    name: String,
     /// `"name":`, escaped once at start-up.
     key: Vec<u8>,
     pub(crate) field: Option<Field>,
@@ -153,6 +135,7 @@ impl Template {
         let mut key = json_string(name);
         key.push(b':');
         self.slots.push(Slot {
+            name: name.to_owned(),
             key,
             field: Field::from_name(name),
             kind,
@@ -174,7 +157,7 @@ impl Template {
         for slot in &self.slots {
             let val = match slot.field {
                 Some(field) => fill.value(field),
-                None => Val::Default,
+                None => fill.named(&slot.name),
             };
             let start = out.len();
             if !first {
@@ -248,34 +231,20 @@ impl<'a> Ctx<'a> {
             .responses
             .get(&openapiv3::StatusCode::Code(200))
             .ok_or_else(|| format!("{}: no 200 response", op.operation_id))?;
-        let response = match response {
-            ReferenceOr::Item(r) => r,
-            ReferenceOr::Reference { reference } => {
-                let name = reference.rsplit('/').next().unwrap_or_default();
-                match self
-                    .api
-                    .components
-                    .as_ref()
-                    .and_then(|c| c.responses.get(name))
-                {
-                    Some(ReferenceOr::Item(r)) => r,
-                    _ => return Err(format!("{}: cannot resolve {reference}", op.operation_id)),
-                }
-            }
-        };
+        let response = item(response)?;
         let schema = response
             .content
             .get("application/json")
             .and_then(|m| m.schema.as_ref())
             .ok_or_else(|| format!("{}: 200 has no JSON schema", op.operation_id))?;
         let examples = self.ok_examples(op)?;
-        self.template(self.schema(schema)?, &examples.iter().collect::<Vec<_>>())
+        self.template(item(schema)?, &examples.iter().collect::<Vec<_>>())
     }
 
     /// The callback's payload template and the form field its URL expression names.
     pub(super) fn webhook(&self, cover: &Operation) -> Result<(Template, String), String> {
         let (_, _, op) = self.find(&cover.operation_id)?;
-        let (expression, item) = op
+        let (expression, callback) = op
             .callbacks
             .values()
             .flat_map(|cb| cb.iter())
@@ -287,10 +256,12 @@ impl<'a> Ctx<'a> {
             .strip_prefix("$request.body#/")
             .ok_or_else(|| format!("cover: callback expression {expression} is not $request.body"))?
             .to_owned();
-        let body = match item.post.as_ref().and_then(|p| p.request_body.as_ref()) {
-            Some(ReferenceOr::Item(b)) => b,
-            _ => return Err("cover: callback has no inline POST body".to_owned()),
-        };
+        let body = callback
+            .post
+            .as_ref()
+            .and_then(|p| p.request_body.as_ref())
+            .ok_or("cover: callback has no POST body")?;
+        let body = item(body)?;
         let media = body
             .content
             .get("application/json")
@@ -302,12 +273,9 @@ impl<'a> Ctx<'a> {
         let examples: Vec<&Json> = media
             .examples
             .values()
-            .filter_map(|e| match e {
-                ReferenceOr::Item(e) => e.value.as_ref(),
-                ReferenceOr::Reference { .. } => None,
-            })
+            .filter_map(|e| item(e).ok()?.value.as_ref())
             .collect();
-        Ok((self.template(self.schema(schema)?, &examples)?, field))
+        Ok((self.template(item(schema)?, &examples)?, field))
     }
 
     /// Builds the template of an object schema; property values the mock does not fill come from
@@ -316,7 +284,7 @@ impl<'a> Ctx<'a> {
         let shape = self.shape(schema)?;
         let mut template = Template::default();
         for (name, prop) in shape.properties {
-            let prop = self.boxed_schema(prop)?;
+            let prop = item(prop)?;
             let values: Vec<&Json> = examples.iter().filter_map(|e| e.get(name)).collect();
             let literal_value = values
                 .first()
@@ -341,7 +309,7 @@ impl<'a> Ctx<'a> {
                 }
                 Kind::Array => match prop_shape.items {
                     Some(items) => {
-                        let items = self.boxed_schema(items)?;
+                        let items = item(items)?;
                         let firsts: Vec<&Json> = values
                             .iter()
                             .filter_map(|v| v.as_array().and_then(|a| a.first()))

@@ -43,15 +43,10 @@ pub(crate) fn spec() -> &'static Value {
     SPEC.get_or_init(|| serde_json::to_value(spec_yaml()).expect("openapi.yaml maps to JSON"))
 }
 
-/// Follows local `$ref`s.
-pub(crate) fn resolve(mut node: &'static Value) -> &'static Value {
-    while let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-        let pointer = reference.strip_prefix('#').expect("a local reference");
-        node = spec()
-            .pointer(pointer)
-            .unwrap_or_else(|| panic!("{reference} resolves"));
-    }
-    node
+/// Follows local `$ref`s, with the mock's resolver (the workspace's one).
+pub(crate) fn resolve(node: &'static Value) -> &'static Value {
+    musicgpt_cover_mock::openapi_document::resolve(spec(), node)
+        .unwrap_or_else(|| panic!("{node} resolves"))
 }
 
 /// The path, method and operation object of `operation_id`.

@@ -9,14 +9,10 @@ use crate::{
 
 /// The form's property names, in the spec's order (read from the YAML, which keeps it).
 fn form_fields() -> Vec<String> {
-    let (path, method, cover) = operation("cover");
-    let reference = cover["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
-        .as_str()
-        .expect("the form schema is a component");
-    let name = reference.rsplit('/').next().expect("a name");
-    let schema = &spec_yaml()["components"]["schemas"][name];
-    assert!(schema.is_mapping(), "{method} {path}: {reference} resolves");
-    schema["properties"]
+    let (path, method, _) = operation("cover");
+    let form = &spec_yaml()["paths"][path][method]["requestBody"]["content"]["multipart/form-data"];
+    let schema = musicgpt_cover_mock::openapi_document::resolve(spec_yaml(), &form["schema"]);
+    schema.unwrap_or_else(|| panic!("{method} {path}: the form schema resolves"))["properties"]
         .as_mapping()
         .expect("the form has properties")
         .keys()

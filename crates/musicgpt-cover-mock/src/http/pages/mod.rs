@@ -23,8 +23,9 @@ mod docs;
 mod explorer;
 mod openapi;
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::State;
 use axum::handler::Handler;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Redirect, Response};
@@ -38,8 +39,8 @@ pub(crate) const DASHBOARD_PATH: &str = dashboard::PATH;
 
 /// The pages, the spec files and the assets, to be merged in front of the API's routes.
 pub(crate) fn router(state: MockState) -> Router {
-    let documents = openapi::Documents::default();
-    let json_documents = documents.clone();
+    let documents = Arc::new(openapi::Documents::render(&state));
+    let json_documents = Arc::clone(&documents);
     Router::new()
         .route(explorer::PATH, only_get(explorer::page))
         .route(dashboard::PATH, only_get(dashboard::page))
@@ -55,15 +56,11 @@ pub(crate) fn router(state: MockState) -> Router {
         )
         .route(
             "/openapi.yaml",
-            only_get(move |State(state): State<MockState>| {
-                std::future::ready(documents.yaml(&state))
-            }),
+            only_get(move || std::future::ready(documents.yaml())),
         )
         .route(
             "/openapi.json",
-            only_get(move |State(state): State<MockState>| {
-                std::future::ready(json_documents.json(&state))
-            }),
+            only_get(move || std::future::ready(json_documents.json())),
         )
         .route(
             &format!("{}/{{*file}}", assets::PREFIX),

@@ -2,8 +2,6 @@
 //! origin and the API's base path) listed first in `servers`, so that a tool reading it (the
 //! `/docs` page, an editor, a code generator) calls this mock unless told otherwise.
 
-use std::sync::{Arc, OnceLock};
-
 use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,44 +16,18 @@ use crate::spec::OPENAPI_YAML;
 const DESCRIPTION: &str =
     "This mock, where it runs now (added by the mock when it serves the spec)";
 
-/// The two documents of one server, rendered at its first request for either (when it knows
-/// its origin; rendering takes 26 ms in a debug build, which the many servers the tests start
-/// and never ask for the spec need not pay), then sent as they are.
-#[derive(Clone, Default)]
-pub(crate) struct Documents(Arc<OnceLock<Served>>);
-
-impl Documents {
-    fn get(&self, state: &MockState) -> &Served {
-        self.0.get_or_init(|| Served::render(state))
-    }
-
-    pub(crate) fn yaml(&self, state: &MockState) -> Response {
-        answer("application/yaml", self.get(state).yaml.clone())
-    }
-
-    pub(crate) fn json(&self, state: &MockState) -> Response {
-        match &self.get(state).json {
-            Ok(body) => answer("application/json", body.clone()),
-            Err(e) => error_json(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("the spec does not convert to JSON: {e}"),
-            ),
-        }
-    }
-}
-
-struct Served {
+/// The two documents of one server, rendered as it starts (when it knows its origin), then sent
+/// as they are.
+pub(crate) struct Documents {
     yaml: Bytes,
     json: Result<Bytes, String>,
 }
 
-impl Served {
+impl Documents {
     /// The spec with this mock's URL (its origin, or `--public-url`, and the spec's base path)
     /// first in `servers`.
-    fn render(state: &MockState) -> Served {
-        let spec = crate::spec::spec();
-        let base = spec.map(|s| s.base_path.as_str()).unwrap_or_default();
-        let url = format!("{}{base}", state.origin());
+    pub(crate) fn render(state: &MockState) -> Documents {
+        let url = format!("{}{}", state.origin(), state.spec().base_path);
         let yaml = Bytes::from(with_server(OPENAPI_YAML, &url));
         // Made from the parsed document rather than the text: the YAML mapping keeps the spec's
         // order of keys (a serde_json map would sort them, and a renderer shows properties in
@@ -67,7 +39,21 @@ impl Served {
                 serde_json::to_vec_pretty(&value).map_err(|e| e.to_string())
             })
             .map(Bytes::from);
-        Served { yaml, json }
+        Documents { yaml, json }
+    }
+
+    pub(crate) fn yaml(&self) -> Response {
+        answer("application/yaml", self.yaml.clone())
+    }
+
+    pub(crate) fn json(&self) -> Response {
+        match &self.json {
+            Ok(body) => answer("application/json", body.clone()),
+            Err(e) => error_json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the spec does not convert to JSON: {e}"),
+            ),
+        }
     }
 }
 
@@ -85,12 +71,10 @@ fn answer(content_type: &'static str, body: Bytes) -> Response {
 
 /// `yaml` with a first server `url`, and any other server of that URL left out. Written into the
 /// text, so that the comments and layout of the file people edit survive; when the text is not
-/// laid out as expected (a `servers:` block of `- url:` items), the parsed spec is changed and
-/// written out again instead. Either way the result is checked by parsing it.
+/// laid out as expected (a `servers:` block of `- url:` items, which reads back with `url`
+/// first), the parsed spec is changed and written out again instead.
 pub(crate) fn with_server(yaml: &str, url: &str) -> String {
-    if let Some(text) = edit_text(yaml, url)
-        && first_server(&text).as_deref() == Some(url)
-    {
+    if let Some(text) = edit_text(yaml, url) {
         return text;
     }
     let Ok(mut value) = serde_norway::from_str::<Value>(yaml) else {
@@ -116,11 +100,6 @@ fn put_first(value: &mut Value, url: &str) {
     ours.insert("description".into(), DESCRIPTION.into());
     servers.insert(0, Value::Mapping(ours));
     root.insert("servers".into(), Value::Sequence(servers));
-}
-
-fn first_server(yaml: &str) -> Option<String> {
-    let value: Value = serde_norway::from_str(yaml).ok()?;
-    value["servers"][0]["url"].as_str().map(str::to_owned)
 }
 
 /// The text edit of [`with_server`]: a new first item in the top-level `servers:` block, items
@@ -168,15 +147,24 @@ fn edit_text(yaml: &str, url: &str) -> Option<String> {
     // A JSON string is a YAML double-quoted scalar.
     let quoted = serde_json::to_string(url).ok()?;
     let pad = " ".repeat(indent);
-    let mut out = String::with_capacity(yaml.len() + 200);
-    lines[..=start].iter().for_each(|l| out.push_str(l));
-    head.iter().for_each(|l| out.push_str(l));
-    out.push_str(&format!(
+    let mut servers = String::from("servers:\n");
+    head.iter().for_each(|l| servers.push_str(l));
+    servers.push_str(&format!(
         "{pad}- url: {quoted}\n{pad}  description: {DESCRIPTION}\n"
     ));
     for item in items.iter().filter(|item| !same_url(item)) {
-        item.iter().for_each(|l| out.push_str(l));
+        item.iter().for_each(|l| servers.push_str(l));
     }
+    // Only the block changes, so it is the block that is read back (a parse of the whole
+    // document per server cost more than the rest of its start).
+    let read: Value = serde_norway::from_str(&servers).ok()?;
+    if read["servers"][0]["url"].as_str() != Some(url) {
+        return None;
+    }
+    let mut out = String::with_capacity(yaml.len() + 200);
+    lines[..start].iter().for_each(|l| out.push_str(l));
+    out.push_str(lines[start]);
+    out.push_str(&servers["servers:\n".len()..]);
     lines[end..].iter().for_each(|l| out.push_str(l));
     Some(out)
 }

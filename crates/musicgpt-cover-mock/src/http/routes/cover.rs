@@ -8,7 +8,7 @@ use axum::response::Response;
 use crate::domain::audio::{DURATION_SECONDS, Probe, probe_upload_async};
 use crate::domain::credits::from_cents;
 use crate::domain::journal::FormLog;
-use crate::domain::tasks::{AudioSource, IN_QUEUE, NewTask, Outcome};
+use crate::domain::tasks::{AudioSource, NewTask, Outcome, Status};
 use crate::domain::uploads::Incoming;
 use crate::domain::{CreateError, Created, MockState};
 use crate::http::auth::request_key;
@@ -227,7 +227,13 @@ fn accept(
         _ => spec.pitch_default,
     };
     let webhook_url = text(take(&spec.webhook_field)).filter(|u| !u.is_empty());
-
+    // What is left, the file's bytes aside, is echoed by name (`NewTask::echoed`).
+    let echoed = (form_spec.fields.iter().zip(values))
+        .filter_map(|(rule, value)| match value? {
+            Value::File { .. } => None,
+            value => Some((rule.name.clone(), value)),
+        })
+        .collect();
     let new = NewTask {
         api_key: key.to_owned(),
         voice_id,
@@ -235,6 +241,7 @@ fn accept(
         webhook_url,
         source,
         outcome,
+        echoed,
     };
     let upload = upload.filter(|_| matches!(new.source, AudioSource::File { .. }));
     let duration = if upload.is_some() {
@@ -455,7 +462,7 @@ impl Fill for Accepted<'_> {
             Field::Eta => Val::Int(i64::try_from(t.eta).unwrap_or(i64::MAX)),
             Field::CreditEstimate => Val::Num(from_cents(t.cost)),
             // The answer to a new task always says it was queued, as the real API's does.
-            Field::Status => Val::Str(IN_QUEUE),
+            Field::Status => Val::Str(Status::InQueue.as_str()),
             Field::Error | Field::Detail => Val::Absent,
             _ => Val::Default,
         }

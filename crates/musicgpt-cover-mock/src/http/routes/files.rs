@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::MockState;
 use crate::domain::audio::rendition;
-use crate::domain::tasks::COMPLETED;
+use crate::domain::tasks::Status;
 use crate::http::respond::{Segment, error_json};
 
 pub(crate) async fn file(
@@ -55,7 +55,9 @@ pub(crate) async fn file(
             return error_json(
                 StatusCode::NOT_FOUND,
                 &format!(
-                    "conversion {conversion_id} is {status}; its files exist once it is {COMPLETED}"
+                    "conversion {conversion_id} is {}; its files exist once it is {}",
+                    status.as_str(),
+                    Status::Completed.as_str()
                 ),
             );
         }

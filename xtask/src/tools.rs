@@ -19,6 +19,12 @@
 //! and it is skipped when `MUSICGPT_CHROMIUM` names a browser to use instead. `check_installed`
 //! leaves it out: only the browser test needs it, and that test says so itself.
 //!
+//! A bench-only part, `.tools/bench-npm`: `npm ci` of `xtask/tools/bench/package.json` and its lock
+//! (WireMock's standalone jar, run with the system's Java; Mockoon's CLI), the mocks the cover bench
+//! measures beside Prism. `cargo xtask tools --bench` and `cargo xtask bench` install it; plain
+//! `cargo xtask tools` (CI's step) and `check_installed` leave it out, so CI's install does not
+//! grow, and the bench runs without it, saying so.
+//!
 //! A fourth, `.tools/cargo-fuzz`, is cargo-fuzz at the version `cargo_fuzz.rs` pins, `cargo install`ed
 //! from crates.io; current when the installed program says it is that version. Only `cargo xtask
 //! fuzz` uses it (and installs it itself when it is missing), so `check_installed` leaves it out.
@@ -49,6 +55,8 @@ pub(crate) struct Tools {
 enum Kind {
     Venv,
     Npm,
+    /// The bench's peers: separate from [`Kind::Npm`] so CI never installs them.
+    BenchNpm,
 }
 
 /// One separately installed part of the tools folder.
@@ -130,6 +138,39 @@ impl Tools {
         Ok(())
     }
 
+    /// The bench-only part (WireMock, Mockoon): installed when missing or out of date; instant
+    /// when current. `cargo xtask tools --bench` and `cargo xtask bench` call it.
+    pub(crate) fn install_bench(&self) -> Result {
+        let part = self.bench_part()?;
+        if part.is_current() {
+            println!(
+                "tools: the bench's peers are up to date in {}",
+                project::relative(&part.dir)
+            );
+            return Ok(());
+        }
+        timed(part.name(), part.describe(), &part.dir, || part.install())
+    }
+
+    fn bench_part(&self) -> Result<Part> {
+        let dir = self.dir.join("bench-npm");
+        let bin = dir.join("node_modules").join(".bin");
+        Ok(Part {
+            kind: Kind::BenchNpm,
+            manifests: vec![
+                read_manifest_in("bench", "package.json")?,
+                read_manifest_in("bench", "package-lock.json")?,
+            ],
+            programs: vec![
+                bin.join("mockoon-cli"),
+                dir.join("node_modules")
+                    .join("wiremock")
+                    .join("package.json"),
+            ],
+            dir,
+        })
+    }
+
     /// Chromium, for the contract suite's browser test (see `chromium.rs`).
     pub(crate) fn chromium(&self) -> Chromium {
         Chromium::new(&self.dir)
@@ -193,6 +234,7 @@ impl Part {
         match self.kind {
             Kind::Venv => "Python venv",
             Kind::Npm => "npm packages",
+            Kind::BenchNpm => "bench's peers",
         }
     }
 
@@ -202,6 +244,10 @@ impl Part {
             Kind::Npm => {
                 "the npm packages (@redocly/cli, @stoplight/spectral-cli, @stoplight/prism-cli, \
                  playwright-core, swagger-ui-dist)"
+            }
+            Kind::BenchNpm => {
+                "the bench's peers (the npm packages wiremock, whose standalone jar runs on the \
+                 system's Java, and @mockoon/cli)"
             }
         }
     }
@@ -224,7 +270,7 @@ impl Part {
         remove_outdated(&self.dir)?;
         match self.kind {
             Kind::Venv => self.install_venv()?,
-            Kind::Npm => self.install_npm()?,
+            Kind::Npm | Kind::BenchNpm => self.install_npm()?,
         }
         let missing: Vec<String> = self
             .programs
@@ -319,7 +365,12 @@ fn remove_outdated(dir: &Path) -> Result {
 }
 
 fn read_manifest(name: &'static str) -> Result<(&'static str, String)> {
-    let path = project::tool_configs().join(name);
+    read_manifest_in("", name)
+}
+
+/// A manifest of `xtask/tools/SUB` (the folder itself when `sub` is empty).
+fn read_manifest_in(sub: &str, name: &'static str) -> Result<(&'static str, String)> {
+    let path = project::tool_configs().join(sub).join(name);
     let contents = fs::read_to_string(&path)
         .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))?;
     Ok((name, contents))

@@ -165,7 +165,7 @@ impl Scenario {
                 );
             }
             Scenario::Song1m => {
-                "the upload sample without webhook_url, its audio_file a 1 MiB stereo MP3 (128 kbit/s, 44.1 kHz, ID3v2 tag; a little over a minute encoded, cut at 1 MiB) made by the bench"
+                "the upload sample without webhook_url, its audio_file a 1 MiB stereo MP3 (128 kbit/s, 44.1 kHz, ID3v2 tag; the short song's frames over and over, a little over a minute, cut at 1 MiB) made by the bench"
             }
             Scenario::ById => {
                 "conversionType=COVER and the task_id of one of the tasks the mock accepted before (one per connection)"

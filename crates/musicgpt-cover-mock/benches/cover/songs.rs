@@ -3,7 +3,9 @@
 //! behind a small ID3v2 tag as players and encoders write one. Made when the bench runs: no
 //! fixture to keep.
 
-use musicgpt_cover_mock::audio_lab;
+use musicgpt_cover_mock::{MockServer, RESULT_AUDIO_SECONDS, audio_lab};
+
+use crate::request::probe;
 
 /// The sample rate of the songs (the usual one of MP3s).
 pub(crate) const RATE: u32 = 44_100;
@@ -11,8 +13,6 @@ pub(crate) const RATE: u32 = 44_100;
 pub(crate) const SHORT_SONG_SECONDS: usize = 3;
 /// The long song's size: the MP3 is cut there (a decoder takes a file cut short as ending there).
 pub(crate) const MIB_SONG_BYTES: usize = 1 << 20;
-/// A 128 kbit/s MP3 carries this many bytes a second.
-const MP3_BYTES_PER_SECOND: usize = 128_000 / 8;
 
 /// A song-like stereo signal: a chord every half second (three notes and their overtones), a
 /// different voicing on each side, and a little noise, so the vocoder has peaks and floor to do.
@@ -85,28 +85,148 @@ fn syncsafe(n: u32) -> [u8; 4] {
     ]
 }
 
-/// A tagged MP3 of `seconds` of [`song`].
-fn tagged_mp3(seconds: usize) -> Result<Vec<u8>, String> {
-    let (_, mp3) = audio_lab::encode(&song(seconds), RATE)?;
+/// [`SHORT_SONG_SECONDS`] s of [`song`] as MP3 frames.
+fn short_frames() -> Result<Vec<u8>, String> {
+    let (_, mp3) = audio_lab::encode(&song(SHORT_SONG_SECONDS), RATE)?;
+    if mp3.is_empty() {
+        return Err("the MP3 encoder made nothing".to_owned());
+    }
+    Ok(mp3)
+}
+
+/// The short song: [`SHORT_SONG_SECONDS`] s of [`song`] behind the tag, about 48 KiB.
+pub(crate) fn short_song() -> Result<Vec<u8>, String> {
+    let mp3 = short_frames()?;
     let mut file = id3_tag();
     file.extend_from_slice(&mp3);
     Ok(file)
 }
 
-/// The short song: [`SHORT_SONG_SECONDS`] s, about 48 KiB.
-pub(crate) fn short_song() -> Result<Vec<u8>, String> {
-    tagged_mp3(SHORT_SONG_SECONDS)
+/// A song of exactly [`MIB_SONG_BYTES`], a little over a minute: the short song's audio frames
+/// over and over behind one tag and its encoder's Info frame, whose frame and byte counts are set
+/// to the whole file's (as an encoder writes them for a long song: the mock reads the length
+/// there), cut at [`MIB_SONG_BYTES`]. A stream's frames after the first take nothing from before
+/// it, so the seams decode. Encoding a whole minute instead would take long in the smoke run's
+/// test profile, for the same bytes.
+pub(crate) fn mib_song() -> Result<Vec<u8>, String> {
+    let mp3 = short_frames()?;
+    let frames = mpeg_frames(&mp3);
+    let (Some(info), Some(audio)) = (frames.first(), frames.get(1..)) else {
+        return Err("the MP3 encoder made no frames".to_owned());
+    };
+    if audio.is_empty() {
+        return Err("the MP3 encoder made no audio frames".to_owned());
+    }
+    let mut file = id3_tag();
+    let info_at = file.len();
+    file.extend_from_slice(info);
+    let mut whole = 0u32;
+    'fill: loop {
+        for frame in audio {
+            if file.len() + frame.len() > MIB_SONG_BYTES {
+                break 'fill;
+            }
+            file.extend_from_slice(frame);
+            whole += 1;
+        }
+    }
+    let audio_bytes = u32::try_from(MIB_SONG_BYTES - info_at).unwrap_or(u32::MAX);
+    set_info_counts(
+        &mut file[info_at..info_at + info.len()],
+        whole + 1,
+        audio_bytes,
+    )?;
+    // The rest of the last frame's worth, cut short as a download or a recorder's last write is.
+    let next = audio[whole as usize % audio.len()];
+    let left = MIB_SONG_BYTES - file.len();
+    file.extend_from_slice(&next[..left]);
+    Ok(file)
 }
 
-/// A song of exactly [`MIB_SONG_BYTES`]: a little over a minute encoded, cut there.
-pub(crate) fn mib_song() -> Result<Vec<u8>, String> {
-    let mut file = tagged_mp3(MIB_SONG_BYTES.div_ceil(MP3_BYTES_PER_SECOND) + 1)?;
-    if file.len() < MIB_SONG_BYTES {
+/// MPEG-1 Layer III bit rates in kbit/s, by the header's index.
+const KBPS: [u32; 15] = [
+    0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+];
+/// MPEG-1 sample rates, by the header's index.
+const RATES: [u32; 3] = [44_100, 48_000, 32_000];
+
+/// The MPEG-1 Layer III frames of `mp3`, in order, each as long as its header says; stops at the
+/// first bytes that are not such a header.
+fn mpeg_frames(mp3: &[u8]) -> Vec<&[u8]> {
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while let Some(head) = mp3.get(at..at + 4) {
+        // Sync, MPEG-1, Layer III.
+        if head[0] != 0xff || head[1] & 0xfe != 0xfa {
+            break;
+        }
+        let (Some(kbps), Some(rate)) = (
+            KBPS.get(usize::from(head[2] >> 4)),
+            RATES.get(usize::from((head[2] >> 2) & 3)),
+        ) else {
+            break;
+        };
+        let len = (144_000 * kbps / rate + u32::from((head[2] >> 1) & 1)) as usize;
+        let Some(frame) = mp3.get(at..at + len).filter(|_| len > 4) else {
+            break;
+        };
+        frames.push(frame);
+        at += len;
+    }
+    frames
+}
+
+/// Sets the frame and byte counts of the Info (or Xing) tag in `frame`.
+fn set_info_counts(frame: &mut [u8], frames: u32, bytes: u32) -> Result<(), String> {
+    let at = frame
+        .windows(4)
+        .position(|w| w == b"Info" || w == b"Xing")
+        .ok_or("the encoder's first frame has no Info tag")?;
+    let flags = frame
+        .get(at + 4..at + 8)
+        .map(|f| u32::from_be_bytes([f[0], f[1], f[2], f[3]]))
+        .ok_or("the Info tag is cut short")?;
+    let mut field = at + 8;
+    for (bit, value) in [(1, frames), (2, bytes)] {
+        if flags & bit != 0 {
+            frame
+                .get_mut(field..field + 4)
+                .ok_or("the Info tag is cut short")?
+                .copy_from_slice(&value.to_be_bytes());
+            field += 4;
+        }
+    }
+    if flags & 1 == 0 {
+        return Err("the encoder's Info tag has no frame count".to_owned());
+    }
+    Ok(())
+}
+
+/// The duration the mock gave the task of `cover_answer` (a Cover with a song), from its byId;
+/// an error when that is the generated tune's, which means the mock did not take the song as
+/// audio and the row would not measure what it says.
+pub(crate) async fn duration_heard(
+    client: &reqwest::Client,
+    mock: &MockServer,
+    cover_answer: &str,
+) -> Result<f64, String> {
+    let answer: serde_json::Value =
+        serde_json::from_str(cover_answer).map_err(|e| format!("the Cover's answer: {e}"))?;
+    let id = answer["task_id"]
+        .as_str()
+        .ok_or_else(|| format!("a Cover's answer has no task_id: {answer}"))?;
+    let url = mock.url(&format!("/v1/byId?conversionType=COVER&task_id={id}"));
+    let text = probe(client, "GET", &url, None).await?;
+    let task: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("byId's answer: {e}"))?;
+    let seconds = task["conversion"]["conversion_duration"]
+        .as_f64()
+        .ok_or_else(|| format!("byId gives no conversion_duration: {text}"))?;
+    if seconds == RESULT_AUDIO_SECONDS {
         return Err(format!(
-            "the encoder made {} bytes of a song meant to fill {MIB_SONG_BYTES}",
-            file.len()
+            "the mock did not take the bench's song as audio: its task has the generated tune's \
+             {RESULT_AUDIO_SECONDS} s ({text})"
         ));
     }
-    file.truncate(MIB_SONG_BYTES);
-    Ok(file)
+    Ok(seconds)
 }

@@ -23,6 +23,7 @@ use crate::procfs::{
 use crate::request::{probe, raw_request};
 use crate::scenario::{API_PREFIX, Scenario};
 use crate::setup::{http_client, runtime};
+use crate::songs;
 use crate::verdict::{Verdict, markdown, round_like};
 use crate::{Part, Section};
 
@@ -291,6 +292,31 @@ fn measure_row(
         mock_answer.len(),
         mock_answer.chars().take(96).collect::<String>()
     );
+    if scenario.converts() {
+        let seconds = clients.block_on(songs::duration_heard(client, mock, &mock_answer))?;
+        println!("  the mock took the song as audio: conversion_duration {seconds} s");
+    }
+    // What each peer answers, to see it is the spec's example (not counted, not judged).
+    for p in peers {
+        let url = format!(
+            "http://{}{}",
+            p.server.addr,
+            path_and_query(p.kind.prefix(), &ids[0])
+        );
+        match clients.block_on(probe(client, scenario.method(), &url, body.clone())) {
+            Ok(answer) => println!(
+                "  {} answers 200, {} bytes: {}",
+                p.kind.name(),
+                answer.len(),
+                answer.chars().take(96).collect::<String>()
+            ),
+            Err(e) => println!(
+                "  {}: {}",
+                p.kind.name(),
+                e.chars().take(160).collect::<String>()
+            ),
+        }
+    }
 
     // A peer's CPU is its process's; the mock's and bare's, their runtime's threads.
     let jiffies = |i: usize| match i.checked_sub(PEERS) {

@@ -457,6 +457,50 @@ mod tests {
         assert!(node_supported((24, 0)));
     }
 
+    /// The `"name": "version"` lines of a package.json's `dependencies`.
+    fn dependencies(manifest: &str) -> Vec<(String, String)> {
+        let Some(start) = manifest.find("\"dependencies\"") else {
+            return Vec::new();
+        };
+        let block = &manifest[start..];
+        let block = &block[..block.find('}').unwrap_or(block.len())];
+        block
+            .lines()
+            .skip(1)
+            .filter_map(|line| {
+                let (name, version) = line.split_once(':')?;
+                let unquote = |s: &str| s.trim().trim_end_matches(',').trim_matches('"').to_owned();
+                Some((unquote(name), unquote(version)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_bench_peers_are_pinned_exactly_and_apart_from_cis_tools() {
+        let (_, bench) = read_manifest_in("bench", "package.json").expect("bench manifest");
+        let (_, main) = read_manifest("package.json").expect("main manifest");
+        let peers = dependencies(&bench);
+        let names: Vec<&str> = peers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["@mockoon/cli", "wiremock"], "{bench}");
+        for (name, version) in &peers {
+            assert!(
+                version.split('.').count() == 3
+                    && version
+                        .split('.')
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+                "{name} is pinned to {version:?}, not an exact version"
+            );
+        }
+        let ci: Vec<String> = dependencies(&main).into_iter().map(|(n, _)| n).collect();
+        assert!(ci.iter().any(|n| n == "@stoplight/prism-cli"), "{main}");
+        for name in names {
+            assert!(
+                !ci.iter().any(|n| n == name),
+                "{name} is in CI's package.json too"
+            );
+        }
+    }
+
     #[test]
     fn stamp_key_changes_with_any_manifest() {
         let part = |lock: &str| Part {

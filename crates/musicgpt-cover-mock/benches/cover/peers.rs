@@ -16,6 +16,7 @@ use std::process::{Command, Stdio};
 use musicgpt_cover_mock::openapi_document::{self, Tree};
 use serde_norway::Value as Yaml;
 
+use crate::options::Options;
 use crate::prism::{self, ChildServer, free_port, spec_path, tools_dir};
 use crate::scenario::API_PREFIX;
 
@@ -126,6 +127,49 @@ impl Drop for Program {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// A peer, started (its program kept: its set-up files stay while it runs); stopped when
+/// dropped.
+pub(crate) struct Started {
+    pub(crate) kind: Kind,
+    pub(crate) program: Program,
+    pub(crate) server: ChildServer,
+}
+
+/// The peers `o` asks for, started, and a line for each left out saying why. Prism is one of the
+/// pinned tools every checkout installs: only a smoke run goes on without it. WireMock and
+/// Mockoon are the bench's own, installed apart, and left out when missing.
+pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<String>), String> {
+    let mut started = Vec::new();
+    let mut left_out = Vec::new();
+    for (kind, found) in find(&o.peers) {
+        match found {
+            Ok(program) => {
+                println!("\nstarting {} {}", kind.name(), program.version);
+                started.push(Started {
+                    kind,
+                    server: program.start(o.concurrency)?,
+                    program,
+                });
+            }
+            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
+            Err(why) => {
+                println!("\n{} left out: {why}", kind.name());
+                left_out.push(format!("{} was not measured: {why}.", kind.name()));
+            }
+        }
+    }
+    for kind in Kind::ALL {
+        if !o.peers.contains(&kind) {
+            left_out.push(format!(
+                "{} was not measured in this run (`{}`).",
+                kind.name(),
+                kind.flag()
+            ));
+        }
+    }
+    Ok((started, left_out))
 }
 
 /// The peers asked for, each found and set up, or why it is left out.

@@ -151,7 +151,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
                 }
                 peer_times.push((kind, Ok(times)));
             }
-            // As in the throughput part: only a smoke run goes on without Prism.
+            // As `peers::start_all`: only a smoke run goes on without Prism.
             Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
             Err(why) => peer_times.push((kind, Err(why))),
         }

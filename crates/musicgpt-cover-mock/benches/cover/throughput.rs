@@ -15,8 +15,7 @@ use musicgpt_cover_mock::{MockConfig, MockServer};
 use crate::bare::start_bare;
 use crate::load::{Measurement, Target, load};
 use crate::options::Options;
-use crate::peers::{self, Kind, Program};
-use crate::prism::ChildServer;
+use crate::peers::{self, Kind, Started};
 use crate::procfs::{
     CpuSample, OTHERS_WARNING, cpu_share, jiffies_used, process_jiffies, thread_jiffies,
 };
@@ -45,13 +44,6 @@ const PEERS: usize = 2;
 /// How long the mock's threads may take to go idle after its turn on a row whose songs it
 /// converts (a minute of song takes about 0.8 s of CPU to convert on a quiet machine).
 const SETTLE_LIMIT: Duration = Duration::from_secs(30);
-
-/// A peer, started (its program kept: its set-up files stay while it runs).
-struct Started {
-    kind: Kind,
-    program: Program,
-    server: ChildServer,
-}
 
 /// What one server did in one round.
 #[derive(Clone, Copy)]
@@ -90,36 +82,7 @@ pub(crate) fn measure(o: &Options, cores: usize) -> Result<Part, String> {
         .block_on(MockServer::try_start(MockConfig::new().time_scale(0.0)))
         .map_err(|e| format!("the mock could not start: {e}"))?;
     let client = http_client()?;
-    let mut started = Vec::new();
-    let mut left_out = Vec::new();
-    for (kind, found) in peers::find(&o.peers) {
-        match found {
-            Ok(program) => {
-                println!("\nstarting {} {}", kind.name(), program.version);
-                started.push(Started {
-                    kind,
-                    server: program.start(o.concurrency)?,
-                    program,
-                });
-            }
-            // Prism is one of the pinned tools every checkout installs: only a smoke run goes on
-            // without it. WireMock and Mockoon are the bench's own, installed apart.
-            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
-            Err(why) => {
-                println!("\n{} left out: {why}", kind.name());
-                left_out.push(format!("{} was not measured: {why}.", kind.name()));
-            }
-        }
-    }
-    for kind in Kind::ALL {
-        if !o.peers.contains(&kind) {
-            left_out.push(format!(
-                "{} was not measured in this run (`{}`).",
-                kind.name(),
-                kind.flag()
-            ));
-        }
-    }
+    let (started, left_out) = peers::start_all(o)?;
     println!(
         "\n== throughput: the mock beside a bare axum server (same parsing, fixed answer) and the peers ==\n\
          servers in this process on a {}-thread runtime, load generator on a {}-thread runtime,\n\

@@ -68,9 +68,7 @@ impl Kind {
     fn installer(self) -> &'static str {
         match self {
             Kind::Prism => "cargo xtask tools",
-            Kind::WireMock | Kind::Mockoon => {
-                "cargo xtask tools --bench (cargo xtask bench runs it)"
-            }
+            Kind::WireMock | Kind::Mockoon => "cargo xtask tools --bench",
         }
     }
 

@@ -2,15 +2,18 @@
 //! they write. Never part of `cargo xtask ci`: timings on a shared CI machine are too noisy to
 //! gate on (`ci` runs the harness's smoke run instead, which judges nothing).
 //!
-//! 1. Builds the mock's binary in release, then runs `cargo bench -p musicgpt-cover-mock --bench
+//! 1. Installs the bench's peers (WireMock, Mockoon: `cargo xtask tools --bench`) when they are
+//!    missing, unless the run is a smoke run or gives `--no-peers`; if that fails, says so and
+//!    goes on (the bench leaves them out and says so in BENCHMARKS.md).
+//! 2. Builds the mock's binary in release, then runs `cargo bench -p musicgpt-cover-mock --bench
 //!    cover -- OPTIONS --markdown target/bench/cover.md` (also release) with the binary's path in
 //!    [`BIN_ENV`]: throughput, start-up, webhooks, memory, conversion. The bench prints its
 //!    options with `--help`, exits 1 when a target is missed and 2 when the run is not valid.
-//! 2. The soak for [`SOAK_SECONDS`] s (`cargo bench --bench soak`, as `cargo xtask soak` runs it),
+//! 3. The soak for [`SOAK_SECONDS`] s (`cargo bench --bench soak`, as `cargo xtask soak` runs it),
 //!    its output shown as it comes and its RSS figures kept: the mock's memory under mixed load.
-//! 3. With `--with-build` (or `--only build`), the build rows: a clean `cargo build --workspace`
+//! 4. With `--with-build` (or `--only build`), the build rows: a clean `cargo build --workspace`
 //!    into a fresh temporary target dir, and the client's tests after touching openapi.yaml.
-//! 4. BENCHMARKS.md: the sections measured replace the last run's; `target/ci/timings.json`
+//! 5. BENCHMARKS.md: the sections measured replace the last run's; `target/ci/timings.json`
 //!    (written by `cargo xtask ci`) gives the `ci` section. See [`crate::benchmarks`].
 
 use std::io::{BufRead, BufReader};
@@ -18,6 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::benchmarks::{self, Section};
+use crate::tools::{self, Tools};
 use crate::{Error, Result, mock, process, project, soak};
 
 /// Where the bench finds the mock's binary (its child-process measurements run it).
@@ -31,6 +35,8 @@ const USAGE: &str = "\
 usage: cargo xtask bench [XTASK OPTIONS] [BENCH OPTIONS]
 
 xtask options:
+  --no-peers            neither install nor measure WireMock and Mockoon (installed otherwise,
+                        into .tools/bench-npm, as `cargo xtask tools --bench` does)
   --only build          only the build rows (clean workspace build, spec edit -> client tests)
   --only soak           only the soak's memory row
   --with-build          the build rows too (not by default: a clean build takes 2 to 3 minutes
@@ -51,6 +57,8 @@ struct Plan {
     build: bool,
     write: bool,
     soak_seconds: u64,
+    /// Whether to install the bench's peers first (not for a smoke run nor with `--no-peers`).
+    peers: bool,
     /// The options passed on to the cover bench.
     bench_args: Vec<String>,
     help: bool,
@@ -63,6 +71,7 @@ fn plan(args: &[String]) -> Result<Plan> {
         build: false,
         write: true,
         soak_seconds: SOAK_SECONDS,
+        peers: true,
         bench_args: Vec::new(),
         help: false,
     };
@@ -101,7 +110,11 @@ fn plan(args: &[String]) -> Result<Plan> {
                 })?;
             }
             "--smoke" => {
-                (p.soak, p.build, p.write) = (false, false, false);
+                (p.soak, p.build, p.write, p.peers) = (false, false, false, false);
+                p.bench_args.push(arg.clone());
+            }
+            "--no-peers" => {
+                p.peers = false;
                 p.bench_args.push(arg.clone());
             }
             "-h" | "--help" => p.help = true,
@@ -136,6 +149,14 @@ pub(crate) fn run(args: &[String]) -> Result {
     } else {
         None
     };
+    if plan.cover && plan.peers {
+        // The bench runs without them (and says so), so a failed install is reported, not fatal.
+        if let Err(e) = Tools::new().install_bench() {
+            println!(
+                "bench: the peers WireMock and Mockoon could not be installed ({e}); the bench leaves them out"
+            );
+        }
+    }
     if plan.cover
         && let Some(binary) = &binary
     {
@@ -204,7 +225,9 @@ pub(crate) fn run(args: &[String]) -> Result {
 /// `cargo bench -p musicgpt-cover-mock --bench cover -- ARGS`.
 fn cover_command(args: &[String]) -> Command {
     let mut bench = process::cargo();
+    // Where `cargo xtask tools` (and `--bench`) installed Prism, WireMock and Mockoon.
     bench
+        .env(tools::DIR_ENV, Tools::new().dir())
         .args([
             "bench",
             "--package",
@@ -427,8 +450,12 @@ mod tests {
             strings(&["--only", "startup", "--rounds", "5"])
         );
 
+        assert!(all.peers);
         let smoke = plan(&strings(&["--smoke", "--with-build"])).expect("plan");
-        assert!(smoke.cover && !smoke.soak && smoke.build && !smoke.write);
+        assert!(smoke.cover && !smoke.soak && smoke.build && !smoke.write && !smoke.peers);
+        let bare = plan(&strings(&["--no-peers"])).expect("plan");
+        assert!(bare.cover && !bare.peers);
+        assert_eq!(bare.bench_args, strings(&["--no-peers"]));
 
         let with = plan(&strings(&[
             "--with-build",

@@ -186,13 +186,17 @@ pub(crate) fn header(latest: &str) -> String {
         "# Benchmarks\n\n\
          Written by `cargo xtask bench`; do not edit by hand. What each number means and how it is \
          measured is in [docs/benchmarks.md](docs/benchmarks.md).\n\n\
-         **Reproduce:** `cargo xtask bench` on a quiet machine (about 5 minutes: it builds the \
-         mock in release, runs the `cover` bench — throughput, start-up, webhooks, memory, \
+         **Reproduce:** `cargo xtask bench` on a quiet machine (about 10 minutes: it installs \
+         the bench's peers WireMock and Mockoon once (`cargo xtask tools --bench`; WireMock needs \
+         Java 11 or newer), builds the mock in release, runs the `cover` bench — throughput \
+         beside a bare server, Prism, WireMock and Mockoon, start-up, webhooks, memory, \
          conversion — then the 60 s soak). `cargo xtask bench --with-build` adds the build rows \
          (a clean build of the workspace into a temporary target dir: 2 to 3 minutes on 2 cores, \
          so not in the default run); `cargo xtask bench --only build` measures them alone. The \
          `ci` section is read from `target/ci/timings.json`, which `cargo xtask ci` writes.\n\n\
-         What `cargo xtask bench` runs: `cargo build --release -p musicgpt-cover-mock`; then \
+         What `cargo xtask bench` runs: `cargo xtask tools --bench` (when WireMock or Mockoon \
+         is missing or out of date; a peer that is not installed is left out and its section \
+         says so); `cargo build --release -p musicgpt-cover-mock`; then \
          `MUSICGPT_BENCH_MOCK_BIN=target/release/musicgpt-cover-mock cargo bench -p \
          musicgpt-cover-mock --bench cover -- [OPTIONS] --markdown target/bench/cover.md`; then \
          `MUSICGPT_SOAK_MOCK_BIN=target/release/musicgpt-cover-mock cargo bench -p \
@@ -357,6 +361,20 @@ mod tests {
         );
         assert!(merged.starts_with("# Benchmarks\n\n<!-- section throughput -->"));
         assert!(!merged.contains("old numbers") && !merged.contains("# old header"));
+    }
+
+    #[test]
+    fn the_header_says_how_the_peers_are_installed() {
+        let text = header("now");
+        for needed in [
+            "cargo xtask tools --bench",
+            "WireMock",
+            "Mockoon",
+            "Prism",
+            "Latest run: now.",
+        ] {
+            assert!(text.contains(needed), "{needed:?} missing from:\n{text}");
+        }
     }
 
     #[test]

@@ -29,14 +29,17 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  tools        install the external tools (Python venv, npm linters, Prism, Chromium) into .tools/, once
+  tools [--bench]
+               install the external tools (Python venv, npm linters, Prism, Chromium) into .tools/, once;
+               --bench: only the bench's peers (WireMock, Mockoon), which CI does not need
   spec-lint    lint openapi.yaml with redocly, spectral and openapi-spec-validator
   mock [ARGS]  run the mock server: cargo run --release -p musicgpt-cover-mock -- ARGS
   mutants [--full] [--package NAME]... [--mutation NAME]...
                proof that the suite bites: each mutation of openapi.yaml must fail the tests
   bench [OPTIONS]
-               the benchmarks (throughput beside a bare server and Prism, start-up, webhooks,
-               memory, the soak's RSS; build times with --with-build), written to BENCHMARKS.md;
+               the benchmarks (throughput beside a bare server, Prism, WireMock and Mockoon,
+               start-up, webhooks, memory, the soak's RSS; build times with --with-build), written
+               to BENCHMARKS.md;
                by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
   soak [--seconds N] [OPTIONS]
                the mock's release binary under 64 connections of mixed requests for N seconds
@@ -100,7 +103,7 @@ fn main() -> ExitCode {
     let command = args.next();
     let rest: Vec<String> = args.collect();
     let outcome = match command.as_deref() {
-        Some("tools") => no_args("tools", &rest).and_then(|()| tools::Tools::new().install()),
+        Some("tools") => tools_command(&rest),
         Some("spec-lint") => no_args("spec-lint", &rest).and_then(|()| spec_lint::run()),
         Some("mock") => mock::run(&rest),
         Some("mutants") => mutants::run(&rest),
@@ -129,6 +132,17 @@ fn main() -> ExitCode {
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `cargo xtask tools [--bench]`.
+fn tools_command(rest: &[String]) -> Result {
+    match rest {
+        [] => tools::Tools::new().install(),
+        [flag] if flag == "--bench" => tools::Tools::new().install_bench(),
+        [arg, ..] => Err(Error::new(format!(
+            "`cargo xtask tools` takes only --bench, got `{arg}`"
+        ))),
     }
 }
 

@@ -19,6 +19,12 @@
 //! and it is skipped when `MUSICGPT_CHROMIUM` names a browser to use instead. `check_installed`
 //! leaves it out: only the browser test needs it, and that test says so itself.
 //!
+//! A bench-only part, `.tools/bench-npm`: `npm ci` of `xtask/tools/bench/package.json` and its lock
+//! (WireMock's standalone jar, run with the system's Java; Mockoon's CLI), the mocks the cover bench
+//! measures beside Prism. `cargo xtask tools --bench` and `cargo xtask bench` install it; plain
+//! `cargo xtask tools` (CI's step) and `check_installed` leave it out, so CI's install does not
+//! grow, and the bench runs without it, saying so.
+//!
 //! A fourth, `.tools/cargo-fuzz`, is cargo-fuzz at the version `cargo_fuzz.rs` pins, `cargo install`ed
 //! from crates.io; current when the installed program says it is that version. Only `cargo xtask
 //! fuzz` uses it (and installs it itself when it is missing), so `check_installed` leaves it out.
@@ -50,6 +56,8 @@ pub(crate) struct Tools {
 enum Kind {
     Venv,
     Npm,
+    /// The bench's peers: separate from [`Kind::Npm`] so CI never installs them.
+    BenchNpm,
 }
 
 /// One separately installed part of the tools folder.
@@ -131,6 +139,39 @@ impl Tools {
         Ok(())
     }
 
+    /// The bench-only part (WireMock, Mockoon): installed when missing or out of date; instant
+    /// when current. `cargo xtask tools --bench` and `cargo xtask bench` call it.
+    pub(crate) fn install_bench(&self) -> Result {
+        let part = self.bench_part()?;
+        if part.is_current() {
+            println!(
+                "tools: the bench's peers are up to date in {}",
+                project::relative(&part.dir)
+            );
+            return Ok(());
+        }
+        timed(part.name(), part.describe(), &part.dir, || part.install())
+    }
+
+    fn bench_part(&self) -> Result<Part> {
+        let dir = self.dir.join("bench-npm");
+        let bin = dir.join("node_modules").join(".bin");
+        Ok(Part {
+            kind: Kind::BenchNpm,
+            manifests: vec![
+                read_manifest_in("bench", "package.json")?,
+                read_manifest_in("bench", "package-lock.json")?,
+            ],
+            programs: vec![
+                bin.join("mockoon-cli"),
+                dir.join("node_modules")
+                    .join("wiremock")
+                    .join("package.json"),
+            ],
+            dir,
+        })
+    }
+
     /// Chromium, for the contract suite's browser test (see `chromium.rs`).
     pub(crate) fn chromium(&self) -> Chromium {
         Chromium::new(&self.dir)
@@ -194,6 +235,7 @@ impl Part {
         match self.kind {
             Kind::Venv => "Python venv",
             Kind::Npm => "npm packages",
+            Kind::BenchNpm => "bench's peers",
         }
     }
 
@@ -203,6 +245,10 @@ impl Part {
             Kind::Npm => {
                 "the npm packages (@redocly/cli, @stoplight/spectral-cli, @stoplight/prism-cli, \
                  playwright-core, swagger-ui-dist)"
+            }
+            Kind::BenchNpm => {
+                "the bench's peers (the npm packages wiremock, whose standalone jar runs on the \
+                 system's Java, and @mockoon/cli)"
             }
         }
     }
@@ -225,7 +271,7 @@ impl Part {
         remove_outdated(&self.dir)?;
         match self.kind {
             Kind::Venv => self.install_venv()?,
-            Kind::Npm => self.install_npm()?,
+            Kind::Npm | Kind::BenchNpm => self.install_npm()?,
         }
         let missing: Vec<String> = self
             .programs
@@ -320,7 +366,12 @@ fn remove_outdated(dir: &Path) -> Result {
 }
 
 fn read_manifest(name: &'static str) -> Result<(&'static str, String)> {
-    let path = project::tool_configs().join(name);
+    read_manifest_in("", name)
+}
+
+/// A manifest of `xtask/tools/SUB` (the folder itself when `sub` is empty).
+fn read_manifest_in(sub: &str, name: &'static str) -> Result<(&'static str, String)> {
+    let path = project::tool_configs().join(sub).join(name);
     let contents = fs::read_to_string(&path)
         .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))?;
     Ok((name, contents))
@@ -400,6 +451,50 @@ mod tests {
         assert!(!node_supported((22, 11)));
         assert!(node_supported((22, 12)));
         assert!(node_supported((24, 0)));
+    }
+
+    /// The `"name": "version"` lines of a package.json's `dependencies`.
+    fn dependencies(manifest: &str) -> Vec<(String, String)> {
+        let Some(start) = manifest.find("\"dependencies\"") else {
+            return Vec::new();
+        };
+        let block = &manifest[start..];
+        let block = &block[..block.find('}').unwrap_or(block.len())];
+        block
+            .lines()
+            .skip(1)
+            .filter_map(|line| {
+                let (name, version) = line.split_once(':')?;
+                let unquote = |s: &str| s.trim().trim_end_matches(',').trim_matches('"').to_owned();
+                Some((unquote(name), unquote(version)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_bench_peers_are_pinned_exactly_and_apart_from_cis_tools() {
+        let (_, bench) = read_manifest_in("bench", "package.json").expect("bench manifest");
+        let (_, main) = read_manifest("package.json").expect("main manifest");
+        let peers = dependencies(&bench);
+        let names: Vec<&str> = peers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["@mockoon/cli", "wiremock"], "{bench}");
+        for (name, version) in &peers {
+            assert!(
+                version.split('.').count() == 3
+                    && version
+                        .split('.')
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+                "{name} is pinned to {version:?}, not an exact version"
+            );
+        }
+        let ci: Vec<String> = dependencies(&main).into_iter().map(|(n, _)| n).collect();
+        assert!(ci.iter().any(|n| n == "@stoplight/prism-cli"), "{main}");
+        for name in names {
+            assert!(
+                !ci.iter().any(|n| n == name),
+                "{name} is in CI's package.json too"
+            );
+        }
     }
 
     #[test]

@@ -8,13 +8,15 @@
 //! - **client**: the client (`musicgpt_cover::AudioFile::from_path`) uploading a 1 GiB file from
 //!   disk to the mock's binary, in a child process of its own (this program run again with
 //!   [`client::CHILD_ARG`]); target: its peak RSS under [`client::CLIENT_TARGET_BYTES`].
-//! - **throughput**: five rows (Cover with a URL, a 2 KiB file, a 1 MiB file; GET byId; GET
-//!   getAllVoices), the mock in-process beside a bare axum server (the same parsing, a fixed
-//!   answer) and Prism, at 32 connections; targets: mock/bare at least
+//! - **throughput**: seven rows (Cover with a URL, a 2 KiB and a 1 MiB file of random bytes, a
+//!   short MP3 song and a 1 MiB one; GET byId; GET getAllVoices), the mock in-process beside a bare
+//!   axum server (the same parsing, a fixed answer) and the peers users would pick instead
+//!   (Prism, WireMock, Mockoon; those not installed are left out, saying so), at 32 connections;
+//!   targets: mock/bare at least
 //!   [`throughput::BARE_TARGET`], mock/Prism at least [`throughput::PRISM_TARGET`], the small
 //!   requests' p99 at most [`throughput::P99_TARGET_MS`] ms.
 //! - **startup**: the release binary from exec to its first answered request, `MockServer::start()`
-//!   in a fresh process (this program run again), medians of 20, and Prism's beside them.
+//!   in a fresh process (this program run again), medians of 20, and the peers' beside them.
 //! - **webhooks**: 10,000 tasks due at the same moment, each with a webhook to one local
 //!   receiver: every one delivered, the last within [`webhooks::LAST_TARGET`] of the due time.
 //! - **pitch**: an uploaded song's conversion, in-process: a 3-minute stereo MP3, its first minute
@@ -39,9 +41,11 @@
 //! (`verdict` lists them last) and its Markdown [`Section`]; adding a measurement is adding such
 //! a module, an `Only` value for `--only`, and a row in `main`'s list. The rest is what
 //! measurements share: `options`, `scenario` and `request` (the requests sent), `load` (the load
-//! generator), `bare` (the bare server), `prism` (Prism, and child servers), `upload` (the big
-//! uploads), `procfs` (CPU use from /proc) and `setup` (runtimes, the HTTP client); and `common`,
-//! shared with the soak (the HTTP/1.1 client, the mock's binary as a child, the options' grammar).
+//! generator), `bare` (the bare server), `peers` (Prism, WireMock and Mockoon, set up and
+//! started), `prism` (the tools folder, Prism's program, child servers), `songs` (the MP3s of the
+//! upload rows and the pitch part), `upload` (the big uploads), `procfs` (CPU use from /proc) and
+//! `setup` (runtimes, the HTTP client); and `common`, shared with the soak (the HTTP/1.1 client,
+//! the mock's binary as a child, the options' grammar).
 
 mod bare;
 mod client;
@@ -49,6 +53,7 @@ mod client;
 mod common;
 mod load;
 mod options;
+mod peers;
 mod pitch;
 mod prism;
 mod procfs;
@@ -56,6 +61,7 @@ mod request;
 mod rss;
 mod scenario;
 mod setup;
+mod songs;
 mod startup;
 mod throughput;
 mod upload;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::common::options::{number, walk, whole};
+use crate::peers::Kind;
 use crate::scenario::Scenario;
 
 pub(crate) const USAGE: &str = "\
@@ -13,19 +14,26 @@ usage: cargo xtask bench [OPTIONS]
    (the program measures only when given --bench, as cargo bench does, or --smoke)
 
 options:
-  --rounds N            throughput rounds per row, each measuring bare, mock and Prism (default 3)
+  --rounds N            throughput rounds per row, each measuring bare, mock and the peers
+                        (Prism, WireMock, Mockoon) (default 3)
   --seconds S           seconds per throughput measurement (default 3)
-  --warmup S            seconds of load on each server before a row's rounds (default 1)
+  --warmup S            seconds of load on the mock and the bare server before a row's rounds
+                        (default 1); each peer gets a warm-up round (--seconds, at least --warmup)
   --concurrency C       concurrent requests, one keep-alive connection each (default 32)
-  --scenario NAME       the throughput rows: url, file-2k, file-1m, by-id, voices or all (default all)
+  --scenario NAME       the throughput rows: url, file-2k, file-1m, song, song-1m, by-id, voices
+                        or all (default all)
   --server-threads N    worker threads of the servers' runtime (default 1)
   --client-threads N    worker threads of the load generator's runtime (default 1)
-  --no-prism            leave Prism out (its columns and start-up row say \"not measured\")
+  --no-prism            leave Prism out (its rows say so)
+  --no-wiremock         leave WireMock out (left out anyway, saying so, when not installed:
+                        `cargo xtask tools --bench` installs it and Mockoon)
+  --no-mockoon          leave Mockoon out (likewise)
+  --no-peers            leave all three out
   --only WHAT           rss, client, throughput, startup, webhooks or pitch (default all)
   --upload-mib N        size of the uploads of the rss and client parts (default 1024)
   --limit-mib N         --max-upload-bytes of the mock that must refuse it (default 256)
   --startup-runs N      start-ups measured of the mock's binary and MockServer (default 20)
-  --prism-startup-runs N  start-ups measured of Prism (default 5: about 2.5 s each)
+  --peer-startup-runs N start-ups measured of each peer (default 5: Prism's take about 1.5 s)
   --webhook-tasks N     tasks due at once in the webhooks part (default 10000)
   --markdown FILE       also write the results as Markdown sections (cargo xtask bench merges
                         them into BENCHMARKS.md)
@@ -55,12 +63,13 @@ pub(crate) struct Options {
     pub(crate) scenarios: Vec<Scenario>,
     pub(crate) server_threads: usize,
     pub(crate) client_threads: usize,
-    pub(crate) prism: bool,
+    /// The peers to measure (those not installed are left out when found missing).
+    pub(crate) peers: Vec<Kind>,
     pub(crate) only: Option<Only>,
     pub(crate) upload_mib: u64,
     pub(crate) limit_mib: u64,
     pub(crate) startup_runs: usize,
-    pub(crate) prism_startup_runs: usize,
+    pub(crate) peer_startup_runs: usize,
     pub(crate) webhook_tasks: usize,
     pub(crate) markdown: Option<PathBuf>,
     pub(crate) smoke: bool,
@@ -77,12 +86,12 @@ impl Options {
             scenarios: Scenario::ALL.to_vec(),
             server_threads: 1,
             client_threads: 1,
-            prism: true,
+            peers: Kind::ALL.to_vec(),
             only: None,
             upload_mib: 1024,
             limit_mib: 256,
             startup_runs: 20,
-            prism_startup_runs: 5,
+            peer_startup_runs: 5,
             webhook_tasks: 10_000,
             markdown: None,
             smoke: false,
@@ -92,7 +101,10 @@ impl Options {
             let positive = |value: String| whole(flag, &value, 1..=usize::MAX);
             match flag {
                 "--smoke" => o.smoke = true,
-                "--no-prism" => o.prism = false,
+                "--no-peers" => o.peers.clear(),
+                flag if Kind::ALL.iter().any(|k| k.flag() == flag) => {
+                    o.peers.retain(|k| k.flag() != flag);
+                }
                 "--rounds" => o.rounds = positive(value()?)?,
                 "--seconds" => o.seconds = number(flag, &value()?, 0.0..=3600.0)?,
                 "--warmup" => o.warmup = number(flag, &value()?, 0.0..=3600.0)?,
@@ -102,7 +114,7 @@ impl Options {
                 "--upload-mib" => o.upload_mib = whole(flag, &value()?, 1..=u64::MAX)?,
                 "--limit-mib" => o.limit_mib = whole(flag, &value()?, 1..=u64::MAX)?,
                 "--startup-runs" => o.startup_runs = positive(value()?)?,
-                "--prism-startup-runs" => o.prism_startup_runs = positive(value()?)?,
+                "--peer-startup-runs" => o.peer_startup_runs = positive(value()?)?,
                 "--webhook-tasks" => o.webhook_tasks = positive(value()?)?,
                 "--markdown" => o.markdown = Some(PathBuf::from(value()?)),
                 "--scenario" => {
@@ -149,7 +161,7 @@ impl Options {
             let smoke = [
                 ("--rounds", &mut o.rounds, 1),
                 ("--startup-runs", &mut o.startup_runs, 1),
-                ("--prism-startup-runs", &mut o.prism_startup_runs, 1),
+                ("--peer-startup-runs", &mut o.peer_startup_runs, 1),
                 ("--webhook-tasks", &mut o.webhook_tasks, 200),
             ];
             for (flag, field, value) in smoke {

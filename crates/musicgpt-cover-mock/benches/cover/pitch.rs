@@ -15,6 +15,7 @@ use musicgpt_cover_mock::config::DEFAULT_TIME_SCALE;
 
 use crate::options::Options;
 use crate::procfs::CpuSample;
+use crate::songs::{RATE, song};
 use crate::verdict::{Verdict, markdown};
 use crate::{Part, Section};
 
@@ -24,53 +25,10 @@ const RUNS: usize = 3;
 const SONG_SECONDS: usize = 180;
 /// And in a smoke run.
 const SMOKE_SONG_SECONDS: usize = 2;
-/// Its sample rate (the usual one of MP3s).
-const RATE: u32 = 44_100;
 /// The shortest and longest eta a task is given, in seconds (the mock's `ETA_SECONDS`).
 const ETA_SECONDS: (f64, f64) = (20.0, 90.0);
 /// The shift converted by (any non-zero one costs the same).
 const SEMITONES: i64 = 3;
-
-/// A song-like stereo signal: a chord every half second (three notes and their overtones), a
-/// different voicing on each side, and a little noise, so the vocoder has peaks and floor to do.
-fn song(seconds: usize) -> Vec<Vec<f32>> {
-    let frames = seconds * RATE as usize;
-    let chords: [[f32; 3]; 4] = [
-        [261.6, 329.6, 392.0],
-        [220.0, 261.6, 329.6],
-        [174.6, 220.0, 261.6],
-        [196.0, 246.9, 293.7],
-    ];
-    let mut noise = 0x2545_f491_4f6c_dd1du64;
-    let mut left = Vec::with_capacity(frames);
-    let mut right = Vec::with_capacity(frames);
-    for i in 0..frames {
-        let t = i as f32 / RATE as f32;
-        let chord = chords[(i / (RATE as usize / 2)) % chords.len()];
-        let mut l = 0.0;
-        let mut r = 0.0;
-        for (k, f) in chord.iter().enumerate() {
-            for h in 1..=3 {
-                let a = 0.08 / h as f32;
-                let phase = std::f32::consts::TAU * f * h as f32 * t;
-                if k % 2 == 0 {
-                    l += a * phase.sin();
-                } else {
-                    r += a * phase.sin();
-                }
-                l += 0.3 * a * phase.cos();
-                r += 0.3 * a * (phase * 1.001).cos();
-            }
-        }
-        noise ^= noise << 13;
-        noise ^= noise >> 7;
-        noise ^= noise << 17;
-        let n = ((noise >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.02;
-        left.push(l + n);
-        right.push(r - n);
-    }
-    vec![left, right]
-}
 
 /// CPU time this process has used (user and system), from /proc/self/stat (Linux; in clock
 /// ticks of 1/100 s, the kernel's USER_HZ everywhere that matters).

@@ -1,9 +1,6 @@
-//! Stoplight Prism (`prism mock`, the npm package `cargo xtask tools` pins into `.tools/npm`), the
-//! mock most people would use instead: started on the same openapi.yaml, at its quietest logging
-//! (`-v silent`), as a child process; how long it takes to answer its first request.
-//!
-//! Prism serves the spec's paths as they are written (`/v1/Cover`), without the `/api/public` of
-//! the spec's servers.
+//! Where the tools are, Stoplight Prism's program (`prism mock`, the npm package `cargo xtask
+//! tools` pins into `.tools/npm`), and a server program as a child process (Prism and the other
+//! peers of `peers.rs`), timed from its exec to its first answered request.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -26,20 +23,24 @@ pub(crate) fn spec_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("openapi.yaml")
 }
 
-/// Prism's program, or why there is none.
-pub(crate) fn program() -> Result<PathBuf, String> {
-    let dir = std::env::var_os(TOOLS_ENV)
+/// The tools folder: [`TOOLS_ENV`]'s, else the workspace's `.tools`.
+pub(crate) fn tools_dir() -> PathBuf {
+    std::env::var_os(TOOLS_ENV)
         .filter(|v| !v.is_empty())
         .map_or_else(
             || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools"),
             PathBuf::from,
-        );
-    let program = dir.join("npm/node_modules/.bin/prism");
+        )
+}
+
+/// Prism's program, or why there is none.
+pub(crate) fn program() -> Result<PathBuf, String> {
+    let program = tools_dir().join("npm/node_modules/.bin/prism");
     if program.is_file() {
         Ok(program)
     } else {
         Err(format!(
-            "{} is missing: run `cargo xtask tools` (or give --no-prism)",
+            "Prism is not installed ({} is missing: run `cargo xtask tools`, or give --no-prism)",
             program.display()
         ))
     }
@@ -126,18 +127,6 @@ impl Drop for ChildServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// `prism mock SPEC --host 127.0.0.1 --port P -v silent`, up and answering.
-pub(crate) fn start(program: &PathBuf) -> Result<ChildServer, String> {
-    let port = free_port()?;
-    let mut command = Command::new(program);
-    command
-        .arg("mock")
-        .arg(spec_path())
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["-v", "silent"]);
-    ChildServer::start(command, port, "", "prism")
 }
 
 /// One blocking `GET path` (with the bench's key) over a new connection to `addr`; the answer's

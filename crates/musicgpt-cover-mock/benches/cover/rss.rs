@@ -40,7 +40,7 @@ pub(crate) async fn counted(
 /// A URL-only Cover, so the first request's one-time allocations are not counted as the
 /// upload's.
 async fn warm_up(client: &reqwest::Client, url: &str) -> Result<(), String> {
-    probe(client, "POST", url, Scenario::Url.body())
+    probe(client, "POST", url, Scenario::Url.body()?)
         .await
         .map(|_| ())
 }

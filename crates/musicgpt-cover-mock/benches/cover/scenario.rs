@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use crate::common::noise;
 use crate::request::{closing, file_head, text_part};
+use crate::songs;
 
 /// The spec's servers end in this prefix; the mock and the bare server serve the spec's paths
 /// under it, Prism without it.
@@ -19,6 +20,10 @@ pub(crate) enum Scenario {
     File2k,
     /// The same with a 1 MiB `audio_file`.
     File1m,
+    /// The same with a short real song: an MP3 of [`songs::SHORT_SONG_SECONDS`] s (about 48 KiB).
+    Song,
+    /// The same with a 1 MiB MP3.
+    Song1m,
     /// `GET /v1/byId` of a task the mock accepted (`conversionType=COVER&task_id=...`).
     ById,
     /// `GET /v1/getAllVoices`, the first page.
@@ -26,10 +31,12 @@ pub(crate) enum Scenario {
 }
 
 impl Scenario {
-    pub(crate) const ALL: [Scenario; 5] = [
+    pub(crate) const ALL: [Scenario; 7] = [
         Scenario::Url,
         Scenario::File2k,
         Scenario::File1m,
+        Scenario::Song,
+        Scenario::Song1m,
         Scenario::ById,
         Scenario::Voices,
     ];
@@ -39,6 +46,8 @@ impl Scenario {
             Scenario::Url => "url",
             Scenario::File2k => "file-2k",
             Scenario::File1m => "file-1m",
+            Scenario::Song => "song",
+            Scenario::Song1m => "song-1m",
             Scenario::ById => "by-id",
             Scenario::Voices => "voices",
         }
@@ -48,8 +57,10 @@ impl Scenario {
     pub(crate) fn label(self) -> &'static str {
         match self {
             Scenario::Url => "Cover, URL",
-            Scenario::File2k => "Cover, 2 KiB file",
-            Scenario::File1m => "Cover, 1 MiB file",
+            Scenario::File2k => "Cover, 2 KiB file (random bytes)",
+            Scenario::File1m => "Cover, 1 MiB file (random bytes)",
+            Scenario::Song => "Cover, a short MP3 song",
+            Scenario::Song1m => "Cover, 1 MiB MP3 song",
             Scenario::ById => "GET byId",
             Scenario::Voices => "GET getAllVoices",
         }
@@ -82,6 +93,14 @@ impl Scenario {
                  server's 0.4 to 0.9 ms for the whole request. Only a shallower probe would \
                  move it, and that would change which uploads decode (docs/profile.md, \
                  \"Why 0.8 is not reached\")"
+            }
+            Scenario::Song | Scenario::Song1m => {
+                "what a URL Cover costs over the bare server, and the song on top: the mock keeps \
+                 it (in memory), probes it (its frames are found in its first bytes, after the \
+                 ID3 tag) for the task's duration, and converts it in the background (decode, \
+                 shift, encode: one at a time, on a blocking thread beside the requests, whose \
+                 CPU counts in the mock's µs/req here; the conversion alone is timed in \
+                 \"Converting an upload\"). Not profiled yet on a quiet machine"
             }
             Scenario::ById => {
                 "about 60 % of the mock's samples are the kernel's TCP work and 7 % hyper, which \
@@ -131,7 +150,7 @@ impl Scenario {
          (see others' CPU)"
     }
 
-    pub(crate) fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> String {
         match self {
             Scenario::Url => "the curl sample without webhook_url: audio_url, voice_id, pitch",
             Scenario::File2k => {
@@ -140,21 +159,42 @@ impl Scenario {
             Scenario::File1m => {
                 "the upload sample without webhook_url: audio_url \"\", voice_id, pitch, a 1 MiB audio_file"
             }
+            Scenario::Song => {
+                return format!(
+                    "the upload sample without webhook_url, its audio_file a {} s stereo MP3 (128 kbit/s, 44.1 kHz, ID3v2 tag) made by the bench",
+                    songs::SHORT_SONG_SECONDS
+                );
+            }
+            Scenario::Song1m => {
+                "the upload sample without webhook_url, its audio_file a 1 MiB stereo MP3 (128 kbit/s, 44.1 kHz, ID3v2 tag; the short song's frames over and over, a little over a minute, cut at 1 MiB) made by the bench"
+            }
             Scenario::ById => {
                 "conversionType=COVER and the task_id of one of the tasks the mock accepted before (one per connection)"
             }
             Scenario::Voices => "no query: the first page of 20",
         }
+        .to_owned()
     }
 
     /// A small request: its p99 latency is judged.
     pub(crate) fn small(self) -> bool {
-        self != Scenario::File1m
+        !matches!(self, Scenario::File1m | Scenario::Song1m)
+    }
+
+    /// An upload of real audio: the mock converts it in the background, so after the mock's turn
+    /// the bench drops its uploads and waits for the conversion running then to end, before the
+    /// next server's turn.
+    pub(crate) fn converts(self) -> bool {
+        matches!(self, Scenario::Song | Scenario::Song1m)
     }
 
     pub(crate) fn method(self) -> &'static str {
         match self {
-            Scenario::Url | Scenario::File2k | Scenario::File1m => "POST",
+            Scenario::Url
+            | Scenario::File2k
+            | Scenario::File1m
+            | Scenario::Song
+            | Scenario::Song1m => "POST",
             Scenario::ById | Scenario::Voices => "GET",
         }
     }
@@ -162,7 +202,11 @@ impl Scenario {
     /// The operation's path in the spec (without [`API_PREFIX`]).
     pub(crate) fn spec_path(self) -> &'static str {
         match self {
-            Scenario::Url | Scenario::File2k | Scenario::File1m => "/v1/Cover",
+            Scenario::Url
+            | Scenario::File2k
+            | Scenario::File1m
+            | Scenario::Song
+            | Scenario::Song1m => "/v1/Cover",
             Scenario::ById => "/v1/byId",
             Scenario::Voices => "/v1/getAllVoices",
         }
@@ -177,12 +221,14 @@ impl Scenario {
     }
 
     /// The multipart body of a Cover, built once and shared by every request.
-    pub(crate) fn body(self) -> Option<Bytes> {
+    pub(crate) fn body(self) -> Result<Option<Bytes>, String> {
         let file = match self {
             Scenario::Url => None,
-            Scenario::File2k => Some(2 * 1024),
-            Scenario::File1m => Some(1024 * 1024),
-            Scenario::ById | Scenario::Voices => return None,
+            Scenario::File2k => Some(noise(2 * 1024)),
+            Scenario::File1m => Some(noise(1024 * 1024)),
+            Scenario::Song => Some(songs::short_song()?),
+            Scenario::Song1m => Some(songs::mib_song()?),
+            Scenario::ById | Scenario::Voices => return Ok(None),
         };
         let mut body = Vec::new();
         match file {
@@ -195,12 +241,12 @@ impl Scenario {
         }
         text_part(&mut body, "voice_id", "Drake");
         text_part(&mut body, "pitch", "0");
-        if let Some(len) = file {
+        if let Some(file) = file {
             body.extend_from_slice(&file_head());
-            body.extend_from_slice(&noise(len));
+            body.extend_from_slice(&file);
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(&closing());
-        Some(Bytes::from(body))
+        Ok(Some(Bytes::from(body)))
     }
 }

@@ -1,8 +1,8 @@
 //! Start-up: how long until a mock answers its first request. The release binary from exec to its
 //! first answered `GET /v1/getAllVoices`; `MockServer::start()` in-process, in a fresh process
 //! each time (this program run again with [`CHILD_ARG`]: the spec is compiled once per process,
-//! on the first start, which a test binary pays once), and a second start in that process; Prism
-//! from exec to its first answer. Medians.
+//! on the first start, which a test binary pays once), and a second start in that process; each
+//! peer (Prism, WireMock, Mockoon: `peers.rs`) from exec to its first answer. Medians.
 
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -11,7 +11,8 @@ use musicgpt_cover_mock::MockServer;
 
 use crate::common::mock::{binary, clean_env};
 use crate::options::Options;
-use crate::prism::{self, ChildServer, READY_PATH, free_port, get_once};
+use crate::peers::{self, Kind};
+use crate::prism::{ChildServer, READY_PATH, free_port, get_once};
 use crate::scenario::API_PREFIX;
 use crate::throughput::median;
 use crate::verdict::{Verdict, markdown};
@@ -115,14 +116,10 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     let binary = binary()?;
     println!(
         "\n== start-up: from exec (or the call) to the first answered request ==\n\
-         binary {}; {} run(s) each of the binary and of MockServer::start(), {} of Prism",
+         binary {}; {} run(s) each of the binary and of MockServer::start(), {} of each peer",
         binary.display(),
         o.startup_runs,
-        if o.prism {
-            o.prism_startup_runs.to_string()
-        } else {
-            "none".to_owned()
-        }
+        o.peer_startup_runs
     );
     let mut binary_times = Vec::new();
     for _ in 0..o.startup_runs {
@@ -142,27 +139,33 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         answers.push(answer);
         seconds.push(second);
     }
-    let mut prism_times = Vec::new();
-    let mut prism_note = None;
-    if o.prism {
-        match prism::program() {
+    // Each peer's start-ups, or why it is left out.
+    let mut peer_times: Vec<(Kind, Result<Vec<Duration>, String>)> = Vec::new();
+    for (kind, found) in peers::find(&o.peers) {
+        match found {
             Ok(program) => {
-                for _ in 0..o.prism_startup_runs {
-                    prism_times.push(prism::start(&program)?.started_in);
+                let mut times = Vec::new();
+                for _ in 0..o.peer_startup_runs {
+                    times.push(program.start(o.concurrency)?.started_in);
                 }
+                peer_times.push((kind, Ok(times)));
             }
-            Err(why) if o.smoke => prism_note = Some(why),
-            Err(why) => return Err(why),
+            // As `peers::start_all`: only a smoke run goes on without Prism.
+            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
+            Err(why) => peer_times.push((kind, Err(why))),
         }
-    } else {
-        prism_note = Some("left out (--no-prism)".to_owned());
+    }
+    for kind in Kind::ALL {
+        if !o.peers.contains(&kind) {
+            peer_times.push((kind, Err(format!("left out ({})", kind.flag()))));
+        }
     }
     let range = |t: &[Duration]| {
         let min = t.iter().min().copied().unwrap_or_default();
         let max = t.iter().max().copied().unwrap_or_default();
         format!("{:.1} to {:.1} ms", ms(min), ms(max))
     };
-    let rows: Vec<(String, String, Option<Duration>, String)> = vec![
+    let mut rows: Vec<(String, String, Option<Duration>, String)> = vec![
         (
             "release binary, exec → first answered request".to_owned(),
             o.startup_runs.to_string(),
@@ -187,18 +190,25 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
             Some(median_of(&seconds)),
             range(&seconds),
         ),
-        (
-            "Prism, exec → first answered request".to_owned(),
-            prism_times.len().to_string(),
-            (!prism_times.is_empty()).then(|| median_of(&prism_times)),
-            prism_note.clone().unwrap_or_else(|| range(&prism_times)),
-        ),
     ];
+    for (kind, times) in &peer_times {
+        let what = format!("{}, exec → first answered request", kind.name());
+        rows.push(match times {
+            Ok(times) => (
+                what,
+                times.len().to_string(),
+                Some(median_of(times)),
+                range(times),
+            ),
+            Err(why) => (what, "0".to_owned(), None, why.clone()),
+        });
+    }
     println!("  {:<66} {:>5} {:>10}  range", "", "runs", "median ms");
     let mut md = String::from(
         "The release binary is started with `--addr 127.0.0.1:PORT` and polled every millisecond \
-         with `GET /api/public/v1/getAllVoices` until it answers 200; Prism likewise (`prism mock \
-         openapi.yaml -v silent`, `GET /v1/getAllVoices`). `MockServer::start()` runs in a fresh \
+         with `GET /api/public/v1/getAllVoices` until it answers 200; each peer likewise, run as \
+         in the throughput rows (Prism `GET /v1/getAllVoices`; WireMock's stubs and Mockoon's \
+         data file are written before the clock starts). `MockServer::start()` runs in a fresh \
          process each time (the bench run again), on a one-worker Tokio runtime made before the \
          clock starts.\n\n| start-up | runs | median | range |\n|---|---|---|---|\n",
     );
@@ -228,14 +238,23 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
             format!("first in a fresh process, median of {}", o.startup_runs),
         ),
     ];
-    if !prism_times.is_empty() {
-        let prism_median = median_of(&prism_times);
-        let line = format!(
-            "Prism takes {:.0} × the binary's start-up ({:.0} ms against {:.1} ms).",
-            prism_median.as_secs_f64() / binary_median.as_secs_f64(),
-            ms(prism_median),
-            ms(binary_median)
-        );
+    let mut compared = Vec::new();
+    for (kind, times) in &peer_times {
+        if let Ok(times) = times
+            && !times.is_empty()
+        {
+            let peer = median_of(times);
+            compared.push(format!(
+                "{} takes {:.0} × the binary's start-up ({:.0} ms against {:.1} ms).",
+                kind.name(),
+                peer.as_secs_f64() / binary_median.as_secs_f64(),
+                ms(peer),
+                ms(binary_median)
+            ));
+        }
+    }
+    if !compared.is_empty() {
+        let line = compared.join(" ");
         println!("  {line}");
         md.push_str(&format!("\n{line}\n"));
     }

@@ -1,7 +1,8 @@
 //! The throughput rows: for each request (Cover with a URL, with a 2 KiB file, with a 1 MiB file;
-//! GET byId; GET getAllVoices), the mock's 2xx answers per second and latency beside the bare
-//! server's (the same parsing, a fixed answer) and Prism's, loaded one after the other, round by
-//! round, with the same bytes.
+//! with a short MP3 song, with a 1 MiB MP3; GET byId; GET getAllVoices), the mock's 2xx answers
+//! per second and latency beside the bare server's (the same parsing, a fixed answer) and the
+//! peers' (Prism, WireMock, Mockoon: `peers.rs`), loaded one after the other, round by round,
+//! with the same bytes.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -14,13 +15,14 @@ use musicgpt_cover_mock::{MockConfig, MockServer};
 use crate::bare::start_bare;
 use crate::load::{Measurement, Target, load};
 use crate::options::Options;
-use crate::prism::{self, ChildServer};
+use crate::peers::{self, Kind, Started};
 use crate::procfs::{
     CpuSample, OTHERS_WARNING, cpu_share, jiffies_used, process_jiffies, thread_jiffies,
 };
 use crate::request::{probe, raw_request};
 use crate::scenario::{API_PREFIX, Scenario};
 use crate::setup::{http_client, runtime};
+use crate::songs;
 use crate::verdict::{Verdict, markdown, round_like};
 use crate::{Part, Section};
 
@@ -35,11 +37,13 @@ const SERVER_THREADS: &str = "bench-server";
 /// The name of the load generator's runtime's threads.
 const CLIENT_THREADS: &str = "bench-client";
 
-/// The servers, in the order of the columns.
+/// The servers, in the order of the columns: these two, then the peers started.
 const BARE: usize = 0;
 const MOCK: usize = 1;
-const PRISM: usize = 2;
-const NAMES: [&str; 3] = ["bare", "mock", "Prism"];
+const PEERS: usize = 2;
+/// How long the mock's threads may take to go idle after its turn on a row whose songs it
+/// converts (a minute of song takes about 0.8 s of CPU to convert on a quiet machine).
+const SETTLE_LIMIT: Duration = Duration::from_secs(30);
 
 /// What one server did in one round.
 #[derive(Clone, Copy)]
@@ -54,13 +58,15 @@ struct Cell {
 /// One row's medians over its rounds.
 struct Row {
     scenario: Scenario,
-    cells: [Option<Cell>; 3],
+    /// The servers' cells, bare, mock, then each peer.
+    cells: Vec<Option<Cell>>,
     mock_bare: f64,
     mock_bare_range: (f64, f64),
-    mock_prism: Option<f64>,
+    /// mock / each peer, the median of the per-round ratios.
+    mock_peer: Vec<Option<f64>>,
     others: f64,
-    /// Prism's answers that were not 2xx (not counted), and the first.
-    prism_refused: Option<(u64, u64, String)>,
+    /// Each peer's answers that were not 2xx (not counted): how many, of how many, the first.
+    refused: Vec<Option<(u64, u64, String)>>,
 }
 
 /// Every row, side by side, round by round.
@@ -76,58 +82,79 @@ pub(crate) fn measure(o: &Options, cores: usize) -> Result<Part, String> {
         .block_on(MockServer::try_start(MockConfig::new().time_scale(0.0)))
         .map_err(|e| format!("the mock could not start: {e}"))?;
     let client = http_client()?;
-    let prism_server = if o.prism {
-        match prism::program() {
-            Ok(program) => {
-                println!(
-                    "\nstarting Prism {} ({} -v silent)",
-                    prism::version(&program),
-                    program.display()
-                );
-                Some(prism::start(&program)?)
-            }
-            Err(why) if o.smoke => {
-                println!("\nPrism left out of the smoke run: {why}");
-                None
-            }
-            Err(why) => return Err(why),
-        }
-    } else {
-        None
-    };
+    let (started, left_out) = peers::start_all(o)?;
     println!(
-        "\n== throughput: the mock beside a bare axum server (same parsing, fixed answer) and Prism ==\n\
+        "\n== throughput: the mock beside a bare axum server (same parsing, fixed answer) and the peers ==\n\
          servers in this process on a {}-thread runtime, load generator on a {}-thread runtime,\n\
-         Prism a child process (all compete for the same cores); {} keep-alive HTTP/1.1 connections,\n\
-         each request written whole, only 2xx answers counted; {} round(s) per row of {} s per server,\n\
-         the order rotating; {} s warm-up per server",
-        o.server_threads, o.client_threads, o.concurrency, o.rounds, o.seconds, o.warmup
+         the peers ({}) child processes (all compete for the same cores); {} keep-alive HTTP/1.1\n\
+         connections, each request written whole, only 2xx answers counted; {} round(s) per row of\n\
+         {} s per server, the order rotating; {} s warm-up for the mock and bare, {} s for each peer",
+        o.server_threads,
+        o.client_threads,
+        if started.is_empty() {
+            "none".to_owned()
+        } else {
+            started
+                .iter()
+                .map(|p| p.kind.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        o.concurrency,
+        o.rounds,
+        o.seconds,
+        o.warmup,
+        peer_warmup(o)
     );
     let mut rows = Vec::new();
     let mut verdicts = Vec::new();
     for &scenario in &o.scenarios {
         let row = measure_row(
-            o,
-            cores,
-            scenario,
-            &servers,
-            &clients,
-            &client,
-            &mock,
-            prism_server.as_ref(),
+            o, cores, scenario, &servers, &clients, &client, &mock, &started,
         )?;
-        verdicts.extend(row_verdicts(&row, prism_server.is_some()));
+        verdicts.extend(row_verdicts(&row, &started));
         rows.push(row);
     }
     drop(mock);
+    // Not waiting for a conversion still running on its blocking pool (only a smoke run leaves
+    // one: a measured run waited for the mock's threads to go idle after each of its turns).
+    servers.shutdown_background();
     Ok(Part {
         section: Section {
             name: "throughput",
-            title: "Throughput and latency (issue 12, item 1)",
-            markdown: rows_markdown(o, &rows, prism_server.is_some(), &verdicts),
+            title: "Throughput and latency (issue 12, item 1; issue 21, items 1 and 2)",
+            markdown: rows_markdown(o, &rows, &started, &left_out, &verdicts),
         },
         verdicts,
     })
+}
+
+/// A peer's warm-up: a whole round's length (the JVM's and V8's compilers warm up on it), at
+/// least the mock's.
+fn peer_warmup(o: &Options) -> f64 {
+    o.seconds.max(o.warmup)
+}
+
+/// After the mock's turn on a row whose songs it converts: its uploads dropped (a queued
+/// conversion then finds its upload gone and ends at once) and, if `wait`, its threads idle, so
+/// the conversion running then does not take the next server's CPU. How long that took.
+fn settle(mock: &MockServer, wait: bool) -> Duration {
+    let started = std::time::Instant::now();
+    mock.state().reset();
+    if !wait {
+        return started.elapsed();
+    }
+    let mut before = thread_jiffies(SERVER_THREADS);
+    while started.elapsed() < SETTLE_LIMIT {
+        std::thread::sleep(Duration::from_millis(200));
+        let after = thread_jiffies(SERVER_THREADS);
+        // Under 2 jiffies (20 ms of CPU) in 200 ms: nothing is converting.
+        if jiffies_used(before.as_ref(), after.as_ref()) < 2 {
+            break;
+        }
+        before = after;
+    }
+    started.elapsed()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -139,9 +166,9 @@ fn measure_row(
     clients: &tokio::runtime::Runtime,
     client: &reqwest::Client,
     mock: &MockServer,
-    prism_server: Option<&ChildServer>,
+    peers: &[Started],
 ) -> Result<Row, String> {
-    let body = scenario.body();
+    let body = scenario.body()?;
     // byId asks about tasks the mock accepted: one per connection, made now (the Cover rows
     // before have long evicted older ones).
     let ids: Vec<String> = if scenario == Scenario::ById {
@@ -151,7 +178,7 @@ fn measure_row(
                     client,
                     "POST",
                     &mock.url("/v1/Cover"),
-                    Scenario::Url.body(),
+                    Scenario::Url.body()?,
                 ))?;
                 let answer: serde_json::Value =
                     serde_json::from_str(&answer).map_err(|e| e.to_string())?;
@@ -210,12 +237,16 @@ fn measure_row(
             requests: requests(mock.addr(), API_PREFIX),
         },
     ];
-    if let Some(p) = prism_server {
+    for p in peers {
         targets.push(Target {
-            addr: p.addr,
-            requests: requests(p.addr, ""),
+            addr: p.server.addr,
+            requests: requests(p.server.addr, p.kind.prefix()),
         });
     }
+    let names: Vec<&str> = ["bare", "mock"]
+        .into_iter()
+        .chain(peers.iter().map(|p| p.kind.name()))
+        .collect();
     println!(
         "\nrow {} ({}): {} {}, {}; {} bytes of body",
         scenario.name(),
@@ -230,92 +261,110 @@ fn measure_row(
         mock_answer.len(),
         mock_answer.chars().take(96).collect::<String>()
     );
+    if scenario.converts() {
+        let seconds = clients.block_on(songs::duration_heard(client, mock, &mock_answer))?;
+        println!("  the mock took the song as audio: conversion_duration {seconds} s");
+    }
+    // What each peer answers, to see it is the spec's example (not counted, not judged).
+    for p in peers {
+        let url = format!(
+            "http://{}{}",
+            p.server.addr,
+            path_and_query(p.kind.prefix(), &ids[0])
+        );
+        match clients.block_on(probe(client, scenario.method(), &url, body.clone())) {
+            Ok(answer) => println!(
+                "  {} answers 200, {} bytes: {}",
+                p.kind.name(),
+                answer.len(),
+                answer.chars().take(96).collect::<String>()
+            ),
+            Err(e) => println!(
+                "  {}: {}",
+                p.kind.name(),
+                e.chars().take(160).collect::<String>()
+            ),
+        }
+    }
 
-    let prism_pid = prism_server.map(ChildServer::pid);
+    // A peer's CPU is its process's; the mock's and bare's, their runtime's threads.
+    let jiffies = |i: usize| match i.checked_sub(PEERS) {
+        Some(peer) => process_jiffies(peers[peer].server.pid()),
+        None => thread_jiffies(SERVER_THREADS),
+    };
     let run = |i: usize, seconds: f64| -> (Measurement, u64) {
         let target = &targets[i];
-        let before = if i == PRISM {
-            prism_pid.and_then(process_jiffies)
-        } else {
-            thread_jiffies(SERVER_THREADS)
-        };
+        let before = jiffies(i);
         let mut m = clients.block_on(load(
             target,
             o.concurrency,
             Duration::from_secs_f64(seconds),
         ));
-        let after = if i == PRISM {
-            prism_pid.and_then(process_jiffies)
-        } else {
-            thread_jiffies(SERVER_THREADS)
-        };
+        let after = jiffies(i);
         m.server_cpu = cpu_share(before.as_ref(), after.as_ref(), cores);
-        let prism_jiffies = if i == PRISM {
+        let peer_jiffies = if i >= PEERS {
             jiffies_used(before.as_ref(), after.as_ref())
         } else {
             0
         };
-        (m, prism_jiffies)
+        if i == MOCK && scenario.converts() {
+            // A smoke run judges nothing, so it does not wait for the test profile's slow
+            // conversion to end.
+            let took = settle(mock, !o.smoke);
+            if took >= SETTLE_LIMIT {
+                println!("  warning: the mock's threads were still busy {took:?} after its turn");
+            } else if took >= Duration::from_secs(1) {
+                println!(
+                    "  (the mock's threads went idle {:.1} s after its turn)",
+                    took.as_secs_f64()
+                );
+            }
+        }
+        (m, peer_jiffies)
     };
     let checked = |i: usize, m: &Measurement| -> Result<(), String> {
         // The mock and the bare server must answer every request 2xx: anything else makes the
-        // run invalid. Prism's other answers are only left out, and reported.
-        if i != PRISM && (m.failed > 0 || m.ok == 0) {
+        // run invalid. A peer's other answers are only left out, and reported.
+        if i < PEERS && (m.failed > 0 || m.ok == 0) {
             return Err(format!(
                 "{} of {} requests to the {} server were not answered 2xx in row {}; the first: {}",
                 m.failed,
                 m.ok + m.failed,
-                NAMES[i],
+                names[i],
                 scenario.name(),
                 m.first_failure.as_deref().unwrap_or("none answered")
             ));
         }
         Ok(())
     };
-    if o.warmup > 0.0 {
-        for i in 0..targets.len() {
-            let (m, _) = run(i, o.warmup);
+    for i in 0..targets.len() {
+        let seconds = if i >= PEERS { peer_warmup(o) } else { o.warmup };
+        if seconds > 0.0 {
+            let (m, _) = run(i, seconds);
             checked(i, &m)?;
         }
     }
-    println!(
-        "  {:>6} | {:>8} {:>6} {:>6} {:>6} | {:>8} {:>6} {:>6} {:>6} | {:>8} {:>6} {:>6} {:>6} | {:>9} {:>10} {:>6}",
-        "round",
-        "bare/s",
-        "p50ms",
-        "p99ms",
-        "us/req",
-        "mock/s",
-        "p50ms",
-        "p99ms",
-        "us/req",
-        "Prism/s",
-        "p50ms",
-        "p99ms",
-        "us/req",
-        "mock/bare",
-        "mock/Prism",
-        "other%"
-    );
-    let mut rounds: Vec<[Option<Cell>; 3]> = Vec::new();
+    print_header(&names);
+    let mut rounds: Vec<Vec<Option<Cell>>> = Vec::new();
     let mut others = Vec::new();
-    let mut prism_refused = (0u64, 0u64, None::<String>);
+    let mut refused = vec![(0u64, 0u64, None::<String>); peers.len()];
     for round in 0..o.rounds {
         // The order rotates each round, so drift spreads over every server.
         let n = targets.len();
         let cpu = CpuSample::now();
         let mut excluded = 0;
-        let mut cells: [Option<Cell>; 3] = [None; 3];
+        let mut cells: Vec<Option<Cell>> = vec![None; n];
         for k in 0..n {
             let i = (round + k) % n;
-            let (mut m, prism_jiffies) = run(i, o.seconds);
+            let (mut m, peer_jiffies) = run(i, o.seconds);
             checked(i, &m)?;
-            excluded += prism_jiffies;
-            if i == PRISM {
-                prism_refused.0 += m.failed;
-                prism_refused.1 += m.ok + m.failed;
-                if prism_refused.2.is_none() {
-                    prism_refused.2 = m.first_failure.take();
+            excluded += peer_jiffies;
+            if let Some(peer) = i.checked_sub(PEERS) {
+                let r = &mut refused[peer];
+                r.0 += m.failed;
+                r.1 += m.ok + m.failed;
+                if r.2.is_none() {
+                    r.2 = m.first_failure.take();
                 }
                 if m.ok == 0 {
                     continue;
@@ -335,6 +384,7 @@ fn measure_row(
         print_round(&(round + 1).to_string(), &cells, busy, None);
         rounds.push(cells);
     }
+    let n = targets.len();
     bare_task.abort();
     // Medians of each column, and of the per-round ratios.
     let column = |i: usize, f: fn(&Cell) -> f64| -> Option<f64> {
@@ -356,44 +406,48 @@ fn measure_row(
             .collect()
     };
     let bare_ratios = ratios(BARE);
-    let prism_ratios = ratios(PRISM);
-    let cells = [cell(BARE), cell(MOCK), cell(PRISM)];
     let row = Row {
         scenario,
-        cells,
+        cells: (0..n).map(cell).collect(),
         mock_bare: median(bare_ratios.clone()),
         mock_bare_range: (
             bare_ratios.iter().copied().fold(f64::INFINITY, f64::min),
             bare_ratios.iter().copied().fold(0.0, f64::max),
         ),
-        mock_prism: (!prism_ratios.is_empty()).then(|| median(prism_ratios)),
+        mock_peer: (PEERS..n)
+            .map(|i| {
+                let r = ratios(i);
+                (!r.is_empty()).then(|| median(r))
+            })
+            .collect(),
         others: median(others.clone()),
-        prism_refused: (prism_refused.0 > 0).then(|| {
-            (
-                prism_refused.0,
-                prism_refused.1,
-                prism_refused.2.unwrap_or_default(),
-            )
-        }),
+        refused: refused
+            .into_iter()
+            .map(|(failed, of, first)| {
+                (failed > 0).then(|| (failed, of, first.unwrap_or_default()))
+            })
+            .collect(),
     };
-    print_round(
-        "median",
-        &row.cells,
-        row.others,
-        Some((row.mock_bare, row.mock_prism)),
+    let mut ratios_line = vec![row.mock_bare];
+    ratios_line.extend(row.mock_peer.iter().map(|r| r.unwrap_or(f64::NAN)));
+    print_round("median", &row.cells, row.others, Some(&ratios_line));
+    let mut summary = format!(
+        "  mock/bare {:.3} (rounds {:.3} to {:.3})",
+        row.mock_bare, row.mock_bare_range.0, row.mock_bare_range.1
     );
-    println!(
-        "  mock/bare {:.3} (rounds {:.3} to {:.3}){}",
-        row.mock_bare,
-        row.mock_bare_range.0,
-        row.mock_bare_range.1,
-        row.mock_prism
-            .map_or(String::new(), |r| format!(", mock/Prism {r:.1}"))
-    );
-    if let Some((refused, of, first)) = &row.prism_refused {
-        println!(
-            "  Prism answered {refused} of {of} requests other than 2xx (not counted); the first: {first}"
-        );
+    for (p, ratio) in peers.iter().zip(&row.mock_peer) {
+        if let Some(r) = ratio {
+            summary.push_str(&format!(", mock/{} {r:.1}", p.kind.name()));
+        }
+    }
+    println!("{summary}");
+    for (p, r) in peers.iter().zip(&row.refused) {
+        if let Some((refused, of, first)) = r {
+            println!(
+                "  {} answered {refused} of {of} requests other than 2xx (not counted); the first: {first}",
+                p.kind.name()
+            );
+        }
     }
     let busiest = others.iter().copied().fold(0.0, f64::max);
     if busiest > OTHERS_WARNING {
@@ -402,14 +456,28 @@ fn measure_row(
     Ok(row)
 }
 
+/// The table's head: each server's columns, then mock over each of the others.
+fn print_header(names: &[&str]) {
+    let mut line = format!("  {:>6}", "round");
+    for name in names {
+        line.push_str(&format!(
+            " | {:>8} {:>6} {:>6} {:>6}",
+            format!("{name}/s"),
+            "p50ms",
+            "p99ms",
+            "us/req"
+        ));
+    }
+    line.push_str(" |");
+    for name in names.iter().filter(|n| **n != "mock") {
+        line.push_str(&format!(" {:>9}", format!("mock/{name}")));
+    }
+    println!("{line} {:>6}", "other%");
+}
+
 /// One line of the table; `ratios` overrides the ratios computed from `cells` (the median line
 /// shows the medians of the per-round ratios, as the targets are judged).
-fn print_round(
-    label: &str,
-    cells: &[Option<Cell>; 3],
-    others: f64,
-    ratios: Option<(f64, Option<f64>)>,
-) {
+fn print_round(label: &str, cells: &[Option<Cell>], others: f64, ratios: Option<&[f64]>) {
     let cell = |c: &Option<Cell>| match c {
         Some(c) => format!(
             "{:>8.0} {:>6.2} {:>6.2} {:>6.1}",
@@ -421,29 +489,25 @@ fn print_round(
         (Some(m), Some(o)) => m.per_second / o.per_second,
         _ => f64::NAN,
     };
-    let (bare, prism) = match ratios {
-        Some((bare, prism)) => (bare, prism.unwrap_or(f64::NAN)),
-        None => (ratio(BARE), ratio(PRISM)),
+    let others_than_mock = (0..cells.len()).filter(|i| *i != MOCK);
+    let ratios: Vec<f64> = match ratios {
+        Some(r) => r.to_vec(),
+        None => others_than_mock.map(ratio).collect(),
     };
-    println!(
-        "  {label:>6} | {} | {} | {} | {:>9.3} {:>10.1} {others:>6.0}",
-        cell(&cells[BARE]),
-        cell(&cells[MOCK]),
-        cell(&cells[PRISM]),
-        bare,
-        prism
-    );
+    let mut line = format!("  {label:>6}");
+    for c in cells {
+        line.push_str(&format!(" | {}", cell(c)));
+    }
+    line.push_str(" |");
+    for r in ratios {
+        line.push_str(&format!(" {r:>9.3}"));
+    }
+    println!("{line} {others:>6.0}");
     let _ = std::io::stdout().flush();
 }
 
-fn row_verdicts(row: &Row, with_prism: bool) -> Vec<Verdict> {
+fn row_verdicts(row: &Row, peers: &[Started]) -> Vec<Verdict> {
     let label = row.scenario.label();
-    let bare_prism = match (&row.cells[BARE], &row.cells[PRISM]) {
-        (Some(bare), Some(prism)) if prism.per_second > 0.0 => {
-            Some(bare.per_second / prism.per_second)
-        }
-        _ => None,
-    };
     let mut verdicts = vec![
         Verdict::at_least(
             format!("{label}: mock/bare"),
@@ -456,8 +520,15 @@ fn row_verdicts(row: &Row, with_prism: bool) -> Vec<Verdict> {
         )
         .explained(row.scenario.short_of_bare()),
     ];
-    if with_prism {
-        verdicts.push(match row.mock_prism {
+    // Prism's target is issue 12's; WireMock's and Mockoon's figures are shown, not judged.
+    if let Some(prism) = peers.iter().position(|p| p.kind == Kind::Prism) {
+        let bare_prism = match (&row.cells[BARE], &row.cells[PEERS + prism]) {
+            (Some(bare), Some(prism)) if prism.per_second > 0.0 => {
+                Some(bare.per_second / prism.per_second)
+            }
+            _ => None,
+        };
+        verdicts.push(match row.mock_peer[prism] {
             Some(ratio) => Verdict::at_least(
                 format!("{label}: mock/Prism"),
                 ratio,
@@ -489,20 +560,56 @@ fn row_verdicts(row: &Row, with_prism: bool) -> Vec<Verdict> {
     verdicts
 }
 
-fn rows_markdown(o: &Options, rows: &[Row], with_prism: bool, verdicts: &[Verdict]) -> String {
+fn rows_markdown(
+    o: &Options,
+    rows: &[Row],
+    peers: &[Started],
+    left_out: &[String],
+    verdicts: &[Verdict],
+) -> String {
     let mut out = format!(
         "{} keep-alive HTTP/1.1 connections from one load-generator thread, each request written \
          whole and sent as soon as the last was answered; only 2xx answers counted. The mock and \
-         the bare server run in the bench's process on a {}-thread runtime; Prism is a child \
-         process (`prism mock openapi.yaml -v silent`, paths without `/api/public`). Each row: {} \
-         round(s) of {} s per server after a {} s warm-up each, the order rotating; every figure \
-         is the median over the rounds, each ratio the median of the per-round ratios. `µs/req`: \
-         the server's CPU time per answer.\n\n",
-        o.concurrency, o.server_threads, o.rounds, o.seconds, o.warmup
+         the bare server run in the bench's process on a {}-thread runtime; the peers are child \
+         processes. Each row: {} round(s) of {} s per server, the order rotating, after a warm-up \
+         of {} s on the mock and the bare server and a warm-up round ({} s) on each peer; every \
+         figure is the median over the rounds, each ratio the median of the per-round ratios. \
+         `µs/req`: the server's CPU time per answer (a peer's: its whole process's).\n\n\
+         The upload rows send random bytes (the worst case: the mock must find they are not audio) \
+         and real songs: MP3s the bench encodes with the mock's own encoder (a song-like chord \
+         progression, 128 kbit/s stereo at 44.1 kHz, behind an ID3v2 tag). The mock keeps a song, \
+         probes it and converts it in the background one at a time, beside the requests; on those \
+         rows its µs/req and throughput include that conversion, and after each of its turns the \
+         bench drops its uploads and waits for its threads to go idle before the next server's \
+         turn. What one conversion costs is in \"Converting an upload\" below.\n\n",
+        o.concurrency,
+        o.server_threads,
+        o.rounds,
+        o.seconds,
+        o.warmup,
+        peer_warmup(o)
     );
+    if !peers.is_empty() {
+        out.push_str("How each peer is run, and why that is its fast configuration:\n\n");
+        for p in peers {
+            out.push_str(&format!(
+                "- **{}** {}: {}.\n",
+                p.kind.name(),
+                p.program.version,
+                p.kind.configured(o.concurrency)
+            ));
+        }
+        out.push('\n');
+    }
+    for line in left_out {
+        out.push_str(&format!("{line}\n"));
+    }
+    if !left_out.is_empty() {
+        out.push('\n');
+    }
     out.push_str(
-        "| row | mock req/s | mock p50 / p99 ms | mock µs/req | bare req/s | bare p50 / p99 ms | bare µs/req | Prism req/s | Prism p50 / p99 ms | **mock/bare** | **mock/Prism** | others' CPU |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| row | mock req/s | mock p50 / p99 ms | mock µs/req | bare req/s | bare p50 / p99 ms | bare µs/req | **mock/bare** | others' CPU |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     let fmt = |c: &Option<Cell>| -> [String; 3] {
         match c {
@@ -517,31 +624,47 @@ fn rows_markdown(o: &Options, rows: &[Row], with_prism: bool, verdicts: &[Verdic
     for row in rows {
         let [m_rps, m_lat, m_cpu] = fmt(&row.cells[MOCK]);
         let [b_rps, b_lat, b_cpu] = fmt(&row.cells[BARE]);
-        let [p_rps, p_lat, _] = fmt(&row.cells[PRISM]);
         out.push_str(&format!(
-            "| {} | {m_rps} | {m_lat} | {m_cpu} | {b_rps} | {b_lat} | {b_cpu} | {p_rps} | {p_lat} | **{:.3}** ({:.3}–{:.3}) | **{}** | {:.0} % |\n",
+            "| {} | {m_rps} | {m_lat} | {m_cpu} | {b_rps} | {b_lat} | {b_cpu} | **{:.3}** ({:.3}–{:.3}) | {:.0} % |\n",
             row.scenario.label(),
             row.mock_bare,
             row.mock_bare_range.0,
             row.mock_bare_range.1,
-            row.mock_prism.map_or_else(|| "—".to_owned(), round_like),
             row.others
         ));
     }
-    if !with_prism {
-        out.push_str("\nPrism was not measured in this run (`--no-prism`, or not installed).\n");
+    if !peers.is_empty() {
+        out.push_str(
+            "\nThe peers, in the same rounds:\n\n\
+             | row | peer | req/s | p50 / p99 ms | µs/req | **mock / peer** |\n\
+             |---|---|---|---|---|---|\n",
+        );
+        for row in rows {
+            for (k, p) in peers.iter().enumerate() {
+                let [rps, lat, cpu] = fmt(&row.cells[PEERS + k]);
+                out.push_str(&format!(
+                    "| {} | {} | {rps} | {lat} | {cpu} | **{}** |\n",
+                    row.scenario.label(),
+                    p.kind.name(),
+                    row.mock_peer[k].map_or_else(|| "—".to_owned(), round_like)
+                ));
+            }
+        }
     }
     for row in rows {
-        if let Some((refused, of, first)) = &row.prism_refused {
-            out.push_str(&format!(
-                "\n{}: Prism answered {refused} of {of} requests other than 2xx (not counted); the first: `{}`\n",
-                row.scenario.label(),
-                first.chars().take(160).collect::<String>()
-            ));
+        for (p, r) in peers.iter().zip(&row.refused) {
+            if let Some((refused, of, first)) = r {
+                out.push_str(&format!(
+                    "\n{}: {} answered {refused} of {of} requests other than 2xx (not counted); the first: `{}`\n",
+                    row.scenario.label(),
+                    p.kind.name(),
+                    first.chars().take(160).collect::<String>()
+                ));
+            }
         }
     }
     out.push_str(&format!(
-        "\n`others' CPU`: what other programs used meanwhile, in % of one core (Prism's own CPU \
+        "\n`others' CPU`: what other programs used meanwhile, in % of one core (the peers' own CPU \
          not counted); more than {OTHERS_WARNING:.0} % means the machine was not quiet.\n\n"
     ));
     let busiest = rows.iter().map(|r| r.others).fold(0.0, f64::max);

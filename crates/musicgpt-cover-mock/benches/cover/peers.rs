@@ -1,0 +1,428 @@
+//! The mocks users would pick instead of this one, started as child processes in their fast
+//! configuration, for the throughput rows and the start-up table: Prism (`prism mock`, from
+//! `cargo xtask tools`), WireMock's standalone jar on the system's Java and Mockoon's CLI (both
+//! from `cargo xtask tools --bench`, which CI does not install). A peer that is not installed is
+//! left out, and the run says so; so is one given `--no-NAME`.
+//!
+//! Every peer answers the spec's first example of each operation's 200 answer: Prism picks it
+//! itself; WireMock is given one stub per operation with that body; Mockoon is given the spec
+//! imported by its own `mockoon-cli import`, each operation's route then cut down to that one
+//! answer with templating off. WireMock and Mockoon serve the spec's paths under `/api/public`
+//! as the mock does, Prism without it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use musicgpt_cover_mock::openapi_document::{self, Tree};
+use serde_norway::Value as Yaml;
+
+use crate::options::Options;
+use crate::prism::{self, ChildServer, free_port, spec_path, tools_dir};
+use crate::scenario::API_PREFIX;
+
+/// A mock the bench measures beside this one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Prism,
+    WireMock,
+    Mockoon,
+}
+
+/// The operations every peer is set up to answer (the throughput rows' and the start-up poll's):
+/// method and the spec's path.
+const OPERATIONS: [(&str, &str); 3] = [
+    ("post", "/v1/Cover"),
+    ("get", "/v1/byId"),
+    ("get", "/v1/getAllVoices"),
+];
+
+impl Kind {
+    pub(crate) const ALL: [Kind; 3] = [Kind::Prism, Kind::WireMock, Kind::Mockoon];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Prism => "Prism",
+            Kind::WireMock => "WireMock",
+            Kind::Mockoon => "Mockoon",
+        }
+    }
+
+    /// The option that leaves it out.
+    pub(crate) fn flag(self) -> &'static str {
+        match self {
+            Kind::Prism => "--no-prism",
+            Kind::WireMock => "--no-wiremock",
+            Kind::Mockoon => "--no-mockoon",
+        }
+    }
+
+    /// What its requests' paths start with.
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Kind::Prism => "",
+            Kind::WireMock | Kind::Mockoon => API_PREFIX,
+        }
+    }
+
+    /// What installs it.
+    fn installer(self) -> &'static str {
+        match self {
+            Kind::Prism => "cargo xtask tools",
+            Kind::WireMock | Kind::Mockoon => "cargo xtask tools --bench",
+        }
+    }
+
+    /// How it is run, and why that is its fast configuration, for BENCHMARKS.md's method text.
+    pub(crate) fn configured(self, concurrency: usize) -> String {
+        match self {
+            Kind::Prism => "`prism mock openapi.yaml -v silent` (paths without `/api/public`): \
+                            the spec as it is, at its quietest logging; Prism has no other \
+                            setting that makes it faster"
+                .to_owned(),
+            Kind::WireMock => format!(
+                "`java -jar wiremock-standalone.jar --no-request-journal \
+                 --disable-request-logging --disable-response-templating --disable-gzip \
+                 --disable-banner --disable-extensions-scanning --container-threads {}` with \
+                 one stub per operation (`urlPath`, method) answering the spec's first 200 \
+                 example as a fixed body: its performance-testing setup (no journal to grow and \
+                 search, nothing logged or templated, no gzip for the load generator, which does \
+                 not ask for it), Jetty given a thread for every connection and room for its \
+                 acceptors and selectors, the JVM's defaults otherwise",
+                container_threads(concurrency)
+            ),
+            Kind::Mockoon => "`mockoon-cli start --disable-log-to-file --disable-admin-api` on \
+                              the spec imported by `mockoon-cli import`, each operation's route \
+                              cut down to one answer, the spec's first 200 example, with \
+                              templating off: the import's own first answer is a faker \
+                              template rendered per request, and one answer needs no rule to \
+                              pick it; it still logs each request to stdout (sent to /dev/null), \
+                              which its CLI cannot turn off"
+                .to_owned(),
+        }
+    }
+}
+
+/// Jetty's threads for `concurrency` connections: one each, and room for its acceptor and
+/// selector threads, which come out of the same pool.
+fn container_threads(concurrency: usize) -> usize {
+    concurrency + 16
+}
+
+/// A peer found installed and set up to start: its program and its files.
+pub(crate) struct Program {
+    pub(crate) kind: Kind,
+    pub(crate) version: String,
+    program: PathBuf,
+    /// WireMock's jar or Mockoon's data file.
+    file: PathBuf,
+    /// The folder of its set-up files (removed when dropped).
+    dir: Option<PathBuf>,
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A peer, started (its program kept: its set-up files stay while it runs); stopped when
+/// dropped.
+pub(crate) struct Started {
+    pub(crate) kind: Kind,
+    pub(crate) program: Program,
+    pub(crate) server: ChildServer,
+}
+
+/// The peers `o` asks for, started, and a line for each left out saying why. Prism is one of the
+/// pinned tools every checkout installs: only a smoke run goes on without it. WireMock and
+/// Mockoon are the bench's own, installed apart, and left out when missing.
+pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<String>), String> {
+    let mut started = Vec::new();
+    let mut left_out = Vec::new();
+    for (kind, found) in find(&o.peers) {
+        match found {
+            Ok(program) => {
+                println!("\nstarting {} {}", kind.name(), program.version);
+                started.push(Started {
+                    kind,
+                    server: program.start(o.concurrency)?,
+                    program,
+                });
+            }
+            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
+            Err(why) => {
+                println!("\n{} left out: {why}", kind.name());
+                left_out.push(format!("{} was not measured: {why}.", kind.name()));
+            }
+        }
+    }
+    for kind in Kind::ALL {
+        if !o.peers.contains(&kind) {
+            left_out.push(format!(
+                "{} was not measured in this run (`{}`).",
+                kind.name(),
+                kind.flag()
+            ));
+        }
+    }
+    Ok((started, left_out))
+}
+
+/// The peers asked for, each found and set up, or why it is left out.
+pub(crate) fn find(kinds: &[Kind]) -> Vec<(Kind, Result<Program, String>)> {
+    kinds
+        .iter()
+        .map(|&kind| (kind, Program::find(kind)))
+        .collect()
+}
+
+impl Program {
+    fn find(kind: Kind) -> Result<Program, String> {
+        let missing = |what: &Path| {
+            format!(
+                "{} is not installed ({} is missing: run `{}`)",
+                kind.name(),
+                what.display(),
+                kind.installer()
+            )
+        };
+        match kind {
+            Kind::Prism => {
+                let program = prism::program()?;
+                Ok(Program {
+                    kind,
+                    version: prism::version(&program),
+                    program,
+                    file: spec_path(),
+                    dir: None,
+                })
+            }
+            Kind::WireMock => {
+                let package = tools_dir().join("bench-npm/node_modules/wiremock");
+                let jar = std::fs::read_dir(package.join("build"))
+                    .ok()
+                    .and_then(|entries| {
+                        entries.flatten().map(|e| e.path()).find(|p| {
+                            p.extension().is_some_and(|e| e == "jar")
+                                && p.file_name()
+                                    .and_then(|n| n.to_str())
+                                    .is_some_and(|n| n.starts_with("wiremock-standalone"))
+                        })
+                    })
+                    .ok_or_else(|| missing(&package.join("build/wiremock-standalone-*.jar")))?;
+                let java = java_version()?;
+                let dir = set_up_dir(kind)?;
+                // Made first, so its folder goes when a stub cannot be written.
+                let program = Program {
+                    kind,
+                    version: format!("{} on {java}", package_version(&package)),
+                    program: PathBuf::from("java"),
+                    file: jar,
+                    dir: Some(dir.clone()),
+                };
+                write_wiremock_stubs(&dir)?;
+                Ok(program)
+            }
+            Kind::Mockoon => {
+                let bench = tools_dir().join("bench-npm/node_modules");
+                let cli = bench.join(".bin/mockoon-cli");
+                if !cli.is_file() {
+                    return Err(missing(&cli));
+                }
+                let dir = set_up_dir(kind)?;
+                let mut program = Program {
+                    kind,
+                    version: package_version(&bench.join("@mockoon/cli")),
+                    program: cli,
+                    file: dir.join("environment.json"),
+                    dir: Some(dir),
+                };
+                program.file = mockoon_environment(&program.program, &program.file)?;
+                Ok(program)
+            }
+        }
+    }
+
+    /// Starts it on a free port of 127.0.0.1, up and answering (see [`ChildServer::start`]).
+    pub(crate) fn start(&self, concurrency: usize) -> Result<ChildServer, String> {
+        let port = free_port()?;
+        let port_text = port.to_string();
+        let mut command = Command::new(&self.program);
+        match self.kind {
+            Kind::Prism => {
+                command
+                    .arg("mock")
+                    .arg(&self.file)
+                    .args(["--host", "127.0.0.1", "--port", &port_text])
+                    .args(["-v", "silent"]);
+            }
+            Kind::WireMock => {
+                command
+                    .arg("-jar")
+                    .arg(&self.file)
+                    .args(["--port", &port_text, "--bind-address", "127.0.0.1"])
+                    .arg("--root-dir")
+                    .args(&self.dir)
+                    .args([
+                        "--no-request-journal",
+                        "--disable-request-logging",
+                        "--disable-response-templating",
+                        "--disable-gzip",
+                        "--disable-banner",
+                        "--disable-extensions-scanning",
+                        "--container-threads",
+                        &container_threads(concurrency).to_string(),
+                    ]);
+            }
+            Kind::Mockoon => {
+                command
+                    .arg("start")
+                    .arg("--data")
+                    .arg(&self.file)
+                    .args(["--port", &port_text, "--hostname", "127.0.0.1"])
+                    .args(["--disable-log-to-file", "--disable-admin-api"]);
+            }
+        }
+        ChildServer::start(command, port, self.kind.prefix(), self.kind.name())
+    }
+}
+
+/// A fresh folder for a peer's set-up files.
+fn set_up_dir(kind: Kind) -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "musicgpt-bench-{}-{}",
+        kind.name().to_lowercase(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// An npm package's version, from its package.json.
+fn package_version(package: &Path) -> String {
+    std::fs::read_to_string(package.join("package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| json["version"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+/// `java -version`'s first line, or why WireMock cannot run.
+fn java_version() -> Result<String, String> {
+    let output = Command::new("java")
+        .arg("-version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("WireMock needs Java 11 or newer on the PATH (`java`: {e})"))?;
+    let text = String::from_utf8_lossy(&output.stderr);
+    match (output.status.success(), text.lines().next()) {
+        (true, Some(line)) => Ok(line.replace('"', "").trim().to_owned()),
+        _ => Err(format!(
+            "WireMock needs Java on the PATH; `java -version` failed ({})",
+            output.status
+        )),
+    }
+}
+
+/// The spec's first example of the 200 answer of `method` `path`, as JSON text (the file's order
+/// of keys and of examples, as Prism picks it).
+fn first_example(method: &str, path: &str) -> Result<String, String> {
+    let root = openapi_document::document()?.yaml();
+    let where_ = format!("{} {path}", method.to_uppercase());
+    let answer = root
+        .member("paths")
+        .and_then(|p| p.member(path))
+        .and_then(|p| p.member(method))
+        .and_then(|o| o.member("responses"))
+        .and_then(|r| r.member("200"))
+        .and_then(|a| openapi_document::resolve(root, a))
+        .and_then(|a| a.member("content"))
+        .and_then(|c| c.member("application/json"))
+        .ok_or_else(|| format!("the spec has no JSON 200 answer for {where_}"))?;
+    let example = match answer.member("example") {
+        Some(example) => example,
+        None => answer
+            .member("examples")
+            .and_then(Yaml::as_mapping)
+            .and_then(|m| m.values().next())
+            .and_then(|e| openapi_document::resolve(root, e))
+            .and_then(|e| e.member("value"))
+            .ok_or_else(|| format!("the spec has no example of {where_}'s 200 answer"))?,
+    };
+    serde_json::to_string(example).map_err(|e| format!("{where_}'s example: {e}"))
+}
+
+/// WireMock's `mappings/`: one stub per operation, a fixed JSON body.
+fn write_wiremock_stubs(dir: &Path) -> Result<(), String> {
+    let mappings = dir.join("mappings");
+    std::fs::create_dir_all(&mappings).map_err(|e| format!("{}: {e}", mappings.display()))?;
+    for (i, (method, path)) in OPERATIONS.iter().enumerate() {
+        let stub = serde_json::json!({
+            "request": {
+                "method": method.to_uppercase(),
+                "urlPath": format!("{API_PREFIX}{path}"),
+            },
+            "response": {
+                "status": 200,
+                "headers": {"Content-Type": "application/json"},
+                "body": first_example(method, path)?,
+            },
+        });
+        let file = mappings.join(format!("{i}.json"));
+        std::fs::write(&file, stub.to_string()).map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    Ok(())
+}
+
+/// Mockoon's data file: the spec imported by `mockoon-cli import` into `file`, then each
+/// operation's route cut down to one answer, the spec's first example, templating off.
+fn mockoon_environment(cli: &Path, file: &Path) -> Result<PathBuf, String> {
+    let output = Command::new(cli)
+        .arg("import")
+        .arg("--input")
+        .arg(spec_path())
+        .arg("--output")
+        .arg(file)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("could not run {}: {e}", cli.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`mockoon-cli import` of openapi.yaml failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut environment: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("Mockoon's import: {e}"))?;
+    let routes = environment["routes"]
+        .as_array_mut()
+        .ok_or("Mockoon's import has no routes")?;
+    for (method, path) in OPERATIONS {
+        let endpoint = path.trim_start_matches('/');
+        let route = routes
+            .iter_mut()
+            .find(|r| r["method"] == method && r["endpoint"] == endpoint)
+            .ok_or_else(|| format!("Mockoon's import has no route {method} {endpoint}"))?;
+        let responses = route["responses"]
+            .as_array_mut()
+            .ok_or_else(|| format!("Mockoon's route {method} {endpoint} has no answers"))?;
+        let mut answer = responses
+            .iter()
+            .find(|r| r["statusCode"] == 200)
+            .cloned()
+            .ok_or_else(|| format!("Mockoon's route {method} {endpoint} has no 200 answer"))?;
+        answer["body"] = serde_json::Value::String(first_example(method, path)?);
+        answer["disableTemplating"] = serde_json::Value::Bool(true);
+        answer["default"] = serde_json::Value::Bool(true);
+        answer["rules"] = serde_json::json!([]);
+        *responses = vec![answer];
+    }
+    std::fs::write(file, environment.to_string())
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(file.to_owned())
+}

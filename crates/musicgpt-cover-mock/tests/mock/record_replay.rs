@@ -278,6 +278,32 @@ async fn a_bad_recording_stops_the_start_naming_the_file() {
     // A recording proxy will not write into a directory that holds a recording.
     let refused = ProxyServer::start(ProxyConfig::new("http://127.0.0.1:9").record(&dir.0)).await;
     assert!(refused.is_err());
+    // The binary refuses it as a bad setting (status 2), after warning that an upstream without
+    // the API's base path gets every request at a path it does not serve.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musicgpt-cover-mock"))
+        .args([
+            "proxy",
+            "--addr",
+            "127.0.0.1:0",
+            "--upstream",
+            "http://127.0.0.1:9",
+        ])
+        .arg("--record")
+        .arg(&dir.0)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let base = musicgpt_cover_mock::api_base_path();
+    assert!(
+        stderr.contains(&format!(
+            "warning: --upstream http://127.0.0.1:9 does not end with the API's base path {base}"
+        )) && stderr.contains(&format!("such as http://127.0.0.1:9{base}"))
+            && stderr.contains("already holds a recording"),
+        "{stderr}"
+    );
+    let based = ProxyConfig::new(format!("http://127.0.0.1:9{base}/"));
+    assert_eq!(based.upstream_warning(), None);
 }
 
 /// A recording of one exchange, written by hand: `GET getAllVoices?limit=1&page=0` answered

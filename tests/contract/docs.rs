@@ -114,7 +114,12 @@ fn the_matcher_table_names_the_headers_the_journal_keeps() {
         .iter()
         .find(|cells| code(&cells[0]) == "headers")
         .unwrap_or_else(|| panic!("{MOCK_DOC}, ### Request matching: no `headers` row"));
-    let named: Vec<String> = headers[1]
+    // The list runs from "the journal keeps," to the parenthesis that says why.
+    let list = headers[1]
+        .split_once("the journal keeps,")
+        .and_then(|(_, rest)| rest.split_once('('))
+        .map_or("", |(list, _)| list);
+    let named: Vec<String> = list
         .split('`')
         .skip(1)
         .step_by(2)

@@ -375,6 +375,16 @@ async fn replay_checks_before_the_recording_and_marks_what_it_answered() {
     )
     .await;
     assert_eq!((status, &found["count"]), (200, &json!(5)), "{found}");
+    let url = format!("{}/requests/count?replayed=false", replay.admin_url());
+    let found: Value = client()
+        .post(url)
+        .send()
+        .await
+        .expect("count")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(found["count"], 5, "{found}");
 
     // Strict: a request the recording does not cover is a 501 naming the nearest recorded one;
     // the key is still checked first.

@@ -1,11 +1,12 @@
 //! `docs/mock.md` against the mock: its admin table lists what the admin index lists (made from
 //! the one declaration of the routes, in the mock's `http/admin.rs`), in the same order, and its
-//! table of `respond`s has one row per fault kind, in [`FaultKind::ALL`]'s order. xtask's
+//! table of `respond`s has one row per fault kind, in [`FaultKind::ALL`]'s order, and its matcher
+//! table's `headers` row names the headers the journal keeps ([`KEPT_HEADERS`]). xtask's
 //! `docs-check` holds the flag tables to `--help`; these checks need the mock's types, which
 //! xtask (std only) does not link, and the mock's own tests ship in its package without the docs.
 
 use musicgpt_cover_contract_tests::workspace_dir;
-use musicgpt_cover_mock::{FaultKind, MockServer, Respond};
+use musicgpt_cover_mock::{FaultKind, KEPT_HEADERS, MockServer, Respond};
 use serde_json::Value;
 
 use crate::common::http;
@@ -99,5 +100,33 @@ fn the_respond_table_has_a_row_per_fault_kind() {
         documented,
         FaultKind::ALL,
         "the respond table of {MOCK_DOC} (## Faults and scenarios) must have a row per fault kind, in FaultKind::ALL's order"
+    );
+}
+
+#[test]
+fn the_matcher_table_names_the_headers_the_journal_keeps() {
+    let rows = table(
+        &mock_doc(),
+        "### Request matching",
+        "| key | picks requests |",
+    );
+    let headers = rows
+        .iter()
+        .find(|cells| code(&cells[0]) == "headers")
+        .unwrap_or_else(|| panic!("{MOCK_DOC}, ### Request matching: no `headers` row"));
+    // The list runs from "the journal keeps," to the parenthesis that says why.
+    let list = headers[1]
+        .split_once("the journal keeps,")
+        .and_then(|(_, rest)| rest.split_once('('))
+        .map_or("", |(list, _)| list);
+    let named: Vec<String> = list
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        named, KEPT_HEADERS,
+        "the `headers` row of {MOCK_DOC} (### Request matching) must name the headers the journal keeps, in KEPT_HEADERS' order"
     );
 }

@@ -482,6 +482,10 @@ pub(crate) struct MockSettings {
         arg(long, env = "MUSICGPT_MOCK_REPLAY", value_name = "DIR")
     )]
     pub(crate) replay: Option<std::path::PathBuf>,
+    /// With `--replay`: a request to one of the API's operations that matches no recorded
+    /// request gets a 501 naming the nearest recorded one, instead of the mock's own answer.
+    #[cfg_attr(feature = "cli", arg(long, env = "MUSICGPT_MOCK_REPLAY_STRICT"))]
+    pub(crate) replay_strict: bool,
     /// A `latency` or `fail_rate` text given to a setter that did not parse, reported by
     /// `validate`.
     #[cfg_attr(feature = "cli", arg(skip))]
@@ -508,6 +512,7 @@ impl Default for MockSettings {
             latency: None,
             fail_rates: Vec::new(),
             replay: None,
+            replay_strict: false,
             fault_error: None,
         }
     }
@@ -736,6 +741,14 @@ macro_rules! setters {
             self
         }
 
+        /// With [`replay`](Self::replay): a request to one of the API's operations that
+        /// matches no recorded request is answered 501, naming the nearest recorded one,
+        /// rather than by the mock.
+        pub fn replay_strict(mut self) -> Self {
+            self.settings().mock.replay_strict = true;
+            self
+        }
+
         /// A failure rate, `"cover=0.2:500"`, `"cover=0.2"` or `"0.1"` (see
         /// [`FailRate`](crate::FailRate)); repeat for more. A text that does not parse, or a
         /// status the operation does not document, fails the start.
@@ -786,6 +799,11 @@ impl MockConfig {
     pub(crate) fn validate(&self) -> Result<(), String> {
         if let Some(e) = &self.mock.fault_error {
             return Err(e.clone());
+        }
+        if self.mock.replay_strict && self.mock.replay.is_none() {
+            return Err(
+                "--replay-strict answers from a recording only: give it with --replay DIR".into(),
+            );
         }
         for rule in &self.mock.fail_rates {
             rule.check()?;

@@ -67,8 +67,8 @@ pub use domain::faults::{
     FaultError, FaultKind, FaultRecord, FaultSettings, NetworkFault, NewScenario, Respond, Scenario,
 };
 pub use domain::journal::{
-    FormFilePart, FormRecord, FormTextField, JournalEntry, JournalKind, KeptAnswer, KeptBody,
-    MAX_KEPT_BODY, MAX_KEPT_FIELDS, MAX_KEPT_VALUE, RequestRecord, WebhookEvent,
+    FormFilePart, FormRecord, FormTextField, JournalEntry, JournalKind, KEPT_HEADERS, KeptAnswer,
+    KeptBody, MAX_KEPT_BODY, MAX_KEPT_FIELDS, MAX_KEPT_VALUE, RequestRecord, WebhookEvent,
 };
 pub use domain::matching::{
     Condition, Matcher, MatcherError, Mismatch, NEAR_MISSES, NearMiss, Times, UploadCondition,

@@ -111,6 +111,9 @@ async fn main() -> ExitCode {
         }
         None => (cli.args, None),
     };
+    if let Some(warning) = proxy.as_ref().and_then(ProxyConfig::upstream_warning) {
+        eprintln!("warning: {warning}");
+    }
     if let Some(Err(e)) = proxy.as_ref().map(ProxyConfig::check) {
         eprintln!("error: {e}");
         return ExitCode::from(2);

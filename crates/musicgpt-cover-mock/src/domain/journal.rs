@@ -22,6 +22,20 @@ pub const MAX_KEPT_FIELDS: usize = 32;
 /// the journal holds at least 256 entries of the largest kept answers.
 pub const MAX_KEPT_BODY: usize = 64 << 10;
 
+/// The request headers a journal entry keeps, lower case and sorted (as its JSON lists them):
+/// the ones that say how a client called the API. Request matching takes conditions on these
+/// alone, so that a condition on another name is refused rather than never seeing a value.
+pub const KEPT_HEADERS: [&str; 8] = [
+    "accept",
+    "authorization",
+    "content-length",
+    "content-type",
+    "origin",
+    "prefer",
+    "range",
+    "user-agent",
+];
+
 /// What kind of event a journal entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -59,8 +73,7 @@ pub struct RequestRecord {
     pub path: String,
     /// The raw query string.
     pub query: Option<String>,
-    /// The headers that matter (Authorization, Content-Type, Content-Length, Accept, User-Agent,
-    /// Origin, Range, Prefer), names in lower case.
+    /// The headers that say how the client called ([`KEPT_HEADERS`]), names in lower case.
     pub headers: BTreeMap<String, String>,
     /// The status the mock answered.
     pub status: u16,
@@ -79,6 +92,10 @@ pub struct RequestRecord {
     /// in journals written before answers were kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<KeptAnswer>,
+    /// `true` when a recording answered the request (a mock started with `--replay`); absent
+    /// when the mock answered it itself, so a journal without a replay reads as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
 }
 
 /// An answer as it is kept: by the journal for each request, and by a recording

@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::journal::{JournalEntry, RequestRecord};
+use super::journal::{JournalEntry, KEPT_HEADERS, RequestRecord};
 use super::state::MockState;
 use crate::spec::{Spec, quoted};
 
@@ -39,7 +39,8 @@ pub struct Matcher {
     /// The status the mock answered (0 for a fault that sent no answer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    /// Conditions on the journalled headers, by name (any case).
+    /// Conditions on the journalled headers, by name (any case): only the names the journal
+    /// keeps ([`KEPT_HEADERS`]); another name is refused, as it would never have a value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Condition>,
     /// Conditions on the query parameters, by name (decoded; any of a repeated one may match).
@@ -61,6 +62,10 @@ pub struct Matcher {
     /// redacted, so there it matches nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// `true`: answered from a recording (`--replay`); `false`: answered by the mock itself,
+    /// which on a replaying mock are the requests the recording did not cover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replayed: Option<bool>,
 }
 
 /// A condition on a text value: `{"equals": "Drake"}`, `{"contains": "multipart"}`,
@@ -380,6 +385,13 @@ impl Matcher {
         self
     }
 
+    /// ... answered from a recording (`true`) or by the mock itself (`false`).
+    #[must_use]
+    pub fn replayed(mut self, replayed: bool) -> Matcher {
+        self.replayed = Some(replayed);
+        self
+    }
+
     /// The conditions, in words: `operation cover, form voice_id equals "Drake"`.
     pub fn describe(&self) -> String {
         let conditions = self.conditions();
@@ -421,11 +433,23 @@ impl Matcher {
         if let Some(key) = &self.key {
             out.push(format!("key {}", quoted(key)));
         }
+        if let Some(replayed) = self.replayed {
+            out.push(format!("replayed {replayed}"));
+        }
         out
     }
 
     /// The matcher ready to check requests, or why it cannot be used.
     pub(crate) fn compile(&self, spec: &Spec) -> Result<Compiled<'_>, MatcherError> {
+        if let Some(name) = (self.headers.keys())
+            .find(|name| !KEPT_HEADERS.iter().any(|k| k.eq_ignore_ascii_case(name)))
+        {
+            return Err(MatcherError(format!(
+                "headers: the journal does not keep {}, so no request would have it; a header condition takes one of the kept headers ({})",
+                quoted(name),
+                KEPT_HEADERS.join(", ")
+            )));
+        }
         let operation = match &self.operation {
             None => None,
             Some(id) => {
@@ -631,6 +655,11 @@ impl Compiled<'_> {
                 fail(format!("key {}", quoted(key)), got(sent.into_iter()));
             }
         }
+        if let Some(replayed) = m.replayed
+            && request.replayed != replayed
+        {
+            fail(format!("replayed {replayed}"), request.replayed.to_string());
+        }
         Some(failed)
     }
 }
@@ -806,6 +835,41 @@ mod tests {
         assert!(e.is_some_and(|e| e.0.contains("cover, getConversionById")));
         let e = Matcher::any().since("yesterday").compile(spec()).err();
         assert!(e.is_some_and(|e| e.0.starts_with("since: \"yesterday\" is not an RFC 3339")));
+    }
+
+    #[test]
+    fn a_header_the_journal_does_not_keep_is_refused_naming_the_kept_ones() {
+        let e = Matcher::any()
+            .header("X-Request-Id", "abc")
+            .compile(spec())
+            .err();
+        let text = e.map(|e| e.0).unwrap_or_default();
+        assert!(text.contains("\"x-request-id\""), "{text}");
+        assert!(text.contains(&KEPT_HEADERS.join(", ")), "{text}");
+        for name in KEPT_HEADERS {
+            let upper = name.to_ascii_uppercase();
+            let m = Matcher::any().header_absent(&upper);
+            assert!(m.compile(spec()).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn replayed_picks_by_who_answered() {
+        let mut replayed: RequestRecord =
+            serde_json::from_str(COVER).unwrap_or_else(|e| panic!("{e}"));
+        replayed.replayed = true;
+        let json = serde_json::to_string(&replayed).unwrap_or_default();
+        assert!(json.contains("\"replayed\":true"), "{json}");
+        let own = entry(1, "2026-01-01T00:00:10.000Z", COVER);
+        let mut theirs = own.clone();
+        theirs.request = Some(replayed);
+        let compiled = Matcher::any().replayed(false);
+        let compiled = compiled.compile(spec()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(compiled.mismatches(&own).map(|m| m.len()), Some(0));
+        let failed = compiled.mismatches(&theirs).unwrap_or_default();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].condition, "replayed false");
+        assert_eq!(failed[0].got, "true");
     }
 
     #[test]

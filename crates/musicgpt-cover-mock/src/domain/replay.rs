@@ -224,6 +224,42 @@ impl Replay {
         Some(recorded)
     }
 
+    /// The recorded request nearest to `key`, one the recording has no answer for: its key and
+    /// the file of its first answer. Nearest: the same method and path first, then the fewest
+    /// query parameters, form fields and uploads that differ (ties: the earliest file).
+    pub(crate) fn nearest(&self, key: &str) -> Option<(&str, &str)> {
+        let parts = |key: &str| -> Vec<Value> {
+            match serde_json::from_str(key) {
+                Ok(Value::Array(parts)) => parts,
+                _ => Vec::new(),
+            }
+        };
+        let wanted = parts(key);
+        let distance = |other: &[Value]| {
+            let route = wanted.get(..2) != other.get(..2);
+            let differ: usize = (2..5)
+                .map(|i| {
+                    let items = |parts: &[Value]| {
+                        parts
+                            .get(i)
+                            .and_then(Value::as_array)
+                            .cloned()
+                            .unwrap_or_default()
+                    };
+                    let (a, b) = (items(&wanted), items(other));
+                    a.iter().filter(|x| !b.contains(x)).count()
+                        + b.iter().filter(|x| !a.contains(x)).count()
+                })
+                .sum();
+            (route, differ)
+        };
+        self.answers
+            .iter()
+            .filter_map(|(k, answers)| Some((k, answers.first()?)))
+            .min_by_key(|(k, first)| (distance(&parts(k)), first.file.clone()))
+            .map(|(k, first)| (k.as_str(), first.file.as_str()))
+    }
+
     /// The recorded end of `task_id`, if the recording polled it to `COMPLETED`.
     pub(crate) fn final_of(&self, task_id: &str) -> Option<&Final> {
         self.finals.get(task_id)
@@ -294,6 +330,43 @@ mod tests {
             }],
             error: None,
         }
+    }
+
+    #[test]
+    fn the_nearest_recorded_request_shares_the_route_then_the_most_parameters() {
+        let path = "/api/public/v1/getAllVoices";
+        let mut answers = HashMap::new();
+        for (n, (method, query)) in [
+            ("GET", "limit=5&page=9"),
+            ("GET", "limit=2&page=1"),
+            ("POST", "limit=2&page=0"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let answer: KeptAnswer =
+                serde_json::from_str(r#"{"status":200,"headers":{},"body":{"size":2,"json":{}}}"#)
+                    .unwrap_or_else(|e| panic!("{e}"));
+            let recorded = Recorded {
+                file: format!("000{n}.json"),
+                answer,
+                task_id: None,
+                completes: None,
+            };
+            let k = key(method, path, Some(query), None, "webhook_url");
+            answers.insert(k, vec![recorded]);
+        }
+        let replay = Replay {
+            answers,
+            served: Mutex::new(HashMap::new()),
+            finals: HashMap::new(),
+            waiting: Mutex::new(HashMap::new()),
+            loaded: 3,
+            skipped: Vec::new(),
+        };
+        let asked = key("GET", path, Some("limit=2&page=0"), None, "webhook_url");
+        let nearest = replay.nearest(&asked).map(|(_, file)| file);
+        assert_eq!(nearest, Some("0001.json"));
     }
 
     #[test]

@@ -728,6 +728,21 @@ impl MockState {
         }
         Some(recorded.answer)
     }
+
+    /// For a request the recording has no answer for, the nearest recorded request, in words:
+    /// its key and the file of its first answer (see `Replay::nearest`).
+    pub(crate) fn replay_nearest(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        form: Option<&FormRecord>,
+    ) -> Option<String> {
+        let replay = self.inner.replay.as_ref()?;
+        let webhook_field = &self.inner.spec.webhook_field;
+        let (key, file) = replay.nearest(&key(method, path, query, form, webhook_field))?;
+        Some(format!("{key} (answered in {file})"))
+    }
 }
 
 /// Every status the mock shows must be one the spec tells clients to expect.

@@ -285,8 +285,12 @@ fn plain(text: &str) -> String {
     })
 }
 
-/// A query parameter's value as JSON: a number when it reads as one, else the text.
+/// A query parameter's value as JSON: a number or `true`/`false` when it reads as one, else
+/// the text.
 fn query_value(text: &str) -> Value {
+    if let Ok(flag) = text.parse::<bool>() {
+        return Value::Bool(flag);
+    }
     (serde_json::from_str::<Number>(text).ok())
         .or_else(|| text.parse().ok().and_then(Number::from_f64))
         .map_or_else(|| Value::String(text.to_owned()), Value::Number)

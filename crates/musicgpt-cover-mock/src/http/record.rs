@@ -8,21 +8,25 @@ use axum::http::header;
 use axum::response::Response;
 
 use crate::domain::faults::FaultRecord;
-use crate::domain::journal::{FormLog, KeptAnswer, cut, push_str};
+use crate::domain::journal::{FormLog, KEPT_HEADERS, KeptAnswer, cut, push_str};
 
-/// Headers worth keeping: the ones that say how a client called the API (sorted, as the
-/// journal's JSON lists them).
-const KEPT: usize = 8;
-const KEPT_HEADERS: [header::HeaderName; KEPT] = [
-    header::ACCEPT,
-    header::AUTHORIZATION,
-    header::CONTENT_LENGTH,
-    header::CONTENT_TYPE,
-    header::ORIGIN,
-    header::HeaderName::from_static("prefer"),
-    header::RANGE,
-    header::USER_AGENT,
+const KEPT: usize = KEPT_HEADERS.len();
+/// The domain's [`KEPT_HEADERS`] as header names (standard ones compare as an enum, faster than
+/// text on every request); an array of the wrong length does not compile.
+const KEPT_NAMES: [header::HeaderName; KEPT] = [
+    header::HeaderName::from_static(KEPT_HEADERS[0]),
+    header::HeaderName::from_static(KEPT_HEADERS[1]),
+    header::HeaderName::from_static(KEPT_HEADERS[2]),
+    header::HeaderName::from_static(KEPT_HEADERS[3]),
+    header::HeaderName::from_static(KEPT_HEADERS[4]),
+    header::HeaderName::from_static(KEPT_HEADERS[5]),
+    header::HeaderName::from_static(KEPT_HEADERS[6]),
+    header::HeaderName::from_static(KEPT_HEADERS[7]),
 ];
+
+/// Marks an answer a recording gave (`--replay`), for its journal entry's `replayed`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Replayed;
 
 /// Starts the journal text of a request, before it is handled; `None` for the admin API's own
 /// requests, which are not journalled.
@@ -47,14 +51,14 @@ pub(crate) fn start_entry(request: &Request) -> Option<Vec<u8>> {
     // kept names' sorted order.
     let mut kept: [Option<&header::HeaderValue>; KEPT] = [None; KEPT];
     for (name, value) in request.headers() {
-        if let Some(i) = KEPT_HEADERS.iter().position(|k| k == name)
+        if let Some(i) = KEPT_NAMES.iter().position(|k| k == name)
             && kept[i].is_none()
         {
             kept[i] = Some(value);
         }
     }
     let mut first = true;
-    for (name, value) in KEPT_HEADERS.iter().zip(kept) {
+    for (name, value) in KEPT_NAMES.iter().zip(kept) {
         let Some(value) = value else {
             continue;
         };
@@ -94,6 +98,9 @@ pub(crate) fn finish_entry(mut body: Vec<u8>, response: &mut Response) -> Answer
     match response.extensions_mut().remove::<FormLog>() {
         Some(form) => form.write_json(&mut body),
         None => body.extend_from_slice(b"null"),
+    }
+    if response.extensions_mut().remove::<Replayed>().is_some() {
+        body.extend_from_slice(b",\"replayed\":true");
     }
     if let Some(fault) = fault {
         body.extend_from_slice(b",\"fault\":");

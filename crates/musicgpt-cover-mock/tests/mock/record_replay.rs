@@ -13,7 +13,11 @@ use musicgpt_cover_mock::{JournalEntry, MockConfig, MockServer, ProxyConfig, Pro
 use reqwest::multipart::Form;
 use serde_json::Value;
 
-use crate::common::{Receiver, client, file_part, mock};
+use musicgpt_cover_mock::Matcher;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::{Receiver, admin, client, cover, file_part, get, mock, url_form};
 
 /// A key long enough to be redacted; the recording must not hold it.
 const SECRET: &str = "sk-record-test-0123456789-secret";
@@ -274,4 +278,139 @@ async fn a_bad_recording_stops_the_start_naming_the_file() {
     // A recording proxy will not write into a directory that holds a recording.
     let refused = ProxyServer::start(ProxyConfig::new("http://127.0.0.1:9").record(&dir.0)).await;
     assert!(refused.is_err());
+    // The binary refuses it as a bad setting (status 2), after warning that an upstream without
+    // the API's base path gets every request at a path it does not serve.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musicgpt-cover-mock"))
+        .args([
+            "proxy",
+            "--addr",
+            "127.0.0.1:0",
+            "--upstream",
+            "http://127.0.0.1:9",
+        ])
+        .arg("--record")
+        .arg(&dir.0)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let base = musicgpt_cover_mock::api_base_path();
+    assert!(
+        stderr.contains(&format!(
+            "warning: --upstream http://127.0.0.1:9 does not end with the API's base path {base}"
+        )) && stderr.contains(&format!("such as http://127.0.0.1:9{base}"))
+            && stderr.contains("already holds a recording"),
+        "{stderr}"
+    );
+    let based = ProxyConfig::new(format!("http://127.0.0.1:9{base}/"));
+    assert_eq!(based.upstream_warning(), None);
+}
+
+/// A recording of one exchange, written by hand: `GET getAllVoices?limit=1&page=0` answered
+/// with one voice the mock itself never lists.
+fn one_recorded_voice_list(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let entry = json!({
+        "seq": 1, "at": "2026-01-01T00:00:00.000Z", "kind": "request", "webhook": null,
+        "request": {
+            "method": "GET", "path": "/api/public/v1/getAllVoices", "query": "limit=1&page=0",
+            "headers": {}, "status": 200, "form": null,
+            "answer": {"status": 200, "headers": {"content-type": "application/json"},
+                "body": {"size": 0, "json": {"success": true, "voices": [{"voice_id": "recorded-voice"}]}}}
+        }
+    });
+    let text = serde_json::to_vec_pretty(&entry).expect("JSON");
+    std::fs::write(dir.join("0001-GET-getAllVoices.json"), text).expect("write");
+}
+
+#[tokio::test]
+async fn replay_checks_before_the_recording_and_marks_what_it_answered() {
+    let dir = TempDir::new("checked");
+    one_recorded_voice_list(&dir.0);
+    let recorded = "/v1/getAllVoices?limit=1&page=0";
+    let replay = mock(MockConfig::new().replay(&dir.0)).await;
+    let (status, body) = get(&replay, recorded, Some("k1")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["voices"][0]["voice_id"], "recorded-voice");
+
+    // The key is checked as without a recording.
+    assert_eq!(get(&replay, recorded, None).await.0, 401);
+    let (status, body) = get(&replay, recorded, Some("Bearer x")).await;
+    assert_eq!(status, 403, "{body}");
+
+    // A Prefer replay and a one-shot scenario come before the recording.
+    let asked = client()
+        .get(replay.url(recorded))
+        .header("Authorization", "k1")
+        .header("Prefer", "code=500")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(asked.status().as_u16(), 500);
+    let scenario = json!({"operation": "getAllVoices", "times": 1, "respond": {"status": 500}});
+    let (status, body) = admin(&replay, Method::POST, "/scenarios", Some(scenario)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(get(&replay, recorded, Some("k1")).await.0, 500);
+    assert_eq!(get(&replay, recorded, Some("k1")).await.0, 200);
+
+    // Not recorded: the mock's own answer, marked as not replayed.
+    let (status, body) = get(&replay, "/v1/getAllVoices?limit=2&page=0", Some("k1")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(body["voices"][0]["voice_id"], "recorded-voice");
+    let journal = replay.state().journal();
+    let replayed: Vec<bool> = journal
+        .iter()
+        .filter_map(|e| e.request.as_ref())
+        .map(|r| r.replayed)
+        .collect();
+    assert_eq!(replayed, [true, false, false, false, false, true, false]);
+    let voices = Matcher::operation("getAllVoices");
+    replay.verify(voices.clone().replayed(true), 2);
+    replay.verify(voices.clone().replayed(false).status(200), 1);
+    let (status, found) = admin(
+        &replay,
+        Method::POST,
+        "/requests/count",
+        Some(json!({"replayed": false})),
+    )
+    .await;
+    assert_eq!((status, &found["count"]), (200, &json!(5)), "{found}");
+    let url = format!("{}/requests/count?replayed=false", replay.admin_url());
+    let found: Value = client()
+        .post(url)
+        .send()
+        .await
+        .expect("count")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(found["count"], 5, "{found}");
+
+    // Strict: a request the recording does not cover is a 501 naming the nearest recorded one;
+    // the key is still checked first.
+    let strict = mock(MockConfig::new().replay(&dir.0).replay_strict()).await;
+    assert_eq!(get(&strict, recorded, Some("k1")).await.0, 200);
+    let (status, body) = get(&strict, "/v1/getAllVoices?limit=2&page=0", Some("k1")).await;
+    assert_eq!(status, 501, "{body}");
+    let reason = body["error"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("GET /api/public/v1/getAllVoices?limit=2&page=0")
+            && reason.contains("0001-GET-getAllVoices.json")
+            && reason.contains(r#"["limit","1"]"#),
+        "{reason}"
+    );
+    assert_eq!(body["success"], false);
+    assert_eq!(get(&strict, "/v1/getAllVoices?limit=2", None).await.0, 401);
+    let (status, body) = cover(
+        &strict,
+        Some("k1"),
+        url_form("Drake", "https://x.test/a.mp3"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 501, "{body}");
+
+    // Strict without a recording is a bad setting.
+    let refused = MockServer::try_start(MockConfig::new().replay_strict()).await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("--replay")));
 }

@@ -6,7 +6,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use musicgpt_cover_mock::{Matcher, MockConfig, MockServer, VerifyError};
+use musicgpt_cover_mock::{KEPT_HEADERS, Matcher, MockConfig, MockServer, VerifyError};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -264,6 +264,13 @@ async fn a_matcher_that_cannot_be_read_is_a_400_saying_why() {
             json!({"since": "yesterday"}),
             "since: \"yesterday\" is not an RFC 3339 time",
         ),
+        (
+            json!({"headers": {"X-Request-Id": {"absent": true}}}),
+            &*format!(
+                "headers: the journal does not keep \"X-Request-Id\", so no request would have it; a header condition takes one of the kept headers ({})",
+                KEPT_HEADERS.join(", ")
+            ),
+        ),
     ] {
         for route in ["/requests/find", "/requests/count", "/requests/near-misses"] {
             let (status, answer) = admin(&mock, Method::POST, route, Some(body.clone())).await;
@@ -279,6 +286,15 @@ async fn a_matcher_that_cannot_be_read_is_a_400_saying_why() {
     let url = format!("{}/requests/find", mock.admin_url());
     let answer = client().post(url).body("[1]").send().await.expect("find");
     assert_eq!(answer.status(), 400);
+    // A Rust test's verify is refused the same way, rather than counting 0.
+    let typo = Matcher::any().header("x-request-id", "abc");
+    let error = mock
+        .try_verify(typo, 0)
+        .expect_err("a header the journal does not keep");
+    assert!(
+        matches!(&error, VerifyError::Matcher(e) if e.to_string().contains("x-request-id")),
+        "{error}"
+    );
 }
 
 #[tokio::test]

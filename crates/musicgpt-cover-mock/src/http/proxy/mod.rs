@@ -118,7 +118,8 @@ impl ProxyConfig {
         self.strict
     }
 
-    /// Whether the upstream is an http(s) base URL; why not when it is not.
+    /// Whether the settings can be used: the upstream an http(s) base URL, and the recording's
+    /// directory (if any) new or empty; why not when they cannot.
     pub fn check(&self) -> Result<(), String> {
         let url = url::Url::parse(&self.upstream)
             .map_err(|e| format!("--upstream {:?} is not a URL: {e}", self.upstream))?;
@@ -134,7 +135,30 @@ impl ProxyConfig {
                 self.upstream
             ));
         }
-        Ok(())
+        match &self.record {
+            Some(dir) => Recorder::unused(dir),
+            None => Ok(()),
+        }
+    }
+
+    /// A warning when the upstream's path does not end with the spec's base path: the proxy
+    /// forwards `{upstream}/v1/Cover`, so an upstream given as a bare origin gets every request
+    /// at a path it does not serve (and a recording of 404s).
+    pub fn upstream_warning(&self) -> Option<String> {
+        let base = api_base_path();
+        let url = url::Url::parse(&self.upstream).ok()?;
+        if base.is_empty() || url.path().trim_end_matches('/').ends_with(&base) {
+            return None;
+        }
+        let mut suggested = url.clone();
+        suggested.set_path(&format!("{}{base}", url.path().trim_end_matches('/')));
+        Some(format!(
+            "--upstream {} does not end with the API's base path {base}: each request goes to the upstream's URL followed by the operation's path (`{}{}`), which the API does not serve; give its base URL, such as {}",
+            self.upstream,
+            self.upstream,
+            crate::spec::spec().map_or_else(|_| String::new(), |s| s.cover.path.clone()),
+            suggested.as_str().trim_end_matches('/')
+        ))
     }
 }
 

@@ -19,25 +19,38 @@ impl Recorder {
     /// A recorder writing to `dir`, made if it does not exist; one that already holds
     /// recordings is refused (a second session would interleave with the first).
     pub(super) fn create(dir: &Path) -> Result<Recorder, String> {
-        let shown = dir.display();
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("--record {shown}: cannot create the directory: {e}"))?;
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| format!("--record {shown}: cannot read the directory: {e}"))?;
-        if let Some(held) = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "json"))
-        {
-            return Err(format!(
-                "--record {shown} already holds a recording ({}); give an empty or new directory",
-                held.display()
-            ));
-        }
+        std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "--record {}: cannot create the directory: {e}",
+                dir.display()
+            )
+        })?;
+        Recorder::unused(dir)?;
         Ok(Recorder {
             dir: dir.to_owned(),
             next: AtomicU64::new(1),
         })
+    }
+
+    /// Whether `dir` may be recorded into: it does not exist yet, or holds no recording.
+    pub(super) fn unused(dir: &Path) -> Result<(), String> {
+        let shown = dir.display();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("--record {shown}: cannot read the directory: {e}")),
+        };
+        match entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "json"))
+        {
+            Some(held) => Err(format!(
+                "--record {shown} already holds a recording ({}); give an empty or new directory",
+                held.display()
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The number of an exchange whose upstream has just answered.

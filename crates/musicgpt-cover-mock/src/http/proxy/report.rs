@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
 
 use super::VIOLATIONS_HEADER;
-use crate::domain::journal::{FormRecord, RequestRecord, cut};
+use crate::domain::journal::{FormRecord, KEPT_HEADERS, RequestRecord, cut};
 use crate::spec::validate::{Severity, Violation};
 
 /// The most bytes the header may hold; the violations that do not fit are counted in a last
@@ -96,15 +96,6 @@ pub(super) fn redact(key: &str) -> String {
     }
 }
 
-/// The headers the journal keeps (the key redacted).
-const KEPT: [header::HeaderName; 5] = [
-    header::ACCEPT,
-    header::AUTHORIZATION,
-    header::CONTENT_LENGTH,
-    header::CONTENT_TYPE,
-    header::USER_AGENT,
-];
-
 /// The exchange as the journal and a recording keep it, with its violations (its answer is
 /// added once sent).
 pub(super) fn request_record(
@@ -117,17 +108,18 @@ pub(super) fn request_record(
     form: Option<FormRecord>,
 ) -> RequestRecord {
     let mut kept = BTreeMap::new();
-    for name in &KEPT {
+    // The headers the journal keeps, the key redacted.
+    for name in KEPT_HEADERS {
         let Some(value) = headers.get(name) else {
             continue;
         };
         let value = String::from_utf8_lossy(value.as_bytes());
-        let value = if *name == header::AUTHORIZATION {
+        let value = if name == header::AUTHORIZATION {
             redact(&value)
         } else {
             cut(&value).0.to_owned()
         };
-        kept.insert(name.as_str().to_owned(), value);
+        kept.insert(name.to_owned(), value);
     }
     RequestRecord {
         method: method.as_str().to_owned(),
@@ -139,6 +131,7 @@ pub(super) fn request_record(
         fault: None,
         violations: found.to_vec(),
         answer: None,
+        replayed: false,
     }
 }
 

@@ -14,7 +14,7 @@ use crate::domain::{CreateError, Created, MockState};
 use crate::http::auth::request_key;
 use crate::http::form::{Encoding, FORM_OVERHEAD, FormError, encoding, multipart, urlencoded};
 use crate::http::prefer::{Prefer, replay};
-use crate::http::replay::recorded;
+use crate::http::replay::{recorded, unrecorded};
 use crate::http::respond::{auth_error, documented, json};
 use crate::spec::{Field, Fill, FormSpec, Val, Value, quoted};
 
@@ -96,6 +96,18 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
         let mut response = recorded(answer);
         response.extensions_mut().insert(record);
         return response;
+    }
+    if result.is_ok()
+        && let Some(mut refused) = unrecorded(
+            &state,
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query(),
+            Some(&record.record()),
+        )
+    {
+        refused.extensions_mut().insert(record);
+        return refused;
     }
     let response = match result {
         Err(FormError::Stalled(text)) => {

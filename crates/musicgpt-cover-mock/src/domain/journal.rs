@@ -282,6 +282,16 @@ pub(crate) struct Journal {
     bytes: usize,
     max_bytes: usize,
     next_seq: u64,
+    /// How many times the journal was emptied: an entry's [`Slot`] names it, so an answer that
+    /// ends after a reset does not land on a new entry with the same `seq`.
+    generation: u64,
+}
+
+/// Where an entry stands in the journal, to add its answer to it once the answer has gone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    seq: u64,
+    generation: u64,
 }
 
 #[derive(Debug)]
@@ -302,6 +312,7 @@ impl Journal {
             bytes: 0,
             max_bytes,
             next_seq: 0,
+            generation: 0,
         }
     }
 
@@ -309,13 +320,14 @@ impl Journal {
         self.entries.clear();
         self.bytes = 0;
         self.next_seq = 0;
+        self.generation += 1;
     }
 
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub(crate) fn push(&mut self, at: VTime, kind: JournalKind, body: String) {
+    pub(crate) fn push(&mut self, at: VTime, kind: JournalKind, body: String) -> Slot {
         self.next_seq += 1;
         while self.entries.len() >= self.capacity
             || (!self.entries.is_empty() && self.bytes + body.len() > self.max_bytes)
@@ -331,6 +343,30 @@ impl Journal {
             kind,
             body,
         });
+        Slot {
+            seq: self.next_seq,
+            generation: self.generation,
+        }
+    }
+
+    /// Replaces the text of the entry at `slot` (its request, now with its answer), if the
+    /// journal still holds it; then drops the oldest entries while the text is over the bound.
+    pub(crate) fn replace(&mut self, slot: Slot, body: String) {
+        if slot.generation != self.generation {
+            return;
+        }
+        // Entries are in `seq` order.
+        let Ok(index) = self.entries.binary_search_by_key(&slot.seq, |e| e.seq) else {
+            return;
+        };
+        let entry = &mut self.entries[index];
+        self.bytes = self.bytes - entry.body.len() + body.len();
+        entry.body = body;
+        while self.entries.len() > 1 && self.bytes > self.max_bytes {
+            if let Some(old) = self.entries.pop_front() {
+                self.bytes -= old.body.len();
+            }
+        }
     }
 
     pub(crate) fn push_webhook(&mut self, at: VTime, kind: JournalKind, event: &WebhookEvent) {
@@ -599,6 +635,59 @@ mod tests {
         // Two entries fit in the bytes; the newest are kept.
         let seqs: Vec<u64> = j.entries(&clock(), None).iter().map(|e| e.seq).collect();
         assert_eq!(seqs, [9, 10]);
+    }
+
+    #[test]
+    fn an_answer_lands_on_its_own_entry_within_the_bytes() {
+        let request = |status: u16| {
+            format!(
+                r#"{{"method":"GET","path":"/x","query":null,"headers":{{}},"status":{status},"form":null}}"#
+            )
+        };
+        let answered = |status: u16, pad: usize| {
+            format!(
+                r#"{{"method":"GET","path":"/x","query":null,"headers":{{}},"status":{status},"form":null,"answer":{{"status":{status},"headers":{{}},"body":{{"size":{pad},"text":"{}"}}}}}}"#,
+                "a".repeat(pad)
+            )
+        };
+        let mut j = Journal::new(10, 1000);
+        let first = j.push(0, JournalKind::Request, request(200));
+        let second = j.push(1, JournalKind::Request, request(201));
+        j.replace(first, answered(200, 10));
+        let entries = j.entries(&clock(), None);
+        assert_eq!(entries.len(), 2);
+        let kept = entries[0].request.as_ref().and_then(|r| r.answer.as_ref());
+        assert_eq!(kept.map(|a| a.status), Some(200));
+        assert!(
+            entries[1]
+                .request
+                .as_ref()
+                .is_some_and(|r| r.answer.is_none())
+        );
+        // An answer that outgrows the bytes drops the oldest entries, never leaving more.
+        j.replace(second, answered(201, 760));
+        let seqs: Vec<u64> = j.entries(&clock(), None).iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [2]);
+        assert!(j.bytes <= 1000);
+        // After a reset, an answer still on its way does not land on the new entry 1.
+        j.clear();
+        let fresh = j.push(2, JournalKind::Request, request(202));
+        j.replace(first, answered(200, 10));
+        let entries = j.entries(&clock(), None);
+        assert_eq!(entries[0].seq, 1);
+        assert!(
+            entries[0]
+                .request
+                .as_ref()
+                .is_some_and(|r| r.answer.is_none() && r.status == 202)
+        );
+        j.replace(fresh, answered(202, 1));
+        assert!(
+            j.entries(&clock(), None)[0]
+                .request
+                .as_ref()
+                .is_some_and(|r| r.answer.is_some())
+        );
     }
 
     #[test]

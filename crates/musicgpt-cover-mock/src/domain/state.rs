@@ -17,7 +17,7 @@ use super::clock::{Clock, SEED_EPOCH, VTime};
 use super::credits::{AuthError, Cents, Ledger, check_key, estimate, from_cents, to_cents};
 use super::faults::{Decision, FaultError, FaultSettings, Faults, NewScenario, Scenario};
 use super::journal::{FormRecord, KeptAnswer};
-use super::journal::{Journal, JournalEntry, JournalKind, WebhookEvent};
+use super::journal::{Journal, JournalEntry, JournalKind, Slot, WebhookEvent};
 use super::render::TaskFill;
 use super::replay::{RecordedFill, Replay, key};
 use super::scheduler::{Settle, run_scheduler};
@@ -406,9 +406,14 @@ impl MockState {
     }
 
     /// Records a request, given as the JSON of its [`RequestRecord`](crate::RequestRecord).
-    pub(crate) fn journal_request(&self, record: String) {
+    pub(crate) fn journal_request(&self, record: String) -> Slot {
         let at = self.inner.clock.now();
-        lock(&self.inner.journal).push(at, JournalKind::Request, record);
+        lock(&self.inner.journal).push(at, JournalKind::Request, record)
+    }
+
+    /// Replaces a journalled request's text with its text now (the answer added, once sent).
+    pub(crate) fn journal_answer(&self, slot: Slot, record: String) {
+        lock(&self.inner.journal).replace(slot, record);
     }
 
     /// The journal, oldest first.

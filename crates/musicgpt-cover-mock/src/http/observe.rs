@@ -116,13 +116,16 @@ where
     }
 }
 
-/// Sends `response` on and journals the request with its answer once the answer has gone.
+/// Journals the request as its answer starts, and sends `response` on, adding the answer to the
+/// entry once the answer's body has gone. Journalled at once, so a test that has the answer's
+/// head finds the request, also while a body streams or is dribbled (or never ends).
 fn journal(state: MockState, answered: Answered, response: Response) -> Response {
+    let slot = state.journal_request(answered.pending());
     keep(
         response,
         MAX_KEPT_BODY,
         |_| false,
-        Box::new(move |answer| state.journal_request(answered.close(&answer))),
+        Box::new(move |answer| state.journal_answer(slot, answered.close(&answer))),
     )
 }
 

@@ -115,6 +115,15 @@ pub(crate) fn finish_entry(mut body: Vec<u8>, response: &mut Response) -> Answer
 }
 
 impl Answered {
+    /// The entry while its answer's body is on its way: without `answer`.
+    pub(crate) fn pending(&self) -> String {
+        let mut text = Vec::with_capacity(self.text.len() + 1);
+        text.extend_from_slice(&self.text);
+        text.push(b'}');
+        String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
     /// The whole entry, with the answer as it was sent.
     pub(crate) fn close(mut self, answer: &KeptAnswer) -> String {
         if self.sent {

@@ -566,6 +566,9 @@ fn finish(
     } else {
         MAX_KEPT_BODY
     };
+    // Journalled as the answer starts, like the mock's requests; the answer is added once sent.
+    let slot =
+        state.journal_request(serde_json::to_string(&record).unwrap_or_else(|_| "null".to_owned()));
     keep(
         response,
         bound,
@@ -580,7 +583,7 @@ fn finish(
                 }
             }
             let text = serde_json::to_string(&record).unwrap_or_else(|_| "null".to_owned());
-            state.journal_request(text);
+            state.journal_answer(slot, text);
         }),
     )
 }

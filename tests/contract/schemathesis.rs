@@ -14,21 +14,21 @@ use musicgpt_cover_mock::{ClockMode, MockServer};
 use crate::common::{KEY, SEED, spec};
 
 /// The seed of schemathesis' generator: the same cases on every run.
-const SCHEMATHESIS_SEED: &str = "20261123";
+pub(crate) const SCHEMATHESIS_SEED: &str = "20261123";
 /// Cases per operation and phase.
 const MAX_EXAMPLES: &str = "300";
 /// Far above a normal run (about a minute); a hung run fails instead of stalling CI.
 const DEADLINE: Duration = Duration::from_secs(15 * 60);
 const PHASES: [&str; 4] = ["Examples", "Coverage", "Fuzzing", "Stateful"];
 
-/// What every run here passes: the seed, the examples per operation, the suite's key, no example
+/// What every run passes: the seed, the examples per operation, the suite's key, no example
 /// database (a run repeats exactly), plain output.
-fn shared_args() -> Vec<String> {
+pub(crate) fn shared_args(max_examples: &str) -> Vec<String> {
     [
         "--seed",
         SCHEMATHESIS_SEED,
         "--max-examples",
-        MAX_EXAMPLES,
+        max_examples,
         "--header",
         &format!("Authorization: {KEY}"),
         "--generation-database",
@@ -40,7 +40,7 @@ fn shared_args() -> Vec<String> {
     .collect()
 }
 
-fn package_file(name: &str) -> PathBuf {
+pub(crate) fn package_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
 
@@ -76,7 +76,7 @@ async fn schemathesis_finds_nothing_against_the_mock() {
     ]
     .iter()
     .map(|s| (*s).to_owned())
-    .chain(shared_args())
+    .chain(shared_args(MAX_EXAMPLES))
     .collect();
     let hooks = package_file("schemathesis_hooks.py");
     let started = Instant::now();
@@ -155,7 +155,7 @@ async fn schemathesis_holds_a_cover_without_a_song_invalid() {
     ]
     .iter()
     .map(|s| (*s).to_owned())
-    .chain(shared_args())
+    .chain(shared_args(MAX_EXAMPLES))
     .collect();
     let hooks = package_file("schemathesis_hooks.py");
     let work_dir = work.clone();
@@ -309,7 +309,7 @@ async fn multipart_fields(
 
 /// Runs schemathesis in `work`, killing it at [`DEADLINE`]. Returns (exit success, stdout,
 /// stderr).
-fn run_with_deadline(
+pub(crate) fn run_with_deadline(
     program: &Path,
     args: &[String],
     hooks: &Path,

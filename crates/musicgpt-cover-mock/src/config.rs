@@ -256,13 +256,36 @@ impl<'de> serde::Deserialize<'de> for Latency {
 /// uniformly. Written `cover=0.2:500`, `cover=0.2`, or `0.1` (every operation).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "FailRateBody")]
+#[schemars(deny_unknown_fields)]
 pub struct FailRate {
-    /// An operationId of the spec, or `*`.
+    /// An operationId of the spec, or `*` (when left out or `null`).
+    #[schemars(with = "Option<FaultOperation>", default = "any_operation")]
     pub operation: String,
     /// The share of requests failed, from 0 to 1.
+    #[schemars(range(min = 0, max = 1))]
     pub rate: f64,
     /// The status to answer with; `None` draws one of the documented 5xx and 429 statuses.
+    #[schemars(range(min = 400, max = 599))]
     pub status: Option<u16>,
+}
+
+/// The operation a fault applies to: an operationId of the spec, or [`ANY_OPERATION`] (schema
+/// only, `#[schemars(with = "FaultOperation")]`).
+pub(crate) struct FaultOperation;
+
+impl schemars::JsonSchema for FaultOperation {
+    fn schema_name() -> String {
+        "FaultOperation".to_owned()
+    }
+
+    fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        crate::spec::shapes::operation_or(ANY_OPERATION)
+    }
+}
+
+/// [`ANY_OPERATION`], the operation of a fail rate that names none.
+fn any_operation() -> String {
+    ANY_OPERATION.to_owned()
 }
 
 /// A [`FailRate`] as JSON: `{"operation": "cover", "rate": 0.2, "status": 500}` (operation `*`

@@ -31,6 +31,9 @@ pub(crate) const MAX_RETRY_AFTER: u64 = 86_400;
 /// The fastest pace a dribbled answer may be given (above it, it is hardly slow).
 pub(crate) const MAX_DRIBBLE_RATE: u64 = 1 << 30;
 
+/// [`MAX_FAULT_DELAY`] in milliseconds, a scenario's greatest `delay_ms`.
+const MAX_DELAY_MS: u64 = MAX_FAULT_DELAY.as_millis() as u64;
+
 /// Mixed into the seed, so fault draws do not shift the ids and etas of a seeded mock.
 const FAULT_SEED_SALT: u64 = 0x6661_756c_7473_2121;
 
@@ -43,6 +46,7 @@ pub struct FaultSettings {
     pub latency: Option<Latency>,
     /// Failure rates, in the order they are drawn.
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<Vec<FailRate>>")]
     pub fail_rates: Vec<FailRate>,
 }
 
@@ -59,6 +63,7 @@ where
 /// holds; a key that does not belong to that kind is refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged, try_from = "Map<String, Value>")]
+#[schemars(deny_unknown_fields)]
 pub enum Respond {
     /// A documented status of the operation with its example body: the one named, else the
     /// first. The request is not handled (no task, no charge).
@@ -72,6 +77,7 @@ pub enum Respond {
     /// A delay, then the normal answer.
     Delay {
         /// Milliseconds to wait.
+        #[schemars(range(max = "MAX_DELAY_MS"))]
         delay_ms: u64,
     },
     /// Something goes wrong with the connection.
@@ -81,6 +87,7 @@ pub enum Respond {
 /// A fault of the connection rather than of the answer (WireMock's fault types).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "fault", rename_all = "snake_case")]
+#[schemars(deny_unknown_fields)]
 pub enum NetworkFault {
     /// The request is read, then the connection closed before any answer. Not handled.
     Close,
@@ -92,6 +99,7 @@ pub enum NetworkFault {
     /// The request is handled and its whole answer sent, slowly.
     Dribble {
         /// The pace of the body.
+        #[schemars(range(min = 1, max = "MAX_DRIBBLE_RATE"))]
         bytes_per_second: u64,
     },
     /// A gateway in front of the API answers `503 Service Unavailable` in plain text, as load
@@ -311,13 +319,16 @@ impl FaultRecord {
 #[serde(deny_unknown_fields)]
 pub struct NewScenario {
     /// An operationId of the spec, or `*` for any.
+    #[schemars(with = "crate::config::FaultOperation")]
     pub operation: String,
     /// How many requests it answers (1 by default).
     #[serde(default = "one", deserialize_with = "null_as_one")]
+    #[schemars(with = "Option<u32>", range(min = 1, max = "MAX_TIMES"))]
     pub times: u32,
     /// What they get.
     pub respond: Respond,
     /// Seconds for a `Retry-After` header on the answer (meant for 429 and 503).
+    #[schemars(range(max = "MAX_RETRY_AFTER"))]
     pub retry_after: Option<u64>,
 }
 
@@ -736,10 +747,9 @@ fn check_scenario(spec: &Spec, new: &NewScenario) -> Result<(), FaultError> {
             }
         }
         Respond::Delay { delay_ms } => {
-            if *delay_ms > MAX_FAULT_DELAY.as_millis() as u64 {
+            if *delay_ms > MAX_DELAY_MS {
                 return Err(FaultError(format!(
-                    "delay_ms must be from 0 to {}, got {delay_ms}",
-                    MAX_FAULT_DELAY.as_millis()
+                    "delay_ms must be from 0 to {MAX_DELAY_MS}, got {delay_ms}"
                 )));
             }
         }

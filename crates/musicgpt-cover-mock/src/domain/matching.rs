@@ -29,6 +29,7 @@ pub struct Matcher {
     /// An operationId of the spec (`cover`, `getConversionById`, `getAllVoices`,
     /// `searchVoices`): its method and path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::spec::shapes::OperationId>")]
     pub operation: Option<String>,
     /// The method, any case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,13 +51,19 @@ pub struct Matcher {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub form: BTreeMap<String, Condition>,
     /// A file part of the form that must be there, with these properties.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::spec::shapes::object_or_null"
+    )]
     pub upload: Option<UploadCondition>,
     /// Received at or after this virtual time (RFC 3339, as the journal's `at`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::spec::shapes::optional_date_time")]
     pub since: Option<String>,
     /// Received before this virtual time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::spec::shapes::optional_date_time")]
     pub before: Option<String>,
     /// The API key sent: the `Authorization` header's value, trimmed. The proxy journals keys
     /// redacted, so there it matches nothing.

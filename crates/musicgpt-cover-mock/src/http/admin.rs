@@ -270,6 +270,14 @@ async fn read<I: Input>(parts: &Parts, body: Body) -> Answer<I> {
 
 /// serde's text with its Rust words in JSON's.
 fn plain(text: &str) -> String {
+    // A struct, named by its Rust type, is an object.
+    let text = match text.split_once("expected struct ") {
+        Some((head, tail)) => {
+            let rest = tail.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            format!("{head}expected an object{rest}")
+        }
+        None => text.to_owned(),
+    };
     [
         ("a map", "an object"),
         ("a sequence", "a list"),
@@ -280,7 +288,7 @@ fn plain(text: &str) -> String {
         ("f64", "a number"),
     ]
     .iter()
-    .fold(text.to_owned(), |text, (rust, words)| {
+    .fold(text, |text, (rust, words)| {
         text.replace(&format!("expected {rust}"), &format!("expected {words}"))
     })
 }
@@ -445,7 +453,15 @@ impl Input for JournalQuery {
 #[serde(deny_unknown_fields)]
 struct FailBody {
     /// `FAILED` (when left out) or `ERROR`.
-    status: Option<String>,
+    status: Option<FailStatus>,
+}
+
+/// The final statuses a task can be failed with.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+enum FailStatus {
+    Failed,
+    Error,
 }
 
 impl Input for FailBody {
@@ -455,6 +471,7 @@ impl Input for FailBody {
 #[derive(Deserialize, JsonSchema)]
 struct CreditsBody {
     /// The balance, at least 0.
+    #[schemars(range(min = 0))]
     credits: f64,
 }
 
@@ -464,12 +481,20 @@ impl Input for CreditsBody {
 
 #[derive(Deserialize, JsonSchema)]
 struct AdvanceBody {
-    /// Seconds to move the clock forward, from 0 to 1e9.
+    /// Seconds to move the clock forward, from 0 to [`MAX_ADVANCE`].
+    #[schemars(range(min = 0, max = "MAX_ADVANCE"))]
     seconds: f64,
 }
 
+/// The most seconds one call moves the clock.
+const MAX_ADVANCE: f64 = 1e9;
+
 impl Input for AdvanceBody {
-    const USAGE: &str = r#"{"seconds": N} with N a number from 0 to 1e9"#;
+    fn usage() -> Option<String> {
+        Some(format!(
+            r#"{{"seconds": N}} with N a number from 0 to {MAX_ADVANCE:e}"#
+        ))
+    }
 }
 
 /// A body of anything but a matcher's keys is refused (`deny_unknown_fields`): a typo must not
@@ -671,10 +696,9 @@ async fn complete(call: Call<Nothing>) -> Answer<Json<TaskView>> {
 }
 
 async fn fail(call: Call<FailBody>) -> Answer<Json<TaskView>> {
-    let outcome = match call.input.status.as_deref().map(Outcome::parse) {
-        None => Outcome::Failed,
-        Some(Some(o)) if o != Outcome::Completed => o,
-        Some(_) => return Err(bad("status must be \"FAILED\" or \"ERROR\"")),
+    let outcome = match call.input.status {
+        None | Some(FailStatus::Failed) => Outcome::Failed,
+        Some(FailStatus::Error) => Outcome::Error,
     };
     finished(call.state.finish_task(&call.id, outcome), &call.id)
 }
@@ -731,7 +755,7 @@ async fn clock(call: Call<Nothing>) -> Answer<Json<Clock>> {
 
 async fn advance(call: Call<AdvanceBody>) -> Answer<Json<Advanced>> {
     let seconds = call.input.seconds;
-    if !(seconds.is_finite() && (0.0..=1e9).contains(&seconds)) {
+    if !(seconds.is_finite() && (0.0..=MAX_ADVANCE).contains(&seconds)) {
         return Err(refused::<AdvanceBody>(&format!(
             "seconds: {seconds} is out of range"
         )));

@@ -22,6 +22,7 @@ mod json;
 mod operations;
 mod params;
 mod reader;
+pub(crate) mod shapes;
 mod template;
 pub(crate) mod validate;
 

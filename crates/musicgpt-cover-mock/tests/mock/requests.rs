@@ -253,6 +253,10 @@ async fn a_matcher_that_cannot_be_read_is_a_400_saying_why() {
             "upload.bytes: unknown field `bytes`",
         ),
         (
+            json!({"upload": [null, null]}),
+            "upload: invalid type: sequence, expected an object",
+        ),
+        (
             json!({"status": "200"}),
             "status: invalid type: string \"200\", expected a whole number up to 65535",
         ),

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{MAX_BODY, Route};
+use crate::domain::credits::MAX_KEY_BYTES;
+#[cfg(doc)]
+use crate::domain::credits::check_key;
 use crate::domain::tasks::TaskView;
 use crate::http::observe::ADMIN_TOKEN_HEADER;
 use crate::spec::document as spec_document;
@@ -113,6 +116,13 @@ pub(super) fn document(routes: &[Route], origin: &str) -> Value {
     let mut paths = Value::Object(paths);
     nullable_refs(&mut schemas);
     nullable_refs(&mut paths);
+    shaped(&mut schemas);
+    shaped(&mut paths);
+    if let Value::Object(schemas) = &mut schemas {
+        schemas
+            .iter_mut()
+            .for_each(|(name, schema)| titled(name, schema));
+    }
     let spec_info = spec_document().ok().map(|d| d.json()["info"].clone());
     let of_spec = |key: &str| spec_info.as_ref().map_or(Value::Null, |i| i[key].clone());
     json!({
@@ -173,6 +183,118 @@ fn nullable_refs(value: &mut Value) {
     }
 }
 
+/// Bounds and shapes schemars leaves out, for validators and generators: an unsigned integer's
+/// greatest value (from its `format`), and a `oneOf` of single-value string enums (a Rust enum of
+/// unit variants with docs) made one enum, each value's doc in the description, so that a
+/// generator makes one enumeration rather than a type per value.
+fn shaped(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let greatest = match object.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                Some("uint64") => Some(u64::MAX),
+                Some("uint") => u64::try_from(usize::MAX).ok(),
+                _ => None,
+            };
+            if let Some(greatest) = greatest {
+                object.entry("maximum").or_insert(Value::from(greatest));
+            }
+            let units: Option<Vec<(Value, Option<Value>)>> = (object.get("oneOf"))
+                .and_then(Value::as_array)
+                .and_then(|members| {
+                    (members.iter())
+                        .map(
+                            |member| match member["enum"].as_array().map(Vec::as_slice) {
+                                Some([value @ Value::String(_)]) if member["type"] == "string" => {
+                                    Some((value.clone(), member.get("description").cloned()))
+                                }
+                                _ => None,
+                            },
+                        )
+                        .collect()
+                });
+            if let Some(units) = units {
+                object.remove("oneOf");
+                let mut description = (object.get("description").and_then(Value::as_str))
+                    .unwrap_or_default()
+                    .to_owned();
+                for (value, doc) in &units {
+                    if let (Some(value), Some(doc)) =
+                        (value.as_str(), doc.as_ref().and_then(Value::as_str))
+                    {
+                        description.push_str(&format!("\n\n- `{value}`: {doc}"));
+                    }
+                }
+                object.insert("type".to_owned(), json!("string"));
+                object.insert(
+                    "enum".to_owned(),
+                    units.into_iter().map(|(value, _)| value).collect(),
+                );
+                object.insert(
+                    "description".to_owned(),
+                    Value::from(description.trim_start()),
+                );
+            }
+            object.values_mut().for_each(shaped);
+        }
+        Value::Array(items) => items.iter_mut().for_each(shaped),
+        _ => {}
+    }
+}
+
+/// Titles for the object members of a schema's `oneOf` (or `anyOf`) (`ConditionEquals`, `NetworkFaultClose`):
+/// the schema's name and the member's tag (the value of a property that has one) or its one
+/// required key, so that generators name the member types by what they are rather than by their
+/// place (`ConditionType0`). Members that would share a title are left as they are.
+fn titled(name: &str, schema: &mut Value) {
+    let key = if schema.get("oneOf").is_some() {
+        "oneOf"
+    } else {
+        "anyOf"
+    };
+    let Some(members) = schema.get_mut(key).and_then(Value::as_array_mut) else {
+        return;
+    };
+    let titles: Vec<Option<String>> = (members.iter())
+        .map(|member| {
+            let properties = member["properties"].as_object()?;
+            let tag = (properties.values())
+                .find_map(|p| match p["enum"].as_array().map(Vec::as_slice) {
+                    Some([Value::String(tag)]) => Some(tag.clone()),
+                    _ => None,
+                })
+                .or_else(|| match member["required"].as_array().map(Vec::as_slice) {
+                    Some([Value::String(key)]) => Some(key.clone()),
+                    _ => None,
+                })?;
+            let pascal: String = (tag.split(['_', '-']))
+                .map(|word| {
+                    let mut chars = word.chars();
+                    chars.next().map_or_else(String::new, |first| {
+                        first.to_uppercase().chain(chars).collect()
+                    })
+                })
+                .collect();
+            Some(format!("{name}{pascal}"))
+        })
+        .collect();
+    let mut distinct: Vec<&String> = titles.iter().flatten().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != titles.iter().flatten().count() {
+        return;
+    }
+    for (member, title) in members.iter_mut().zip(&titles) {
+        if let (Some(member), Some(title)) = (member.as_object_mut(), title) {
+            member
+                .entry("title")
+                .or_insert_with(|| Value::from(title.as_str()));
+        }
+    }
+}
+
 /// `BadRequest` for 400, and so on: the name of the shared error response.
 fn response_name(status: StatusCode) -> String {
     status
@@ -191,7 +313,7 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> (Value, Vec<Stat
                 "in": "path",
                 "required": true,
                 "description": format!("The {name}, percent-encoded."),
-                "schema": {"type": "string"},
+                "schema": segment_schema(name),
             })
         })
         .collect();
@@ -218,9 +340,9 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> (Value, Vec<Stat
     });
     let input = schema_json(generator, route.input);
     let properties = input["properties"].as_object().cloned().unwrap_or_default();
+    let required = input["required"].as_array().cloned().unwrap_or_default();
     if !properties.is_empty() {
         if route.method == Method::GET {
-            let required = input["required"].as_array().cloned().unwrap_or_default();
             parameters.extend(properties.into_iter().map(|(name, schema)| {
                 let description = schema["description"].clone();
                 json!({
@@ -232,8 +354,32 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> (Value, Vec<Stat
                 })
             }));
         } else {
+            if !route.body_only {
+                // A flat input's scalar keys may come as query parameters instead (`read`). They
+                // are told here and in `x-query-keys`, not declared as parameters: OpenAPI cannot
+                // say that a required key comes from the body or the query, so declaring both
+                // would make either one optional to every client and validator.
+                let keys: Vec<&String> = (properties.iter())
+                    .filter(|(_, schema)| {
+                        schema.get("$ref").is_none() && schema["type"] != "object"
+                    })
+                    .map(|(name, _)| name)
+                    .collect();
+                if !keys.is_empty() {
+                    let listed: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+                    let text = format!(
+                        "\n\nWithout a body, or for a key the body leaves out, {} may come in the query string instead (`?{}=...`).",
+                        listed.join(", "),
+                        keys[0]
+                    );
+                    if let Some(description) = operation["description"].as_str() {
+                        operation["description"] = Value::from(format!("{description}{text}"));
+                    }
+                    operation["x-query-keys"] = json!(keys);
+                }
+            }
             operation["requestBody"] = json!({
-                "required": route.body_only,
+                "required": route.body_only || !required.is_empty(),
                 "content": {"application/json": {"schema": schema_json(generator, route.input_ref)}},
             });
         }
@@ -255,6 +401,18 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> (Value, Vec<Stat
     }
     operation["responses"] = Value::Object(responses);
     (operation, errors)
+}
+
+/// The schema of a path's `{name}`: a `{key}` is one that [`check_key`] allows (any other gets
+/// a 400 naming the rule), anything else a string.
+fn segment_schema(name: &str) -> Value {
+    match name {
+        "key" => json!({
+            "type": "string",
+            "pattern": format!("^[!-~]{{1,{MAX_KEY_BYTES}}}$"),
+        }),
+        _ => json!({"type": "string"}),
+    }
 }
 
 /// The `{name}`s of a path.

@@ -8,6 +8,8 @@ use std::ops::{RangeFrom, RangeInclusive};
 
 use chrono::{DateTime, FixedOffset};
 use schemars::JsonSchema;
+use schemars::r#gen::SchemaGenerator;
+use schemars::schema::{InstanceType, ObjectValidation, Schema, SchemaObject};
 use serde::{Deserialize, Serialize};
 
 use super::journal::{JournalEntry, KEPT_HEADERS, RequestRecord};
@@ -43,6 +45,7 @@ pub struct Matcher {
     /// Conditions on the journalled headers, by name (any case): only the names the journal
     /// keeps ([`KEPT_HEADERS`]); another name is refused, as it would never have a value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "kept_header_conditions")]
     pub headers: BTreeMap<String, Condition>,
     /// Conditions on the query parameters, by name (decoded; any of a repeated one may match).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -262,6 +265,25 @@ fn headline(entry: &JournalEntry) -> String {
         None => ("?", "?", 0),
     };
     format!("#{} {method} {path} -> {status} at {}", entry.seq, entry.at)
+}
+
+/// The schema of [`Matcher::headers`]: a condition for any of the headers the journal keeps, and
+/// no other name (the document says what the mock refuses; it shows the names in lower case).
+fn kept_header_conditions(generator: &mut SchemaGenerator) -> Schema {
+    let condition = generator.subschema_for::<Condition>();
+    let mut object = ObjectValidation::default();
+    for name in KEPT_HEADERS {
+        object
+            .properties
+            .insert(name.to_string(), condition.clone());
+    }
+    object.additional_properties = Some(Box::new(Schema::Bool(false)));
+    SchemaObject {
+        instance_type: Some(InstanceType::Object.into()),
+        object: Some(Box::new(object)),
+        ..SchemaObject::default()
+    }
+    .into()
 }
 
 impl Matcher {

@@ -28,15 +28,15 @@ fn html() -> &'static str {
 }
 
 /// What the script offers for a scenario rather than repeating it: the spec's operations, and
-/// every fault kind with its words and an example `respond` to start from.
+/// every fault kind with its words and an example `respond` to start from; and the statuses a
+/// task ends in (the spec's `x-final-values`), which decide whether a task's row can be finished.
 pub(crate) fn config() -> Value {
-    let operations: Vec<&str> = crate::spec::spec()
-        .map(|spec| {
-            (spec.operations().iter())
-                .map(|op| op.operation_id.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let spec = crate::spec::spec().ok();
+    let operations: Vec<&str> = (spec.iter())
+        .flat_map(|spec| spec.operations())
+        .map(|op| op.operation_id.as_str())
+        .collect();
+    let final_statuses: &[String] = spec.map_or(&[], |spec| &spec.final_statuses);
     let kinds: Vec<Value> = (FaultKind::ALL.iter())
         .map(|kind| {
             json!({
@@ -50,5 +50,6 @@ pub(crate) fn config() -> Value {
         "operations": operations,
         "any_operation": ANY_OPERATION,
         "fault_kinds": kinds,
+        "final_statuses": final_statuses,
     })
 }

@@ -67,6 +67,21 @@ fn the_explorer_reads_its_settings_from_the_spec() {
     assert!(html.contains(r#""api_base":"/api/public""#), "{html}");
 }
 
+#[test]
+fn the_dashboard_reads_the_final_statuses_from_the_spec() {
+    let config = super::dashboard::config();
+    let spec = crate::spec::spec().expect("the spec");
+    assert_eq!(
+        config["final_statuses"],
+        serde_json::json!(spec.final_statuses)
+    );
+    assert_eq!(
+        config["final_statuses"],
+        super::explorer::config()["final_statuses"]
+    );
+    assert!(!spec.final_statuses.is_empty());
+}
+
 /// The names explorer.js sends are the spec's: a rename in the spec must fail here rather than
 /// leave the page sending a field nobody reads.
 #[test]

@@ -86,7 +86,7 @@
   });
 
   // ---- Tasks --------------------------------------------------------------------------------------
-  const FINAL = new Set(['COMPLETED', 'FAILED', 'ERROR']);
+  const FINAL = new Set(config.final_statuses || []);
 
   function source(task) {
     const s = task.source || {};

@@ -8,7 +8,7 @@
   const { el, call, message, statusLine, fill, sleep } = Pages;
   const config = JSON.parse(document.getElementById('config').textContent);
   const api = (name) => config.api_base + config.paths[name];
-  const FINAL = new Set(config.final_statuses || ['COMPLETED', 'FAILED', 'ERROR']);
+  const FINAL = new Set(config.final_statuses || []);
   const FINAL_DELIVERY = new Set(['delivered', 'failed', 'refused', 'dropped']);
   const POLL_MS = 400;
   /** An answer slower than this shows the waiting line (a quick one would only flicker it). */

@@ -56,7 +56,7 @@ impl Status {
 }
 
 /// How a task ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Outcome {
     /// `COMPLETED`: result files are served and the webhook is sent.
@@ -86,7 +86,7 @@ impl Outcome {
 }
 
 /// Where the song of a task came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AudioSource {
     /// `audio_url` (never downloaded).
@@ -195,7 +195,7 @@ impl AudioSource {
 }
 
 /// A task as the admin API and [`MockState::tasks`](crate::MockState::tasks) show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaskView {
     /// The task id of the Cover answer.
     pub task_id: String,

@@ -6,7 +6,7 @@
 use axum::http::{Method, StatusCode};
 use schemars::JsonSchema;
 use schemars::r#gen::{SchemaGenerator, SchemaSettings};
-use schemars::schema::{InstanceType, Metadata, Schema, SchemaObject};
+use schemars::schema::Schema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -14,7 +14,6 @@ use super::{MAX_BODY, Route};
 use crate::domain::credits::MAX_KEY_BYTES;
 #[cfg(doc)]
 use crate::domain::credits::check_key;
-use crate::domain::tasks::TaskView;
 use crate::http::observe::ADMIN_TOKEN_HEADER;
 use crate::spec::document as spec_document;
 
@@ -56,28 +55,6 @@ fn errors() -> [(StatusCode, String); 6] {
             format!("The body is over {MAX_BODY} bytes: an admin call takes a small JSON object."),
         ),
     ]
-}
-
-/// A task as the admin API lists it: described by its doc, since its fields are declared in the
-/// domain's `tasks`, which derives no schema.
-impl JsonSchema for TaskView {
-    fn schema_name() -> String {
-        "TaskView".to_owned()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        SchemaObject {
-            instance_type: Some(InstanceType::Object.into()),
-            metadata: Some(Box::new(Metadata {
-                description: Some(
-                    "A task: its ids, status, voice, pitch, eta, estimate, source, key, outcome and times (docs/mock.md, Admin API).".to_owned(),
-                ),
-                ..Metadata::default()
-            })),
-            ..SchemaObject::default()
-        }
-        .into()
-    }
 }
 
 /// The document, with `origin` (where this mock serves) as its server.

@@ -652,9 +652,9 @@ fn short_of_peer(peer: Kind, target: f64, bare_peer: Option<f64>) -> String {
     match bare_peer {
         Some(ratio) if ratio < target => format!(
             "the bare server, which parses the same request and sends a fixed answer, reached \
-             only {ratio:.1} × {name} on this row in the same rounds, so the target would take \
-             the mock {:.1} × the bare server's throughput: on this machine it is out of reach \
-             of anything on the same HTTP stack. {does}",
+             only {ratio:.1} × {name} on this row in the same rounds, so meeting the target \
+             would take the mock {:.1} × the bare server's throughput, on a server that does \
+             more per request than the bare one. {does}",
             target / ratio
         ),
         Some(ratio) => format!(

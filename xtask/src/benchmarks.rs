@@ -208,8 +208,10 @@ pub(crate) fn header(latest: &str) -> String {
          were, stamp included, so a section older than the latest run says so.\n\n\
          Latest run: {latest}.\n\n\
          Every figure is the median of its rounds (at least 3, 20 for start-up) and every ratio \
-         was measured in the same run as both its sides. A target that is missed says by how \
-         much and why (what the profile showed); [docs/profile.md](docs/profile.md) has the \
+         was measured in the same run as both its sides. Each target is met, missed or not \
+         measured: one that is missed says by how much and why (what the run measured, then \
+         what the profile showed), one not measured why not (a peer not installed, say), and \
+         only a missed one fails the run; [docs/profile.md](docs/profile.md) has the \
          profiles, what was changed for them and what moved.\n"
     )
 }

@@ -12,9 +12,12 @@
 //!   short MP3 song and a 1 MiB one; GET byId; GET getAllVoices), the mock in-process beside a bare
 //!   axum server (the same parsing, a fixed answer) and the peers users would pick instead
 //!   (Prism, WireMock, Mockoon; those not installed are left out, saying so), at 32 connections;
-//!   targets: mock/bare at least
-//!   [`throughput::BARE_TARGET`], mock/Prism at least [`throughput::PRISM_TARGET`], the small
-//!   requests' p99 at most [`throughput::P99_TARGET_MS`] ms.
+//!   targets: mock/bare at least [`throughput::BARE_TARGET`] (and the random-bytes rows' own
+//!   floors, [`scenario::Scenario::bare_floor`]), mock/Prism at least
+//!   [`throughput::PRISM_TARGET`], mock/WireMock [`throughput::WIREMOCK_TARGET`], mock/Mockoon
+//!   [`throughput::MOCKOON_TARGET`] (a peer not measured makes its targets "not measured"), the
+//!   small requests' p99 at most [`throughput::P99_TARGET_MS`] ms. The song rows hold the mock's
+//!   background conversions back while they run: they measure the request path, as the others.
 //! - **startup**: the release binary from exec to its first answered request, `MockServer::start()`
 //!   in a fresh process (this program run again), medians of 20, and the peers' beside them.
 //! - **webhooks**: 10,000 tasks due at the same moment, each with a webhook to one local

@@ -72,6 +72,27 @@ impl Kind {
         }
     }
 
+    /// What it does for each request, as run here: what the mock does that it does not, for the
+    /// reason a mock/peer target is missed.
+    pub(crate) fn per_request(self) -> &'static str {
+        match self {
+            Kind::Prism => {
+                "Prism checks each request against the spec and answers the spec's example: no \
+                 task kept, no journal, no upload probed"
+            }
+            Kind::WireMock => {
+                "WireMock matches each request's method and path to a stub and answers its fixed \
+                 body, with no request journal, no logging and no templating: no check, no task \
+                 kept, no upload probed"
+            }
+            Kind::Mockoon => {
+                "Mockoon matches each request's method and path to a route and answers its fixed \
+                 body, untemplated, logging the request to stdout: no check, no task kept, no \
+                 upload probed"
+            }
+        }
+    }
+
     /// How it is run, and why that is its fast configuration, for BENCHMARKS.md's method text.
     pub(crate) fn configured(self, concurrency: usize) -> String {
         match self {
@@ -135,10 +156,17 @@ pub(crate) struct Started {
     pub(crate) server: ChildServer,
 }
 
-/// The peers `o` asks for, started, and a line for each left out saying why. Prism is one of the
+/// A peer this run does not measure, and why.
+pub(crate) struct LeftOut {
+    pub(crate) kind: Kind,
+    /// Why, as a sentence's end: "not installed (...)", "left out in this run (`--no-...`)".
+    pub(crate) why: String,
+}
+
+/// The peers `o` asks for, started, and each one left out with why. Prism is one of the
 /// pinned tools every checkout installs: only a smoke run goes on without it. WireMock and
 /// Mockoon are the bench's own, installed apart, and left out when missing.
-pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<String>), String> {
+pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<LeftOut>), String> {
     let mut started = Vec::new();
     let mut left_out = Vec::new();
     for (kind, found) in find(&o.peers) {
@@ -154,17 +182,16 @@ pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<String>), Stri
             Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
             Err(why) => {
                 println!("\n{} left out: {why}", kind.name());
-                left_out.push(format!("{} was not measured: {why}.", kind.name()));
+                left_out.push(LeftOut { kind, why });
             }
         }
     }
     for kind in Kind::ALL {
         if !o.peers.contains(&kind) {
-            left_out.push(format!(
-                "{} was not measured in this run (`{}`).",
-                kind.name(),
-                kind.flag()
-            ));
+            left_out.push(LeftOut {
+                kind,
+                why: format!("left out of this run (`{}`)", kind.flag()),
+            });
         }
     }
     Ok((started, left_out))

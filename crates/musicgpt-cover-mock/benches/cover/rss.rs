@@ -132,17 +132,17 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         mib(growth),
         took.as_secs_f64()
     );
-    verdicts.push(Verdict {
-        name: format!("peak RSS, {} MiB upload", o.upload_mib),
-        pass: growth < RSS_TARGET_BYTES,
-        detail: format!(
+    verdicts.push(Verdict::judged(
+        format!("peak RSS, {} MiB upload", o.upload_mib),
+        growth < RSS_TARGET_BYTES,
+        format!(
             "peak {:.1} MiB, {:.1} MiB over the {:.1} MiB before (target < {} MiB)",
             mib(after.hwm),
             mib(growth),
             mib(before.rss),
             RSS_TARGET_BYTES >> 20
         ),
-    });
+    ));
 
     // Refused: the same file to a mock with a lower limit. Chunked, the mock learns the size by
     // counting and must answer 413 once past the limit; with Content-Length it refuses before
@@ -208,18 +208,18 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         ));
     }
     drop(mock);
-    verdicts.push(Verdict {
-        name: format!(
+    verdicts.push(Verdict::judged(
+        format!(
             "413 for {} MiB over --max-upload-bytes {} MiB",
             o.upload_mib, o.limit_mib
         ),
-        pass: refused_ok,
-        detail: format!(
+        refused_ok,
+        format!(
             "{} (target < {} MiB)",
             details.join("; "),
             RSS_TARGET_BYTES >> 20
         ),
-    });
+    ));
     if let Ok(own) = memory(std::process::id()) {
         println!(
             "  the uploader (this process) peaked at {:.1} MiB",

@@ -2,15 +2,43 @@
 
 use std::process::ExitCode;
 
+/// Whether a target was met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Met,
+    Missed,
+    /// What it is judged on was not measured in this run (a peer not installed, or left out, or
+    /// answering nothing 2xx): neither met nor missed.
+    NotMeasured,
+}
+
 /// One target's outcome.
 pub(crate) struct Verdict {
     pub(crate) name: String,
-    pub(crate) pass: bool,
-    /// What was measured, against what target; when missed, how far off.
+    pub(crate) outcome: Outcome,
+    /// What was measured, against what target; when missed, how far off; when not measured, why.
     pub(crate) detail: String,
 }
 
 impl Verdict {
+    /// A target met when `pass`.
+    pub(crate) fn judged(name: String, pass: bool, detail: String) -> Verdict {
+        Verdict {
+            name,
+            outcome: if pass { Outcome::Met } else { Outcome::Missed },
+            detail,
+        }
+    }
+
+    /// A target this run could not judge, and why.
+    pub(crate) fn not_measured(name: String, why: String) -> Verdict {
+        Verdict {
+            name,
+            outcome: Outcome::NotMeasured,
+            detail: why,
+        }
+    }
+
     /// A target that `value` be at least `target`; the detail says how far short a miss is.
     pub(crate) fn at_least(name: String, value: f64, target: f64, what: String) -> Verdict {
         let pass = value >= target;
@@ -23,11 +51,11 @@ impl Verdict {
                 round_like(target - value)
             )
         };
-        Verdict {
+        Verdict::judged(
             name,
             pass,
-            detail: format!("{what}: {} (target >= {}){off}", round_like(value), target),
-        }
+            format!("{what}: {} (target >= {}){off}", round_like(value), target),
+        )
     }
 
     /// A target that `value` be at most `target`, in `unit`; the detail says how far over a miss
@@ -49,20 +77,20 @@ impl Verdict {
                 value / target
             )
         };
-        Verdict {
+        Verdict::judged(
             name,
             pass,
-            detail: format!(
+            format!(
                 "{what}: {} {unit} (target <= {target} {unit}){off}",
                 round_like(value)
             ),
-        }
+        )
     }
 
-    /// When the target was missed, says why it could not be met: what the profile showed
-    /// (`why`, which points into docs/profile.md); a met target is left as it is.
+    /// When the target was missed, says why it could not be met: what was measured and what the
+    /// profile showed (`why`, which points into docs/profile.md); a met target is left as it is.
     pub(crate) fn explained(mut self, why: &str) -> Verdict {
-        if !self.pass {
+        if self.outcome == Outcome::Missed {
             self.detail.push_str(&format!(". Why: {why}"));
         }
         self
@@ -83,8 +111,9 @@ pub(crate) fn round_like(v: f64) -> String {
     }
 }
 
-/// Lists every target's outcome; the exit status: 0 when all were met (or, in a smoke run, which
-/// judges nothing, always), 1 when one was missed.
+/// Lists every target's outcome; the exit status: 0 when none was missed (or, in a smoke run,
+/// which judges nothing, always), 1 when one was. A target not measured is neither: it is listed
+/// with the reason, and counted in the closing line.
 pub(crate) fn report(verdicts: &[Verdict], smoke: bool) -> ExitCode {
     println!(
         "\ntargets{}",
@@ -95,14 +124,19 @@ pub(crate) fn report(verdicts: &[Verdict], smoke: bool) -> ExitCode {
         }
     );
     for v in verdicts {
-        let mark = match (smoke, v.pass) {
+        let mark = match (smoke, v.outcome) {
+            (_, Outcome::NotMeasured) => "NONE",
             (true, _) => "----",
-            (false, true) => "PASS",
-            (false, false) => "FAIL",
+            (false, Outcome::Met) => "PASS",
+            (false, Outcome::Missed) => "FAIL",
         };
         println!("  {mark}  {}: {}", v.name, v.detail);
     }
-    if smoke || verdicts.iter().all(|v| v.pass) {
+    let unmeasured = count(verdicts, Outcome::NotMeasured);
+    if unmeasured > 0 {
+        println!("{unmeasured} target(s) not measured in this run (NONE): neither met nor missed");
+    }
+    if smoke || count(verdicts, Outcome::Missed) == 0 {
         ExitCode::SUCCESS
     } else {
         println!("a target was missed");
@@ -110,14 +144,23 @@ pub(crate) fn report(verdicts: &[Verdict], smoke: bool) -> ExitCode {
     }
 }
 
-/// The targets as a Markdown table: target, met or missed, what was measured.
+fn count(verdicts: &[Verdict], outcome: Outcome) -> usize {
+    verdicts.iter().filter(|v| v.outcome == outcome).count()
+}
+
+/// The targets as a Markdown table: target, met, missed or not measured, what was measured (or
+/// why not).
 pub(crate) fn markdown(verdicts: &[Verdict]) -> String {
     let mut out = String::from("| target | verdict | measured |\n|---|---|---|\n");
     for v in verdicts {
         out.push_str(&format!(
             "| {} | {} | {} |\n",
             v.name,
-            if v.pass { "met" } else { "**missed**" },
+            match v.outcome {
+                Outcome::Met => "met",
+                Outcome::Missed => "**missed**",
+                Outcome::NotMeasured => "not measured",
+            },
             v.detail.replace('|', "\\|")
         ));
     }

@@ -219,15 +219,15 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     );
     let delivered = rounds.iter().map(|r| r.delivered).min().unwrap_or(0);
     let verdicts = vec![
-        Verdict {
-            name: "webhooks: none lost".to_owned(),
-            pass: lost == 0 && duplicates == 0 && delivered == tasks as u64,
-            detail: format!(
+        Verdict::judged(
+            "webhooks: none lost".to_owned(),
+            lost == 0 && duplicates == 0 && delivered == tasks as u64,
+            format!(
                 "in the worst of {} round(s): {} of {tasks} received ({lost} lost, {duplicates} twice), {delivered} counted delivered by the mock",
                 rounds.len(),
                 tasks - lost
             ),
-        },
+        ),
         Verdict::at_most(
             "webhooks: the last after the due time".to_owned(),
             last,

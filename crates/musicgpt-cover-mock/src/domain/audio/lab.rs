@@ -29,3 +29,21 @@ pub fn render(path: &Path, pitch: i64) -> Result<(f64, String), String> {
     let source = super::source::UploadSource::File(path.to_owned());
     super::render::render_upload(&source, pitch).map(|r| (r.duration, r.note))
 }
+
+/// Holds back every upload's conversion in this process while the guard lives, without changing
+/// what a Cover does: its conversion is queued as always, and runs once the guard is dropped (one
+/// whose upload is gone by then ends at once). Waits for the conversion running now, if any. The
+/// bench holds it during its song rows, whose figures are the request path's alone (a
+/// conversion is timed on its own, by the `pitch` part).
+pub async fn hold_conversions() -> Result<ConversionsHeld, String> {
+    super::render::conversion_turn()
+        .await
+        .map(|turn| ConversionsHeld { _turn: turn })
+        .map_err(|e| format!("the conversions' turn could not be taken: {e}"))
+}
+
+/// What [`hold_conversions`] gives: conversions wait while it lives.
+#[must_use = "conversions run again as soon as this is dropped"]
+pub struct ConversionsHeld {
+    _turn: tokio::sync::SemaphorePermit<'static>,
+}

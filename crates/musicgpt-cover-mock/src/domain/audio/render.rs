@@ -18,6 +18,14 @@ use super::tune::{self, DURATION_SECONDS, SAMPLE_RATE};
 /// uploads queues here instead of piling up in memory.
 static CONVERSIONS: Semaphore = Semaphore::const_new(1);
 
+/// The one conversion's turn, taken by the caller and held until the permit is dropped: the
+/// bench's way to keep background conversions from running while it measures the request path
+/// (`lab::hold_conversions`).
+pub(crate) async fn conversion_turn()
+-> Result<tokio::sync::SemaphorePermit<'static>, tokio::sync::AcquireError> {
+    CONVERSIONS.acquire().await
+}
+
 /// The result files of a task whose Cover had an `audio_file`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Rendered {

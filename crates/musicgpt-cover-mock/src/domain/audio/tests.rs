@@ -434,6 +434,28 @@ async fn a_kept_upload_is_converted() {
     assert!(store.result(&task).await.is_none());
 }
 
+/// While the bench holds the conversions back, a kept upload's conversion waits (its result is
+/// not made, however long it is waited for); once let go, it runs as it would have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_conversion_waits_until_let_go() {
+    let store = files();
+    let (incoming, _path) = write(&store, &wav(&tone(1, 22_050, 0.5), 22_050));
+    let task = uuid::Uuid::from_u128(45);
+    let probed = probe_upload(incoming.source());
+    let held = super::lab::hold_conversions().await;
+    assert!(held.is_ok(), "{:?}", held.as_ref().err());
+    assert!(store.keep(incoming, task, 3, &probed).is_ok());
+    let waited =
+        tokio::time::timeout(std::time::Duration::from_millis(300), store.result(&task)).await;
+    assert!(waited.is_err(), "converted while held");
+    assert_eq!(store.note(&task), None);
+    drop(held);
+    let Some(result) = store.result(&task).await else {
+        panic!("no result");
+    };
+    assert!(result.is_upload(), "{}", result.note);
+}
+
 /// `bytes` in memory as the form parser gives them: in pieces of `piece` bytes.
 fn in_pieces(bytes: &[u8], piece: usize) -> UploadSource {
     UploadSource::Memory(super::source::Chunks::new(

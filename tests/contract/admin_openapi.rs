@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::common::{KEY, SEED, http, seeded_mock};
 use crate::docs::{code, mock_doc, table};
 use crate::generators::{WorkDir, fixture, path_arg, run, succeeded};
-use crate::schemathesis::{package_file, run_with_deadline, shared_args};
+use crate::schemathesis::{full_run_args, package_file, run_with_deadline};
 
 /// The name of the generated Python package.
 const PYTHON_PACKAGE: &str = "musicgpt_cover_admin";
@@ -516,22 +516,8 @@ async fn schemathesis_finds_nothing_against_the_admin_api() {
     let program = tools::venv_program("schemathesis").unwrap_or_else(|e| panic!("{e}"));
     let mock = MockServer::builder().seed(SEED).api_key(KEY).start().await;
     let work = WorkDir::new("admin-schemathesis");
-    let args: Vec<String> = [
-        "--config-file",
-        &package_file("schemathesis.toml").to_string_lossy(),
-        "run",
-        &format!("{}/openapi.json", mock.admin_url()),
-        "--checks",
-        "all",
-        "--mode",
-        "all",
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .chain(shared_args(SCHEMATHESIS_EXAMPLES))
-    .collect();
+    let document = format!("{}/openapi.json", mock.admin_url());
+    let args = full_run_args(&[&document], SCHEMATHESIS_EXAMPLES);
     let hooks = package_file("schemathesis_hooks.py");
     let dir = work.0.clone();
     let (success, stdout, stderr) =

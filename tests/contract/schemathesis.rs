@@ -40,6 +40,27 @@ pub(crate) fn shared_args(max_examples: &str) -> Vec<String> {
     .collect()
 }
 
+/// A whole run's arguments with every check, mode and phase: the suite's config, `run` with
+/// `target` (the document, and where to send requests), then [`shared_args`].
+pub(crate) fn full_run_args(target: &[&str], max_examples: &str) -> Vec<String> {
+    let config = package_file("schemathesis.toml")
+        .to_string_lossy()
+        .into_owned();
+    let mut args = vec!["--config-file", &config, "run"];
+    args.extend_from_slice(target);
+    args.extend([
+        "--checks",
+        "all",
+        "--mode",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+    ]);
+    (args.into_iter().map(str::to_owned))
+        .chain(shared_args(max_examples))
+        .collect()
+}
+
 pub(crate) fn package_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
@@ -60,24 +81,8 @@ async fn schemathesis_finds_nothing_against_the_mock() {
         std::process::id()
     ));
     std::fs::create_dir_all(&work).expect("a work folder");
-    let args: Vec<String> = [
-        "--config-file",
-        &package_file("schemathesis.toml").to_string_lossy(),
-        "run",
-        &spec_file::path().to_string_lossy(),
-        "--url",
-        mock.base_url(),
-        "--checks",
-        "all",
-        "--mode",
-        "all",
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .chain(shared_args(MAX_EXAMPLES))
-    .collect();
+    let spec_path = spec_file::path().to_string_lossy().into_owned();
+    let args = full_run_args(&[&spec_path, "--url", mock.base_url()], MAX_EXAMPLES);
     let hooks = package_file("schemathesis_hooks.py");
     let started = Instant::now();
     let work_dir = work.clone();

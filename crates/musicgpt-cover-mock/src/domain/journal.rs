@@ -299,8 +299,27 @@ struct Stored {
     seq: u64,
     at: VTime,
     kind: JournalKind,
-    /// JSON of the [`RequestRecord`] or [`WebhookEvent`].
+    /// JSON of the [`RequestRecord`] or [`WebhookEvent`] (without `answer`, if [`Stored::answer`]
+    /// holds it).
     body: String,
+    /// The request's answer, kept as it was sent and written into the entry's JSON when the
+    /// journal is read: an answer costs a copy of its pieces, not a parse and a write of its JSON
+    /// on every request (docs/profile.md).
+    answer: Option<Box<dyn LaterAnswer>>,
+}
+
+/// An answer kept as it was sent, made into a [`KeptAnswer`] only when the journal is read.
+pub(crate) trait LaterAnswer: Send + std::fmt::Debug {
+    /// The answer as the journal shows it.
+    fn kept(&self) -> KeptAnswer;
+    /// About the bytes it holds, counted against the journal's bound.
+    fn weight(&self) -> usize;
+}
+
+impl Stored {
+    fn weight(&self) -> usize {
+        self.body.len() + self.answer.as_ref().map_or(0, |a| a.weight())
+    }
 }
 
 impl Journal {
@@ -333,7 +352,7 @@ impl Journal {
             || (!self.entries.is_empty() && self.bytes + body.len() > self.max_bytes)
         {
             if let Some(old) = self.entries.pop_front() {
-                self.bytes -= old.body.len();
+                self.bytes -= old.weight();
             }
         }
         self.bytes += body.len();
@@ -342,6 +361,7 @@ impl Journal {
             at,
             kind,
             body,
+            answer: None,
         });
         Slot {
             seq: self.next_seq,
@@ -352,6 +372,16 @@ impl Journal {
     /// Replaces the text of the entry at `slot` (its request, now with its answer), if the
     /// journal still holds it; then drops the oldest entries while the text is over the bound.
     pub(crate) fn replace(&mut self, slot: Slot, body: String) {
+        self.update(slot, |entry| entry.body = body);
+    }
+
+    /// Adds `answer` to the entry at `slot` (a request whose text has none), if the journal
+    /// still holds it; then drops the oldest entries while the text is over the bound.
+    pub(crate) fn answer(&mut self, slot: Slot, answer: Box<dyn LaterAnswer>) {
+        self.update(slot, |entry| entry.answer = Some(answer));
+    }
+
+    fn update(&mut self, slot: Slot, change: impl FnOnce(&mut Stored)) {
         if slot.generation != self.generation {
             return;
         }
@@ -360,11 +390,12 @@ impl Journal {
             return;
         };
         let entry = &mut self.entries[index];
-        self.bytes = self.bytes - entry.body.len() + body.len();
-        entry.body = body;
+        let before = entry.weight();
+        change(entry);
+        self.bytes = self.bytes - before + entry.weight();
         while self.entries.len() > 1 && self.bytes > self.max_bytes {
             if let Some(old) = self.entries.pop_front() {
-                self.bytes -= old.body.len();
+                self.bytes -= old.weight();
             }
         }
     }
@@ -417,7 +448,18 @@ impl Stored {
         out.extend_from_slice(kind.as_bytes());
         if request {
             out.extend_from_slice(b"\",\"request\":");
-            out.extend_from_slice(self.body.as_bytes());
+            match &self.answer {
+                // The text is an object: the answer goes in before its closing brace.
+                Some(answer) if self.body.ends_with('}') => {
+                    out.extend_from_slice(&self.body.as_bytes()[..self.body.len() - 1]);
+                    out.extend_from_slice(b",\"answer\":");
+                    if serde_json::to_writer(&mut *out, &answer.kept()).is_err() {
+                        out.extend_from_slice(b"null");
+                    }
+                    out.push(b'}');
+                }
+                _ => out.extend_from_slice(self.body.as_bytes()),
+            }
             out.extend_from_slice(b",\"webhook\":null}");
         } else {
             out.extend_from_slice(b"\",\"request\":null,\"webhook\":");

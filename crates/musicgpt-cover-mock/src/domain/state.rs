@@ -17,7 +17,7 @@ use super::clock::{Clock, SEED_EPOCH, VTime};
 use super::credits::{AuthError, Cents, Ledger, check_key, estimate, from_cents, to_cents};
 use super::faults::{Decision, FaultError, FaultSettings, Faults, NewScenario, Scenario};
 use super::journal::{FormRecord, KeptAnswer};
-use super::journal::{Journal, JournalEntry, JournalKind, Slot, WebhookEvent};
+use super::journal::{Journal, JournalEntry, JournalKind, LaterAnswer, Slot, WebhookEvent};
 use super::render::TaskFill;
 use super::replay::{RecordedFill, Replay, key};
 use super::scheduler::{Settle, run_scheduler};
@@ -414,6 +414,11 @@ impl MockState {
     /// Replaces a journalled request's text with its text now (the answer added, once sent).
     pub(crate) fn journal_answer(&self, slot: Slot, record: String) {
         lock(&self.inner.journal).replace(slot, record);
+    }
+
+    /// Adds a journalled request's answer, once sent, to be written out when the journal is read.
+    pub(crate) fn journal_sent(&self, slot: Slot, answer: Box<dyn LaterAnswer>) {
+        lock(&self.inner.journal).answer(slot, answer);
     }
 
     /// The journal, oldest first.

@@ -1,7 +1,8 @@
-//! An answer kept as it goes out, as a [`KeptAnswer`]: a body of known size within the bound is
-//! read whole at once (the mock's answers are already in memory, the proxy's checked JSON too),
-//! any other is hashed as it streams, and the kept answer is handed on once the body has gone
-//! (or was dropped: then it says what was sent).
+//! An answer kept as it goes out: a body within the bound is kept as the pieces that were sent
+//! (the mock's answers are already in memory, the proxy's checked JSON too), any other is hashed
+//! as it streams, and the answer is handed on as a [`Sent`] once the body has gone (or was
+//! dropped: then it says what was sent). A [`Sent`] becomes a [`KeptAnswer`] when it is read
+//! (`LaterAnswer::kept`), not on every answer.
 
 use std::collections::BTreeMap;
 use std::pin::Pin;
@@ -14,14 +15,70 @@ use bytes::Bytes;
 use http_body::{Body as _, Frame, SizeHint};
 use sha2::{Digest, Sha256};
 
-use crate::domain::journal::{KeptAnswer, KeptBody, cut};
+use crate::domain::journal::{KeptAnswer, KeptBody, LaterAnswer, cut};
 
-/// Where a kept answer goes: the journal, a recording.
-pub(crate) type Then = Box<dyn FnOnce(KeptAnswer) + Send>;
+/// Where a sent answer goes: the journal, a recording.
+pub(crate) type Then = Box<dyn FnOnce(Sent) + Send>;
 
-/// Sends `response` on, keeping it: JSON and text bodies whole up to `bound` bytes, headers for
-/// which `skip` is true left out. `then` gets the kept answer when the body has been sent (its
-/// last byte handed to the connection, or the body dropped).
+/// An answer as it was sent: its status, its headers and its body's pieces (or, past the bound,
+/// its size and hash).
+#[derive(Debug)]
+pub(crate) struct Sent {
+    status: u16,
+    headers: HeaderMap,
+    body: SentBody,
+    bound: usize,
+    skip: fn(&str) -> bool,
+}
+
+#[derive(Debug)]
+enum SentBody {
+    /// Within the bound: the bytes as they went, in the pieces they went in.
+    Pieces(Vec<Bytes>),
+    /// Past it, by size and hash; or nothing at all.
+    Kept(KeptBody),
+}
+
+impl LaterAnswer for Sent {
+    fn kept(&self) -> KeptAnswer {
+        let body = match &self.body {
+            SentBody::Pieces(pieces) => {
+                let content_type = self
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                match pieces.as_slice() {
+                    [one] => KeptBody::from_bytes(content_type, one, self.bound),
+                    _ => KeptBody::from_bytes(content_type, &pieces.concat(), self.bound),
+                }
+            }
+            SentBody::Kept(body) => body.clone(),
+        };
+        KeptAnswer {
+            status: self.status,
+            headers: kept_headers(&self.headers, self.skip),
+            body,
+        }
+    }
+
+    fn weight(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        let body = match &self.body {
+            SentBody::Pieces(pieces) => pieces.iter().map(Bytes::len).sum(),
+            SentBody::Kept(body) => body.bytes().map_or(0, <[u8]>::len) + 64,
+        };
+        headers + body
+    }
+}
+
+/// Sends `response` on, keeping it: bodies whole up to `bound` bytes (JSON and text are shown
+/// whole, others by size and hash), headers for which `skip` is true left out. `then` gets the
+/// answer when the body has been sent (its last byte handed to the connection, or the body
+/// dropped).
 pub(crate) fn keep(
     response: Response,
     bound: usize,
@@ -30,12 +87,7 @@ pub(crate) fn keep(
 ) -> Response {
     let (parts, body) = response.into_parts();
     let status = parts.status.as_u16();
-    let headers = kept_headers(&parts.headers, skip);
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let headers = parts.headers.clone();
     let length = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -45,18 +97,20 @@ pub(crate) fn keep(
     let kept = Kept {
         inner: body,
         read: Some(Vec::new()),
+        read_bytes: 0,
         bound,
         hash: None,
         size: 0,
         length,
         then: Some(Box::new(move |body| {
-            then(KeptAnswer {
+            then(Sent {
                 status,
                 headers,
                 body,
+                bound,
+                skip,
             })
         })),
-        content_type,
     };
     Response::from_parts(parts, Body::new(kept))
 }
@@ -80,31 +134,34 @@ fn kept_headers(headers: &HeaderMap, skip: fn(&str) -> bool) -> BTreeMap<String,
     kept
 }
 
-/// A body on its way out: its first `bound` bytes copied, then (past them) hashed.
+/// A body on its way out: its pieces kept while within `bound` bytes, then (past them) hashed.
 struct Kept {
     inner: Body,
-    /// The bytes so far, while they are within the bound.
-    read: Option<Vec<u8>>,
+    /// The pieces so far, while they are within the bound, and their bytes.
+    read: Option<Vec<Bytes>>,
+    read_bytes: usize,
     bound: usize,
     /// The hash of the bytes so far, once they are past the bound.
     hash: Option<Sha256>,
     size: u64,
     /// The length announced, if any: the body has gone once that many bytes have.
     length: Option<u64>,
-    content_type: Option<String>,
-    then: Option<Box<dyn FnOnce(KeptBody) + Send>>,
+    then: Option<Box<dyn FnOnce(SentBody) + Send>>,
 }
 
 impl Kept {
-    fn take(&mut self, data: &[u8]) {
+    fn take(&mut self, data: &Bytes) {
         self.size += data.len() as u64;
         if let Some(read) = &mut self.read {
-            if read.len() + data.len() <= self.bound {
-                read.extend_from_slice(data);
+            if self.read_bytes + data.len() <= self.bound {
+                self.read_bytes += data.len();
+                read.push(data.clone());
                 return;
             }
             let mut hash = Sha256::new();
-            hash.update(read);
+            for piece in read.iter() {
+                hash.update(piece);
+            }
             self.read = None;
             self.hash = Some(hash);
         }
@@ -118,11 +175,9 @@ impl Kept {
             return;
         };
         let body = match (self.read.take(), self.hash.take()) {
-            (Some(read), _) => {
-                KeptBody::from_bytes(self.content_type.as_deref(), &read, self.bound)
-            }
-            (None, Some(hash)) => KeptBody::hashed(self.size, hash),
-            (None, None) => KeptBody::default(),
+            (Some(read), _) => SentBody::Pieces(read),
+            (None, Some(hash)) => SentBody::Kept(KeptBody::hashed(self.size, hash)),
+            (None, None) => SentBody::Kept(KeptBody::default()),
         };
         then(body);
     }

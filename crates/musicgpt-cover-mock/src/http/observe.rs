@@ -120,12 +120,16 @@ where
 /// entry once the answer's body has gone. Journalled at once, so a test that has the answer's
 /// head finds the request, also while a body streams or is dribbled (or never ends).
 fn journal(state: MockState, answered: Answered, response: Response) -> Response {
+    let sent = answered.sent();
     let slot = state.journal_request(answered.pending());
+    if !sent {
+        return response;
+    }
     keep(
         response,
         MAX_KEPT_BODY,
         |_| false,
-        Box::new(move |answer| state.journal_answer(slot, answered.close(&answer))),
+        Box::new(move |sent| state.journal_sent(slot, Box::new(sent))),
     )
 }
 

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::Response;
 
 use crate::domain::faults::FaultRecord;
-use crate::domain::journal::{FormLog, KEPT_HEADERS, KeptAnswer, cut, push_str};
+use crate::domain::journal::{FormLog, KEPT_HEADERS, cut, push_str};
 
 const KEPT: usize = KEPT_HEADERS.len();
 /// The domain's [`KEPT_HEADERS`] as header names (standard ones compare as an enum, faster than
@@ -115,23 +115,14 @@ pub(crate) fn finish_entry(mut body: Vec<u8>, response: &mut Response) -> Answer
 }
 
 impl Answered {
-    /// The entry while its answer's body is on its way: without `answer`.
-    pub(crate) fn pending(&self) -> String {
-        let mut text = Vec::with_capacity(self.text.len() + 1);
-        text.extend_from_slice(&self.text);
-        text.push(b'}');
-        String::from_utf8(text)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    /// Whether an answer was sent (not so when a fault closed or reset the connection instead).
+    pub(crate) fn sent(&self) -> bool {
+        self.sent
     }
 
-    /// The whole entry, with the answer as it was sent.
-    pub(crate) fn close(mut self, answer: &KeptAnswer) -> String {
-        if self.sent {
-            self.text.extend_from_slice(b",\"answer\":");
-            if serde_json::to_writer(&mut self.text, answer).is_err() {
-                self.text.extend_from_slice(b"null");
-            }
-        }
+    /// The entry as journalled when its answer starts; the answer is added once it has gone
+    /// (`MockState::journal_sent`).
+    pub(crate) fn pending(mut self) -> String {
         self.text.push(b'}');
         // Everything written above is JSON text of `&str`s: UTF-8.
         String::from_utf8(self.text)

@@ -68,7 +68,13 @@ fn look(source: &mut dyn MediaSource) -> io::Result<Result<(), String>> {
         }
     }
     source.seek(SeekFrom::Start(at))?;
-    let mut window = vec![0u8; SCAN_BYTES + 2 * MAX_FRAME];
+    // No larger than what is left of the upload: zeroing the whole window for a 2 KiB upload
+    // cost more than looking at it.
+    let left = source
+        .byte_len()
+        .map_or(u64::MAX, |len| len.saturating_sub(at));
+    let size = usize::try_from(left).unwrap_or(usize::MAX);
+    let mut window = vec![0u8; size.min(SCAN_BYTES + 2 * MAX_FRAME)];
     let n = read_up_to(source, &mut window)?;
     let window = &window[..n];
     if starts_a_container(window) || first_mp3_frame(window).is_some() {

@@ -44,7 +44,7 @@ use super::observe::{self, EXPOSED_HEADERS, ObserveLayer};
 use super::respond::error_json;
 use super::stall::{BodyStalled, Pace, PacedBody};
 use crate::domain::MockState;
-use crate::domain::journal::{FormRecord, MAX_KEPT_BODY};
+use crate::domain::journal::{FormRecord, LaterAnswer as _, MAX_KEPT_BODY};
 use crate::spec::validate::{self, Contract, Severity, Violation};
 use recorder::Recorder;
 use report::{request_record, violations_header};
@@ -573,8 +573,8 @@ fn finish(
         response,
         bound,
         proxy_header,
-        Box::new(move |answer| {
-            record.answer = Some(answer);
+        Box::new(move |sent| {
+            record.answer = Some(sent.kept());
             if let Some((number, recorder)) = recording {
                 recorder.write(number, &state.now(), &record);
                 if let Some(answer) = &mut record.answer {

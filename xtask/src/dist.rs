@@ -34,6 +34,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
+
 use crate::project::{create_dir, read, recreate_dir, write};
 use crate::tools::Tools;
 use crate::{Error, Result, mock, package, process, project, soak};
@@ -476,12 +478,14 @@ fn main_values(workspace: &Workspace, openapi_typescript: &str) -> (Values, Valu
         ),
         ("openapiTypescriptVersion", openapi_typescript.to_owned()),
     ];
-    let optional_dependencies = json_object(
+    let optional_dependencies = InOrder(
         PLATFORMS
             .iter()
-            .map(|platform| (platform.package(), json_string(&workspace.version))),
-        1,
+            .map(|platform| (platform.package(), workspace.version.clone()))
+            .collect(),
     );
+    // One level in, where the template's placeholder stands.
+    let optional_dependencies = to_json(&optional_dependencies).replace('\n', "\n  ");
     (
         values,
         vec![("optionalDependencies", optional_dependencies)],
@@ -496,40 +500,58 @@ fn openapi_typescript_version(tools: &Tools) -> Result<String> {
         .join("node_modules")
         .join("openapi-typescript")
         .join("package.json");
-    let text = read(&manifest)?;
-    text.lines()
-        .find_map(|line| {
-            let value = line.trim().strip_prefix("\"version\":")?.trim();
-            Some(value.trim_end_matches(',').trim_matches('"').to_owned())
-        })
-        .ok_or_else(|| Error::new(format!("dist: {} has no version", manifest.display())))
+    #[derive(Deserialize)]
+    struct Manifest {
+        version: String,
+    }
+    serde_json::from_str::<Manifest>(&read(&manifest)?)
+        .map(|manifest| manifest.version)
+        .map_err(|e| Error::new(format!("dist: {}: {e}", manifest.display())))
 }
 
 /// `platforms.json`, what the `bin` script reads: the variable that overrides the binary, and
 /// for each platform key its package and the binary's path in it.
 fn platforms_json() -> String {
-    let platforms = json_object(
-        PLATFORMS.iter().map(|platform| {
-            (
-                platform.key(),
-                json_object(
-                    [
-                        ("package".to_owned(), json_string(&platform.package())),
-                        (
-                            "binary".to_owned(),
-                            json_string(&platform.binary_in_package()),
-                        ),
-                    ],
-                    2,
-                ),
-            )
-        }),
-        1,
-    );
-    format!(
-        "{{\n  \"binaryEnv\": {},\n  \"platforms\": {platforms}\n}}\n",
-        json_string(BINARY_ENV)
-    )
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct PlatformsJson {
+        binary_env: &'static str,
+        platforms: InOrder<Entry>,
+    }
+    #[derive(Serialize)]
+    struct Entry {
+        package: String,
+        binary: String,
+    }
+    let platforms = PLATFORMS.iter().map(|platform| {
+        let entry = Entry {
+            package: platform.package(),
+            binary: platform.binary_in_package(),
+        };
+        (platform.key(), entry)
+    });
+    to_json(&PlatformsJson {
+        binary_env: BINARY_ENV,
+        platforms: InOrder(platforms.collect()),
+    }) + "\n"
+}
+
+/// Pairs written as a JSON object in their order ([`PLATFORMS`]'), which a map would sort.
+struct InOrder<V>(Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for InOrder<V> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, value)| (key, value)))
+    }
+}
+
+/// `value` as JSON, two spaces an indent, as npm writes a `package.json`.
+fn to_json(value: &impl Serialize) -> String {
+    // Strings, and maps with string keys: serializing them cannot fail.
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
 /// The folder of the npm package templates.
@@ -568,31 +590,10 @@ fn render(template: &str, values: &[(&str, String)], json: &[(&str, String)]) ->
     }
 }
 
-/// `{"key": value, ...}` with each entry on a line of its own, indented two spaces per `depth`.
-fn json_object(entries: impl IntoIterator<Item = (String, String)>, depth: usize) -> String {
-    let inner = "  ".repeat(depth + 1);
-    let lines: Vec<String> = entries
-        .into_iter()
-        .map(|(key, value)| format!("{inner}{}: {value}", json_string(&key)))
-        .collect();
-    format!("{{\n{}\n{}}}", lines.join(",\n"), "  ".repeat(depth))
-}
-
-fn json_string(text: &str) -> String {
-    format!("\"{}\"", json_escape(text))
-}
-
+/// `text` escaped for the inside of a JSON string.
 fn json_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => escaped.push_str("\\\""),
-            '\\' => escaped.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => escaped.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => escaped.push(c),
-        }
-    }
-    escaped
+    let quoted = to_json(&text);
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 /// The program of an npm command: on Windows, the `.cmd` shim npm installs.

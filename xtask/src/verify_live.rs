@@ -19,6 +19,8 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
+use serde_json::value::RawValue;
+
 use crate::{Error, Result, mock, project};
 
 /// The variable the key is read from.
@@ -100,7 +102,7 @@ impl Step {
 }
 
 fn is_error(violation: &str) -> bool {
-    violation.contains(r#""severity":"Error""#)
+    string_at(violation, "/severity").as_deref() == Some("Error")
 }
 
 pub(crate) fn run(args: &[String]) -> Result {
@@ -177,7 +179,7 @@ pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<
     let mut steps = Vec::new();
 
     let voices = proxy.get("/v1/getAllVoices?limit=5")?;
-    let voice = string_after(&voices.body, r#""voice_id":""#);
+    let voice = string_at(&voices.body, "/voices/0/voice_id");
     steps.push(voices.step);
     steps.push(proxy.get("/v1/searchVoices?query=a&limit=5")?.step);
     let task = options
@@ -197,7 +199,7 @@ pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<
             Error::new("verify-live: the voice list named no voice_id to sing the cover with")
         })?;
         let cover = proxy.cover(&voice, &spec_audio_url()?)?;
-        let task_id = string_after(&cover.body, r#""task_id":""#);
+        let task_id = string_at(&cover.body, "/task_id");
         steps.push(cover.step);
         if let Some(task_id) = task_id {
             for poll in 0..POLLS {
@@ -205,7 +207,7 @@ pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<
                     "/v1/byId?conversionType=COVER&task_id={}",
                     percent_encode(&task_id)
                 ))?;
-                let status = string_after(&answer.body, r#""status":""#).unwrap_or_default();
+                let status = string_at(&answer.body, "/conversion/status").unwrap_or_default();
                 steps.push(answer.step);
                 if ["COMPLETED", "FAILED", "ERROR"].contains(&status.as_str()) || poll + 1 == POLLS
                 {
@@ -337,53 +339,18 @@ impl Proxy {
     }
 }
 
-/// The top-level objects of a JSON array, as text.
+/// The objects of the violations header's JSON array, each as the proxy wrote it; nothing when
+/// the header is not such an array.
 fn json_objects(array: &str) -> Vec<String> {
-    let mut objects = Vec::new();
-    let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, 0usize);
-    for (i, c) in array.char_indices() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '{' => {
-                if depth == 0 {
-                    start = i;
-                }
-                depth += 1;
-            }
-            '}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    objects.push(array[start..=i].to_owned());
-                }
-            }
-            _ => {}
-        }
-    }
-    objects
+    serde_json::from_str::<Vec<Box<RawValue>>>(array)
+        .map(|objects| objects.iter().map(|raw| raw.get().to_owned()).collect())
+        .unwrap_or_default()
 }
 
-/// The JSON string value that follows `prefix` (such as `"task_id":"`), unescaped only of `\"`.
-fn string_after(text: &str, prefix: &str) -> Option<String> {
-    let rest = &text[text.find(prefix)? + prefix.len()..];
-    let mut value = String::new();
-    let mut chars = rest.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => return Some(value),
-            '\\' => value.push(chars.next()?),
-            c => value.push(c),
-        }
-    }
-    None
+/// The string at `pointer` (RFC 6901, such as `/conversion/status`) of the JSON `body`.
+fn string_at(body: &str, pointer: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    value.pointer(pointer)?.as_str().map(str::to_owned)
 }
 
 fn percent_encode(value: &str) -> String {
@@ -426,7 +393,11 @@ mod tests {
         assert_eq!(objects.len(), 2);
         assert!(is_error(&objects[1]) && !is_error(&objects[0]));
         assert_eq!(
-            string_after(r#"{"task_id":"a\"b","x":1}"#, r#""task_id":""#).as_deref(),
+            string_at(
+                r#"{"conversion":{"status":"a\"b"},"x":1}"#,
+                "/conversion/status"
+            )
+            .as_deref(),
             Some("a\"b")
         );
         assert!(spec_audio_url().is_ok_and(|u| u.starts_with("https://")));

@@ -188,72 +188,37 @@ pub(crate) fn workspace_package_field(manifest: &str, key: &str) -> Option<Strin
 }
 
 /// Which build of the mock is packaged.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
 enum Profile {
-    /// `cargo build --release`: what is published.
+    /// `cargo build --release`: what is published
     Release,
-    /// The dev build `cargo test --workspace` made: the `ci` step's, to check the packaging.
+    /// The dev build `cargo test --workspace` made: the `ci` step's, to check the packaging
     Dev,
 }
 
 /// What one run was asked to make.
-struct Options {
-    /// The Rust target; `None`: the host's, built without `--target`.
+#[derive(clap::Args)]
+pub(crate) struct Options {
+    /// The Rust target (its toolchain installed); the host's, built without --target, by default
+    #[arg(long, value_name = "TRIPLE")]
     target: Option<String>,
+    /// Leave out the main npm package, which is the same whatever the target
+    #[arg(long)]
     platform_only: bool,
+    /// Which build to pack: dev packs the one `cargo test` made, into target/ci/dist/ (ci's step)
+    #[arg(long, value_enum, default_value_t = Profile::Release)]
     profile: Profile,
 }
 
-const USAGE: &str =
-    "usage: cargo xtask dist [--target TRIPLE] [--platform-only] [--profile release|dev]";
-
-fn parse(args: &[String]) -> Result<Options> {
-    let mut options = Options {
-        target: None,
-        platform_only: false,
-        profile: Profile::Release,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--target" => {
-                let target = args
-                    .next()
-                    .ok_or_else(|| Error::new(format!("dist: --target needs a value\n{USAGE}")))?;
-                options.target = Some(target.clone());
-            }
-            "--platform-only" => options.platform_only = true,
-            "--profile" => {
-                options.profile = match args.next().map(String::as_str) {
-                    Some("release") => Profile::Release,
-                    Some("dev") => Profile::Dev,
-                    _ => {
-                        return Err(Error::new(format!(
-                            "dist: --profile takes `release` or `dev`\n{USAGE}"
-                        )));
-                    }
-                }
-            }
-            "-h" | "--help" => return Err(Error::new(USAGE)),
-            other => {
-                return Err(Error::new(format!(
-                    "dist: unknown argument `{other}`\n{USAGE}"
-                )));
-            }
-        }
-    }
-    if options.profile == Profile::Dev && options.target.is_some() {
-        return Err(Error::new(format!(
-            "dist: --profile dev packs the host's dev build, which `cargo test` made; it takes \
-             no --target\n{USAGE}"
-        )));
-    }
-    Ok(options)
-}
-
 /// `cargo xtask dist [--target TRIPLE] [--platform-only] [--profile release|dev]`.
-pub(crate) fn run(args: &[String]) -> Result {
-    make(&parse(args)?)
+pub(crate) fn run(options: &Options) -> Result {
+    if options.profile == Profile::Dev && options.target.is_some() {
+        return Err(Error::new(
+            "dist: --profile dev packs the host's dev build, which `cargo test` made; it takes \
+             no --target",
+        ));
+    }
+    make(options)
 }
 
 /// The `dist` step of `cargo xtask ci`: everything for the host, from the dev build, checked;
@@ -859,29 +824,19 @@ mod tests {
 
     #[test]
     fn the_arguments_are_read() {
-        let strings = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
-        let options = parse(&strings(&[
-            "--target",
-            "x86_64-apple-darwin",
-            "--platform-only",
-        ]))
-        .unwrap_or_else(|e| panic!("{e}"));
+        let parse = crate::parse::<Options>;
+        let options = parse(&["--target", "x86_64-apple-darwin", "--platform-only"])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(options.target.as_deref(), Some("x86_64-apple-darwin"));
         assert!(options.platform_only);
         assert_eq!(options.profile, Profile::Release);
-        assert!(parse(&strings(&["--target"])).is_err());
-        assert!(parse(&strings(&["--release"])).is_err());
-        let dev = parse(&strings(&["--profile", "dev"])).unwrap_or_else(|e| panic!("{e}"));
+        assert!(parse(&["--target"]).is_err());
+        assert!(parse(&["--release"]).is_err());
+        let dev = parse(&["--profile", "dev"]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((dev.profile, dev.target), (Profile::Dev, None));
-        assert!(
-            parse(&strings(&[
-                "--profile",
-                "dev",
-                "--target",
-                "x86_64-apple-darwin"
-            ]))
-            .is_err()
-        );
-        assert!(parse(&strings(&["--profile", "bench"])).is_err());
+        let dev_for_a_target = parse(&["--profile", "dev", "--target", "x86_64-apple-darwin"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(run(&dev_for_a_target).is_err_and(|e| e.to_string().contains("no --target")));
+        assert!(parse(&["--profile", "bench"]).is_err());
     }
 }

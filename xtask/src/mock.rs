@@ -16,11 +16,6 @@ use crate::{Error, Result, process};
 
 /// `cargo run --release -p musicgpt-cover-mock -- ARGS`.
 pub(crate) fn run(args: &[String]) -> Result {
-    // `cargo xtask mock -- --seed 1` reads naturally too; one `--` for cargo is added below.
-    let args = match args.split_first() {
-        Some((first, rest)) if first == "--" => rest,
-        _ => args,
-    };
     let mut command = process::cargo();
     command
         .args(["run", "--release", "--package", MOCK, "--"])

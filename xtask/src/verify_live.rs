@@ -34,56 +34,25 @@ const CALL_LIMIT: Duration = Duration::from_secs(120);
 const POLLS: usize = 5;
 const POLL_PAUSE: Duration = Duration::from_secs(2);
 
-const HELP: &str = "\
-usage: cargo xtask verify-live [--spend] [--task-id ID] [--upstream URL] [--strict] [--record DIR]
-
-Calls the API through `musicgpt-cover-mock proxy`, which checks each exchange against
-openapi.yaml, and prints the violations it reports; fails if any is an error.
-  --task-id ID    also GET /v1/byId of this task (default: an id no task has, answered 404)
-  --spend         also POST /v1/Cover (costs credits) and poll it a few times
-  --upstream URL  the API's base URL (default: the spec's first server, the real API)
-  --strict        run the proxy with --strict (a violation becomes a 502)
-  --record DIR    record the session to DIR (one JSON file per exchange, the key redacted), for
-                  `musicgpt-cover-mock --replay DIR`
-The key is read from MUSICGPT_API_KEY (required for the real API).
-";
-
-/// What to run.
-#[derive(Debug, Clone, Default)]
+/// What to run. The key is read from MUSICGPT_API_KEY (required for the real API).
+#[derive(clap::Args, Debug, Clone, Default)]
 pub(crate) struct Options {
+    /// Also POST /v1/Cover (costs credits) and poll it a few times
+    #[arg(long)]
     pub(crate) spend: bool,
+    /// Also GET /v1/byId of this task (default: an id no task has, answered 404)
+    #[arg(long, value_name = "ID")]
     pub(crate) task_id: Option<String>,
+    /// The API's base URL (default: the spec's first server, the real API)
+    #[arg(long, value_name = "URL")]
     pub(crate) upstream: Option<String>,
+    /// Run the proxy with --strict (a violation becomes a 502)
+    #[arg(long)]
     pub(crate) strict: bool,
+    /// Record the session to DIR (one JSON file per exchange, the key redacted), for
+    /// `musicgpt-cover-mock --replay DIR`
+    #[arg(long, value_name = "DIR")]
     pub(crate) record: Option<String>,
-}
-
-impl Options {
-    fn parse(args: &[String]) -> Result<Options> {
-        let mut options = Options::default();
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            let mut value = |name: &str| {
-                args.next()
-                    .cloned()
-                    .ok_or_else(|| Error::new(format!("verify-live: {name} needs a value")))
-            };
-            match arg.as_str() {
-                "--spend" => options.spend = true,
-                "--strict" => options.strict = true,
-                "--task-id" => options.task_id = Some(value("--task-id")?),
-                "--upstream" => options.upstream = Some(value("--upstream")?),
-                "--record" => options.record = Some(value("--record")?),
-                "-h" | "--help" => return Err(Error::new(HELP)),
-                other => {
-                    return Err(Error::new(format!(
-                        "verify-live: unknown argument `{other}`\n\n{HELP}"
-                    )));
-                }
-            }
-        }
-        Ok(options)
-    }
 }
 
 /// One call of the sequence and what the proxy said about it.
@@ -105,15 +74,10 @@ fn is_error(violation: &str) -> bool {
     string_at(violation, "/severity").as_deref() == Some("Error")
 }
 
-pub(crate) fn run(args: &[String]) -> Result {
-    if args.iter().any(|a| a == "-h" || a == "--help") {
-        print!("{HELP}");
-        return Ok(());
-    }
-    let options = Options::parse(args)?;
-    let key = key_for(&options, std::env::var(KEY_VARIABLE).ok())?;
+pub(crate) fn run(options: &Options) -> Result {
+    let key = key_for(options, std::env::var(KEY_VARIABLE).ok())?;
     let binary = mock::build("verify-live", false, None)?;
-    let steps = verify(&binary, &options, &key)?;
+    let steps = verify(&binary, options, &key)?;
     report(&steps)
 }
 
@@ -380,14 +344,12 @@ mod tests {
 
     #[test]
     fn options_and_helpers() {
-        let args: Vec<String> = ["--spend", "--task-id", "t 1", "--strict", "--record", "d"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        let options = Options::parse(&args).expect("parses");
+        let options: Options =
+            crate::parse(&["--spend", "--task-id", "t 1", "--strict", "--record", "d"])
+                .expect("parses");
         assert!(options.spend && options.strict && options.task_id.as_deref() == Some("t 1"));
         assert_eq!(options.record.as_deref(), Some("d"));
-        assert!(Options::parse(&["--nope".to_owned()]).is_err());
+        assert!(crate::parse::<Options>(&["--nope"]).is_err());
         assert_eq!(percent_encode("t 1/é"), "t%201%2F%C3%A9");
         let objects = json_objects(r#"[{"a":"}{","b":["x"]},{"severity":"Error"}]"#);
         assert_eq!(objects.len(), 2);

@@ -208,7 +208,7 @@ fn packaged_crates(stderr: &str) -> Vec<Packaged> {
         .collect()
 }
 
-/// Unpacks the `.crate` files (with `tar`, as xtask has no dependencies) and makes
+/// Unpacks the `.crate` files (with the system's `tar`, as `dist` packs its archive) and makes
 /// `workspace/crates/` hold exactly their files.
 fn unpack(paths: &Paths, packaged: &[Packaged]) -> Result {
     if paths.unpacking.exists() {

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +103,7 @@ pub(crate) fn run() -> Result {
                 .current_dir(project::root()),
         )
         .unwrap_or_else(|_| "unknown".to_owned()),
-        date: utc(SystemTime::now()),
+        date: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         fresh_target: fresh_target(&project::root().join("target"), &xtask_packages()),
     };
     let mut context = Context {
@@ -245,35 +245,6 @@ fn xtask_packages() -> BTreeSet<String> {
     packages
 }
 
-/// `time` as `YYYY-MM-DDTHH:MM:SSZ` (UTC), without a date library: the civil date from days
-/// since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn utc(time: SystemTime) -> String {
-    let seconds = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
-    let (days, of_day) = (seconds / 86_400, seconds % 86_400);
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
-}
-
 fn print_timings(timings: &[(&str, Duration)], total: Duration) {
     println!("\nci timings:");
     for (name, elapsed) in timings {
@@ -385,16 +356,6 @@ fn cargo(args: &[&str], configure: impl FnOnce(&mut Command)) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utc_dates_are_civil_dates() {
-        let at = |seconds: u64| utc(UNIX_EPOCH + Duration::from_secs(seconds));
-        assert_eq!(at(0), "1970-01-01T00:00:00Z");
-        // 2000-02-29 (a leap day of a century leap year), 12:34:56.
-        assert_eq!(at(951_827_696), "2000-02-29T12:34:56Z");
-        assert_eq!(at(1_798_761_599), "2026-12-31T23:59:59Z");
-        assert_eq!(at(1_798_761_600), "2027-01-01T00:00:00Z");
-    }
 
     #[test]
     fn the_timings_are_json_with_every_step() {

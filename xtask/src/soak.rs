@@ -136,6 +136,16 @@ pub(crate) fn build_dev() -> Result<PathBuf> {
 mod tests {
     use super::*;
 
+    /// Everything goes to the soak, a leading `--` aside; `--help` shows xtask's help first.
+    #[test]
+    fn the_options_are_the_soaks() {
+        let parse = |args: &[&str]| crate::parse::<Options>(args).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parse(&["--seconds", "5"]).args, ["--seconds", "5"]);
+        assert_eq!(parse(&["--", "--seconds", "5"]).args, ["--seconds", "5"]);
+        let help = parse(&["--help"]);
+        assert!(help.help && help.args.is_empty());
+    }
+
     /// ci's soak selects the packages as `cargo test --workspace` does, in the dev profile, so it
     /// reuses that build; by hand it is the release build of the mock's package.
     #[test]

@@ -13,15 +13,14 @@
 //! against local upstreams instead: the mock itself (nothing to report, a Cover included) and a
 //! server that breaks the spec (each break reported; `--strict` turns it into a 502).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
 use serde_json::value::RawValue;
 
-use crate::{Error, Result, mock, project};
+use crate::{Error, Result, mock, package, project};
 
 /// The variable the key is read from.
 const KEY_VARIABLE: &str = "MUSICGPT_API_KEY";
@@ -203,7 +202,7 @@ fn spec_audio_url() -> Result<String> {
         .ok_or_else(|| Error::new("CoverRequest's audio_url has no example"))
 }
 
-/// The proxy, spoken to over plain HTTP/1.0 on loopback (xtask has no HTTP client).
+/// The proxy, spoken to over plain HTTP/1.0 on loopback ([`package::exchange`]).
 struct Proxy {
     addr: SocketAddr,
     base_path: String,
@@ -217,21 +216,10 @@ struct Answer {
 
 impl Proxy {
     fn new(base: &str, key: &str) -> Result<Proxy> {
-        let rest = base
-            .strip_prefix("http://")
-            .ok_or_else(|| Error::new(format!("not an http URL: {base}")))?;
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let addr: SocketAddr = authority
-            .parse()
-            .map_err(|e| Error::new(format!("not an address: {authority}: {e}")))?;
-        if !addr.ip().is_loopback() {
-            return Err(Error::new(format!(
-                "the proxy must be on loopback, not {addr}"
-            )));
-        }
+        let (addr, base_path) = package::loopback_address(base)?;
         Ok(Proxy {
             addr,
-            base_path: format!("/{path}").trim_end_matches('/').to_owned(),
+            base_path,
             key: key.to_owned(),
         })
     }
@@ -241,45 +229,31 @@ impl Proxy {
     }
 
     fn cover(&self, voice: &str, audio_url: &str) -> Result<Answer> {
-        let boundary = "verify-live-boundary-7d1e";
-        let mut body = Vec::new();
-        for (name, value) in [("voice_id", voice), ("audio_url", audio_url)] {
-            let _ = write!(
-                body,
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            );
-        }
-        let _ = write!(body, "--{boundary}--\r\n");
-        let content_type = format!("multipart/form-data; boundary={boundary}");
-        self.call("POST", "/v1/Cover", Some((&content_type, &body)))
+        let (content_type, body) = package::cover_form(voice, audio_url);
+        self.call("POST", "/v1/Cover", Some((&content_type, body.as_bytes())))
     }
 
     fn call(&self, method: &str, path: &str, body: Option<(&str, &[u8])>) -> Result<Answer> {
         let call = format!("{method} {path}");
-        let io = |e: std::io::Error| Error::new(format!("verify-live: {call}: {e}"));
-        let mut stream =
-            TcpStream::connect_timeout(&self.addr, Duration::from_secs(5)).map_err(io)?;
-        stream.set_read_timeout(Some(CALL_LIMIT)).map_err(io)?;
         let mut request = format!(
             "{method} {}{path} HTTP/1.0\r\nHost: {}\r\nAuthorization: {}\r\nAccept: application/json\r\nUser-Agent: cargo-xtask-verify-live\r\n",
             self.base_path, self.addr, self.key
         )
         .into_bytes();
         if let Some((content_type, bytes)) = body {
-            let _ = write!(
-                request,
-                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
-                bytes.len()
+            request.extend_from_slice(
+                format!(
+                    "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                    bytes.len()
+                )
+                .as_bytes(),
             );
-            request.extend_from_slice(b"\r\n");
             request.extend_from_slice(bytes);
         } else {
             request.extend_from_slice(b"\r\n");
         }
-        stream.write_all(&request).map_err(io)?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).map_err(io)?;
-        let text = String::from_utf8_lossy(&answer);
+        let text = package::exchange(self.addr, &request, CALL_LIMIT)
+            .map_err(|e| Error::new(format!("verify-live: {call}: {e}")))?;
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let status = head
             .split_whitespace()
@@ -332,7 +306,7 @@ fn percent_encode(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
     use std::path::PathBuf;
 

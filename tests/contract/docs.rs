@@ -3,7 +3,7 @@
 //! table of `respond`s has one row per fault kind, in [`FaultKind::ALL`]'s order, and its matcher
 //! table's `headers` row names the headers the journal keeps ([`KEPT_HEADERS`]). xtask's
 //! `docs-check` holds the flag tables to `--help`; these checks need the mock's types, which
-//! xtask (std only) does not link, and the mock's own tests ship in its package without the docs.
+//! xtask does not link, and the mock's own tests ship in its package without the docs.
 
 use musicgpt_cover_contract_tests::workspace_dir;
 use musicgpt_cover_mock::{FaultKind, KEPT_HEADERS, MockServer, Respond};

@@ -31,23 +31,45 @@ const SOAK_SECONDS: u64 = 60;
 /// The client's tests after a spec edit must take at most this long.
 const SPEC_EDIT_TARGET: Duration = Duration::from_secs(60);
 
-const USAGE: &str = "\
-usage: cargo xtask bench [XTASK OPTIONS] [BENCH OPTIONS]
-
-xtask options:
-  --no-peers            neither install nor measure WireMock and Mockoon (installed otherwise,
-                        into .tools/bench-npm, as `cargo xtask tools --bench` does)
-  --only build          only the build rows (clean workspace build, spec edit -> client tests)
-  --only soak           only the soak's memory row
-  --with-build          the build rows too (not by default: a clean build takes 2 to 3 minutes
-                        on 2 cores)
-  --soak-seconds N      the soak's length (default 60)
-  --no-write            leave BENCHMARKS.md as it is
-  --smoke               the bench's smoke run only (no soak, no build, nothing written)
-
-every other option goes to the cover bench (`--only rss|client|throughput|startup|webhooks|pitch`
-runs that part alone, without the soak); its options:
-";
+/// `cargo xtask bench`'s command line: xtask's options, then the cover bench's.
+#[derive(clap::Args)]
+#[command(disable_help_flag = true)]
+pub(crate) struct Options {
+    /// Neither install nor measure WireMock and Mockoon (installed otherwise, into
+    /// .tools/bench-npm, as `cargo xtask tools --bench` does); passed on to the cover bench
+    #[arg(long)]
+    no_peers: bool,
+    /// `build`: only the build rows (clean workspace build, spec edit -> client tests); `soak`:
+    /// only the soak's memory row; any other PART goes to the cover bench
+    /// (rss|client|throughput|startup|webhooks|pitch), which then runs that part alone, without
+    /// the soak
+    #[arg(long, value_name = "PART")]
+    only: Option<String>,
+    /// The build rows too (not by default: a clean build takes 2 to 3 minutes on 2 cores)
+    #[arg(long)]
+    with_build: bool,
+    /// The soak's length, in seconds
+    #[arg(long, value_name = "N", default_value_t = SOAK_SECONDS, value_parser = crate::seconds)]
+    soak_seconds: u64,
+    /// Leave BENCHMARKS.md as it is
+    #[arg(long)]
+    no_write: bool,
+    /// The cover bench's smoke run only (no peers, no soak, nothing written; the build rows only
+    /// with --with-build)
+    #[arg(long)]
+    smoke: bool,
+    /// This help, then the cover bench's own options
+    #[arg(short, long)]
+    help: bool,
+    /// The cover bench's options: everything from the first option xtask does not know on
+    /// (`cargo xtask bench --only throughput --rounds 1`; `cargo xtask bench -- --rounds 3` too)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "BENCH OPTIONS"
+    )]
+    bench: Vec<String>,
+}
 
 /// What this run measures.
 #[derive(Debug, PartialEq)]
@@ -61,85 +83,51 @@ struct Plan {
     peers: bool,
     /// The options passed on to the cover bench.
     bench_args: Vec<String>,
-    help: bool,
 }
 
-fn plan(args: &[String]) -> Result<Plan> {
-    let mut p = Plan {
-        cover: true,
-        soak: true,
-        build: false,
-        write: true,
-        soak_seconds: SOAK_SECONDS,
-        peers: true,
-        bench_args: Vec::new(),
-        help: false,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next().cloned())
-                .ok_or_else(|| Error::new(format!("bench: {flag} needs a value")))
-        };
-        match flag {
-            "--only" => {
-                let what = value()?;
-                match what.as_str() {
-                    "build" => (p.cover, p.soak, p.build) = (false, false, true),
-                    "soak" => (p.cover, p.soak, p.build) = (false, true, false),
-                    _ => {
-                        p.soak = false;
-                        p.bench_args.extend(["--only".to_owned(), what]);
-                    }
-                }
-            }
-            "--with-build" => p.build = true,
-            "--no-write" => p.write = false,
-            "--soak-seconds" => {
-                let v = value()?;
-                p.soak_seconds = v.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
-                    Error::new(format!(
-                        "bench: --soak-seconds takes seconds above 0, got {v:?}"
-                    ))
-                })?;
-            }
-            "--smoke" => {
-                (p.soak, p.build, p.write, p.peers) = (false, false, false, false);
-                p.bench_args.push(arg.clone());
-            }
-            "--no-peers" => {
-                p.peers = false;
-                p.bench_args.push(arg.clone());
-            }
-            "-h" | "--help" => p.help = true,
-            _ => p.bench_args.push(arg.clone()),
+fn plan(options: &Options) -> Plan {
+    let (mut cover, mut soak, mut build) = (true, true, options.with_build);
+    let mut bench_args = Vec::new();
+    match options.only.as_deref() {
+        Some("build") => (cover, soak, build) = (false, false, true),
+        Some("soak") => (cover, soak, build) = (false, true, false),
+        Some(part) => {
+            soak = false;
+            bench_args.extend(["--only".to_owned(), part.to_owned()]);
         }
+        None => {}
     }
-    Ok(p)
+    if options.smoke {
+        soak = false;
+        bench_args.push("--smoke".to_owned());
+    }
+    if options.no_peers {
+        bench_args.push("--no-peers".to_owned());
+    }
+    bench_args.extend(options.bench.iter().cloned());
+    Plan {
+        cover,
+        soak,
+        build,
+        write: !options.no_write && !options.smoke,
+        soak_seconds: options.soak_seconds,
+        peers: !options.no_peers && !options.smoke,
+        bench_args,
+    }
 }
 
-pub(crate) fn run(args: &[String]) -> Result {
-    // `cargo xtask bench -- --rounds 3` reads naturally too; one `--` for cargo is added below.
-    let args = match args.split_first() {
-        Some((first, rest)) if first == "--" => rest,
-        _ => args,
-    };
-    let plan = plan(args)?;
-    let command = std::iter::once("cargo xtask bench".to_owned())
-        .chain(args.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if plan.help {
-        print!("{USAGE}");
+pub(crate) fn run(options: &Options) -> Result {
+    if options.help {
+        print!("{}", crate::help_of("bench"));
+        println!("\nThe cover bench's options:");
         let mut help = cover_command(&["--help".to_owned()]);
         return process::run(&mut help);
     }
+    let plan = plan(options);
+    let command = std::iter::once("cargo xtask bench".to_owned())
+        .chain(std::env::args().skip(2))
+        .collect::<Vec<_>>()
+        .join(" ");
     let started = Instant::now();
     let started_utc = benchmarks::now_utc();
     let mut fresh: Vec<Section> = Vec::new();
@@ -434,40 +422,44 @@ mod tests {
         args.iter().map(|a| (*a).to_owned()).collect()
     }
 
+    fn plan_of(args: &[&str]) -> Plan {
+        plan(&crate::parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}")))
+    }
+
     #[test]
     fn the_plan_follows_the_options() {
-        let all = plan(&[]).expect("plan");
+        let all = plan_of(&[]);
         assert!(all.cover && all.soak && !all.build && all.write);
         assert_eq!(all.soak_seconds, SOAK_SECONDS);
 
-        let build = plan(&strings(&["--only", "build"])).expect("plan");
+        let build = plan_of(&["--only", "build"]);
         assert!(!build.cover && !build.soak && build.build);
 
-        let part = plan(&strings(&["--only=startup", "--rounds", "5"])).expect("plan");
+        let part = plan_of(&["--only=startup", "--rounds", "5"]);
         assert!(part.cover && !part.soak && !part.build);
         assert_eq!(
             part.bench_args,
             strings(&["--only", "startup", "--rounds", "5"])
         );
+        let passed = plan_of(&["--", "--rounds", "3", "--seconds", "1"]);
+        assert_eq!(
+            passed.bench_args,
+            strings(&["--rounds", "3", "--seconds", "1"])
+        );
 
         assert!(all.peers);
-        let smoke = plan(&strings(&["--smoke", "--with-build"])).expect("plan");
+        let smoke = plan_of(&["--smoke", "--with-build"]);
         assert!(smoke.cover && !smoke.soak && smoke.build && !smoke.write && !smoke.peers);
-        let bare = plan(&strings(&["--no-peers"])).expect("plan");
+        let bare = plan_of(&["--no-peers"]);
         assert!(bare.cover && !bare.peers);
         assert_eq!(bare.bench_args, strings(&["--no-peers"]));
 
-        let with = plan(&strings(&[
-            "--with-build",
-            "--soak-seconds",
-            "10",
-            "--no-write",
-        ]))
-        .expect("plan");
+        let with = plan_of(&["--with-build", "--soak-seconds", "10", "--no-write"]);
         assert!(with.build && with.soak && !with.write);
         assert_eq!(with.soak_seconds, 10);
-        assert!(plan(&strings(&["--soak-seconds", "0"])).is_err());
-        assert!(plan(&strings(&["--only"])).is_err());
+        for bad in [&["--soak-seconds", "0"][..], &["--only"]] {
+            assert!(crate::parse::<Options>(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

@@ -6,11 +6,9 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::ci::Timings;
 use crate::{Error, Result, process, project};
-
-mod json;
 
 /// The file, at the workspace root.
 pub(crate) const FILE: &str = "BENCHMARKS.md";
@@ -158,26 +156,7 @@ fn output(command: &mut Command) -> Option<String> {
 
 /// Now, as `YYYY-MM-DD HH:MM UTC`.
 pub(crate) fn now_utc() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    utc(secs)
-}
-
-/// Seconds since the epoch as `YYYY-MM-DD HH:MM UTC` (the civil calendar from days).
-fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{d:02} {h:02}:{m:02} UTC")
+    chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The header: what the file is and how to reproduce it.
@@ -222,9 +201,9 @@ pub(crate) fn ci_section(root: &Path) -> Section {
     let title = "## `cargo xtask ci` (issue 12, item 6)";
     let body = match std::fs::read_to_string(&path)
         .map_err(|e| e.to_string())
-        .and_then(|t| json::parse(&t).map_err(|e| format!("not valid JSON: {e}")))
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("not valid: {e}")))
     {
-        Ok(json) => ci_markdown(&json),
+        Ok(timings) => ci_markdown(&timings),
         Err(why) => format!(
             "Not recorded: `target/ci/timings.json` ({why}). `cargo xtask ci` writes it at the \
              end of a run."
@@ -239,49 +218,34 @@ pub(crate) fn ci_section(root: &Path) -> Section {
 /// The most `cargo xtask ci` may take from a fresh clone, in seconds.
 const CI_TARGET_SECONDS: f64 = 20.0 * 60.0;
 
-fn ci_markdown(json: &json::Json) -> String {
-    let text = |key: &str| json.get(key).and_then(json::Json::as_str).unwrap_or("?");
+fn ci_markdown(timings: &Timings) -> String {
     let mut out = format!(
         "Recorded by `cargo xtask ci` at commit {} on {} (`target/ci/timings.json`; not measured \
          by the bench).\n\n| step | seconds |\n|---|---|\n",
-        text("commit"),
-        text("date")
+        timings.commit, timings.date
     );
-    for step in json
-        .get("steps")
-        .and_then(json::Json::as_array)
-        .unwrap_or_default()
-    {
-        let name = step.get("name").and_then(json::Json::as_str).unwrap_or("?");
-        let seconds = step.get("seconds").and_then(json::Json::as_f64);
-        out.push_str(&format!(
-            "| {name} | {} |\n",
-            seconds.map_or_else(|| "?".to_owned(), |s| format!("{s:.1}"))
-        ));
+    for step in &timings.steps {
+        out.push_str(&format!("| {} | {:.1} |\n", step.name, step.seconds));
     }
-    match json.get("total_seconds").and_then(json::Json::as_f64) {
-        Some(total) => {
-            out.push_str(&format!(
-                "| **total** | **{total:.1}** ({:.1} min) |\n\n",
-                total / 60.0
-            ));
-            let verdict = if total <= CI_TARGET_SECONDS {
-                "met".to_owned()
-            } else {
-                format!(
-                    "**missed**: {:.1} min over, {:.2} × the target",
-                    (total - CI_TARGET_SECONDS) / 60.0,
-                    total / CI_TARGET_SECONDS
-                )
-            };
-            out.push_str(&format!(
-                "| target | verdict | measured |\n|---|---|---|\n| `cargo xtask ci` from a fresh clone | {verdict} | {:.1} min (target <= {:.0} min; whether that run started from a fresh clone is as `cargo xtask ci` recorded it) |\n",
-                total / 60.0,
-                CI_TARGET_SECONDS / 60.0
-            ));
-        }
-        None => out.push_str("| **total** | ? |\n"),
-    }
+    let total = timings.total_seconds;
+    out.push_str(&format!(
+        "| **total** | **{total:.1}** ({:.1} min) |\n\n",
+        total / 60.0
+    ));
+    let verdict = if total <= CI_TARGET_SECONDS {
+        "met".to_owned()
+    } else {
+        format!(
+            "**missed**: {:.1} min over, {:.2} × the target",
+            (total - CI_TARGET_SECONDS) / 60.0,
+            total / CI_TARGET_SECONDS
+        )
+    };
+    out.push_str(&format!(
+        "| target | verdict | measured |\n|---|---|---|\n| `cargo xtask ci` from a fresh clone | {verdict} | {:.1} min (target <= {:.0} min; whether that run started from a fresh clone is as `cargo xtask ci` recorded it) |\n",
+        total / 60.0,
+        CI_TARGET_SECONDS / 60.0
+    ));
     out
 }
 
@@ -325,13 +289,6 @@ pub(crate) fn write(fresh: &[Section], command: &str, when: &str) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_civil_utc() {
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
-        assert_eq!(utc(1_795_941_060), "2026-11-29 08:31 UTC");
-    }
 
     #[test]
     fn a_run_replaces_its_sections_and_keeps_the_others_with_their_stamps() {
@@ -381,11 +338,11 @@ mod tests {
 
     #[test]
     fn ci_timings_are_shown_with_their_commit_and_judged() {
-        let json = json::parse(
-            r#"{"commit": "abc123", "date": "2026-11-29T09:00:00Z", "steps": [{"name": "test", "seconds": 359.1}, {"name": "mutants", "seconds": 420}], "total_seconds": 2999.0}"#,
+        let timings = serde_json::from_str(
+            r#"{"commit": "abc123", "date": "2026-11-29T09:00:00Z", "fresh_target": false, "steps": [{"name": "test", "seconds": 359.1}, {"name": "mutants", "seconds": 420}], "total_seconds": 2999.0}"#,
         )
         .expect("JSON");
-        let md = ci_markdown(&json);
+        let md = ci_markdown(&timings);
         assert!(
             md.contains("at commit abc123 on 2026-11-29T09:00:00Z"),
             "{md}"

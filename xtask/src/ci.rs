@@ -1,9 +1,12 @@
 //! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure, with each step's time.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
 
 use crate::process::Background;
 use crate::tools::{self, Tools};
@@ -100,8 +103,8 @@ pub(crate) fn run() -> Result {
                 .current_dir(project::root()),
         )
         .unwrap_or_else(|_| "unknown".to_owned()),
-        date: utc(SystemTime::now()),
-        fresh_target: fresh_target(&project::root().join("target")),
+        date: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        fresh_target: fresh_target(&project::root().join("target"), &xtask_packages()),
     };
     let mut context = Context {
         tools: Some(start_tools()?),
@@ -162,33 +165,46 @@ fn write_timings(run: &Run, timings: &[(&str, Duration)], total: Duration) {
     }
 }
 
-/// `{"commit": .., "date": .., "fresh_target": .., "steps": [{"name": .., "seconds": ..}],
-/// "total_seconds": ..}`, seconds to a tenth. Names and the commit are plain ASCII words, the
-/// date is ISO 8601, so nothing needs escaping.
+/// `target/ci/timings.json`: the run and each step's time, seconds to a tenth. The bench reads it
+/// back for BENCHMARKS.md (`benchmarks::ci_section`).
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Timings {
+    pub(crate) commit: String,
+    pub(crate) date: String,
+    pub(crate) fresh_target: bool,
+    pub(crate) steps: Vec<StepTime>,
+    pub(crate) total_seconds: f64,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StepTime {
+    pub(crate) name: String,
+    pub(crate) seconds: f64,
+}
+
 fn timings_json(run: &Run, timings: &[(&str, Duration)], total: Duration) -> String {
-    let steps: Vec<String> = timings
-        .iter()
-        .map(|(name, elapsed)| {
-            format!(
-                "    {{\"name\": \"{name}\", \"seconds\": {:.1}}}",
-                elapsed.as_secs_f64()
-            )
-        })
-        .collect();
-    format!(
-        "{{\n  \"commit\": \"{}\",\n  \"date\": \"{}\",\n  \"fresh_target\": {},\n  \
-         \"steps\": [\n{}\n  ],\n  \"total_seconds\": {:.1}\n}}\n",
-        run.commit,
-        run.date,
-        run.fresh_target,
-        steps.join(",\n"),
-        total.as_secs_f64()
-    )
+    let tenths = |elapsed: Duration| (elapsed.as_secs_f64() * 10.0).round() / 10.0;
+    let timings = Timings {
+        commit: run.commit.clone(),
+        date: run.date.clone(),
+        fresh_target: run.fresh_target,
+        steps: timings
+            .iter()
+            .map(|(name, elapsed)| StepTime {
+                name: (*name).to_owned(),
+                seconds: tenths(*elapsed),
+            })
+            .collect(),
+        total_seconds: tenths(total),
+    };
+    // Plain data of strings and numbers: serializing it cannot fail.
+    serde_json::to_string_pretty(&timings).unwrap_or_default() + "\n"
 }
 
 /// Whether `target` held no build when the run began: absent, or holding only what `cargo
-/// xtask` itself needed to start (`cargo run -p xtask` builds xtask, std only, before `ci` runs).
-fn fresh_target(target: &Path) -> bool {
+/// xtask` itself needed to start (`cargo run -p xtask` builds xtask and its dependencies,
+/// [`xtask_packages`], before `ci` runs).
+fn fresh_target(target: &Path, xtask_packages: &BTreeSet<String>) -> bool {
     let Ok(entries) = fs::read_dir(target) else {
         return true;
     };
@@ -202,41 +218,31 @@ fn fresh_target(target: &Path) -> bool {
         return false;
     }
     match fs::read_dir(target.join("debug").join(".fingerprint")) {
-        // A unit's fingerprint folder is `<crate>-<hash>`: only xtask's, or none at all.
-        Ok(units) => units
-            .filter_map(|entry| entry.ok())
-            .all(|unit| unit.file_name().to_string_lossy().starts_with("xtask-")),
+        // A unit's fingerprint folder is `<package>-<hash>`: only xtask's and its dependencies'.
+        Ok(units) => units.filter_map(|entry| entry.ok()).all(|unit| {
+            let name = unit.file_name();
+            let name = name.to_string_lossy();
+            name.rsplit_once('-')
+                .is_some_and(|(package, _)| xtask_packages.contains(package))
+        }),
         Err(_) => true,
     }
 }
 
-/// `time` as `YYYY-MM-DDTHH:MM:SSZ` (UTC), without a date library: the civil date from days
-/// since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn utc(time: SystemTime) -> String {
-    let seconds = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
-    let (days, of_day) = (seconds / 86_400, seconds % 86_400);
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
+/// The packages `cargo build -p xtask` compiles (xtask and its dependencies, build ones
+/// included), as `cargo tree` resolves them; just xtask if that fails.
+fn xtask_packages() -> BTreeSet<String> {
+    let mut tree = process::cargo();
+    tree.args(["tree", "--package", "xtask", "--edges", "normal,build"])
+        .args(["--prefix", "none", "--format", "{p}"]);
+    let mut packages: BTreeSet<String> = process::stdout(&mut tree)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    packages.insert("xtask".to_owned());
+    packages
 }
 
 fn print_timings(timings: &[(&str, Duration)], total: Duration) {
@@ -352,16 +358,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utc_dates_are_civil_dates() {
-        let at = |seconds: u64| utc(UNIX_EPOCH + Duration::from_secs(seconds));
-        assert_eq!(at(0), "1970-01-01T00:00:00Z");
-        // 2000-02-29 (a leap day of a century leap year), 12:34:56.
-        assert_eq!(at(951_827_696), "2000-02-29T12:34:56Z");
-        assert_eq!(at(1_798_761_599), "2026-12-31T23:59:59Z");
-        assert_eq!(at(1_798_761_600), "2027-01-01T00:00:00Z");
-    }
-
-    #[test]
     fn the_timings_are_json_with_every_step() {
         let run = Run {
             commit: "abc123".to_owned(),
@@ -376,28 +372,52 @@ mod tests {
             ],
             Duration::from_millis(360_250),
         );
+        let read: Timings = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
         assert_eq!(
-            json,
-            "{\n  \"commit\": \"abc123\",\n  \"date\": \"2026-11-29T09:00:00Z\",\n  \
-             \"fresh_target\": true,\n  \"steps\": [\n    {\"name\": \"fmt\", \"seconds\": 1.2},\n    \
-             {\"name\": \"test\", \"seconds\": 359.0}\n  ],\n  \"total_seconds\": 360.2\n}\n"
+            read,
+            Timings {
+                commit: "abc123".to_owned(),
+                date: "2026-11-29T09:00:00Z".to_owned(),
+                fresh_target: true,
+                steps: vec![
+                    StepTime {
+                        name: "fmt".to_owned(),
+                        seconds: 1.2
+                    },
+                    StepTime {
+                        name: "test".to_owned(),
+                        seconds: 359.0
+                    },
+                ],
+                total_seconds: 360.3,
+            }
         );
+        assert!(json.ends_with("}\n"), "{json}");
     }
 
     #[test]
     fn a_target_holding_only_xtask_is_fresh() {
+        let own = xtask_packages();
+        assert!(
+            ["xtask", "clap", "serde_json", "proc-macro2"]
+                .iter()
+                .all(|package| own.contains(*package)),
+            "{own:?}"
+        );
+        assert!(!own.contains("tokio"), "{own:?}");
         let dir = std::env::temp_dir().join(format!("xtask-ci-fresh-{}", std::process::id()));
         let target = dir.join("target");
-        let absent = fresh_target(&target);
+        let absent = fresh_target(&target, &own);
         let units = target.join("debug").join(".fingerprint");
         fs::create_dir_all(units.join("xtask-0123")).unwrap_or_else(|e| panic!("{e}"));
+        fs::create_dir_all(units.join("proc-macro2-89ab")).unwrap_or_else(|e| panic!("{e}"));
         fs::write(target.join("CACHEDIR.TAG"), "").unwrap_or_else(|e| panic!("{e}"));
-        let only_xtask = fresh_target(&target);
+        let only_xtask = fresh_target(&target, &own);
         fs::create_dir_all(units.join("tokio-4567")).unwrap_or_else(|e| panic!("{e}"));
-        let with_a_dependency = fresh_target(&target);
+        let with_a_dependency = fresh_target(&target, &own);
         fs::remove_dir_all(units.join("tokio-4567")).unwrap_or_else(|e| panic!("{e}"));
         fs::create_dir_all(target.join("release")).unwrap_or_else(|e| panic!("{e}"));
-        let with_release = fresh_target(&target);
+        let with_release = fresh_target(&target, &own);
         let _ = fs::remove_dir_all(&dir);
         assert!(absent && only_xtask);
         assert!(!with_a_dependency && !with_release);

@@ -34,6 +34,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
+
 use crate::project::{create_dir, read, recreate_dir, write};
 use crate::tools::Tools;
 use crate::{Error, Result, mock, package, process, project, soak};
@@ -186,72 +188,37 @@ pub(crate) fn workspace_package_field(manifest: &str, key: &str) -> Option<Strin
 }
 
 /// Which build of the mock is packaged.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
 enum Profile {
-    /// `cargo build --release`: what is published.
+    /// `cargo build --release`: what is published
     Release,
-    /// The dev build `cargo test --workspace` made: the `ci` step's, to check the packaging.
+    /// The dev build `cargo test --workspace` made: the `ci` step's, to check the packaging
     Dev,
 }
 
 /// What one run was asked to make.
-struct Options {
-    /// The Rust target; `None`: the host's, built without `--target`.
+#[derive(clap::Args)]
+pub(crate) struct Options {
+    /// The Rust target (its toolchain installed); the host's, built without --target, by default
+    #[arg(long, value_name = "TRIPLE")]
     target: Option<String>,
+    /// Leave out the main npm package, which is the same whatever the target
+    #[arg(long)]
     platform_only: bool,
+    /// Which build to pack: dev packs the one `cargo test` made, into target/ci/dist/ (ci's step)
+    #[arg(long, value_enum, default_value_t = Profile::Release)]
     profile: Profile,
 }
 
-const USAGE: &str =
-    "usage: cargo xtask dist [--target TRIPLE] [--platform-only] [--profile release|dev]";
-
-fn parse(args: &[String]) -> Result<Options> {
-    let mut options = Options {
-        target: None,
-        platform_only: false,
-        profile: Profile::Release,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--target" => {
-                let target = args
-                    .next()
-                    .ok_or_else(|| Error::new(format!("dist: --target needs a value\n{USAGE}")))?;
-                options.target = Some(target.clone());
-            }
-            "--platform-only" => options.platform_only = true,
-            "--profile" => {
-                options.profile = match args.next().map(String::as_str) {
-                    Some("release") => Profile::Release,
-                    Some("dev") => Profile::Dev,
-                    _ => {
-                        return Err(Error::new(format!(
-                            "dist: --profile takes `release` or `dev`\n{USAGE}"
-                        )));
-                    }
-                }
-            }
-            "-h" | "--help" => return Err(Error::new(USAGE)),
-            other => {
-                return Err(Error::new(format!(
-                    "dist: unknown argument `{other}`\n{USAGE}"
-                )));
-            }
-        }
-    }
-    if options.profile == Profile::Dev && options.target.is_some() {
-        return Err(Error::new(format!(
-            "dist: --profile dev packs the host's dev build, which `cargo test` made; it takes \
-             no --target\n{USAGE}"
-        )));
-    }
-    Ok(options)
-}
-
 /// `cargo xtask dist [--target TRIPLE] [--platform-only] [--profile release|dev]`.
-pub(crate) fn run(args: &[String]) -> Result {
-    make(&parse(args)?)
+pub(crate) fn run(options: &Options) -> Result {
+    if options.profile == Profile::Dev && options.target.is_some() {
+        return Err(Error::new(
+            "dist: --profile dev packs the host's dev build, which `cargo test` made; it takes \
+             no --target",
+        ));
+    }
+    make(options)
 }
 
 /// The `dist` step of `cargo xtask ci`: everything for the host, from the dev build, checked;
@@ -476,12 +443,14 @@ fn main_values(workspace: &Workspace, openapi_typescript: &str) -> (Values, Valu
         ),
         ("openapiTypescriptVersion", openapi_typescript.to_owned()),
     ];
-    let optional_dependencies = json_object(
+    let optional_dependencies = InOrder(
         PLATFORMS
             .iter()
-            .map(|platform| (platform.package(), json_string(&workspace.version))),
-        1,
+            .map(|platform| (platform.package(), workspace.version.clone()))
+            .collect(),
     );
+    // One level in, where the template's placeholder stands.
+    let optional_dependencies = to_json(&optional_dependencies).replace('\n', "\n  ");
     (
         values,
         vec![("optionalDependencies", optional_dependencies)],
@@ -496,40 +465,58 @@ fn openapi_typescript_version(tools: &Tools) -> Result<String> {
         .join("node_modules")
         .join("openapi-typescript")
         .join("package.json");
-    let text = read(&manifest)?;
-    text.lines()
-        .find_map(|line| {
-            let value = line.trim().strip_prefix("\"version\":")?.trim();
-            Some(value.trim_end_matches(',').trim_matches('"').to_owned())
-        })
-        .ok_or_else(|| Error::new(format!("dist: {} has no version", manifest.display())))
+    #[derive(Deserialize)]
+    struct Manifest {
+        version: String,
+    }
+    serde_json::from_str::<Manifest>(&read(&manifest)?)
+        .map(|manifest| manifest.version)
+        .map_err(|e| Error::new(format!("dist: {}: {e}", manifest.display())))
 }
 
 /// `platforms.json`, what the `bin` script reads: the variable that overrides the binary, and
 /// for each platform key its package and the binary's path in it.
 fn platforms_json() -> String {
-    let platforms = json_object(
-        PLATFORMS.iter().map(|platform| {
-            (
-                platform.key(),
-                json_object(
-                    [
-                        ("package".to_owned(), json_string(&platform.package())),
-                        (
-                            "binary".to_owned(),
-                            json_string(&platform.binary_in_package()),
-                        ),
-                    ],
-                    2,
-                ),
-            )
-        }),
-        1,
-    );
-    format!(
-        "{{\n  \"binaryEnv\": {},\n  \"platforms\": {platforms}\n}}\n",
-        json_string(BINARY_ENV)
-    )
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct PlatformsJson {
+        binary_env: &'static str,
+        platforms: InOrder<Entry>,
+    }
+    #[derive(Serialize)]
+    struct Entry {
+        package: String,
+        binary: String,
+    }
+    let platforms = PLATFORMS.iter().map(|platform| {
+        let entry = Entry {
+            package: platform.package(),
+            binary: platform.binary_in_package(),
+        };
+        (platform.key(), entry)
+    });
+    to_json(&PlatformsJson {
+        binary_env: BINARY_ENV,
+        platforms: InOrder(platforms.collect()),
+    }) + "\n"
+}
+
+/// Pairs written as a JSON object in their order ([`PLATFORMS`]'), which a map would sort.
+struct InOrder<V>(Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for InOrder<V> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, value)| (key, value)))
+    }
+}
+
+/// `value` as JSON, two spaces an indent, as npm writes a `package.json`.
+fn to_json(value: &impl Serialize) -> String {
+    // Strings, and maps with string keys: serializing them cannot fail.
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
 /// The folder of the npm package templates.
@@ -568,31 +555,10 @@ fn render(template: &str, values: &[(&str, String)], json: &[(&str, String)]) ->
     }
 }
 
-/// `{"key": value, ...}` with each entry on a line of its own, indented two spaces per `depth`.
-fn json_object(entries: impl IntoIterator<Item = (String, String)>, depth: usize) -> String {
-    let inner = "  ".repeat(depth + 1);
-    let lines: Vec<String> = entries
-        .into_iter()
-        .map(|(key, value)| format!("{inner}{}: {value}", json_string(&key)))
-        .collect();
-    format!("{{\n{}\n{}}}", lines.join(",\n"), "  ".repeat(depth))
-}
-
-fn json_string(text: &str) -> String {
-    format!("\"{}\"", json_escape(text))
-}
-
+/// `text` escaped for the inside of a JSON string.
 fn json_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => escaped.push_str("\\\""),
-            '\\' => escaped.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => escaped.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => escaped.push(c),
-        }
-    }
-    escaped
+    let quoted = to_json(&text);
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 /// The program of an npm command: on Windows, the `.cmd` shim npm installs.
@@ -858,29 +824,19 @@ mod tests {
 
     #[test]
     fn the_arguments_are_read() {
-        let strings = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
-        let options = parse(&strings(&[
-            "--target",
-            "x86_64-apple-darwin",
-            "--platform-only",
-        ]))
-        .unwrap_or_else(|e| panic!("{e}"));
+        let parse = crate::parse::<Options>;
+        let options = parse(&["--target", "x86_64-apple-darwin", "--platform-only"])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(options.target.as_deref(), Some("x86_64-apple-darwin"));
         assert!(options.platform_only);
         assert_eq!(options.profile, Profile::Release);
-        assert!(parse(&strings(&["--target"])).is_err());
-        assert!(parse(&strings(&["--release"])).is_err());
-        let dev = parse(&strings(&["--profile", "dev"])).unwrap_or_else(|e| panic!("{e}"));
+        assert!(parse(&["--target"]).is_err());
+        assert!(parse(&["--release"]).is_err());
+        let dev = parse(&["--profile", "dev"]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((dev.profile, dev.target), (Profile::Dev, None));
-        assert!(
-            parse(&strings(&[
-                "--profile",
-                "dev",
-                "--target",
-                "x86_64-apple-darwin"
-            ]))
-            .is_err()
-        );
-        assert!(parse(&strings(&["--profile", "bench"])).is_err());
+        let dev_for_a_target = parse(&["--profile", "dev", "--target", "x86_64-apple-darwin"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(run(&dev_for_a_target).is_err_and(|e| e.to_string().contains("no --target")));
+        assert!(parse(&["--profile", "bench"]).is_err());
     }
 }

@@ -43,82 +43,45 @@ const BUILD_OPTIONS: &[&str] = &[
 const INPUT_TIMEOUT_SECONDS: u64 = 20;
 
 /// What `cargo xtask fuzz` was asked to do.
-#[derive(Debug, PartialEq)]
-struct Options {
+#[derive(clap::Args, Debug, PartialEq)]
+pub(crate) struct Options {
+    /// How long each target runs, in seconds
+    #[arg(short, long, value_name = "N", default_value_t = DEFAULT_SECONDS, value_parser = crate::seconds)]
     seconds: u64,
-    targets: Vec<&'static str>,
+    /// Run only this target (repeatable)
+    #[arg(short, long = "target", value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(TARGETS))]
+    targets: Vec<String>,
 }
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            seconds: DEFAULT_SECONDS,
-            targets: TARGETS.to_vec(),
-        }
-    }
-}
-
-const USAGE: &str = "\
-usage: cargo xtask fuzz [--seconds N] [--target NAME]...
-
-  --seconds, -s N    how long each target runs (default 30)
-  --target, -t NAME  run only this target (repeatable): form, request or spec";
 
 impl Options {
-    fn parse(args: &[String]) -> Result<Self> {
-        let mut options = Self::default();
-        let mut targets = Vec::new();
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--seconds" | "-s" => {
-                    let value = value_of(arg, args.next())?;
-                    options.seconds = value.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-                        Error::new(format!(
-                            "--seconds takes a whole number above 0, got `{value}`"
-                        ))
-                    })?;
-                }
-                "--target" | "-t" => {
-                    let value = value_of(arg, args.next())?;
-                    let target = TARGETS.iter().find(|name| **name == value).ok_or_else(|| {
-                        Error::new(format!(
-                            "there is no fuzz target `{value}`; the targets are: {}",
-                            TARGETS.join(", ")
-                        ))
-                    })?;
-                    if !targets.contains(target) {
-                        targets.push(*target);
-                    }
-                }
-                other => {
-                    return Err(Error::new(format!(
-                        "`cargo xtask fuzz` does not know `{other}`\n\n{USAGE}"
-                    )));
-                }
+    /// The targets asked for, each once, in the order given; all of them when none was.
+    fn targets(&self) -> Vec<&'static str> {
+        let mut targets: Vec<&'static str> = Vec::new();
+        for name in &self.targets {
+            if let Some(target) = TARGETS.iter().find(|target| *target == name)
+                && !targets.contains(target)
+            {
+                targets.push(target);
             }
         }
-        if !targets.is_empty() {
-            options.targets = targets;
+        if targets.is_empty() {
+            TARGETS.to_vec()
+        } else {
+            targets
         }
-        Ok(options)
     }
 }
 
-/// The value after the option `arg`.
-fn value_of<'a>(arg: &str, value: Option<&'a String>) -> Result<&'a str> {
-    value
-        .map(String::as_str)
-        .ok_or_else(|| Error::new(format!("`{arg}` needs a value\n\n{USAGE}")))
-}
-
-pub(crate) fn run(args: &[String]) -> Result {
-    fuzz(&Options::parse(args)?)
+pub(crate) fn run(options: &Options) -> Result {
+    fuzz(options)
 }
 
 /// The CI step: every target, for the default time.
 pub(crate) fn ci() -> Result {
-    fuzz(&Options::default())
+    fuzz(&Options {
+        seconds: DEFAULT_SECONDS,
+        targets: Vec::new(),
+    })
 }
 
 fn fuzz(options: &Options) -> Result {
@@ -143,7 +106,7 @@ fn fuzz(options: &Options) -> Result {
         started.elapsed().as_secs_f64()
     );
 
-    let results = run_targets(&cargo_fuzz, &options.targets, options.seconds)?;
+    let results = run_targets(&cargo_fuzz, &options.targets(), options.seconds)?;
     println!("\nfuzz results ({}s each):", options.seconds);
     for (target, result) in &results {
         println!("  {target:<8} {}", result.summary());
@@ -448,17 +411,11 @@ fn relative_artifact(path: &str) -> String {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
-
     #[test]
     fn options_default_to_every_target_for_30_seconds() {
-        assert_eq!(
-            Options::parse(&[]).expect("no arguments"),
-            Options::default()
-        );
-        let options = Options::parse(&args(&[
+        let none: Options = crate::parse(&[]).expect("no arguments");
+        assert_eq!((none.seconds, none.targets()), (30, TARGETS.to_vec()));
+        let options: Options = crate::parse(&[
             "--seconds",
             "5",
             "-t",
@@ -467,14 +424,11 @@ mod tests {
             "form",
             "-t",
             "spec",
-        ]))
+        ])
         .expect("valid arguments");
         assert_eq!(
-            options,
-            Options {
-                seconds: 5,
-                targets: vec!["spec", "form"]
-            }
+            (options.seconds, options.targets()),
+            (5, vec!["spec", "form"])
         );
         for bad in [
             &["--seconds"][..],
@@ -483,7 +437,7 @@ mod tests {
             &["--target", "nope"],
             &["--fast"],
         ] {
-            assert!(Options::parse(&args(bad)).is_err(), "{bad:?} accepted");
+            assert!(crate::parse::<Options>(bad).is_err(), "{bad:?} accepted");
         }
     }
 

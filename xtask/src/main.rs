@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's automation (install tools, lint the spec, run the mock, mutate the spec, benchmark
-//! the mock, package it for npm, run CI), std only.
+//! the mock, package it for npm, run CI). Its command line is clap's; what each command does is in
+//! its module.
 
 mod bench;
 mod benchmarks;
@@ -25,54 +26,89 @@ mod verify_live;
 use std::fmt;
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: cargo xtask <command> [args]
+use clap::{CommandFactory, Parser, Subcommand};
 
-commands:
-  tools [--bench]
-               install the external tools (Python venv, npm linters, Prism, Chromium) into .tools/, once;
-               --bench: only the bench's peers (WireMock, Mockoon), which CI does not need
-  spec-lint    lint openapi.yaml with redocly, spectral and openapi-spec-validator
-  mock [ARGS]  run the mock server: cargo run --release -p musicgpt-cover-mock -- ARGS
-  mutants [--full] [--package NAME]... [--mutation NAME]...
-               proof that the suite bites: each mutation of openapi.yaml must fail the tests
-  bench [OPTIONS]
-               the benchmarks (throughput beside a bare server, Prism, WireMock and Mockoon,
-               start-up, webhooks, memory, the soak's RSS; build times with --with-build), written
-               to BENCHMARKS.md;
-               by hand, never in ci; `cargo xtask bench --help` lists OPTIONS
-  soak [--seconds N] [OPTIONS]
-               the mock's release binary under 64 connections of mixed requests for N seconds
-               (default 60; in ci 10, on the dev-profile build): no unexpected answer or socket
-               error, flat RSS, every task final, every webhook accounted for; `cargo xtask soak
-               --help` lists OPTIONS
-  docs-check   the docs agree with the code: docs/mock.md's flag table is the mock's --help,
-               and every relative link in README.md, ARCHITECTURE.md and docs/ resolves
-  tidy         the dependencies are exactly what is used: each through [workspace.dependencies],
-               each named in its crate's source, no unused entry in the workspace table
-  package      the crates as published: cargo package and publish --dry-run without warnings,
-               build and test each from its .crate outside the workspace, cargo install the mock
-               and ask it (in target/packaged/)
-  dist [--target TRIPLE] [--platform-only] [--profile release|dev]
-               the mock for people without Rust, in target/dist/: the npm package
-               musicgpt-cover-mock (a bin script, openapi.yaml, TypeScript types), the platform's
-               package holding the release binary, and a .tar.gz with its .sha256; checked by
-               installing and running them (offline, no cargo) when TRIPLE is this machine's.
-               --profile dev: the dev build `cargo test` made, into target/ci/dist/ (ci's step)
-  install-lines
-               every install command of the docs labelled `# Works today` works: run against a
-               clone of this repository (cargo add in a fresh crate, cargo install --debug, npm
-               install of the last dist's packages); every other is labelled `# After publishing`
-  fuzz [--seconds N] [--target NAME]...
-               run the cargo-fuzz targets (form, request, spec) N seconds each (default 30) on
-               stable Rust; installs cargo-fuzz into .tools/ first; fails on a crash
-  verify-live [--spend] [--task-id ID] [--upstream URL] [--strict]
-               calls the real API (key from MUSICGPT_API_KEY) through the mock's proxy mode,
-               which checks each exchange against openapi.yaml; prints the violations, fails on
-               an error. A Cover (which costs credits) only with --spend
-  ci           everything CI checks, in order, failing fast (the README's test command)
-  help         print this message
-";
+/// The project's automation. `cargo xtask ci` is the test command: everything CI checks.
+#[derive(Parser)]
+#[command(name = "xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install the external tools (Python venv, npm linters, Prism, Chromium) into .tools/, once
+    Tools {
+        /// Only the bench's peers (WireMock, Mockoon), which CI does not need
+        #[arg(long)]
+        bench: bool,
+    },
+    /// Lint openapi.yaml with redocly, spectral and openapi-spec-validator
+    SpecLint,
+    /// Run the mock server: cargo run --release -p musicgpt-cover-mock -- ARGS
+    ///
+    /// Every argument goes to the mock (`cargo xtask mock --help` prints the mock's).
+    #[command(disable_help_flag = true)]
+    Mock {
+        /// The mock's arguments
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<String>,
+    },
+    /// Proof that the suite bites: each mutation of openapi.yaml must fail the tests
+    Mutants(mutants::Options),
+    /// The benchmarks, written to BENCHMARKS.md; by hand, never in ci
+    ///
+    /// Throughput beside a bare server, Prism, WireMock and Mockoon, start-up, webhooks, memory,
+    /// the soak's RSS; build times with --with-build.
+    Bench(bench::Options),
+    /// The mock's release binary under 64 connections of mixed requests for N seconds
+    ///
+    /// Default 60; in ci 10, on the dev-profile build. No unexpected answer or socket error, flat
+    /// RSS, every task final, every webhook accounted for.
+    Soak(soak::Options),
+    /// The docs agree with the code
+    ///
+    /// docs/mock.md's flag table is the mock's --help, and every relative link in README.md,
+    /// ARCHITECTURE.md and docs/ resolves.
+    DocsCheck,
+    /// The dependencies are exactly what is used
+    ///
+    /// Each through [workspace.dependencies], each named in its crate's source, no unused entry in
+    /// the workspace table.
+    Tidy,
+    /// The crates as published
+    ///
+    /// cargo package and publish --dry-run without warnings, build and test each from its .crate
+    /// outside the workspace, cargo install the mock and ask it (in target/packaged/).
+    Package,
+    /// The mock for people without Rust, in target/dist/
+    ///
+    /// The npm package musicgpt-cover-mock (a bin script, openapi.yaml, TypeScript types), the
+    /// platform's package holding the release binary, and a .tar.gz with its .sha256; checked by
+    /// installing and running them (offline, no cargo) when TRIPLE is this machine's.
+    Dist(dist::Options),
+    /// Every install command of the docs labelled `# Works today` works
+    ///
+    /// Run against a clone of this repository (cargo add in a fresh crate, cargo install --debug,
+    /// npm install of the last dist's packages); every other is labelled `# After publishing`.
+    InstallLines,
+    /// Run the cargo-fuzz targets (form, request, spec) on stable Rust; fails on a crash
+    ///
+    /// Installs cargo-fuzz into .tools/ first.
+    Fuzz(fuzz::Options),
+    /// Call the real API through the mock's proxy mode, which checks each exchange against openapi.yaml
+    ///
+    /// The key comes from MUSICGPT_API_KEY. Prints the violations, fails on an error. A Cover
+    /// (which costs credits) only with --spend.
+    VerifyLive(verify_live::Options),
+    /// Everything CI checks, in order, failing fast (the README's test command)
+    Ci,
+}
 
 /// What went wrong, worded for the person who typed the command: what failed and what to do.
 pub(crate) struct Error(String);
@@ -99,32 +135,22 @@ impl fmt::Debug for Error {
 pub(crate) type Result<T = ()> = std::result::Result<T, Error>;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let command = args.next();
-    let rest: Vec<String> = args.collect();
-    let outcome = match command.as_deref() {
-        Some("tools") => tools_command(&rest),
-        Some("spec-lint") => no_args("spec-lint", &rest).and_then(|()| spec_lint::run()),
-        Some("mock") => mock::run(&rest),
-        Some("mutants") => mutants::run(&rest),
-        Some("bench") => bench::run(&rest),
-        Some("soak") => soak::run(&rest),
-        Some("docs-check") => no_args("docs-check", &rest).and_then(|()| docs_check::run()),
-        Some("tidy") => no_args("tidy", &rest).and_then(|()| tidy::run()),
-        Some("package") => no_args("package", &rest).and_then(|()| package::run()),
-        Some("dist") => dist::run(&rest),
-        Some("install-lines") => {
-            no_args("install-lines", &rest).and_then(|()| install_lines::run())
-        }
-        Some("fuzz") => fuzz::run(&rest),
-        Some("verify-live") => verify_live::run(&rest),
-        Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
-        Some("help" | "-h" | "--help") => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        None => Err(Error::new(format!("no command given\n\n{USAGE}"))),
-        Some(other) => Err(Error::new(format!("unknown command `{other}`\n\n{USAGE}"))),
+    let outcome = match Cli::parse().command {
+        Command::Tools { bench: false } => tools::Tools::new().install(),
+        Command::Tools { bench: true } => tools::Tools::new().install_bench(),
+        Command::SpecLint => spec_lint::run(),
+        Command::Mock { args } => mock::run(&args),
+        Command::Mutants(options) => mutants::run(&options),
+        Command::Bench(options) => bench::run(&options),
+        Command::Soak(options) => soak::run(&options),
+        Command::DocsCheck => docs_check::run(),
+        Command::Tidy => tidy::run(),
+        Command::Package => package::run(),
+        Command::Dist(options) => dist::run(&options),
+        Command::InstallLines => install_lines::run(),
+        Command::Fuzz(options) => fuzz::run(&options),
+        Command::VerifyLive(options) => verify_live::run(&options),
+        Command::Ci => ci::run(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -135,22 +161,63 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo xtask tools [--bench]`.
-fn tools_command(rest: &[String]) -> Result {
-    match rest {
-        [] => tools::Tools::new().install(),
-        [flag] if flag == "--bench" => tools::Tools::new().install_bench(),
-        [arg, ..] => Err(Error::new(format!(
-            "`cargo xtask tools` takes only --bench, got `{arg}`"
-        ))),
-    }
+/// `cargo xtask NAME --help` as clap prints it, for the commands whose `--help` then shows the
+/// options of the program they pass the rest on to (`bench`, `soak`).
+pub(crate) fn help_of(name: &str) -> String {
+    let mut cli = Cli::command();
+    cli.build();
+    cli.find_subcommand_mut(name)
+        .map(|command| command.render_long_help().to_string())
+        .unwrap_or_default()
 }
 
-fn no_args(command: &str, rest: &[String]) -> Result {
-    match rest.first() {
-        None => Ok(()),
-        Some(arg) => Err(Error::new(format!(
-            "`cargo xtask {command}` takes no arguments, got `{arg}`"
-        ))),
+/// A whole number of seconds above 0, for the options that take one.
+pub(crate) fn seconds(text: &str) -> std::result::Result<u64, String> {
+    text.parse()
+        .ok()
+        .filter(|&seconds| seconds > 0)
+        .ok_or_else(|| "takes a whole number of seconds above 0".to_owned())
+}
+
+/// Parses `args` (without a program name) as the options `T` of one command, for the commands'
+/// tests.
+#[cfg(test)]
+pub(crate) fn parse<T: clap::Args + clap::FromArgMatches>(
+    args: &[&str],
+) -> std::result::Result<T, clap::Error> {
+    let command = T::augment_args(clap::Command::new("xtask-test"));
+    let matches =
+        command.try_get_matches_from(std::iter::once("xtask-test").chain(args.iter().copied()))?;
+    T::from_arg_matches(&matches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+        assert!(help_of("bench").contains("Usage: cargo xtask bench"));
+    }
+
+    /// `mock` passes everything on, `--help` and a leading `--` included.
+    #[test]
+    fn the_mocks_arguments_are_passed_on() {
+        let args = |line: &[&str]| match Cli::try_parse_from(line).map(|cli| cli.command) {
+            Ok(Command::Mock { args }) => args,
+            _ => panic!("{line:?} is not a mock command"),
+        };
+        assert_eq!(
+            args(&["xtask", "mock", "--seed", "7", "--help"]),
+            ["--seed", "7", "--help"]
+        );
+        assert_eq!(
+            args(&["xtask", "mock", "--", "--seed", "1"]),
+            ["--seed", "1"]
+        );
+        assert!(Cli::try_parse_from(["xtask", "tidy", "extra"]).is_err());
+        assert_eq!(seconds("5"), Ok(5));
+        assert!(seconds("0").is_err() && seconds("x").is_err());
     }
 }

@@ -9,16 +9,13 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use serde::Deserialize;
+
 use crate::package::MOCK;
 use crate::{Error, Result, process};
 
 /// `cargo run --release -p musicgpt-cover-mock -- ARGS`.
 pub(crate) fn run(args: &[String]) -> Result {
-    // `cargo xtask mock -- --seed 1` reads naturally too; one `--` for cargo is added below.
-    let args = match args.split_first() {
-        Some((first, rest)) if first == "--" => rest,
-        _ => args,
-    };
     let mut command = process::cargo();
     command
         .args(["run", "--release", "--package", MOCK, "--"])
@@ -153,34 +150,33 @@ fn line_with(
     })
 }
 
-/// The `executable` of the mock's binary in cargo's JSON messages (one object a line).
+/// One of cargo's JSON messages (one object a line), as far as finding a binary goes.
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    target: Option<Target>,
+    executable: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    kind: Vec<String>,
+    name: String,
+}
+
+/// The `executable` of the mock's binary in cargo's JSON messages.
 fn executable(messages: &str) -> Option<String> {
     messages
         .lines()
-        .filter(|line| {
-            line.contains(r#""reason":"compiler-artifact""#)
-                && line.contains(r#""name":"musicgpt-cover-mock""#)
-                && line.contains(r#""kind":["bin"]"#)
+        .filter_map(|line| serde_json::from_str::<Message>(line).ok())
+        .filter(|message| {
+            message.reason == "compiler-artifact"
+                && message
+                    .target
+                    .as_ref()
+                    .is_some_and(|target| target.name == MOCK && target.kind == ["bin"])
         })
-        .find_map(|line| json_string_after(line, r#""executable":""#))
-}
-
-/// The JSON string that starts right after `key` in `line`, unescaped (the escapes a path can
-/// hold: `\\`, `\"`, `\/`; any other makes it `None`).
-fn json_string_after(line: &str, key: &str) -> Option<String> {
-    let start = line.find(key)? + key.len();
-    let mut out = String::new();
-    let mut chars = line[start..].chars();
-    loop {
-        match chars.next()? {
-            '"' => return Some(out),
-            '\\' => match chars.next()? {
-                c @ ('\\' | '"' | '/') => out.push(c),
-                _ => return None,
-            },
-            c => out.push(c),
-        }
-    }
+        .find_map(|message| message.executable)
 }
 
 #[cfg(test)]
@@ -202,10 +198,6 @@ mod tests {
         );
         assert_eq!(
             executable(r#"{"reason":"build-finished","success":true}"#),
-            None
-        );
-        assert_eq!(
-            json_string_after(r#""executable":"a\nb""#, r#""executable":""#),
             None
         );
     }

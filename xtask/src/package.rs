@@ -208,7 +208,7 @@ fn packaged_crates(stderr: &str) -> Vec<Packaged> {
         .collect()
 }
 
-/// Unpacks the `.crate` files (with `tar`, as xtask has no dependencies) and makes
+/// Unpacks the `.crate` files (with the system's `tar`, as `dist` packs its archive) and makes
 /// `workspace/crates/` hold exactly their files.
 fn unpack(paths: &Paths, packaged: &[Packaged]) -> Result {
     if paths.unpacking.exists() {
@@ -385,19 +385,34 @@ pub(crate) fn banner_base_url(line: &str) -> Option<String> {
         .map(|url| url.trim().to_owned())
 }
 
-/// Sends `request` (a whole HTTP/1.1 request, which should say `Connection: close`) over a plain
-/// socket to `address` (xtask has no HTTP client) and returns all that came back.
-pub(crate) fn exchange(address: SocketAddr, request: &[u8]) -> Result<String> {
+/// Sends `request` (a whole HTTP request that closes the connection: HTTP/1.0, or HTTP/1.1 with
+/// `Connection: close`) over a plain socket to `address` (xtask has no HTTP client) and returns
+/// all that came back, waiting at most `limit` for each read.
+pub(crate) fn exchange(address: SocketAddr, request: &[u8], limit: Duration) -> Result<String> {
     let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
         .map_err(|error| Error::new(format!("could not connect to {address}: {error}")))?;
     let io = |error: std::io::Error| Error::new(format!("talking to {address}: {error}"));
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(io)?;
+    stream.set_read_timeout(Some(limit)).map_err(io)?;
     stream.write_all(request).map_err(io)?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).map_err(io)?;
     Ok(String::from_utf8_lossy(&response).into_owned())
+}
+
+/// How long the mock may take to answer a check's request.
+pub(crate) const ANSWER_LIMIT: Duration = Duration::from_secs(10);
+
+/// A Cover's multipart form by URL, as the docs' examples send it: its `Content-Type` and body.
+pub(crate) fn cover_form(voice: &str, audio_url: &str) -> (String, String) {
+    let boundary = "xtask-cover-boundary";
+    let mut body = String::new();
+    for (name, value) in [("voice_id", voice), ("audio_url", audio_url)] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// `GET {base_url}/v1/getAllVoices` over a plain socket; only a 127.0.0.1 address is ever
@@ -411,6 +426,7 @@ fn get_all_voices(base_url: &str) -> Result {
              Authorization: xtask-package-check\r\nConnection: close\r\n\r\n"
         )
         .as_bytes(),
+        ANSWER_LIMIT,
     )?;
     let status = response.lines().next().unwrap_or_default();
     if status.starts_with("HTTP/1.1 200") && response.contains("\"voices\"") {

@@ -45,16 +45,32 @@ impl Profile {
     }
 }
 
-pub(crate) fn run(args: &[String]) -> Result {
-    soak(args, Profile::Release)
+/// `cargo xtask soak`'s command line: everything goes to the soak.
+#[derive(clap::Args)]
+#[command(disable_help_flag = true)]
+pub(crate) struct Options {
+    /// This help, then the soak's own (`--seconds N`, the length, and the rest)
+    #[arg(short, long)]
+    help: bool,
+    /// The soak's options
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "SOAK OPTIONS"
+    )]
+    args: Vec<String>,
+}
+
+pub(crate) fn run(options: &Options) -> Result {
+    let mut args = options.args.clone();
+    if options.help {
+        print!("{}", crate::help_of("soak"));
+        args.insert(0, "--help".to_owned());
+    }
+    soak(&args, Profile::Release)
 }
 
 fn soak(args: &[String], profile: Profile) -> Result {
-    // `cargo xtask soak -- --seconds 5` reads naturally too; one `--` for cargo is added below.
-    let args = match args.split_first() {
-        Some((first, rest)) if first == "--" => rest,
-        _ => args,
-    };
     let started = Instant::now();
     let binary = match profile {
         Profile::Release => mock::build("soak", true, None)?,
@@ -119,6 +135,16 @@ pub(crate) fn build_dev() -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Everything goes to the soak, a leading `--` aside; `--help` shows xtask's help first.
+    #[test]
+    fn the_options_are_the_soaks() {
+        let parse = |args: &[&str]| crate::parse::<Options>(args).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parse(&["--seconds", "5"]).args, ["--seconds", "5"]);
+        assert_eq!(parse(&["--", "--seconds", "5"]).args, ["--seconds", "5"]);
+        let help = parse(&["--help"]);
+        assert!(help.help && help.args.is_empty());
+    }
 
     /// ci's soak selects the packages as `cargo test --workspace` does, in the dev profile, so it
     /// reuses that build; by hand it is the release build of the mock's package.

@@ -9,9 +9,9 @@
 //!   (the client's `build.rs` output), with the reason beside it in the manifest;
 //! - every entry of `[workspace.dependencies]` is used by some member.
 //!
-//! The same search cargo-machete makes (a crate's name in its source), in a few lines of std,
-//! because xtask has no dependencies. The check is also a `#[test]` below, so `cargo test
-//! --workspace` (the `test` step of `cargo xtask ci`) enforces it.
+//! The same search cargo-machete makes (a crate's name in its source), plus the two rules of the
+//! workspace table it does not check, with no tool to install. The check is also a `#[test]`
+//! below, so `cargo test --workspace` (the `test` step of `cargo xtask ci`) enforces it.
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -453,22 +453,15 @@ mod tests {
         assert!(node_supported((24, 0)));
     }
 
-    /// The `"name": "version"` lines of a package.json's `dependencies`.
+    /// A package.json's `dependencies`, by name.
     fn dependencies(manifest: &str) -> Vec<(String, String)> {
-        let Some(start) = manifest.find("\"dependencies\"") else {
-            return Vec::new();
-        };
-        let block = &manifest[start..];
-        let block = &block[..block.find('}').unwrap_or(block.len())];
-        block
-            .lines()
-            .skip(1)
-            .filter_map(|line| {
-                let (name, version) = line.split_once(':')?;
-                let unquote = |s: &str| s.trim().trim_end_matches(',').trim_matches('"').to_owned();
-                Some((unquote(name), unquote(version)))
-            })
-            .collect()
+        #[derive(serde::Deserialize)]
+        struct Manifest {
+            #[serde(default)]
+            dependencies: std::collections::BTreeMap<String, String>,
+        }
+        let manifest: Manifest = serde_json::from_str(manifest).unwrap_or_else(|e| panic!("{e}"));
+        manifest.dependencies.into_iter().collect()
     }
 
     #[test]

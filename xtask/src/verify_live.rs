@@ -13,13 +13,14 @@
 //! against local upstreams instead: the mock itself (nothing to report, a Cover included) and a
 //! server that breaks the spec (each break reported; `--strict` turns it into a 502).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
-use crate::{Error, Result, mock, project};
+use serde_json::value::RawValue;
+
+use crate::{Error, Result, mock, package, project};
 
 /// The variable the key is read from.
 const KEY_VARIABLE: &str = "MUSICGPT_API_KEY";
@@ -32,56 +33,25 @@ const CALL_LIMIT: Duration = Duration::from_secs(120);
 const POLLS: usize = 5;
 const POLL_PAUSE: Duration = Duration::from_secs(2);
 
-const HELP: &str = "\
-usage: cargo xtask verify-live [--spend] [--task-id ID] [--upstream URL] [--strict] [--record DIR]
-
-Calls the API through `musicgpt-cover-mock proxy`, which checks each exchange against
-openapi.yaml, and prints the violations it reports; fails if any is an error.
-  --task-id ID    also GET /v1/byId of this task (default: an id no task has, answered 404)
-  --spend         also POST /v1/Cover (costs credits) and poll it a few times
-  --upstream URL  the API's base URL (default: the spec's first server, the real API)
-  --strict        run the proxy with --strict (a violation becomes a 502)
-  --record DIR    record the session to DIR (one JSON file per exchange, the key redacted), for
-                  `musicgpt-cover-mock --replay DIR`
-The key is read from MUSICGPT_API_KEY (required for the real API).
-";
-
-/// What to run.
-#[derive(Debug, Clone, Default)]
+/// What to run. The key is read from MUSICGPT_API_KEY (required for the real API).
+#[derive(clap::Args, Debug, Clone, Default)]
 pub(crate) struct Options {
+    /// Also POST /v1/Cover (costs credits) and poll it a few times
+    #[arg(long)]
     pub(crate) spend: bool,
+    /// Also GET /v1/byId of this task (default: an id no task has, answered 404)
+    #[arg(long, value_name = "ID")]
     pub(crate) task_id: Option<String>,
+    /// The API's base URL (default: the spec's first server, the real API)
+    #[arg(long, value_name = "URL")]
     pub(crate) upstream: Option<String>,
+    /// Run the proxy with --strict (a violation becomes a 502)
+    #[arg(long)]
     pub(crate) strict: bool,
+    /// Record the session to DIR (one JSON file per exchange, the key redacted), for
+    /// `musicgpt-cover-mock --replay DIR`
+    #[arg(long, value_name = "DIR")]
     pub(crate) record: Option<String>,
-}
-
-impl Options {
-    fn parse(args: &[String]) -> Result<Options> {
-        let mut options = Options::default();
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            let mut value = |name: &str| {
-                args.next()
-                    .cloned()
-                    .ok_or_else(|| Error::new(format!("verify-live: {name} needs a value")))
-            };
-            match arg.as_str() {
-                "--spend" => options.spend = true,
-                "--strict" => options.strict = true,
-                "--task-id" => options.task_id = Some(value("--task-id")?),
-                "--upstream" => options.upstream = Some(value("--upstream")?),
-                "--record" => options.record = Some(value("--record")?),
-                "-h" | "--help" => return Err(Error::new(HELP)),
-                other => {
-                    return Err(Error::new(format!(
-                        "verify-live: unknown argument `{other}`\n\n{HELP}"
-                    )));
-                }
-            }
-        }
-        Ok(options)
-    }
 }
 
 /// One call of the sequence and what the proxy said about it.
@@ -100,18 +70,13 @@ impl Step {
 }
 
 fn is_error(violation: &str) -> bool {
-    violation.contains(r#""severity":"Error""#)
+    string_at(violation, "/severity").as_deref() == Some("Error")
 }
 
-pub(crate) fn run(args: &[String]) -> Result {
-    if args.iter().any(|a| a == "-h" || a == "--help") {
-        print!("{HELP}");
-        return Ok(());
-    }
-    let options = Options::parse(args)?;
-    let key = key_for(&options, std::env::var(KEY_VARIABLE).ok())?;
+pub(crate) fn run(options: &Options) -> Result {
+    let key = key_for(options, std::env::var(KEY_VARIABLE).ok())?;
     let binary = mock::build("verify-live", false, None)?;
-    let steps = verify(&binary, &options, &key)?;
+    let steps = verify(&binary, options, &key)?;
     report(&steps)
 }
 
@@ -177,7 +142,7 @@ pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<
     let mut steps = Vec::new();
 
     let voices = proxy.get("/v1/getAllVoices?limit=5")?;
-    let voice = string_after(&voices.body, r#""voice_id":""#);
+    let voice = string_at(&voices.body, "/voices/0/voice_id");
     steps.push(voices.step);
     steps.push(proxy.get("/v1/searchVoices?query=a&limit=5")?.step);
     let task = options
@@ -197,7 +162,7 @@ pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<
             Error::new("verify-live: the voice list named no voice_id to sing the cover with")
         })?;
         let cover = proxy.cover(&voice, &spec_audio_url()?)?;
-        let task_id = string_after(&cover.body, r#""task_id":""#);
+        let task_id = string_at(&cover.body, "/task_id");
         steps.push(cover.step);
         if let Some(task_id) = task_id {
             for poll in 0..POLLS {
@@ -205,7 +170,7 @@ pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<
                     "/v1/byId?conversionType=COVER&task_id={}",
                     percent_encode(&task_id)
                 ))?;
-                let status = string_after(&answer.body, r#""status":""#).unwrap_or_default();
+                let status = string_at(&answer.body, "/conversion/status").unwrap_or_default();
                 steps.push(answer.step);
                 if ["COMPLETED", "FAILED", "ERROR"].contains(&status.as_str()) || poll + 1 == POLLS
                 {
@@ -237,7 +202,7 @@ fn spec_audio_url() -> Result<String> {
         .ok_or_else(|| Error::new("CoverRequest's audio_url has no example"))
 }
 
-/// The proxy, spoken to over plain HTTP/1.0 on loopback (xtask has no HTTP client).
+/// The proxy, spoken to over plain HTTP/1.0 on loopback ([`package::exchange`]).
 struct Proxy {
     addr: SocketAddr,
     base_path: String,
@@ -251,21 +216,10 @@ struct Answer {
 
 impl Proxy {
     fn new(base: &str, key: &str) -> Result<Proxy> {
-        let rest = base
-            .strip_prefix("http://")
-            .ok_or_else(|| Error::new(format!("not an http URL: {base}")))?;
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let addr: SocketAddr = authority
-            .parse()
-            .map_err(|e| Error::new(format!("not an address: {authority}: {e}")))?;
-        if !addr.ip().is_loopback() {
-            return Err(Error::new(format!(
-                "the proxy must be on loopback, not {addr}"
-            )));
-        }
+        let (addr, base_path) = package::loopback_address(base)?;
         Ok(Proxy {
             addr,
-            base_path: format!("/{path}").trim_end_matches('/').to_owned(),
+            base_path,
             key: key.to_owned(),
         })
     }
@@ -275,45 +229,31 @@ impl Proxy {
     }
 
     fn cover(&self, voice: &str, audio_url: &str) -> Result<Answer> {
-        let boundary = "verify-live-boundary-7d1e";
-        let mut body = Vec::new();
-        for (name, value) in [("voice_id", voice), ("audio_url", audio_url)] {
-            let _ = write!(
-                body,
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            );
-        }
-        let _ = write!(body, "--{boundary}--\r\n");
-        let content_type = format!("multipart/form-data; boundary={boundary}");
-        self.call("POST", "/v1/Cover", Some((&content_type, &body)))
+        let (content_type, body) = package::cover_form(voice, audio_url);
+        self.call("POST", "/v1/Cover", Some((&content_type, body.as_bytes())))
     }
 
     fn call(&self, method: &str, path: &str, body: Option<(&str, &[u8])>) -> Result<Answer> {
         let call = format!("{method} {path}");
-        let io = |e: std::io::Error| Error::new(format!("verify-live: {call}: {e}"));
-        let mut stream =
-            TcpStream::connect_timeout(&self.addr, Duration::from_secs(5)).map_err(io)?;
-        stream.set_read_timeout(Some(CALL_LIMIT)).map_err(io)?;
         let mut request = format!(
             "{method} {}{path} HTTP/1.0\r\nHost: {}\r\nAuthorization: {}\r\nAccept: application/json\r\nUser-Agent: cargo-xtask-verify-live\r\n",
             self.base_path, self.addr, self.key
         )
         .into_bytes();
         if let Some((content_type, bytes)) = body {
-            let _ = write!(
-                request,
-                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
-                bytes.len()
+            request.extend_from_slice(
+                format!(
+                    "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                    bytes.len()
+                )
+                .as_bytes(),
             );
-            request.extend_from_slice(b"\r\n");
             request.extend_from_slice(bytes);
         } else {
             request.extend_from_slice(b"\r\n");
         }
-        stream.write_all(&request).map_err(io)?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).map_err(io)?;
-        let text = String::from_utf8_lossy(&answer);
+        let text = package::exchange(self.addr, &request, CALL_LIMIT)
+            .map_err(|e| Error::new(format!("verify-live: {call}: {e}")))?;
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let status = head
             .split_whitespace()
@@ -337,53 +277,18 @@ impl Proxy {
     }
 }
 
-/// The top-level objects of a JSON array, as text.
+/// The objects of the violations header's JSON array, each as the proxy wrote it; nothing when
+/// the header is not such an array.
 fn json_objects(array: &str) -> Vec<String> {
-    let mut objects = Vec::new();
-    let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, 0usize);
-    for (i, c) in array.char_indices() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '{' => {
-                if depth == 0 {
-                    start = i;
-                }
-                depth += 1;
-            }
-            '}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    objects.push(array[start..=i].to_owned());
-                }
-            }
-            _ => {}
-        }
-    }
-    objects
+    serde_json::from_str::<Vec<Box<RawValue>>>(array)
+        .map(|objects| objects.iter().map(|raw| raw.get().to_owned()).collect())
+        .unwrap_or_default()
 }
 
-/// The JSON string value that follows `prefix` (such as `"task_id":"`), unescaped only of `\"`.
-fn string_after(text: &str, prefix: &str) -> Option<String> {
-    let rest = &text[text.find(prefix)? + prefix.len()..];
-    let mut value = String::new();
-    let mut chars = rest.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => return Some(value),
-            '\\' => value.push(chars.next()?),
-            c => value.push(c),
-        }
-    }
-    None
+/// The string at `pointer` (RFC 6901, such as `/conversion/status`) of the JSON `body`.
+fn string_at(body: &str, pointer: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    value.pointer(pointer)?.as_str().map(str::to_owned)
 }
 
 fn percent_encode(value: &str) -> String {
@@ -401,7 +306,7 @@ fn percent_encode(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
     use std::path::PathBuf;
 
@@ -413,20 +318,22 @@ mod tests {
 
     #[test]
     fn options_and_helpers() {
-        let args: Vec<String> = ["--spend", "--task-id", "t 1", "--strict", "--record", "d"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        let options = Options::parse(&args).expect("parses");
+        let options: Options =
+            crate::parse(&["--spend", "--task-id", "t 1", "--strict", "--record", "d"])
+                .expect("parses");
         assert!(options.spend && options.strict && options.task_id.as_deref() == Some("t 1"));
         assert_eq!(options.record.as_deref(), Some("d"));
-        assert!(Options::parse(&["--nope".to_owned()]).is_err());
+        assert!(crate::parse::<Options>(&["--nope"]).is_err());
         assert_eq!(percent_encode("t 1/é"), "t%201%2F%C3%A9");
         let objects = json_objects(r#"[{"a":"}{","b":["x"]},{"severity":"Error"}]"#);
         assert_eq!(objects.len(), 2);
         assert!(is_error(&objects[1]) && !is_error(&objects[0]));
         assert_eq!(
-            string_after(r#"{"task_id":"a\"b","x":1}"#, r#""task_id":""#).as_deref(),
+            string_at(
+                r#"{"conversion":{"status":"a\"b"},"x":1}"#,
+                "/conversion/status"
+            )
+            .as_deref(),
             Some("a\"b")
         );
         assert!(spec_audio_url().is_ok_and(|u| u.starts_with("https://")));

@@ -351,6 +351,7 @@ fn explorer(address: SocketAddr) -> Result {
     let response = package::exchange(
         address,
         format!("GET / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes(),
+        package::ANSWER_LIMIT,
     )?;
     if response.starts_with("HTTP/1.1 200") && response.contains("<title>Explorer") {
         Ok(())
@@ -364,24 +365,15 @@ fn explorer(address: SocketAddr) -> Result {
 
 /// `POST /v1/Cover`, multipart, by URL, with any key: 200 and a task id.
 fn cover(address: SocketAddr, base_path: &str) -> Result {
-    let boundary = "dist-check-boundary";
-    let field = |name: &str, value: &str| {
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        )
-    };
-    let body = format!(
-        "{}{}--{boundary}--\r\n",
-        field("voice_id", "Drake"),
-        field("audio_url", "https://www.youtube.com/watch?v=jGflUbPQfW8")
-    );
+    let (content_type, body) =
+        package::cover_form("Drake", "https://www.youtube.com/watch?v=jGflUbPQfW8");
     let request = format!(
         "POST {base_path}/v1/Cover HTTP/1.1\r\nHost: {address}\r\nAuthorization: dist-check\r\n\
-         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n{body}",
         body.len()
     );
-    let response = package::exchange(address, request.as_bytes())?;
+    let response = package::exchange(address, request.as_bytes(), package::ANSWER_LIMIT)?;
     if response.starts_with("HTTP/1.1 200") && response.contains("\"task_id\"") {
         Ok(())
     } else {

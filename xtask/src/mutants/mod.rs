@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 
 use self::mirror::mirror;
 use self::mutations::Mutation;
-use self::options::Options;
+pub(crate) use self::options::Options;
 use self::paths::Paths;
 use self::report::{Lint, Outcome, Stage, judge, report};
 use self::suite::{BASELINE_LIMIT, MUTATION_FLOOR, Selection, SuiteRun, Verdict, suite};
@@ -56,9 +56,9 @@ use crate::project::write;
 use crate::tools::Tools;
 use crate::{Error, Result, project, spec_lint};
 
-/// `cargo xtask mutants [ARGS]`.
-pub(crate) fn run(args: &[String]) -> Result {
-    check(&Options::parse(args)?)
+/// `cargo xtask mutants [OPTIONS]`.
+pub(crate) fn run(options: &Options) -> Result {
+    check(options)
 }
 
 /// The CI step: every mutation, each through the stages (a survivor only after the whole suite).

@@ -354,8 +354,7 @@ mod tests {
     fn with_packages_only_their_targets_run_and_the_selection_is_theirs() {
         let entries =
             parse("m\t-p a --test t\tx\nm\t-p b --test u\ty\n").unwrap_or_else(|e| panic!("{e}"));
-        let options =
-            Options::parse(&["-p".to_owned(), "a".to_owned()]).unwrap_or_else(|e| panic!("{e}"));
+        let options = crate::parse::<Options>(&["-p", "a"]).unwrap_or_else(|e| panic!("{e}"));
         let found = groups(&options, &entries, "m");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].args, ["--package", "a", "--test", "t"]);

@@ -63,6 +63,8 @@ pub(crate) struct Spec {
     pub(crate) base_path: String,
     /// `http://127.0.0.1:4010`: where the spec says the local mock listens.
     pub(crate) default_origin: String,
+    /// The spec's other `servers` (the real API's base URLs), in its order.
+    pub(crate) api_servers: Vec<String>,
     pub(crate) cover: Operation,
     pub(crate) by_id: Operation,
     pub(crate) all_voices: Operation,
@@ -142,6 +144,10 @@ impl Spec {
         let (default_origin, base_path) = (head.servers.iter())
             .find_map(|s| loopback_server(&s.url))
             .ok_or("openapi.yaml lists no http://127.0.0.1 server for the mock")?;
+        let api_servers = (head.servers.iter())
+            .filter(|s| loopback_server(&s.url).is_none())
+            .map(|s| s.url.trim_end_matches('/').to_owned())
+            .collect();
 
         let cover = operations::operation(&raw, "cover")?;
         let by_id = operations::operation(&raw, "getConversionById")?;
@@ -215,6 +221,7 @@ impl Spec {
             version: head.info.version,
             base_path,
             default_origin,
+            api_servers,
             webhook,
             webhook_field,
             cover_ok,
@@ -272,6 +279,16 @@ mod tests {
         assert_eq!(s.cover.invalid_status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(s.by_id.invalid_status, StatusCode::BAD_REQUEST);
         assert_eq!(s.webhook_field, "webhook_url");
+    }
+
+    #[test]
+    fn the_api_servers_are_the_spec_s_remote_ones() {
+        let servers = &spec().api_servers;
+        assert!(!servers.is_empty());
+        assert!(
+            servers.iter().all(|s| s.starts_with("https://")),
+            "{servers:?}"
+        );
     }
 
     #[test]

@@ -288,6 +288,10 @@ impl Rule {
                     "field {name}: {MOCK_RULES} {keyword} {value} is not a bound the mock checks"
                 )
             };
+            let length = || {
+                let length = value.as_u64().and_then(|n| usize::try_from(n).ok());
+                length.ok_or_else(bad)
+            };
             match (keyword.as_str(), self.kind) {
                 ("minimum", ValueKind::Integer) => {
                     let own = value.as_i64().ok_or_else(bad)?;
@@ -297,18 +301,9 @@ impl Rule {
                     let own = value.as_i64().ok_or_else(bad)?;
                     self.maximum = Some(self.maximum.map_or(own, |api| api.min(own)));
                 }
-                ("minLength", ValueKind::Text) => {
-                    let own = value
-                        .as_u64()
-                        .and_then(|n| usize::try_from(n).ok())
-                        .ok_or_else(bad)?;
-                    self.min_length = self.min_length.max(own);
-                }
+                ("minLength", ValueKind::Text) => self.min_length = self.min_length.max(length()?),
                 ("maxLength", ValueKind::Text) => {
-                    let own = value
-                        .as_u64()
-                        .and_then(|n| usize::try_from(n).ok())
-                        .ok_or_else(bad)?;
+                    let own = length()?;
                     self.max_length = Some(self.max_length.map_or(own, |api| api.min(own)));
                 }
                 _ => return Err(bad()),

@@ -171,13 +171,11 @@ impl Spec {
             .iter()
             .filter_map(|e| {
                 let c = e.get("conversion")?;
+                let text = |key: &str| c.get(key).and_then(Json::as_str).map(str::to_owned);
                 Some(StatusText {
-                    status: c.get("status")?.as_str()?.to_owned(),
-                    status_msg: c
-                        .get("status_msg")
-                        .and_then(Json::as_str)
-                        .map(str::to_owned),
-                    message: c.get("message").and_then(Json::as_str).map(str::to_owned),
+                    status: text("status")?,
+                    status_msg: text("status_msg"),
+                    message: text("message"),
                 })
             })
             .collect();

@@ -157,12 +157,8 @@ pub(super) fn operation(root: &Yaml, operation_id: &str) -> Result<Operation, St
     }
 
     let mut query = Vec::new();
-    for p in op
-        .get("parameters")
-        .and_then(Yaml::as_sequence)
-        .into_iter()
-        .flatten()
-    {
+    let parameters = op.get("parameters").and_then(Yaml::as_sequence);
+    for p in parameters.into_iter().flatten() {
         let p: Parameter = read(p)?;
         if p.location == Location::Query {
             let schema = p
@@ -173,16 +169,19 @@ pub(super) fn operation(root: &Yaml, operation_id: &str) -> Result<Operation, St
     }
 
     let content = op.get("requestBody").and_then(|b| b.get("content"));
-    let mut forms = [MULTIPART, URLENCODED].map(|media_type| {
-        content.and_then(|c| c.get(media_type)).map(|media| {
-            let schema = media
-                .get("schema")
-                .ok_or_else(|| format!("{operation_id}: {media_type} form without a schema"))?;
-            form(schema)
-        })
-    });
-    let urlencoded = forms[1].take().transpose()?;
-    let form = forms[0].take().transpose()?;
+    let form_of = |media_type: &str| {
+        let media = content.and_then(|c| c.get(media_type));
+        media
+            .map(|media| {
+                let schema = media
+                    .get("schema")
+                    .ok_or_else(|| format!("{operation_id}: {media_type} form without a schema"))?;
+                form(schema)
+            })
+            .transpose()
+    };
+    let urlencoded = form_of(URLENCODED)?;
+    let form = form_of(MULTIPART)?;
     if form.is_none() && urlencoded.is_some() {
         return Err(format!(
             "{operation_id}: a url-encoded form without a multipart one"

@@ -107,9 +107,9 @@ pub fn resolve<'a, T: Tree>(root: &'a T, value: &'a T) -> Option<&'a T> {
     None
 }
 
-/// `value` with every `$ref` in it replaced by what it leads to ([`resolve`]), for a reader
-/// that cannot follow one itself (openapiv3's typed model). An error names a reference that does
-/// not resolve, or refs that lead back into themselves.
+/// `value` with every `$ref` in it replaced by what it leads to ([`resolve`]), so that the spec's
+/// compilers read one tree and follow none. An error names a reference that does not resolve,
+/// or refs that lead back into themselves.
 pub(crate) fn inline(root: &Yaml, value: &Yaml, depth: usize) -> Result<Yaml, String> {
     if depth > 64 {
         return Err("openapi.yaml: $refs nest too deep (a cycle?)".to_owned());

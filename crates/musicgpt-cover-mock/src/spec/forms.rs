@@ -5,10 +5,10 @@
 //! `minLength`, `maxLength`): the spec says there which rules are the mock's, and the client,
 //! generated from the schema alone, does not enforce them.
 
-use openapiv3::{ReferenceOr, Schema};
 use serde_json::Value as Json;
+use serde_norway::Value as Yaml;
 
-use super::reader::{Ctx, Kind, Shape, item};
+use super::reader::{Kind, Schema, read};
 
 /// The media type of the Cover form.
 pub(crate) const MULTIPART: &str = "multipart/form-data";
@@ -188,86 +188,86 @@ pub(crate) struct Need {
     pub(crate) min_length: usize,
 }
 
-impl<'a> Ctx<'a> {
-    pub(super) fn form(&self, schema: &Schema) -> Result<FormSpec, String> {
-        let shape = self.shape(schema)?;
-        let mut fields = Vec::new();
-        for &(name, prop) in &shape.properties {
-            let prop = item(prop)?;
-            fields.push(self.rule(name, prop, shape.required.iter().any(|r| r == name))?);
-        }
-        let mut alternatives = Vec::new();
-        for alt in self.form_rule(&shape)? {
-            let alt = item(alt)?;
-            let alt_shape = self.shape(alt)?;
-            let mut needs = Vec::new();
-            for name in alt_shape.required {
-                let field = fields
-                    .iter()
-                    .position(|f| &f.name == name)
-                    .ok_or_else(|| format!("form anyOf requires unknown field {name}"))?;
-                let min_length = match alt_shape.properties.iter().find(|(n, _)| *n == name) {
-                    Some((_, p)) => self.shape(item(p)?)?.min_length,
-                    None => 0,
-                };
-                needs.push(Need { field, min_length });
-            }
-            alternatives.push(needs);
-        }
-        Ok(FormSpec {
-            fields,
-            alternatives,
-        })
+/// The form of an object schema: a rule per property, and the alternatives of its `anyOf`.
+pub(super) fn form(schema: &Yaml) -> Result<FormSpec, String> {
+    let form: Schema = read(schema)?;
+    let mut fields = Vec::new();
+    for (name, prop) in form.properties() {
+        fields.push(rule(name, prop, form.required.iter().any(|r| r == name))?);
     }
+    let mut alternatives = Vec::new();
+    for alt in form_rule(form)? {
+        let alt: Schema = read(&alt)?;
+        let mut needs = Vec::new();
+        for name in &alt.required {
+            let field = fields
+                .iter()
+                .position(|f| &f.name == name)
+                .ok_or_else(|| format!("form anyOf requires unknown field {name}"))?;
+            let min_length = match alt.properties().find(|(n, _)| n == name) {
+                Some((_, p)) => read::<Schema>(p)?.min_length,
+                None => 0,
+            };
+            needs.push(Need { field, min_length });
+        }
+        alternatives.push(needs);
+    }
+    Ok(FormSpec {
+        fields,
+        alternatives,
+    })
+}
 
-    /// The alternatives of the form's one `anyOf` rule: beside its properties, or the one member
-    /// of its `allOf` (where generators keep the properties' types). Another shape is an error at
-    /// start-up, not a rule silently not kept.
-    fn form_rule(&self, shape: &Shape<'a>) -> Result<&'a [ReferenceOr<Schema>], String> {
-        const SHAPES: &str = "an anyOf of required lists, beside the properties or as the one \
-                              member of allOf";
-        match (shape.any_of, shape.all_of) {
-            (any_of, []) => Ok(any_of),
-            ([], [member]) => {
-                let member = self.shape(item(member)?)?;
-                if member.any_of.is_empty()
-                    || !member.all_of.is_empty()
-                    || !member.properties.is_empty()
-                    || !member.required.is_empty()
-                {
-                    return Err(format!("form allOf: only {SHAPES} is understood"));
-                }
-                Ok(member.any_of)
+/// The alternatives of the form's one `anyOf` rule: beside its properties, or the one member
+/// of its `allOf` (where generators keep the properties' types). Another shape is an error at
+/// start-up, not a rule silently not kept.
+fn form_rule(form: Schema) -> Result<Vec<Yaml>, String> {
+    const SHAPES: &str = "an anyOf of required lists, beside the properties or as the one \
+                          member of allOf";
+    match (form.any_of, form.all_of.as_slice()) {
+        (any_of, []) => Ok(any_of),
+        (any_of, [member]) if any_of.is_empty() => {
+            let member: Schema = read(member)?;
+            if member.any_of.is_empty()
+                || !member.all_of.is_empty()
+                || !member.properties.is_empty()
+                || !member.required.is_empty()
+            {
+                return Err(format!("form allOf: only {SHAPES} is understood"));
             }
-            _ => Err(format!("form rule: only {SHAPES} is understood")),
+            Ok(member.any_of)
         }
+        _ => Err(format!("form rule: only {SHAPES} is understood")),
     }
+}
 
-    pub(super) fn rule(&self, name: &str, schema: &Schema, required: bool) -> Result<Rule, String> {
-        let shape = self.shape(schema)?;
-        let kind = match (shape.kind, shape.binary) {
-            (Kind::Integer, _) => ValueKind::Integer,
-            (Kind::String, true) => ValueKind::Binary,
-            (Kind::String, false) => ValueKind::Text,
-            (other, _) => return Err(format!("field {name}: unsupported type {other:?}")),
-        };
-        let mut rule = Rule {
-            name: name.to_owned(),
-            kind,
-            required,
-            min_length: shape.min_length,
-            max_length: shape.max_length,
-            minimum: shape.minimum,
-            maximum: shape.maximum,
-            default: schema.schema_data.default.as_ref().and_then(Json::as_i64),
-            uuid: shape.uuid,
-            allowed: shape.allowed,
-        };
-        if let Some(own) = schema.schema_data.extensions.get(MOCK_RULES) {
-            rule.tighten(own)?;
-        }
-        Ok(rule)
+/// The rule of a form field or query parameter.
+pub(super) fn rule(name: &str, schema: &Yaml, required: bool) -> Result<Rule, String> {
+    let parsed: Schema = read(schema)?;
+    let kind = match (parsed.kind(), parsed.format.as_deref()) {
+        (Kind::Integer, _) => ValueKind::Integer,
+        (Kind::String, Some("binary")) => ValueKind::Binary,
+        (Kind::String, _) => ValueKind::Text,
+        (other, _) => return Err(format!("field {name}: unsupported type {other:?}")),
+    };
+    let mut rule = Rule {
+        name: name.to_owned(),
+        kind,
+        required,
+        min_length: parsed.min_length,
+        max_length: parsed.max_length,
+        minimum: parsed.minimum(),
+        maximum: parsed.maximum(),
+        default: parsed.default.as_ref().and_then(Json::as_i64),
+        uuid: parsed.format.as_deref() == Some("uuid"),
+        allowed: (parsed.enumeration.iter())
+            .filter_map(|v| Some(v.as_str()?.to_owned()))
+            .collect(),
+    };
+    if let Some(own) = schema.get(MOCK_RULES) {
+        rule.tighten(&read(own)?)?;
     }
+    Ok(rule)
 }
 
 /// The schema extension holding the mock's own bounds, beyond the API's.
@@ -288,6 +288,10 @@ impl Rule {
                     "field {name}: {MOCK_RULES} {keyword} {value} is not a bound the mock checks"
                 )
             };
+            let length = || {
+                let length = value.as_u64().and_then(|n| usize::try_from(n).ok());
+                length.ok_or_else(bad)
+            };
             match (keyword.as_str(), self.kind) {
                 ("minimum", ValueKind::Integer) => {
                     let own = value.as_i64().ok_or_else(bad)?;
@@ -297,18 +301,9 @@ impl Rule {
                     let own = value.as_i64().ok_or_else(bad)?;
                     self.maximum = Some(self.maximum.map_or(own, |api| api.min(own)));
                 }
-                ("minLength", ValueKind::Text) => {
-                    let own = value
-                        .as_u64()
-                        .and_then(|n| usize::try_from(n).ok())
-                        .ok_or_else(bad)?;
-                    self.min_length = self.min_length.max(own);
-                }
+                ("minLength", ValueKind::Text) => self.min_length = self.min_length.max(length()?),
                 ("maxLength", ValueKind::Text) => {
-                    let own = value
-                        .as_u64()
-                        .and_then(|n| usize::try_from(n).ok())
-                        .ok_or_else(bad)?;
+                    let own = length()?;
                     self.max_length = Some(self.max_length.map_or(own, |api| api.min(own)));
                 }
                 _ => return Err(bad()),

@@ -7,7 +7,7 @@
 //! serialized to the exact bytes the mock sends for `Prefer: example=`, and the templates of its
 //! live responses. Each file compiles one kind of thing:
 //! - `document`: openapi.yaml parsed, once, and `$ref`s followed (or inlined) in it;
-//! - `reader`: finding operations and the facts of a schema in the typed, inlined document;
+//! - `reader`: finding operations and the keywords of a schema in the inlined document;
 //! - `operations`: each operation's statuses and examples;
 //! - `json`: JSON text written into byte buffers;
 //! - `forms`: form-field and parameter rules, and the checks of a value against them;
@@ -29,8 +29,9 @@ pub(crate) mod validate;
 use std::ops::RangeInclusive;
 use std::sync::OnceLock;
 
-use openapiv3::OpenAPI;
+use serde::Deserialize;
 use serde_json::Value as Json;
+use serde_norway::Value as Yaml;
 
 pub(crate) use forms::{Checked, FormSpec, MULTIPART, Rule, URLENCODED, Value, ValueKind, quoted};
 pub(crate) use json::json_string;
@@ -40,7 +41,6 @@ pub(crate) use template::{Field, Fill, Template, Val};
 
 use document::Document;
 pub(crate) use document::document;
-use reader::Ctx;
 
 /// The text of openapi.yaml this crate was built with: the crate's own `openapi.yaml`, a symlink to
 /// the workspace's in a checkout and the file itself in a packaged crate.
@@ -63,6 +63,8 @@ pub(crate) struct Spec {
     pub(crate) base_path: String,
     /// `http://127.0.0.1:4010`: where the spec says the local mock listens.
     pub(crate) default_origin: String,
+    /// The spec's other `servers` (the real API's base URLs), in its order.
+    pub(crate) api_servers: Vec<String>,
     pub(crate) cover: Operation,
     pub(crate) by_id: Operation,
     pub(crate) all_voices: Operation,
@@ -94,6 +96,25 @@ pub(crate) struct Spec {
     pub(crate) pitch_default: i64,
 }
 
+/// The members of the document's head the mock reads.
+#[derive(Deserialize)]
+struct Head {
+    info: Info,
+    #[serde(default)]
+    servers: Vec<Server>,
+}
+
+#[derive(Deserialize)]
+struct Info {
+    title: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct Server {
+    url: String,
+}
+
 /// Texts the byId examples show for one status.
 #[derive(Debug, Clone)]
 pub(crate) struct StatusText {
@@ -118,51 +139,48 @@ impl Spec {
 
     pub(crate) fn compile(document: &Document) -> Result<Spec, String> {
         let raw = document::inline(document.yaml(), document.yaml(), 0)?;
-        let api: OpenAPI = serde_norway::from_value(raw.clone())
-            .map_err(|e| format!("openapi.yaml is not OpenAPI 3.0: {e}"))?;
-        let ctx = Ctx {
-            api: &api,
-            raw: &raw,
-        };
+        let head: Head = reader::read(&raw)?;
 
-        let (default_origin, base_path) = api
-            .servers
-            .iter()
+        let (default_origin, base_path) = (head.servers.iter())
             .find_map(|s| loopback_server(&s.url))
             .ok_or("openapi.yaml lists no http://127.0.0.1 server for the mock")?;
+        let api_servers = (head.servers.iter())
+            .filter(|s| loopback_server(&s.url).is_none())
+            .map(|s| s.url.trim_end_matches('/').to_owned())
+            .collect();
 
-        let cover = ctx.operation("cover")?;
-        let by_id = ctx.operation("getConversionById")?;
-        let all_voices = ctx.operation("getAllVoices")?;
-        let search_voices = ctx.operation("searchVoices")?;
+        let cover = operations::operation(&raw, "cover")?;
+        let by_id = operations::operation(&raw, "getConversionById")?;
+        let all_voices = operations::operation(&raw, "getAllVoices")?;
+        let search_voices = operations::operation(&raw, "searchVoices")?;
 
-        let cover_ok = ctx.ok_template(&cover)?;
-        let conversion_ok = ctx.ok_template(&by_id)?;
-        let voices_ok = ctx.ok_template(&all_voices)?;
+        let cover_ok = template::ok_template(&raw, &cover)?;
+        let conversion_ok = template::ok_template(&raw, &by_id)?;
+        let voices_ok = template::ok_template(&raw, &all_voices)?;
 
-        let (webhook, webhook_field) = ctx.webhook(&cover)?;
-        let error = {
-            let schema = ctx.named_schema("Error")?;
-            ctx.template(schema, &[])?
+        let (webhook, webhook_field) = template::webhook(&raw, &cover)?;
+        let schema = |name: &str| {
+            (raw.get("components"))
+                .and_then(|c| c.get("schemas")?.get(name))
+                .ok_or(format!("openapi.yaml has no schema {name}"))
         };
+        let error = template::template(schema("Error")?, &[])?;
 
-        let status_texts = ctx
-            .ok_examples(&by_id)?
+        let status_texts = by_id
+            .ok_examples()?
             .iter()
             .filter_map(|e| {
                 let c = e.get("conversion")?;
+                let text = |key: &str| c.get(key).and_then(Json::as_str).map(str::to_owned);
                 Some(StatusText {
-                    status: c.get("status")?.as_str()?.to_owned(),
-                    status_msg: c
-                        .get("status_msg")
-                        .and_then(Json::as_str)
-                        .map(str::to_owned),
-                    message: c.get("message").and_then(Json::as_str).map(str::to_owned),
+                    status: text("status")?,
+                    status_msg: text("status_msg"),
+                    message: text("message"),
                 })
             })
             .collect();
-        let example_voices = ctx
-            .ok_examples(&all_voices)?
+        let example_voices = all_voices
+            .ok_examples()?
             .iter()
             .filter_map(|e| e.get("voices")?.as_array().cloned())
             .flatten()
@@ -173,20 +191,13 @@ impl Spec {
                 ))
             })
             .collect();
-        let status_schema = ctx.named_schema("ConversionStatus")?;
+        let status_schema = schema("ConversionStatus")?;
         let statuses = |extension: &str| -> Vec<String> {
-            status_schema
-                .schema_data
-                .extensions
-                .get(extension)
-                .and_then(Json::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Json::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
+            (status_schema.get(extension).and_then(Yaml::as_sequence))
+                .into_iter()
+                .flatten()
+                .filter_map(|s| Some(s.as_str()?.to_owned()))
+                .collect()
         };
         let pitch = cover
             .form
@@ -204,10 +215,11 @@ impl Spec {
         let pitch_default = pitch.default.unwrap_or(0);
 
         Ok(Spec {
-            title: api.info.title.clone(),
-            version: api.info.version.clone(),
+            title: head.info.title,
+            version: head.info.version,
             base_path,
             default_origin,
+            api_servers,
             webhook,
             webhook_field,
             cover_ok,
@@ -265,6 +277,16 @@ mod tests {
         assert_eq!(s.cover.invalid_status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(s.by_id.invalid_status, StatusCode::BAD_REQUEST);
         assert_eq!(s.webhook_field, "webhook_url");
+    }
+
+    #[test]
+    fn the_api_servers_are_the_spec_s_remote_ones() {
+        let servers = &spec().api_servers;
+        assert!(!servers.is_empty());
+        assert!(
+            servers.iter().all(|s| s.starts_with("https://")),
+            "{servers:?}"
+        );
     }
 
     #[test]

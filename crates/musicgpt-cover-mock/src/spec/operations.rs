@@ -3,13 +3,13 @@
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use openapiv3::{Parameter, ParameterSchemaOrContent};
+use serde::Deserialize;
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
-use super::forms::{FormSpec, MULTIPART, Rule, URLENCODED};
+use super::forms::{FormSpec, MULTIPART, Rule, URLENCODED, form, rule};
 use super::json::json_string;
-use super::reader::{Ctx, item};
+use super::reader::{find, named_examples, read};
 
 /// One operation of the spec.
 #[derive(Debug)]
@@ -91,119 +91,131 @@ impl Operation {
     }
 }
 
-impl<'a> Ctx<'a> {
-    pub(super) fn operation(&self, operation_id: &str) -> Result<Operation, String> {
-        let (path, method, op) = self.find(operation_id)?;
-        let raw_op = self
-            .raw
-            .get("paths")
-            .and_then(|p| p.get(path))
-            .and_then(|p| p.get(method.as_str().to_ascii_lowercase()))
-            .ok_or_else(|| format!("{operation_id}: not found in the YAML tree"))?;
+/// A parameter of an operation: the keywords the mock reads.
+#[derive(Deserialize)]
+struct Parameter {
+    name: String,
+    #[serde(rename = "in")]
+    location: Location,
+    #[serde(default)]
+    required: bool,
+    schema: Option<Yaml>,
+}
 
-        let mut responses = Vec::new();
-        if let Some(map) = raw_op.get("responses").and_then(Yaml::as_mapping) {
-            for (code, response) in map {
-                let code = match code {
-                    Yaml::String(s) => s.parse::<u16>().ok(),
-                    Yaml::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-                    _ => None,
-                };
-                let Some(status) = code.and_then(|c| StatusCode::from_u16(c).ok()) else {
-                    continue;
-                };
-                let media = response
-                    .get("content")
-                    .and_then(|c| c.get("application/json"));
-                let raw_examples = media.map(|m| self.raw_examples(m)).unwrap_or_default();
-                let mut examples = Vec::new();
-                for (name, value) in &raw_examples {
-                    let body = serde_json::to_vec(value)
-                        .map_err(|e| format!("{operation_id} {status} example {name}: {e}"))?;
-                    examples.push(Example {
-                        name: name.clone(),
-                        body: Bytes::from(body),
-                    });
-                }
-                let error_entries = match raw_examples.first().and_then(|(_, v)| v.as_mapping()) {
-                    Some(map) if status.as_u16() >= 400 => map
-                        .iter()
-                        .filter_map(|(k, v)| {
-                            Some((k.as_str()?.to_owned(), serde_json::to_vec(v).ok()?))
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                responses.push(DocResponse {
-                    status,
-                    examples,
-                    error_entries,
+#[derive(Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Location {
+    Query,
+    Header,
+    Path,
+    Cookie,
+}
+
+/// The operation `operation_id` of the (inlined) document.
+pub(super) fn operation(root: &Yaml, operation_id: &str) -> Result<Operation, String> {
+    let (path, method, op) = find(root, operation_id)?;
+
+    let mut responses = Vec::new();
+    if let Some(map) = op.get("responses").and_then(Yaml::as_mapping) {
+        for (code, response) in map {
+            let code = match code {
+                Yaml::String(s) => s.parse::<u16>().ok(),
+                Yaml::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+                _ => None,
+            };
+            let Some(status) = code.and_then(|c| StatusCode::from_u16(c).ok()) else {
+                continue;
+            };
+            let media = response
+                .get("content")
+                .and_then(|c| c.get("application/json"));
+            let raw_examples = media.map(named_examples).unwrap_or_default();
+            let mut examples = Vec::new();
+            for (name, value) in &raw_examples {
+                let body = serde_json::to_vec(value)
+                    .map_err(|e| format!("{operation_id} {status} example {name}: {e}"))?;
+                examples.push(Example {
+                    name: name.clone(),
+                    body: Bytes::from(body),
                 });
             }
-        }
-
-        let mut query = Vec::new();
-        for p in &op.parameters {
-            let p = item(p)?;
-            if let Parameter::Query { parameter_data, .. } = p {
-                let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format else {
-                    return Err(format!("{operation_id}: parameter without a schema"));
-                };
-                let schema = item(schema)?;
-                query.push(self.rule(&parameter_data.name, schema, parameter_data.required)?);
-            }
-        }
-
-        let form = match &op.request_body {
-            None => None,
-            Some(body) => {
-                let body = item(body)?;
-                let mut forms = [MULTIPART, URLENCODED].map(|media_type| {
-                    body.content.get(media_type).map(|media| {
-                        let schema = media.schema.as_ref().ok_or_else(|| {
-                            format!("{operation_id}: {media_type} form without a schema")
-                        })?;
-                        self.form(item(schema)?)
+            let error_entries = match raw_examples.first().and_then(|(_, v)| v.as_mapping()) {
+                Some(map) if status.as_u16() >= 400 => map
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some((k.as_str()?.to_owned(), serde_json::to_vec(v).ok()?))
                     })
-                });
-                let urlencoded = forms[1].take().transpose()?;
-                match forms[0].take().transpose()? {
-                    Some(form) => Some((form, urlencoded)),
-                    None if urlencoded.is_some() => {
-                        return Err(format!(
-                            "{operation_id}: a url-encoded form without a multipart one"
-                        ));
-                    }
-                    None => None,
-                }
-            }
-        };
-        let (form, urlencoded) = form.unzip();
-        let urlencoded = urlencoded.flatten();
-
-        let invalid_status = if responses.iter().any(|r| r.status.as_u16() == 422) {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        Ok(Operation {
-            operation_id: operation_id.to_owned(),
-            summary: op.summary.clone().unwrap_or_default(),
-            method,
-            path: path.to_owned(),
-            responses,
-            query,
-            form,
-            urlencoded,
-            invalid_status,
-        })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            responses.push(DocResponse {
+                status,
+                examples,
+                error_entries,
+            });
+        }
     }
 
-    /// The 200 examples of an operation, as JSON values.
-    pub(super) fn ok_examples(&self, op: &Operation) -> Result<Vec<Json>, String> {
-        let doc = op
+    let mut query = Vec::new();
+    let parameters = op.get("parameters").and_then(Yaml::as_sequence);
+    for p in parameters.into_iter().flatten() {
+        let p: Parameter = read(p)?;
+        if p.location == Location::Query {
+            let schema = p
+                .schema
+                .ok_or_else(|| format!("{operation_id}: parameter without a schema"))?;
+            query.push(rule(&p.name, &schema, p.required)?);
+        }
+    }
+
+    let content = op.get("requestBody").and_then(|b| b.get("content"));
+    let form_of = |media_type: &str| {
+        let media = content.and_then(|c| c.get(media_type));
+        media
+            .map(|media| {
+                let schema = media
+                    .get("schema")
+                    .ok_or_else(|| format!("{operation_id}: {media_type} form without a schema"))?;
+                form(schema)
+            })
+            .transpose()
+    };
+    let urlencoded = form_of(URLENCODED)?;
+    let form = form_of(MULTIPART)?;
+    if form.is_none() && urlencoded.is_some() {
+        return Err(format!(
+            "{operation_id}: a url-encoded form without a multipart one"
+        ));
+    }
+
+    let invalid_status = if responses.iter().any(|r| r.status.as_u16() == 422) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok(Operation {
+        operation_id: operation_id.to_owned(),
+        summary: op
+            .get("summary")
+            .and_then(Yaml::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        method,
+        path: path.to_owned(),
+        responses,
+        query,
+        form,
+        urlencoded,
+        invalid_status,
+    })
+}
+
+impl Operation {
+    /// The 200 examples of the operation, as JSON values.
+    pub(super) fn ok_examples(&self) -> Result<Vec<Json>, String> {
+        let doc = self
             .response(StatusCode::OK)
-            .ok_or_else(|| format!("{}: no 200 response", op.operation_id))?;
+            .ok_or_else(|| format!("{}: no 200 response", self.operation_id))?;
         doc.examples
             .iter()
             .map(|e| serde_json::from_slice(&e.body).map_err(|e| e.to_string()))

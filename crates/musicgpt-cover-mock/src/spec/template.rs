@@ -5,12 +5,12 @@
 //! copies from the spec's examples. Rendering writes JSON straight into a byte buffer: no
 //! `serde_json::Value` tree is built per response.
 
-use openapiv3::Schema;
 use serde_json::Value as Json;
+use serde_norway::Value as Yaml;
 
 use super::json::{json_string, write_json};
 use super::operations::Operation;
-use super::reader::{Ctx, Kind, item};
+use super::reader::{Kind, Schema, find, named_examples, read};
 
 /// Declares [`Field`] and the property name each variant means, once.
 macro_rules! fields {
@@ -222,108 +222,89 @@ fn write_val(out: &mut Vec<u8>, slot: &Slot, val: Val<'_>, fill: &dyn Fill) -> b
     true
 }
 
-impl<'a> Ctx<'a> {
-    /// The live-response template of an operation's 200.
-    pub(super) fn ok_template(&self, op: &Operation) -> Result<Template, String> {
-        let (_, _, found) = self.find(&op.operation_id)?;
-        let response = found
-            .responses
-            .responses
-            .get(&openapiv3::StatusCode::Code(200))
-            .ok_or_else(|| format!("{}: no 200 response", op.operation_id))?;
-        let response = item(response)?;
-        let schema = response
-            .content
-            .get("application/json")
-            .and_then(|m| m.schema.as_ref())
-            .ok_or_else(|| format!("{}: 200 has no JSON schema", op.operation_id))?;
-        let examples = self.ok_examples(op)?;
-        self.template(item(schema)?, &examples.iter().collect::<Vec<_>>())
-    }
+/// The live-response template of an operation's 200.
+pub(super) fn ok_template(root: &Yaml, op: &Operation) -> Result<Template, String> {
+    let (_, _, found) = find(root, &op.operation_id)?;
+    let response = (found.get("responses"))
+        .and_then(|r| r.get("200"))
+        .ok_or_else(|| format!("{}: no 200 response", op.operation_id))?;
+    let schema = (response.get("content"))
+        .and_then(|c| c.get("application/json")?.get("schema"))
+        .ok_or_else(|| format!("{}: 200 has no JSON schema", op.operation_id))?;
+    let examples = op.ok_examples()?;
+    template(schema, &examples.iter().collect::<Vec<_>>())
+}
 
-    /// The callback's payload template and the form field its URL expression names.
-    pub(super) fn webhook(&self, cover: &Operation) -> Result<(Template, String), String> {
-        let (_, _, op) = self.find(&cover.operation_id)?;
-        let (expression, callback) = op
-            .callbacks
-            .values()
-            .flat_map(|cb| cb.iter())
-            .next()
-            .ok_or("cover: no callback")?;
-        // `{$request.body#/webhook_url}`
-        let field = expression
-            .trim_matches(|c| c == '{' || c == '}')
-            .strip_prefix("$request.body#/")
-            .ok_or_else(|| format!("cover: callback expression {expression} is not $request.body"))?
-            .to_owned();
-        let body = callback
-            .post
-            .as_ref()
-            .and_then(|p| p.request_body.as_ref())
-            .ok_or("cover: callback has no POST body")?;
-        let body = item(body)?;
-        let media = body
-            .content
-            .get("application/json")
-            .ok_or("cover: callback is not JSON")?;
-        let schema = media
-            .schema
-            .as_ref()
-            .ok_or("cover: callback has no schema")?;
-        let examples: Vec<&Json> = media
-            .examples
-            .values()
-            .filter_map(|e| item(e).ok()?.value.as_ref())
-            .collect();
-        Ok((self.template(item(schema)?, &examples)?, field))
-    }
+/// The callback's payload template and the form field its URL expression names.
+pub(super) fn webhook(root: &Yaml, cover: &Operation) -> Result<(Template, String), String> {
+    let (_, _, op) = find(root, &cover.operation_id)?;
+    let callbacks = op.get("callbacks").and_then(Yaml::as_mapping);
+    let (expression, callback) = (callbacks.into_iter().flatten())
+        .filter_map(|(_, callback)| callback.as_mapping())
+        .flatten()
+        .next()
+        .ok_or("cover: no callback")?;
+    // `{$request.body#/webhook_url}`
+    let expression = expression.as_str().unwrap_or_default();
+    let field = expression
+        .trim_matches(|c| c == '{' || c == '}')
+        .strip_prefix("$request.body#/")
+        .ok_or_else(|| format!("cover: callback expression {expression} is not $request.body"))?
+        .to_owned();
+    let body = (callback.get("post"))
+        .and_then(|p| p.get("requestBody"))
+        .ok_or("cover: callback has no POST body")?;
+    let media = (body.get("content"))
+        .and_then(|c| c.get("application/json"))
+        .ok_or("cover: callback is not JSON")?;
+    let schema = media.get("schema").ok_or("cover: callback has no schema")?;
+    let examples = named_examples(media)
+        .into_iter()
+        .map(|(_, value)| read(value))
+        .collect::<Result<Vec<Json>, _>>()?;
+    Ok((
+        template(schema, &examples.iter().collect::<Vec<_>>())?,
+        field,
+    ))
+}
 
-    /// Builds the template of an object schema; property values the mock does not fill come from
-    /// the first example that has them, else from the schema's own example or default.
-    pub(super) fn template(&self, schema: &Schema, examples: &[&Json]) -> Result<Template, String> {
-        let shape = self.shape(schema)?;
-        let mut template = Template::default();
-        for (name, prop) in shape.properties {
-            let prop = item(prop)?;
-            let values: Vec<&Json> = examples.iter().filter_map(|e| e.get(name)).collect();
-            let literal_value = values
-                .first()
-                .copied()
-                .or(prop.schema_data.example.as_ref())
-                .or(prop.schema_data.default.as_ref());
-            let literal = literal_value.and_then(|v| serde_json::to_vec(v).ok());
-            let prop_shape = self.shape(prop)?;
-            let kind = match literal_value {
-                Some(Json::String(_)) => Kind::String,
-                Some(Json::Number(n)) if n.is_i64() || n.is_u64() => match prop_shape.kind {
-                    Kind::Number => Kind::Number,
-                    _ => Kind::Integer,
-                },
-                Some(Json::Number(_)) => Kind::Number,
-                Some(Json::Bool(_)) => Kind::Boolean,
-                _ => prop_shape.kind,
-            };
-            let nested = match prop_shape.kind {
-                Kind::Object if !prop_shape.properties.is_empty() => {
-                    Some(self.template(prop, &values)?)
-                }
-                Kind::Array => match prop_shape.items {
-                    Some(items) => {
-                        let items = item(items)?;
-                        let firsts: Vec<&Json> = values
-                            .iter()
-                            .filter_map(|v| v.as_array().and_then(|a| a.first()))
-                            .collect();
-                        Some(self.template(items, &firsts)?)
-                    }
-                    None => None,
-                },
-                _ => None,
-            };
-            template.push(name, kind, literal, nested);
-        }
-        Ok(template)
+/// Builds the template of an object schema; property values the mock does not fill come from
+/// the first example that has them, else from the schema's own example or default.
+pub(super) fn template(schema: &Yaml, examples: &[&Json]) -> Result<Template, String> {
+    let schema: Schema = read(schema)?;
+    let mut out = Template::default();
+    for (name, prop) in schema.properties() {
+        let values: Vec<&Json> = examples.iter().filter_map(|e| e.get(name)).collect();
+        let prop_schema: Schema = read(prop)?;
+        let literal_value = (values.first().copied())
+            .or(prop_schema.example.as_ref())
+            .or(prop_schema.default.as_ref());
+        let literal = literal_value.and_then(|v| serde_json::to_vec(v).ok());
+        let kind = match literal_value {
+            Some(Json::String(_)) => Kind::String,
+            Some(Json::Number(n)) if n.is_i64() || n.is_u64() => match prop_schema.kind() {
+                Kind::Number => Kind::Number,
+                _ => Kind::Integer,
+            },
+            Some(Json::Number(_)) => Kind::Number,
+            Some(Json::Bool(_)) => Kind::Boolean,
+            _ => prop_schema.kind(),
+        };
+        let nested = match (prop_schema.kind(), &prop_schema.items) {
+            (Kind::Object, _) if !prop_schema.properties.is_empty() => {
+                Some(template(prop, &values)?)
+            }
+            (Kind::Array, Some(items)) => {
+                let firsts: Vec<&Json> = (values.iter())
+                    .filter_map(|v| v.as_array().and_then(|a| a.first()))
+                    .collect();
+                Some(template(items, &firsts)?)
+            }
+            _ => None,
+        };
+        out.push(name, kind, literal, nested);
     }
+    Ok(out)
 }
 
 #[cfg(test)]

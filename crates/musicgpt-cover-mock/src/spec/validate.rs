@@ -344,22 +344,6 @@ impl OperationContract {
     }
 }
 
-/// The spec's `servers` other than the local mock's (the real API's base URLs), in its order.
-pub(crate) fn api_servers() -> Vec<String> {
-    let Ok(doc) = document() else {
-        return Vec::new();
-    };
-    doc.json()
-        .get("servers")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.get("url").and_then(Json::as_str))
-        .filter(|url| super::loopback_server(url).is_none())
-        .map(|url| url.trim_end_matches('/').to_owned())
-        .collect()
-}
-
 /// `application/json`, `application/problem+json`, with or without parameters.
 pub(crate) fn is_json(content_type: &str) -> bool {
     let essence = content_type
@@ -599,16 +583,6 @@ mod tests {
         assert!(v.message.contains("GET"), "{}", v.message);
         let v = contract().unknown_operation(&Method::GET, "/v1/nothing");
         assert!(v.message.contains("/v1/Cover"), "{}", v.message);
-    }
-
-    #[test]
-    fn the_api_servers_are_the_spec_s_remote_ones() {
-        let servers = api_servers();
-        assert!(!servers.is_empty());
-        assert!(
-            servers.iter().all(|s| s.starts_with("https://")),
-            "{servers:?}"
-        );
     }
 
     #[test]

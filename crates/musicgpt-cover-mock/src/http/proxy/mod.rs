@@ -164,9 +164,9 @@ impl ProxyConfig {
 
 /// The real API's base URL: the first of the spec's `servers` that is not the local mock.
 pub fn default_upstream() -> String {
-    validate::api_servers()
-        .into_iter()
-        .next()
+    crate::spec::spec()
+        .ok()
+        .and_then(|s| s.api_servers.first().cloned())
         .unwrap_or_default()
 }
 

@@ -82,10 +82,11 @@ impl Scenario {
                 "the URL row's costs (see it), and the 2 KiB part on top: the mock holds it in \
                  memory as it is read, finds by its first bytes that it starts no format it \
                  decodes (so symphonia never scans it), and keeps only that reason with the task. \
-                 That first-bytes check took 12 µs a request off this row (symphonia's probe had \
-                 been 17 to 19 % of the mock's samples); where the rest of the gap goes has not \
-                 been profiled since (docs/profile.md, \"2026-12-07: uploads that are not audio, \
-                 known by their first bytes\")"
+                 Profiled on 2026-12-07 (docs/profile.md, \"2026-12-07: the answer kept as it \
+                 was sent\"): multer's work on each part (its boundary searches made anew per \
+                 call) is the largest share and the bare server pays it too; what only the mock \
+                 does is spread thin (the journal entry, the task's place, the form's checks, the \
+                 first-bytes check, the reason's text), none of it above 2 % of the samples"
             }
             Scenario::File1m => {
                 "most of this row is the 1 MiB's way through the kernel and multer, which the \
@@ -98,14 +99,16 @@ impl Scenario {
             }
             Scenario::Song | Scenario::Song1m => {
                 "the URL row's costs (see it), and the song on top: the mock probes it for the \
-                 task's duration (decoding its first frames, found right after the ID3 tag), \
-                 keeps it with the task and queues its conversion. It holds a song in memory \
-                 while the songs held fit in 256 MiB (256 of the 1 MiB song, about 5,500 of the \
-                 short one); each further song of a turn is written to a file in its private \
-                 directory, so a turn that sends more than that measures files too (a turn of \
-                 2 s wrote 1,507 of the 1 MiB song on 2026-12-07). The conversion itself is held \
-                 back during the row and timed apart (\"Converting an upload\"). Not profiled \
-                 yet"
+                 task's duration (symphonia opens the stream and decodes its first frame, found \
+                 right after the ID3 tag: about half the mock's samples while songs stay in \
+                 memory), keeps it with the task and queues its conversion. It holds a song in \
+                 memory while the songs held fit in 256 MiB (256 of the 1 MiB song, about 5,500 \
+                 of the short one); each further song of a turn is written to a file in its \
+                 private directory, which triples what a song costs: side by side on \
+                 2026-12-07, the short song cost the mock 169 to 219 µs in turns of 1 s and 573 \
+                 to 618 µs in turns of 3 s (docs/profile.md, \"2026-12-07: the answer kept as \
+                 it was sent\"). The conversion itself is held back during the row and timed \
+                 apart (\"Converting an upload\")"
             }
             Scenario::ById => {
                 "about 60 % of the mock's samples are the kernel's TCP work and 7 % hyper, which \

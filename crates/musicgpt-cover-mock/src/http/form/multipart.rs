@@ -281,8 +281,8 @@ const WRITE_BATCH: usize = 256 * 1024;
 /// An upload being kept as it streams by: in memory while it stays within
 /// [`MEMORY_UPLOAD_BYTES`] and the uploads in memory within their bound (no file, no blocking
 /// call), else in a file. Its chunks are gathered as they came (slices of the parser's buffer, not
-/// copied). Once it goes to a file, what was gathered is written out, then every [`WRITE_BATCH`]
-/// bytes, each one blocking call on Tokio's blocking pool: a call per chunk (what
+/// copied). Once it goes to a file, what was gathered is written out with the rest every
+/// [`WRITE_BATCH`] bytes and at its end, each one blocking call on Tokio's blocking pool: a call per chunk (what
 /// `tokio::fs::File` makes) cost a thread hand-off per 8 to 16 KiB, more than the write itself.
 /// The file is created by the first of those calls, not on the runtime's thread: creating a file
 /// can take a tenth of a millisecond (ext4 looking for an inode number not freed recently, when
@@ -332,11 +332,10 @@ impl UploadSink {
             if self.taken <= MEMORY_UPLOAD_BYTES && self.memory.grow(take as u64) {
                 return true;
             }
-            // Too large for memory, or memory is full: to a file, with what was gathered.
+            // Too large for memory, or memory is full: to a file, with what was gathered, which
+            // is written out with the next batch (a small upload: in one call at its end).
             self.to_disk = true;
-            let written = self.flush().await;
             self.memory.release();
-            return written;
         }
         if self.batched >= WRITE_BATCH {
             return self.flush().await;

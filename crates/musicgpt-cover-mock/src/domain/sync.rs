@@ -1,19 +1,9 @@
 //! Locking that survives a panic elsewhere.
 
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Locks a mutex, carrying on after a panic elsewhere: every critical section leaves its data
 /// consistent, so a poisoned lock holds nothing half-done.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Reads a lock, carrying on after a panic elsewhere, as [`lock`] does.
-pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Writes a lock, carrying on after a panic elsewhere, as [`lock`] does.
-pub(crate) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(PoisonError::into_inner)
 }

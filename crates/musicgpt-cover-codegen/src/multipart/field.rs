@@ -214,64 +214,17 @@ impl FormField {
                 pub const #ident: #ty = #value;
             });
         };
-        match &self.kind {
+        let bounds = match &self.kind {
             FieldKind::Integer { minimum, maximum } => {
-                if let Some(bound) = minimum {
-                    let value = Literal::i64_suffixed(bound.value);
-                    push(
-                        "MIN",
-                        format!(
-                            "The lower bound of `{}`{}.",
-                            self.name,
-                            exclusive_note(bound.exclusive)
-                        ),
-                        value_type.clone(),
-                        quote! { #value },
-                    );
-                }
-                if let Some(bound) = maximum {
-                    let value = Literal::i64_suffixed(bound.value);
-                    push(
-                        "MAX",
-                        format!(
-                            "The upper bound of `{}`{}.",
-                            self.name,
-                            exclusive_note(bound.exclusive)
-                        ),
-                        value_type.clone(),
-                        quote! { #value },
-                    );
-                }
+                bound_constants(&self.name, *minimum, *maximum, Literal::i64_suffixed)
             }
             FieldKind::Number { minimum, maximum } => {
-                if let Some(bound) = minimum {
-                    let value = Literal::f64_suffixed(bound.value);
-                    push(
-                        "MIN",
-                        format!(
-                            "The lower bound of `{}`{}.",
-                            self.name,
-                            exclusive_note(bound.exclusive)
-                        ),
-                        value_type.clone(),
-                        quote! { #value },
-                    );
-                }
-                if let Some(bound) = maximum {
-                    let value = Literal::f64_suffixed(bound.value);
-                    push(
-                        "MAX",
-                        format!(
-                            "The upper bound of `{}`{}.",
-                            self.name,
-                            exclusive_note(bound.exclusive)
-                        ),
-                        value_type.clone(),
-                        quote! { #value },
-                    );
-                }
+                bound_constants(&self.name, *minimum, *maximum, Literal::f64_suffixed)
             }
-            FieldKind::Text { .. } | FieldKind::File | FieldKind::Boolean => {}
+            FieldKind::Text { .. } | FieldKind::File | FieldKind::Boolean => Vec::new(),
+        };
+        for (suffix, doc, value) in bounds {
+            push(suffix, doc, value_type.clone(), quote! { #value });
         }
         if let Some(default) = &self.default {
             let doc = format!(
@@ -349,6 +302,26 @@ fn exclusive_note(exclusive: bool) -> &'static str {
     } else {
         " (inclusive)"
     }
+}
+
+/// The `MIN` and `MAX` constants of a numeric field: suffix, doc and value.
+fn bound_constants<T: Copy>(
+    name: &str,
+    minimum: Option<Bound<T>>,
+    maximum: Option<Bound<T>>,
+    literal: fn(T) -> Literal,
+) -> Vec<(&'static str, String, Literal)> {
+    [("MIN", "lower", minimum), ("MAX", "upper", maximum)]
+        .into_iter()
+        .filter_map(|(suffix, side, bound)| {
+            let bound = bound?;
+            let doc = format!(
+                "The {side} bound of `{name}`{}.",
+                exclusive_note(bound.exclusive)
+            );
+            Some((suffix, doc, literal(bound.value)))
+        })
+        .collect()
 }
 
 fn range_checks<T: Copy + std::fmt::Display>(

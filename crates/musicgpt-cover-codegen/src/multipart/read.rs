@@ -113,6 +113,36 @@ fn read_operation(
     })
 }
 
+/// A numeric field's `minimum` and `maximum`.
+type Bounds<T> = (Option<Bound<T>>, Option<Bound<T>>);
+
+/// The schema's [`Bounds`], each exclusive when its `exclusive...` is `true`; `read` takes the
+/// value, which must be `what`.
+fn bounds<T>(
+    schema: &Value,
+    context: &str,
+    read: fn(&Value) -> Option<T>,
+    what: &str,
+) -> Result<Bounds<T>, CodegenError> {
+    let bound = |key: &str, exclusive_key: &str| {
+        schema
+            .get(key)
+            .map(|value| {
+                read(value)
+                    .map(|value| Bound {
+                        value,
+                        exclusive: schema.get(exclusive_key).and_then(Value::as_bool) == Some(true),
+                    })
+                    .ok_or_else(|| CodegenError::Spec(format!("{context}: `{key}` is not {what}")))
+            })
+            .transpose()
+    };
+    Ok((
+        bound("minimum", "exclusiveMinimum")?,
+        bound("maximum", "exclusiveMaximum")?,
+    ))
+}
+
 fn read_field(
     name: &str,
     schema: &Value,
@@ -134,42 +164,6 @@ fn read_field(
     if schema.get("pattern").is_some() {
         return Err(CodegenError::Unsupported(format!("{context}: `pattern`")));
     }
-    let integer_bound = |key: &str,
-                         exclusive_key: &str|
-     -> Result<Option<Bound<i64>>, CodegenError> {
-        schema
-            .get(key)
-            .map(|value| {
-                value
-                    .as_i64()
-                    .map(|value| Bound {
-                        value,
-                        exclusive: schema.get(exclusive_key).and_then(Value::as_bool) == Some(true),
-                    })
-                    .ok_or_else(|| {
-                        CodegenError::Spec(format!("{context}: `{key}` is not an integer"))
-                    })
-            })
-            .transpose()
-    };
-    let number_bound = |key: &str,
-                        exclusive_key: &str|
-     -> Result<Option<Bound<f64>>, CodegenError> {
-        schema
-            .get(key)
-            .map(|value| {
-                value
-                    .as_f64()
-                    .map(|value| Bound {
-                        value,
-                        exclusive: schema.get(exclusive_key).and_then(Value::as_bool) == Some(true),
-                    })
-                    .ok_or_else(|| {
-                        CodegenError::Spec(format!("{context}: `{key}` is not a number"))
-                    })
-            })
-            .transpose()
-    };
     let length = |key: &str| -> Result<Option<u64>, CodegenError> {
         schema
             .get(key)
@@ -187,14 +181,14 @@ fn read_field(
             max_length: length("maxLength")?,
             allowed: spec::strings(schema, "enum", &context)?,
         },
-        (Some("integer"), _) => FieldKind::Integer {
-            minimum: integer_bound("minimum", "exclusiveMinimum")?,
-            maximum: integer_bound("maximum", "exclusiveMaximum")?,
-        },
-        (Some("number"), _) => FieldKind::Number {
-            minimum: number_bound("minimum", "exclusiveMinimum")?,
-            maximum: number_bound("maximum", "exclusiveMaximum")?,
-        },
+        (Some("integer"), _) => {
+            let (minimum, maximum) = bounds(schema, &context, Value::as_i64, "an integer")?;
+            FieldKind::Integer { minimum, maximum }
+        }
+        (Some("number"), _) => {
+            let (minimum, maximum) = bounds(schema, &context, Value::as_f64, "a number")?;
+            FieldKind::Number { minimum, maximum }
+        }
         (Some("boolean"), _) => FieldKind::Boolean,
         (other, _) => {
             return Err(CodegenError::Unsupported(format!(

@@ -1,10 +1,13 @@
 //! What the cover bench and the soak share, included by both (`#[path = "../common/mod.rs"]`):
 //! the HTTP/1.1 client their loads use, the mock's binary as a child and its memory, the command
-//! line's grammar, a runtime, and the bytes both send.
+//! line's grammar, a runtime, the bytes both send, latency quantiles and a lock that survives a
+//! panic.
 
 pub(crate) mod http1;
 pub(crate) mod mock;
 pub(crate) mod options;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::runtime::Runtime;
 
@@ -37,4 +40,17 @@ pub(crate) fn noise(len: usize) -> Vec<u8> {
 /// Bytes in MiB.
 pub(crate) fn mib(bytes: u64) -> f64 {
     bytes as f64 / f64::from(1u32 << 20)
+}
+
+/// The `q` quantile of latencies in microseconds, in milliseconds; `None` when there are none.
+pub(crate) fn quantile_ms(micros: &mut [u32], q: f64) -> Option<f64> {
+    let index = ((micros.len().checked_sub(1)?) as f64 * q).round() as usize;
+    let (_, nth, _) = micros.select_nth_unstable(index);
+    Some(f64::from(*nth) / 1000.0)
+}
+
+/// Locks a mutex, carrying on after a panic elsewhere: the loads' workers and the webhook
+/// receivers leave whole entries behind, so what a poisoned lock holds is still worth counting.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use tokio::task::JoinHandle;
 
 use crate::common::http1::Client;
+use crate::common::quantile_ms;
 
 /// One server under load, and the requests to send it: connection `i` sends
 /// `requests[i % requests.len()]` over and over.
@@ -44,12 +45,7 @@ impl Measurement {
 
     /// The `q` quantile of the latencies, in milliseconds.
     pub(crate) fn latency_ms(&mut self, q: f64) -> f64 {
-        if self.latencies.is_empty() {
-            return f64::NAN;
-        }
-        let index = ((self.latencies.len() - 1) as f64 * q).round() as usize;
-        let (_, nth, _) = self.latencies.select_nth_unstable(index);
-        f64::from(*nth) / 1000.0
+        quantile_ms(&mut self.latencies, q).unwrap_or(f64::NAN)
     }
 }
 

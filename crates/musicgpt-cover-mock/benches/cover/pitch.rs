@@ -8,14 +8,15 @@
 //! shown, but is not part of the target: the issue asks about decoding and shifting.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use musicgpt_cover_mock::audio_lab;
 use musicgpt_cover_mock::config::DEFAULT_TIME_SCALE;
 
 use crate::options::Options;
-use crate::procfs::CpuSample;
+use crate::procfs::{CpuSample, stat_jiffies};
 use crate::songs::{RATE, song};
+use crate::throughput::{median, median_of};
 use crate::verdict::{Verdict, markdown};
 use crate::{Part, Section};
 
@@ -34,23 +35,7 @@ const SEMITONES: i64 = 3;
 /// ticks of 1/100 s, the kernel's USER_HZ everywhere that matters).
 fn own_cpu() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after_name.split_whitespace().skip(11);
-    let utime: f64 = fields.next()?.parse().ok()?;
-    let stime: f64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// The median of some numbers.
-fn median_f64(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-/// The median of some durations.
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times.get(times.len() / 2).copied().unwrap_or_default()
+    Some(stat_jiffies(&stat)? as f64 / 100.0)
 }
 
 /// A file in the system's temporary directory, deleted when dropped.
@@ -148,8 +133,13 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
         both.push(d + s);
         encode.push(e);
     }
-    let (d, s, b, e) = (median(decode), median(shift), median(both), median(encode));
-    let (c, o) = (median_f64(cpu), median_f64(others));
+    let (d, s, b, e) = (
+        median_of(&decode),
+        median_of(&shift),
+        median_of(&both),
+        median_of(&encode),
+    );
+    let (c, o) = (median(cpu), median(others));
     println!(
         "  {:<6} {:>9.3} {:>9.3} {:>15.3} {c:>19.2} {o:>9.0} {:>9.3}",
         "median",

@@ -32,16 +32,8 @@ impl CpuSample {
         // user nice system idle iowait irq softirq steal (guest time is inside user already)
         let total = (0..8).map(field).sum();
         let busy = field(0) + field(1) + field(2) + field(5) + field(6) + field(7);
-        let own_stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-        let after_name = &own_stat[own_stat.rfind(')')? + 1..];
-        let mut own_fields = after_name.split_whitespace().skip(11);
-        let utime: u64 = own_fields.next()?.parse().ok()?;
-        let stime: u64 = own_fields.next()?.parse().ok()?;
-        Some(CpuSample {
-            total,
-            busy,
-            own: utime + stime,
-        })
+        let own = stat_jiffies(&std::fs::read_to_string("/proc/self/stat").ok()?)?;
+        Some(CpuSample { total, busy, own })
     }
 
     /// How much CPU other processes used since `self`, in percent of one core.
@@ -92,7 +84,7 @@ impl Jiffies {
 
 /// User and system jiffies in a `/proc/.../stat` line (fields 14 and 15, counted after the
 /// command name, which may hold spaces and parentheses).
-fn stat_jiffies(stat: &str) -> Option<u64> {
+pub(crate) fn stat_jiffies(stat: &str) -> Option<u64> {
     let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace().skip(11);
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;

@@ -14,7 +14,7 @@ use crate::options::Options;
 use crate::peers::{self, Kind};
 use crate::prism::{ChildServer, READY_PATH, free_port, get_once};
 use crate::scenario::API_PREFIX;
-use crate::throughput::median;
+use crate::throughput::median_of;
 use crate::verdict::{Verdict, markdown};
 use crate::{Part, Section};
 
@@ -106,10 +106,6 @@ fn in_process_once() -> Result<[Duration; 3], String> {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn median_of(times: &[Duration]) -> Duration {
-    Duration::from_secs_f64(median(times.iter().map(Duration::as_secs_f64).collect()))
 }
 
 pub(crate) fn measure(o: &Options) -> Result<Part, String> {

@@ -821,3 +821,8 @@ pub(crate) fn median(mut values: Vec<f64>) -> f64 {
         _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
+
+/// The median of some durations.
+pub(crate) fn median_of(times: &[Duration]) -> Duration {
+    Duration::from_secs_f64(median(times.iter().map(Duration::as_secs_f64).collect()))
+}

@@ -19,6 +19,7 @@ use futures::StreamExt;
 use musicgpt_cover_mock::config::DEFAULT_TASK_CAPACITY;
 use musicgpt_cover_mock::{ClockMode, MockConfig, MockServer};
 
+use crate::common::lock;
 use crate::options::Options;
 use crate::request::{KEY, closing, content_type, text_part};
 use crate::setup::{http_client, runtime};
@@ -49,11 +50,10 @@ async fn receive(State(received): State<Shared>, body: Bytes) -> &'static str {
         .ok()
         .and_then(|v| v["task_id"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    if let Ok(mut r) = received.lock() {
-        r.task_ids.push(task_id);
-        r.last = Some(now);
-        r.first.get_or_insert(now);
-    }
+    let mut r = lock(&received);
+    r.task_ids.push(task_id);
+    r.last = Some(now);
+    r.first.get_or_insert(now);
     "ok"
 }
 
@@ -143,7 +143,7 @@ fn round(o: &Options) -> Result<Round, String> {
     let due = Instant::now();
     mock.state().advance_clock(Duration::from_secs(3600));
     loop {
-        let got = received.lock().map(|r| r.task_ids.len()).unwrap_or(0);
+        let got = lock(&received).task_ids.len();
         let totals = mock.state().webhook_totals();
         if got >= tasks && totals.pending == 0 {
             break;
@@ -155,9 +155,7 @@ fn round(o: &Options) -> Result<Round, String> {
     }
     let totals = mock.state().webhook_totals();
     drop(mock);
-    let r = received
-        .lock()
-        .map_err(|_| "the receiver's lock".to_owned())?;
+    let r = lock(&received);
     let unique = r.task_ids.iter().collect::<HashSet<_>>().len();
     Ok(Round {
         made_in,

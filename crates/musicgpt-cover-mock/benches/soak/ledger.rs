@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use crate::common::lock;
+
 /// Where an accepted Cover's webhook goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Hook {
@@ -74,7 +76,7 @@ struct Inner {
 
 impl Ledger {
     pub(crate) fn add(&self, task: Task) {
-        let mut inner = self.lock();
+        let mut inner = lock(&self.inner);
         inner.all.push(task);
         if inner.recent.len() == RECENT {
             inner.recent.pop_front();
@@ -84,7 +86,7 @@ impl Ledger {
 
     /// The `pick`th most recent task (modulo how many there are), if there is one.
     pub(crate) fn recent(&self, pick: usize) -> Option<Task> {
-        let inner = self.lock();
+        let inner = lock(&self.inner);
         let len = inner.recent.len();
         if len == 0 {
             return None;
@@ -93,13 +95,6 @@ impl Ledger {
     }
 
     pub(crate) fn all(&self) -> Vec<Task> {
-        self.lock().all.clone()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A worker that panicked while holding the lock left whole entries behind; keep going.
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.inner).all.clone()
     }
 }

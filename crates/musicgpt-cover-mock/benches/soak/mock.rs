@@ -4,9 +4,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::lock;
 use crate::common::mock::{self, command};
 
 /// The running mock (killed when dropped, so the soak never leaves it behind) and its log.
@@ -47,7 +48,7 @@ impl Mock {
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines() {
                     let Ok(line) = line else { break };
-                    let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+                    let mut log = lock(&log);
                     log.lines += 1;
                     if line.contains("panicked") {
                         log.panics += 1;
@@ -72,10 +73,7 @@ impl Mock {
 
     /// What it wrote to stderr so far.
     pub(crate) fn log(&self) -> Log {
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.log).clone()
     }
 
     /// Stops the mock as Ctrl-C or a service manager would, with SIGTERM (sent by `kill`, std

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::extract::State;
@@ -15,6 +15,8 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::runtime::Runtime;
 use uuid::Uuid;
+
+use crate::common::lock;
 
 /// What the receiver got.
 #[derive(Default)]
@@ -69,10 +71,6 @@ impl Receiver {
     pub(crate) fn received(&self) -> MutexGuard<'_, Received> {
         lock(&self.received)
     }
-}
-
-fn lock(received: &Mutex<Received>) -> MutexGuard<'_, Received> {
-    received.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Counts the webhook, then answers 200: the count is in before the mock can mark the delivery

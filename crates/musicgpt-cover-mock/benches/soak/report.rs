@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use crate::Held;
-use crate::common::mib;
+use crate::common::{mib, quantile_ms};
 use crate::drain::Drained;
 use crate::load::Tally;
 use crate::mix::KINDS;
@@ -13,14 +13,9 @@ use crate::rss::{Flatness, GROWTH_BYTES, GROWTH_SHARE, Point};
 use crate::units::thousands;
 use crate::verdict::{Accepted, Audit, Verdict};
 
-/// The `q` quantile of `micros`, in milliseconds.
-fn quantile_ms(micros: &mut [u32], q: f64) -> String {
-    if micros.is_empty() {
-        return "-".to_owned();
-    }
-    let index = ((micros.len() - 1) as f64 * q).round() as usize;
-    let (_, nth, _) = micros.select_nth_unstable(index);
-    format!("{:.1}", f64::from(*nth) / 1000.0)
+/// The `q` quantile of `micros`, in milliseconds to a tenth.
+fn quantile(micros: &mut [u32], q: f64) -> String {
+    quantile_ms(micros, q).map_or_else(|| "-".to_owned(), |ms| format!("{ms:.1}"))
 }
 
 pub(crate) fn requests(tally: &mut Tally, rate: u32) {
@@ -32,9 +27,9 @@ pub(crate) fn requests(tally: &mut Tally, rate: u32) {
         let in_range =
             |from: u16, to: u16| -> u64 { k.statuses.range(from..to).map(|(_, n)| n).sum() };
         let (ok, client, server) = (in_range(200, 300), in_range(400, 500), in_range(500, 600));
-        let p50 = quantile_ms(&mut k.latencies, 0.5);
-        let p99 = quantile_ms(&mut k.latencies, 0.99);
-        let max = quantile_ms(&mut k.latencies, 1.0);
+        let p50 = quantile(&mut k.latencies, 0.5);
+        let p99 = quantile(&mut k.latencies, 0.99);
+        let max = quantile(&mut k.latencies, 1.0);
         println!(
             "  {label:<33} {:>9} {:>8} {:>8} {:>5} {:>11} {:>7} {p50:>7} {p99:>7} {max:>7}",
             thousands(k.sent),

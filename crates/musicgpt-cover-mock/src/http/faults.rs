@@ -231,22 +231,21 @@ fn aborted(reset: bool) -> Response {
     response
 }
 
-/// The whole body of an answer, or `None` when it cannot be read.
-async fn whole(response: Response) -> (axum::http::response::Parts, Option<Bytes>) {
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BUFFERED).await.ok();
-    (parts, bytes)
+/// The whole body of an answer, its `Content-Length` set to it, or `None` when it cannot be read.
+async fn whole(response: Response) -> Option<(axum::http::response::Parts, Bytes)> {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BUFFERED).await.ok()?;
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Some((parts, bytes))
 }
 
 /// The answer with its full `Content-Length` and half its body; then the connection ends.
 async fn truncated(response: Response) -> Response {
-    let (mut parts, bytes) = whole(response).await;
-    let Some(bytes) = bytes else {
+    let Some((parts, bytes)) = whole(response).await else {
         return aborted(false);
     };
-    parts
-        .headers
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     let total = bytes.len() as u64;
     let part = bytes.slice(..bytes.len() / 2);
     Response::from_parts(
@@ -261,13 +260,9 @@ async fn truncated(response: Response) -> Response {
 
 /// The answer sent whole at `bytes_per_second`.
 async fn dribbled(response: Response, bytes_per_second: u64) -> Response {
-    let (mut parts, bytes) = whole(response).await;
-    let Some(bytes) = bytes else {
+    let Some((parts, bytes)) = whole(response).await else {
         return aborted(false);
     };
-    parts
-        .headers
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     let piece = bytes_per_second.div_ceil(DRIBBLE_PIECES_PER_SECOND).max(1);
     let every = Duration::from_secs_f64(piece as f64 / bytes_per_second.max(1) as f64);
     Response::from_parts(

@@ -22,10 +22,26 @@ pub(crate) struct Asset {
     pub(crate) versioned: bool,
 }
 
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// One of the pages' own files, in `assets/` beside this module.
+macro_rules! own {
+    ($file:literal, $type:expr) => {
+        Asset {
+            path: $file,
+            content_type: $type,
+            bytes: include_bytes!(concat!("assets/", $file)),
+            versioned: false,
+        }
+    };
+}
+
 /// A file of the vendored Swagger UI: its folder (`assets/vendor/`, with its README) and its URL
 /// are named by the npm package and version, so a new version gets new URLs.
 macro_rules! swagger_ui {
-    ($file:literal, $type:literal) => {
+    ($file:literal, $type:expr) => {
         Asset {
             path: concat!("swagger-ui-dist-5.35.0/", $file),
             content_type: $type,
@@ -38,47 +54,19 @@ macro_rules! swagger_ui {
     };
 }
 
-/// The pages' own files (in `assets/` beside this module), then the vendored Swagger UI with its
-/// license and notice, which its Apache-2.0 license asks to pass on with it.
+/// The pages' own files, then the vendored Swagger UI with its license and notice, which its
+/// Apache-2.0 license asks to pass on with it.
 pub(crate) const ASSETS: &[Asset] = &[
-    Asset {
-        path: "pages.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("assets/pages.css"),
-        versioned: false,
-    },
-    Asset {
-        path: "common.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("assets/common.js"),
-        versioned: false,
-    },
-    Asset {
-        path: "explorer.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("assets/explorer.js"),
-        versioned: false,
-    },
-    Asset {
-        path: "dashboard.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("assets/dashboard.js"),
-        versioned: false,
-    },
-    Asset {
-        path: "docs.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("assets/docs.js"),
-        versioned: false,
-    },
-    swagger_ui!("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
-    swagger_ui!("swagger-ui.css", "text/css; charset=utf-8"),
-    swagger_ui!("LICENSE", "text/plain; charset=utf-8"),
-    swagger_ui!("NOTICE", "text/plain; charset=utf-8"),
-    swagger_ui!(
-        "swagger-ui-bundle.js.LICENSE.txt",
-        "text/plain; charset=utf-8"
-    ),
+    own!("pages.css", CSS),
+    own!("common.js", JS),
+    own!("explorer.js", JS),
+    own!("dashboard.js", JS),
+    own!("docs.js", JS),
+    swagger_ui!("swagger-ui-bundle.js", JS),
+    swagger_ui!("swagger-ui.css", CSS),
+    swagger_ui!("LICENSE", TEXT),
+    swagger_ui!("NOTICE", TEXT),
+    swagger_ui!("swagger-ui-bundle.js.LICENSE.txt", TEXT),
 ];
 
 pub(crate) async fn file(Path(path): Path<String>) -> Response {

@@ -27,14 +27,9 @@ pub(crate) async fn page(State(state): State<MockState>) -> Response {
 }
 
 /// The page with its settings, made once: they come from the spec alone.
-fn html() -> &'static str {
+pub(super) fn html() -> &'static str {
     static HTML_WITH_CONFIG: OnceLock<String> = OnceLock::new();
     HTML_WITH_CONFIG.get_or_init(|| assets::with_config(HTML, &config()))
-}
-
-#[cfg(test)]
-pub(crate) fn html_for_test() -> &'static str {
-    html()
 }
 
 /// What the script reads from the spec rather than repeating it: where the operations are, which

@@ -62,7 +62,7 @@ fn the_explorer_reads_its_settings_from_the_spec() {
     assert_eq!(config["final_statuses"][0], "COMPLETED");
     assert_eq!(config["pitch"]["min"], -12);
     assert_eq!(config["pitch"]["max"], 12);
-    let html = super::explorer::html_for_test();
+    let html = super::explorer::html();
     assert!(!html.contains("{{CONFIG}}"));
     assert!(html.contains(r#""api_base":"/api/public""#), "{html}");
 }

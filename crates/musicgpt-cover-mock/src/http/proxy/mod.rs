@@ -356,10 +356,15 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
         .client
         .request(parts.method.clone(), &url)
         .headers(headers);
+    let (stream, cut) = tee::cut_off(Box::pin(stream));
     if !empty {
         upstream = upstream.body(reqwest::Body::wrap_stream(stream));
     }
-    let answer = match upstream.send().await {
+    let sent = upstream.send().await;
+    // Answered (or failed): what the upstream did not take of the client's body is the
+    // connection's to finish.
+    cut.cut();
+    let answer = match sent {
         Ok(a) => a,
         Err(e) => {
             if let Some(stalled) = BodyStalled::find(&e) {

@@ -193,3 +193,41 @@ fn not_documented(media: &str) -> Violation {
         format!("the operation documents no {media} body"),
     )
 }
+
+/// A stream the proxy can cut off once the upstream has answered: the client's body is then
+/// dropped, whatever the upstream connection still holds of it, so the proxy's own connection
+/// finishes reading it or closes lingering (`server::connections`), as the mock's does. Left to
+/// the upstream connection, a body the upstream stopped taking (an early answer) could stay
+/// unread and unclosed, and a client still sending it (Python's `requests`) would wait forever.
+pub(super) fn cut_off<S>(inner: S) -> (impl Stream<Item = S::Item> + Send + 'static, Cut<S>)
+where
+    S: Stream + Send + Unpin + 'static,
+{
+    let shared = Arc::new(std::sync::Mutex::new(Some(inner)));
+    let cut = Cut(Arc::clone(&shared));
+    let stream = futures::stream::poll_fn(move |cx| {
+        let mut inner = shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match inner.as_mut() {
+            Some(inner) => inner.poll_next_unpin(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    });
+    (stream, cut)
+}
+
+/// The handle of [`cut_off`].
+pub(super) struct Cut<S>(Arc<std::sync::Mutex<Option<S>>>);
+
+impl<S> Cut<S> {
+    /// Drops the stream; the upstream's side ends there.
+    pub(super) fn cut(self) {
+        let inner = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        drop(inner);
+    }
+}

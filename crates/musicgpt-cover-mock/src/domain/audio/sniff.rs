@@ -159,8 +159,10 @@ fn frame_at(bytes: &[u8], at: usize) -> Option<Frame> {
 }
 
 /// Where the first of three Layer III frames in a row starts, within the first [`SCAN_BYTES`].
+/// Only a 0xFF can start one, so the scan jumps from one to the next (memchr), not byte by byte.
 fn first_mp3_frame(bytes: &[u8]) -> Option<usize> {
-    (0..bytes.len().min(SCAN_BYTES)).find(|&start| {
+    let scanned = &bytes[..bytes.len().min(SCAN_BYTES)];
+    memchr::memchr_iter(0xFF, scanned).find(|&start| {
         let Some(first) = frame_at(bytes, start) else {
             return false;
         };

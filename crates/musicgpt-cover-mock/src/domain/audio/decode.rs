@@ -300,6 +300,12 @@ pub(crate) fn probe_upload(source: &UploadSource) -> Result<Probe, String> {
     probe(source.open()?)
 }
 
+/// Whether the upload may be audio, by its first bytes only (`sniff`): what [`probe_upload`]
+/// looks at before symphonia, for a caller that wants the cheap refusal first.
+pub(crate) fn sniff_upload(source: &UploadSource) -> Result<(), String> {
+    super::sniff::sniff(source.open()?.as_mut())
+}
+
 /// [`probe_upload`] of the file at `path` (tests).
 #[cfg(test)]
 pub(crate) fn probe_file(path: &Path) -> Result<Probe, String> {

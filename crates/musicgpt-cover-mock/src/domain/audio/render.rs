@@ -7,7 +7,7 @@ use std::sync::Weak;
 use bytes::Bytes;
 use tokio::sync::Semaphore;
 
-use super::decode::{Decoded, MAX_SECONDS, Probe, decode_upload, probe_upload};
+use super::decode::{Decoded, MAX_SECONDS, Probe, decode_upload, probe_upload, sniff_upload};
 use super::encode::{mp3, resample, result_rate, wav};
 use super::shift::shift_channels;
 use super::source::UploadSource;
@@ -92,42 +92,48 @@ pub(crate) fn render_upload_or_tune(source: &UploadSource, pitch: i64) -> Render
     render_upload(source, pitch).unwrap_or_else(|reason| tune_instead(pitch, reason))
 }
 
-/// The most bytes of an upload in memory probed on the calling thread (the runtime's) rather
-/// than on the blocking pool. Bytes that are not audio are scanned whole (up to 1 MB) for a
-/// format marker, and a probe has a fixed cost besides (symphonia's 64 KiB read buffer, the
-/// look for trailing tags); measured in release on the 2-core machine under load
-/// (`probe_cost_report` in `audio/tests.rs`): 2 KiB of noise 15 µs, 16 KiB 90 to 97 µs, 64 KiB
-/// 210 to 230 µs, 1 MiB 3 to 4.5 ms, a 1 s WAV 3 µs; a hand-off to the blocking pool and back
-/// 36 µs of CPU (48 µs wall). So up to 16 KiB, a probe costs less than, or about what, the
-/// hand-off costs, and holds the runtime's thread no longer than Tokio's rule of thumb for work
-/// between two awaits (100 µs); beyond it, the hand-off is worth its cost.
+/// The most bytes of an upload in memory probed whole on the calling thread (the runtime's)
+/// rather than on the blocking pool. What a probe costs, in release (`probe_cost_report` in
+/// `audio/tests.rs`, 2026-12-07): bytes that are not audio 0.4 µs (2 KiB) to 6.4 µs (1 MiB, of
+/// which the sniff looks at the first 64 KiB only), a 1 s WAV 7 µs, while a hand-off to the
+/// blocking pool and back costs about 10 µs of CPU; a song's probe grows with what symphonia
+/// reads before its first frame (a large tag, a long first packet). Up to 16 KiB a probe holds
+/// the runtime's thread far less than Tokio's rule of thumb for work between two awaits
+/// (100 µs); beyond it, the upload's first bytes are looked at here and only one that may be
+/// audio goes to the pool.
 pub(crate) const INLINE_PROBE_BYTES: u64 = 16 << 10;
 
 /// [`probe_upload`]: the upload's duration (capped), to give its task before converting it.
 /// `Err` says why the upload is not audio (its task then keeps the generated tune, whose duration
 /// is [`DURATION_SECONDS`]). An upload of at most [`INLINE_PROBE_BYTES`] in memory is probed
-/// here; a larger one, or a file, on a blocking thread. Either way a panic in the decoder (which
-/// hostile bytes can cause: see `tests/mock/fuzzed.rs`) is an `Err`, not a dead request.
+/// here; a larger one in memory is sniffed here (bytes that start no format are refused without a
+/// hand-off) and, if it may be audio, probed on a blocking thread, as a file is. Either way a
+/// panic in the decoder (which hostile bytes can cause: see `tests/mock/fuzzed.rs`) is an `Err`,
+/// not a dead request.
 pub(crate) async fn probe_upload_async(source: UploadSource) -> Result<Probe, String> {
-    if source
-        .memory_len()
-        .is_some_and(|len| len <= INLINE_PROBE_BYTES)
-    {
-        let probed = std::panic::catch_unwind(AssertUnwindSafe(|| probe_upload(&source)));
-        return probed.unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(format!(
-                "the upload could not be probed (the decoder panicked: {what})"
-            ))
-        });
+    if let Some(len) = source.memory_len() {
+        if len <= INLINE_PROBE_BYTES {
+            return unpanicked(|| probe_upload(&source));
+        }
+        unpanicked(|| sniff_upload(&source))?;
     }
     tokio::task::spawn_blocking(move || probe_upload(&source))
         .await
         .unwrap_or_else(|e| Err(format!("the upload could not be probed ({e})")))
+}
+
+/// `look` on this thread, a panic in it made an `Err`.
+fn unpanicked<T>(look: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(look)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!(
+            "the upload could not be probed (the decoder panicked: {what})"
+        ))
+    })
 }
 
 /// [`render_upload_or_tune`] on a blocking thread, one conversion at a time (queued in the order

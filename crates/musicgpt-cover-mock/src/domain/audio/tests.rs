@@ -551,6 +551,43 @@ async fn a_probe_that_panics_is_an_error() {
     assert!(!why.is_empty());
 }
 
+/// A large upload in memory that starts no format is refused on the request's own thread: the
+/// blocking pool's one thread is held busy, and the probe must not wait for it. One that may be
+/// audio still goes to the pool (it waits until the thread is let go).
+#[test]
+fn large_bytes_that_are_not_audio_are_refused_without_the_blocking_pool() {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(1)
+        .enable_time()
+        .build()
+    else {
+        panic!("no runtime");
+    };
+    let noise = in_pieces(&noise(1 << 20), 16 << 10);
+    assert!(noise.memory_len().is_some_and(|n| n > INLINE_PROBE_BYTES));
+    let mut song = wav(&tone(2, 22_050, 1.0), 22_050);
+    song.truncate(song.len().min(40 << 10));
+    let song = in_pieces(&song, 16 << 10);
+    assert!(song.memory_len().is_some_and(|n| n > INLINE_PROBE_BYTES));
+    runtime.block_on(async {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::task::spawn_blocking(move || held.recv());
+        let wait = std::time::Duration::from_secs(10);
+        let refused = tokio::time::timeout(wait, super::render::probe_upload_async(noise)).await;
+        let Ok(Err(why)) = refused else {
+            panic!("noise was not refused at once: {refused:?}");
+        };
+        assert!(why.contains("start none of them"), "{why}");
+        let song = tokio::spawn(super::render::probe_upload_async(song));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!song.is_finished(), "the song was probed without the pool");
+        let _ = release.send(());
+        let _ = busy.await;
+        let probed = tokio::time::timeout(wait, song).await;
+        assert!(matches!(probed, Ok(Ok(Ok(_)))), "{probed:?}");
+    });
+}
+
 /// What probing bytes that are not audio costs, in memory: the number [`INLINE_PROBE_BYTES`]
 /// rests on. Run in release:
 /// `cargo test --release -p musicgpt-cover-mock --lib probe_cost_report -- --ignored --nocapture`.

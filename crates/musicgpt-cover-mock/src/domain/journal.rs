@@ -306,6 +306,9 @@ struct Stored {
     /// journal is read: an answer costs a copy of its pieces, not a parse and a write of its JSON
     /// on every request (docs/profile.md).
     answer: Option<Box<dyn LaterAnswer>>,
+    /// What the entry counts against the journal's bound ([`Stored::weigh`]), kept so that
+    /// dropping an old entry does not read its answer back from memory long gone cold.
+    weight: usize,
 }
 
 /// An answer kept as it was sent, made into a [`KeptAnswer`] only when the journal is read.
@@ -317,7 +320,7 @@ pub(crate) trait LaterAnswer: Send + std::fmt::Debug {
 }
 
 impl Stored {
-    fn weight(&self) -> usize {
+    fn weigh(&self) -> usize {
         self.body.len() + self.answer.as_ref().map_or(0, |a| a.weight())
     }
 }
@@ -352,7 +355,7 @@ impl Journal {
             || (!self.entries.is_empty() && self.bytes + body.len() > self.max_bytes)
         {
             if let Some(old) = self.entries.pop_front() {
-                self.bytes -= old.weight();
+                self.bytes -= old.weight;
             }
         }
         self.bytes += body.len();
@@ -360,6 +363,7 @@ impl Journal {
             seq: self.next_seq,
             at,
             kind,
+            weight: body.len(),
             body,
             answer: None,
         });
@@ -385,17 +389,27 @@ impl Journal {
         if slot.generation != self.generation {
             return;
         }
-        // Entries are in `seq` order.
-        let Ok(index) = self.entries.binary_search_by_key(&slot.seq, |e| e.seq) else {
+        // Entries are pushed with consecutive `seq`s and dropped from the front only, so an
+        // entry's place is its distance from the first.
+        let Some(first) = self.entries.front().map(|e| e.seq) else {
             return;
         };
-        let entry = &mut self.entries[index];
-        let before = entry.weight();
+        let Some(entry) = slot
+            .seq
+            .checked_sub(first)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.entries.get_mut(i))
+            .filter(|e| e.seq == slot.seq)
+        else {
+            return;
+        };
+        let before = entry.weight;
         change(entry);
-        self.bytes = self.bytes - before + entry.weight();
+        entry.weight = entry.weigh();
+        self.bytes = self.bytes - before + entry.weight;
         while self.entries.len() > 1 && self.bytes > self.max_bytes {
             if let Some(old) = self.entries.pop_front() {
-                self.bytes -= old.weight();
+                self.bytes -= old.weight;
             }
         }
     }

@@ -21,6 +21,10 @@ use symphonia::core::io::MediaSource;
 /// How far into an upload (after its ID3v2 tags) the first MP3 frame may start.
 pub(crate) const SCAN_BYTES: usize = 64 * 1024;
 
+/// How much of the upload (after its tags) is looked at first: room for three of the longest
+/// frames ([`MAX_FRAME`]) and some junk before them.
+const FIRST_LOOK: usize = 8 * 1024;
+
 /// The longest Layer III frame (MPEG-1, 320 kbit/s, 32 kHz, padded), so that a frame found near the
 /// end of the scanned bytes can be followed by two more.
 const MAX_FRAME: usize = 1441;
@@ -69,15 +73,27 @@ fn look(source: &mut dyn MediaSource) -> io::Result<Result<(), String>> {
     }
     source.seek(SeekFrom::Start(at))?;
     // No larger than what is left of the upload: zeroing the whole window for a 2 KiB upload
-    // cost more than looking at it.
+    // cost more than looking at it. A song's first frames follow its tags at once, so its first
+    // [`FIRST_LOOK`] bytes are looked at before the whole window is read.
     let left = source
         .byte_len()
         .map_or(u64::MAX, |len| len.saturating_sub(at));
-    let size = usize::try_from(left).unwrap_or(usize::MAX);
-    let mut window = vec![0u8; size.min(SCAN_BYTES + 2 * MAX_FRAME)];
-    let n = read_up_to(source, &mut window)?;
+    let size = usize::try_from(left)
+        .unwrap_or(usize::MAX)
+        .min(SCAN_BYTES + 2 * MAX_FRAME);
+    let mut window = vec![0u8; size.min(FIRST_LOOK)];
+    let mut n = read_up_to(source, &mut window)?;
+    if n == window.len() && n < size {
+        // Three frames wholly within the first bytes are found there; anything else (a frame
+        // further on, or one the upload's end cuts short) is for the whole window to say.
+        if starts_a_container(&window) || first_mp3_frame(&window, false).is_some() {
+            return Ok(Ok(()));
+        }
+        window.resize(size, 0);
+        n += read_up_to(source, &mut window[n..])?;
+    }
     let window = &window[..n];
-    if starts_a_container(window) || first_mp3_frame(window).is_some() {
+    if starts_a_container(window) || first_mp3_frame(window, true).is_some() {
         return Ok(Ok(()));
     }
     let after = if tags > 0 {
@@ -160,7 +176,8 @@ fn frame_at(bytes: &[u8], at: usize) -> Option<Frame> {
 
 /// Where the first of three Layer III frames in a row starts, within the first [`SCAN_BYTES`].
 /// Only a 0xFF can start one, so the scan jumps from one to the next (memchr), not byte by byte.
-fn first_mp3_frame(bytes: &[u8]) -> Option<usize> {
+/// `ends`: `bytes` run to the upload's end, so a frame or two that reach it are enough.
+fn first_mp3_frame(bytes: &[u8], ends: bool) -> Option<usize> {
     let scanned = &bytes[..bytes.len().min(SCAN_BYTES)];
     memchr::memchr_iter(0xFF, scanned).find(|&start| {
         let Some(first) = frame_at(bytes, start) else {
@@ -170,7 +187,7 @@ fn first_mp3_frame(bytes: &[u8]) -> Option<usize> {
         for _ in 0..2 {
             if at + 4 > bytes.len() {
                 // The upload ends here: a frame or two is all it has.
-                return true;
+                return ends;
             }
             match frame_at(bytes, at) {
                 Some(next) if next.version == first.version && next.rate == first.rate => {
@@ -246,6 +263,22 @@ mod tests {
             "junk"
         );
         assert_eq!(verdict(frames(2)), Ok(()), "an upload of two frames");
+        // Frames past the first look, or cut short by its end, are found in the whole window.
+        for junk in [FIRST_LOOK - 500, FIRST_LOOK + 10, SCAN_BYTES - 10] {
+            assert_eq!(
+                verdict([vec![7u8; junk], frames(10)].concat()),
+                Ok(()),
+                "{junk} bytes of junk"
+            );
+        }
+        assert_eq!(
+            verdict([vec![7u8; FIRST_LOOK - 500], frames(2)].concat()),
+            Ok(()),
+            "two frames that end the upload past the first look"
+        );
+        // Two frames cut short by the first look's end, then junk: not three in a row.
+        let cut = verdict([vec![7u8; FIRST_LOOK - 500], frames(2), vec![7u8; 1000]].concat());
+        assert!(cut.is_err(), "two frames and junk past the first look");
         // More junk than a decoder looks through: not audio.
         let far = verdict([vec![7u8; SCAN_BYTES + 10], frames(10)].concat());
         assert!(far.is_err_and(|why| why.contains("no MP3 frame")));

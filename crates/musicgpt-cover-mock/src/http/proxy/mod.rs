@@ -39,6 +39,7 @@ use futures::StreamExt;
 use http_body::Body as _;
 use tower::Layer;
 
+use super::form::with_causes;
 use super::keep::keep;
 use super::observe::{self, EXPOSED_HEADERS, ObserveLayer};
 use super::respond::error_json;
@@ -379,14 +380,14 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
             found.push(Violation::error(
                 &["response"],
                 "upstream",
-                format!("the upstream did not answer: {}", report::causes(&e)),
+                format!("the upstream did not answer: {}", with_causes(&e)),
             ));
             let mut response = if proxy.strict {
                 strict_answer(&found, None)
             } else {
                 error_json(
                     StatusCode::BAD_GATEWAY,
-                    &format!("the upstream did not answer: {}", report::causes(&e)),
+                    &format!("the upstream did not answer: {}", with_causes(&e)),
                 )
             };
             violations_header(&mut response, &found);
@@ -469,7 +470,7 @@ async fn read_json(answer: reqwest::Response, found: &mut Vec<Violation>) -> (Op
                 found.push(Violation::error(
                     &["response", "body"],
                     "upstream",
-                    format!("the upstream's body broke off: {}", report::causes(&e)),
+                    format!("the upstream's body broke off: {}", with_causes(&e)),
                 ));
                 break;
             }

@@ -46,6 +46,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use crate::domain::sync::lock;
 use crate::http::Abort;
 
 /// How connections are served.
@@ -213,11 +214,7 @@ const FINISH_TIME: Duration = Duration::from_millis(20);
 /// Read to its end, the body no longer counts as answered early, and the connection stays open
 /// (a client such as a proxy's would otherwise see `Connection: close` and stop sending them).
 async fn finish_reading(ending: &Ending) {
-    let leftover = ending
-        .leftover
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
+    let leftover = lock(&ending.leftover).take();
     let Some(mut body) = leftover else {
         return;
     };
@@ -256,11 +253,7 @@ impl Drop for TrackedBody {
         if !self.ending.body_read.load(Ordering::Acquire)
             && let Some(incoming) = self.incoming.take()
         {
-            *self
-                .ending
-                .leftover
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(incoming);
+            *lock(&self.ending.leftover) = Some(incoming);
         }
     }
 }

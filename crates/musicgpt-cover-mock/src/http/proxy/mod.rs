@@ -42,7 +42,7 @@ use tower::Layer;
 use super::form::with_causes;
 use super::keep::keep;
 use super::observe::{self, EXPOSED_HEADERS, ObserveLayer};
-use super::respond::error_json;
+use super::respond::{error_json, json};
 use super::stall::{BodyStalled, Pace, PacedBody};
 use crate::domain::MockState;
 use crate::domain::journal::{FormRecord, LaterAnswer as _, MAX_KEPT_BODY};
@@ -500,13 +500,7 @@ fn strict_answer(found: &[Violation], upstream: Option<StatusCode>) -> Response 
         ),
     };
     let body = serde_json::json!({ "success": false, "error": text, "violations": found });
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = StatusCode::BAD_GATEWAY;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    json(StatusCode::BAD_GATEWAY, body.to_string())
 }
 
 /// What the journal (and a recording) says of a request, gathered as it is handled.

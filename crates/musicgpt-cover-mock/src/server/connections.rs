@@ -34,7 +34,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, header};
 use bytes::Bytes;
 use http_body::{Body as _, Frame, SizeHint};
 use hyper::body::Incoming;
@@ -47,7 +46,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use crate::domain::sync::lock;
-use crate::http::Abort;
+use crate::http::{Abort, closing};
 
 /// How connections are served.
 #[derive(Debug, Clone, Copy)]
@@ -136,9 +135,7 @@ pub(super) async fn serve(
                         // Answered early: the client learns the connection ends here, and the
                         // socket lingers (see the module's doc).
                         ending.linger.store(true, Ordering::Release);
-                        response
-                            .headers_mut()
-                            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                        response = closing(response);
                     }
                     Ok(response)
                 }

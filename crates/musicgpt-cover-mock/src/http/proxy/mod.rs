@@ -42,7 +42,7 @@ use tower::Layer;
 use super::form::with_causes;
 use super::keep::keep;
 use super::observe::{self, EXPOSED_HEADERS, ObserveLayer};
-use super::respond::{error_json, json};
+use super::respond::{closing, error_json, json};
 use super::stall::{BodyStalled, Pace, PacedBody};
 use crate::domain::MockState;
 use crate::domain::journal::{FormRecord, LaterAnswer as _, MAX_KEPT_BODY};
@@ -370,10 +370,10 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
         Err(e) => {
             if let Some(stalled) = BodyStalled::find(&e) {
                 // The client's fault, not the upstream's: the mock's answer to a stalled body.
-                let mut response = error_json(StatusCode::REQUEST_TIMEOUT, &stalled.to_string());
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                let mut response = closing(error_json(
+                    StatusCode::REQUEST_TIMEOUT,
+                    &stalled.to_string(),
+                ));
                 violations_header(&mut response, &found);
                 return finish(proxy, &seen, response, &found, None);
             }

@@ -4,7 +4,6 @@
 //! alone. Target: under [`CLIENT_TARGET_BYTES`].
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -16,7 +15,7 @@ use crate::options::Options;
 use crate::request::KEY;
 use crate::rss::counted;
 use crate::scenario::API_PREFIX;
-use crate::setup::{http_client, runtime};
+use crate::setup::{TempFile, http_client, runtime};
 use crate::verdict::{Verdict, markdown};
 use crate::{Part, Section};
 
@@ -77,15 +76,6 @@ pub(crate) fn child(args: &[String]) -> Option<ExitCode> {
             ExitCode::from(2)
         }
     })
-}
-
-/// A file in the system's temporary directory, deleted when dropped.
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 pub(crate) fn measure(o: &Options) -> Result<Part, String> {

@@ -524,6 +524,7 @@ fn write(path: &Path, contents: &[u8]) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::put;
 
     fn crate_dir(name: &str) -> PathBuf {
         project::root().join("crates").join(name)
@@ -685,10 +686,6 @@ warning: aborting upload due to dry run
     fn the_sync_writes_only_changes_and_removes_the_rest() {
         let dir = std::env::temp_dir().join(format!("xtask-package-{}", std::process::id()));
         let (from, to) = (dir.join("from"), dir.join("to"));
-        let put = |path: &Path, text: &str| {
-            fs::create_dir_all(path.parent().unwrap_or(&dir)).unwrap_or_else(|e| panic!("{e}"));
-            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        };
         put(&from.join("a-0.1.0/src/lib.rs"), "lib");
         put(&from.join("a-0.1.0/Cargo.toml"), "toml");
         let first = sync(&from, &to).ok();

@@ -158,6 +158,7 @@ fn prune(copy: &Path, dir: &Path, keep: &BTreeSet<PathBuf>) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::put;
 
     /// The mirror rewrites only what changed (cargo then rebuilds only what changed) and drops
     /// what the workspace no longer has, such as a `.snap.new` left by a failed snapshot.
@@ -165,12 +166,6 @@ mod tests {
     fn the_mirror_writes_only_changes_and_prunes_the_rest() {
         let dir = std::env::temp_dir().join(format!("xtask-mutants-{}", std::process::id()));
         let (root, copy) = (dir.join("root"), dir.join("copy"));
-        let put = |path: &Path, text: &str| {
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
-            }
-            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        };
         put(&root.join("openapi.yaml"), "a");
         put(&root.join("tests/snapshots/x.snap"), "b");
         let files: BTreeSet<PathBuf> = ["openapi.yaml", "tests/snapshots/x.snap"]
@@ -203,12 +198,6 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xtask-mutants-links-{}", std::process::id()));
         let (root, copy) = (dir.join("root"), dir.join("copy"));
         let link = Path::new("crates/a/openapi.yaml");
-        let put = |path: &Path, text: &str| {
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
-            }
-            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        };
         put(&root.join("openapi.yaml"), "spec");
         fs::create_dir_all(root.join("crates/a")).unwrap_or_else(|e| panic!("{e}"));
         std::os::unix::fs::symlink("../../openapi.yaml", root.join(link))

@@ -121,6 +121,7 @@ fn is_member_unit(file: &str, members: &BTreeSet<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::put;
 
     #[test]
     fn member_units_are_known_by_every_name_their_manifests_give() {
@@ -160,12 +161,6 @@ mod tests {
     fn seeding_copies_dependencies_only_and_only_once() {
         let dir = std::env::temp_dir().join(format!("xtask-mutants-seed-{}", std::process::id()));
         let (main, mutants, workspace) = (dir.join("main"), dir.join("mutants"), dir.join("ws"));
-        let put = |path: &Path, text: &str| {
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
-            }
-            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        };
         put(
             &workspace.join("Cargo.toml"),
             "[workspace]\nmembers = [\"m\"]\n",

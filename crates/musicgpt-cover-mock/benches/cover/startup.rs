@@ -156,46 +156,40 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
             peer_times.push((kind, Err(format!("left out ({})", kind.flag()))));
         }
     }
-    let range = |t: &[Duration]| {
+    // A row: what was timed, how many runs, their median and range.
+    let row = |what: &str, t: &[Duration]| {
         let min = t.iter().min().copied().unwrap_or_default();
         let max = t.iter().max().copied().unwrap_or_default();
-        format!("{:.1} to {:.1} ms", ms(min), ms(max))
+        let range = format!("{:.1} to {:.1} ms", ms(min), ms(max));
+        (
+            what.to_owned(),
+            t.len().to_string(),
+            Some(median_of(t)),
+            range,
+        )
     };
     let mut rows: Vec<(String, String, Option<Duration>, String)> = vec![
-        (
-            "release binary, exec → first answered request".to_owned(),
-            o.startup_runs.to_string(),
-            Some(median_of(&binary_times)),
-            range(&binary_times),
+        row(
+            "release binary, exec → first answered request",
+            &binary_times,
         ),
-        (
-            "`MockServer::start()`, first in a process (compiles the spec)".to_owned(),
-            o.startup_runs.to_string(),
-            Some(median_of(&starts)),
-            range(&starts),
+        row(
+            "`MockServer::start()`, first in a process (compiles the spec)",
+            &starts,
         ),
-        (
-            "`MockServer::start()` → first answered request, same process".to_owned(),
-            o.startup_runs.to_string(),
-            Some(median_of(&answers)),
-            range(&answers),
+        row(
+            "`MockServer::start()` → first answered request, same process",
+            &answers,
         ),
-        (
-            "`MockServer::start()`, another in the same process".to_owned(),
-            o.startup_runs.to_string(),
-            Some(median_of(&seconds)),
-            range(&seconds),
+        row(
+            "`MockServer::start()`, another in the same process",
+            &seconds,
         ),
     ];
     for (kind, times) in &peer_times {
         let what = format!("{}, exec → first answered request", kind.name());
         rows.push(match times {
-            Ok(times) => (
-                what,
-                times.len().to_string(),
-                Some(median_of(times)),
-                range(times),
-            ),
+            Ok(times) => row(&what, times),
             Err(why) => (what, "0".to_owned(), None, why.clone()),
         });
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::ci::Timings;
-use crate::{Error, Result, process, project};
+use crate::{Result, process, project};
 
 /// The file, at the workspace root.
 pub(crate) const FILE: &str = "BENCHMARKS.md";
@@ -280,8 +280,7 @@ pub(crate) fn write(fresh: &[Section], command: &str, when: &str) -> Result {
     }
     let latest = format!("started {when}, commit {commit}, `{command}`, on {machine}");
     let text = merge(&old, &fresh, &header(&latest));
-    std::fs::write(&path, text)
-        .map_err(|e| Error::new(format!("could not write {}: {e}", path.display())))?;
+    project::write(&path, &text)?;
     println!("bench: wrote {}", project::relative(&path));
     Ok(())
 }

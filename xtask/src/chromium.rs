@@ -181,8 +181,7 @@ impl Chromium {
             lib_dirs.join(", ")
         );
         // The packages are unpacked; keeping them would double the folder's size.
-        fs::remove_dir_all(&debs)
-            .map_err(|error| Error::new(format!("could not remove {}: {error}", debs.display())))?;
+        fs::remove_dir_all(&debs).map_err(project::failed("remove", &debs))?;
         write(
             &self.dir.join(STAMP),
             &format!("{RECIPE}\n{version}\n{}\n", unpacked.join("\n")),
@@ -409,7 +408,7 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
 /// The `.deb` files in `dir`, sorted.
 fn deb_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut debs: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", dir.display())))?
+        .map_err(project::failed("read", dir))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "deb"))
         .collect();

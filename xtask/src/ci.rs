@@ -285,8 +285,7 @@ const TOOLS_LIMIT: Duration = Duration::from_secs(30 * 60);
 fn start_tools() -> Result<Background> {
     let log = tools_log();
     if let Some(dir) = log.parent() {
-        fs::create_dir_all(dir)
-            .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))?;
+        project::create_dir(dir)?;
     }
     let program = std::env::current_exe()
         .map_err(|error| Error::new(format!("could not find xtask's own program: {error}")))?;

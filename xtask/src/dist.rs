@@ -625,8 +625,7 @@ fn archive(
         .current_dir(out);
     println!("dist: {}", process::display(&tar));
     process::stdout(&mut tar)?;
-    let hash = sha256::file_hex(&archive)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", archive.display())))?;
+    let hash = sha256::file_hex(&archive).map_err(project::failed("read", &archive))?;
     let checksum = out.join(format!("{file_name}.sha256"));
     write(&checksum, &format!("{hash}  {file_name}\n"))?;
     Ok((archive, checksum))

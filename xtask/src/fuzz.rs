@@ -91,8 +91,7 @@ fn fuzz(options: &Options) -> Result {
     // The root's lock, so the fuzz build uses the versions the workspace does; cargo adds what
     // only the fuzz package needs (libfuzzer-sys).
     let lock = project::root().join("fuzz").join("Cargo.lock");
-    fs::copy(project::root().join("Cargo.lock"), &lock)
-        .map_err(|error| Error::new(format!("could not write {}: {error}", lock.display())))?;
+    fs::copy(project::root().join("Cargo.lock"), &lock).map_err(project::failed("write", &lock))?;
 
     // Built once, in sight: the first build compiles every dependency anew (release, coverage
     // instrumentation), which is most of this command's time; later ones take seconds.
@@ -221,8 +220,7 @@ fn run_targets(
 fn run_target(cargo_fuzz: &CargoFuzz, target: &str, seconds: u64) -> Result<Outcome> {
     let fuzz_dir = project::root().join("fuzz");
     let scratch = fuzz_dir.join("scratch").join(target);
-    fs::create_dir_all(&scratch)
-        .map_err(|error| Error::new(format!("could not create {}: {error}", scratch.display())))?;
+    project::create_dir(&scratch)?;
     let log = fuzz_dir.join("scratch").join(format!("{target}.log"));
     let mut command = cargo_fuzz.command();
     // The scratch corpus first: libFuzzer writes new inputs into the first folder only.

@@ -483,9 +483,7 @@ impl LocalClone {
             .join("install-lines")
             .join(name);
         if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(|error| {
-                Error::new(format!("could not remove {}: {error}", dir.display()))
-            })?;
+            fs::remove_dir_all(&dir).map_err(project::failed("remove", &dir))?;
         }
         let mut clone = Command::new("git");
         clone

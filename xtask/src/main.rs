@@ -191,6 +191,15 @@ pub(crate) fn parse<T: clap::Args + clap::FromArgMatches>(
     T::from_arg_matches(&matches)
 }
 
+/// Writes `text` to `path`, making its folders first, for the commands' tests' file trees.
+#[cfg(test)]
+pub(crate) fn put(path: &std::path::Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+    }
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -246,16 +246,14 @@ fn unpack(paths: &Paths, packaged: &[Packaged]) -> Result {
 /// unpacked crates.
 fn write_workspace(paths: &Paths, packaged: &[Packaged]) -> Result {
     let manifest = project::root().join("Cargo.toml");
-    let main = fs::read_to_string(&manifest)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", manifest.display())))?;
+    let main = project::read(&manifest)?;
     write(
         &paths.workspace.join("Cargo.toml"),
         workspace_manifest(packaged, &profiles(&main)).as_bytes(),
     )?;
     // The versions the workspace was tested with; cargo drops what these crates do not use.
     let lock = project::root().join("Cargo.lock");
-    let contents = fs::read(&lock)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", lock.display())))?;
+    let contents = fs::read(&lock).map_err(project::failed("read", &lock))?;
     write(&paths.workspace.join("Cargo.lock"), &contents)
 }
 
@@ -461,8 +459,7 @@ fn sync(from: &Path, to: &Path) -> Result<usize> {
     let mut written = 0;
     for relative in &wanted {
         let (source, target) = (from.join(relative), to.join(relative));
-        let contents = fs::read(&source)
-            .map_err(|error| Error::new(format!("could not read {}: {error}", source.display())))?;
+        let contents = fs::read(&source).map_err(project::failed("read", &source))?;
         if fs::read(&target).is_ok_and(|existing| existing == contents) {
             continue;
         }
@@ -475,9 +472,7 @@ fn sync(from: &Path, to: &Path) -> Result<usize> {
     if to.exists() {
         for relative in files_under(to)?.difference(&wanted) {
             let path = to.join(relative);
-            fs::remove_file(&path).map_err(|error| {
-                Error::new(format!("could not remove {}: {error}", path.display()))
-            })?;
+            fs::remove_file(&path).map_err(project::failed("remove", &path))?;
         }
     }
     Ok(written)
@@ -488,15 +483,9 @@ fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
     let mut files = BTreeSet::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
-        let entries = fs::read_dir(&current).map_err(|error| {
-            Error::new(format!("could not read {}: {error}", current.display()))
-        })?;
+        let entries = fs::read_dir(&current).map_err(project::failed("read", &current))?;
         for entry in entries {
-            let path = entry
-                .map_err(|error| {
-                    Error::new(format!("could not read {}: {error}", current.display()))
-                })?
-                .path();
+            let path = entry.map_err(project::failed("read", &current))?.path();
             if path.is_dir() {
                 pending.push(path);
             } else if let Ok(relative) = path.strip_prefix(dir) {
@@ -508,8 +497,7 @@ fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
 }
 
 fn remove_dir(dir: &Path) -> Result {
-    fs::remove_dir_all(dir)
-        .map_err(|error| Error::new(format!("could not remove {}: {error}", dir.display())))
+    fs::remove_dir_all(dir).map_err(project::failed("remove", dir))
 }
 
 /// Writes `contents` unless the file already holds them (a rewrite would only cost a rebuild).
@@ -517,13 +505,13 @@ fn write(path: &Path, contents: &[u8]) -> Result {
     if fs::read(path).is_ok_and(|existing| existing == contents) {
         return Ok(());
     }
-    fs::write(path, contents)
-        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
+    project::write(path, contents)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::put;
 
     fn crate_dir(name: &str) -> PathBuf {
         project::root().join("crates").join(name)
@@ -685,10 +673,6 @@ warning: aborting upload due to dry run
     fn the_sync_writes_only_changes_and_removes_the_rest() {
         let dir = std::env::temp_dir().join(format!("xtask-package-{}", std::process::id()));
         let (from, to) = (dir.join("from"), dir.join("to"));
-        let put = |path: &Path, text: &str| {
-            fs::create_dir_all(path.parent().unwrap_or(&dir)).unwrap_or_else(|e| panic!("{e}"));
-            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        };
         put(&from.join("a-0.1.0/src/lib.rs"), "lib");
         put(&from.join("a-0.1.0/Cargo.toml"), "toml");
         let first = sync(&from, &to).ok();

@@ -78,10 +78,8 @@ pub(crate) struct Background {
 impl Background {
     /// Starts `command` with its output going to the file `log` (made anew).
     pub(crate) fn spawn(command: &mut Command, log: &Path) -> Result<Self> {
-        let open =
-            |error: io::Error| Error::new(format!("could not write {}: {error}", log.display()));
-        let file = File::create(log).map_err(open)?;
-        let stderr = file.try_clone().map_err(open)?;
+        let file = File::create(log).map_err(project::failed("write", log))?;
+        let stderr = file.try_clone().map_err(project::failed("write", log))?;
         // The child stays in our process group, so a Ctrl-C at the terminal stops it and its
         // children.
         let child = command

@@ -2,6 +2,7 @@
 //! reading and writing them with errors that name the file.
 
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
@@ -33,29 +34,30 @@ pub(crate) fn relative(path: &Path) -> String {
         .to_string()
 }
 
+/// The error of an I/O `action` ("read", "write", "create", "remove") on `path`, naming the file.
+pub(crate) fn failed<'a>(action: &'a str, path: &'a Path) -> impl FnOnce(io::Error) -> Error + 'a {
+    move |error| Error::new(format!("could not {action} {}: {error}", path.display()))
+}
+
 /// `path`'s text; the error names the file.
 pub(crate) fn read(path: &Path) -> Result<String> {
-    fs::read_to_string(path)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))
+    fs::read_to_string(path).map_err(failed("read", path))
 }
 
 /// Writes `contents` to `path`; the error names the file.
 pub(crate) fn write(path: &Path, contents: &(impl AsRef<[u8]> + ?Sized)) -> Result {
-    fs::write(path, contents)
-        .map_err(|error| Error::new(format!("could not write {}: {error}", path.display())))
+    fs::write(path, contents).map_err(failed("write", path))
 }
 
 /// Makes `dir` and the folders above it that are missing.
 pub(crate) fn create_dir(dir: &Path) -> Result {
-    fs::create_dir_all(dir)
-        .map_err(|error| Error::new(format!("could not create {}: {error}", dir.display())))
+    fs::create_dir_all(dir).map_err(failed("create", dir))
 }
 
 /// Makes `dir` an empty folder.
 pub(crate) fn recreate_dir(dir: &Path) -> Result {
     if dir.exists() {
-        fs::remove_dir_all(dir)
-            .map_err(|error| Error::new(format!("could not remove {}: {error}", dir.display())))?;
+        fs::remove_dir_all(dir).map_err(failed("remove", dir))?;
     }
     create_dir(dir)
 }

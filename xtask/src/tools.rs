@@ -318,9 +318,7 @@ impl Part {
                 ))
             })?;
         println!("tools: using npm {npm_version}");
-        fs::create_dir_all(&self.dir).map_err(|error| {
-            Error::new(format!("could not create {}: {error}", self.dir.display()))
-        })?;
+        project::create_dir(&self.dir)?;
         for (name, contents) in &self.manifests {
             write(&self.dir.join(name), contents)?;
         }
@@ -372,8 +370,7 @@ fn read_manifest(name: &'static str) -> Result<(&'static str, String)> {
 /// A manifest of `xtask/tools/SUB` (the folder itself when `sub` is empty).
 fn read_manifest_in(sub: &str, name: &'static str) -> Result<(&'static str, String)> {
     let path = project::tool_configs().join(sub).join(name);
-    let contents = fs::read_to_string(&path)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))?;
+    let contents = project::read(&path)?;
     Ok((name, contents))
 }
 

@@ -594,23 +594,14 @@ impl Default for ServerSettings {
 /// &mut MockConfig`.
 macro_rules! setters {
     () => {
-        /// Deterministic mode: ids and values come from a random generator seeded with `seed`, and
-        /// the clock starts frozen at 2026-01-01T00:00:00Z (see [`MockConfig::clock`]).
-        pub fn seed(mut self, seed: u64) -> Self {
-            self.settings().mock.seed = Some(seed);
-            self
-        }
-
-        /// A task finishes `eta × scale` virtual seconds after it was accepted (0: at once).
-        pub fn time_scale(mut self, scale: f64) -> Self {
-            self.settings().mock.time_scale = scale;
-            self
-        }
-
-        /// Overrides the clock mode (default: frozen with a seed, real without).
-        pub fn clock(mut self, mode: $crate::config::ClockMode) -> Self {
-            self.settings().mock.clock = Some(mode);
-            self
+        $crate::config::setters! {
+            /// Deterministic mode: ids and values come from a random generator seeded with `seed`,
+            /// and the clock starts frozen at 2026-01-01T00:00:00Z (see [`MockConfig::clock`]).
+            seed(seed: u64) mock.seed = Some(seed);
+            /// A task finishes `eta × scale` virtual seconds after it was accepted (0: at once).
+            time_scale(scale: f64) mock.time_scale = scale;
+            /// Overrides the clock mode (default: frozen with a seed, real without).
+            clock(mode: $crate::config::ClockMode) mock.clock = Some(mode);
         }
 
         /// Accept only the keys given this way (and by [`MockConfig::funded_api_key`]); this one
@@ -633,17 +624,12 @@ macro_rules! setters {
             self
         }
 
-        /// The starting balance of keys given without one, and of every key of an unrestricted
-        /// mock.
-        pub fn default_credits(mut self, credits: f64) -> Self {
-            self.settings().mock.default_credits = credits;
-            self
-        }
-
-        /// The largest `audio_file` accepted; a larger one is answered 413.
-        pub fn max_upload_bytes(mut self, bytes: u64) -> Self {
-            self.settings().mock.max_upload_bytes = bytes;
-            self
+        $crate::config::setters! {
+            /// The starting balance of keys given without one, and of every key of an unrestricted
+            /// mock.
+            default_credits(credits: f64) mock.default_credits = credits;
+            /// The largest `audio_file` accepted; a larger one is answered 413.
+            max_upload_bytes(bytes: u64) mock.max_upload_bytes = bytes;
         }
 
         /// Lets webhooks go to `host` besides the loopback hosts (127.0.0.0/8, ::1, localhost).
@@ -652,93 +638,45 @@ macro_rules! setters {
             self
         }
 
-        /// How many attempts a webhook delivery gets (at least 1).
-        pub fn webhook_attempts(mut self, attempts: u32) -> Self {
-            self.settings().mock.webhook_attempts = attempts;
-            self
-        }
-
-        /// How long one webhook attempt may take before it counts as failed.
-        pub fn webhook_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.settings().mock.webhook_timeout = $crate::config::Seconds(timeout);
-            self
-        }
-
-        /// The wait before the second webhook attempt; it doubles for each further one.
-        pub fn webhook_backoff(mut self, backoff: std::time::Duration) -> Self {
-            self.settings().mock.webhook_backoff = $crate::config::Seconds(backoff);
-            self
-        }
-
-        /// How many journal entries are kept.
-        pub fn journal_capacity(mut self, entries: usize) -> Self {
-            self.settings().server.journal_capacity = entries;
-            self
-        }
-
-        /// How many tasks are kept.
-        pub fn task_capacity(mut self, tasks: usize) -> Self {
-            self.settings().mock.task_capacity = tasks;
-            self
-        }
-
-        /// How many webhook delivery records are kept.
-        pub fn webhook_log_capacity(mut self, deliveries: usize) -> Self {
-            self.settings().mock.webhook_log_capacity = deliveries;
-            self
-        }
-
-        /// How many keys of an unrestricted mock keep a balance of their own.
-        pub fn key_capacity(mut self, keys: usize) -> Self {
-            self.settings().mock.key_capacity = keys;
-            self
-        }
-
-        /// The origin written into result-file URLs (default: the address the mock listens on).
-        pub fn public_url(mut self, url: impl Into<String>) -> Self {
-            self.settings().mock.public_url = Some(url.into());
-            self
-        }
-
-        /// How long a client may take to send a request's head; an idle keep-alive connection is
-        /// closed after as long.
-        pub fn header_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.settings().server.header_timeout = $crate::config::Seconds(timeout);
-            self
-        }
-
-        /// The longest pause inside a request body, and the grace before the minimum rate
-        /// applies; a body that breaks either rule is answered 408 and its connection closed.
-        pub fn body_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.settings().server.body_timeout = $crate::config::Seconds(timeout);
-            self
-        }
-
-        /// Bytes a second a request body must average once its first body timeout has passed.
-        pub fn min_body_rate(mut self, bytes_per_second: u64) -> Self {
-            self.settings().server.min_body_rate = bytes_per_second;
-            self
-        }
-
-        /// How long a stopping server waits for the requests in flight.
-        pub fn shutdown_grace(mut self, grace: std::time::Duration) -> Self {
-            self.settings().server.shutdown_grace = $crate::config::Seconds(grace);
-            self
-        }
-
-        /// Lets the server listen on an address other than loopback. Then the admin API (whose
-        /// journal holds every key sent) answers only requests bearing the admin token: the one
-        /// given with [`MockConfig::admin_token`], else one the server generates and prints.
-        pub fn allow_remote(mut self, allow: bool) -> Self {
-            self.settings().server.allow_remote = allow;
-            self
-        }
-
-        /// The token the admin API requires (`Authorization: Bearer TOKEN` or `X-Admin-Token:
-        /// TOKEN`); on loopback too, when given.
-        pub fn admin_token(mut self, token: impl Into<String>) -> Self {
-            self.settings().server.admin_token = Some(token.into());
-            self
+        $crate::config::setters! {
+            /// How many attempts a webhook delivery gets (at least 1).
+            webhook_attempts(attempts: u32) mock.webhook_attempts = attempts;
+            /// How long one webhook attempt may take before it counts as failed.
+            webhook_timeout(timeout: std::time::Duration)
+                mock.webhook_timeout = $crate::config::Seconds(timeout);
+            /// The wait before the second webhook attempt; it doubles for each further one.
+            webhook_backoff(backoff: std::time::Duration)
+                mock.webhook_backoff = $crate::config::Seconds(backoff);
+            /// How many journal entries are kept.
+            journal_capacity(entries: usize) server.journal_capacity = entries;
+            /// How many tasks are kept.
+            task_capacity(tasks: usize) mock.task_capacity = tasks;
+            /// How many webhook delivery records are kept.
+            webhook_log_capacity(deliveries: usize) mock.webhook_log_capacity = deliveries;
+            /// How many keys of an unrestricted mock keep a balance of their own.
+            key_capacity(keys: usize) mock.key_capacity = keys;
+            /// The origin written into result-file URLs (default: the address the mock listens on).
+            public_url(url: impl Into<String>) mock.public_url = Some(url.into());
+            /// How long a client may take to send a request's head; an idle keep-alive connection
+            /// is closed after as long.
+            header_timeout(timeout: std::time::Duration)
+                server.header_timeout = $crate::config::Seconds(timeout);
+            /// The longest pause inside a request body, and the grace before the minimum rate
+            /// applies; a body that breaks either rule is answered 408 and its connection closed.
+            body_timeout(timeout: std::time::Duration)
+                server.body_timeout = $crate::config::Seconds(timeout);
+            /// Bytes a second a request body must average once its first body timeout has passed.
+            min_body_rate(bytes_per_second: u64) server.min_body_rate = bytes_per_second;
+            /// How long a stopping server waits for the requests in flight.
+            shutdown_grace(grace: std::time::Duration)
+                server.shutdown_grace = $crate::config::Seconds(grace);
+            /// Lets the server listen on an address other than loopback. Then the admin API (whose
+            /// journal holds every key sent) answers only requests bearing the admin token: the one
+            /// given with [`MockConfig::admin_token`], else one the server generates and prints.
+            allow_remote(allow: bool) server.allow_remote = allow;
+            /// The token the admin API requires (`Authorization: Bearer TOKEN` or `X-Admin-Token:
+            /// TOKEN`); on loopback too, when given.
+            admin_token(token: impl Into<String>) server.admin_token = Some(token.into());
         }
 
         /// A delay before every answer of the API's operations: `"250ms"`, `"1.5s"`, or a range
@@ -755,13 +693,12 @@ macro_rules! setters {
             self
         }
 
-        /// Answers the requests that match a recording made by the proxy
-        /// ([`ProxyConfig::record`](crate::ProxyConfig::record)) with its answers, in order; a
-        /// directory that cannot be read or a file that is not a recorded exchange fails the
-        /// start, naming it.
-        pub fn replay(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
-            self.settings().mock.replay = Some(dir.into());
-            self
+        $crate::config::setters! {
+            /// Answers the requests that match a recording made by the proxy
+            /// ([`ProxyConfig::record`](crate::ProxyConfig::record)) with its answers, in order; a
+            /// directory that cannot be read or a file that is not a recorded exchange fails the
+            /// start, naming it.
+            replay(dir: impl Into<std::path::PathBuf>) mock.replay = Some(dir.into());
         }
 
         /// With [`replay`](Self::replay): a request to one of the API's operations that
@@ -783,6 +720,18 @@ macro_rules! setters {
             }
             self
         }
+    };
+    // Setters that each set one field: `name(arg: Type) group.field = value;`, after their doc.
+    (
+        $($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) $group:ident.$field:ident = $value:expr;)*
+    ) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $arg: $ty) -> Self {
+                self.settings().$group.$field = $value;
+                self
+            }
+        )*
     };
 }
 pub(crate) use setters;

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{Error, Result, process};
+use crate::{Error, Result, process, project};
 
 /// Makes `copy` hold exactly the workspace's tracked and untracked-but-not-ignored files, writing
 /// only those whose contents differ so cargo sees unchanged files as unchanged. Returns how many
@@ -47,23 +47,19 @@ fn listed(root: &Path) -> Result<BTreeSet<PathBuf>> {
 
 /// Copies `files` from `root` into `copy` where they differ, then prunes everything else.
 fn sync(root: &Path, copy: &Path, files: &BTreeSet<PathBuf>) -> Result<usize> {
-    fs::create_dir_all(copy)
-        .map_err(|error| Error::new(format!("could not create {}: {error}", copy.display())))?;
+    project::create_dir(copy)?;
     let mut written = 0;
     for path in files {
         let source = root.join(path);
         let target = copy.join(path);
         if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|error| {
-                Error::new(format!("could not create {}: {error}", parent.display()))
-            })?;
+            project::create_dir(parent)?;
         }
         if is_symlink(&source) {
             written += usize::from(mirror_symlink(&source, &target)?);
             continue;
         }
-        let contents = fs::read(&source)
-            .map_err(|error| Error::new(format!("could not read {}: {error}", source.display())))?;
+        let contents = fs::read(&source).map_err(project::failed("read", &source))?;
         if is_symlink(&target) {
             // Copying onto a link would write through it, into the file it points to.
             remove(&target)?;
@@ -92,8 +88,7 @@ fn is_symlink(path: &Path) -> bool {
 /// write. The crates' `openapi.yaml` are links to the root spec: copied as files, they would keep
 /// the unmutated spec and the mutations would silently stop reaching the client and the mock.
 fn mirror_symlink(source: &Path, target: &Path) -> Result<bool> {
-    let points_to = fs::read_link(source)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", source.display())))?;
+    let points_to = fs::read_link(source).map_err(project::failed("read", source))?;
     if points_to.is_absolute() {
         return Err(Error::new(format!(
             "mutants: {} is a symlink to the absolute path {}: in the copy it would still point \
@@ -123,33 +118,24 @@ fn mirror_symlink(source: &Path, target: &Path) -> Result<bool> {
 }
 
 fn remove(path: &Path) -> Result {
-    fs::remove_file(path)
-        .map_err(|error| Error::new(format!("could not remove {}: {error}", path.display())))
+    fs::remove_file(path).map_err(project::failed("remove", path))
 }
 
 /// Removes from the copy every file the workspace no longer lists (deleted files, `.snap.new`
 /// leftovers), and the folders that leaves empty.
 fn prune(copy: &Path, dir: &Path, keep: &BTreeSet<PathBuf>) -> Result {
-    let entries = fs::read_dir(dir)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", dir.display())))?;
+    let entries = fs::read_dir(dir).map_err(project::failed("read", dir))?;
     for entry in entries {
-        let entry = entry
-            .map_err(|error| Error::new(format!("could not read {}: {error}", dir.display())))?;
+        let entry = entry.map_err(project::failed("read", dir))?;
         let path = entry.path();
-        let file_type = entry
-            .file_type()
-            .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))?;
+        let file_type = entry.file_type().map_err(project::failed("read", &path))?;
         if file_type.is_dir() {
             prune(copy, &path, keep)?;
             if fs::read_dir(&path).is_ok_and(|mut entries| entries.next().is_none()) {
-                fs::remove_dir(&path).map_err(|error| {
-                    Error::new(format!("could not remove {}: {error}", path.display()))
-                })?;
+                fs::remove_dir(&path).map_err(project::failed("remove", &path))?;
             }
         } else if !keep.contains(path.strip_prefix(copy).unwrap_or(&path)) {
-            fs::remove_file(&path).map_err(|error| {
-                Error::new(format!("could not remove {}: {error}", path.display()))
-            })?;
+            fs::remove_file(&path).map_err(project::failed("remove", &path))?;
         }
     }
     Ok(())
@@ -158,6 +144,7 @@ fn prune(copy: &Path, dir: &Path, keep: &BTreeSet<PathBuf>) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::put;
 
     /// The mirror rewrites only what changed (cargo then rebuilds only what changed) and drops
     /// what the workspace no longer has, such as a `.snap.new` left by a failed snapshot.
@@ -165,12 +152,6 @@ mod tests {
     fn the_mirror_writes_only_changes_and_prunes_the_rest() {
         let dir = std::env::temp_dir().join(format!("xtask-mutants-{}", std::process::id()));
         let (root, copy) = (dir.join("root"), dir.join("copy"));
-        let put = |path: &Path, text: &str| {
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
-            }
-            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        };
         put(&root.join("openapi.yaml"), "a");
         put(&root.join("tests/snapshots/x.snap"), "b");
         let files: BTreeSet<PathBuf> = ["openapi.yaml", "tests/snapshots/x.snap"]
@@ -203,12 +184,6 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xtask-mutants-links-{}", std::process::id()));
         let (root, copy) = (dir.join("root"), dir.join("copy"));
         let link = Path::new("crates/a/openapi.yaml");
-        let put = |path: &Path, text: &str| {
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
-            }
-            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        };
         put(&root.join("openapi.yaml"), "spec");
         fs::create_dir_all(root.join("crates/a")).unwrap_or_else(|e| panic!("{e}"));
         std::os::unix::fs::symlink("../../openapi.yaml", root.join(link))

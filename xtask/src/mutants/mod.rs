@@ -68,12 +68,7 @@ pub(crate) fn ci() -> Result {
 
 fn check(options: &Options) -> Result {
     let started = Instant::now();
-    let spec = fs::read_to_string(project::spec()).map_err(|error| {
-        Error::new(format!(
-            "could not read {}: {error}",
-            project::spec().display()
-        ))
-    })?;
+    let spec = project::read(&project::spec())?;
     // Every anchor is checked before anything is built, so a stale one costs seconds, not minutes.
     let mutated: Vec<(&Mutation, String)> = options
         .selected()
@@ -107,12 +102,7 @@ fn check(options: &Options) -> Result {
             seeding.elapsed().as_secs_f64()
         );
     }
-    fs::create_dir_all(&paths.logs).map_err(|error| {
-        Error::new(format!(
-            "could not create {}: {error}",
-            paths.logs.display()
-        ))
-    })?;
+    project::create_dir(&paths.logs)?;
 
     stages::check_map().map_err(Error::new)?;
     let mut run = Run {

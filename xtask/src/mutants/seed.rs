@@ -16,7 +16,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Error, Result, process};
+use crate::{Error, Result, process, project};
 
 /// The folders of a profile's output that hold compiled units; the rest (`incremental/`, only
 /// for workspace crates, and the uplifted binaries) is left behind.
@@ -41,9 +41,7 @@ pub(super) fn seed(main: &Path, mutants: &Path, workspace: &Path) -> Result<Opti
             .filter(|entry| !is_member_unit(&entry.file_name().to_string_lossy(), &members))
             .map(|entry| entry.path())
             .collect();
-        fs::create_dir_all(&target).map_err(|error| {
-            Error::new(format!("could not create {}: {error}", target.display()))
-        })?;
+        project::create_dir(&target)?;
         // A few thousand paths per command stay far below the argument limit.
         for chunk in wanted.chunks(2000) {
             let mut command = Command::new("cp");
@@ -70,13 +68,11 @@ pub(super) fn seed(main: &Path, mutants: &Path, workspace: &Path) -> Result<Opti
 /// line counts.
 fn member_names(workspace: &Path) -> Result<BTreeSet<String>> {
     let root = workspace.join("Cargo.toml");
-    let manifest = fs::read_to_string(&root)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", root.display())))?;
+    let manifest = project::read(&root)?;
     let mut names = BTreeSet::new();
     for member in members(&manifest) {
         let path = workspace.join(member).join("Cargo.toml");
-        let text = fs::read_to_string(&path)
-            .map_err(|error| Error::new(format!("could not read {}: {error}", path.display())))?;
+        let text = project::read(&path)?;
         names.extend(manifest_names(&text));
     }
     Ok(names)
@@ -121,6 +117,7 @@ fn is_member_unit(file: &str, members: &BTreeSet<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::put;
 
     #[test]
     fn member_units_are_known_by_every_name_their_manifests_give() {
@@ -160,12 +157,6 @@ mod tests {
     fn seeding_copies_dependencies_only_and_only_once() {
         let dir = std::env::temp_dir().join(format!("xtask-mutants-seed-{}", std::process::id()));
         let (main, mutants, workspace) = (dir.join("main"), dir.join("mutants"), dir.join("ws"));
-        let put = |path: &Path, text: &str| {
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
-            }
-            fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        };
         put(
             &workspace.join("Cargo.toml"),
             "[workspace]\nmembers = [\"m\"]\n",

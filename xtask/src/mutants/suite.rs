@@ -8,7 +8,7 @@ use super::catchers::{Catcher, catchers, still_running};
 use super::options::Options;
 use super::paths::Paths;
 use crate::tools::{self, Tools};
-use crate::{Error, Result, process, project};
+use crate::{Result, process, project};
 
 /// How long the unmutated suite may take, cold build included (about 3 minutes on 2 cores when
 /// this was written, plus the tests). A hang is a bug in the suite: its tests must bound their waits.
@@ -108,8 +108,7 @@ pub(super) fn suite(
     let started = Instant::now();
     let status = process::to_file_within(&mut command, &log, limit)?;
     let seconds = started.elapsed().as_secs_f64();
-    let output = fs::read(&log)
-        .map_err(|error| Error::new(format!("could not read {}: {error}", log.display())))?;
+    let output = fs::read(&log).map_err(project::failed("read", &log))?;
     let output = String::from_utf8_lossy(&output);
     let Some(status) = status else {
         return Ok(SuiteRun {

@@ -4,8 +4,7 @@
 //! alone. Target: under [`CLIENT_TARGET_BYTES`].
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use musicgpt_cover::{AudioFile, Client};
@@ -16,7 +15,7 @@ use crate::options::Options;
 use crate::request::KEY;
 use crate::rss::counted;
 use crate::scenario::API_PREFIX;
-use crate::setup::{http_client, runtime};
+use crate::setup::{TempFile, child_exit, http_client, run_child, runtime};
 use crate::verdict::{Verdict, markdown};
 use crate::{Part, Section};
 
@@ -67,25 +66,7 @@ pub(crate) fn child(args: &[String]) -> Option<ExitCode> {
             took.as_millis()
         ))
     })();
-    Some(match outcome {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("client upload child: {e}");
-            ExitCode::from(2)
-        }
-    })
-}
-
-/// A file in the system's temporary directory, deleted when dropped.
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+    Some(child_exit("client upload child", outcome))
 }
 
 pub(crate) fn measure(o: &Options) -> Result<Part, String> {
@@ -124,29 +105,17 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         written.elapsed().as_secs_f64()
     );
     let mock = Mock::start(command(&binary, &[]))?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let output = Command::new(exe)
-        .args([CHILD_ARG, &mock.addr.to_string()])
-        .arg(&file.0)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("could not run the client child: {e}"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let values: Vec<u64> = text
-        .split_whitespace()
-        .filter_map(|v| v.parse().ok())
-        .collect();
+    let addr = mock.addr.to_string();
+    let (exit, values, text) = run_child(
+        &[CHILD_ARG.as_ref(), addr.as_ref(), file.0.as_os_str()],
+        "client",
+    )?;
     let [before, peak, millis, status] = values.as_slice() else {
-        return Err(format!(
-            "the client child failed ({}): {text}",
-            output.status
-        ));
+        return Err(format!("the client child failed ({exit}): {text}"));
     };
-    if !output.status.success() || *status != 200 {
+    if !exit.success() || *status != 200 {
         return Err(format!(
-            "the client's upload was answered {status} ({})",
-            output.status
+            "the client's upload was answered {status} ({exit})"
         ));
     }
     let runtime = runtime("bench-upload", 1)?;

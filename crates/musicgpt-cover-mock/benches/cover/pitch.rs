@@ -7,7 +7,7 @@
 //! take well under the shortest of those. Encoding the result (WAV and MP3) is timed too, and
 //! shown, but is not part of the target: the issue asks about decoding and shifting.
 
-use std::path::PathBuf;
+use crate::setup::TempFile;
 use std::time::Instant;
 
 use musicgpt_cover_mock::audio_lab;
@@ -36,15 +36,6 @@ const SEMITONES: i64 = 3;
 fn own_cpu() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     Some(stat_jiffies(&stat)? as f64 / 100.0)
-}
-
-/// A file in the system's temporary directory, deleted when dropped.
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// Makes the 3-minute MP3, then decodes its first minute and shifts it [`RUNS`] times.

@@ -4,7 +4,7 @@
 //! on the first start, which a test binary pays once), and a second start in that process; each
 //! peer (Prism, WireMock, Mockoon: `peers.rs`) from exec to its first answer. Medians.
 
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use musicgpt_cover_mock::MockServer;
@@ -14,6 +14,7 @@ use crate::options::Options;
 use crate::peers::{self, Kind};
 use crate::prism::{ChildServer, READY_PATH, free_port, get_once};
 use crate::scenario::API_PREFIX;
+use crate::setup::{child_exit, run_child};
 use crate::throughput::median_of;
 use crate::verdict::{Verdict, markdown};
 use crate::{Part, Section};
@@ -69,38 +70,15 @@ pub(crate) fn child(args: &[String]) -> Option<ExitCode> {
             second_start.as_micros()
         ))
     });
-    Some(match line {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("startup child: {e}");
-            ExitCode::from(2)
-        }
-    })
+    Some(child_exit("startup child", line))
 }
 
 /// One fresh process's `MockServer::start()`: (first start, first answer, second start).
 fn in_process_once() -> Result<[Duration; 3], String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let output = Command::new(exe)
-        .arg(CHILD_ARG)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("could not run the start-up child: {e}"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let values: Vec<u64> = text
-        .split_whitespace()
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    match (output.status.success(), values.as_slice()) {
+    let (status, values, text) = run_child(&[CHILD_ARG], "start-up")?;
+    match (status.success(), values.as_slice()) {
         (true, [a, b, c]) => Ok([a, b, c].map(|us| Duration::from_micros(*us))),
-        _ => Err(format!(
-            "the start-up child failed ({}): {text}",
-            output.status
-        )),
+        _ => Err(format!("the start-up child failed ({status}): {text}")),
     }
 }
 
@@ -156,46 +134,40 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
             peer_times.push((kind, Err(format!("left out ({})", kind.flag()))));
         }
     }
-    let range = |t: &[Duration]| {
+    // A row: what was timed, how many runs, their median and range.
+    let row = |what: &str, t: &[Duration]| {
         let min = t.iter().min().copied().unwrap_or_default();
         let max = t.iter().max().copied().unwrap_or_default();
-        format!("{:.1} to {:.1} ms", ms(min), ms(max))
+        let range = format!("{:.1} to {:.1} ms", ms(min), ms(max));
+        (
+            what.to_owned(),
+            t.len().to_string(),
+            Some(median_of(t)),
+            range,
+        )
     };
     let mut rows: Vec<(String, String, Option<Duration>, String)> = vec![
-        (
-            "release binary, exec → first answered request".to_owned(),
-            o.startup_runs.to_string(),
-            Some(median_of(&binary_times)),
-            range(&binary_times),
+        row(
+            "release binary, exec → first answered request",
+            &binary_times,
         ),
-        (
-            "`MockServer::start()`, first in a process (compiles the spec)".to_owned(),
-            o.startup_runs.to_string(),
-            Some(median_of(&starts)),
-            range(&starts),
+        row(
+            "`MockServer::start()`, first in a process (compiles the spec)",
+            &starts,
         ),
-        (
-            "`MockServer::start()` → first answered request, same process".to_owned(),
-            o.startup_runs.to_string(),
-            Some(median_of(&answers)),
-            range(&answers),
+        row(
+            "`MockServer::start()` → first answered request, same process",
+            &answers,
         ),
-        (
-            "`MockServer::start()`, another in the same process".to_owned(),
-            o.startup_runs.to_string(),
-            Some(median_of(&seconds)),
-            range(&seconds),
+        row(
+            "`MockServer::start()`, another in the same process",
+            &seconds,
         ),
     ];
     for (kind, times) in &peer_times {
         let what = format!("{}, exec → first answered request", kind.name());
         rows.push(match times {
-            Ok(times) => (
-                what,
-                times.len().to_string(),
-                Some(median_of(times)),
-                range(times),
-            ),
+            Ok(times) => row(&what, times),
             Err(why) => (what, "0".to_owned(), None, why.clone()),
         });
     }

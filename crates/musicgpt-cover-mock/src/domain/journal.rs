@@ -184,7 +184,7 @@ impl KeptBody {
     pub(crate) fn hashed(size: u64, hash: Sha256) -> KeptBody {
         KeptBody {
             size,
-            sha256: Some(hex(&hash.finalize())),
+            sha256: Some(format!("{:x}", hash.finalize())),
             ..KeptBody::default()
         }
     }
@@ -209,16 +209,6 @@ impl KeptBody {
             (None, None) => None,
         }
     }
-}
-
-/// Lower-case hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 /// A multipart form as it streamed by: text fields with their values, file parts with their size.
@@ -585,7 +575,7 @@ impl FormLog {
         if let Some(f) = self.files.get_mut(index) {
             f.size = size;
             if let Some(hash) = self.hashes.as_ref().and_then(|h| h.get(index)) {
-                f.sha256 = Some(hex(&hash.clone().finalize()));
+                f.sha256 = Some(format!("{:x}", hash.clone().finalize()));
             }
         }
     }

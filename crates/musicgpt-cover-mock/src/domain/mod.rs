@@ -27,7 +27,7 @@ pub(crate) mod replay;
 mod scheduler;
 mod state;
 mod store;
-mod sync;
+pub(crate) mod sync;
 pub(crate) mod tasks;
 pub(crate) mod uploads;
 pub(crate) mod voices;

@@ -2,7 +2,7 @@
 //! the handle ([`MockState`]) that routes, the admin API and embedding tests use.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -22,7 +22,7 @@ use super::render::TaskFill;
 use super::replay::{RecordedFill, Replay, key};
 use super::scheduler::{Settle, run_scheduler};
 use super::store::TaskStore;
-use super::sync::lock;
+use super::sync::{lock, read, write};
 use super::tasks::{FinishError, NewTask, Outcome, Status, Task, TaskView};
 use super::uploads::UploadStore;
 use super::webhooks::{
@@ -244,41 +244,25 @@ impl MockState {
 
     /// The origin result-file URLs start with (`http://127.0.0.1:PORT`).
     pub fn origin(&self) -> String {
-        self.inner
-            .origin
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        read(&self.inner.origin).clone()
     }
 
     /// Sets the origin of result-file URLs, unless the config fixed one (`public_url`).
     pub(crate) fn set_listen_origin(&self, origin: String) {
         if self.inner.config.mock.public_url.is_none() {
-            *self
-                .inner
-                .origin
-                .write()
-                .unwrap_or_else(PoisonError::into_inner) = origin;
+            *write(&self.inner.origin) = origin;
         }
     }
 
     /// The token the admin API requires, if it requires one.
     pub fn admin_token(&self) -> Option<String> {
-        self.inner
-            .admin_token
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        read(&self.inner.admin_token).clone()
     }
 
     /// Makes the admin API require a token from now on: the configured one, else a random one,
     /// which is returned (a server on a non-loopback address does this itself).
     pub fn require_admin_token(&self) -> String {
-        let mut token = self
-            .inner
-            .admin_token
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut token = write(&self.inner.admin_token);
         token
             .get_or_insert_with(|| Uuid::new_v4().simple().to_string())
             .clone()
@@ -377,7 +361,7 @@ impl MockState {
         find: impl FnOnce(&TaskStore) -> Option<&Task>,
     ) -> Option<Vec<u8>> {
         let inner = &self.inner;
-        let origin = inner.origin.read().unwrap_or_else(PoisonError::into_inner);
+        let origin = read(&inner.origin);
         let tasks = lock(&inner.tasks);
         let task = find(&tasks)?;
         let fill = TaskFill {
@@ -778,11 +762,7 @@ impl Inner {
     /// Queues (or refuses) the webhook of a task that just completed. The task stays in the store
     /// until the webhook is final.
     fn dispatch(&self, task: &Task, url: &str) {
-        let origin = self
-            .origin
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let origin = read(&self.origin).clone();
         let fill = TaskFill {
             task,
             now: task.finished_at,

@@ -21,7 +21,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
@@ -35,7 +35,7 @@ use serde_json::{Map, Number, Value};
 
 use super::form::with_causes;
 use super::pages::DASHBOARD_PATH;
-use super::respond::{Segment, error_json, json};
+use super::respond::{Segment, closing, error_json, json};
 use super::stall::BodyStalled;
 use crate::domain::MockState;
 use crate::domain::credits::check_key;
@@ -328,11 +328,8 @@ async fn body_object(body: Body) -> Answer<Option<Map<String, Value>>> {
                         with_causes(&e)
                     )));
                 };
-                let mut response = error_json(StatusCode::REQUEST_TIMEOUT, &stalled.to_string());
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                return Err(Box::new(response));
+                let response = error_json(StatusCode::REQUEST_TIMEOUT, &stalled.to_string());
+                return Err(Box::new(closing(response)));
             }
         };
         if bytes.len() + chunk.len() > MAX_BODY {

@@ -18,7 +18,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::future::Either;
 use http_body::{Body as _, Frame, SizeHint};
@@ -208,15 +208,10 @@ fn example_answer(op: &Operation, status: u16, example: Option<&str>) -> Respons
 }
 
 /// What a gateway in front of the API answers when the API is out of reach: not the API's own
-/// JSON (the spec documents no 503), plain text as a load balancer writes it.
+/// JSON (the spec documents no 503), plain text (`text/plain; charset=utf-8`, as axum types a
+/// `&str`) as a load balancer writes it.
 fn unavailable() -> Response {
-    let mut response = Response::new(Body::from(UNAVAILABLE_TEXT));
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    (StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE_TEXT).into_response()
 }
 
 /// The body of [`unavailable`].

@@ -50,6 +50,7 @@ pub(crate) use faults::Abort;
 #[doc(hidden)]
 pub use form::check_cover_form;
 pub use form::{MAX_PARTS, MAX_TEXT_BYTES};
+pub(crate) use respond::closing;
 
 /// The mock's whole HTTP surface: the spec's operations under the spec's loopback server path
 /// (`/api/public/v1/...`), the result files under `/files/`, the admin API under `/__admin`,

@@ -23,6 +23,15 @@ pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Response {
     response
 }
 
+/// `response` with `Connection: close`: the connection ends after it (the rest of a stalled body
+/// may still come, or an early answer's body was never read).
+pub(crate) fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 /// The documented answer of `op` for `status`: its example, with `detail` as the error text when
 /// given. A status the operation does not document gets the spec's `Error` shape.
 pub(crate) fn documented(op: &Operation, status: StatusCode, detail: Option<&str>) -> Response {

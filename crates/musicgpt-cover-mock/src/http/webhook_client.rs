@@ -9,6 +9,7 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
+use super::form::with_causes;
 use crate::domain::webhooks::{Posted, Transport};
 
 /// The real [`Transport`]: reqwest, built on the first webhook rather than at start-up. Building
@@ -58,7 +59,7 @@ impl Transport for WebhookClient {
                 Err(e) if e.is_timeout() => {
                     (None, Some(format!("no answer within {:?}", self.timeout)))
                 }
-                Err(e) => (None, Some(error_chain(e))),
+                Err(e) => (None, Some(with_causes(e))),
             };
             Posted { status, error }
         })
@@ -82,15 +83,4 @@ fn client(timeout: Duration) -> Result<reqwest::Client, String> {
         .user_agent(concat!("musicgpt-cover-mock/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| format!("cannot build the webhook client: {e}"))
-}
-
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -34,7 +34,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, header};
 use bytes::Bytes;
 use http_body::{Body as _, Frame, SizeHint};
 use hyper::body::Incoming;
@@ -46,7 +45,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
-use crate::http::Abort;
+use crate::domain::sync::lock;
+use crate::http::{Abort, closing};
 
 /// How connections are served.
 #[derive(Debug, Clone, Copy)]
@@ -135,9 +135,7 @@ pub(super) async fn serve(
                         // Answered early: the client learns the connection ends here, and the
                         // socket lingers (see the module's doc).
                         ending.linger.store(true, Ordering::Release);
-                        response
-                            .headers_mut()
-                            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                        response = closing(response);
                     }
                     Ok(response)
                 }
@@ -213,11 +211,7 @@ const FINISH_TIME: Duration = Duration::from_millis(20);
 /// Read to its end, the body no longer counts as answered early, and the connection stays open
 /// (a client such as a proxy's would otherwise see `Connection: close` and stop sending them).
 async fn finish_reading(ending: &Ending) {
-    let leftover = ending
-        .leftover
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
+    let leftover = lock(&ending.leftover).take();
     let Some(mut body) = leftover else {
         return;
     };
@@ -256,11 +250,7 @@ impl Drop for TrackedBody {
         if !self.ending.body_read.load(Ordering::Acquire)
             && let Some(incoming) = self.incoming.take()
         {
-            *self
-                .ending
-                .leftover
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(incoming);
+            *lock(&self.ending.leftover) = Some(incoming);
         }
     }
 }

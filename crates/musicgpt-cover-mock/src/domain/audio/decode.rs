@@ -187,26 +187,20 @@ fn decode(source: Box<dyn MediaSource>, max_seconds: f64) -> Result<Decoded, Str
         }
         let decoded = match decoder.decode(&packet) {
             Ok(d) => d,
-            Err(Error::DecodeError(e)) => {
-                bad_in_a_row += 1;
-                last_error = e.to_owned();
-                if bad_in_a_row > MAX_BAD_PACKETS {
-                    break;
-                }
-                continue;
-            }
-            Err(Error::IoError(e)) => {
-                bad_in_a_row += 1;
-                last_error = e.to_string();
-                if bad_in_a_row > MAX_BAD_PACKETS {
-                    break;
-                }
-                continue;
-            }
             Err(Error::ResetRequired) => break,
             Err(e) => {
-                last_error = e.to_string();
-                break;
+                // A bad packet is skipped, up to MAX_BAD_PACKETS in a row; another error ends it.
+                let skipped = matches!(e, Error::DecodeError(_) | Error::IoError(_));
+                last_error = match e {
+                    Error::DecodeError(why) => why.to_owned(),
+                    Error::IoError(io) => io.to_string(),
+                    other => other.to_string(),
+                };
+                bad_in_a_row += 1;
+                if !skipped || bad_in_a_row > MAX_BAD_PACKETS {
+                    break;
+                }
+                continue;
             }
         };
         bad_in_a_row = 0;

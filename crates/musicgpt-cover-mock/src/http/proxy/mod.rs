@@ -39,9 +39,10 @@ use futures::StreamExt;
 use http_body::Body as _;
 use tower::Layer;
 
+use super::form::with_causes;
 use super::keep::keep;
 use super::observe::{self, EXPOSED_HEADERS, ObserveLayer};
-use super::respond::error_json;
+use super::respond::{closing, error_json, json};
 use super::stall::{BodyStalled, Pace, PacedBody};
 use crate::domain::MockState;
 use crate::domain::journal::{FormRecord, LaterAnswer as _, MAX_KEPT_BODY};
@@ -369,24 +370,24 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
         Err(e) => {
             if let Some(stalled) = BodyStalled::find(&e) {
                 // The client's fault, not the upstream's: the mock's answer to a stalled body.
-                let mut response = error_json(StatusCode::REQUEST_TIMEOUT, &stalled.to_string());
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                let mut response = closing(error_json(
+                    StatusCode::REQUEST_TIMEOUT,
+                    &stalled.to_string(),
+                ));
                 violations_header(&mut response, &found);
                 return finish(proxy, &seen, response, &found, None);
             }
             found.push(Violation::error(
                 &["response"],
                 "upstream",
-                format!("the upstream did not answer: {}", report::causes(&e)),
+                format!("the upstream did not answer: {}", with_causes(&e)),
             ));
             let mut response = if proxy.strict {
                 strict_answer(&found, None)
             } else {
                 error_json(
                     StatusCode::BAD_GATEWAY,
-                    &format!("the upstream did not answer: {}", report::causes(&e)),
+                    &format!("the upstream did not answer: {}", with_causes(&e)),
                 )
             };
             violations_header(&mut response, &found);
@@ -469,7 +470,7 @@ async fn read_json(answer: reqwest::Response, found: &mut Vec<Violation>) -> (Op
                 found.push(Violation::error(
                     &["response", "body"],
                     "upstream",
-                    format!("the upstream's body broke off: {}", report::causes(&e)),
+                    format!("the upstream's body broke off: {}", with_causes(&e)),
                 ));
                 break;
             }
@@ -499,13 +500,7 @@ fn strict_answer(found: &[Violation], upstream: Option<StatusCode>) -> Response 
         ),
     };
     let body = serde_json::json!({ "success": false, "error": text, "violations": found });
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = StatusCode::BAD_GATEWAY;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    json(StatusCode::BAD_GATEWAY, body.to_string())
 }
 
 /// What the journal (and a recording) says of a request, gathered as it is handled.

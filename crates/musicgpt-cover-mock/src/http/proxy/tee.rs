@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 
 use super::super::form::{Encoding, FormError, encoding, multipart, urlencoded};
 use crate::domain::journal::{FormLog, FormRecord};
+use crate::domain::sync::lock;
 use crate::spec::validate::{OperationContract, Violation};
 use crate::spec::{Operation, Value};
 
@@ -206,9 +207,7 @@ where
     let shared = Arc::new(std::sync::Mutex::new(Some(inner)));
     let cut = Cut(Arc::clone(&shared));
     let stream = futures::stream::poll_fn(move |cx| {
-        let mut inner = shared
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut inner = lock(&shared);
         match inner.as_mut() {
             Some(inner) => inner.poll_next_unpin(cx),
             None => std::task::Poll::Ready(None),
@@ -223,11 +222,7 @@ pub(super) struct Cut<S>(Arc<std::sync::Mutex<Option<S>>>);
 impl<S> Cut<S> {
     /// Drops the stream; the upstream's side ends there.
     pub(super) fn cut(self) {
-        let inner = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+        let inner = lock(&self.0).take();
         drop(inner);
     }
 }

@@ -2,7 +2,7 @@
 //! credits, then a new task.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::Response;
 
 use crate::domain::audio::{DURATION_SECONDS, Probe, probe_upload_async};
@@ -15,7 +15,7 @@ use crate::http::auth::request_key;
 use crate::http::form::{Encoding, FORM_OVERHEAD, FormError, encoding, multipart, urlencoded};
 use crate::http::prefer::{Prefer, replay};
 use crate::http::replay::{recorded, unrecorded};
-use crate::http::respond::{auth_error, documented, json};
+use crate::http::respond::{auth_error, closing, documented, json};
 use crate::spec::{Field, Fill, FormSpec, Val, Value, quoted};
 
 pub(in crate::http) async fn cover(State(state): State<MockState>, request: Request) -> Response {
@@ -102,12 +102,7 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
     let response = match result {
         Err(FormError::Stalled(text)) => {
             record.set_error(text.clone());
-            let mut response = documented(op, StatusCode::REQUEST_TIMEOUT, Some(&text));
-            // The rest of the body may still come; the connection is not worth keeping.
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            response
+            closing(documented(op, StatusCode::REQUEST_TIMEOUT, Some(&text)))
         }
         Err(FormError::TooLarge) => {
             record.set_error(format!(

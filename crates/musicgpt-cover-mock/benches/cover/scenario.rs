@@ -71,44 +71,55 @@ impl Scenario {
     pub(crate) fn short_of_bare(self) -> &'static str {
         match self {
             Scenario::Url => {
-                "what the mock must do per Cover beyond parsing it costs 6 to 7 µs over the bare \
-                 server's 12 to 16: the journal entry (1 µs), a place in the bounded task store \
-                 (1.5 µs), the header and body-pace timers (2 µs), the key, Prefer, field, host \
-                 and credit checks and the answer's template (2 µs). All of it is required \
-                 behaviour, so about 0.65 is the best this row can do (docs/profile.md, \
-                 \"Why 0.8 is not reached\")"
+                "the mock spends 2.3 to 2.5 times the bare server's CPU on a Cover with a URL. \
+                 Profiled on 2026-12-07 by turn (docs/profile.md, \"2026-12-07: the mock's turn \
+                 beside the bare server's, and the sniff's scan\"): of what it spends over the \
+                 bare server, a quarter is the kernel's, for the same system calls and context \
+                 switches per request (counted with strace and perf), a fifth the mock's own \
+                 functions (the journal entry, the task's place in the bounded store and the \
+                 oldest one's eviction, the key, Prefer, field, host and credit checks, the \
+                 answer's template), none above 0.4 µs, and the rest allocation, copying, \
+                 hyper, multer, tokio and formatting, each under 2.5 µs: required behaviour \
+                 spread thin, no single cost whose removal would reach 0.8"
             }
             Scenario::File2k => {
                 "the URL row's costs (see it), and the 2 KiB part on top: the mock holds it in \
                  memory as it is read, finds by its first bytes that it starts no format it \
-                 decodes (so symphonia never scans it), and keeps only that reason with the task. \
-                 Profiled on 2026-12-07 (docs/profile.md, \"2026-12-07: the answer kept as it \
-                 was sent\"): multer's work on each part (its boundary searches made anew per \
-                 call) is the largest share and the bare server pays it too; what only the mock \
-                 does is spread thin (the journal entry, the task's place, the form's checks, the \
-                 first-bytes check, the reason's text), none of it above 2 % of the samples"
+                 decodes (0.4 µs since the scan jumps between 0xFF bytes; symphonia never sees \
+                 it), and keeps only that reason with the task. Profiled on 2026-12-07 \
+                 (docs/profile.md, \"2026-12-07: the answer kept as it was sent\" and \
+                 \"2026-12-07: the mock's turn beside the bare server's, and the sniff's \
+                 scan\"): multer's work on each part (its boundary searches made anew per call) \
+                 is the largest share and the bare server pays it too; what only the mock does is \
+                 spread thin (the journal entry, the task's place, the form's checks, the reason's \
+                 text), none of it above 2 % of the samples"
             }
             Scenario::File1m => {
                 "most of this row is the 1 MiB's way through the kernel and multer, which the \
-                 bare server pays too (about 340 µs a request on 2026-12-07); the mock holds the \
-                 part in memory as it is read, finds by its first bytes that it is not audio and \
-                 keeps only that reason. Since that check (docs/profile.md, \"2026-12-07: \
-                 uploads that are not audio, known by their first bytes\") the row has cost the \
-                 mock about what it costs the bare server, and the ratio swings with the rounds \
-                 (see their range); it has not been profiled since"
+                 bare server pays too (about 400 µs a request on 2026-12-07); the mock holds the \
+                 part in memory as it is read, finds by its first bytes that it is not audio (6 µs \
+                 for the first 64 KiB, on the request's thread, with no hand-off to the blocking \
+                 pool) and keeps only that reason, so the row costs the mock about what it costs \
+                 the bare server, and the ratio swings with the rounds (see their range; \
+                 docs/profile.md, \"2026-12-07: the mock's turn beside the bare server's, and the \
+                 sniff's scan\")"
             }
             Scenario::Song | Scenario::Song1m => {
                 "the URL row's costs (see it), and the song on top: the mock probes it for the \
                  task's duration (symphonia opens the stream and decodes its first frame, found \
-                 right after the ID3 tag: about half the mock's samples while songs stay in \
-                 memory), keeps it with the task and queues its conversion. It holds a song in \
-                 memory while the songs held fit in 256 MiB (256 of the 1 MiB song, about 5,500 \
-                 of the short one); each further song of a turn is written to a file in its \
-                 private directory, which triples what a song costs: side by side on \
-                 2026-12-07, the short song cost the mock 169 to 219 µs in turns of 1 s and 573 \
-                 to 618 µs in turns of 3 s (docs/profile.md, \"2026-12-07: the answer kept as \
-                 it was sent\"). The conversion itself is held back during the row and timed \
-                 apart (\"Converting an upload\")"
+                 right after the ID3 tag), keeps it with the task and queues its conversion. It \
+                 holds a song in memory while the songs held fit in 256 MiB (256 of the 1 MiB \
+                 song, about 5,500 of the short one); each further song of a turn is written to a \
+                 file in its private directory, which triples what a song costs (the short song: \
+                 169 to 219 µs in turns of 1 s, 573 to 618 µs in turns of 3 s). In the short \
+                 song's profile of 2026-12-07 creating those files was 15 % of the mock's \
+                 samples (ext4 looking for an inode number not freed recently, as uploads come \
+                 and go), the probe 19 %, the hand-offs to the blocking pool about 9 %; what the \
+                 row costs swings with the file system's state: the same binary's 1 MiB song \
+                 cost 1,330 to 2,660 µs in turns minutes apart (docs/profile.md, \"2026-12-07: \
+                 the mock's turn beside the bare server's, and the sniff's scan\"). The \
+                 conversion itself is held back during the row and timed apart (\"Converting an \
+                 upload\")"
             }
             Scenario::ById => {
                 "about 60 % of the mock's samples are the kernel's TCP work and 7 % hyper, which \

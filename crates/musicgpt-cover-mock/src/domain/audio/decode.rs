@@ -108,7 +108,7 @@ struct Opened {
 
 fn open(mut source: Box<dyn MediaSource>) -> Result<Opened, String> {
     // Bytes that start no format are refused here, not after symphonia has scanned them all.
-    super::sniff::sniff(source.as_mut())?;
+    super::sniff::sniff(source.as_mut(), usize::MAX)?;
     let stream = MediaSourceStream::new(source, Default::default());
     // No hint: the name and content type of an upload are the client's word, the bytes are not.
     let reader = symphonia::default::get_probe()
@@ -295,10 +295,15 @@ pub(crate) fn probe_upload(source: &UploadSource) -> Result<Probe, String> {
 }
 
 /// Whether the upload may be audio, by its first bytes only (`sniff`): what [`probe_upload`]
-/// looks at before symphonia, for a caller that wants the cheap refusal first.
+/// looks at before symphonia, for a caller that wants the cheap refusal first. At most
+/// [`QUICK_SNIFF_TAGS`] ID3v2 tags are walked: an upload with more (hostile: a MiB of empty
+/// tags is 100,000 of them) is left to [`probe_upload`]'s whole look, whose verdict is the same.
 pub(crate) fn sniff_upload(source: &UploadSource) -> Result<(), String> {
-    super::sniff::sniff(source.open()?.as_mut())
+    super::sniff::sniff(source.open()?.as_mut(), QUICK_SNIFF_TAGS)
 }
+
+/// The most ID3v2 tags [`sniff_upload`] walks (a song has one or two).
+const QUICK_SNIFF_TAGS: usize = 8;
 
 /// [`probe_upload`] of the file at `path` (tests).
 #[cfg(test)]

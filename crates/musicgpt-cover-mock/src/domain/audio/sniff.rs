@@ -44,19 +44,22 @@ const RATES: [[u32; 3]; 3] = [
 ];
 
 /// Whether `source` may be audio: `Err` says why it is not. The source is left at its start.
-pub(crate) fn sniff(source: &mut dyn MediaSource) -> Result<(), String> {
+/// `max_tags`: the most ID3v2 tags walked; an upload with more is let through undecided (`Ok`),
+/// for a caller that must stay quick (the request's thread) to leave to the whole look.
+pub(crate) fn sniff(source: &mut dyn MediaSource, max_tags: usize) -> Result<(), String> {
     if !source.is_seekable() {
         // A stream cannot be rewound for symphonia: it looks for itself.
         return Ok(());
     }
-    let verdict = look(source).map_err(|e| format!("the upload could not be read: {e}"))?;
+    let verdict =
+        look(source, max_tags).map_err(|e| format!("the upload could not be read: {e}"))?;
     source
         .seek(SeekFrom::Start(0))
         .map_err(|e| format!("the upload could not be read: {e}"))?;
     verdict
 }
 
-fn look(source: &mut dyn MediaSource) -> io::Result<Result<(), String>> {
+fn look(source: &mut dyn MediaSource, max_tags: usize) -> io::Result<Result<(), String>> {
     let mut at = 0u64;
     let mut tags = 0usize;
     let mut head = [0u8; 10];
@@ -64,6 +67,7 @@ fn look(source: &mut dyn MediaSource) -> io::Result<Result<(), String>> {
         source.seek(SeekFrom::Start(at))?;
         let n = read_up_to(source, &mut head)?;
         match id3_length(&head[..n]) {
+            Some(_) if tags == max_tags => return Ok(Ok(())),
             Some(length) => {
                 at += length;
                 tags += 1;
@@ -208,7 +212,7 @@ mod tests {
 
     fn verdict(bytes: Vec<u8>) -> Result<(), String> {
         let mut source = Cursor::new(bytes);
-        let verdict = sniff(&mut source);
+        let verdict = sniff(&mut source, usize::MAX);
         assert_eq!(source.position(), 0, "the source is left at its start");
         verdict
     }
@@ -282,6 +286,19 @@ mod tests {
         // More junk than a decoder looks through: not audio.
         let far = verdict([vec![7u8; SCAN_BYTES + 10], frames(10)].concat());
         assert!(far.is_err_and(|why| why.contains("no MP3 frame")));
+    }
+
+    #[test]
+    fn a_walk_over_many_tags_stops_at_its_bound_undecided() {
+        let chain = [
+            b"ID3\x04\x00\x00\x00\x00\x00\x00".repeat(100),
+            vec![7u8; 20_000],
+        ]
+        .concat();
+        assert!(verdict(chain.clone()).is_err(), "the whole look refuses it");
+        let mut source = Cursor::new(chain);
+        assert_eq!(sniff(&mut source, 8), Ok(()), "undecided past 8 tags");
+        assert_eq!(source.position(), 0, "the source is left at its start");
     }
 
     #[test]

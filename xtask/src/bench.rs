@@ -375,7 +375,7 @@ fn build_rows() -> Result<(Section, bool)> {
         .append(true)
         .open(&spec)
         .and_then(|f| f.set_modified(SystemTime::now()))
-        .map_err(|e| Error::new(format!("could not touch {}: {e}", spec.display())))?;
+        .map_err(project::failed("touch", &spec))?;
     let mut test = process::cargo();
     test.args(["test", "--package", "musicgpt-cover"]);
     println!("bench: touch openapi.yaml; {}", process::display(&test));

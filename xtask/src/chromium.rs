@@ -438,7 +438,7 @@ fn wrapper_script(lib_dirs: &[String]) -> String {
 fn make_executable(path: &Path) -> Result {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(0o755))
-        .map_err(|error| Error::new(format!("could not chmod {}: {error}", path.display())))
+        .map_err(project::failed("chmod", path))
 }
 
 #[cfg(not(unix))]

@@ -336,8 +336,7 @@ fn doc_files() -> Result<Vec<PathBuf>> {
     let root = project::root();
     let mut files = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
     let docs = root.join("docs");
-    let entries = fs::read_dir(&docs)
-        .map_err(|error| Error::new(format!("could not list {}: {error}", docs.display())))?;
+    let entries = fs::read_dir(&docs).map_err(project::failed("list", &docs))?;
     let mut pages: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "md"))

@@ -212,8 +212,7 @@ impl Docs {
 /// The Markdown files under `dir`, at most `depth` folders down, named `name` if given.
 fn markdown_in(dir: &Path, depth: usize, name: Option<&str>) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    let entries = fs::read_dir(dir)
-        .map_err(|error| Error::new(format!("could not list {}: {error}", dir.display())))?;
+    let entries = fs::read_dir(dir).map_err(project::failed("list", dir))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .collect();
@@ -628,7 +627,7 @@ fn expand(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
     let (prefix, suffix) = pattern.split_once('*').unwrap_or((pattern, ""));
     let exact = !pattern.contains('*');
     let mut matches: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|error| Error::new(format!("could not list {}: {error}", dir.display())))?
+        .map_err(project::failed("list", dir))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| {
             path.file_name()

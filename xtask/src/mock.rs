@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::package::MOCK;
-use crate::{Error, Result, process};
+use crate::{Error, Result, process, project};
 
 /// `cargo run --release -p musicgpt-cover-mock -- ARGS`.
 pub(crate) fn run(args: &[String]) -> Result {
@@ -116,7 +116,7 @@ pub(crate) fn start(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| Error::new(format!("could not start {}: {e}", binary.display())))?;
+        .map_err(project::failed("start", binary))?;
     let stdout = child.stdout.take();
     let running = Running(child);
     let stdout = stdout.ok_or_else(|| Error::new("the mock's stdout was not captured"))?;

@@ -94,6 +94,24 @@ pub(crate) struct Part {
     pub(crate) section: Section,
 }
 
+impl Part {
+    /// The part of `verdicts`, its section `markdown` followed by their table.
+    fn new(
+        name: &'static str,
+        title: &'static str,
+        mut markdown: String,
+        verdicts: Vec<Verdict>,
+    ) -> Measured {
+        markdown.push_str(&verdict::markdown(&verdicts));
+        let section = Section {
+            name,
+            title,
+            markdown,
+        };
+        Ok(Part { verdicts, section })
+    }
+}
+
 /// What a measurement returns, or why the run is not valid.
 type Measured = Result<Part, String>;
 

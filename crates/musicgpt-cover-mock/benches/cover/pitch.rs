@@ -13,12 +13,12 @@ use std::time::Instant;
 use musicgpt_cover_mock::audio_lab;
 use musicgpt_cover_mock::config::DEFAULT_TIME_SCALE;
 
+use crate::Part;
 use crate::options::Options;
 use crate::procfs::{CpuSample, stat_jiffies};
 use crate::songs::{RATE, song};
 use crate::throughput::{median, median_of};
-use crate::verdict::{Verdict, markdown};
-use crate::{Part, Section};
+use crate::verdict::Verdict;
 
 /// Runs measured; the median is reported.
 const RUNS: usize = 3;
@@ -164,20 +164,12 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
          | step | median |\n|---|---|\n\
          | decode | {:.3} s |\n| pitch shift | {:.3} s |\n| **decode + shift** | **{:.3} s** ({c:.2} s of CPU) |\n\
          | encode WAV + MP3 | {:.3} s |\n| the whole conversion | {:.3} s |\n\n\
-         Other programs used {o:.0} % of a core meanwhile.\n\n{}",
+         Other programs used {o:.0} % of a core meanwhile.\n\n",
         d.as_secs_f64(),
         s.as_secs_f64(),
         b.as_secs_f64(),
         e.as_secs_f64(),
-        (b + e).as_secs_f64(),
-        markdown(&verdicts)
+        (b + e).as_secs_f64()
     );
-    Ok(Part {
-        verdicts,
-        section: Section {
-            name: "pitch",
-            title: "Converting an upload",
-            markdown: md,
-        },
-    })
+    Part::new("pitch", "Converting an upload", md, verdicts)
 }

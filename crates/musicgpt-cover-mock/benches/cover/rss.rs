@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 
+use crate::Part;
 use crate::common::mib;
 use crate::common::mock::{Memory, Mock, binary, command, memory};
 use crate::options::Options;
@@ -13,8 +14,7 @@ use crate::request::{COVER_PATH, probe};
 use crate::scenario::Scenario;
 use crate::setup::{http_client, runtime};
 use crate::upload::{Framing, upload, upload_raw, within};
-use crate::verdict::{Verdict, markdown};
-use crate::{Part, Section};
+use crate::verdict::Verdict;
 
 /// The most a 1 GiB upload may add to the mock's peak RSS.
 pub(crate) const RSS_TARGET_BYTES: u64 = 64 << 20;
@@ -227,13 +227,10 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         );
     }
     md.push('\n');
-    md.push_str(&markdown(&verdicts));
-    Ok(Part {
+    Part::new(
+        "mock-upload",
+        "The mock's memory during a 1 GiB upload",
+        md,
         verdicts,
-        section: Section {
-            name: "mock-upload",
-            title: "The mock's memory during a 1 GiB upload",
-            markdown: md,
-        },
-    })
+    )
 }

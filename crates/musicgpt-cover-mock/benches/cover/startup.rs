@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use musicgpt_cover_mock::MockServer;
 
+use crate::Part;
 use crate::common::mock::{binary, clean_env};
 use crate::options::Options;
 use crate::peers::{self, Kind};
@@ -16,8 +17,7 @@ use crate::prism::{ChildServer, READY_PATH, free_port, get_once};
 use crate::scenario::API_PREFIX;
 use crate::setup::{child_exit, run_child};
 use crate::throughput::median_of;
-use crate::verdict::{Verdict, markdown};
-use crate::{Part, Section};
+use crate::verdict::Verdict;
 
 /// The argument that makes this program the in-process start-up's child.
 pub(crate) const CHILD_ARG: &str = "--startup-child";
@@ -227,13 +227,5 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         md.push_str(&format!("\n{line}\n"));
     }
     md.push('\n');
-    md.push_str(&markdown(&verdicts));
-    Ok(Part {
-        verdicts,
-        section: Section {
-            name: "startup",
-            title: "Start-up (issue 12, item 3)",
-            markdown: md,
-        },
-    })
+    Part::new("startup", "Start-up (issue 12, item 3)", md, verdicts)
 }

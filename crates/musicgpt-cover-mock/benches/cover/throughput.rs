@@ -12,6 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use musicgpt_cover_mock::{MockConfig, MockServer, audio_lab};
 
+use crate::Part;
 use crate::bare::start_bare;
 use crate::load::{Measurement, Target, load};
 use crate::options::Options;
@@ -23,8 +24,7 @@ use crate::request::{probe, raw_request};
 use crate::scenario::{API_PREFIX, Scenario};
 use crate::setup::{http_client, runtime};
 use crate::songs;
-use crate::verdict::{Verdict, markdown, round_like};
-use crate::{Part, Section};
+use crate::verdict::{Verdict, round_like};
 
 /// The mock's throughput must be at least this share of the bare server's, on every row (the
 /// goal of issues 12 and 21); the random-bytes rows have a floor besides
@@ -136,14 +136,13 @@ pub(crate) fn measure(o: &Options, cores: usize) -> Result<Part, String> {
     // Not waiting for what is left of the held conversions on its blocking pool (only a smoke run
     // leaves any: a measured run waited for the mock's threads to go idle after each song row).
     servers.shutdown_background();
-    Ok(Part {
-        section: Section {
-            name: "throughput",
-            title: "Throughput and latency (issue 12, item 1; issue 21, items 1 and 2)",
-            markdown: rows_markdown(o, &rows, &started, &left_out, &verdicts),
-        },
+    let md = rows_markdown(o, &rows, &started, &left_out);
+    Part::new(
+        "throughput",
+        "Throughput and latency (issue 12, item 1; issue 21, items 1 and 2)",
+        md,
         verdicts,
-    })
+    )
 }
 
 /// A peer's warm-up: a whole round's length (the JVM's and V8's compilers warm up on it), at
@@ -686,13 +685,7 @@ fn p99_over(o: &Options, mock: &Cell, others: f64) -> String {
     )
 }
 
-fn rows_markdown(
-    o: &Options,
-    rows: &[Row],
-    peers: &[Started],
-    left_out: &[LeftOut],
-    verdicts: &[Verdict],
-) -> String {
+fn rows_markdown(o: &Options, rows: &[Row], peers: &[Started], left_out: &[LeftOut]) -> String {
     let mut out = format!(
         "{} keep-alive HTTP/1.1 connections from one load-generator thread, each request written \
          whole and sent as soon as the last was answered; only 2xx answers counted. The mock and \
@@ -808,7 +801,6 @@ fn rows_markdown(
              reading them as the mock's.\n\n"
         ));
     }
-    out.push_str(&markdown(verdicts));
     out
 }
 

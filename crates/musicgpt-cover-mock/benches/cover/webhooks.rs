@@ -19,13 +19,13 @@ use futures::StreamExt;
 use musicgpt_cover_mock::config::DEFAULT_TASK_CAPACITY;
 use musicgpt_cover_mock::{ClockMode, MockConfig, MockServer};
 
+use crate::Part;
 use crate::common::lock;
 use crate::options::Options;
 use crate::request::{KEY, closing, content_type, text_part};
 use crate::setup::{http_client, runtime};
 use crate::throughput::median;
-use crate::verdict::{Verdict, markdown};
-use crate::{Part, Section};
+use crate::verdict::Verdict;
 
 /// The most the last webhook may arrive after the tasks are due.
 pub(crate) const LAST_TARGET: Duration = Duration::from_secs(2);
@@ -259,13 +259,5 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     md.push_str(&format!(
         "| median | | | {first:.3} s | **{last:.3} s** |\n\n"
     ));
-    md.push_str(&markdown(&verdicts));
-    Ok(Part {
-        verdicts,
-        section: Section {
-            name: "webhooks",
-            title: "Webhook storm (issue 12, item 4)",
-            markdown: md,
-        },
-    })
+    Part::new("webhooks", "Webhook storm (issue 12, item 4)", md, verdicts)
 }

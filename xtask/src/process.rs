@@ -111,10 +111,7 @@ impl Background {
     pub(crate) fn wait_within(mut self, limit: Duration) -> Result<Option<ExitStatus>> {
         let started = Instant::now();
         loop {
-            let waited = self.child.try_wait().map_err(|error| {
-                Error::new(format!("could not wait for `{}`: {error}", self.shown))
-            })?;
-            if let Some(status) = waited {
+            if let Some(status) = self.try_status()? {
                 return Ok(Some(status));
             }
             if started.elapsed() >= limit {

@@ -33,9 +33,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
-use super::form::with_causes;
 use super::pages::DASHBOARD_PATH;
-use super::respond::{Segment, closing, error_json, json};
+use super::respond::{Segment, closing, error_json, json, with_causes};
 use super::stall::BodyStalled;
 use crate::domain::MockState;
 use crate::domain::credits::check_key;

@@ -1,5 +1,6 @@
 //! The answers every handler shares: JSON bodies, the documented answer of a status, and errors
-//! in the API's own format (also for a path parameter that cannot be read: [`Segment`]).
+//! in the API's own format (also for a path parameter that cannot be read: [`Segment`]), with an
+//! error's causes said in its text ([`with_causes`]).
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path};
@@ -11,6 +12,22 @@ use bytes::Bytes;
 use super::auth::BEARER_REFUSED;
 use crate::domain::AuthError;
 use crate::spec::{Field, Fill, Operation, Val};
+
+/// An error with its causes, each said once: a body that fails reads as hyper's "error reading a
+/// body from connection", and only a cause says what was wrong ("invalid chunk size line").
+pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
 
 /// A JSON response.
 pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Response {

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
-use super::form::with_causes;
+use super::respond::with_causes;
 use crate::domain::webhooks::{Posted, Transport};
 
 /// The real [`Transport`]: reqwest, built on the first webhook rather than at start-up. Building

@@ -21,22 +21,6 @@ pub(crate) enum FormError {
     Invalid(String),
 }
 
-/// An error with its causes, each said once: a body that fails reads as hyper's "error reading a
-/// body from connection", and only a cause says what was wrong ("invalid chunk size line").
-pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cause = c.source();
-    }
-    text
-}
-
 /// The bytes of the text field `name` as text: a spec'd string field must be UTF-8 (a
 /// replacement character in place of a bad byte would pass for text the client never sent). Any
 /// character is text, U+0000 too: the schema's `type: string` allows it, and so does FastAPI.

@@ -8,6 +8,6 @@ pub(super) mod multipart;
 pub(super) mod urlencoded;
 
 pub(super) use encoding::{Encoding, encoding};
-pub(super) use fields::{FORM_OVERHEAD, FormError, with_causes};
+pub(super) use fields::{FORM_OVERHEAD, FormError};
 pub use fields::{MAX_PARTS, MAX_TEXT_BYTES};
 pub use fuzzing::check_cover_form;

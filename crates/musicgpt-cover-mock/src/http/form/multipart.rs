@@ -20,13 +20,12 @@ use axum::http::header;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 
-use super::fields::{
-    FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value, with_causes,
-};
+use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
 use crate::domain::journal::FormLog;
 use crate::domain::uploads::{
     Incoming, MAX_KEPT_BYTES, MEMORY_UPLOAD_BYTES, Reservation, UploadStore,
 };
+use crate::http::respond::with_causes;
 use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
 

@@ -10,10 +10,9 @@
 use axum::body::Body;
 use futures::StreamExt;
 
-use super::fields::{
-    FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value, with_causes,
-};
+use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
 use crate::domain::journal::FormLog;
+use crate::http::respond::with_causes;
 use crate::http::stall::BodyStalled;
 use crate::spec::{FormSpec, Value, ValueKind};
 

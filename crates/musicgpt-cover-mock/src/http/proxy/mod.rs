@@ -39,10 +39,9 @@ use futures::StreamExt;
 use http_body::Body as _;
 use tower::Layer;
 
-use super::form::with_causes;
 use super::keep::keep;
 use super::observe::{self, EXPOSED_HEADERS, ObserveLayer};
-use super::respond::{closing, error_json, json};
+use super::respond::{closing, error_json, json, with_causes};
 use super::stall::{BodyStalled, Pace, PacedBody};
 use crate::domain::MockState;
 use crate::domain::journal::{FormRecord, LaterAnswer as _, MAX_KEPT_BODY};

@@ -190,11 +190,11 @@ fn decode(source: Box<dyn MediaSource>, max_seconds: f64) -> Result<Decoded, Str
             Err(Error::ResetRequired) => break,
             Err(e) => {
                 // A bad packet is skipped, up to MAX_BAD_PACKETS in a row; another error ends it.
-                let skipped = matches!(e, Error::DecodeError(_) | Error::IoError(_));
-                last_error = match e {
-                    Error::DecodeError(why) => why.to_owned(),
-                    Error::IoError(io) => io.to_string(),
-                    other => other.to_string(),
+                let skipped;
+                (last_error, skipped) = match e {
+                    Error::DecodeError(why) => (why.to_owned(), true),
+                    Error::IoError(io) => (io.to_string(), true),
+                    other => (other.to_string(), false),
                 };
                 bad_in_a_row += 1;
                 if !skipped || bad_in_a_row > MAX_BAD_PACKETS {

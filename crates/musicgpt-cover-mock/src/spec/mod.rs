@@ -289,6 +289,18 @@ mod tests {
         );
     }
 
+    /// The voice pages' size and number, when a request leaves them out, are the spec's defaults
+    /// (the route reads them from here).
+    #[test]
+    fn the_voice_pages_defaults_are_compiled() {
+        let s = spec();
+        for op in [&s.all_voices, &s.search_voices] {
+            let default = |name: &str| op.query.iter().find(|r| r.name == name)?.default;
+            assert_eq!(default("limit"), Some(20), "{}", op.operation_id);
+            assert_eq!(default("page"), Some(0), "{}", op.operation_id);
+        }
+    }
+
     #[test]
     fn compiles_the_cover_form() {
         let form = spec()

@@ -34,19 +34,21 @@ fn list(state: &MockState, op: &Operation, headers: &HeaderMap, raw: Option<&str
         Ok(p) => p,
         Err(response) => return *response,
     };
-    let param = |name: &str| {
-        op.query
-            .iter()
-            .position(|r| r.name == name)
-            .and_then(|i| params[i].as_ref())
+    let index = |name: &str| op.query.iter().position(|r| r.name == name);
+    let param = |name: &str| index(name).and_then(|i| params[i].as_ref());
+    // A number left out is the spec's default for it; with none, every voice on the first page.
+    let number = |name: &str| {
+        index(name)
+            .and_then(|i| (params[i].as_ref().and_then(Param::integer)).or(op.query[i].default))
     };
-    let limit = param("limit").and_then(Param::integer).unwrap_or(20).max(1);
-    let page = param("page").and_then(Param::integer).unwrap_or(0).max(0);
     let folded = param("query").and_then(Param::text).map(str::to_lowercase);
-
     let all = catalogue(spec);
     let found = matching(all, folded.as_deref());
     let total = found.clone().count();
+    let limit = number("limit")
+        .unwrap_or_else(|| i64::try_from(total).unwrap_or(i64::MAX))
+        .max(1);
+    let page = number("page").unwrap_or(0).max(0);
     let skip = usize::try_from(page.saturating_mul(limit)).unwrap_or(usize::MAX);
     let take = usize::try_from(limit).unwrap_or(usize::MAX);
     let voices = found.skip(skip).take(take).collect();

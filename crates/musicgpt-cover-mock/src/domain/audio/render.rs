@@ -131,7 +131,7 @@ fn unpanicked<T>(look: impl FnOnce() -> Result<T, String>) -> Result<T, String> 
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
         Err(format!(
-            "the upload could not be probed (the decoder panicked: {what})"
+            "the upload could not be probed (the probe panicked: {what})"
         ))
     })
 }

@@ -547,7 +547,7 @@ async fn a_probe_that_panics_is_an_error() {
     };
     // In release the arithmetic wraps and the header is refused instead.
     #[cfg(debug_assertions)]
-    assert!(why.contains("the decoder panicked"), "{why}");
+    assert!(why.contains("the probe panicked"), "{why}");
     assert!(!why.is_empty());
 }
 

@@ -657,9 +657,10 @@ fn short_of_peer(peer: Kind, target: f64, bare_peer: Option<f64>) -> String {
             target / ratio
         ),
         Some(ratio) => format!(
-            "the bare server reached {ratio:.1} × {name} on this row in the same rounds, so what \
-             falls short is the mock's own cost per request (its mock/bare row says where it \
-             goes). {does}"
+            "the bare server reached {ratio:.1} × {name} on this row in the same rounds, so \
+             meeting the target takes a mock/bare of at least {:.2} here, and what falls short is \
+             the mock's own cost per request (its mock/bare row says where it goes). {does}",
+            target / ratio
         ),
         None => format!(
             "the mock's own cost per request (its mock/bare row says where it goes). {does}"

@@ -2,8 +2,10 @@
 //!
 //! An upload of at most [`MEMORY_UPLOAD_BYTES`] is held in memory, as the pieces the form parser
 //! gave (no file, no blocking call, nothing to delete), while the in-memory uploads fit in
-//! [`MAX_MEMORY_BYTES`]; a larger one, or one that comes when memory is full, is streamed into a
-//! file in the mock's private directory (mode 0700, made on the first such upload). Either way it
+//! [`MAX_MEMORY_BYTES`]; a larger one, or one that comes when memory is full, goes to the mock's
+//! private directory (mode 0700, made on the first such upload): streamed into a file of its own
+//! when it is larger than [`WRITE_BATCH`], else appended to a segment file it shares with other
+//! small uploads ([`SEGMENT_BYTES`]; deleted with the last of them). Either way it
 //! is an [`Incoming`] while its Cover is read and checked; [`UploadStore::keep`] files it under
 //! the task with what the Cover's probe found, and starts converting it (decode, shift, encode:
 //! `audio::render_upload_async`) in the background; an upload the probe found is not audio is not
@@ -36,7 +38,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::audio::{
-    Chunks, Probe, Rendered, UploadSource, render_upload_async, tune_for_probe_failure,
+    Chunks, Probe, Rendered, SharedFile, UploadSource, render_upload_async, tune_for_probe_failure,
 };
 use super::sync::lock;
 
@@ -60,6 +62,17 @@ pub(crate) const MEMORY_UPLOAD_BYTES: u64 = 1 << 20;
 /// one does. 256 MiB: what [`MAX_RESULT_BYTES`] allows the results too, so a mock full of both
 /// holds about half a GiB.
 pub(crate) const MAX_MEMORY_BYTES: u64 = 256 << 20;
+/// The most bytes of small uploads written into one shared file (a segment) before the next is
+/// begun. An upload that goes to disk in one write (at most [`WRITE_BATCH`]: most do, when memory
+/// is full) is appended to the current segment rather than given a file of its own: creating and
+/// deleting a file per upload cost more than the rest of its Cover (ext4 looking for an inode
+/// number not freed recently, as uploads come and go: docs/profile.md). A segment is deleted when
+/// its last upload is, and its whole length counts against [`MAX_STORED_BYTES`] until then, so
+/// the bound holds whichever of its uploads live on.
+pub(crate) const SEGMENT_BYTES: u64 = 8 << 20;
+/// The most bytes of an upload written to disk in one blocking call (and so the largest that may
+/// share a segment).
+pub(crate) const WRITE_BATCH: usize = 256 * 1024;
 /// The name every mock's private directory starts with (the rest is a random UUID, 32 hex
 /// digits): what [`sweep`] looks for.
 const DIR_PREFIX: &str = "musicgpt-cover-mock-";
@@ -83,6 +96,34 @@ pub(crate) struct UploadStore {
     /// [`UploadStore::shut_down`] ran: nothing is kept any more.
     shut: AtomicBool,
     kept: Mutex<Kept>,
+    /// The segment small uploads are appended to now.
+    segment: Mutex<Option<Segment>>,
+    /// Bytes of segments not yet deleted (counted against [`MAX_STORED_BYTES`] with
+    /// [`Kept::stored`]); shared with each segment's [`SegmentBytes`].
+    in_segments: Arc<AtomicU64>,
+}
+
+/// The segment small uploads are appended to now.
+#[derive(Debug)]
+struct Segment {
+    file: Arc<SharedFile>,
+    /// Bytes of it taken by uploads.
+    taken: u64,
+    counted: Arc<SegmentBytes>,
+}
+
+/// A segment's bytes, counted in [`UploadStore::in_segments`] until the segment is deleted.
+#[derive(Debug)]
+struct SegmentBytes {
+    total: Arc<AtomicU64>,
+    mine: AtomicU64,
+}
+
+impl Drop for SegmentBytes {
+    fn drop(&mut self) {
+        self.total
+            .fetch_sub(self.mine.load(Ordering::Acquire), Ordering::AcqRel);
+    }
 }
 
 /// A store's private directory and its lock, held while the store lives.
@@ -218,6 +259,7 @@ impl Incoming {
     pub(crate) fn path(&self) -> Option<&Path> {
         match &self.0.source {
             UploadSource::File(path) => Some(path),
+            UploadSource::Region { file, .. } => Some(&file.path),
             UploadSource::Memory(_) => None,
         }
     }
@@ -239,6 +281,8 @@ impl UploadStore {
             in_memory: Arc::new(AtomicU64::new(0)),
             shut: AtomicBool::new(false),
             kept: Mutex::new(Kept::default()),
+            segment: Mutex::new(None),
+            in_segments: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -268,6 +312,73 @@ impl UploadStore {
             }),
             file,
         ))
+    }
+
+    /// An upload of `parts` (at most [`WRITE_BATCH`] bytes) written to the current segment, or
+    /// to a new one when it would not fit. Blocking (a segment may be created): call it off the
+    /// runtime's threads. `Err` when writing fails, after shutdown, or when the uploads on disk
+    /// already fill [`MAX_STORED_BYTES`].
+    pub(crate) fn append(&self, parts: &[Bytes]) -> io::Result<Incoming> {
+        if self.shut.load(Ordering::Acquire) {
+            return Err(io::Error::other("the mock has shut down"));
+        }
+        let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
+        let (file, start) = {
+            let mut current = lock(&self.segment);
+            if current
+                .as_ref()
+                .is_some_and(|s| s.taken + len > SEGMENT_BYTES)
+            {
+                // Let go: deleted once its uploads are.
+                *current = None;
+            }
+            let on_disk = lock(&self.kept).stored + self.in_segments.load(Ordering::Acquire);
+            if on_disk + len > MAX_STORED_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::StorageFull,
+                    format!(
+                        "the mock keeps at most {} MiB of uploads on disk and they are all in use",
+                        MAX_STORED_BYTES >> 20
+                    ),
+                ));
+            }
+            let segment = match current.as_mut() {
+                Some(segment) => segment,
+                None => {
+                    let n = self.next.fetch_add(1, Ordering::Relaxed);
+                    let path = self.dir()?.join(format!("segment-{n}.part"));
+                    let counted = Arc::new(SegmentBytes {
+                        total: Arc::clone(&self.in_segments),
+                        mine: AtomicU64::new(0),
+                    });
+                    let file = Arc::new(SharedFile {
+                        file: create_private_file(&path)?,
+                        path,
+                        _counted: Box::new(Arc::clone(&counted)),
+                    });
+                    current.insert(Segment {
+                        file,
+                        taken: 0,
+                        counted,
+                    })
+                }
+            };
+            let start = segment.taken;
+            segment.taken += len;
+            // Counted before it is written, so an append meanwhile sees it.
+            segment.counted.mine.fetch_add(len, Ordering::AcqRel);
+            self.in_segments.fetch_add(len, Ordering::AcqRel);
+            (Arc::clone(&segment.file), start)
+        };
+        let mut at = start;
+        for part in parts {
+            file.write_all_at(part, at)?;
+            at += part.len() as u64;
+        }
+        Ok(Incoming(Upload {
+            source: UploadSource::Region { file, start, len },
+            _reservation: self.reservation(),
+        }))
     }
 
     /// Nothing counted against [`MAX_MEMORY_BYTES`] yet: grow it as an upload's bytes are
@@ -321,7 +432,8 @@ impl UploadStore {
             Ok(_) => {
                 let stored = match &incoming.0.source {
                     UploadSource::File(path) => std::fs::metadata(path)?.len(),
-                    UploadSource::Memory(_) => 0,
+                    // A segment's bytes are counted while it lives.
+                    UploadSource::Region { .. } | UploadSource::Memory(_) => 0,
                 };
                 (Ok(Arc::new(incoming.0)), stored)
             }
@@ -331,7 +443,10 @@ impl UploadStore {
         {
             let mut kept_now = lock(&self.kept);
             let freed = kept_now.by_task.get(&task_id).map_or(0, |e| e.stored);
-            if kept_now.stored.saturating_sub(freed) + stored > MAX_STORED_BYTES {
+            let in_segments = self.in_segments.load(Ordering::Acquire);
+            if stored > 0
+                && kept_now.stored.saturating_sub(freed) + in_segments + stored > MAX_STORED_BYTES
+            {
                 return Err(io::Error::new(
                     io::ErrorKind::StorageFull,
                     format!(
@@ -473,6 +588,9 @@ impl UploadStore {
     /// left to their [`Incoming`], which frees them. A conversion running at that moment holds
     /// its upload until it ends (a second at most).
     pub(crate) fn clear(&self) {
+        // The current segment is let go too: deleted once the uploads in it are.
+        let segment = lock(&self.segment).take();
+        drop(segment);
         let drained = std::mem::take(&mut *lock(&self.kept));
         // Dropped outside the lock: deleting files takes a moment.
         drop(drained);
@@ -599,7 +717,8 @@ fn sweep(parent: &Path, ours: &Path) {
 /// A new file only this user may read (0600); never an existing one.
 fn create_private_file(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
+    // Read too: a segment is read back through the handle it was written with.
+    options.read(true).write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)
@@ -675,6 +794,7 @@ mod tests {
         match lock(&s.kept).by_task[&Uuid::from_u128(task)].kept.as_ref() {
             Ok(upload) => match &upload.source {
                 UploadSource::File(path) => path.clone(),
+                UploadSource::Region { file, .. } => file.path.clone(),
                 UploadSource::Memory(_) => panic!("task {task}'s upload is in memory"),
             },
             Err(why) => panic!("task {task}'s upload was not kept: {why}"),
@@ -698,6 +818,118 @@ mod tests {
         assert!(dir.join(LOCK_FILE).exists());
         drop(s);
         assert!(!dir.exists(), "dropping the store removes its directory");
+    }
+
+    /// What an upload holds, read back from wherever it is.
+    fn read_back(incoming: &Incoming) -> Vec<u8> {
+        use std::io::Read as _;
+        let mut back = Vec::new();
+        let read = (incoming.source().open())
+            .and_then(|mut r| r.read_to_end(&mut back).map_err(|e| e.to_string()));
+        assert!(read.is_ok(), "{read:?}");
+        back
+    }
+
+    /// The segment files in the store's directory.
+    fn segments(s: &UploadStore) -> Vec<PathBuf> {
+        let Ok(dir) = s.dir() else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("segment-"))
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// Small uploads that go to disk share a segment file, each read back whole from its place;
+    /// a full segment is let go for a new one, and a segment is deleted (and no longer counted
+    /// against the disk bound) once the store has moved on and its last upload is gone.
+    #[test]
+    fn small_uploads_on_disk_share_a_segment_deleted_with_its_last_upload() {
+        let s = store();
+        let upload = |i: usize, len: usize| {
+            let bytes: Vec<u8> = (0..len).map(|j| (i * 31 + j) as u8).collect();
+            let appended = s.append(&[
+                Bytes::copy_from_slice(&bytes[..len / 3]),
+                Bytes::copy_from_slice(&bytes[len / 3..]),
+            ]);
+            let Ok(incoming) = appended else {
+                panic!("not appended: {appended:?}");
+            };
+            assert!(!incoming.in_memory());
+            assert_eq!(read_back(&incoming), bytes, "upload {i}");
+            incoming
+        };
+        let first: Vec<Incoming> = (0..3).map(|i| upload(i, 5000 + i)).collect();
+        assert_eq!(segments(&s).len(), 1, "one file for all three");
+        assert_eq!(s.in_segments.load(Ordering::Acquire), 15_003);
+        // Kept with a task, it is counted once, by its segment.
+        let mut first = first.into_iter();
+        if let Some(kept) = first.next() {
+            assert!(s.keep(kept, Uuid::from_u128(1), 0, &audio()).is_ok());
+        }
+        assert_eq!(lock(&s.kept).stored, 0);
+        // Fill the segment: the next upload begins another.
+        let big = usize::try_from(WRITE_BATCH as u64).unwrap_or(usize::MAX);
+        let filling: Vec<Incoming> = (0..usize::try_from(SEGMENT_BYTES).unwrap_or(0) / big)
+            .map(|i| upload(10 + i, big))
+            .collect();
+        assert_eq!(segments(&s).len(), 2);
+        let old = segments(&s)[0].clone();
+        drop(filling);
+        drop(first);
+        assert!(old.exists(), "task 1's upload is still in it");
+        // Its reader keeps it too, until done.
+        let source = {
+            let kept = lock(&s.kept);
+            let entry = &kept.by_task[&Uuid::from_u128(1)];
+            entry.kept.as_ref().ok().map(|u| u.source.clone())
+        };
+        assert!(source.is_some());
+        s.remove(&Uuid::from_u128(1));
+        assert!(old.exists(), "a reader still has it");
+        drop(source);
+        assert!(!old.exists(), "deleted with its last upload");
+        assert_eq!(
+            s.in_segments.load(Ordering::Acquire),
+            u64::try_from(big).unwrap_or(0),
+            "only the current segment is counted"
+        );
+        s.clear();
+        assert_eq!(
+            segments(&s),
+            Vec::<PathBuf>::new(),
+            "a reset lets the current one go"
+        );
+        assert_eq!(s.in_segments.load(Ordering::Acquire), 0);
+    }
+
+    /// An append that would take the uploads on disk past [`MAX_STORED_BYTES`] is refused (the
+    /// task keeps the generated tune), as after shutdown.
+    #[test]
+    fn appends_are_bounded_by_the_disk_bound() {
+        let s = store();
+        s.in_segments
+            .store(MAX_STORED_BYTES - 10, Ordering::Release);
+        let refused = s.append(&[Bytes::from_static(&[1u8; 11])]);
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.kind() == io::ErrorKind::StorageFull),
+            "{refused:?}"
+        );
+        s.in_segments.store(0, Ordering::Release);
+        assert!(s.append(&[Bytes::from_static(&[1u8; 11])]).is_ok());
+        s.shut_down();
+        assert!(s.append(&[Bytes::from_static(&[1u8; 11])]).is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Where an upload's bytes are read from: a file, or memory (the chunks the form parser gave).
+//! Where an upload's bytes are read from: a file of its own, a place in a file several small
+//! uploads share, or memory (the chunks the form parser gave).
 //!
 //! Decoding and probing take an [`UploadSource`] and open it as a symphonia `MediaSource`, so the
 //! format logic in `decode` is one code path whichever way the upload was kept.
@@ -11,13 +12,80 @@ use std::sync::Arc;
 use bytes::Bytes;
 use symphonia::core::io::MediaSource;
 
-/// An upload's bytes, as the decoder reads them. Cheap to clone (a path, or shared chunks).
+/// An upload's bytes, as the decoder reads them. Cheap to clone (a path, a shared file, or shared
+/// chunks).
 #[derive(Debug, Clone)]
 pub(crate) enum UploadSource {
     /// Written to this file.
     File(PathBuf),
+    /// Written to `len` bytes of a shared file, from `start`.
+    Region {
+        file: Arc<SharedFile>,
+        start: u64,
+        len: u64,
+    },
     /// Held in memory.
     Memory(Chunks),
+}
+
+/// A file several uploads are written into, each at its own place: deleted when the last of
+/// them (and the last reader) lets it go.
+pub(crate) struct SharedFile {
+    pub(crate) path: PathBuf,
+    pub(crate) file: File,
+    /// Dropped with the file: what counts its bytes against the bound of uploads on disk.
+    pub(crate) _counted: Box<dyn Send + Sync>,
+}
+
+impl std::fmt::Debug for SharedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedFile")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl Drop for SharedFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl SharedFile {
+    /// Writes `bytes` at `at`, whatever else is written elsewhere in the file meanwhile.
+    pub(crate) fn write_all_at(&self, bytes: &[u8], at: u64) -> io::Result<()> {
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::FileExt::write_all_at(&self.file, bytes, at)
+        }
+        #[cfg(windows)]
+        {
+            let (mut bytes, mut at) = (bytes, at);
+            while !bytes.is_empty() {
+                match std::os::windows::fs::FileExt::seek_write(&self.file, bytes, at) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => {
+                        bytes = &bytes[n..];
+                        at += n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn read_at(&self, buf: &mut [u8], at: u64) -> io::Result<usize> {
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::FileExt::read_at(&self.file, buf, at)
+        }
+        #[cfg(windows)]
+        {
+            std::os::windows::fs::FileExt::seek_read(&self.file, buf, at)
+        }
+    }
 }
 
 impl UploadSource {
@@ -27,6 +95,12 @@ impl UploadSource {
             UploadSource::File(path) => File::open(path)
                 .map(|f| Box::new(f) as Box<dyn MediaSource>)
                 .map_err(|e| format!("the upload could not be read: {e}")),
+            UploadSource::Region { file, start, len } => Ok(Box::new(RegionReader {
+                file: Arc::clone(file),
+                start: *start,
+                len: *len,
+                pos: 0,
+            })),
             UploadSource::Memory(chunks) => Ok(match chunks.parts.as_ref() {
                 // The usual case: one piece, read in place.
                 [one] => Box::new(io::Cursor::new(one.clone())),
@@ -41,7 +115,7 @@ impl UploadSource {
     /// Bytes in memory; `None` for a file.
     pub(crate) fn memory_len(&self) -> Option<u64> {
         match self {
-            UploadSource::File(_) => None,
+            UploadSource::File(_) | UploadSource::Region { .. } => None,
             UploadSource::Memory(chunks) => Some(chunks.len),
         }
     }
@@ -136,6 +210,56 @@ impl MediaSource for ChunksReader {
 
     fn byte_len(&self) -> Option<u64> {
         Some(self.chunks.len)
+    }
+}
+
+/// A reader over one upload's place in a [`SharedFile`]: `Read` and `Seek` within it, reading at
+/// an offset (so readers of the same file do not move each other).
+struct RegionReader {
+    file: Arc<SharedFile>,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl Read for RegionReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos);
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        let read = self.file.read_at(&mut buf[..n], self.start + self.pos)?;
+        self.pos += read as u64;
+        Ok(read)
+    }
+}
+
+impl Seek for RegionReader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let Some(target) = target else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek to a position before the start",
+            ));
+        };
+        self.pos = target;
+        Ok(target)
+    }
+}
+
+impl MediaSource for RegionReader {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.len)
     }
 }
 

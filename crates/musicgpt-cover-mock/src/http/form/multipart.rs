@@ -23,7 +23,7 @@ use futures::{Stream, StreamExt};
 use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
 use crate::domain::journal::FormLog;
 use crate::domain::uploads::{
-    Incoming, MAX_KEPT_BYTES, MEMORY_UPLOAD_BYTES, Reservation, UploadStore,
+    Incoming, MAX_KEPT_BYTES, MEMORY_UPLOAD_BYTES, Reservation, UploadStore, WRITE_BATCH,
 };
 use crate::http::respond::with_causes;
 use crate::http::stall::BodyStalled;
@@ -274,15 +274,14 @@ pub(crate) async fn read(
     Ok((values, upload))
 }
 
-/// Bytes of an upload gathered in memory before they are written out in one blocking call.
-const WRITE_BATCH: usize = 256 * 1024;
-
 /// An upload being kept as it streams by: in memory while it stays within
 /// [`MEMORY_UPLOAD_BYTES`] and the uploads in memory within their bound (no file, no blocking
-/// call), else in a file. Its chunks are gathered as they came (slices of the parser's buffer, not
-/// copied). Once it goes to a file, what was gathered is written out with the rest every
+/// call), else on disk. Its chunks are gathered as they came (slices of the parser's buffer, not
+/// copied). Once it goes to disk, what was gathered is written out with the rest every
 /// [`WRITE_BATCH`] bytes and at its end, each one blocking call on Tokio's blocking pool: a call per chunk (what
 /// `tokio::fs::File` makes) cost a thread hand-off per 8 to 16 KiB, more than the write itself.
+/// One that ends within its first batch is appended to the store's shared segment
+/// ([`UploadStore::append`]) rather than given a file of its own.
 /// The file is created by the first of those calls, not on the runtime's thread: creating a file
 /// can take a tenth of a millisecond (ext4 looking for an inode number not freed recently, when
 /// uploads come and go), which held every other request on that thread waiting.
@@ -394,6 +393,24 @@ impl UploadSink {
         if !self.to_disk {
             let batch = std::mem::take(&mut self.batch);
             return Some(self.store.in_memory(batch, self.memory));
+        }
+        if self.file.is_none() && !self.failed {
+            // All of it is in the batch: appended to the store's current segment, in one
+            // blocking call, instead of a file of its own.
+            let store = Arc::clone(&self.store);
+            let batch = std::mem::take(&mut self.batch);
+            let appended = tokio::task::spawn_blocking(move || store.append(&batch)).await;
+            return match appended {
+                Ok(Ok(incoming)) => Some(incoming),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "an upload could not be written to disk; its task keeps the generated tune");
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "writing an upload failed; its task keeps the generated tune");
+                    None
+                }
+            };
         }
         if !self.flush().await {
             return None;
@@ -617,6 +634,12 @@ mod tests {
         };
         assert!(!incoming.in_memory());
         assert_eq!(read_back(&incoming), bytes);
+        // Written into the store's shared segment, not a file of its own.
+        let file = incoming.path().and_then(std::path::Path::file_name);
+        assert!(
+            file.is_some_and(|n| n.to_string_lossy().starts_with("segment-")),
+            "{file:?}"
+        );
         assert_eq!(store.memory_used(), MAX_MEMORY_BYTES - 1000);
         drop(others);
         let (incoming, _) = sink_through(&store, 2 << 10).await;

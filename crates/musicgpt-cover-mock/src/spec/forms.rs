@@ -38,6 +38,8 @@ pub(crate) struct Rule {
     pub(crate) uuid: bool,
     /// The schema's `enum`: the only values taken, exactly as written (empty: any value).
     pub(crate) allowed: Vec<String>,
+    /// The schema's `example`, when it is a string.
+    pub(crate) example: Option<String>,
 }
 
 /// A checked value.
@@ -263,6 +265,9 @@ pub(super) fn rule(name: &str, schema: &Yaml, required: bool) -> Result<Rule, St
         allowed: (parsed.enumeration.iter())
             .filter_map(|v| Some(v.as_str()?.to_owned()))
             .collect(),
+        example: (parsed.example.as_ref())
+            .and_then(Json::as_str)
+            .map(str::to_owned),
     };
     if let Some(own) = schema.get(MOCK_RULES) {
         rule.tighten(&read(own)?)?;
@@ -331,6 +336,7 @@ mod tests {
             default: None,
             uuid: false,
             allowed: Vec::new(),
+            example: None,
         }
     }
 

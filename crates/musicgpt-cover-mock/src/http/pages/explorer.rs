@@ -32,8 +32,9 @@ pub(super) fn html() -> &'static str {
     HTML_WITH_CONFIG.get_or_init(|| assets::with_config(HTML, &config()))
 }
 
-/// What the script reads from the spec rather than repeating it: where the operations are, which
-/// statuses are final, the pitch's bounds.
+/// What the script reads from the spec rather than repeating it: where the operations are, the
+/// `conversionType` it polls Cover's conversions with, which statuses are final, the pitch's
+/// bounds.
 pub(crate) fn config() -> Value {
     let Ok(spec) = crate::spec::spec() else {
         return json!({});
@@ -46,6 +47,7 @@ pub(crate) fn config() -> Value {
             "all_voices": spec.all_voices.path,
             "search_voices": spec.search_voices.path,
         },
+        "conversion_type": spec.cover_conversion_type,
         "final_statuses": spec.final_statuses,
         "pitch": {
             "min": spec.pitch.start(),

@@ -62,6 +62,17 @@ fn the_explorer_reads_its_settings_from_the_spec() {
     assert_eq!(config["final_statuses"][0], "COMPLETED");
     assert_eq!(config["pitch"]["min"], -12);
     assert_eq!(config["pitch"]["max"], 12);
+    // byId is polled with the spec's conversion type, not one written again in the script.
+    let spec = crate::spec::spec().expect("the spec");
+    assert_eq!(
+        config["conversion_type"],
+        spec.cover_conversion_type.as_str()
+    );
+    assert!(EXPLORER_JS.contains("conversionType: config.conversion_type"));
+    assert!(
+        !EXPLORER_JS.contains(&format!("'{}'", spec.cover_conversion_type)),
+        "explorer.js writes the conversion type again"
+    );
     let html = super::explorer::html();
     assert!(!html.contains("{{CONFIG}}"));
     assert!(html.contains(r#""api_base":"/api/public""#), "{html}");

@@ -1,7 +1,7 @@
 // The Explorer: the Cover form, then the task followed to its end. Field and parameter names
 // are the API's (a unit test in pages/tests.rs holds them against the spec); where the
-// operations live, which statuses are final and the pitch's bounds come from the spec through
-// the page's config block.
+// operations live, the conversionType it polls with, which statuses are final and the pitch's
+// bounds come from the spec through the page's config block.
 'use strict';
 
 (() => {
@@ -339,7 +339,7 @@
     let failures = 0;
     const missed = { count: 0, last: '' };
     const headers = key ? { Authorization: key } : {};
-    const url = `${api('by_id')}?${new URLSearchParams({ conversionType: 'COVER', task_id: taskId })}`;
+    const url = `${api('by_id')}?${new URLSearchParams({ conversionType: config.conversion_type, task_id: taskId })}`;
     while (current === run) {
       const answer = await waited('Polling byId', url, { headers });
       if (current !== run) return;

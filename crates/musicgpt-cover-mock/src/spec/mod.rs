@@ -339,6 +339,44 @@ mod tests {
         Ok(())
     }
 
+    /// The form the examples fill is the required voice and the first alternative with examples
+    /// (the URL: a file has none), and it follows the spec's examples.
+    #[test]
+    fn the_example_form_is_read_from_the_examples() -> Result<(), String> {
+        let example_form = |s: &Spec| -> Option<Vec<(String, String)>> {
+            let form = s.cover.form.as_ref()?.example_form()?;
+            Some(
+                form.iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+            )
+        };
+        let raw = document()?.yaml();
+        let fields = &raw["components"]["schemas"]["CoverRequest"]["properties"];
+        let documented = |name: &str| {
+            let example = fields[name]["example"].as_str().unwrap_or_default();
+            (name.to_owned(), example.to_owned())
+        };
+        assert_eq!(
+            example_form(spec()),
+            Some(vec![documented("voice_id"), documented("audio_url")])
+        );
+
+        let mut changed = raw.clone();
+        let fields = &mut changed["components"]["schemas"]["CoverRequest"]["properties"];
+        fields["voice_id"]["example"] = Yaml::from("Adele");
+        let text = serde_norway::to_string(&changed).map_err(|e| e.to_string())?;
+        let compiled = Spec::compile(&Document::parse(&text)?)?;
+        assert_eq!(
+            example_form(&compiled),
+            Some(vec![
+                ("voice_id".into(), "Adele".into()),
+                documented("audio_url")
+            ])
+        );
+        Ok(())
+    }
+
     #[test]
     fn compiles_the_cover_form() {
         let form = spec()

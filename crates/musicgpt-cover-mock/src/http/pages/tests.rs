@@ -73,6 +73,15 @@ fn the_explorer_reads_its_settings_from_the_spec() {
         !EXPLORER_JS.contains(&format!("'{}'", spec.cover_conversion_type)),
         "explorer.js writes the conversion type again"
     );
+    // A search's page is the spec's default size: limit is left out, not written again.
+    let limit = (spec.search_voices.query.iter())
+        .find(|r| r.name == "limit")
+        .and_then(|r| r.default)
+        .expect("searchVoices' limit has a default");
+    assert!(
+        !EXPLORER_JS.contains(&format!("limit: {limit}")),
+        "explorer.js writes the spec's default limit again"
+    );
     let html = super::explorer::html();
     assert!(!html.contains("{{CONFIG}}"));
     assert!(html.contains(r#""api_base":"/api/public""#), "{html}");
@@ -126,7 +135,7 @@ fn the_names_the_explorer_sends_are_in_the_spec() {
     };
     for (path, names) in [
         ("/v1/byId", &["conversionType", "task_id"][..]),
-        ("/v1/searchVoices", &["query", "limit"]),
+        ("/v1/searchVoices", &["query"]),
         ("/v1/getAllVoices", &["limit"]),
     ] {
         let documented = params(path);

@@ -131,8 +131,9 @@
       return;
     }
     const query = voiceInput.value.trim();
+    // A search leaves limit out: its page is the spec's default size.
     const url = query
-      ? `${api('search_voices')}?${new URLSearchParams({ query, limit: 20 })}`
+      ? `${api('search_voices')}?${new URLSearchParams({ query })}`
       : `${api('all_voices')}?${new URLSearchParams({ limit: 50 })}`;
     const answer = await call(url, { headers: { Authorization: key } });
     if (seq !== searchSeq) return; // a later search has started

@@ -82,6 +82,27 @@ fn the_explorer_reads_its_settings_from_the_spec() {
         !EXPLORER_JS.contains(&format!("limit: {limit}")),
         "explorer.js writes the spec's default limit again"
     );
+    // The fields' hints are the spec's examples, passed in the config, not written in the page.
+    let doc = document().expect("the spec").yaml();
+    let audio_url = &doc["components"]["schemas"]["CoverRequest"]["properties"]["audio_url"];
+    let query = (doc["paths"]["/v1/searchVoices"]["get"]["parameters"].as_sequence())
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"].as_str() == Some("query"))
+        .expect("searchVoices' query");
+    for (name, example) in [
+        ("audio_url", audio_url["example"].as_str()),
+        ("query", query["schema"]["example"].as_str()),
+    ] {
+        let example = example.expect("an example");
+        assert_eq!(config["examples"][name], example);
+        for (file, text) in [("explorer.html", HTML[0].1), ("explorer.js", EXPLORER_JS)] {
+            assert!(
+                !text.contains(example),
+                "{file} writes {name}'s example again"
+            );
+        }
+    }
     let html = super::explorer::html();
     assert!(!html.contains("{{CONFIG}}"));
     assert!(html.contains(r#""api_base":"/api/public""#), "{html}");

@@ -1,7 +1,7 @@
 // The Explorer: the Cover form, then the task followed to its end. Field and parameter names
 // are the API's (a unit test in pages/tests.rs holds them against the spec); where the
-// operations live, the conversionType it polls with, which statuses are final and the pitch's
-// bounds come from the spec through the page's config block.
+// operations live, the conversionType it polls with, which statuses are final, the pitch's
+// bounds and the fields' example hints come from the spec through the page's config block.
 'use strict';
 
 (() => {
@@ -28,6 +28,11 @@
   const webhookInput = $('webhook-url');
   const outcomeInput = $('outcome');
   const copyButton = $('copy-curl');
+
+  // ---- Hints: the spec's examples -------------------------------------------------------------
+  const examples = config.examples || {};
+  if (examples.audio_url) urlInput.placeholder = examples.audio_url;
+  if (examples.query) voiceInput.placeholder = `Type to search, e.g. ${examples.query}`;
 
   // ---- API key, remembered -------------------------------------------------------------------
   keyInput.value = localStorage.getItem(KEY_STORAGE) || '';

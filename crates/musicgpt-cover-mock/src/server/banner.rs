@@ -4,6 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::domain::MockState;
+use crate::spec::FormSpec;
 
 /// Where the spec says the local mock listens (`127.0.0.1:4010`).
 pub fn default_addr() -> SocketAddr {
@@ -140,10 +141,40 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         .api_keys
         .first()
         .map_or("any-key", |k| k.key.as_str());
+    // The form of the spec's examples (a voice and a song's URL).
+    let fields: String = (spec.cover.form.as_ref())
+        .and_then(FormSpec::example_form)
+        .unwrap_or_default()
+        .iter()
+        .map(|(name, example)| format!(" -F {name}={example}"))
+        .collect();
     out.push_str(&format!(
-        "Try:\n  curl -X POST {origin}{}{} -H \"Authorization: {key}\" -F voice_id=Drake -F audio_url=https://www.youtube.com/watch?v=jGflUbPQfW8\n",
+        "Try:\n  curl -X POST {origin}{}{} -H \"Authorization: {key}\"{fields}\n",
         spec.base_path, spec.cover.path
     ));
     out.push_str("Ctrl-C stops.");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MockConfig;
+
+    /// The curl line sends the spec's example of each field a Cover needs, not ones written
+    /// again here.
+    #[tokio::test]
+    async fn the_try_line_sends_the_spec_s_examples() {
+        let state = MockState::new(MockConfig::new()).expect("a state");
+        let banner = describe(&state, "http://127.0.0.1:1");
+        let doc = crate::spec::document().expect("the spec").yaml();
+        let fields = &doc["components"]["schemas"]["CoverRequest"]["properties"];
+        let example = |name: &str| fields[name]["example"].as_str().expect("an example");
+        let sent = format!(
+            "-F voice_id={} -F audio_url={}\n",
+            example("voice_id"),
+            example("audio_url")
+        );
+        assert!(banner.contains(&sent), "{banner}");
+    }
 }

@@ -38,6 +38,8 @@ pub(crate) struct Rule {
     pub(crate) uuid: bool,
     /// The schema's `enum`: the only values taken, exactly as written (empty: any value).
     pub(crate) allowed: Vec<String>,
+    /// The schema's `example`, when it is a string.
+    pub(crate) example: Option<String>,
 }
 
 /// A checked value.
@@ -155,6 +157,25 @@ impl FormSpec {
         }
     }
 
+    /// A form the spec's examples fill: each required field, then the fields of the first
+    /// `anyOf` alternative that all have one, each with its example, in that order. `None` when
+    /// the examples fill no valid form.
+    pub(crate) fn example_form(&self) -> Option<Vec<(&str, &str)>> {
+        fn example(rule: &Rule) -> Option<(&str, &str)> {
+            Some((rule.name.as_str(), rule.example.as_deref()?))
+        }
+        let fields = self.fields.iter().filter(|r| r.required);
+        let mut form = fields.map(example).collect::<Option<Vec<_>>>()?;
+        if !self.alternatives.is_empty() {
+            form.extend(self.alternatives.iter().find_map(|alt| {
+                (alt.iter())
+                    .map(|need| self.fields.get(need.field).and_then(example))
+                    .collect::<Option<Vec<_>>>()
+            })?);
+        }
+        Some(form)
+    }
+
     /// Whether one of the schema's `anyOf` alternatives is met (true when there are none).
     pub(crate) fn alternatives_met(&self, values: &[Option<Value>]) -> bool {
         self.alternatives.is_empty()
@@ -263,6 +284,9 @@ pub(super) fn rule(name: &str, schema: &Yaml, required: bool) -> Result<Rule, St
         allowed: (parsed.enumeration.iter())
             .filter_map(|v| Some(v.as_str()?.to_owned()))
             .collect(),
+        example: (parsed.example.as_ref())
+            .and_then(Json::as_str)
+            .map(str::to_owned),
     };
     if let Some(own) = schema.get(MOCK_RULES) {
         rule.tighten(&read(own)?)?;
@@ -331,6 +355,7 @@ mod tests {
             default: None,
             uuid: false,
             allowed: Vec::new(),
+            example: None,
         }
     }
 

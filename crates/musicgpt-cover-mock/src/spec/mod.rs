@@ -94,6 +94,9 @@ pub(crate) struct Spec {
     pub(crate) pitch: RangeInclusive<i64>,
     /// Its default, when the form leaves it out.
     pub(crate) pitch_default: i64,
+    /// The `conversionType` with which byId finds the conversions Cover starts (`COVER`): that
+    /// parameter's example, as the client's `COVER_CONVERSION_TYPE` is.
+    pub(crate) cover_conversion_type: String,
 }
 
 /// The members of the document's head the mock reads.
@@ -213,6 +216,10 @@ impl Spec {
             ));
         }
         let pitch_default = pitch.default.unwrap_or(0);
+        let cover_conversion_type = (by_id.query.iter())
+            .find(|r| r.name == "conversionType")
+            .and_then(|r| r.example.clone())
+            .ok_or("openapi.yaml's byId has no conversionType with an example (Cover's)")?;
 
         Ok(Spec {
             title: head.info.title,
@@ -232,6 +239,7 @@ impl Spec {
             final_statuses: statuses("x-final-values"),
             pitch: min..=max,
             pitch_default,
+            cover_conversion_type,
             cover,
             by_id,
             all_voices,
@@ -299,6 +307,74 @@ mod tests {
             assert_eq!(default("limit"), Some(20), "{}", op.operation_id);
             assert_eq!(default("page"), Some(0), "{}", op.operation_id);
         }
+    }
+
+    /// The conversion type byId finds Cover's conversions by is the parameter's example, read
+    /// from the document (as the client's `COVER_CONVERSION_TYPE` is), and follows it.
+    #[test]
+    fn the_cover_conversion_type_is_the_parameter_s_example() -> Result<(), String> {
+        let example = |raw: &Yaml| {
+            let params = &raw["paths"]["/v1/byId"]["get"]["parameters"];
+            (params.as_sequence().into_iter().flatten())
+                .find(|p| p["name"].as_str() == Some("conversionType"))
+                .and_then(|p| p["schema"]["example"].as_str())
+                .map(str::to_owned)
+        };
+        let raw = document()?.yaml();
+        assert_eq!(example(raw).as_deref(), Some("COVER"));
+        assert_eq!(Some(spec().cover_conversion_type.clone()), example(raw));
+
+        let mut changed = raw.clone();
+        let params = changed["paths"]["/v1/byId"]["get"]["parameters"]
+            .as_sequence_mut()
+            .ok_or("byId has no parameters")?;
+        for p in params.iter_mut() {
+            if p["name"].as_str() == Some("conversionType") {
+                p["schema"]["example"] = Yaml::from("REMIX");
+            }
+        }
+        let text = serde_norway::to_string(&changed).map_err(|e| e.to_string())?;
+        let compiled = Spec::compile(&Document::parse(&text)?)?;
+        assert_eq!(compiled.cover_conversion_type, "REMIX");
+        Ok(())
+    }
+
+    /// The form the examples fill is the required voice and the first alternative with examples
+    /// (the URL: a file has none), and it follows the spec's examples.
+    #[test]
+    fn the_example_form_is_read_from_the_examples() -> Result<(), String> {
+        let example_form = |s: &Spec| -> Option<Vec<(String, String)>> {
+            let form = s.cover.form.as_ref()?.example_form()?;
+            Some(
+                form.iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+            )
+        };
+        let raw = document()?.yaml();
+        let fields = &raw["components"]["schemas"]["CoverRequest"]["properties"];
+        let documented = |name: &str| {
+            let example = fields[name]["example"].as_str().unwrap_or_default();
+            (name.to_owned(), example.to_owned())
+        };
+        assert_eq!(
+            example_form(spec()),
+            Some(vec![documented("voice_id"), documented("audio_url")])
+        );
+
+        let mut changed = raw.clone();
+        let fields = &mut changed["components"]["schemas"]["CoverRequest"]["properties"];
+        fields["voice_id"]["example"] = Yaml::from("Adele");
+        let text = serde_norway::to_string(&changed).map_err(|e| e.to_string())?;
+        let compiled = Spec::compile(&Document::parse(&text)?)?;
+        assert_eq!(
+            example_form(&compiled),
+            Some(vec![
+                ("voice_id".into(), "Adele".into()),
+                documented("audio_url")
+            ])
+        );
+        Ok(())
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::assets;
 use crate::domain::MockState;
+use crate::spec::Rule;
 
 pub(crate) const PATH: &str = "/";
 
@@ -32,12 +33,17 @@ pub(super) fn html() -> &'static str {
     HTML_WITH_CONFIG.get_or_init(|| assets::with_config(HTML, &config()))
 }
 
-/// What the script reads from the spec rather than repeating it: where the operations are, which
-/// statuses are final, the pitch's bounds.
+/// What the script reads from the spec rather than repeating it: where the operations are, the
+/// `conversionType` it polls Cover's conversions with, which statuses are final, the pitch's
+/// bounds, the examples its fields show as hints.
 pub(crate) fn config() -> Value {
     let Ok(spec) = crate::spec::spec() else {
         return json!({});
     };
+    let example = |rules: Option<&[Rule]>, name: &str| {
+        rules?.iter().find(|r| r.name == name)?.example.clone()
+    };
+    let form = spec.cover.form.as_ref().map(|f| f.fields.as_slice());
     json!({
         "api_base": spec.base_path,
         "paths": {
@@ -46,11 +52,16 @@ pub(crate) fn config() -> Value {
             "all_voices": spec.all_voices.path,
             "search_voices": spec.search_voices.path,
         },
+        "conversion_type": spec.cover_conversion_type,
         "final_statuses": spec.final_statuses,
         "pitch": {
             "min": spec.pitch.start(),
             "max": spec.pitch.end(),
             "default": spec.pitch_default,
+        },
+        "examples": {
+            "audio_url": example(form, "audio_url"),
+            "query": example(Some(&spec.search_voices.query), "query"),
         },
     })
 }

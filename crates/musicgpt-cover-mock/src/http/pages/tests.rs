@@ -62,6 +62,47 @@ fn the_explorer_reads_its_settings_from_the_spec() {
     assert_eq!(config["final_statuses"][0], "COMPLETED");
     assert_eq!(config["pitch"]["min"], -12);
     assert_eq!(config["pitch"]["max"], 12);
+    // byId is polled with the spec's conversion type, not one written again in the script.
+    let spec = crate::spec::spec().expect("the spec");
+    assert_eq!(
+        config["conversion_type"],
+        spec.cover_conversion_type.as_str()
+    );
+    assert!(EXPLORER_JS.contains("conversionType: config.conversion_type"));
+    assert!(
+        !EXPLORER_JS.contains(&format!("'{}'", spec.cover_conversion_type)),
+        "explorer.js writes the conversion type again"
+    );
+    // A search's page is the spec's default size: limit is left out, not written again.
+    let limit = (spec.search_voices.query.iter())
+        .find(|r| r.name == "limit")
+        .and_then(|r| r.default)
+        .expect("searchVoices' limit has a default");
+    assert!(
+        !EXPLORER_JS.contains(&format!("limit: {limit}")),
+        "explorer.js writes the spec's default limit again"
+    );
+    // The fields' hints are the spec's examples, passed in the config, not written in the page.
+    let doc = document().expect("the spec").yaml();
+    let audio_url = &doc["components"]["schemas"]["CoverRequest"]["properties"]["audio_url"];
+    let query = (doc["paths"]["/v1/searchVoices"]["get"]["parameters"].as_sequence())
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"].as_str() == Some("query"))
+        .expect("searchVoices' query");
+    for (name, example) in [
+        ("audio_url", audio_url["example"].as_str()),
+        ("query", query["schema"]["example"].as_str()),
+    ] {
+        let example = example.expect("an example");
+        assert_eq!(config["examples"][name], example);
+        for (file, text) in [("explorer.html", HTML[0].1), ("explorer.js", EXPLORER_JS)] {
+            assert!(
+                !text.contains(example),
+                "{file} writes {name}'s example again"
+            );
+        }
+    }
     let html = super::explorer::html();
     assert!(!html.contains("{{CONFIG}}"));
     assert!(html.contains(r#""api_base":"/api/public""#), "{html}");
@@ -115,7 +156,7 @@ fn the_names_the_explorer_sends_are_in_the_spec() {
     };
     for (path, names) in [
         ("/v1/byId", &["conversionType", "task_id"][..]),
-        ("/v1/searchVoices", &["query", "limit"]),
+        ("/v1/searchVoices", &["query"]),
         ("/v1/getAllVoices", &["limit"]),
     ] {
         let documented = params(path);

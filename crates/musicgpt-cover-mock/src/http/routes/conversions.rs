@@ -10,9 +10,6 @@ use crate::http::guard::checked_query;
 use crate::http::respond::{documented, json};
 use crate::spec::{Param, quoted};
 
-/// The only conversion type the mock holds.
-pub(crate) const COVER: &str = "COVER";
-
 pub(crate) async fn by_id(State(state): State<MockState>, request: Request) -> Response {
     let headers = request.headers();
     let raw = request.uri().query();
@@ -58,12 +55,14 @@ pub(crate) async fn by_id(State(state): State<MockState>, request: Request) -> R
     };
     // One of the spec's values, exactly (the query check refused any other with 400).
     let conversion_type = text("conversionType").unwrap_or_default();
-    if conversion_type != COVER {
+    // The mock holds the conversions Cover starts only.
+    let cover = spec.cover_conversion_type.as_str();
+    if conversion_type != cover {
         return documented(
             op,
             StatusCode::NOT_FOUND,
             Some(&format!(
-                "no {conversion_type} conversion has {} {}; this mock holds {COVER} conversions only",
+                "no {conversion_type} conversion has {} {}; this mock holds {cover} conversions only",
                 id.0, id.1
             )),
         );

@@ -1,7 +1,7 @@
 // The Explorer: the Cover form, then the task followed to its end. Field and parameter names
 // are the API's (a unit test in pages/tests.rs holds them against the spec); where the
-// operations live, which statuses are final and the pitch's bounds come from the spec through
-// the page's config block.
+// operations live, the conversionType it polls with, which statuses are final, the pitch's
+// bounds and the fields' example hints come from the spec through the page's config block.
 'use strict';
 
 (() => {
@@ -28,6 +28,11 @@
   const webhookInput = $('webhook-url');
   const outcomeInput = $('outcome');
   const copyButton = $('copy-curl');
+
+  // ---- Hints: the spec's examples -------------------------------------------------------------
+  const examples = config.examples || {};
+  if (examples.audio_url) urlInput.placeholder = examples.audio_url;
+  if (examples.query) voiceInput.placeholder = `Type to search, e.g. ${examples.query}`;
 
   // ---- API key, remembered -------------------------------------------------------------------
   keyInput.value = localStorage.getItem(KEY_STORAGE) || '';
@@ -131,8 +136,9 @@
       return;
     }
     const query = voiceInput.value.trim();
+    // A search leaves limit out: its page is the spec's default size.
     const url = query
-      ? `${api('search_voices')}?${new URLSearchParams({ query, limit: 20 })}`
+      ? `${api('search_voices')}?${new URLSearchParams({ query })}`
       : `${api('all_voices')}?${new URLSearchParams({ limit: 50 })}`;
     const answer = await call(url, { headers: { Authorization: key } });
     if (seq !== searchSeq) return; // a later search has started
@@ -339,7 +345,7 @@
     let failures = 0;
     const missed = { count: 0, last: '' };
     const headers = key ? { Authorization: key } : {};
-    const url = `${api('by_id')}?${new URLSearchParams({ conversionType: 'COVER', task_id: taskId })}`;
+    const url = `${api('by_id')}?${new URLSearchParams({ conversionType: config.conversion_type, task_id: taskId })}`;
     while (current === run) {
       const answer = await waited('Polling byId', url, { headers });
       if (current !== run) return;

@@ -3,9 +3,9 @@
 //! An upload of at most [`MEMORY_UPLOAD_BYTES`] is held in memory, as the pieces the form parser
 //! gave (no file, no blocking call, nothing to delete), while the in-memory uploads fit in
 //! [`MAX_MEMORY_BYTES`]; a larger one, or one that comes when memory is full, goes to the mock's
-//! private directory (mode 0700, made on the first such upload): streamed into a file of its own
-//! when it is larger than [`WRITE_BATCH`], else appended to a segment file it shares with other
-//! small uploads ([`SEGMENT_BYTES`]; deleted with the last of them). Either way it
+//! private directory (mode 0700, made on the first such upload): appended, a batch at a time,
+//! to a segment file it shares with other uploads ([`SEGMENT_BYTES`]; deleted with the last of
+//! them). Either way it
 //! is an [`Incoming`] while its Cover is read and checked; [`UploadStore::keep`] files it under
 //! the task with what the Cover's probe found, and starts converting it (decode, shift, encode:
 //! `audio::render_upload_async`) in the background; an upload the probe found is not audio is not
@@ -38,7 +38,8 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::audio::{
-    Chunks, Probe, Rendered, SharedFile, UploadSource, render_upload_async, tune_for_probe_failure,
+    Chunks, Extent, Pieces, Probe, Rendered, SharedFile, UploadSource, render_upload_async,
+    tune_for_probe_failure,
 };
 use super::sync::lock;
 
@@ -51,27 +52,26 @@ pub(crate) const MAX_STORED_BYTES: u64 = 2 << 30;
 /// The most result-file bytes held in memory at once, over all tasks (a minute of 44.1 kHz
 /// stereo is about 11.5 MB of WAV and 1 MB of MP3).
 pub(crate) const MAX_RESULT_BYTES: usize = 256 << 20;
-/// The most bytes of an upload held in memory: one that keeps more goes to a file. Creating,
-/// writing and deleting a file cost the mock more CPU than the rest of a Cover with a small
-/// upload (ext4 under upload churn: docs/profile.md); a MiB in memory costs nothing but the MiB.
+/// The most bytes of an upload held in memory: one that keeps more goes to disk. Writing it out
+/// costs the mock more CPU than the rest of a Cover with a small upload (docs/profile.md); a MiB
+/// in memory costs nothing but the MiB.
 /// At 1 MiB, a song of up to a minute of 128 kbit/s MP3 (or six seconds of CD WAV) stays in
 /// memory, and [`MAX_MEMORY_BYTES`] still holds 256 of the largest.
 pub(crate) const MEMORY_UPLOAD_BYTES: u64 = 1 << 20;
 /// The most upload bytes held in memory at once, over all uploads being received or kept (those
-/// found not to be audio are not kept). When it is full, a new upload goes to a file as a large
+/// found not to be audio are not kept). When it is full, a new upload goes to disk as a large
 /// one does. 256 MiB: what [`MAX_RESULT_BYTES`] allows the results too, so a mock full of both
 /// holds about half a GiB.
 pub(crate) const MAX_MEMORY_BYTES: u64 = 256 << 20;
-/// The most bytes of small uploads written into one shared file (a segment) before the next is
-/// begun. An upload that goes to disk in one write (at most [`WRITE_BATCH`]: most do, when memory
-/// is full) is appended to the current segment rather than given a file of its own: creating and
-/// deleting a file per upload cost more than the rest of its Cover (ext4 looking for an inode
-/// number not freed recently, as uploads come and go: docs/profile.md). A segment is deleted when
-/// its last upload is, and its whole length counts against [`MAX_STORED_BYTES`] until then, so
-/// the bound holds whichever of its uploads live on.
+/// The most bytes of uploads written into one shared file (a segment) before the next is begun.
+/// Uploads on disk are appended to the current segment (a batch at a time, so a large one's
+/// batches may lie between others') rather than given a file each: creating and deleting a file
+/// per upload cost more than the rest of its Cover, up to a millisecond for a 1 MiB song (ext4
+/// looking for an inode number not freed recently, as uploads come and go: docs/profile.md). A
+/// segment is deleted when its last upload is, and its whole length counts against
+/// [`MAX_STORED_BYTES`] until then, so the bound holds whichever of its uploads live on.
 pub(crate) const SEGMENT_BYTES: u64 = 8 << 20;
-/// The most bytes of an upload written to disk in one blocking call (and so the largest that may
-/// share a segment).
+/// Bytes of an upload gathered before they are written to disk in one blocking call.
 pub(crate) const WRITE_BATCH: usize = 256 * 1024;
 /// The name every mock's private directory starts with (the rest is a random UUID, 32 hex
 /// digits): what [`sweep`] looks for.
@@ -87,7 +87,7 @@ pub(crate) struct UploadStore {
     /// The private directory, made on first use (most mocks never see an upload, and small ones
     /// never need it).
     dir: OnceLock<Result<PrivateDir, String>>,
-    /// Numbers incoming files and kept uploads, so no two names are ever the same (a seeded mock
+    /// Numbers segments and kept uploads, so no two names are ever the same (a seeded mock
     /// reuses task ids after a reset).
     next: AtomicU64,
     /// Upload bytes held in memory, being received or kept: at most [`MAX_MEMORY_BYTES`].
@@ -96,14 +96,14 @@ pub(crate) struct UploadStore {
     /// [`UploadStore::shut_down`] ran: nothing is kept any more.
     shut: AtomicBool,
     kept: Mutex<Kept>,
-    /// The segment small uploads are appended to now.
+    /// The segment uploads are appended to now.
     segment: Mutex<Option<Segment>>,
-    /// Bytes of segments not yet deleted (counted against [`MAX_STORED_BYTES`] with
-    /// [`Kept::stored`]); shared with each segment's [`SegmentBytes`].
+    /// Bytes of segments not yet deleted: at most [`MAX_STORED_BYTES`]. Shared with each
+    /// segment's [`SegmentBytes`].
     in_segments: Arc<AtomicU64>,
 }
 
-/// The segment small uploads are appended to now.
+/// The segment uploads are appended to now.
 #[derive(Debug)]
 struct Segment {
     file: Arc<SharedFile>,
@@ -137,8 +137,6 @@ struct PrivateDir {
 #[derive(Debug, Default)]
 struct Kept {
     by_task: HashMap<Uuid, Entry>,
-    /// Upload bytes on disk.
-    stored: u64,
     /// Results held in memory, oldest first: (task, entry number, weight); `held` is the sum.
     results: VecDeque<(Uuid, u64, usize)>,
     held: usize,
@@ -149,7 +147,6 @@ impl Kept {
     /// counted.
     fn forget(&mut self, task_id: &Uuid) {
         if let Some(e) = self.by_task.remove(task_id) {
-            self.stored = self.stored.saturating_sub(e.stored);
             let mut freed = 0;
             self.results.retain(|&(t, n, w)| {
                 let this = t == *task_id && n == e.number;
@@ -170,8 +167,6 @@ struct Entry {
     /// The upload, or why it is not audio (its probe said so; its bytes were not kept).
     kept: Result<Arc<Upload>, String>,
     pitch: i64,
-    /// Bytes of it on disk (counted in [`Kept::stored`]).
-    stored: u64,
     result: Arc<OnceCell<Arc<Rendered>>>,
     /// What the task's record says of its audio, known when its Cover was accepted (so a seeded
     /// mock's records do not depend on how far the background conversion has got).
@@ -214,26 +209,18 @@ impl Drop for Reservation {
     }
 }
 
-/// An upload's bytes, and what frees them when it is dropped: a file deleted, memory given back
-/// to [`MAX_MEMORY_BYTES`].
+/// An upload's bytes, and what frees them when it is dropped: memory given back to
+/// [`MAX_MEMORY_BYTES`], or its places in segments let go (a segment is deleted with the last).
 #[derive(Debug)]
 pub(crate) struct Upload {
     source: UploadSource,
-    /// The memory it holds (nothing for a file).
+    /// The memory it holds (nothing on disk).
     _reservation: Reservation,
 }
 
 impl AsRef<UploadSource> for Upload {
     fn as_ref(&self) -> &UploadSource {
         &self.source
-    }
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        if let UploadSource::File(path) = &self.source {
-            let _ = std::fs::remove_file(path);
-        }
     }
 }
 
@@ -248,19 +235,20 @@ impl Incoming {
         &self.0.source
     }
 
-    /// Whether it is held in memory (no file).
+    /// Whether it is held in memory (not on disk).
     #[cfg(test)]
     pub(crate) fn in_memory(&self) -> bool {
         matches!(self.0.source, UploadSource::Memory(_))
     }
 
-    /// Where the upload is written, when it is a file.
+    /// The segment files the upload is written to (none in memory).
     #[cfg(test)]
-    pub(crate) fn path(&self) -> Option<&Path> {
+    pub(crate) fn files(&self) -> Vec<PathBuf> {
         match &self.0.source {
-            UploadSource::File(path) => Some(path),
-            UploadSource::Region { file, .. } => Some(&file.path),
-            UploadSource::Memory(_) => None,
+            UploadSource::Disk(extents) => (extents.parts().iter())
+                .map(|e| e.file.path.clone())
+                .collect(),
+            UploadSource::File(_) | UploadSource::Memory(_) => Vec::new(),
         }
     }
 }
@@ -295,30 +283,11 @@ impl UploadStore {
         }
     }
 
-    /// A new, empty file (mode 0600) to write an upload to, and its handle. Blocking (the
-    /// directory may be made, and creating a file can take a while): call it off the runtime's
-    /// threads.
-    pub(crate) fn incoming(&self) -> io::Result<(Incoming, File)> {
-        if self.shut.load(Ordering::Acquire) {
-            return Err(io::Error::other("the mock has shut down"));
-        }
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let path = self.dir()?.join(format!("incoming-{n}.part"));
-        let file = create_private_file(&path)?;
-        Ok((
-            Incoming(Upload {
-                source: UploadSource::File(path),
-                _reservation: self.reservation(),
-            }),
-            file,
-        ))
-    }
-
-    /// An upload of `parts` (at most [`WRITE_BATCH`] bytes) written to the current segment, or
-    /// to a new one when it would not fit. Blocking (a segment may be created): call it off the
-    /// runtime's threads. `Err` when writing fails, after shutdown, or when the uploads on disk
-    /// already fill [`MAX_STORED_BYTES`].
-    pub(crate) fn append(&self, parts: &[Bytes]) -> io::Result<Incoming> {
+    /// `parts` (a batch of an upload's bytes) written to the current segment, or to a new one
+    /// when they would not fit; where they went. Blocking (a segment may be created): call it off
+    /// the runtime's threads. `Err` when writing fails, after shutdown, or when the segments
+    /// would hold more than [`MAX_STORED_BYTES`].
+    pub(crate) fn append(&self, parts: &[Bytes]) -> io::Result<Extent> {
         if self.shut.load(Ordering::Acquire) {
             return Err(io::Error::other("the mock has shut down"));
         }
@@ -332,8 +301,7 @@ impl UploadStore {
                 // Let go: deleted once its uploads are.
                 *current = None;
             }
-            let on_disk = lock(&self.kept).stored + self.in_segments.load(Ordering::Acquire);
-            if on_disk + len > MAX_STORED_BYTES {
+            if self.in_segments.load(Ordering::Acquire) + len > MAX_STORED_BYTES {
                 return Err(io::Error::new(
                     io::ErrorKind::StorageFull,
                     format!(
@@ -375,10 +343,15 @@ impl UploadStore {
             file.write_all_at(part, at)?;
             at += part.len() as u64;
         }
-        Ok(Incoming(Upload {
-            source: UploadSource::Region { file, start, len },
+        Ok(Extent { file, start, len })
+    }
+
+    /// An upload written to disk: `extents`, one after the other.
+    pub(crate) fn on_disk(&self, extents: Vec<Extent>) -> Incoming {
+        Incoming(Upload {
+            source: UploadSource::Disk(Pieces::new(extents)),
             _reservation: self.reservation(),
-        }))
+        })
     }
 
     /// Nothing counted against [`MAX_MEMORY_BYTES`] yet: grow it as an upload's bytes are
@@ -413,9 +386,9 @@ impl UploadStore {
     /// Files the upload under `task_id` (whose Cover asked for `pitch`) with what its probe
     /// found, and, inside a Tokio runtime, starts converting it in the background. An upload the
     /// probe found is not audio is freed now and only the reason kept: its result is the
-    /// generated tune, made without reading it again. `Err` when the file is gone, when the
-    /// uploads on disk already fill [`MAX_STORED_BYTES`], or after shutdown: the upload is freed,
-    /// and the task keeps the generated tune.
+    /// generated tune, made without reading it again. `Err` after shutdown: the upload is freed,
+    /// and the task keeps the generated tune. (The bound of uploads on disk was held as they were
+    /// written: [`UploadStore::append`].)
     pub(crate) fn keep(
         self: &Arc<Self>,
         incoming: Incoming,
@@ -427,44 +400,22 @@ impl UploadStore {
             return Err(io::Error::other("the mock has shut down"));
         }
         let number = self.next.fetch_add(1, Ordering::Relaxed);
-        let (kept, stored) = match probed {
-            Err(reason) => (Err(reason.clone()), 0),
-            Ok(_) => {
-                let stored = match &incoming.0.source {
-                    UploadSource::File(path) => std::fs::metadata(path)?.len(),
-                    // A segment's bytes are counted while it lives.
-                    UploadSource::Region { .. } | UploadSource::Memory(_) => 0,
-                };
-                (Ok(Arc::new(incoming.0)), stored)
-            }
+        let kept = match probed {
+            Err(reason) => Err(reason.clone()),
+            Ok(_) => Ok(Arc::new(incoming.0)),
         };
         let result = Arc::new(OnceCell::new());
         let upload = kept.as_ref().ok().map(Arc::downgrade);
         {
-            let mut kept_now = lock(&self.kept);
-            let freed = kept_now.by_task.get(&task_id).map_or(0, |e| e.stored);
-            let in_segments = self.in_segments.load(Ordering::Acquire);
-            if stored > 0
-                && kept_now.stored.saturating_sub(freed) + in_segments + stored > MAX_STORED_BYTES
-            {
-                return Err(io::Error::new(
-                    io::ErrorKind::StorageFull,
-                    format!(
-                        "the mock keeps at most {} MiB of uploads on disk and they are all in use",
-                        MAX_STORED_BYTES >> 20
-                    ),
-                ));
-            }
             let entry = Entry {
                 number,
                 kept,
                 pitch,
-                stored,
                 result: Arc::clone(&result),
                 described: None,
             };
+            let mut kept_now = lock(&self.kept);
             kept_now.forget(&task_id);
-            kept_now.stored += stored;
             kept_now.by_task.insert(task_id, entry);
         }
         if let Some(upload) = upload
@@ -726,8 +677,6 @@ fn create_private_file(path: &Path) -> io::Result<File> {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
     use super::*;
 
     fn store() -> Arc<UploadStore> {
@@ -790,15 +739,26 @@ mod tests {
         })
     }
 
-    fn path_of(s: &UploadStore, task: u128) -> PathBuf {
-        match lock(&s.kept).by_task[&Uuid::from_u128(task)].kept.as_ref() {
-            Ok(upload) => match &upload.source {
-                UploadSource::File(path) => path.clone(),
-                UploadSource::Region { file, .. } => file.path.clone(),
-                UploadSource::Memory(_) => panic!("task {task}'s upload is in memory"),
-            },
-            Err(why) => panic!("task {task}'s upload was not kept: {why}"),
-        }
+    /// `bytes`, written to the store's segment.
+    fn written(s: &UploadStore, bytes: &[u8]) -> Incoming {
+        let appended = s.append(&[Bytes::copy_from_slice(bytes)]);
+        let Ok(extent) = appended else {
+            panic!("not written: {appended:?}");
+        };
+        s.on_disk(vec![extent])
+    }
+
+    /// The segment uploads are written to now.
+    fn current(s: &UploadStore) -> Arc<SharedFile> {
+        let Some(segment) = lock(&s.segment).as_ref().map(|s| Arc::clone(&s.file)) else {
+            panic!("no current segment");
+        };
+        segment
+    }
+
+    /// The uploads (and readers) that hold `segment`, besides the store and `segment` itself.
+    fn holders(segment: &Arc<SharedFile>) -> usize {
+        Arc::strong_count(segment) - 2
     }
 
     #[test]
@@ -849,11 +809,12 @@ mod tests {
         found
     }
 
-    /// Small uploads that go to disk share a segment file, each read back whole from its place;
-    /// a full segment is let go for a new one, and a segment is deleted (and no longer counted
-    /// against the disk bound) once the store has moved on and its last upload is gone.
+    /// Uploads on disk share a segment file, each read back whole from its places (an upload
+    /// written in several batches has several, not next to each other); a full segment is let go
+    /// for a new one, and a segment is deleted (and no longer counted against the disk bound)
+    /// once the store has moved on and its last upload is gone.
     #[test]
-    fn small_uploads_on_disk_share_a_segment_deleted_with_its_last_upload() {
+    fn uploads_on_disk_share_a_segment_deleted_with_its_last_upload() {
         let s = store();
         let upload = |i: usize, len: usize| {
             let bytes: Vec<u8> = (0..len).map(|j| (i * 31 + j) as u8).collect();
@@ -861,9 +822,10 @@ mod tests {
                 Bytes::copy_from_slice(&bytes[..len / 3]),
                 Bytes::copy_from_slice(&bytes[len / 3..]),
             ]);
-            let Ok(incoming) = appended else {
+            let Ok(extent) = appended else {
                 panic!("not appended: {appended:?}");
             };
+            let incoming = s.on_disk(vec![extent]);
             assert!(!incoming.in_memory());
             assert_eq!(read_back(&incoming), bytes, "upload {i}");
             incoming
@@ -871,12 +833,28 @@ mod tests {
         let first: Vec<Incoming> = (0..3).map(|i| upload(i, 5000 + i)).collect();
         assert_eq!(segments(&s).len(), 1, "one file for all three");
         assert_eq!(s.in_segments.load(Ordering::Acquire), 15_003);
+        // Two batches, with another upload's between them.
+        let bytes: Vec<u8> = (0..3000u32).map(|j| (j % 251) as u8).collect();
+        let one = s.append(&[Bytes::copy_from_slice(&bytes[..1000])]);
+        let between = upload(5, 10);
+        let two = s.append(&[Bytes::copy_from_slice(&bytes[1000..])]);
+        let (Ok(one), Ok(two)) = (one, two) else {
+            panic!("not appended");
+        };
+        assert_eq!(
+            two.start,
+            one.start + 1000 + 10,
+            "another upload came between"
+        );
+        let split = s.on_disk(vec![one, two]);
+        assert_eq!(read_back(&split), bytes);
+        drop((split, between));
         // Kept with a task, it is counted once, by its segment.
         let mut first = first.into_iter();
         if let Some(kept) = first.next() {
             assert!(s.keep(kept, Uuid::from_u128(1), 0, &audio()).is_ok());
         }
-        assert_eq!(lock(&s.kept).stored, 0);
+        assert_eq!(s.in_segments.load(Ordering::Acquire), 15_003 + 3010);
         // Fill the segment: the next upload begins another.
         let big = usize::try_from(WRITE_BATCH as u64).unwrap_or(usize::MAX);
         let filling: Vec<Incoming> = (0..usize::try_from(SEGMENT_BYTES).unwrap_or(0) / big)
@@ -935,38 +913,33 @@ mod tests {
     #[test]
     fn uploads_on_disk_live_as_long_as_their_task() {
         let s = store();
-        // Refused Cover: the incoming file goes with its handle.
-        let Ok((refused, mut file)) = s.incoming() else {
-            panic!("no incoming file");
-        };
-        assert!(file.write_all(b"abc").is_ok());
-        let refused_path = refused.path().map(Path::to_owned).unwrap_or_default();
-        assert!(refused_path.exists());
+        // Refused Cover: the upload lets its segment go with its handle.
+        let refused = written(&s, b"abc");
+        let segment = current(&s);
+        assert_eq!(holders(&segment), 1);
         drop(refused);
-        assert!(!refused_path.exists());
+        assert_eq!(holders(&segment), 0);
 
-        let mut paths = Vec::new();
         for task in 1..=3u128 {
-            let Ok((incoming, mut file)) = s.incoming() else {
-                panic!("no incoming file");
-            };
-            assert!(file.write_all(b"not audio").is_ok());
+            let incoming = written(&s, b"not audio");
             let id = Uuid::from_u128(task);
             assert!(s.keep(incoming, id, 0, &audio()).is_ok());
             assert!(s.has(&id));
             assert_eq!(s.kept_in_memory(&id), Some(false));
-            paths.push(path_of(&s, task));
         }
-        assert!(paths.iter().all(|p| p.exists()));
-        assert_eq!(lock(&s.kept).stored, 27);
+        assert_eq!(holders(&segment), 3);
+        assert_eq!(s.in_segments.load(Ordering::Acquire), 3 + 27);
         // Evicted.
         s.remove(&Uuid::from_u128(1));
-        assert!(!paths[0].exists() && paths[1].exists());
+        assert_eq!(holders(&segment), 2);
         assert!(!s.has(&Uuid::from_u128(1)));
-        // Reset.
+        // Reset: the segment goes with its uploads.
+        let path = segment.path.clone();
+        drop(segment);
+        assert!(path.exists());
         s.clear();
-        assert!(paths.iter().all(|p| !p.exists()));
-        assert_eq!(lock(&s.kept).stored, 0);
+        assert!(!path.exists());
+        assert_eq!(s.in_segments.load(Ordering::Acquire), 0);
         // Only the directory and its lock are left, and they go with the store.
         let dir = s.dir().map(Path::to_owned).unwrap_or_default();
         let left: Vec<_> = std::fs::read_dir(&dir)
@@ -977,14 +950,12 @@ mod tests {
         assert!(!dir.exists());
         // Or when the server stops, store or not; an upload after that is not kept.
         let s = store();
-        let Ok((incoming, _file)) = s.incoming() else {
-            panic!("no incoming file");
-        };
+        let incoming = written(&s, b"kept");
         assert!(s.keep(incoming, Uuid::from_u128(7), 0, &audio()).is_ok());
         let dir = s.dir().map(Path::to_owned).unwrap_or_default();
         s.shut_down();
         assert!(!dir.exists());
-        assert!(s.incoming().is_err());
+        assert!(s.append(&[Bytes::from_static(b"late")]).is_err());
         let late = held(&s, b"late");
         assert!(s.keep(late, Uuid::from_u128(8), 0, &audio()).is_err());
         assert_eq!(s.memory_used(), 0);
@@ -1006,7 +977,7 @@ mod tests {
             assert_eq!(s.kept_in_memory(&Uuid::from_u128(task)), Some(true));
         }
         assert_eq!(s.memory_used(), 3 * 2048);
-        assert_eq!(lock(&s.kept).stored, 0, "nothing on disk");
+        assert_eq!(s.in_segments.load(Ordering::Acquire), 0, "nothing on disk");
         s.remove(&Uuid::from_u128(1));
         assert_eq!(s.memory_used(), 2 * 2048);
         // The same task id again (a seeded mock after a reset) replaces the upload.
@@ -1022,7 +993,7 @@ mod tests {
         assert!(s.dir.get().is_none(), "no directory was ever made");
     }
 
-    /// Memory for uploads is bounded: what does not fit is refused, so the upload goes to a file.
+    /// Memory for uploads is bounded: what does not fit is refused, so the upload goes to disk.
     #[test]
     fn the_memory_bound_holds() {
         let s = store();
@@ -1047,14 +1018,9 @@ mod tests {
 
         let s = store();
         let mut tasks = TaskStore::new(1, 1 << 20).with_uploads(Arc::clone(&s));
-        let mut paths = Vec::new();
         for seq in 1..=2u64 {
             let id = Uuid::from_u128(u128::from(seq));
-            let Ok((incoming, _file)) = s.incoming() else {
-                panic!("no incoming file");
-            };
-            assert!(s.keep(incoming, id, 0, &audio()).is_ok());
-            paths.push(path_of(&s, u128::from(seq)));
+            assert!(s.keep(written(&s, b"song"), id, 0, &audio()).is_ok());
             let mut task = sample_task(seq, 10);
             task.request.source = AudioSource::File {
                 filename: Some("song.wav".into()),
@@ -1065,10 +1031,17 @@ mod tests {
             assert!(tasks.settle_due(10).is_empty());
         }
         // The store holds one task: the first was evicted for the second, with its upload.
-        assert!(!paths[0].exists() && !s.has(&Uuid::from_u128(1)));
-        assert!(paths[1].exists() && s.has(&Uuid::from_u128(2)));
+        let segment = current(&s);
+        assert!(!s.has(&Uuid::from_u128(1)));
+        assert!(s.has(&Uuid::from_u128(2)));
+        assert_eq!(holders(&segment), 1, "the first task's upload was let go");
         tasks.clear();
-        assert!(!paths[1].exists() && !s.has(&Uuid::from_u128(2)));
+        assert!(!s.has(&Uuid::from_u128(2)));
+        assert_eq!(
+            Arc::strong_count(&segment),
+            1,
+            "a reset lets the segment go"
+        );
     }
 
     /// An upload the Cover's probe found is not audio: only the reason is kept (its bytes are
@@ -1098,16 +1071,12 @@ mod tests {
         // Not counted with the results: its files are the tune every such task shares.
         assert_eq!(lock(&s.kept).held, 0);
         assert!(s.result(&Uuid::from_u128(10)).await.is_none());
-        // The same from a file: deleted at once.
-        let Ok((incoming, mut file)) = s.incoming() else {
-            panic!("no incoming file");
-        };
-        assert!(file.write_all(&bytes).is_ok());
-        let path = incoming.path().map(Path::to_owned).unwrap_or_default();
+        // The same from disk: let go at once.
+        let incoming = written(&s, &bytes);
         let probed = super::super::audio::probe_upload_async(incoming.source().clone()).await;
+        assert!(probed.is_err());
         assert!(s.keep(incoming, Uuid::from_u128(11), 0, &probed).is_ok());
-        assert!(!path.exists());
-        assert_eq!(lock(&s.kept).stored, 0);
+        assert_eq!(holders(&current(&s)), 0);
     }
 
     /// A directory a dead mock left (its lock free) is removed when another store makes its own.
@@ -1134,7 +1103,7 @@ mod tests {
             "the live store's directory was swept"
         );
         // Its uploads still work.
-        assert!(live.incoming().is_ok());
+        assert!(live.append(&[Bytes::from_static(b"song")]).is_ok());
         // And once it is gone (dropped, its lock with it), so is its directory.
         drop(live);
         assert!(!live_dir.exists());

@@ -28,7 +28,7 @@ pub(crate) use decode::Probe;
 pub(crate) use render::{
     Rendered, probe_upload_async, render_upload_async, tune_for_probe_failure,
 };
-pub(crate) use source::{Chunks, SharedFile, UploadSource};
+pub(crate) use source::{Chunks, Extent, Pieces, SharedFile, UploadSource};
 pub(crate) use tune::rendition;
 pub use tune::{DURATION_SECONDS, SAMPLE_RATE};
 

@@ -1,5 +1,5 @@
-//! Where an upload's bytes are read from: a file of its own, a place in a file several small
-//! uploads share, or memory (the chunks the form parser gave).
+//! Where an upload's bytes are read from: memory (the chunks the form parser gave), places in
+//! files several uploads share (the store's segments), or a file (the lab, tests).
 //!
 //! Decoding and probing take an [`UploadSource`] and open it as a symphonia `MediaSource`, so the
 //! format logic in `decode` is one code path whichever way the upload was kept.
@@ -12,23 +12,21 @@ use std::sync::Arc;
 use bytes::Bytes;
 use symphonia::core::io::MediaSource;
 
-/// An upload's bytes, as the decoder reads them. Cheap to clone (a path, a shared file, or shared
-/// chunks).
+/// An upload's bytes, as the decoder reads them. Cheap to clone (a path, or shared pieces).
 #[derive(Debug, Clone)]
 pub(crate) enum UploadSource {
-    /// Written to this file.
+    /// This file (the lab and tests read files in place).
     File(PathBuf),
-    /// Written to `len` bytes of a shared file, from `start`.
-    Region {
-        file: Arc<SharedFile>,
-        start: u64,
-        len: u64,
-    },
+    /// Written to places in segment files, one after the other.
+    Disk(Pieces<Extent>),
     /// Held in memory.
-    Memory(Chunks),
+    Memory(Pieces<Bytes>),
 }
 
-/// A file several uploads are written into, each at its own place: deleted when the last of
+/// Bytes held in memory as the pieces they came in (not copied together).
+pub(crate) type Chunks = Pieces<Bytes>;
+
+/// A file several uploads are written into, each at its own places: deleted when the last of
 /// them (and the last reader) lets it go.
 pub(crate) struct SharedFile {
     pub(crate) path: PathBuf,
@@ -75,15 +73,54 @@ impl SharedFile {
             Ok(())
         }
     }
+}
 
-    fn read_at(&self, buf: &mut [u8], at: u64) -> io::Result<usize> {
+/// `len` bytes of a [`SharedFile`], from `start`.
+#[derive(Debug, Clone)]
+pub(crate) struct Extent {
+    pub(crate) file: Arc<SharedFile>,
+    pub(crate) start: u64,
+    pub(crate) len: u64,
+}
+
+/// One piece of an upload, read at an offset within it.
+pub(crate) trait Piece: Clone + Send + Sync + 'static {
+    fn len(&self) -> u64;
+    /// Reads into `buf` from `at` (which is below `len`); the count read, 0 only at the end.
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+impl Piece for Bytes {
+    fn len(&self) -> u64 {
+        Bytes::len(self) as u64
+    }
+
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let offset = usize::try_from(at).unwrap_or(usize::MAX);
+        let piece = self.get(offset..).unwrap_or_default();
+        let n = piece.len().min(buf.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        Ok(n)
+    }
+}
+
+impl Piece for Extent {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let left = usize::try_from(self.len.saturating_sub(at)).unwrap_or(usize::MAX);
+        let n = left.min(buf.len());
+        let buf = &mut buf[..n];
+        let at = self.start + at;
         #[cfg(unix)]
         {
-            std::os::unix::fs::FileExt::read_at(&self.file, buf, at)
+            std::os::unix::fs::FileExt::read_at(&self.file.file, buf, at)
         }
         #[cfg(windows)]
         {
-            std::os::windows::fs::FileExt::seek_read(&self.file, buf, at)
+            std::os::windows::fs::FileExt::seek_read(&self.file.file, buf, at)
         }
     }
 }
@@ -95,19 +132,11 @@ impl UploadSource {
             UploadSource::File(path) => File::open(path)
                 .map(|f| Box::new(f) as Box<dyn MediaSource>)
                 .map_err(|e| format!("the upload could not be read: {e}")),
-            UploadSource::Region { file, start, len } => Ok(Box::new(RegionReader {
-                file: Arc::clone(file),
-                start: *start,
-                len: *len,
-                pos: 0,
-            })),
+            UploadSource::Disk(extents) => Ok(Box::new(extents.reader())),
             UploadSource::Memory(chunks) => Ok(match chunks.parts.as_ref() {
                 // The usual case: one piece, read in place.
                 [one] => Box::new(io::Cursor::new(one.clone())),
-                _ => Box::new(ChunksReader {
-                    chunks: chunks.clone(),
-                    pos: 0,
-                }),
+                _ => Box::new(chunks.reader()),
             }),
         }
     }
@@ -115,34 +144,34 @@ impl UploadSource {
     /// Bytes in memory; `None` for a file.
     pub(crate) fn memory_len(&self) -> Option<u64> {
         match self {
-            UploadSource::File(_) | UploadSource::Region { .. } => None,
+            UploadSource::File(_) | UploadSource::Disk(_) => None,
             UploadSource::Memory(chunks) => Some(chunks.len),
         }
     }
 }
 
-/// Bytes held in memory as the pieces they came in (not copied together), read as one.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Chunks {
+/// Pieces read one after the other as one run of bytes (not copied together).
+#[derive(Debug, Clone)]
+pub(crate) struct Pieces<P> {
     /// The pieces, none empty.
-    parts: Arc<[Bytes]>,
+    parts: Arc<[P]>,
     /// Where each piece starts: `starts[i]` is the sum of the lengths before piece `i`.
     starts: Arc<[u64]>,
     /// Their total length.
     len: u64,
 }
 
-impl Chunks {
+impl<P: Piece> Pieces<P> {
     /// `parts` read one after the other (empty ones are left out).
-    pub(crate) fn new(parts: Vec<Bytes>) -> Chunks {
-        let parts: Vec<Bytes> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    pub(crate) fn new(parts: Vec<P>) -> Pieces<P> {
+        let parts: Vec<P> = parts.into_iter().filter(|p| p.len() > 0).collect();
         let mut starts = Vec::with_capacity(parts.len());
         let mut len = 0u64;
         for p in &parts {
             starts.push(len);
-            len += p.len() as u64;
+            len += p.len();
         }
-        Chunks {
+        Pieces {
             parts: parts.into(),
             starts: starts.into(),
             len,
@@ -157,39 +186,43 @@ impl Chunks {
 
     /// The pieces, in order.
     #[cfg(test)]
-    pub(crate) fn parts(&self) -> &[Bytes] {
+    pub(crate) fn parts(&self) -> &[P] {
         &self.parts
+    }
+
+    fn reader(&self) -> PiecesReader<P> {
+        PiecesReader {
+            pieces: self.clone(),
+            pos: 0,
+        }
     }
 }
 
-/// A reader over [`Chunks`]: `Read` and `Seek` across the pieces.
-struct ChunksReader {
-    chunks: Chunks,
+/// A reader over [`Pieces`]: `Read` and `Seek` across them.
+struct PiecesReader<P> {
+    pieces: Pieces<P>,
     pos: u64,
 }
 
-impl Read for ChunksReader {
+impl<P: Piece> Read for PiecesReader<P> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let c = &self.chunks;
+        let c = &self.pieces;
         if self.pos >= c.len || buf.is_empty() {
             return Ok(0);
         }
         // The piece holding `pos`: the last one starting at or before it.
         let i = c.starts.partition_point(|&s| s <= self.pos) - 1;
-        let offset = usize::try_from(self.pos - c.starts[i]).unwrap_or(usize::MAX);
-        let piece = c.parts[i].get(offset..).unwrap_or_default();
-        let n = piece.len().min(buf.len());
-        buf[..n].copy_from_slice(&piece[..n]);
+        let n = c.parts[i].read_at(self.pos - c.starts[i], buf)?;
         self.pos += n as u64;
         Ok(n)
     }
 }
 
-impl Seek for ChunksReader {
+impl<P: Piece> Seek for PiecesReader<P> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         let target = match to {
             SeekFrom::Start(n) => Some(n),
-            SeekFrom::End(d) => self.chunks.len.checked_add_signed(d),
+            SeekFrom::End(d) => self.pieces.len.checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
         let Some(target) = target else {
@@ -203,63 +236,13 @@ impl Seek for ChunksReader {
     }
 }
 
-impl MediaSource for ChunksReader {
+impl<P: Piece> MediaSource for PiecesReader<P> {
     fn is_seekable(&self) -> bool {
         true
     }
 
     fn byte_len(&self) -> Option<u64> {
-        Some(self.chunks.len)
-    }
-}
-
-/// A reader over one upload's place in a [`SharedFile`]: `Read` and `Seek` within it, reading at
-/// an offset (so readers of the same file do not move each other).
-struct RegionReader {
-    file: Arc<SharedFile>,
-    start: u64,
-    len: u64,
-    pos: u64,
-}
-
-impl Read for RegionReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.len.saturating_sub(self.pos);
-        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
-        if n == 0 {
-            return Ok(0);
-        }
-        let read = self.file.read_at(&mut buf[..n], self.start + self.pos)?;
-        self.pos += read as u64;
-        Ok(read)
-    }
-}
-
-impl Seek for RegionReader {
-    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let target = match to {
-            SeekFrom::Start(n) => Some(n),
-            SeekFrom::End(d) => self.len.checked_add_signed(d),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
-        };
-        let Some(target) = target else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "seek to a position before the start",
-            ));
-        };
-        self.pos = target;
-        Ok(target)
-    }
-}
-
-impl MediaSource for RegionReader {
-    fn is_seekable(&self) -> bool {
-        true
-    }
-
-    fn byte_len(&self) -> Option<u64> {
-        Some(self.len)
+        Some(self.pieces.len)
     }
 }
 

@@ -7,7 +7,6 @@
 //! from WAVs of those tones with Debian's tools:
 //! `flac -8 tone-X.wav` (flac 1.4.2) and `oggenc -q 1 tone-X.wav` (vorbis-tools 1.4.2).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -263,13 +262,17 @@ fn files() -> Arc<UploadStore> {
     Arc::new(UploadStore::default())
 }
 
+/// `bytes` as an upload written to the store's segment, and as a file of their own in its
+/// directory (what the file tests read).
 fn write(store: &UploadStore, bytes: &[u8]) -> (super::super::uploads::Incoming, PathBuf) {
-    let Ok((incoming, mut file)) = store.incoming() else {
-        panic!("no file to write to");
+    let appended = store.append(&[bytes::Bytes::copy_from_slice(bytes)]);
+    let Ok(extent) = appended else {
+        panic!("not written: {appended:?}");
     };
-    assert!(file.write_all(bytes).is_ok());
-    let path = incoming.path().map(Path::to_owned).unwrap_or_default();
-    (incoming, path)
+    let dir = store.dir().map(Path::to_owned).unwrap_or_default();
+    let path = dir.join(format!("test-{}.bin", uuid::Uuid::new_v4().simple()));
+    assert!(std::fs::write(&path, bytes).is_ok());
+    (store.on_disk(vec![extent]), path)
 }
 
 /// The upload in the file at `path`.

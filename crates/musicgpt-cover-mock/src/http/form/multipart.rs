@@ -21,6 +21,7 @@ use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 
 use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
+use crate::domain::audio::Extent;
 use crate::domain::journal::FormLog;
 use crate::domain::uploads::{
     Incoming, MAX_KEPT_BYTES, MEMORY_UPLOAD_BYTES, Reservation, UploadStore, WRITE_BATCH,
@@ -275,23 +276,21 @@ pub(crate) async fn read(
 }
 
 /// An upload being kept as it streams by: in memory while it stays within
-/// [`MEMORY_UPLOAD_BYTES`] and the uploads in memory within their bound (no file, no blocking
-/// call), else on disk. Its chunks are gathered as they came (slices of the parser's buffer, not
-/// copied). Once it goes to disk, what was gathered is written out with the rest every
-/// [`WRITE_BATCH`] bytes and at its end, each one blocking call on Tokio's blocking pool: a call per chunk (what
-/// `tokio::fs::File` makes) cost a thread hand-off per 8 to 16 KiB, more than the write itself.
-/// One that ends within its first batch is appended to the store's shared segment
-/// ([`UploadStore::append`]) rather than given a file of its own.
-/// The file is created by the first of those calls, not on the runtime's thread: creating a file
-/// can take a tenth of a millisecond (ext4 looking for an inode number not freed recently, when
-/// uploads come and go), which held every other request on that thread waiting.
+/// [`MEMORY_UPLOAD_BYTES`] and the uploads in memory within their bound (no blocking call), else
+/// on disk. Its chunks are gathered as they came (slices of the parser's buffer, not copied).
+/// Once it goes to disk, what was gathered is appended to the store's current segment with the
+/// rest every [`WRITE_BATCH`] bytes and at its end ([`UploadStore::append`]), each one blocking
+/// call on Tokio's blocking pool: a call per chunk (what `tokio::fs::File` makes) cost a thread
+/// hand-off per 8 to 16 KiB, more than the write itself, and a file per upload cost more than
+/// the rest of its Cover (creating it: ext4 looking for an inode number not freed recently, as
+/// uploads come and go).
 struct UploadSink {
     store: Arc<UploadStore>,
-    /// The upload goes to a file (it grew past [`MEMORY_UPLOAD_BYTES`], or memory was full).
+    /// The upload goes to disk (it grew past [`MEMORY_UPLOAD_BYTES`], or memory was full).
     to_disk: bool,
-    /// The file once created; `None` before the first write.
-    file: Option<(Incoming, std::fs::File)>,
-    /// Creating or writing the file failed (what was written is deleted).
+    /// Where its batches were written, in order.
+    written: Vec<Extent>,
+    /// Writing failed (what was written is let go).
     failed: bool,
     batch: Vec<Bytes>,
     batched: usize,
@@ -307,7 +306,7 @@ impl UploadSink {
         UploadSink {
             store: Arc::clone(store),
             to_disk: false,
-            file: None,
+            written: Vec::new(),
             failed: false,
             batch: Vec::new(),
             batched: 0,
@@ -316,7 +315,7 @@ impl UploadSink {
         }
     }
 
-    /// Takes what fits of `chunk`; false when writing failed (the file is then deleted).
+    /// Takes what fits of `chunk`; false when writing failed.
     async fn write(&mut self, chunk: &Bytes) -> bool {
         let room = MAX_KEPT_BYTES.saturating_sub(self.taken);
         let take = usize::try_from(room).unwrap_or(usize::MAX).min(chunk.len());
@@ -330,7 +329,7 @@ impl UploadSink {
             if self.taken <= MEMORY_UPLOAD_BYTES && self.memory.grow(take as u64) {
                 return true;
             }
-            // Too large for memory, or memory is full: to a file, with what was gathered, which
+            // Too large for memory, or memory is full: to disk, with what was gathered, which
             // is written out with the next batch (a small upload: in one call at its end).
             self.to_disk = true;
             self.memory.release();
@@ -341,81 +340,50 @@ impl UploadSink {
         true
     }
 
-    /// Creates the file if need be and writes the batch out; false when either failed.
+    /// Appends the batch to the store's segment; false when that failed.
     async fn flush(&mut self) -> bool {
         if self.failed {
             return false;
         }
-        if self.file.is_some() && self.batch.is_empty() {
+        if self.batch.is_empty() {
             return true;
         }
-        let opened = self.file.take();
         let store = Arc::clone(&self.store);
         let batch = std::mem::take(&mut self.batch);
         self.batched = 0;
-        let written = tokio::task::spawn_blocking(move || {
-            use std::io::Write as _;
-            let (incoming, mut file) = match opened {
-                Some(opened) => opened,
-                None => store
-                    .incoming()
-                    .map_err(|e| (e, "could not be written to disk"))?,
-            };
-            // On an error `incoming` is dropped, which deletes the file.
-            for chunk in &batch {
-                file.write_all(chunk)
-                    .map_err(|e| (e, "could not be written to disk completely"))?;
-            }
-            Ok::<_, (std::io::Error, &str)>((incoming, file))
-        })
-        .await;
-        match written {
-            Ok(Ok(opened)) => {
-                self.file = Some(opened);
+        let appended = tokio::task::spawn_blocking(move || store.append(&batch)).await;
+        match appended {
+            Ok(Ok(extent)) => {
+                self.written.push(extent);
                 true
             }
-            Ok(Err((e, what))) => {
-                tracing::warn!(error = %e, "an upload {what}; its task keeps the generated tune");
-                self.failed = true;
-                false
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "an upload could not be written to disk; its task keeps the generated tune");
+                self.fail()
             }
             Err(e) => {
                 tracing::warn!(error = %e, "writing an upload failed; its task keeps the generated tune");
-                self.failed = true;
-                false
+                self.fail()
             }
         }
     }
 
-    /// The upload, complete: in memory, or on disk (the file created now if nothing was written
-    /// before).
+    fn fail(&mut self) -> bool {
+        self.failed = true;
+        self.written.clear();
+        false
+    }
+
+    /// The upload, complete: in memory, or on disk.
     async fn finish(mut self) -> Option<Incoming> {
         if !self.to_disk {
             let batch = std::mem::take(&mut self.batch);
             return Some(self.store.in_memory(batch, self.memory));
         }
-        if self.file.is_none() && !self.failed {
-            // All of it is in the batch: appended to the store's current segment, in one
-            // blocking call, instead of a file of its own.
-            let store = Arc::clone(&self.store);
-            let batch = std::mem::take(&mut self.batch);
-            let appended = tokio::task::spawn_blocking(move || store.append(&batch)).await;
-            return match appended {
-                Ok(Ok(incoming)) => Some(incoming),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "an upload could not be written to disk; its task keeps the generated tune");
-                    None
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "writing an upload failed; its task keeps the generated tune");
-                    None
-                }
-            };
-        }
         if !self.flush().await {
             return None;
         }
-        self.file.take().map(|(incoming, _)| incoming)
+        Some(self.store.on_disk(std::mem::take(&mut self.written)))
     }
 }
 
@@ -608,7 +576,8 @@ mod tests {
     #[tokio::test]
     async fn an_upload_crossing_the_threshold_ends_on_disk_whole() {
         let store = Arc::new(UploadStore::default());
-        let len = MEMORY_UPLOAD_BYTES as usize + 1;
+        // Past the threshold, and then two batches more.
+        let len = MEMORY_UPLOAD_BYTES as usize + 2 * WRITE_BATCH + 1;
         let (incoming, bytes) = sink_through(&store, len).await;
         let Some(incoming) = incoming else {
             panic!("not kept");
@@ -616,10 +585,13 @@ mod tests {
         assert!(!incoming.in_memory());
         assert_eq!(read_back(&incoming), bytes);
         assert_eq!(store.memory_used(), 0);
-        let path = incoming.path().map(std::path::Path::to_owned);
-        assert!(path.as_ref().is_some_and(|p| p.exists()));
+        // Written in batches to the store's segment, and gone once let go.
+        let files = incoming.files();
+        assert!(files.len() > 1, "{files:?}");
+        assert!(files.iter().all(|f| f.exists()));
         drop(incoming);
-        assert!(path.is_some_and(|p| !p.exists()));
+        store.clear();
+        assert!(files.iter().all(|f| !f.exists()));
     }
 
     /// When the uploads in memory fill their bound, even a small one goes to a file.
@@ -635,10 +607,13 @@ mod tests {
         assert!(!incoming.in_memory());
         assert_eq!(read_back(&incoming), bytes);
         // Written into the store's shared segment, not a file of its own.
-        let file = incoming.path().and_then(std::path::Path::file_name);
+        let files = incoming.files();
         assert!(
-            file.is_some_and(|n| n.to_string_lossy().starts_with("segment-")),
-            "{file:?}"
+            files.len() == 1
+                && (files.iter()).all(|f| f
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("segment-"))),
+            "{files:?}"
         );
         assert_eq!(store.memory_used(), MAX_MEMORY_BYTES - 1000);
         drop(others);

@@ -109,17 +109,18 @@ impl Scenario {
                  task's duration (symphonia opens the stream and decodes its first frame, found \
                  right after the ID3 tag), keeps it with the task and queues its conversion. It \
                  holds a song in memory while the songs held fit in 256 MiB (256 of the 1 MiB \
-                 song, about 5,500 of the short one); each further song of a turn is written to a \
-                 file in its private directory, which triples what a song costs (the short song: \
-                 169 to 219 µs in turns of 1 s, 573 to 618 µs in turns of 3 s). In the short \
-                 song's profile of 2026-12-07 creating those files was 15 % of the mock's \
-                 samples (ext4 looking for an inode number not freed recently, as uploads come \
-                 and go), the probe 19 %, the hand-offs to the blocking pool about 9 %; what the \
-                 row costs swings with the file system's state: the same binary's 1 MiB song \
-                 cost 1,330 to 2,660 µs in turns minutes apart (docs/profile.md, \"2026-12-07: \
-                 the mock's turn beside the bare server's, and the sniff's scan\"). The \
-                 conversion itself is held back during the row and timed apart (\"Converting an \
-                 upload\")"
+                 song, about 5,500 of the short one); each further song of a turn is appended to \
+                 a segment file it shares with other uploads (since 2026-12-07: a file created \
+                 and deleted per song had cost the short song about 610 µs and the 1 MiB song \
+                 1,400 to 2,100 µs an answer, ext4 looking for an inode number not freed \
+                 recently). Profiled after that change (docs/profile.md, \"2026-12-07: uploads \
+                 on disk share segment files\"): of the short song's cost the probe is about a \
+                 quarter (symphonia decoding the first frame most of it), the multipart reading \
+                 a sixth, the two hand-offs to the blocking pool (the append, then the probe) a \
+                 seventh, the append itself a twelfth; of the 1 MiB song's, the MiB's way through \
+                 the kernel and multer (which the bare server pays too) most, and writing it to \
+                 the segment about a sixth. The conversion itself is held back during the row and \
+                 timed apart (\"Converting an upload\")"
             }
             Scenario::ById => {
                 "about 60 % of the mock's samples are the kernel's TCP work and 7 % hyper, which \

@@ -338,7 +338,7 @@ fn measure_row(
         if i == MOCK && scenario.converts() {
             // Each turn starts from no kept songs, as the first did: a kept song is held until its
             // task leaves the 10,000-task store, and once the songs held fill the mock's 256 MiB
-            // for uploads in memory, each further one is written to a file.
+            // for uploads in memory, each further one is appended to a segment file.
             mock.state().reset();
         }
         (m, peer_jiffies)

@@ -621,14 +621,15 @@ mod tests {
         assert!(incoming.is_some_and(|i| i.in_memory()), "room again");
     }
 
-    /// What keeping an upload costs, in memory and in a file (created, written in the blocking
-    /// pool, deleted), per size: the numbers [`MEMORY_UPLOAD_BYTES`] rests on. Run in release:
+    /// What keeping an upload costs, in memory and on disk (appended to the store's segment from
+    /// the blocking pool, let go), per size: the numbers [`MEMORY_UPLOAD_BYTES`] rests on. Run in
+    /// release:
     /// `cargo test --release -p musicgpt-cover-mock --lib upload_cost_report -- --ignored --nocapture`.
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     #[ignore = "a timing report (meaningful in release only); it checks where each upload is kept"]
     async fn upload_cost_report() {
         let store = Arc::new(UploadStore::default());
-        println!("bytes      memory µs   file µs (wall, per upload, from receipt to freed)");
+        println!("bytes      memory µs   disk µs (wall, per upload, from receipt to freed)");
         for len in [2usize << 10, 64 << 10, 1 << 20] {
             let rounds = if len > 100_000 { 100 } else { 1000 };
             let mut each = [0.0f64; 2];

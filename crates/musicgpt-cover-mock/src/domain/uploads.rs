@@ -38,8 +38,8 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::audio::{
-    Chunks, Extent, Pieces, Probe, Rendered, SharedFile, UploadSource, probe_upload_async,
-    probe_upload_here, render_upload_async, tune_for_probe_failure,
+    Chunks, Extent, Pieces, Probe, Rendered, SharedFile, UploadSource, render_upload_async,
+    tune_for_probe_failure,
 };
 use super::sync::lock;
 
@@ -227,52 +227,24 @@ impl AsRef<UploadSource> for Upload {
 /// An upload being received or waiting for its Cover to be accepted; freed when dropped unless
 /// [`UploadStore::keep`] took it.
 #[derive(Debug)]
-pub(crate) struct Incoming {
-    upload: Upload,
-    /// What its probe found, when it was probed as it was written
-    /// ([`UploadStore::append_probed`]).
-    probed: Option<Result<Probe, String>>,
-}
+pub(crate) struct Incoming(Upload);
 
 impl Incoming {
-    fn new(upload: Upload) -> Incoming {
-        Incoming {
-            upload,
-            probed: None,
-        }
-    }
-
-    /// Where its bytes are.
-    #[cfg(test)]
+    /// Where its bytes are, for the probe.
     pub(crate) fn source(&self) -> &UploadSource {
-        &self.upload.source
-    }
-
-    /// What the Cover's probe finds in it ([`probe_upload_async`]), or found already as it was
-    /// written.
-    pub(crate) async fn probe(&mut self) -> Result<Probe, String> {
-        match self.probed.take() {
-            Some(probed) => probed,
-            None => probe_upload_async(self.upload.source.clone()).await,
-        }
-    }
-
-    /// Whether it was probed as it was written.
-    #[cfg(test)]
-    pub(crate) fn probed(&self) -> Option<&Result<Probe, String>> {
-        self.probed.as_ref()
+        &self.0.source
     }
 
     /// Whether it is held in memory (not on disk).
     #[cfg(test)]
     pub(crate) fn in_memory(&self) -> bool {
-        matches!(self.upload.source, UploadSource::Memory(_))
+        matches!(self.0.source, UploadSource::Memory(_))
     }
 
     /// The segment files the upload is written to (none in memory).
     #[cfg(test)]
     pub(crate) fn files(&self) -> Vec<PathBuf> {
-        match &self.upload.source {
+        match &self.0.source {
             UploadSource::Disk(extents) => (extents.parts().iter())
                 .map(|e| e.file.path.clone())
                 .collect(),
@@ -376,21 +348,10 @@ impl UploadStore {
 
     /// An upload written to disk: `extents`, one after the other.
     pub(crate) fn on_disk(&self, extents: Vec<Extent>) -> Incoming {
-        Incoming::new(Upload {
+        Incoming(Upload {
             source: UploadSource::Disk(Pieces::new(extents)),
             _reservation: self.reservation(),
         })
-    }
-
-    /// A whole upload, `parts`, appended to the current segment and probed from its bytes in
-    /// memory, in the same (blocking) call: one hand-off to the blocking pool for both, and no
-    /// read back. What the probe finds goes with the upload ([`Incoming::probe`]).
-    pub(crate) fn append_probed(&self, parts: Vec<Bytes>) -> io::Result<Incoming> {
-        let extent = self.append(&parts)?;
-        let probed = probe_upload_here(&UploadSource::Memory(Chunks::new(parts)));
-        let mut incoming = self.on_disk(vec![extent]);
-        incoming.probed = Some(probed);
-        Ok(incoming)
     }
 
     /// Nothing counted against [`MAX_MEMORY_BYTES`] yet: grow it as an upload's bytes are
@@ -404,7 +365,7 @@ impl UploadStore {
 
     /// An upload held in memory: `parts`, whose bytes `reservation` counts.
     pub(crate) fn in_memory(&self, parts: Vec<Bytes>, reservation: Reservation) -> Incoming {
-        Incoming::new(Upload {
+        Incoming(Upload {
             source: UploadSource::Memory(Chunks::new(parts)),
             _reservation: reservation,
         })
@@ -441,7 +402,7 @@ impl UploadStore {
         let number = self.next.fetch_add(1, Ordering::Relaxed);
         let kept = match probed {
             Err(reason) => Err(reason.clone()),
-            Ok(_) => Ok(Arc::new(incoming.upload)),
+            Ok(_) => Ok(Arc::new(incoming.0)),
         };
         let result = Arc::new(OnceCell::new());
         let upload = kept.as_ref().ok().map(Arc::downgrade);

@@ -26,7 +26,7 @@ mod tests;
 
 pub(crate) use decode::Probe;
 pub(crate) use render::{
-    Rendered, probe_upload_async, probe_upload_here, render_upload_async, tune_for_probe_failure,
+    Rendered, probe_upload_async, render_upload_async, tune_for_probe_failure,
 };
 pub(crate) use source::{Chunks, Extent, Pieces, SharedFile, UploadSource};
 pub(crate) use tune::rendition;

@@ -113,18 +113,13 @@ pub(crate) const INLINE_PROBE_BYTES: u64 = 16 << 10;
 pub(crate) async fn probe_upload_async(source: UploadSource) -> Result<Probe, String> {
     if let Some(len) = source.memory_len() {
         if len <= INLINE_PROBE_BYTES {
-            return probe_upload_here(&source);
+            return unpanicked(|| probe_upload(&source));
         }
         unpanicked(|| sniff_upload(&source))?;
     }
     tokio::task::spawn_blocking(move || probe_upload(&source))
         .await
         .unwrap_or_else(|e| Err(format!("the upload could not be probed ({e})")))
-}
-
-/// [`probe_upload`] on this thread, a panic in it (which hostile bytes can cause) made an `Err`.
-pub(crate) fn probe_upload_here(source: &UploadSource) -> Result<Probe, String> {
-    unpanicked(|| probe_upload(source))
 }
 
 /// `look` on this thread, a panic in it made an `Err`.

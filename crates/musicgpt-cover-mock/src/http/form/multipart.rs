@@ -352,17 +352,26 @@ impl UploadSink {
         let batch = std::mem::take(&mut self.batch);
         self.batched = 0;
         let appended = tokio::task::spawn_blocking(move || store.append(&batch)).await;
-        match landed(appended) {
-            Some(extent) => {
+        match appended {
+            Ok(Ok(extent)) => {
                 self.written.push(extent);
                 true
             }
-            None => {
-                self.failed = true;
-                self.written.clear();
-                false
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "an upload could not be written to disk; its task keeps the generated tune");
+                self.fail()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "writing an upload failed; its task keeps the generated tune");
+                self.fail()
             }
         }
+    }
+
+    fn fail(&mut self) -> bool {
+        self.failed = true;
+        self.written.clear();
+        false
     }
 
     /// The upload, complete: in memory, or on disk.
@@ -371,34 +380,10 @@ impl UploadSink {
             let batch = std::mem::take(&mut self.batch);
             return Some(self.store.in_memory(batch, self.memory));
         }
-        if self.written.is_empty() && !self.failed {
-            // All of it is in this batch (a small upload when memory is full): appended and
-            // probed in one blocking call.
-            let store = Arc::clone(&self.store);
-            let batch = std::mem::take(&mut self.batch);
-            let appended = tokio::task::spawn_blocking(move || store.append_probed(batch)).await;
-            return landed(appended);
-        }
         if !self.flush().await {
             return None;
         }
         Some(self.store.on_disk(std::mem::take(&mut self.written)))
-    }
-}
-
-/// What a blocking write of an upload gave back; a failure is logged (its task keeps the
-/// generated tune).
-fn landed<T>(written: Result<std::io::Result<T>, tokio::task::JoinError>) -> Option<T> {
-    match written {
-        Ok(Ok(done)) => Some(done),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "an upload could not be written to disk; its task keeps the generated tune");
-            None
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "writing an upload failed; its task keeps the generated tune");
-            None
-        }
     }
 }
 
@@ -631,48 +616,9 @@ mod tests {
             "{files:?}"
         );
         assert_eq!(store.memory_used(), MAX_MEMORY_BYTES - 1000);
-        // Probed as it was written (one hand-off for both), as the Cover's probe would find it.
-        let again = crate::domain::audio::probe_upload_here(incoming.source());
-        assert!(again.is_err(), "the bytes are not audio");
-        assert_eq!(incoming.probed(), Some(&again));
-        // A song is found so too.
-        let song = wav_tone(8_000, 2_000);
-        let mut sink = UploadSink::new(&store);
-        assert!(sink.write(&Bytes::from(song)).await);
-        let Some(mut song) = sink.finish().await else {
-            panic!("not kept");
-        };
-        assert!(!song.in_memory());
-        let found = song.probed().cloned();
-        assert!(found.as_ref().is_some_and(Result::is_ok), "{found:?}");
-        let probed = song.probe().await;
-        assert_eq!(probed.map(|p| p.sample_rate), Ok(8_000));
         drop(others);
         let (incoming, _) = sink_through(&store, 2 << 10).await;
         assert!(incoming.is_some_and(|i| i.in_memory()), "room again");
-    }
-
-    /// A mono 16-bit WAV of `frames` frames of a tone at `rate`.
-    fn wav_tone(rate: u32, frames: u32) -> Vec<u8> {
-        let data = frames * 2;
-        let mut out = Vec::new();
-        out.extend_from_slice(b"RIFF");
-        out.extend_from_slice(&(36 + data).to_le_bytes());
-        out.extend_from_slice(b"WAVEfmt ");
-        out.extend_from_slice(&16u32.to_le_bytes());
-        out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-        out.extend_from_slice(&1u16.to_le_bytes()); // mono
-        out.extend_from_slice(&rate.to_le_bytes());
-        out.extend_from_slice(&(rate * 2).to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&16u16.to_le_bytes());
-        out.extend_from_slice(b"data");
-        out.extend_from_slice(&data.to_le_bytes());
-        for i in 0..frames {
-            let phase = f64::from(i) * 440.0 * std::f64::consts::TAU / f64::from(rate);
-            out.extend_from_slice(&((phase.sin() * 8000.0) as i16).to_le_bytes());
-        }
-        out
     }
 
     /// What keeping an upload costs, in memory and on disk (appended to the store's segment from

@@ -288,62 +288,72 @@ impl UploadStore {
     /// the runtime's threads. `Err` when writing fails, after shutdown, or when the segments
     /// would hold more than [`MAX_STORED_BYTES`].
     pub(crate) fn append(&self, parts: &[Bytes]) -> io::Result<Extent> {
-        if self.shut.load(Ordering::Acquire) {
-            return Err(io::Error::other("the mock has shut down"));
-        }
         let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
-        let (file, start) = {
-            let mut current = lock(&self.segment);
-            if current
-                .as_ref()
-                .is_some_and(|s| s.taken + len > SEGMENT_BYTES)
-            {
-                // Let go: deleted once its uploads are.
-                *current = None;
-            }
-            if self.in_segments.load(Ordering::Acquire) + len > MAX_STORED_BYTES {
-                return Err(io::Error::new(
-                    io::ErrorKind::StorageFull,
-                    format!(
-                        "the mock keeps at most {} MiB of uploads on disk and they are all in use",
-                        MAX_STORED_BYTES >> 20
-                    ),
-                ));
-            }
-            let segment = match current.as_mut() {
-                Some(segment) => segment,
-                None => {
-                    let n = self.next.fetch_add(1, Ordering::Relaxed);
-                    let path = self.dir()?.join(format!("segment-{n}.part"));
-                    let counted = Arc::new(SegmentBytes {
-                        total: Arc::clone(&self.in_segments),
-                        mine: AtomicU64::new(0),
-                    });
-                    let file = Arc::new(SharedFile {
-                        file: create_private_file(&path)?,
-                        path,
-                        _counted: Box::new(Arc::clone(&counted)),
-                    });
-                    current.insert(Segment {
-                        file,
-                        taken: 0,
-                        counted,
-                    })
-                }
-            };
-            let start = segment.taken;
-            segment.taken += len;
-            // Counted before it is written, so an append meanwhile sees it.
-            segment.counted.mine.fetch_add(len, Ordering::AcqRel);
-            self.in_segments.fetch_add(len, Ordering::AcqRel);
-            (Arc::clone(&segment.file), start)
-        };
+        // A full segment is let go (deleted once its uploads are), after the lock is released:
+        // deleting a file takes a moment, which other appends need not wait for.
+        let mut full = None;
+        let placed = self.place(len, &mut full);
+        drop(full);
+        let (file, start) = placed?;
         let mut at = start;
         for part in parts {
             file.write_all_at(part, at)?;
             at += part.len() as u64;
         }
         Ok(Extent { file, start, len })
+    }
+
+    /// Where the next `len` bytes go: the current segment (or a new one), counted. A full one
+    /// is moved to `full`.
+    fn place(&self, len: u64, full: &mut Option<Segment>) -> io::Result<(Arc<SharedFile>, u64)> {
+        let mut current = lock(&self.segment);
+        // Checked under the lock [`UploadStore::shut_down`] empties the slot under: no segment
+        // is made after that.
+        if self.shut.load(Ordering::Acquire) {
+            return Err(io::Error::other("the mock has shut down"));
+        }
+        if current
+            .as_ref()
+            .is_some_and(|s| s.taken + len > SEGMENT_BYTES)
+        {
+            *full = current.take();
+        }
+        if self.in_segments.load(Ordering::Acquire) + len > MAX_STORED_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                format!(
+                    "the mock keeps at most {} MiB of uploads on disk and they are all in use",
+                    MAX_STORED_BYTES >> 20
+                ),
+            ));
+        }
+        let segment = match current.as_mut() {
+            Some(segment) => segment,
+            None => {
+                let n = self.next.fetch_add(1, Ordering::Relaxed);
+                let path = self.dir()?.join(format!("segment-{n}.part"));
+                let counted = Arc::new(SegmentBytes {
+                    total: Arc::clone(&self.in_segments),
+                    mine: AtomicU64::new(0),
+                });
+                let file = Arc::new(SharedFile {
+                    file: create_private_file(&path)?,
+                    path,
+                    _counted: Box::new(Arc::clone(&counted)),
+                });
+                current.insert(Segment {
+                    file,
+                    taken: 0,
+                    counted,
+                })
+            }
+        };
+        let start = segment.taken;
+        segment.taken += len;
+        // Counted before it is written, so an append meanwhile sees it.
+        segment.counted.mine.fetch_add(len, Ordering::AcqRel);
+        self.in_segments.fetch_add(len, Ordering::AcqRel);
+        Ok((Arc::clone(&segment.file), start))
     }
 
     /// An upload written to disk: `extents`, one after the other.
@@ -375,6 +385,25 @@ impl UploadStore {
     #[cfg(test)]
     pub(crate) fn has_dir(&self) -> bool {
         self.dir.get().is_some()
+    }
+
+    /// Bytes counted against [`MAX_STORED_BYTES`] now.
+    #[cfg(test)]
+    pub(crate) fn on_disk_bytes(&self) -> u64 {
+        self.in_segments.load(Ordering::Acquire)
+    }
+
+    /// Counts `delta` bytes more (or fewer) against [`MAX_STORED_BYTES`], as if segments held
+    /// them: a test's full disk, taken back with the opposite delta.
+    #[cfg(test)]
+    pub(crate) fn count_on_disk(&self, delta: i64) {
+        if delta >= 0 {
+            self.in_segments
+                .fetch_add(delta.unsigned_abs(), Ordering::AcqRel);
+        } else {
+            self.in_segments
+                .fetch_sub(delta.unsigned_abs(), Ordering::AcqRel);
+        }
     }
 
     /// Upload bytes held in memory now.
@@ -805,8 +834,75 @@ mod tests {
                     .is_some_and(|n| n.to_string_lossy().starts_with("segment-"))
             })
             .collect();
-        found.sort();
+        // By number: segment-10 comes after segment-2.
+        found.sort_by_key(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            let number = name.as_deref().and_then(|n| {
+                n.strip_prefix("segment-")?
+                    .strip_suffix(".part")?
+                    .parse::<u64>()
+                    .ok()
+            });
+            number.unwrap_or(u64::MAX)
+        });
         found
+    }
+
+    /// Appends from several threads at once: each batch gets a place of its own (none overlap,
+    /// each reads back what was written), the segments' count is the bytes appended, and all of
+    /// it goes once the uploads and the current segment are let go.
+    #[test]
+    fn appends_from_several_threads_take_places_of_their_own() {
+        let s = store();
+        let written: Vec<(u8, Extent)> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..8u8)
+                .map(|t| {
+                    let s = &s;
+                    scope.spawn(move || {
+                        (0..40usize)
+                            .map(|i| {
+                                let len = 1 + (i * 7919 + usize::from(t) * 104_729) % 300_000;
+                                let fill = t.wrapping_mul(40).wrapping_add(i as u8);
+                                let appended = s.append(&[Bytes::from(vec![fill; len])]);
+                                let Ok(extent) = appended else {
+                                    panic!("not appended: {appended:?}");
+                                };
+                                (fill, extent)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap_or_default())
+                .collect()
+        });
+        assert_eq!(written.len(), 8 * 40);
+        let total: u64 = written.iter().map(|(_, e)| e.len).sum();
+        assert_eq!(s.in_segments.load(Ordering::Acquire), total);
+        let mut places: Vec<(PathBuf, u64, u64)> = (written.iter())
+            .map(|(_, e)| (e.file.path.clone(), e.start, e.start + e.len))
+            .collect();
+        places.sort();
+        for pair in places.windows(2) {
+            if pair[0].0 == pair[1].0 {
+                assert!(pair[0].2 <= pair[1].1, "overlap: {pair:?}");
+            }
+        }
+        for (fill, extent) in &written {
+            let len = usize::try_from(extent.len).unwrap_or(0);
+            let incoming = s.on_disk(vec![extent.clone()]);
+            assert_eq!(read_back(&incoming), vec![*fill; len]);
+        }
+        assert!(
+            segments(&s).len() > 1,
+            "the appends filled more than one segment"
+        );
+        drop(written);
+        s.clear();
+        assert_eq!(s.in_segments.load(Ordering::Acquire), 0);
+        assert_eq!(segments(&s), Vec::<PathBuf>::new());
     }
 
     /// Uploads on disk share a segment file, each read back whole from its places (an upload

@@ -115,13 +115,15 @@ impl Piece for Extent {
         let buf = &mut buf[..n];
         let at = self.start + at;
         #[cfg(unix)]
-        {
-            std::os::unix::fs::FileExt::read_at(&self.file.file, buf, at)
-        }
+        let read = std::os::unix::fs::FileExt::read_at(&self.file.file, buf, at)?;
         #[cfg(windows)]
-        {
-            std::os::windows::fs::FileExt::seek_read(&self.file.file, buf, at)
+        let read = std::os::windows::fs::FileExt::seek_read(&self.file.file, buf, at)?;
+        if read == 0 && n > 0 {
+            // The extent was written whole before it was handed out: its file was cut short by
+            // something else, which is not the upload's end.
+            return Err(io::ErrorKind::UnexpectedEof.into());
         }
+        Ok(read)
     }
 }
 

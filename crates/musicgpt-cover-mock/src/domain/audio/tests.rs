@@ -469,10 +469,11 @@ fn in_pieces(bytes: &[u8], piece: usize) -> UploadSource {
     ))
 }
 
-/// An upload in memory, whole or in pieces, probes and decodes as the same bytes in a file do:
-/// one code path, two sources.
+/// An upload in memory, whole or in pieces, or on disk in places apart in the store's segment
+/// (each at an offset, another upload's bytes between them), probes and decodes as the same bytes
+/// in a file do: one code path, three sources.
 #[test]
-fn memory_and_file_read_alike() {
+fn memory_disk_and_file_read_alike() {
     let store = files();
     for format in [Format::Wav, Format::Mp3, Format::Flac, Format::Vorbis] {
         let bytes = input(format, 2);
@@ -486,6 +487,29 @@ fn memory_and_file_read_alike() {
             let decoded_memory = render_upload(&memory, 2).map(|r| (r.duration, r.wav));
             assert_eq!(decoded_memory, decoded_file, "{format:?} in {piece}");
         }
+        let mut places = Vec::new();
+        for (i, piece) in bytes.chunks(bytes.len() / 3 + 1).enumerate() {
+            assert!(
+                store
+                    .append(&[bytes::Bytes::from(vec![i as u8; 777])])
+                    .is_ok()
+            );
+            let appended = store.append(&[bytes::Bytes::copy_from_slice(piece)]);
+            let Ok(place) = appended else {
+                panic!("not written: {appended:?}");
+            };
+            assert!(place.start > 0);
+            places.push(place);
+        }
+        assert_eq!(places.len(), 3);
+        let on_disk = store.on_disk(places);
+        assert_eq!(
+            probe_upload(on_disk.source()),
+            from_file,
+            "{format:?} on disk"
+        );
+        let decoded_disk = render_upload(on_disk.source(), 2).map(|r| (r.duration, r.wav));
+        assert_eq!(decoded_disk, decoded_file, "{format:?} on disk");
     }
 }
 

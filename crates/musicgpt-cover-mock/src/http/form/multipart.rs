@@ -621,6 +621,34 @@ mod tests {
         assert!(incoming.is_some_and(|i| i.in_memory()), "room again");
     }
 
+    /// A write that fails part-way (the disk bound reached at its second batch) fails the sink:
+    /// what was written is let go, and nothing is kept.
+    #[tokio::test]
+    async fn a_write_failing_part_way_keeps_nothing() {
+        use crate::domain::uploads::MAX_STORED_BYTES;
+        let store = Arc::new(UploadStore::default());
+        let mut sink = UploadSink::new(&store);
+        let chunk = Bytes::from(vec![5u8; 16 << 10]);
+        // Past what one upload may hold in memory: the first batch is written out.
+        while sink.written.is_empty() {
+            assert!(sink.write(&chunk).await);
+        }
+        let written = store.on_disk_bytes();
+        assert!(written > MEMORY_UPLOAD_BYTES);
+        let room = i64::try_from(MAX_STORED_BYTES - written).unwrap_or(i64::MAX);
+        store.count_on_disk(room);
+        let mut took = true;
+        for _ in 0..=WRITE_BATCH / chunk.len() {
+            took &= sink.write(&chunk).await;
+        }
+        assert!(!took, "the second batch did not fit");
+        assert!(sink.written.is_empty(), "what was written is let go");
+        assert!(sink.finish().await.is_none());
+        store.count_on_disk(-room);
+        store.clear();
+        assert_eq!(store.on_disk_bytes(), 0, "the first batch's segment went");
+    }
+
     /// What keeping an upload costs, in memory and on disk (appended to the store's segment from
     /// the blocking pool, let go), per size: the numbers [`MEMORY_UPLOAD_BYTES`] rests on. Run in
     /// release:

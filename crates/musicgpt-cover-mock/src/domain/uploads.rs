@@ -97,33 +97,10 @@ pub(crate) struct UploadStore {
     shut: AtomicBool,
     kept: Mutex<Kept>,
     /// The segment uploads are appended to now.
-    segment: Mutex<Option<Segment>>,
-    /// Bytes of segments not yet deleted: at most [`MAX_STORED_BYTES`]. Shared with each
-    /// segment's [`SegmentBytes`].
+    segment: Mutex<Option<Arc<SharedFile>>>,
+    /// Bytes taken in segments not yet deleted: at most [`MAX_STORED_BYTES`]. Each segment
+    /// counts here what it takes and gives it back when deleted.
     in_segments: Arc<AtomicU64>,
-}
-
-/// The segment uploads are appended to now.
-#[derive(Debug)]
-struct Segment {
-    file: Arc<SharedFile>,
-    /// Bytes of it taken by uploads.
-    taken: u64,
-    counted: Arc<SegmentBytes>,
-}
-
-/// A segment's bytes, counted in [`UploadStore::in_segments`] until the segment is deleted.
-#[derive(Debug)]
-struct SegmentBytes {
-    total: Arc<AtomicU64>,
-    mine: AtomicU64,
-}
-
-impl Drop for SegmentBytes {
-    fn drop(&mut self) {
-        self.total
-            .fetch_sub(self.mine.load(Ordering::Acquire), Ordering::AcqRel);
-    }
 }
 
 /// A store's private directory and its lock, held while the store lives.
@@ -305,7 +282,11 @@ impl UploadStore {
 
     /// Where the next `len` bytes go: the current segment (or a new one), counted. A full one
     /// is moved to `full`.
-    fn place(&self, len: u64, full: &mut Option<Segment>) -> io::Result<(Arc<SharedFile>, u64)> {
+    fn place(
+        &self,
+        len: u64,
+        full: &mut Option<Arc<SharedFile>>,
+    ) -> io::Result<(Arc<SharedFile>, u64)> {
         let mut current = lock(&self.segment);
         // Checked under the lock [`UploadStore::shut_down`] empties the slot under: no segment
         // is made after that.
@@ -314,7 +295,7 @@ impl UploadStore {
         }
         if current
             .as_ref()
-            .is_some_and(|s| s.taken + len > SEGMENT_BYTES)
+            .is_some_and(|s| s.taken() + len > SEGMENT_BYTES)
         {
             *full = current.take();
         }
@@ -327,33 +308,18 @@ impl UploadStore {
                 ),
             ));
         }
-        let segment = match current.as_mut() {
+        let segment = match current.as_ref() {
             Some(segment) => segment,
             None => {
                 let n = self.next.fetch_add(1, Ordering::Relaxed);
                 let path = self.dir()?.join(format!("segment-{n}.part"));
-                let counted = Arc::new(SegmentBytes {
-                    total: Arc::clone(&self.in_segments),
-                    mine: AtomicU64::new(0),
-                });
-                let file = Arc::new(SharedFile {
-                    file: create_private_file(&path)?,
-                    path,
-                    _counted: Box::new(Arc::clone(&counted)),
-                });
-                current.insert(Segment {
-                    file,
-                    taken: 0,
-                    counted,
-                })
+                let file = create_private_file(&path)?;
+                current.insert(Arc::new(SharedFile::new(path, file, &self.in_segments)))
             }
         };
-        let start = segment.taken;
-        segment.taken += len;
         // Counted before it is written, so an append meanwhile sees it.
-        segment.counted.mine.fetch_add(len, Ordering::AcqRel);
-        self.in_segments.fetch_add(len, Ordering::AcqRel);
-        Ok((Arc::clone(&segment.file), start))
+        let start = segment.take(len);
+        Ok((Arc::clone(segment), start))
     }
 
     /// An upload written to disk: `extents`, one after the other.
@@ -779,7 +745,7 @@ mod tests {
 
     /// The segment uploads are written to now.
     fn current(s: &UploadStore) -> Arc<SharedFile> {
-        let Some(segment) = lock(&s.segment).as_ref().map(|s| Arc::clone(&s.file)) else {
+        let Some(segment) = lock(&s.segment).as_ref().map(Arc::clone) else {
             panic!("no current segment");
         };
         segment

@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use symphonia::core::io::MediaSource;
@@ -27,29 +28,47 @@ pub(crate) enum UploadSource {
 pub(crate) type Chunks = Pieces<Bytes>;
 
 /// A file several uploads are written into, each at its own places: deleted when the last of
-/// them (and the last reader) lets it go.
+/// them (and the last reader) lets it go. The bytes taken in it are counted in `on_disk` until
+/// then.
+#[derive(Debug)]
 pub(crate) struct SharedFile {
     pub(crate) path: PathBuf,
-    pub(crate) file: File,
-    /// Dropped with the file: what counts its bytes against the bound of uploads on disk.
-    pub(crate) _counted: Box<dyn Send + Sync>,
-}
-
-impl std::fmt::Debug for SharedFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SharedFile")
-            .field("path", &self.path)
-            .finish()
-    }
+    file: File,
+    taken: AtomicU64,
+    on_disk: Arc<AtomicU64>,
 }
 
 impl Drop for SharedFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        self.on_disk
+            .fetch_sub(self.taken.load(Ordering::Acquire), Ordering::AcqRel);
     }
 }
 
 impl SharedFile {
+    /// `file`, at `path`, empty; what is taken in it is counted in `on_disk`.
+    pub(crate) fn new(path: PathBuf, file: File, on_disk: &Arc<AtomicU64>) -> SharedFile {
+        SharedFile {
+            path,
+            file,
+            taken: AtomicU64::new(0),
+            on_disk: Arc::clone(on_disk),
+        }
+    }
+
+    /// Bytes taken in it so far.
+    pub(crate) fn taken(&self) -> u64 {
+        self.taken.load(Ordering::Acquire)
+    }
+
+    /// Takes the next `len` bytes (counted at once, before they are written) and says where they
+    /// start. The caller keeps takers in turn (the store's segment lock).
+    pub(crate) fn take(&self, len: u64) -> u64 {
+        self.on_disk.fetch_add(len, Ordering::AcqRel);
+        self.taken.fetch_add(len, Ordering::AcqRel)
+    }
+
     /// Writes `bytes` at `at`, whatever else is written elsewhere in the file meanwhile.
     pub(crate) fn write_all_at(&self, bytes: &[u8], at: u64) -> io::Result<()> {
         #[cfg(unix)]

@@ -5,7 +5,7 @@
 //! [`MAX_MEMORY_BYTES`]; a larger one, or one that comes when memory is full, goes to the mock's
 //! private directory (mode 0700, made on the first such upload): appended, a batch at a time,
 //! to a segment file it shares with other uploads ([`SEGMENT_BYTES`]; deleted with the last of
-//! them). Either way it
+//! them, on a thread of its own: `audio/segment.rs`). Either way it
 //! is an [`Incoming`] while its Cover is read and checked; [`UploadStore::keep`] files it under
 //! the task with what the Cover's probe found, and starts converting it (decode, shift, encode:
 //! `audio::render_upload_async`) in the background; an upload the probe found is not audio is not
@@ -31,15 +31,15 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use bytes::Bytes;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::audio::{
-    Chunks, Extent, Pieces, Probe, Rendered, SharedFile, UploadSource, render_upload_async,
-    tune_for_probe_failure,
+    Chunks, Deleter, Extent, Pieces, Probe, Rendered, SharedFile, UploadSource,
+    render_upload_async, tune_for_probe_failure,
 };
 use super::sync::lock;
 
@@ -68,8 +68,10 @@ pub(crate) const MAX_MEMORY_BYTES: u64 = 256 << 20;
 /// batches may lie between others') rather than given a file each: creating and deleting a file
 /// per upload cost more than the rest of its Cover, up to a millisecond for a 1 MiB song (ext4
 /// looking for an inode number not freed recently, as uploads come and go: docs/profile.md). A
-/// segment is deleted when its last upload is, and its whole length counts against
-/// [`MAX_STORED_BYTES`] until then, so the bound holds whichever of its uploads live on.
+/// segment is deleted when its last upload is, and what was written to it counts against
+/// [`MAX_STORED_BYTES`] until then, so the bound holds whichever of its uploads live on; the
+/// places of uploads let go meanwhile are given back when the bound is reached
+/// ([`SharedFile::reclaim`]).
 pub(crate) const SEGMENT_BYTES: u64 = 8 << 20;
 /// Bytes of an upload gathered before they are written to disk in one blocking call.
 pub(crate) const WRITE_BATCH: usize = 256 * 1024;
@@ -98,8 +100,14 @@ pub(crate) struct UploadStore {
     kept: Mutex<Kept>,
     /// The segment uploads are appended to now.
     segment: Mutex<Option<Arc<SharedFile>>>,
-    /// Bytes taken in segments not yet deleted: at most [`MAX_STORED_BYTES`]. Each segment
-    /// counts here what it takes and gives it back when deleted.
+    /// Every segment made and not yet deleted (and some that are: pruned as segments are made),
+    /// for their dead space to be given back when the bound is reached.
+    segments: Mutex<Vec<Weak<SharedFile>>>,
+    /// Deletes segments off the runtime's threads; started with the first.
+    deleter: OnceLock<Deleter>,
+    /// Bytes taken in segments not yet deleted, less those given back: at most
+    /// [`MAX_STORED_BYTES`]. Each segment counts here what it takes and gives it back when
+    /// deleted.
     in_segments: Arc<AtomicU64>,
 }
 
@@ -120,20 +128,20 @@ struct Kept {
 }
 
 impl Kept {
-    /// Takes `task_id`'s entry out: its upload is freed (by dropping it), its result no longer
-    /// counted.
-    fn forget(&mut self, task_id: &Uuid) {
-        if let Some(e) = self.by_task.remove(task_id) {
-            let mut freed = 0;
-            self.results.retain(|&(t, n, w)| {
-                let this = t == *task_id && n == e.number;
-                if this {
-                    freed += w;
-                }
-                !this
-            });
-            self.held = self.held.saturating_sub(freed);
-        }
+    /// Takes `task_id`'s entry out, its result no longer counted: dropping it frees its upload
+    /// (outside the lock, as the caller does).
+    fn forget(&mut self, task_id: &Uuid) -> Option<Entry> {
+        let e = self.by_task.remove(task_id)?;
+        let mut freed = 0;
+        self.results.retain(|&(t, n, w)| {
+            let this = t == *task_id && n == e.number;
+            if this {
+                freed += w;
+            }
+            !this
+        });
+        self.held = self.held.saturating_sub(freed);
+        Some(e)
     }
 }
 
@@ -247,6 +255,8 @@ impl UploadStore {
             shut: AtomicBool::new(false),
             kept: Mutex::new(Kept::default()),
             segment: Mutex::new(None),
+            segments: Mutex::new(Vec::new()),
+            deleter: OnceLock::new(),
             in_segments: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -299,7 +309,11 @@ impl UploadStore {
         {
             *full = current.take();
         }
-        if self.in_segments.load(Ordering::Acquire) + len > MAX_STORED_BYTES {
+        let over = || self.in_segments.load(Ordering::Acquire) + len > MAX_STORED_BYTES;
+        if over() {
+            self.reclaim();
+        }
+        if over() {
             return Err(io::Error::new(
                 io::ErrorKind::StorageFull,
                 format!(
@@ -314,12 +328,37 @@ impl UploadStore {
                 let n = self.next.fetch_add(1, Ordering::Relaxed);
                 let path = self.dir()?.join(format!("segment-{n}.part"));
                 let file = create_private_file(&path)?;
-                current.insert(Arc::new(SharedFile::new(path, file, &self.in_segments)))
+                let deleter = self.deleter.get_or_init(Deleter::start).clone();
+                let made = Arc::new(SharedFile::new(path, file, &self.in_segments, deleter));
+                let mut all = lock(&self.segments);
+                all.retain(|s| s.strong_count() > 0);
+                all.push(Arc::downgrade(&made));
+                current.insert(made)
             }
         };
         // Counted before it is written, so an append meanwhile sees it.
         let start = segment.take(len);
         Ok((Arc::clone(segment), start))
+    }
+
+    /// Gives back the dead space in every segment (the places of uploads let go while others in
+    /// the same segment live on). Blocking.
+    fn reclaim(&self) {
+        let live: Vec<Arc<SharedFile>> = lock(&self.segments)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for segment in &live {
+            segment.reclaim();
+        }
+    }
+
+    /// Returns once the segments let go so far are deleted (and no longer counted).
+    #[cfg(test)]
+    pub(crate) fn settle(&self) {
+        if let Some(deleter) = self.deleter.get() {
+            deleter.settle();
+        }
     }
 
     /// An upload written to disk: `extents`, one after the other.
@@ -410,8 +449,10 @@ impl UploadStore {
                 described: None,
             };
             let mut kept_now = lock(&self.kept);
-            kept_now.forget(&task_id);
+            let gone = kept_now.forget(&task_id);
             kept_now.by_task.insert(task_id, entry);
+            drop(kept_now);
+            drop(gone);
         }
         if let Some(upload) = upload
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
@@ -527,7 +568,9 @@ impl UploadStore {
 
     /// Frees the upload of `task_id` and its result: the task left the store.
     pub(crate) fn remove(&self, task_id: &Uuid) {
-        lock(&self.kept).forget(task_id);
+        let gone = lock(&self.kept).forget(task_id);
+        // Dropped outside the lock.
+        drop(gone);
     }
 
     /// Frees every kept upload and result (reset, shutdown). Uploads still being received are
@@ -856,17 +899,17 @@ mod tests {
                 assert!(pair[0].2 <= pair[1].1, "overlap: {pair:?}");
             }
         }
-        for (fill, extent) in &written {
-            let len = usize::try_from(extent.len).unwrap_or(0);
-            let incoming = s.on_disk(vec![extent.clone()]);
-            assert_eq!(read_back(&incoming), vec![*fill; len]);
-        }
         assert!(
             segments(&s).len() > 1,
             "the appends filled more than one segment"
         );
-        drop(written);
+        for (fill, extent) in written {
+            let len = usize::try_from(extent.len).unwrap_or(0);
+            let incoming = s.on_disk(vec![extent]);
+            assert_eq!(read_back(&incoming), vec![fill; len]);
+        }
         s.clear();
+        s.settle();
         assert_eq!(s.in_segments.load(Ordering::Acquire), 0);
         assert_eq!(segments(&s), Vec::<PathBuf>::new());
     }
@@ -937,6 +980,7 @@ mod tests {
         s.remove(&Uuid::from_u128(1));
         assert!(old.exists(), "a reader still has it");
         drop(source);
+        s.settle();
         assert!(!old.exists(), "deleted with its last upload");
         assert_eq!(
             s.in_segments.load(Ordering::Acquire),
@@ -944,6 +988,7 @@ mod tests {
             "only the current segment is counted"
         );
         s.clear();
+        s.settle();
         assert_eq!(
             segments(&s),
             Vec::<PathBuf>::new(),
@@ -970,6 +1015,90 @@ mod tests {
         assert!(s.append(&[Bytes::from_static(&[1u8; 11])]).is_ok());
         s.shut_down();
         assert!(s.append(&[Bytes::from_static(&[1u8; 11])]).is_err());
+    }
+
+    /// The file system's blocks `file` takes (512 bytes each).
+    #[cfg(unix)]
+    fn blocks(file: &Path) -> u64 {
+        std::fs::metadata(file).map_or(0, |m| std::os::unix::fs::MetadataExt::blocks(&m))
+    }
+
+    /// At the disk bound, the places of uploads let go in segments that live on are given back
+    /// (their whole blocks punched out, on Linux) before an append is refused: a refused upload
+    /// among kept ones no longer holds the bound. What the kept uploads hold is untouched, and a
+    /// place let go next to one already given back frees the blocks they share.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_dead_space_of_segments_is_given_back_at_the_bound() {
+        let s = store();
+        let kept = |i: u8| {
+            let bytes: Vec<u8> = (0..10_000u32).map(|j| (j as u8) ^ i).collect();
+            (written(&s, &bytes), bytes)
+        };
+        let (first, first_bytes) = kept(1);
+        // Refused uploads between kept ones: three batches, the first two 1 byte apart from a
+        // block's end, so only the two together free the block they share.
+        let refused = (s.append(&[Bytes::from(vec![9u8; 300_001])]))
+            .map(|extent| s.on_disk(vec![extent]));
+        let Ok(refused) = refused else {
+            panic!("not appended");
+        };
+        let refused_too = written(&s, &[8u8; 200_000]);
+        let (last, last_bytes) = kept(2);
+        let segment = current(&s);
+        let taken = segment.taken();
+        assert_eq!(s.on_disk_bytes(), taken);
+        drop(refused);
+        // Nothing is given back before the bound is reached.
+        assert!(s.append(&[Bytes::from_static(b"x")]).is_ok());
+        assert_eq!(s.on_disk_bytes(), taken + 1);
+        assert_eq!(segment.given(), 0);
+        // At the bound (the rest counted as if other segments held it): what `refused` held is
+        // given back, and the append goes through.
+        let others = MAX_STORED_BYTES - s.on_disk_bytes();
+        let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        s.count_on_disk(signed(others));
+        let before = blocks(&segment.path) * 512;
+        let fits = s.append(&[Bytes::from(vec![7u8; 100_000])]);
+        assert!(fits.is_ok(), "{fits:?}");
+        let block = 4096;
+        let given = segment.given();
+        assert!(
+            given > 300_001 - 2 * block && given <= 300_001,
+            "the whole blocks inside the refused upload: {given}"
+        );
+        let after = blocks(&segment.path) * 512;
+        assert!(
+            after + given <= before + 100_000 + 2 * block,
+            "the file holds {after} bytes of blocks, {before} before, {given} given back"
+        );
+        // Its neighbour let go too: the block they shared is freed with it.
+        drop(refused_too);
+        let more = MAX_STORED_BYTES - s.on_disk_bytes();
+        s.count_on_disk(signed(more));
+        assert!(s.append(&[Bytes::from_static(b"y")]).is_ok());
+        let both = segment.given();
+        assert!(
+            both > 500_001 - 2 * block && both <= 500_001 && both - given >= 200_000,
+            "the two refused uploads' blocks: {both}, of which {given} before"
+        );
+        // The kept uploads read back as they were written.
+        assert_eq!(read_back(&first), first_bytes);
+        assert_eq!(read_back(&last), last_bytes);
+        // Nothing else to give back: a full store refuses the append.
+        let full = MAX_STORED_BYTES - s.on_disk_bytes();
+        s.count_on_disk(signed(full));
+        let refused = s.append(&[Bytes::from_static(b"z")]);
+        assert!(
+            refused.is_err_and(|e| e.kind() == io::ErrorKind::StorageFull),
+            "nothing is left to give back"
+        );
+        s.count_on_disk(-signed(others + more + full));
+        // Deleted, the segment gives back the rest, and nothing is counted twice.
+        drop((first, last, fits, segment));
+        s.clear();
+        s.settle();
+        assert_eq!(s.on_disk_bytes(), 0);
     }
 
     #[test]
@@ -1000,6 +1129,7 @@ mod tests {
         drop(segment);
         assert!(path.exists());
         s.clear();
+        s.settle();
         assert!(!path.exists());
         assert_eq!(s.in_segments.load(Ordering::Acquire), 0);
         // Only the directory and its lock are left, and they go with the store.

@@ -2,7 +2,10 @@
 //!
 //! - `tune`: the generated arpeggio, shifted by the task's pitch: the result of a Cover with only
 //!   an `audio_url`, and of an upload that does not decode;
-//! - `source`: where an upload's bytes are read from (a file or memory), for symphonia;
+//! - `source`: where an upload's bytes are read from (a file, memory or places in segment files),
+//!   for symphonia;
+//! - `segment`: the segment files uploads on disk share: their places, dead space given back,
+//!   deletion off the runtime's threads;
 //! - `sniff`: an upload's first bytes, so that bytes starting no format are refused without a scan;
 //! - `render`: an upload made into the result ([`render_upload_async`] is what a route calls):
 //!   `decode` (symphonia: WAV, MP3, FLAC, Ogg Vorbis; the first minute at most), `shift` (a phase
@@ -16,6 +19,7 @@ mod decode;
 mod encode;
 pub mod lab;
 mod render;
+mod segment;
 mod shift;
 mod sniff;
 mod source;
@@ -28,7 +32,8 @@ pub(crate) use decode::Probe;
 pub(crate) use render::{
     Rendered, probe_upload_async, render_upload_async, tune_for_probe_failure,
 };
-pub(crate) use source::{Chunks, Extent, Pieces, SharedFile, UploadSource};
+pub(crate) use segment::{Deleter, Extent, SharedFile};
+pub(crate) use source::{Chunks, Pieces, UploadSource};
 pub(crate) use tune::rendition;
 pub use tune::{DURATION_SECONDS, SAMPLE_RATE};
 

@@ -8,10 +8,11 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use symphonia::core::io::MediaSource;
+
+use super::segment::Extent;
 
 /// An upload's bytes, as the decoder reads them. Cheap to clone (a path, or shared pieces).
 #[derive(Debug, Clone)]
@@ -27,83 +28,8 @@ pub(crate) enum UploadSource {
 /// Bytes held in memory as the pieces they came in (not copied together).
 pub(crate) type Chunks = Pieces<Bytes>;
 
-/// A file several uploads are written into, each at its own places: deleted when the last of
-/// them (and the last reader) lets it go. The bytes taken in it are counted in `on_disk` until
-/// then.
-#[derive(Debug)]
-pub(crate) struct SharedFile {
-    pub(crate) path: PathBuf,
-    file: File,
-    taken: AtomicU64,
-    on_disk: Arc<AtomicU64>,
-}
-
-impl Drop for SharedFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-        self.on_disk
-            .fetch_sub(self.taken.load(Ordering::Acquire), Ordering::AcqRel);
-    }
-}
-
-impl SharedFile {
-    /// `file`, at `path`, empty; what is taken in it is counted in `on_disk`.
-    pub(crate) fn new(path: PathBuf, file: File, on_disk: &Arc<AtomicU64>) -> SharedFile {
-        SharedFile {
-            path,
-            file,
-            taken: AtomicU64::new(0),
-            on_disk: Arc::clone(on_disk),
-        }
-    }
-
-    /// Bytes taken in it so far.
-    pub(crate) fn taken(&self) -> u64 {
-        self.taken.load(Ordering::Acquire)
-    }
-
-    /// Takes the next `len` bytes (counted at once, before they are written) and says where they
-    /// start. The caller keeps takers in turn (the store's segment lock).
-    pub(crate) fn take(&self, len: u64) -> u64 {
-        self.on_disk.fetch_add(len, Ordering::AcqRel);
-        self.taken.fetch_add(len, Ordering::AcqRel)
-    }
-
-    /// Writes `bytes` at `at`, whatever else is written elsewhere in the file meanwhile.
-    pub(crate) fn write_all_at(&self, bytes: &[u8], at: u64) -> io::Result<()> {
-        #[cfg(unix)]
-        {
-            std::os::unix::fs::FileExt::write_all_at(&self.file, bytes, at)
-        }
-        #[cfg(windows)]
-        {
-            let (mut bytes, mut at) = (bytes, at);
-            while !bytes.is_empty() {
-                match std::os::windows::fs::FileExt::seek_write(&self.file, bytes, at) {
-                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(n) => {
-                        bytes = &bytes[n..];
-                        at += n as u64;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
-/// `len` bytes of a [`SharedFile`], from `start`.
-#[derive(Debug, Clone)]
-pub(crate) struct Extent {
-    pub(crate) file: Arc<SharedFile>,
-    pub(crate) start: u64,
-    pub(crate) len: u64,
-}
-
 /// One piece of an upload, read at an offset within it.
-pub(crate) trait Piece: Clone + Send + Sync + 'static {
+pub(crate) trait Piece: Send + Sync + 'static {
     fn len(&self) -> u64;
     /// Reads into `buf` from `at` (which is below `len`); the count read, 0 only at the end.
     fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<usize>;
@@ -132,11 +58,7 @@ impl Piece for Extent {
         let left = usize::try_from(self.len.saturating_sub(at)).unwrap_or(usize::MAX);
         let n = left.min(buf.len());
         let buf = &mut buf[..n];
-        let at = self.start + at;
-        #[cfg(unix)]
-        let read = std::os::unix::fs::FileExt::read_at(&self.file.file, buf, at)?;
-        #[cfg(windows)]
-        let read = std::os::windows::fs::FileExt::seek_read(&self.file.file, buf, at)?;
+        let read = self.file.read_at(buf, self.start + at)?;
         if read == 0 && n > 0 {
             // The extent was written whole before it was handed out: its file was cut short by
             // something else, which is not the upload's end.
@@ -171,8 +93,9 @@ impl UploadSource {
     }
 }
 
-/// Pieces read one after the other as one run of bytes (not copied together).
-#[derive(Debug, Clone)]
+/// Pieces read one after the other as one run of bytes (not copied together). A clone shares
+/// them.
+#[derive(Debug)]
 pub(crate) struct Pieces<P> {
     /// The pieces, none empty.
     parts: Arc<[P]>,
@@ -180,6 +103,16 @@ pub(crate) struct Pieces<P> {
     starts: Arc<[u64]>,
     /// Their total length.
     len: u64,
+}
+
+impl<P> Clone for Pieces<P> {
+    fn clone(&self) -> Self {
+        Pieces {
+            parts: Arc::clone(&self.parts),
+            starts: Arc::clone(&self.starts),
+            len: self.len,
+        }
+    }
 }
 
 impl<P: Piece> Pieces<P> {

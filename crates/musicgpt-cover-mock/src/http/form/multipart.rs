@@ -591,6 +591,7 @@ mod tests {
         assert!(files.iter().all(|f| f.exists()));
         drop(incoming);
         store.clear();
+        store.settle();
         assert!(files.iter().all(|f| !f.exists()));
     }
 
@@ -646,6 +647,7 @@ mod tests {
         assert!(sink.finish().await.is_none());
         store.count_on_disk(-room);
         store.clear();
+        store.settle();
         assert_eq!(store.on_disk_bytes(), 0, "the first batch's segment went");
     }
 

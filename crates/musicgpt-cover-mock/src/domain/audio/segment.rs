@@ -70,12 +70,40 @@ pub(crate) struct SharedFile {
 /// The places let go while their file lives on.
 #[derive(Debug, Default)]
 struct Dead {
-    /// Let go since the last [`SharedFile::reclaim`]: (start, end).
-    fresh: Vec<(u64, u64)>,
-    /// Every place let go, neighbours joined into runs: start → (end, bytes given back of it).
-    runs: BTreeMap<u64, (u64, u64)>,
+    /// Every place let go, neighbours joined into runs as they come (so there are never more
+    /// runs than places in use between them): start → run.
+    runs: BTreeMap<u64, Run>,
     /// Bytes given back, over all runs.
     given: u64,
+    /// The file system cannot punch holes: nothing is tried again.
+    unpunchable: bool,
+}
+
+#[derive(Debug)]
+struct Run {
+    end: u64,
+    /// Bytes of it given back (whole blocks inside it, punched).
+    given: u64,
+}
+
+impl Dead {
+    /// The place `start..end` let go, joined with the runs it touches (disjoint and in order, so
+    /// those starting at or before its end and ending at or after its start).
+    fn let_go(&mut self, mut start: u64, mut end: u64) {
+        let touching: Vec<u64> = (self.runs.range(..=end).rev())
+            .take_while(|(_, run)| run.end >= start)
+            .map(|(run_start, _)| *run_start)
+            .collect();
+        let mut given = 0;
+        for run_start in touching {
+            if let Some(run) = self.runs.remove(&run_start) {
+                start = start.min(run_start);
+                end = end.max(run.end);
+                given += run.given;
+            }
+        }
+        self.runs.insert(start, Run { end, given });
+    }
 }
 
 impl Drop for SharedFile {
@@ -158,40 +186,36 @@ impl SharedFile {
         }
     }
 
-    /// Gives back the dead space of the places let go since the last call: joined with the runs
-    /// of dead places next to them, the whole blocks inside each run are punched out of the file
-    /// and no longer counted. How many bytes were given back. Blocking: call it off the runtime's
-    /// threads.
+    /// Gives back the dead space: the whole blocks inside each run of places let go, punched out
+    /// of the file and no longer counted, where not done yet. How many bytes were given back.
+    /// Blocking: call it off the runtime's threads.
     pub(crate) fn reclaim(&self) -> u64 {
         let mut dead = lock(&self.dead);
-        let fresh = std::mem::take(&mut dead.fresh);
-        let mut given = 0;
-        for (mut start, mut end) in fresh {
-            // The runs it touches (disjoint and in order, so those starting at or before its end
-            // and ending at or after its start), joined into one.
-            let touching: Vec<u64> = (dead.runs.range(..=end).rev())
-                .take_while(|(_, (run_end, _))| *run_end >= start)
-                .map(|(run_start, _)| *run_start)
-                .collect();
-            let mut before = 0;
-            for run_start in touching {
-                if let Some((run_end, run_given)) = dead.runs.remove(&run_start) {
-                    start = start.min(run_start);
-                    end = end.max(run_end);
-                    before += run_given;
-                }
-            }
-            let from = start.next_multiple_of(self.block);
-            let to = end / self.block * self.block;
-            let inside = to.saturating_sub(from);
-            let now = if inside > before && punch(&self.file, from, inside).is_ok() {
-                inside
-            } else {
-                before
-            };
-            dead.runs.insert(start, (end, now));
-            given += now - before;
+        if dead.unpunchable {
+            return 0;
         }
+        let mut given = 0;
+        let mut unpunchable = false;
+        for (&start, run) in &mut dead.runs {
+            let from = start.next_multiple_of(self.block);
+            let inside = (run.end / self.block * self.block).saturating_sub(from);
+            if inside <= run.given {
+                continue;
+            }
+            match punch(&self.file, from, inside) {
+                Ok(()) => {
+                    given += inside - run.given;
+                    run.given = inside;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                    unpunchable = true;
+                    break;
+                }
+                // Left counted; tried again at the next call.
+                Err(_) => {}
+            }
+        }
+        dead.unpunchable = unpunchable;
         dead.given += given;
         self.on_disk.fetch_sub(given, Ordering::AcqRel);
         given
@@ -215,8 +239,7 @@ pub(crate) struct Extent {
 impl Drop for Extent {
     fn drop(&mut self) {
         if self.len > 0 {
-            let place = (self.start, self.start + self.len);
-            lock(&self.file.dead).fresh.push(place);
+            lock(&self.file.dead).let_go(self.start, self.start + self.len);
         }
     }
 }
@@ -235,16 +258,16 @@ fn block_size(file: &File) -> u64 {
 }
 
 /// Frees the blocks of `len` bytes of `file` from `start` (both whole blocks), its length kept.
+/// `Unsupported` where the file system (or the kernel) cannot.
 #[cfg(target_os = "linux")]
 fn punch(file: &File, start: u64, len: u64) -> io::Result<()> {
     use rustix::fs::{FallocateFlags, fallocate};
-    fallocate(
-        file,
-        FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
-        start,
-        len,
-    )
-    .map_err(io::Error::from)
+    use rustix::io::Errno;
+    let flags = FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE;
+    fallocate(file, flags, start, len).map_err(|e| match e {
+        Errno::OPNOTSUPP | Errno::NOSYS => io::ErrorKind::Unsupported.into(),
+        other => io::Error::from(other),
+    })
 }
 
 /// No hole punching here: the file counts whole until it is deleted.
@@ -298,6 +321,57 @@ mod tests {
         deleter.settle();
         assert!(!path.exists());
         assert_eq!(on_disk.load(Ordering::Acquire), 0);
+    }
+
+    /// Places let go join the runs they touch, in whatever order they come, and keep what was
+    /// given back of those; places apart stay apart.
+    #[test]
+    fn places_let_go_join_into_runs() {
+        let mut dead = Dead::default();
+        let runs = |dead: &Dead| -> Vec<(u64, u64, u64)> {
+            (dead.runs.iter())
+                .map(|(start, run)| (*start, run.end, run.given))
+                .collect()
+        };
+        for i in (0..10u64).rev() {
+            dead.let_go(i * 100, i * 100 + 100);
+        }
+        assert_eq!(runs(&dead), [(0, 1000, 0)]);
+        dead.let_go(2000, 2100);
+        dead.let_go(1500, 1600);
+        assert_eq!(runs(&dead), [(0, 1000, 0), (1500, 1600, 0), (2000, 2100, 0)]);
+        if let Some(run) = dead.runs.get_mut(&0) {
+            run.given = 512;
+        }
+        // The gaps filled: one run, which keeps what was given back of its parts.
+        dead.let_go(1000, 1500);
+        dead.let_go(1600, 2000);
+        assert_eq!(runs(&dead), [(0, 2100, 512)]);
+    }
+
+    /// What was given back is not given back again: a second reclaim finds nothing new.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn dead_space_is_given_back_once() {
+        let on_disk = Arc::new(AtomicU64::new(0));
+        let (path, extent) = ten_bytes(&on_disk, Deleter::start());
+        let file = Arc::clone(&extent.file);
+        let block = file.block;
+        let start = file.take(3 * block);
+        assert!(file.write_all_at(&vec![1; 3 * block as usize], start).is_ok());
+        let middle = Extent {
+            file: Arc::clone(&file),
+            start,
+            len: 3 * block,
+        };
+        assert_eq!(file.reclaim(), 0, "nothing let go yet");
+        drop(middle);
+        // The whole blocks inside the place: two (it starts 10 bytes into one).
+        assert_eq!(file.reclaim(), 2 * block);
+        assert_eq!(file.reclaim(), 0);
+        assert_eq!(on_disk.load(Ordering::Acquire), 10 + block);
+        drop((extent, file));
+        let _ = std::fs::remove_file(path);
     }
 
     /// A deleter without its thread deletes in place.

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result, project};
 
-/// The sections of a member's manifest that declare dependencies.
+/// The sections of a member's manifest that declare dependencies (also under
+/// `[target.'cfg(...)'.…]`).
 const DEPENDENCY_SECTIONS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
 
 /// `cargo xtask tidy`.
@@ -54,7 +55,8 @@ fn check(root: &Path) -> Result<Vec<String>> {
             .into_iter()
             .collect();
         let source = rust_source(&dir)?;
-        for section in DEPENDENCY_SECTIONS {
+        for section in dependency_sections(&manifest) {
+            let section = section.as_str();
             for (name, spec) in entries(&manifest, section) {
                 let through_table = spec.contains("workspace = true");
                 if through_table {
@@ -85,6 +87,24 @@ fn check(root: &Path) -> Result<Vec<String>> {
         ));
     }
     Ok(problems)
+}
+
+/// The manifest's tables that declare dependencies: the [`DEPENDENCY_SECTIONS`], and each of them
+/// for a target (`target.'cfg(target_os = "linux")'.dependencies`), as their headers name them.
+fn dependency_sections(manifest: &str) -> Vec<String> {
+    let mut sections: Vec<String> = DEPENDENCY_SECTIONS.map(str::to_owned).to_vec();
+    for line in manifest.lines().map(str::trim) {
+        let Some(header) = line.strip_prefix("[target.").and_then(|l| l.strip_suffix(']')) else {
+            continue;
+        };
+        if DEPENDENCY_SECTIONS
+            .iter()
+            .any(|section| header.ends_with(&format!(".{section}")))
+        {
+            sections.push(format!("target.{header}"));
+        }
+    }
+    sections
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -209,15 +229,15 @@ mod tests {
             |path: PathBuf, text: &str| fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
         write(
             root.join("Cargo.toml"),
-            "[workspace]\nmembers = [\"crates/a\"]\n\n[workspace.dependencies]\nserde = \"1\"\nunused-anywhere = \"1\"\nhttp-body = \"1\"\nregress = \"0.12\"\n",
+            "[workspace]\nmembers = [\"crates/a\"]\n\n[workspace.dependencies]\nserde = \"1\"\nunused-anywhere = \"1\"\nhttp-body = \"1\"\nregress = \"0.12\"\nrustix = \"1\"\nlibc = \"0.2\"\n",
         );
         write(
             member.join("Cargo.toml"),
-            "[package]\nname = \"a\"\n\n[package.metadata.tidy]\n# only the generated code names them\nunnamed = [\n    \"regress\", # used by build.rs output\n    \"serde\",\n]\n\n[dependencies]\nserde = { workspace = true }\nhttp-body = { workspace = true }\nhttpdate = \"1\"\nregress = { workspace = true }\nsibling = { path = \"../b\" }\n",
+            "[package]\nname = \"a\"\n\n[package.metadata.tidy]\n# only the generated code names them\nunnamed = [\n    \"regress\", # used by build.rs output\n    \"serde\",\n]\n\n[dependencies]\nserde = { workspace = true }\nhttp-body = { workspace = true }\nhttpdate = \"1\"\nregress = { workspace = true }\nsibling = { path = \"../b\" }\n\n[target.'cfg(unix)'.dependencies]\nrustix = { workspace = true }\nlibc = { workspace = true }\n",
         );
         write(
             member.join("src/lib.rs"),
-            "//! A crate.\nuse serde::Serialize;\npub fn f() -> Option<httpdate::HttpDate> { None }\nfn g() { let _ = sibling::x(); }\n",
+            "//! A crate.\nuse serde::Serialize;\npub fn f() -> Option<httpdate::HttpDate> { None }\nfn g() { let _ = sibling::x(); }\n#[cfg(unix)]\nfn h() { let _ = rustix::fs::sync(); }\n",
         );
         let problems = check(&root).unwrap_or_else(|e| panic!("{e}"));
         let _ = fs::remove_dir_all(&root);
@@ -226,6 +246,7 @@ mod tests {
             "[dependencies] httpdate: declare it in [workspace.dependencies]",
             "unnamed lists serde, which the source names",
             "[workspace.dependencies] unused-anywhere: no member uses it",
+            "[target.'cfg(unix)'.dependencies] libc: not named",
         ];
         for needle in expected {
             assert!(

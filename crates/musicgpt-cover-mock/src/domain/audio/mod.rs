@@ -33,6 +33,8 @@ pub(crate) use render::{
     Rendered, probe_upload_async, render_upload_async, tune_for_probe_failure,
 };
 pub(crate) use segment::{Deleter, Extent, SharedFile};
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) use segment::{noise, punches_in};
 pub(crate) use source::{Chunks, Pieces, UploadSource};
 pub(crate) use tune::rendition;
 pub use tune::{DURATION_SECONDS, SAMPLE_RATE};

@@ -94,7 +94,10 @@ fn check(root: &Path) -> Result<Vec<String>> {
 fn dependency_sections(manifest: &str) -> Vec<String> {
     let mut sections: Vec<String> = DEPENDENCY_SECTIONS.map(str::to_owned).to_vec();
     for line in manifest.lines().map(str::trim) {
-        let Some(header) = line.strip_prefix("[target.").and_then(|l| l.strip_suffix(']')) else {
+        let Some(header) = line
+            .strip_prefix("[target.")
+            .and_then(|l| l.strip_suffix(']'))
+        else {
             continue;
         };
         if DEPENDENCY_SECTIONS

@@ -132,9 +132,10 @@ pub(crate) fn measure(o: &Options, cores: usize) -> Result<Part, String> {
         verdicts.extend(row_verdicts(o, &row, &started, &left_out));
         rows.push(row);
     }
-    drop(mock);
-    // Not waiting for what is left of the held conversions on its blocking pool (only a smoke run
-    // leaves any: a measured run waited for the mock's threads to go idle after each song row).
+    // Stopped, and its uploads' directory removed, before the runtime goes; not waiting for what
+    // is left of the held conversions on its blocking pool (only a smoke run leaves any: a
+    // measured run waited for the mock's threads to go idle after each song row).
+    servers.block_on(mock.shutdown());
     servers.shutdown_background();
     let md = rows_markdown(o, &rows, &started, &left_out);
     Part::new(

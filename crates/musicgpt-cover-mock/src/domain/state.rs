@@ -219,15 +219,6 @@ impl MockState {
             Arc::clone(&inner.wake),
             cancel.clone(),
         ));
-        // When the server stops, the uploads go, their directory too.
-        let stopping = cancel.clone();
-        let kept = Arc::downgrade(&uploads);
-        runtime.spawn(async move {
-            stopping.cancelled().await;
-            if let Some(uploads) = kept.upgrade() {
-                uploads.shut_down();
-            }
-        });
         let release: Weak<dyn Release> = Arc::downgrade(&inner) as Weak<Inner>;
         runtime.spawn(run_sender(rx, sender, transport, release, cancel));
         Ok(MockState { inner })
@@ -268,8 +259,11 @@ impl MockState {
             .clone()
     }
 
-    pub(crate) fn cancel_token(&self) -> CancellationToken {
-        self.inner.cancel.clone()
+    /// The server stopped: the background work ends (the scheduler, the webhook sender) and the
+    /// uploads go, their directory too, before this returns.
+    pub(crate) fn stop(&self) {
+        self.inner.cancel.cancel();
+        self.inner.uploads.shut_down();
     }
 
     pub(crate) fn authorize(&self, key: &str) -> Result<(), AuthError> {

@@ -59,7 +59,7 @@ pub async fn serve_with_state(
     let limits = prepare(&listener, &state)?;
     let result = connections::serve(listener, router(state.clone()), limits, shutdown).await;
     let report = state.pending_webhooks();
-    state.cancel_token().cancel();
+    state.stop();
     result.map(|()| report)
 }
 
@@ -294,5 +294,39 @@ impl MockServer {
         settings: crate::domain::faults::FaultSettings,
     ) -> Result<(), crate::domain::faults::FaultError> {
         self.state.set_faults(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// When `shutdown` returns, the uploads kept on disk and their private directory are gone,
+    /// though a handle on the state lives on (not left to a task that a runtime shutting down
+    /// next may never run).
+    #[tokio::test]
+    async fn shutdown_removes_the_uploads_directory_before_it_returns() {
+        let mock = MockServer::start().await;
+        let upload = reqwest::multipart::Part::bytes(vec![7u8; 2 << 20]).file_name("song.mp3");
+        let form = reqwest::multipart::Form::new()
+            .text("voice_id", "Drake")
+            .part("audio_file", upload);
+        let sent = reqwest::Client::new()
+            .post(mock.url("/v1/Cover"))
+            .header("Authorization", "any-key")
+            .multipart(form)
+            .send()
+            .await;
+        assert!(sent.is_ok_and(|r| r.status().is_success()));
+        let dir = mock.state().uploads().dir().map(std::path::Path::to_owned);
+        let Ok(dir) = dir else {
+            panic!("no uploads directory: {dir:?}");
+        };
+        assert!(dir.exists(), "the 2 MiB upload went to disk");
+        // A handle on the state kept (as `serve_with_state`'s caller does): the store lives on.
+        let state = mock.state().clone();
+        let _report = mock.shutdown().await;
+        assert!(!dir.exists(), "{} is left", dir.display());
+        drop(state);
     }
 }

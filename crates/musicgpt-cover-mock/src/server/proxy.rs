@@ -39,7 +39,7 @@ async fn serve_app(
 ) -> std::io::Result<()> {
     let limits = prepare(&listener, &state)?;
     let result = connections::serve(listener, app, limits, shutdown).await;
-    state.cancel_token().cancel();
+    state.stop();
     result
 }
 

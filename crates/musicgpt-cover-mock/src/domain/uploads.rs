@@ -315,12 +315,10 @@ impl UploadStore {
         if over() {
             self.reclaim();
         }
-        if over()
-            && let Some(deleter) = self.deleter.get()
-        {
+        if over() {
             // Segments let go are counted until deleted (right after a reset, a full store's
             // 256 are being deleted): those asked for so far are waited for.
-            deleter.settle();
+            self.settle();
         }
         if over() {
             return Err(io::Error::new(
@@ -362,8 +360,7 @@ impl UploadStore {
         }
     }
 
-    /// Returns once the segments let go so far are deleted (and no longer counted).
-    #[cfg(test)]
+    /// Returns once the segments let go so far are deleted (and no longer counted). Blocking.
     pub(crate) fn settle(&self) {
         if let Some(deleter) = self.deleter.get() {
             deleter.settle();

@@ -47,7 +47,7 @@ fn query_is_text(op: &Operation, raw: Option<&str>) -> Result<(), String> {
                 number + 1
             ));
         };
-        if !op.query.iter().any(|rule| rule.name == name) {
+        if op.query_index(&name).is_none() {
             continue;
         }
         if let Err(e) = std::str::from_utf8(&decode(value.as_bytes())) {

@@ -216,9 +216,8 @@ impl Spec {
             ));
         }
         let pitch_default = pitch.default.unwrap_or(0);
-        let cover_conversion_type = (by_id.query.iter())
-            .find(|r| r.name == "conversionType")
-            .and_then(|r| r.example.clone())
+        let cover_conversion_type = (by_id.query_index("conversionType"))
+            .and_then(|i| by_id.query[i].example.clone())
             .ok_or("openapi.yaml's byId has no conversionType with an example (Cover's)")?;
 
         Ok(Spec {

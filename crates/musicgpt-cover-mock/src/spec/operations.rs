@@ -211,6 +211,12 @@ pub(super) fn operation(root: &Yaml, operation_id: &str) -> Result<Operation, St
 }
 
 impl Operation {
+    /// Where the query parameter `name` is among [`Operation::query`] (and among the slots
+    /// `parse_query` gives).
+    pub(crate) fn query_index(&self, name: &str) -> Option<usize> {
+        self.query.iter().position(|r| r.name == name)
+    }
+
     /// The 200 examples of the operation, as JSON values.
     pub(super) fn ok_examples(&self) -> Result<Vec<Json>, String> {
         let doc = self

@@ -20,9 +20,7 @@ pub(crate) async fn by_id(State(state): State<MockState>, request: Request) -> R
         Err(response) => return *response,
     };
     let text = |name: &str| {
-        op.query
-            .iter()
-            .position(|r| r.name == name)
+        (op.query_index(name))
             .and_then(|i| params[i].as_ref())
             .and_then(Param::text)
     };

@@ -34,13 +34,10 @@ fn list(state: &MockState, op: &Operation, headers: &HeaderMap, raw: Option<&str
         Ok(p) => p,
         Err(response) => return *response,
     };
-    let index = |name: &str| op.query.iter().position(|r| r.name == name);
-    let param = |name: &str| index(name).and_then(|i| params[i].as_ref());
-    // A number left out is the spec's default for it; with none, every voice on the first page.
-    let number = |name: &str| {
-        index(name)
-            .and_then(|i| (params[i].as_ref().and_then(Param::integer)).or(op.query[i].default))
-    };
+    let param = |name: &str| op.query_index(name).and_then(|i| params[i].as_ref());
+    // A number left out is the spec's default for it (`parse_query` filled it in); with none,
+    // every voice on the first page.
+    let number = |name: &str| param(name).and_then(Param::integer);
     let folded = param("query").and_then(Param::text).map(str::to_lowercase);
     let all = catalogue(spec);
     let found = matching(all, folded.as_deref());

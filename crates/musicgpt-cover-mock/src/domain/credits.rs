@@ -72,9 +72,10 @@ pub(crate) fn from_cents(cents: Cents) -> f64 {
     cents as f64 / 100.0
 }
 
-/// The credit estimate for an eta: the spec's example charges 1.27 for 71 s.
-pub(crate) fn estimate(eta: u64) -> Cents {
-    (eta * 100).div_ceil(56)
+/// The credit estimate for an eta, at the rate of the spec's example (`Spec::cover_rate`:
+/// `seconds` for `credits`), rounded up to the hundredth.
+pub(crate) fn estimate(eta: u64, (seconds, credits): (u64, f64)) -> Cents {
+    (eta * to_cents(credits)).div_ceil(seconds.max(1))
 }
 
 #[derive(Debug)]
@@ -249,6 +250,10 @@ mod tests {
 
     #[test]
     fn estimate_matches_the_spec_example() {
-        assert_eq!(estimate(71), 127);
+        let rate = crate::spec::spec().expect("the spec").cover_rate;
+        assert_eq!(rate, (71, 1.27));
+        assert_eq!(estimate(71, rate), 127);
+        assert_eq!(estimate(20, rate), 36);
+        assert_eq!(estimate(90, rate), 161);
     }
 }

@@ -300,7 +300,7 @@ impl MockState {
             let conversion_id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
             (task_id, conversion_id, rng.random_range(ETA_SECONDS))
         };
-        let cost = estimate(eta);
+        let cost = estimate(eta, inner.spec.cover_rate);
         // A place first, then the charge, under the store's lock (the ledger's is only ever taken
         // inside it, never the other way round): a refused task costs nothing.
         let mut tasks = lock(&inner.tasks);

@@ -6,7 +6,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use crate::domain::MockState;
 use crate::spec::FormSpec;
 
-/// Where the spec says the local mock listens (`127.0.0.1:4010`).
+/// Where the spec says the local mock listens (`127.0.0.1:4010`). A spec that does not compile
+/// gives loopback with any free port, never used: the server then refuses to start with the
+/// spec's error.
 pub fn default_addr() -> SocketAddr {
     crate::spec::spec()
         .ok()
@@ -15,7 +17,7 @@ pub fn default_addr() -> SocketAddr {
                 .strip_prefix("http://")
                 .and_then(|a| a.parse().ok())
         })
-        .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 4010)))
+        .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
 }
 
 /// The lines the binary prints at start-up: what it serves, where.

@@ -97,6 +97,9 @@ pub(crate) struct Spec {
     /// The `conversionType` with which byId finds the conversions Cover starts (`COVER`): that
     /// parameter's example, as the client's `COVER_CONVERSION_TYPE` is.
     pub(crate) cover_conversion_type: String,
+    /// What a Cover costs: the first 200 example of Cover that shows both an `eta` and a
+    /// `credit_estimate` (71 s for 1.27 credits), as (seconds, credits).
+    pub(crate) cover_rate: (u64, f64),
 }
 
 /// The members of the document's head the mock reads.
@@ -219,6 +222,12 @@ impl Spec {
         let cover_conversion_type = (by_id.query_index("conversionType"))
             .and_then(|i| by_id.query[i].example.clone())
             .ok_or("openapi.yaml's byId has no conversionType with an example (Cover's)")?;
+        let cover_rate = (cover.ok_examples()?.iter())
+            .find_map(|e| {
+                let eta = e.get("eta")?.as_u64().filter(|&eta| eta > 0)?;
+                Some((eta, e.get("credit_estimate")?.as_f64()?))
+            })
+            .ok_or("openapi.yaml's Cover has no 200 example with an eta and a credit_estimate")?;
 
         Ok(Spec {
             title: head.info.title,
@@ -239,6 +248,7 @@ impl Spec {
             pitch: min..=max,
             pitch_default,
             cover_conversion_type,
+            cover_rate,
             cover,
             by_id,
             all_voices,

@@ -146,7 +146,8 @@ async fn failures_on_request_and_admin_steering() {
     let (_, errored) = cover(&mock, Some(KEY), form(&receiver.url), Some("outcome=ERROR")).await;
     let (_, steered) = cover(&mock, Some(KEY), form(&receiver.url), None).await;
     let (_, to_fail) = cover(&mock, Some(KEY), form(&receiver.url), None).await;
-    for body in [&failed, &errored, &steered, &to_fail] {
+    let (_, to_fail_plainly) = cover(&mock, Some(KEY), form(&receiver.url), None).await;
+    for body in [&failed, &errored, &steered, &to_fail, &to_fail_plainly] {
         assert_eq!(body["status"], "IN_QUEUE");
     }
 
@@ -182,6 +183,16 @@ async fn failures_on_request_and_admin_steering() {
     )
     .await;
     assert_eq!((status, task["status"].as_str()), (200, Some("ERROR")));
+    // Failed with no body, as the dashboard's Fail button does: FAILED.
+    let plain_id = str_of(&to_fail_plainly, "task_id");
+    let (status, task) = admin(
+        &mock,
+        Method::POST,
+        &format!("/tasks/{plain_id}/fail"),
+        None,
+    )
+    .await;
+    assert_eq!((status, task["status"].as_str()), (200, Some("FAILED")));
     let unknown = admin(
         &mock,
         Method::POST,
@@ -225,7 +236,7 @@ async fn failures_on_request_and_admin_steering() {
 
     // Admin listings.
     let (_, tasks) = admin(&mock, Method::GET, "/tasks", None).await;
-    assert_eq!(tasks["tasks"].as_array().map(Vec::len), Some(5));
+    assert_eq!(tasks["tasks"].as_array().map(Vec::len), Some(6));
     let (_, hooks) = admin(&mock, Method::GET, "/webhooks", None).await;
     assert_eq!(hooks["deliveries"].as_array().map(Vec::len), Some(1));
     let (_, clock) = admin(&mock, Method::GET, "/clock", None).await;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::assets;
 use crate::config::ANY_OPERATION;
 use crate::domain::faults::FaultKind;
+use crate::domain::tasks::Status;
 
 pub(crate) const PATH: &str = "/__admin/ui";
 
@@ -51,5 +52,6 @@ pub(crate) fn config() -> Value {
         "any_operation": ANY_OPERATION,
         "fault_kinds": kinds,
         "final_statuses": final_statuses,
+        "completed_status": Status::Completed.as_str(),
     })
 }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::assets;
 use crate::domain::MockState;
+use crate::domain::tasks::Status;
 use crate::spec::Rule;
 
 pub(crate) const PATH: &str = "/";
@@ -54,6 +55,7 @@ pub(crate) fn config() -> Value {
         },
         "conversion_type": spec.cover_conversion_type,
         "final_statuses": spec.final_statuses,
+        "completed_status": Status::Completed.as_str(),
         "pitch": {
             "min": spec.pitch.start(),
             "max": spec.pitch.end(),

@@ -60,6 +60,7 @@ fn the_explorer_reads_its_settings_from_the_spec() {
     assert_eq!(config["api_base"], "/api/public");
     assert_eq!(config["paths"]["cover"], "/v1/Cover");
     assert_eq!(config["final_statuses"][0], "COMPLETED");
+    assert_eq!(config["completed_status"], "COMPLETED");
     assert_eq!(config["pitch"]["min"], -12);
     assert_eq!(config["pitch"]["max"], 12);
     // byId is polled with the spec's conversion type, not one written again in the script.
@@ -120,7 +121,34 @@ fn the_dashboard_reads_the_final_statuses_from_the_spec() {
         config["final_statuses"],
         super::explorer::config()["final_statuses"]
     );
+    assert_eq!(
+        config["completed_status"],
+        super::explorer::config()["completed_status"]
+    );
     assert!(!spec.final_statuses.is_empty());
+}
+
+/// The scripts name no status as a string of their own: they read the spec's through their
+/// config, so a status renamed in the spec cannot leave a page comparing against the old name.
+#[test]
+fn the_scripts_write_no_status_of_their_own() {
+    let spec = crate::spec::spec().expect("the spec");
+    assert!(!spec.known_statuses.is_empty());
+    let dashboard_js = include_str!("assets/dashboard.js");
+    for (file, text) in [("explorer.js", EXPLORER_JS), ("dashboard.js", dashboard_js)] {
+        for status in &spec.known_statuses {
+            for quoted in [
+                format!("'{status}'"),
+                format!("\"{status}\""),
+                format!("{status}:"),
+            ] {
+                assert!(
+                    !text.contains(&quoted),
+                    "{file} writes {quoted}: read it from the page's config"
+                );
+            }
+        }
+    }
 }
 
 /// The names explorer.js sends are the spec's: a rename in the spec must fail here rather than

@@ -102,8 +102,7 @@
    */
   function plannedEnd(task) {
     if (FINAL.has(task.status)) return '';
-    const PLANS = { COMPLETED: 'will complete', FAILED: 'will fail', ERROR: 'will end in ERROR' };
-    return PLANS[task.outcome] || `will end ${task.outcome}`;
+    return task.outcome === config.completed_status ? 'will complete' : `will end ${task.outcome}`;
   }
 
   async function finish(task, action, body) {
@@ -134,7 +133,7 @@
           'td',
           { class: 'row' },
           open && el('button', { type: 'button', class: 'small', text: 'Complete', onclick: () => finish(task, 'complete') }),
-          open && el('button', { type: 'button', class: 'small danger', text: 'Fail', onclick: () => finish(task, 'fail', { status: 'FAILED' }) }),
+          open && el('button', { type: 'button', class: 'small danger', text: 'Fail', onclick: () => finish(task, 'fail') }),
         ),
       );
     });

@@ -9,6 +9,7 @@
   const config = JSON.parse(document.getElementById('config').textContent);
   const api = (name) => config.api_base + config.paths[name];
   const FINAL = new Set(config.final_statuses || []);
+  const COMPLETED = config.completed_status;
   const FINAL_DELIVERY = new Set(['delivered', 'failed', 'refused', 'dropped']);
   const POLL_MS = 400;
   /** An answer slower than this shows the waiting line (a quick one would only flicker it). */
@@ -379,7 +380,7 @@
   }
 
   function finished(current, conversion, taskId, webhookUrl) {
-    if (conversion.status === 'COMPLETED') {
+    if (conversion.status === COMPLETED) {
       const player = $('player');
       const durations = $('durations');
       const told = conversion.conversion_duration;
@@ -403,7 +404,7 @@
     show('webhook-section');
     if (!webhookUrl) {
       $('webhook-state').textContent = 'No Webhook URL was given, so none is sent.';
-    } else if (conversion.status !== 'COMPLETED') {
+    } else if (conversion.status !== COMPLETED) {
       $('webhook-state').textContent = `The task ended ${conversion.status}: the mock sends no webhook for it.`;
     } else {
       watchWebhook(current, taskId);

@@ -79,12 +79,12 @@ pub use domain::webhooks::{
     CONCURRENCY as WEBHOOK_CONCURRENCY, DeliveryState, MAX_IN_FLIGHT as WEBHOOK_MAX_IN_FLIGHT,
     WebhookAttempt, WebhookDelivery, WebhookTotals,
 };
-pub use domain::{MockState, PendingWebhook, ShutdownReport, WaitTimeout};
+pub use domain::{ETA_SECONDS, MockState, PendingWebhook, ShutdownReport, WaitTimeout};
 pub use error::MockError;
 pub use http::proxy::{
     CHECKED_BODY_LIMIT, ProxyConfig, VIOLATIONS_HEADER, api_base_path, default_upstream,
 };
-pub use http::{MAX_PARTS, MAX_TEXT_BYTES, router};
+pub use http::{ADMIN_PATH, MAX_PARTS, MAX_TEXT_BYTES, router};
 pub use server::banner::{default_addr, describe};
 pub use server::{
     MockServer, MockServerBuilder, ProxyServer, serve, serve_proxy, serve_with_state,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use musicgpt_cover_mock::{
-    MockConfig, MockState, ProxyConfig, VIOLATIONS_HEADER, api_base_path, default_addr,
+    ADMIN_PATH, MockConfig, MockState, ProxyConfig, VIOLATIONS_HEADER, api_base_path, default_addr,
     default_upstream, describe, serve_proxy, serve_with_state,
 };
 use tracing_subscriber::EnvFilter;
@@ -171,7 +171,7 @@ async fn main() -> ExitCode {
     }
     if let Some(proxy) = proxy {
         println!(
-            "musicgpt-cover-mock proxy on {origin}{base} -> {upstream}{strict}\n  violations: the {VIOLATIONS_HEADER} header of each answer, and the journal ({origin}/__admin/journal); the key is journalled redacted{record}",
+            "musicgpt-cover-mock proxy on {origin}{base} -> {upstream}{strict}\n  violations: the {VIOLATIONS_HEADER} header of each answer, and the journal ({origin}{ADMIN_PATH}/journal); the key is journalled redacted{record}",
             base = api_base_path(),
             upstream = proxy.upstream(),
             strict = if proxy.is_strict() {

@@ -38,4 +38,4 @@ mod tests;
 
 pub(crate) use credits::AuthError;
 pub(crate) use state::{CreateError, Created};
-pub use state::{MockState, PendingWebhook, ShutdownReport, WaitTimeout};
+pub use state::{ETA_SECONDS, MockState, PendingWebhook, ShutdownReport, WaitTimeout};

@@ -34,7 +34,7 @@ use crate::error::MockError;
 use crate::spec::{Operation, Spec};
 
 /// Shortest and longest eta a task is given, in seconds (the spec's examples: 33 and 71).
-const ETA_SECONDS: std::ops::RangeInclusive<u64> = 20..=90;
+pub const ETA_SECONDS: std::ops::RangeInclusive<u64> = 20..=90;
 
 /// The state of one mock server. Cheap to clone; every clone is the same mock.
 ///

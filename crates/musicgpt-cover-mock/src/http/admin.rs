@@ -45,6 +45,31 @@ use crate::domain::tasks::{FinishError, Outcome, TaskView};
 use crate::domain::webhooks::{WebhookDelivery, WebhookTotals};
 use crate::spec::quoted;
 
+/// `/__admin`, the admin API's prefix, written once: `admin_path!()` is it, and
+/// `admin_path!("/ui")` a path under it made at compile time.
+macro_rules! admin_path {
+    () => {
+        "/__admin"
+    };
+    ($rest:literal) => {
+        concat!("/__admin", $rest)
+    };
+}
+pub(crate) use admin_path;
+
+/// Where the admin API is served: every admin route is under it.
+pub const ADMIN_PATH: &str = admin_path!();
+
+/// The path of every admin route (`{id}` left as it is), and the dashboard's.
+#[cfg(test)]
+pub(crate) fn paths() -> Vec<String> {
+    let mut paths: Vec<String> = (routes().iter())
+        .map(|route| format!("{ADMIN_PATH}{}", route.path.trim_end_matches('/')))
+        .collect();
+    paths.push(DASHBOARD_PATH.to_owned());
+    paths
+}
+
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -165,7 +190,7 @@ impl Route {
 
     /// The row as the index lists it, with a GET's query or the body it takes.
     fn listed(&self) -> Listed {
-        let path = format!("/__admin{}", self.path.trim_end_matches('/'));
+        let path = format!("{ADMIN_PATH}{}", self.path.trim_end_matches('/'));
         let (path, what) = match &self.usage {
             Some(usage) if self.method == Method::GET => {
                 (format!("{path}?{usage}"), self.doc.into())

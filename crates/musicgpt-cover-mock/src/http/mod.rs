@@ -46,10 +46,14 @@ use observe::ObserveLayer;
 use respond::error_json;
 use routes::{conversions, cover, files, voices};
 
-pub(crate) use faults::Abort;
 #[doc(hidden)]
+pub use admin::ADMIN_PATH;
+#[cfg(test)]
+pub(crate) use admin::paths as admin_paths;
+pub(crate) use faults::Abort;
 pub use form::check_cover_form;
 pub use form::{MAX_PARTS, MAX_TEXT_BYTES};
+pub(crate) use pages::DASHBOARD_PATH;
 pub(crate) use respond::closing;
 
 /// The mock's whole HTTP surface: the spec's operations under the spec's loopback server path
@@ -87,7 +91,7 @@ pub fn router(state: MockState) -> Router {
             ),
         )
         .route("/files/{file}", get(files::file))
-        .nest("/__admin", admin::router(true))
+        .nest(admin::ADMIN_PATH, admin::router(true))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
@@ -126,8 +130,9 @@ async fn not_found(method: Method, uri: Uri) -> Response {
     error_json(
         StatusCode::NOT_FOUND,
         &format!(
-            "no route for {method} {}; {api}; result files are under /files/, the admin API under /__admin",
-            uri.path()
+            "no route for {method} {}; {api}; result files are under /files/, the admin API under {}",
+            uri.path(),
+            admin::ADMIN_PATH
         ),
     )
 }

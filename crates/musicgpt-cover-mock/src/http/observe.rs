@@ -140,7 +140,7 @@ fn journal(state: MockState, answered: Answered, response: Response) -> Response
 /// (any website open in the developer's browser). Browsers send `Origin` with every cross-origin
 /// call and every POST; a request without one (curl, a test, a server) is not a page's.
 fn admin_refusal(request: &Request, state: &MockState) -> Option<Response> {
-    if !request.uri().path().starts_with(ADMIN_PREFIX) {
+    if !request.uri().path().starts_with(super::admin::ADMIN_PATH) {
         return None;
     }
     if let Some(token) = state.admin_token()
@@ -190,8 +190,6 @@ fn admin_refusal(request: &Request, state: &MockState) -> Option<Response> {
         .insert(header::VARY, HeaderValue::from_static("origin"));
     Some(response)
 }
-
-const ADMIN_PREFIX: &str = "/__admin";
 
 /// The admin API's own header for its token, beside `Authorization: Bearer`.
 pub(crate) const ADMIN_TOKEN_HEADER: &str = "x-admin-token";

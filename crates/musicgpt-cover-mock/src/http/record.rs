@@ -7,6 +7,7 @@ use axum::extract::Request;
 use axum::http::header;
 use axum::response::Response;
 
+use super::admin::ADMIN_PATH;
 use crate::domain::faults::FaultRecord;
 use crate::domain::journal::{FormLog, KEPT_HEADERS, cut, push_str};
 
@@ -32,7 +33,10 @@ pub(crate) struct Replayed;
 /// requests, which are not journalled.
 pub(crate) fn start_entry(request: &Request) -> Option<Vec<u8>> {
     let path = request.uri().path();
-    if path == "/__admin" || path.starts_with("/__admin/") {
+    if path
+        .strip_prefix(ADMIN_PATH)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    {
         return None;
     }
     // Under 1 KiB: glibc serves that from its small bins without consolidating the heap.

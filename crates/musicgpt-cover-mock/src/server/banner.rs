@@ -4,6 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::domain::MockState;
+use crate::http::{ADMIN_PATH, DASHBOARD_PATH};
 use crate::spec::FormSpec;
 
 /// Where the spec says the local mock listens (`127.0.0.1:4010`). A spec that does not compile
@@ -44,7 +45,7 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         ""
     };
     out.push_str(&format!(
-        "  Dashboard     {origin}/__admin/ui  (the journal, tasks, clock, credits and faults, live{token_note})\n"
+        "  Dashboard     {origin}{DASHBOARD_PATH}  (the journal, tasks, clock, credits and faults, live{token_note})\n"
     ));
     out.push_str(&format!(
         "  API docs      {origin}/docs  (the spec: {origin}/openapi.yaml, .json)\n"
@@ -67,9 +68,9 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         "  Result files  {origin}/files/{{conversion_id}}.mp3 and .wav\n"
     ));
     match state.admin_token() {
-        None => out.push_str(&format!("  Admin API     {origin}/__admin\n")),
+        None => out.push_str(&format!("  Admin API     {origin}{ADMIN_PATH}\n")),
         Some(token) => out.push_str(&format!(
-            "  Admin API     {origin}/__admin (send Authorization: Bearer {token})\n"
+            "  Admin API     {origin}{ADMIN_PATH} (send Authorization: Bearer {token})\n"
         )),
     }
     if config.mock.api_keys.is_empty() {
@@ -91,12 +92,12 @@ pub fn describe(state: &MockState, origin: &str) -> String {
     }
     match (config.mock.seed, state.clock_frozen()) {
         (Some(seed), true) => out.push_str(&format!(
-            "Clock: frozen at {} (seed {seed}); tasks finish after eta x {} once it is advanced: POST {origin}/__admin/clock/advance\n",
+            "Clock: frozen at {} (seed {seed}); tasks finish after eta x {} once it is advanced: POST {origin}{ADMIN_PATH}/clock/advance\n",
             state.now(),
             config.mock.time_scale
         )),
         (_, true) => out.push_str(&format!(
-            "Clock: frozen; advance it with POST {origin}/__admin/clock/advance\n"
+            "Clock: frozen; advance it with POST {origin}{ADMIN_PATH}/clock/advance\n"
         )),
         (seed, false) => out.push_str(&format!(
             "Clock: real time{}; a task finishes eta x {} seconds after it is accepted\n",
@@ -134,7 +135,7 @@ pub fn describe(state: &MockState, origin: &str) -> String {
             parts.push(format!("fail rates {}", rules.join(", ")));
         }
         out.push_str(&format!(
-            "Faults: {}; change them at {origin}/__admin/faults\n",
+            "Faults: {}; change them at {origin}{ADMIN_PATH}/faults\n",
             parts.join("; ")
         ));
     }
@@ -178,5 +179,27 @@ mod tests {
             example("audio_url")
         );
         assert!(banner.contains(&sent), "{banner}");
+    }
+
+    /// Every admin URL the banner names is a route of the admin API (its index lists it).
+    #[tokio::test]
+    async fn the_admin_urls_it_names_are_routes() {
+        // A frozen clock and faults, so that their lines name their routes too.
+        let config = MockConfig::new().seed(1).latency("10ms");
+        let state = MockState::new(config).expect("a state");
+        let banner = describe(&state, "http://127.0.0.1:1");
+        let routes = crate::http::admin_paths();
+        let named: Vec<&str> = banner
+            .split_whitespace()
+            .filter_map(|word| word.strip_prefix("http://127.0.0.1:1"))
+            .filter(|path| path.starts_with(ADMIN_PATH))
+            .collect();
+        assert_eq!(named.len(), 4, "{banner}");
+        for path in named {
+            assert!(
+                routes.iter().any(|r| r == path),
+                "{path} is no admin route: {routes:?}"
+            );
+        }
     }
 }

@@ -24,8 +24,8 @@ use crate::domain::matching::{Matcher, Times, VerifyError};
 use crate::domain::webhooks::WebhookDelivery;
 use crate::domain::{MockState, ShutdownReport, WaitTimeout};
 use crate::error::MockError;
-use crate::http::router;
 use crate::http::webhook_client::WebhookClient;
+use crate::http::{ADMIN_PATH, router};
 
 impl MockState {
     /// Builds a mock from `config`: checks it, compiles the embedded spec (once per process) and
@@ -161,7 +161,7 @@ impl MockServer {
 
     /// `http://127.0.0.1:PORT/__admin`.
     pub fn admin_url(&self) -> String {
-        format!("{}/__admin", self.origin)
+        format!("{}{ADMIN_PATH}", self.origin)
     }
 
     /// The address it listens on.

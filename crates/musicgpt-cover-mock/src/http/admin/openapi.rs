@@ -10,7 +10,7 @@ use schemars::schema::Schema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{MAX_BODY, Route};
+use super::{ADMIN_PATH, MAX_BODY, Route};
 use crate::domain::credits::MAX_KEY_BYTES;
 #[cfg(doc)]
 use crate::domain::credits::check_key;
@@ -64,7 +64,7 @@ pub(super) fn document(routes: &[Route], origin: &str) -> Value {
     let mut paths = Map::new();
     let mut error_statuses = Vec::new();
     for route in routes {
-        let path = format!("/__admin{}", route.path.trim_end_matches('/'));
+        let path = format!("{ADMIN_PATH}{}", route.path.trim_end_matches('/'));
         let (operation, errors) = operation(route, &mut generator);
         error_statuses.extend(errors);
         let item = paths.entry(path).or_insert_with(|| json!({}));
@@ -112,7 +112,7 @@ pub(super) fn document(routes: &[Route], origin: &str) -> Value {
             "license": of_spec("license"),
         },
         "servers": [{"url": origin, "description": "this mock"}],
-        "tags": [{"name": TAG, "description": "The mock's admin API, under /__admin."}],
+        "tags": [{"name": TAG, "description": format!("The mock's admin API, under {ADMIN_PATH}.")}],
         "security": [{}, {"adminBearer": []}, {"adminHeader": []}],
         "paths": paths,
         "components": {

@@ -73,7 +73,12 @@ pub(crate) async fn file(Path(path): Path<String>) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {
         return error_json(
             StatusCode::NOT_FOUND,
-            &format!("no asset {PREFIX}/{path}; the pages are /, /__admin/ui and /docs"),
+            &format!(
+                "no asset {PREFIX}/{path}; the pages are {}, {} and {}",
+                super::explorer::PATH,
+                super::dashboard::PATH,
+                super::docs::PATH
+            ),
         );
     };
     let mut response = Response::new(Body::from(asset.bytes));

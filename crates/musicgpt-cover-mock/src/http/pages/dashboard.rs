@@ -14,7 +14,7 @@ use crate::config::ANY_OPERATION;
 use crate::domain::faults::FaultKind;
 use crate::domain::tasks::Status;
 
-pub(crate) const PATH: &str = "/__admin/ui";
+pub(crate) const PATH: &str = super::super::admin::admin_path!("/ui");
 
 const HTML: &str = include_str!("assets/dashboard.html");
 

@@ -39,6 +39,7 @@ use futures::StreamExt;
 use http_body::Body as _;
 use tower::Layer;
 
+use super::admin::{ADMIN_PATH, admin_path};
 use super::keep::keep;
 use super::observe::{self, EXPOSED_HEADERS, ObserveLayer};
 use super::respond::{closing, error_json, json, with_causes};
@@ -221,12 +222,12 @@ pub(crate) fn router(state: MockState, config: &ProxyConfig) -> Result<Router, S
     }
     .layer(
         Router::new()
-            .nest("/__admin", super::admin::router(false))
+            .nest(ADMIN_PATH, super::admin::router(false))
             .with_state(state),
     );
     Ok(Router::new()
-        .route_service("/__admin", admin.clone())
-        .route_service("/__admin/{*rest}", admin)
+        .route_service(ADMIN_PATH, admin.clone())
+        .route_service(admin_path!("/{*rest}"), admin)
         .fallback(forward)
         .with_state(proxy))
 }

@@ -733,23 +733,30 @@ impl MockState {
     }
 }
 
-/// Every status the mock shows must be one the spec tells clients to expect.
-fn check_statuses(spec: &'static Spec) -> Result<(), String> {
-    let known: Vec<Status> = spec
-        .known_statuses
-        .iter()
+/// Every status the mock shows must be one the spec tells clients to expect, and the statuses
+/// a task ends in exactly the spec's final ones.
+pub(super) fn check_statuses(spec: &'static Spec) -> Result<(), String> {
+    let known: Vec<Status> = (spec.known_statuses.iter())
         .map(|k| Status::named(k))
         .collect();
-    match Status::SHOWN
-        .iter()
-        .find(|status| !known.is_empty() && !known.contains(status))
+    if let Some(status) =
+        (Status::SHOWN.iter()).find(|status| !known.is_empty() && !known.contains(status))
     {
-        Some(status) => Err(format!(
+        return Err(format!(
             "ConversionStatus x-known-values lacks {}",
             status.as_str()
-        )),
-        None => Ok(()),
+        ));
     }
+    let ends: Vec<&str> = Outcome::ALL.iter().map(|o| o.status().as_str()).collect();
+    let finals: Vec<&str> = spec.final_statuses.iter().map(String::as_str).collect();
+    if !finals.is_empty()
+        && (ends.iter().any(|e| !finals.contains(e)) || finals.len() != ends.len())
+    {
+        return Err(format!(
+            "ConversionStatus x-final-values {finals:?} are not the statuses a task ends in {ends:?}"
+        ));
+    }
+    Ok(())
 }
 
 impl Inner {

@@ -267,3 +267,30 @@ async fn a_seeded_reset_repeats_the_same_ids_and_restores_the_balances() {
         first
     );
 }
+
+/// The statuses a task ends in are the spec's `x-final-values`, no more and no fewer: a spec
+/// that stops counting one as final (or adds one the mock never ends in) stops the start.
+#[test]
+fn the_statuses_a_task_ends_in_are_the_spec_s_final_values() -> Result<(), String> {
+    use crate::spec::Spec;
+    use crate::spec::document::{Document, document};
+    let with_finals = |finals: &[&str]| -> Result<Result<(), String>, String> {
+        let mut raw = document()?.yaml().clone();
+        raw["components"]["schemas"]["ConversionStatus"]["x-final-values"] =
+            serde_norway::to_value(finals).map_err(|e| e.to_string())?;
+        let text = serde_norway::to_string(&raw).map_err(|e| e.to_string())?;
+        // Leaked: the mock's spec lives as long as the process.
+        let spec: &'static Spec = Box::leak(Box::new(Spec::compile(&Document::parse(&text)?)?));
+        Ok(super::state::check_statuses(spec))
+    };
+    assert_eq!(with_finals(&["COMPLETED", "FAILED", "ERROR"])?, Ok(()));
+    assert_eq!(with_finals(&["ERROR", "COMPLETED", "FAILED"])?, Ok(()));
+    for finals in [
+        &["COMPLETED", "FAILED"][..],
+        &["COMPLETED", "FAILED", "ERROR", "CANCELLED"],
+    ] {
+        let refused = with_finals(finals)?.expect_err("refused");
+        assert!(refused.contains("x-final-values"), "{refused}");
+    }
+    Ok(())
+}

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use musicgpt_cover_mock::ADMIN_PATH;
 
 use crate::Part;
 use crate::common::mib;
@@ -26,7 +27,7 @@ pub(crate) async fn counted(
     client: &reqwest::Client,
     addr: SocketAddr,
 ) -> Result<Option<u64>, String> {
-    let url = format!("http://{addr}/__admin/journal?last=1");
+    let url = format!("http://{addr}{ADMIN_PATH}/journal?last=1");
     let journal: serde_json::Value = client
         .get(&url)
         .send()

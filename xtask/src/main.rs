@@ -18,6 +18,7 @@ mod process;
 mod project;
 mod slow_tests;
 mod soak;
+mod spec;
 mod spec_lint;
 mod tidy;
 mod tools;

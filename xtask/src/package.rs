@@ -38,6 +38,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::project::create_dir;
+use crate::spec::Spec;
 use crate::{Error, Result, mock, process, project, slow_tests};
 
 /// The publishable crates, each after those it depends on.
@@ -417,10 +418,11 @@ pub(crate) fn cover_form(voice: &str, audio_url: &str) -> (String, String) {
 /// contacted.
 fn get_all_voices(base_url: &str) -> Result {
     let (address, base_path) = loopback_address(base_url)?;
+    let voices = Spec::read()?.path("getAllVoices")?.to_owned();
     let response = exchange(
         address,
         format!(
-            "GET {base_path}/v1/getAllVoices?limit=1 HTTP/1.1\r\nHost: {address}\r\n\
+            "GET {base_path}{voices}?limit=1 HTTP/1.1\r\nHost: {address}\r\n\
              Authorization: xtask-package-check\r\nConnection: close\r\n\r\n"
         )
         .as_bytes(),
@@ -431,7 +433,7 @@ fn get_all_voices(base_url: &str) -> Result {
         Ok(())
     } else {
         Err(Error::new(format!(
-            "GET {base_url}/v1/getAllVoices did not answer 200 with voices; it answered:\n{response}"
+            "GET {base_url}{voices} did not answer 200 with voices; it answered:\n{response}"
         )))
     }
 }

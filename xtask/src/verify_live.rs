@@ -20,7 +20,8 @@ use std::time::Duration;
 
 use serde_json::value::RawValue;
 
-use crate::{Error, Result, mock, package, project};
+use crate::spec::Spec;
+use crate::{Error, Result, mock, package};
 
 /// The variable the key is read from.
 const KEY_VARIABLE: &str = "MUSICGPT_API_KEY";
@@ -139,41 +140,47 @@ pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<
         .to_owned();
     println!("verify-live: {banner}");
     let proxy = Proxy::new(&base, key)?;
+    let spec = Spec::read()?;
+    let by_task = format!(
+        "{}?conversionType={}&task_id=",
+        spec.path("getConversionById")?,
+        spec.cover_conversion_type()?
+    );
     let mut steps = Vec::new();
 
-    let voices = proxy.get("/v1/getAllVoices?limit=5")?;
+    let voices = proxy.get(&format!("{}?limit=5", spec.path("getAllVoices")?))?;
     let voice = string_at(&voices.body, "/voices/0/voice_id");
     steps.push(voices.step);
-    steps.push(proxy.get("/v1/searchVoices?query=a&limit=5")?.step);
+    let search = format!("{}?query=a&limit=5", spec.path("searchVoices")?);
+    steps.push(proxy.get(&search)?.step);
     let task = options
         .task_id
         .clone()
         .unwrap_or_else(|| "verify-live-no-such-task".to_owned());
     steps.push(
         proxy
-            .get(&format!(
-                "/v1/byId?conversionType=COVER&task_id={}",
-                percent_encode(&task)
-            ))?
+            .get(&format!("{by_task}{}", percent_encode(&task)))?
             .step,
     );
     if options.spend {
         let voice = voice.ok_or_else(|| {
             Error::new("verify-live: the voice list named no voice_id to sing the cover with")
         })?;
-        let cover = proxy.cover(&voice, &spec_audio_url()?)?;
+        let (content_type, body) = package::cover_form(&voice, spec.cover_example("audio_url")?);
+        let cover = proxy.call(
+            "POST",
+            spec.path("cover")?,
+            Some((&content_type, body.as_bytes())),
+        )?;
         let task_id = string_at(&cover.body, "/task_id");
         steps.push(cover.step);
         if let Some(task_id) = task_id {
+            let finals = spec.final_statuses()?;
             for poll in 0..POLLS {
-                let answer = proxy.get(&format!(
-                    "/v1/byId?conversionType=COVER&task_id={}",
-                    percent_encode(&task_id)
-                ))?;
+                let answer = proxy.get(&format!("{by_task}{}", percent_encode(&task_id)))?;
                 let status = string_at(&answer.body, "/conversion/status").unwrap_or_default();
                 steps.push(answer.step);
-                if ["COMPLETED", "FAILED", "ERROR"].contains(&status.as_str()) || poll + 1 == POLLS
-                {
+                if finals.contains(&status.as_str()) || poll + 1 == POLLS {
                     break;
                 }
                 thread::sleep(POLL_PAUSE);
@@ -181,25 +188,6 @@ pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<
         }
     }
     Ok(steps)
-}
-
-/// The example `audio_url` of the Cover form, read from openapi.yaml (the one source of truth).
-fn spec_audio_url() -> Result<String> {
-    let spec = std::fs::read_to_string(project::spec())
-        .map_err(|e| Error::new(format!("could not read openapi.yaml: {e}")))?;
-    let form = spec
-        .split_once("\n    CoverRequest:")
-        .map(|(_, rest)| rest)
-        .ok_or_else(|| Error::new("openapi.yaml has no CoverRequest schema"))?;
-    let field = form
-        .split_once("audio_url:")
-        .map(|(_, rest)| rest)
-        .ok_or_else(|| Error::new("CoverRequest has no audio_url"))?;
-    field
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("example:"))
-        .map(|url| url.trim().trim_matches(['\'', '"']).to_owned())
-        .ok_or_else(|| Error::new("CoverRequest's audio_url has no example"))
 }
 
 /// The proxy, spoken to over plain HTTP/1.0 on loopback ([`package::exchange`]).
@@ -226,11 +214,6 @@ impl Proxy {
 
     fn get(&self, path: &str) -> Result<Answer> {
         self.call("GET", path, None)
-    }
-
-    fn cover(&self, voice: &str, audio_url: &str) -> Result<Answer> {
-        let (content_type, body) = package::cover_form(voice, audio_url);
-        self.call("POST", "/v1/Cover", Some((&content_type, body.as_bytes())))
     }
 
     fn call(&self, method: &str, path: &str, body: Option<(&str, &[u8])>) -> Result<Answer> {
@@ -336,7 +319,6 @@ mod tests {
             .as_deref(),
             Some("a\"b")
         );
-        assert!(spec_audio_url().is_ok_and(|u| u.starts_with("https://")));
     }
 
     /// The mock itself as the upstream: the whole sequence, a Cover and its polls included,
@@ -377,7 +359,11 @@ mod tests {
             "{recorded:?}"
         );
         let calls: Vec<&str> = steps.iter().map(|s| s.call.as_str()).collect();
-        assert!(calls.contains(&"POST /v1/Cover"), "{calls:?}");
+        let cover = Spec::read().and_then(|s| Ok(format!("POST {}", s.path("cover")?)));
+        assert!(
+            cover.is_ok_and(|c| calls.contains(&c.as_str())),
+            "{calls:?}"
+        );
         assert!(steps.len() >= 5, "{steps:?}");
         for step in &steps {
             assert!(step.violations.is_empty(), "{step:?}");

@@ -31,6 +31,7 @@ use super::{
     sha256, templates, write,
 };
 use crate::process::{self, Background};
+use crate::spec::Spec;
 use crate::tools::Tools;
 use crate::{Error, Result, package, project};
 
@@ -363,12 +364,16 @@ fn explorer(address: SocketAddr) -> Result {
     }
 }
 
-/// `POST /v1/Cover`, multipart, by URL, with any key: 200 and a task id.
+/// `POST /v1/Cover`, multipart, by URL (the spec's examples), with any key: 200 and a task id.
 fn cover(address: SocketAddr, base_path: &str) -> Result {
-    let (content_type, body) =
-        package::cover_form("Drake", "https://www.youtube.com/watch?v=jGflUbPQfW8");
+    let spec = Spec::read()?;
+    let (content_type, body) = package::cover_form(
+        spec.cover_example("voice_id")?,
+        spec.cover_example("audio_url")?,
+    );
+    let cover = spec.path("cover")?;
     let request = format!(
-        "POST {base_path}/v1/Cover HTTP/1.1\r\nHost: {address}\r\nAuthorization: dist-check\r\n\
+        "POST {base_path}{cover} HTTP/1.1\r\nHost: {address}\r\nAuthorization: dist-check\r\n\
          Content-Type: {content_type}\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n{body}",
         body.len()
@@ -378,7 +383,7 @@ fn cover(address: SocketAddr, base_path: &str) -> Result {
         Ok(())
     } else {
         Err(Error::new(format!(
-            "POST {base_path}/v1/Cover did not answer 200 with a task_id; it answered:\n{}",
+            "POST {base_path}{cover} did not answer 200 with a task_id; it answered:\n{}",
             head(&response)
         )))
     }

@@ -1,11 +1,12 @@
 //! What the cover bench and the soak share, included by both (`#[path = "../common/mod.rs"]`):
 //! the HTTP/1.1 client their loads use, the mock's binary as a child and its memory, the command
-//! line's grammar, a runtime, the bytes both send, latency quantiles and a lock that survives a
-//! panic.
+//! line's grammar, what both read of the spec, a runtime, the bytes both send, latency quantiles
+//! and a lock that survives a panic.
 
 pub(crate) mod http1;
 pub(crate) mod mock;
 pub(crate) mod options;
+pub(crate) mod spec;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

@@ -18,15 +18,14 @@ use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::scenario::API_PREFIX;
+use crate::common::spec::api_path;
 
-/// The fixed answer of each path (the spec's path, as in [`Scenario::spec_path`]).
-///
-/// [`Scenario::spec_path`]: crate::scenario::Scenario::spec_path
-pub(crate) type Answers = Arc<HashMap<&'static str, Bytes>>;
+/// The fixed answer of each path (the mock's: the spec's, under its base path).
+pub(crate) type Answers = Arc<HashMap<String, Bytes>>;
 
 /// The Cover: the body streamed through multer, every field read to its end, nothing checked.
 async fn parse_form(State(answers): State<Answers>, request: Request) -> Response {
+    let body = answers.get(request.uri().path()).cloned();
     let boundary = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -49,7 +48,7 @@ async fn parse_form(State(answers): State<Answers>, request: Request) -> Respons
             Err(_) => return answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
         }
     }
-    fixed(&answers, "/v1/Cover")
+    fixed(body.as_ref())
 }
 
 /// A GET: the query string parsed into its pairs, nothing checked.
@@ -59,16 +58,11 @@ async fn parse_query(State(answers): State<Answers>, request: Request) -> Respon
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
     std::hint::black_box(pairs);
-    let path = request.uri().path();
-    let spec_path = path.strip_prefix(API_PREFIX).unwrap_or(path);
-    match answers.get_key_value(spec_path) {
-        Some((key, _)) => fixed(&answers, key),
-        None => answer(StatusCode::NOT_FOUND, Bytes::from_static(b"{}")),
-    }
+    fixed(answers.get(request.uri().path()))
 }
 
-fn fixed(answers: &Answers, spec_path: &str) -> Response {
-    match answers.get(spec_path) {
+fn fixed(body: Option<&Bytes>) -> Response {
+    match body {
         Some(body) => answer(StatusCode::OK, body.clone()),
         None => answer(StatusCode::NOT_FOUND, Bytes::from_static(b"{}")),
     }
@@ -94,9 +88,9 @@ pub(crate) async fn start_bare(answers: Answers) -> Result<(SocketAddr, JoinHand
         .local_addr()
         .map_err(|e| format!("the bare server's address: {e}"))?;
     let app = Router::new()
-        .route(&format!("{API_PREFIX}/v1/Cover"), post(parse_form))
-        .route(&format!("{API_PREFIX}/v1/byId"), get(parse_query))
-        .route(&format!("{API_PREFIX}/v1/getAllVoices"), get(parse_query))
+        .route(&api_path("cover")?, post(parse_form))
+        .route(&api_path("getConversionById")?, get(parse_query))
+        .route(&api_path("getAllVoices")?, get(parse_query))
         .with_state(answers);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

@@ -13,12 +13,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use musicgpt_cover_mock::api_base_path;
 use musicgpt_cover_mock::openapi_document::{self, Tree};
 use serde_norway::Value as Yaml;
 
+use crate::common::spec::operation;
 use crate::options::Options;
 use crate::prism::{self, ChildServer, free_port, spec_path, tools_dir};
-use crate::scenario::API_PREFIX;
 
 /// A mock the bench measures beside this one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,13 +29,9 @@ pub(crate) enum Kind {
     Mockoon,
 }
 
-/// The operations every peer is set up to answer (the throughput rows' and the start-up poll's):
-/// method and the spec's path.
-const OPERATIONS: [(&str, &str); 3] = [
-    ("post", "/v1/Cover"),
-    ("get", "/v1/byId"),
-    ("get", "/v1/getAllVoices"),
-];
+/// The operations every peer is set up to answer (the throughput rows' and the start-up poll's),
+/// by operationId.
+const OPERATIONS: [&str; 3] = ["cover", "getConversionById", "getAllVoices"];
 
 impl Kind {
     pub(crate) const ALL: [Kind; 3] = [Kind::Prism, Kind::WireMock, Kind::Mockoon];
@@ -57,10 +54,10 @@ impl Kind {
     }
 
     /// What its requests' paths start with.
-    pub(crate) fn prefix(self) -> &'static str {
+    pub(crate) fn prefix(self) -> String {
         match self {
-            Kind::Prism => "",
-            Kind::WireMock | Kind::Mockoon => API_PREFIX,
+            Kind::Prism => String::new(),
+            Kind::WireMock | Kind::Mockoon => api_base_path(),
         }
     }
 
@@ -312,7 +309,7 @@ impl Program {
                     .args(["--disable-log-to-file", "--disable-admin-api"]);
             }
         }
-        ChildServer::start(command, port, self.kind.prefix(), self.kind.name())
+        ChildServer::start(command, port, &self.kind.prefix(), self.kind.name())
     }
 }
 
@@ -386,11 +383,12 @@ fn first_example(method: &str, path: &str) -> Result<String, String> {
 fn write_wiremock_stubs(dir: &Path) -> Result<(), String> {
     let mappings = dir.join("mappings");
     std::fs::create_dir_all(&mappings).map_err(|e| format!("{}: {e}", mappings.display()))?;
-    for (i, (method, path)) in OPERATIONS.iter().enumerate() {
+    for (i, id) in OPERATIONS.into_iter().enumerate() {
+        let (method, path) = operation(id)?;
         let stub = serde_json::json!({
             "request": {
                 "method": method.to_uppercase(),
-                "urlPath": format!("{API_PREFIX}{path}"),
+                "urlPath": format!("{}{path}", api_base_path()),
             },
             "response": {
                 "status": 200,
@@ -429,7 +427,8 @@ fn mockoon_environment(cli: &Path, file: &Path) -> Result<PathBuf, String> {
     let routes = environment["routes"]
         .as_array_mut()
         .ok_or("Mockoon's import has no routes")?;
-    for (method, path) in OPERATIONS {
+    for id in OPERATIONS {
+        let (method, path) = operation(id)?;
         let endpoint = path.trim_start_matches('/');
         let route = routes
             .iter_mut()

@@ -2,16 +2,17 @@
 //! does) and pitch-shifted, timed in-process through `musicgpt_cover_mock::audio_lab`; the median
 //! of [`RUNS`] runs against the shortest time a task takes at the default time scale.
 //!
-//! A task's eta is 20 to 90 s and runs scaled by `--time-scale` (default 0.05): it is final 1 to
-//! 4.5 s after its Cover. Its result files should be ready by then, so decoding and shifting must
-//! take well under the shortest of those. Encoding the result (WAV and MP3) is timed too, and
+//! A task's eta is one of the mock's `ETA_SECONDS` and runs scaled by `--time-scale` (the
+//! mock's `DEFAULT_TIME_SCALE`): it is final that many seconds, scaled, after its Cover. Its result
+//! files should be ready by then, so decoding and shifting must take well under the shortest of
+//! those. Encoding the result (WAV and MP3) is timed too, and
 //! shown, but is not part of the target: the issue asks about decoding and shifting.
 
 use crate::setup::TempFile;
 use std::time::Instant;
 
-use musicgpt_cover_mock::audio_lab;
 use musicgpt_cover_mock::config::DEFAULT_TIME_SCALE;
+use musicgpt_cover_mock::{ETA_SECONDS, audio_lab};
 
 use crate::Part;
 use crate::options::Options;
@@ -26,8 +27,6 @@ const RUNS: usize = 3;
 const SONG_SECONDS: usize = 180;
 /// And in a smoke run.
 const SMOKE_SONG_SECONDS: usize = 2;
-/// The shortest and longest eta a task is given, in seconds (the mock's `ETA_SECONDS`).
-const ETA_SECONDS: (f64, f64) = (20.0, 90.0);
 /// The shift converted by (any non-zero one costs the same).
 const SEMITONES: i64 = 3;
 
@@ -47,13 +46,14 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
         (SONG_SECONDS, RUNS)
     };
     let converted = song_seconds.min(audio_lab::MAX_SECONDS as usize);
-    let shortest = ETA_SECONDS.0 * DEFAULT_TIME_SCALE;
-    let longest = ETA_SECONDS.1 * DEFAULT_TIME_SCALE;
+    let (shortest_eta, longest_eta) = (*ETA_SECONDS.start() as f64, *ETA_SECONDS.end() as f64);
+    let shortest = shortest_eta * DEFAULT_TIME_SCALE;
+    let longest = longest_eta * DEFAULT_TIME_SCALE;
     println!(
         "\n== upload conversion: a {} s stereo MP3, its first {} s decoded and shifted {SEMITONES:+} semitones ==\n\
          in-process, {runs} run(s), median; a task is final {shortest:.1} to {longest:.1} s after its Cover \
          (etas {:.0} to {:.0} s x the default time scale {DEFAULT_TIME_SCALE})",
-        song_seconds, converted, ETA_SECONDS.0, ETA_SECONDS.1,
+        song_seconds, converted, shortest_eta, longest_eta,
     );
     let started = Instant::now();
     let (_, mp3) = audio_lab::encode(&song(song_seconds), RATE)?;

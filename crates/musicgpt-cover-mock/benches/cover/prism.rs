@@ -9,14 +9,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::http1::complete;
+use crate::common::spec::operation;
 use crate::request::KEY;
 
 /// The folder `cargo xtask ci` names for the tools (else the workspace's `.tools`).
 const TOOLS_ENV: &str = "MUSICGPT_TOOLS_DIR";
 /// How long Prism may take to answer its first request.
 const STARTUP_LIMIT: Duration = Duration::from_secs(90);
-/// The request that tells a server is up: the same on every server, so comparable.
-pub(crate) const READY_PATH: &str = "/v1/getAllVoices";
+
+/// The request that tells a server is up, getAllVoices: the same on every server, so comparable.
+pub(crate) fn ready_path() -> Result<&'static str, String> {
+    Ok(operation("getAllVoices")?.1)
+}
 
 /// The spec Prism is given: the one the mock embeds (the crate's link to the workspace's file).
 pub(crate) fn spec_path() -> PathBuf {
@@ -77,7 +81,7 @@ pub(crate) struct ChildServer {
 }
 
 impl ChildServer {
-    /// Runs `command` (which must listen on `port`) and polls `prefix` + [`READY_PATH`] every
+    /// Runs `command` (which must listen on `port`) and polls `prefix` + [`ready_path`] every
     /// millisecond until it is answered 200.
     pub(crate) fn start(
         mut command: Command,
@@ -86,7 +90,7 @@ impl ChildServer {
         what: &str,
     ) -> Result<ChildServer, String> {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let path = format!("{prefix}{READY_PATH}");
+        let path = format!("{prefix}{}", ready_path()?);
         let started = Instant::now();
         let child = command
             .stdin(Stdio::null())

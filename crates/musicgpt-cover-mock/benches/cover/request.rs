@@ -10,8 +10,6 @@ use bytes::Bytes;
 
 /// Any non-empty key is accepted by a mock started without `--api-key`, and by Prism.
 pub(crate) const KEY: &str = "bench-key";
-/// The Cover operation's path on the mock (the spec's, under its servers' `/api/public`).
-pub(crate) const COVER_PATH: &str = "/api/public/v1/Cover";
 /// A curl-like boundary; the same bytes go to every server.
 const BOUNDARY: &str = "------------------------b3nchMA4YWxkTrZu0gW";
 

@@ -5,12 +5,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use musicgpt_cover_mock::ADMIN_PATH;
 
 use crate::Part;
 use crate::common::mib;
 use crate::common::mock::{Memory, Mock, binary, command, memory};
+use crate::common::spec::api_path;
 use crate::options::Options;
-use crate::request::{COVER_PATH, probe};
+use crate::request::probe;
 use crate::scenario::Scenario;
 use crate::setup::{http_client, runtime};
 use crate::upload::{Framing, upload, upload_raw, within};
@@ -25,7 +27,7 @@ pub(crate) async fn counted(
     client: &reqwest::Client,
     addr: SocketAddr,
 ) -> Result<Option<u64>, String> {
-    let url = format!("http://{addr}/__admin/journal?last=1");
+    let url = format!("http://{addr}{ADMIN_PATH}/journal?last=1");
     let journal: serde_json::Value = client
         .get(&url)
         .send()
@@ -85,7 +87,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
 
     // Accepted: under the default --max-upload-bytes (2 GiB).
     let mock = Mock::start(command(&binary, &[]))?;
-    let url = format!("http://{}{COVER_PATH}", mock.addr);
+    let url = format!("http://{}{}", mock.addr, api_path("cover")?);
     runtime.block_on(warm_up(&client, &url))?;
     let before = mock.memory()?;
     row("before (limit 2048 MiB)", "", before, None, None, None);
@@ -149,7 +151,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     // reading the body.
     let limit_text = limit.to_string();
     let mock = Mock::start(command(&binary, &["--max-upload-bytes", &limit_text]))?;
-    let url = format!("http://{}{COVER_PATH}", mock.addr);
+    let url = format!("http://{}{}", mock.addr, api_path("cover")?);
     runtime.block_on(warm_up(&client, &url))?;
     let before = mock.memory()?;
     row(

@@ -2,14 +2,12 @@
 //! and sent as the same bytes to every server.
 
 use bytes::Bytes;
+use musicgpt_cover::COVER_CONVERSION_TYPE;
 
 use crate::common::noise;
+use crate::common::spec::{cover_example, operation};
 use crate::request::{closing, file_head, text_part};
 use crate::songs;
-
-/// The spec's servers end in this prefix; the mock and the bare server serve the spec's paths
-/// under it, Prism without it.
-pub(crate) const API_PREFIX: &str = "/api/public";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scenario {
@@ -158,7 +156,9 @@ impl Scenario {
                 "the upload sample without webhook_url, its audio_file a 1 MiB stereo MP3 (128 kbit/s, 44.1 kHz, ID3v2 tag; the short song's frames over and over, a little over a minute, cut at 1 MiB) made by the bench"
             }
             Scenario::ById => {
-                "conversionType=COVER and the task_id of one of the tasks the mock accepted before (one per connection)"
+                return format!(
+                    "conversionType={COVER_CONVERSION_TYPE} and the task_id of one of the tasks the mock accepted before (one per connection)"
+                );
             }
             Scenario::Voices => "no query: the first page of 20",
         }
@@ -198,23 +198,25 @@ impl Scenario {
         }
     }
 
-    /// The operation's path in the spec (without [`API_PREFIX`]).
-    pub(crate) fn spec_path(self) -> &'static str {
-        match self {
+    /// The operation's path in the spec (without the servers' base path; the mock and the bare
+    /// server serve it under `api_base_path()`, Prism without it).
+    pub(crate) fn spec_path(self) -> Result<&'static str, String> {
+        let id = match self {
             Scenario::Url
             | Scenario::File2k
             | Scenario::File1m
             | Scenario::Song
-            | Scenario::Song1m => "/v1/Cover",
-            Scenario::ById => "/v1/byId",
-            Scenario::Voices => "/v1/getAllVoices",
-        }
+            | Scenario::Song1m => "cover",
+            Scenario::ById => "getConversionById",
+            Scenario::Voices => "getAllVoices",
+        };
+        Ok(operation(id)?.1)
     }
 
     /// The query string (without `?`) of a request about `task_id`.
     pub(crate) fn query(self, task_id: &str) -> String {
         match self {
-            Scenario::ById => format!("conversionType=COVER&task_id={task_id}"),
+            Scenario::ById => format!("conversionType={COVER_CONVERSION_TYPE}&task_id={task_id}"),
             _ => String::new(),
         }
     }
@@ -231,15 +233,12 @@ impl Scenario {
         };
         let mut body = Vec::new();
         match file {
-            None => text_part(
-                &mut body,
-                "audio_url",
-                "https://www.youtube.com/watch?v=jGflUbPQfW8",
-            ),
+            None => text_part(&mut body, "audio_url", &cover_example("audio_url")?),
             Some(_) => text_part(&mut body, "audio_url", ""),
         }
-        text_part(&mut body, "voice_id", "Drake");
-        text_part(&mut body, "pitch", "0");
+        for field in ["voice_id", "pitch"] {
+            text_part(&mut body, field, &cover_example(field)?);
+        }
         if let Some(file) = file {
             body.extend_from_slice(&file_head());
             body.extend_from_slice(&file);

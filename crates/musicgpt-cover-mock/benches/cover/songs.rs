@@ -6,6 +6,7 @@
 use musicgpt_cover_mock::{MockServer, RESULT_AUDIO_SECONDS, audio_lab};
 
 use crate::request::probe;
+use crate::scenario::Scenario;
 
 /// The sample rate of the songs (the usual one of MP3s).
 pub(crate) const RATE: u32 = 44_100;
@@ -215,7 +216,8 @@ pub(crate) async fn duration_heard(
     let id = answer["task_id"]
         .as_str()
         .ok_or_else(|| format!("a Cover's answer has no task_id: {answer}"))?;
-    let url = mock.url(&format!("/v1/byId?conversionType=COVER&task_id={id}"));
+    let by_id = Scenario::ById;
+    let url = mock.url(&format!("{}?{}", by_id.spec_path()?, by_id.query(id)));
     let text = probe(client, "GET", &url, None).await?;
     let task: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("byId's answer: {e}"))?;

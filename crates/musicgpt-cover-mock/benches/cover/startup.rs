@@ -7,14 +7,13 @@
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use musicgpt_cover_mock::MockServer;
+use musicgpt_cover_mock::{MockServer, api_base_path};
 
 use crate::Part;
 use crate::common::mock::{binary, clean_env};
 use crate::options::Options;
 use crate::peers::{self, Kind};
-use crate::prism::{ChildServer, READY_PATH, free_port, get_once};
-use crate::scenario::API_PREFIX;
+use crate::prism::{ChildServer, free_port, get_once, ready_path};
 use crate::setup::{child_exit, run_child};
 use crate::throughput::median_of;
 use crate::verdict::Verdict;
@@ -48,7 +47,7 @@ pub(crate) fn child(args: &[String]) -> Option<ExitCode> {
         let first = MockServer::start().await;
         let start = started.elapsed();
         let addr = first.addr();
-        let path = format!("{API_PREFIX}{READY_PATH}");
+        let path = format!("{}{}", api_base_path(), ready_path()?);
         let answered = tokio::task::spawn_blocking(move || get_once(addr, &path))
             .await
             .map_err(|e| e.to_string())
@@ -101,7 +100,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         let mut command = Command::new(&binary);
         command.args(["--addr", &format!("127.0.0.1:{port}")]);
         clean_env(&mut command);
-        let server = ChildServer::start(command, port, API_PREFIX, "the mock's binary")?;
+        let server = ChildServer::start(command, port, &api_base_path(), "the mock's binary")?;
         binary_times.push(server.started_in);
     }
     let mut starts = Vec::new();
@@ -172,13 +171,15 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         });
     }
     println!("  {:<66} {:>5} {:>10}  range", "", "runs", "median ms");
-    let mut md = String::from(
+    let ready = ready_path()?;
+    let mut md = format!(
         "The release binary is started with `--addr 127.0.0.1:PORT` and polled every millisecond \
-         with `GET /api/public/v1/getAllVoices` until it answers 200; each peer likewise, run as \
-         in the throughput rows (Prism `GET /v1/getAllVoices`; WireMock's stubs and Mockoon's \
+         with `GET {}{ready}` until it answers 200; each peer likewise, run as \
+         in the throughput rows (Prism `GET {ready}`; WireMock's stubs and Mockoon's \
          data file are written before the clock starts). `MockServer::start()` runs in a fresh \
          process each time (the bench run again), on a one-worker Tokio runtime made before the \
          clock starts.\n\n| start-up | runs | median | range |\n|---|---|---|---|\n",
+        api_base_path()
     );
     for (what, runs, median, range) in &rows {
         let median = median.map_or_else(|| "—".to_owned(), |m| format!("{:.1} ms", ms(m)));

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use musicgpt_cover_mock::{MockConfig, MockServer, audio_lab};
+use musicgpt_cover_mock::{MockConfig, MockServer, api_base_path, audio_lab};
 
 use crate::Part;
 use crate::bare::start_bare;
@@ -21,7 +21,7 @@ use crate::procfs::{
     CpuSample, OTHERS_WARNING, cpu_share, jiffies_used, process_jiffies, thread_jiffies,
 };
 use crate::request::{probe, raw_request};
-use crate::scenario::{API_PREFIX, Scenario};
+use crate::scenario::Scenario;
 use crate::setup::{http_client, runtime};
 use crate::songs;
 use crate::verdict::{Verdict, round_like};
@@ -188,6 +188,7 @@ fn measure_row(
     peers: &[Started],
 ) -> Result<Row, String> {
     let body = scenario.body()?;
+    let (base, spec_path) = (api_base_path(), scenario.spec_path()?);
     // The songs' background conversions wait for the row's end: taken now, before the mock's
     // first song (a conversion running from the last row is waited for), so the row's figures
     // are the request path's alone. The request path is unchanged: each Cover still keeps its
@@ -206,7 +207,7 @@ fn measure_row(
                 let answer = clients.block_on(probe(
                     client,
                     "POST",
-                    &mock.url("/v1/Cover"),
+                    &mock.url(Scenario::Url.spec_path()?),
                     Scenario::Url.body()?,
                 ))?;
                 let answer: serde_json::Value =
@@ -223,24 +224,20 @@ fn measure_row(
     let path_and_query = |prefix: &str, id: &str| {
         let query = scenario.query(id);
         if query.is_empty() {
-            format!("{prefix}{}", scenario.spec_path())
+            format!("{prefix}{spec_path}")
         } else {
-            format!("{prefix}{}?{query}", scenario.spec_path())
+            format!("{prefix}{spec_path}?{query}")
         }
     };
     // The mock's answer becomes the bare server's fixed answer.
     let mock_answer = clients.block_on(probe(
         client,
         scenario.method(),
-        &format!(
-            "http://{}{}",
-            mock.addr(),
-            path_and_query(API_PREFIX, &ids[0])
-        ),
+        &format!("http://{}{}", mock.addr(), path_and_query(&base, &ids[0])),
         body.clone(),
     ))?;
     let answers = Arc::new(HashMap::from([(
-        scenario.spec_path(),
+        format!("{base}{spec_path}"),
         Bytes::from(mock_answer.clone()),
     )]));
     let (bare_addr, bare_task) = servers.block_on(start_bare(answers))?;
@@ -259,17 +256,17 @@ fn measure_row(
     let mut targets = vec![
         Target {
             addr: bare_addr,
-            requests: requests(bare_addr, API_PREFIX),
+            requests: requests(bare_addr, &base),
         },
         Target {
             addr: mock.addr(),
-            requests: requests(mock.addr(), API_PREFIX),
+            requests: requests(mock.addr(), &base),
         },
     ];
     for p in peers {
         targets.push(Target {
             addr: p.server.addr,
-            requests: requests(p.server.addr, p.kind.prefix()),
+            requests: requests(p.server.addr, &p.kind.prefix()),
         });
     }
     let names: Vec<&str> = ["bare", "mock"]
@@ -281,7 +278,7 @@ fn measure_row(
         scenario.name(),
         scenario.label(),
         scenario.method(),
-        scenario.spec_path(),
+        spec_path,
         scenario.describe(),
         body.as_ref().map_or(0, Bytes::len)
     );
@@ -299,7 +296,7 @@ fn measure_row(
         let url = format!(
             "http://{}{}",
             p.server.addr,
-            path_and_query(p.kind.prefix(), &ids[0])
+            path_and_query(&p.kind.prefix(), &ids[0])
         );
         match clients.block_on(probe(client, scenario.method(), &url, body.clone())) {
             Ok(answer) => println!(

@@ -10,7 +10,8 @@ use bytes::Bytes;
 
 use crate::common::http1::complete;
 use crate::common::noise;
-use crate::request::{COVER_PATH, KEY, closing, content_type, file_head, text_part};
+use crate::common::spec::{api_path, cover_example};
+use crate::request::{KEY, closing, content_type, file_head, text_part};
 
 /// The chunk the big uploads are generated in (one buffer, sent over and over).
 const UPLOAD_CHUNK: usize = 256 * 1024;
@@ -31,8 +32,8 @@ pub(crate) enum Framing {
 /// length.
 fn upload_parts(size: u64) -> Result<(impl Iterator<Item = Bytes> + Send + 'static, u64), String> {
     let mut head = Vec::new();
-    text_part(&mut head, "voice_id", "Drake");
-    text_part(&mut head, "pitch", "0");
+    text_part(&mut head, "voice_id", &cover_example("voice_id")?);
+    text_part(&mut head, "pitch", &cover_example("pitch")?);
     head.extend_from_slice(&file_head());
     let mut tail = b"\r\n".to_vec();
     tail.extend_from_slice(&closing());
@@ -101,7 +102,8 @@ pub(crate) async fn upload_raw(
         Framing::Chunked => "Transfer-Encoding: chunked".to_owned(),
     };
     let head = format!(
-        "POST {COVER_PATH} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {KEY}\r\nContent-Type: {}\r\n{length}\r\n\r\n",
+        "POST {} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {KEY}\r\nContent-Type: {}\r\n{length}\r\n\r\n",
+        api_path("cover")?,
         content_type()
     );
     let sent = std::cell::Cell::new(0u64);

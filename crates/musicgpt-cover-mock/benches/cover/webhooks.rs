@@ -21,6 +21,7 @@ use musicgpt_cover_mock::{ClockMode, MockConfig, MockServer};
 
 use crate::Part;
 use crate::common::lock;
+use crate::common::spec::{cover_example, operation};
 use crate::options::Options;
 use crate::request::{KEY, closing, content_type, text_part};
 use crate::setup::{http_client, runtime};
@@ -95,17 +96,14 @@ fn round(o: &Options) -> Result<Round, String> {
         ))
         .map_err(|e| format!("the mock could not start: {e}"))?;
     let mut body = Vec::new();
-    text_part(&mut body, "voice_id", "Drake");
-    text_part(
-        &mut body,
-        "audio_url",
-        "https://www.youtube.com/watch?v=jGflUbPQfW8",
-    );
+    for field in ["voice_id", "audio_url"] {
+        text_part(&mut body, field, &cover_example(field)?);
+    }
     text_part(&mut body, "webhook_url", &format!("http://{receiver}/hook"));
     body.extend_from_slice(&closing());
     let body = Bytes::from(body);
     let client = http_client()?;
-    let url = mock.url("/v1/Cover");
+    let url = mock.url(operation("cover")?.1);
     let started = Instant::now();
     let statuses: Vec<Result<u16, String>> = clients.block_on(
         futures::stream::iter(0..tasks)

@@ -4,11 +4,13 @@
 
 use std::time::{Duration, Instant};
 
+use musicgpt_cover::types::ConversionStatus;
+use musicgpt_cover_mock::{ETA_SECONDS, Outcome};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::common::http1::Answer;
-use crate::ledger::{Hook, Outcome, Task};
+use crate::ledger::{Hook, Task, final_status};
 use crate::mix::Expect;
 
 /// Room for the mock's clock, which counts whole milliseconds, and for the moments between the
@@ -77,8 +79,12 @@ fn accepted(
     if status != 200 {
         return Err("a valid Cover should be accepted with 200".to_owned());
     }
-    if json["success"] != true || json["status"] != "IN_QUEUE" {
-        return Err("a Cover answer should say success and IN_QUEUE".to_owned());
+    let status = ConversionStatus::from(json["status"].as_str().unwrap_or_default());
+    if json["success"] != true || !status.is_in_queue() {
+        return Err(format!(
+            "a Cover answer should say success and {}",
+            ConversionStatus::InQueue.as_str()
+        ));
     }
     let id = |name: &str| {
         json[name]
@@ -88,8 +94,14 @@ fn accepted(
     };
     let eta = json["eta"]
         .as_u64()
-        .filter(|eta| (20..=90).contains(eta))
-        .ok_or("eta should be 20 to 90 seconds")?;
+        .filter(|eta| ETA_SECONDS.contains(eta))
+        .ok_or_else(|| {
+            format!(
+                "eta should be {} to {} seconds",
+                ETA_SECONDS.start(),
+                ETA_SECONDS.end()
+            )
+        })?;
     // As the mock rounds it (domain/state.rs).
     let run = Duration::from_millis((eta as f64 * 1000.0 * time_scale).round() as u64);
     Ok(Task {
@@ -128,30 +140,30 @@ fn poll(status: u16, json: &Value, task: &Task, at: Timing) -> Result<Checked, S
                 return Err(format!("byId should answer with task {}", task.task_id));
             }
             let shown = c["status"].as_str().unwrap_or_default();
+            let known = ConversionStatus::from(shown);
+            let running = known.is_known() && !known.is_final();
+            let ends = final_status(task.outcome);
             match shown {
-                "IN_QUEUE" | "PROCESSING" if at.sent <= final_by + SLACK => Ok(Checked::Fine),
-                "IN_QUEUE" | "PROCESSING" => Err(format!(
+                _ if running && at.sent <= final_by + SLACK => Ok(Checked::Fine),
+                _ if running => Err(format!(
                     "{shown} when the task was final {} ms before the poll",
                     at.sent.saturating_duration_since(final_by).as_millis()
                 )),
-                s if s == task.outcome.status() && !could_be_final => Err(format!(
+                s if s == ends && !could_be_final => Err(format!(
                     "{s} {} ms before the task's end",
                     final_from
                         .saturating_duration_since(at.received)
                         .as_millis()
                 )),
-                "COMPLETED" if task.outcome == Outcome::Completed => {
+                s if s == ends && task.outcome == Outcome::Completed => {
                     if c["audio_url"].is_string() && c["conversion_path_wav"].is_string() {
                         Ok(Checked::Fine)
                     } else {
-                        Err("a COMPLETED conversion should carry its result URLs".to_owned())
+                        Err(format!("a {s} conversion should carry its result URLs"))
                     }
                 }
-                s if s == task.outcome.status() => Ok(Checked::Fine),
-                s => Err(format!(
-                    "status {s:?} for a task asked to end {}",
-                    task.outcome.status()
-                )),
+                s if s == ends => Ok(Checked::Fine),
+                s => Err(format!("status {s:?} for a task asked to end {ends}")),
             }
         }
         _ => Err("a poll should get 200 (or 404 once the task may be evicted)".to_owned()),

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use musicgpt_cover::types::ConversionStatus;
+use musicgpt_cover_mock::ADMIN_PATH;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -12,7 +14,6 @@ use crate::common::http1::Client;
 
 /// How often the admin API is asked again.
 const POLL: Duration = Duration::from_millis(100);
-const FINAL: [&str; 3] = ["COMPLETED", "FAILED", "ERROR"];
 
 /// `GET /__admin/webhooks`'s `totals`.
 #[derive(Debug, Default, Clone, Copy, Deserialize)]
@@ -43,16 +44,18 @@ pub(crate) async fn drain(mock: SocketAddr, deadline: Instant) -> Result<Drained
     let started = Instant::now();
     let mut admin = Client::new(mock);
     let (statuses, all_final) = loop {
-        let tasks = get(&mut admin, mock, "/__admin/tasks").await?;
+        let tasks = get(&mut admin, mock, &format!("{ADMIN_PATH}/tasks")).await?;
         let mut statuses = BTreeMap::<String, u64>::new();
         for task in tasks["tasks"]
             .as_array()
-            .ok_or("/__admin/tasks lists no tasks")?
+            .ok_or_else(|| format!("{ADMIN_PATH}/tasks lists no tasks"))?
         {
             let status = task["status"].as_str().unwrap_or("(none)");
             *statuses.entry(status.to_owned()).or_default() += 1;
         }
-        let all_final = statuses.keys().all(|s| FINAL.contains(&s.as_str()));
+        let all_final = statuses
+            .keys()
+            .all(|s| ConversionStatus::from(s.as_str()).is_final());
         if all_final || Instant::now() >= deadline {
             break (statuses, all_final);
         }
@@ -60,9 +63,9 @@ pub(crate) async fn drain(mock: SocketAddr, deadline: Instant) -> Result<Drained
     };
     let final_after = started.elapsed();
     let (totals, settled) = loop {
-        let webhooks = get(&mut admin, mock, "/__admin/webhooks").await?;
+        let webhooks = get(&mut admin, mock, &format!("{ADMIN_PATH}/webhooks")).await?;
         let totals = Totals::deserialize(&webhooks["totals"])
-            .map_err(|e| format!("/__admin/webhooks: totals: {e}"))?;
+            .map_err(|e| format!("{ADMIN_PATH}/webhooks: totals: {e}"))?;
         if (all_final && totals.pending == 0) || Instant::now() >= deadline {
             break (totals, totals.pending == 0);
         }

@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use musicgpt_cover::types::ConversionStatus;
+use musicgpt_cover_mock::Outcome;
 use uuid::Uuid;
 
 use crate::common::lock;
@@ -19,23 +21,13 @@ pub(crate) enum Hook {
     Refused,
 }
 
-/// How a task was asked to end (`Prefer: outcome=...`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    Completed,
-    Failed,
-    Error,
-}
-
-impl Outcome {
-    /// The final status byId shows.
-    pub(crate) fn status(self) -> &'static str {
-        match self {
-            Outcome::Completed => "COMPLETED",
-            Outcome::Failed => "FAILED",
-            Outcome::Error => "ERROR",
-        }
-    }
+/// The final status byId shows of a task asked to end `outcome` (`Prefer: outcome=...`): the
+/// spec's final value the mock reads as that outcome.
+pub(crate) fn final_status(outcome: Outcome) -> &'static str {
+    ConversionStatus::FINAL_VALUES
+        .iter()
+        .find(|status| Outcome::parse(status.as_str()) == Some(outcome))
+        .map_or("", ConversionStatus::as_str)
 }
 
 /// One accepted Cover.
@@ -49,6 +41,7 @@ pub(crate) struct Task {
     /// eta × time-scale, as the mock rounds it: how long after acceptance the task is final.
     pub(crate) run: Duration,
     pub(crate) hook: Hook,
+    /// How it was asked to end (`Prefer: outcome=...`).
     pub(crate) outcome: Outcome,
 }
 

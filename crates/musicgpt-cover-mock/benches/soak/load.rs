@@ -134,6 +134,7 @@ pub(crate) async fn run(
     o: &Options,
     mock: SocketAddr,
     hook_url: &str,
+    spec: Arc<mix::Spec>,
     ledger: Arc<Ledger>,
     sent: Arc<AtomicU64>,
     start: Instant,
@@ -159,6 +160,7 @@ pub(crate) async fn run(
                 hook_url: hook_url.to_owned(),
                 noise: Arc::clone(&noise),
                 wavs: Arc::clone(&wavs),
+                spec: Arc::clone(&spec),
             };
             let rng = StdRng::seed_from_u64(o.seed.wrapping_mul(1000).wrapping_add(worker as u64));
             tokio::spawn(connection(cx, rng, Arc::clone(&shared)))

@@ -54,7 +54,7 @@ use crate::common::mib;
 use crate::common::options::parsed;
 use crate::ledger::Ledger;
 use crate::mock::{Mock, TempDir};
-use crate::options::{Options, USAGE};
+use crate::options::{Options, usage};
 use crate::receiver::Receiver;
 use crate::units::thousands;
 use crate::verdict::{Accepted, Audit, Evidence};
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let options = match parsed(Options::parse(std::env::args().skip(1)), USAGE) {
+    let options = match parsed(Options::parse(std::env::args().skip(1)), &usage()) {
         Ok(options) => options,
         Err(code) => return code,
     };
@@ -88,6 +88,7 @@ fn main() -> ExitCode {
 }
 
 fn soak(o: &Options) -> Result<ExitCode, String> {
+    let spec = Arc::new(mix::Spec::read()?);
     let binary = common::mock::binary()?;
     let receiver = Receiver::start()?;
     let (time_scale, task_capacity) = (o.time_scale.to_string(), o.task_capacity.to_string());
@@ -117,8 +118,8 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         mock.pid(),
         mock.running.addr,
         receiver.url,
-        20.0 * o.time_scale,
-        o.longest_task_seconds(),
+        o.task_seconds().0,
+        o.task_seconds().1,
         thousands(o.task_capacity as u64),
     );
     // The load's own runtime, one thread: the paced load needs little, and the mock (two
@@ -139,6 +140,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         o,
         mock.running.addr,
         &receiver.url,
+        spec,
         Arc::clone(&ledger),
         sent,
         start,

@@ -2,11 +2,14 @@
 //! answer each should get. A new kind is a `Kind` variant, a row in [`KINDS`] and an arm in
 //! [`plan`].
 
+use musicgpt_cover::COVER_CONVERSION_TYPE;
 use musicgpt_cover_mock::openapi_document::pitch_bounds;
+use musicgpt_cover_mock::{Outcome, api_base_path};
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use crate::ledger::{Hook, Ledger, Outcome, Task};
+use crate::common::spec::{api_path, cover_example};
+use crate::ledger::{Hook, Ledger, Task};
 
 /// The pitches the spec allows (the mock would not start without its spec).
 fn pitches() -> std::ops::RangeInclusive<i64> {
@@ -97,23 +100,71 @@ pub(crate) struct Context {
     pub(crate) noise: std::sync::Arc<[u8]>,
     /// Short WAV files, which the mock decodes, shifts and encodes in the background.
     pub(crate) wavs: std::sync::Arc<[Vec<u8>]>,
+    pub(crate) spec: std::sync::Arc<Spec>,
 }
 
-const COVER: &str = "/api/public/v1/Cover";
-const BY_ID: &str = "/api/public/v1/byId";
+/// What the requests take from openapi.yaml: its servers' base path, the mock's paths of the
+/// operations (the spec's, under the base path) and the Cover form's examples.
+pub(crate) struct Spec {
+    base: String,
+    cover: String,
+    by_id: String,
+    search_voices: String,
+    all_voices: String,
+    voice_id: String,
+    audio_url: String,
+}
+
+impl Spec {
+    pub(crate) fn read() -> Result<Spec, String> {
+        Ok(Spec {
+            base: api_base_path(),
+            cover: api_path("cover")?,
+            by_id: api_path("getConversionById")?,
+            search_voices: api_path("searchVoices")?,
+            all_voices: api_path("getAllVoices")?,
+            voice_id: cover_example("voice_id")?,
+            audio_url: cover_example("audio_url")?,
+        })
+    }
+
+    /// The voices the Covers name, in turn: the spec's example, a UUID and a name with a space.
+    fn voice(&self, n: u32) -> &str {
+        match n % 3 {
+            0 => &self.voice_id,
+            1 => "6f9a2c4e-1b3d-4e5f-8a7b-9c0d1e2f3a4b",
+            _ => "Soak Voice",
+        }
+    }
+
+    /// byId's path with `conversionType` for a Cover, and `query` after it when there is one.
+    fn by_id(&self, query: &str) -> String {
+        let path = format!("{}?conversionType={COVER_CONVERSION_TYPE}", self.by_id);
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}&{query}")
+        }
+    }
+}
+
 const BOUNDARY: &str = "----soakBoundary7MA4YWxkTrZu0gW";
 /// Webhook hosts the mock must refuse (not loopback, not allowed); it sends nothing to them.
 const REFUSED_HOOKS: [&str; 2] = [
     "http://webhook.musicgpt.com/soak",
     "http://10.0.0.1:8080/hook",
 ];
-const VOICES: [&str; 3] = [
-    "Drake",
-    "6f9a2c4e-1b3d-4e5f-8a7b-9c0d1e2f3a4b",
-    "Soak Voice",
-];
 const QUERIES: [&str; 4] = ["drake", "a", "J", "no-such-voice-at-all"];
-const BAD_PITCHES: [&str; 4] = ["13", "-13", "twelve", "99999999999999999999"];
+
+/// A pitch the spec refuses: one past either bound, a word, a number too long for any integer.
+fn bad_pitch(n: u32) -> String {
+    match n % 4 {
+        0 => (pitches().end() + 1).to_string(),
+        1 => (pitches().start() - 1).to_string(),
+        2 => "twelve".to_owned(),
+        _ => "99999999999999999999".to_owned(),
+    }
+}
 
 /// Draws a kind by weight.
 pub(crate) fn draw(rng: &mut StdRng) -> Kind {
@@ -143,7 +194,7 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 _ => (Hook::Receiver, Some(cx.hook_url.as_str())),
             };
             let mut form = Multipart::default();
-            form.text("voice_id", VOICES[n as usize % VOICES.len()]);
+            form.text("voice_id", cx.spec.voice(n));
             form.text(
                 "audio_url",
                 &format!("https://www.youtube.com/watch?v=soak{n}"),
@@ -163,14 +214,14 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
         }
         Kind::CoverUrlEncoded => {
             let mut body = form_urlencoded::Serializer::new(String::new());
-            body.append_pair("voice_id", VOICES[n as usize % VOICES.len()])
+            body.append_pair("voice_id", cx.spec.voice(n))
                 .append_pair("audio_url", &format!("https://example.com/song-{n}.mp3"))
                 .append_pair("pitch", &rng.random_range(pitches()).to_string())
                 .append_pair("webhook_url", &cx.hook_url);
             let body = body.finish();
             let bytes = request(
                 "POST",
-                COVER,
+                &cx.spec.cover,
                 cx,
                 key,
                 &[("content-type", "application/x-www-form-urlencoded")],
@@ -184,7 +235,7 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
         }
         Kind::CoverWav | Kind::CoverFile => {
             let mut form = Multipart::default();
-            form.text("voice_id", VOICES[n as usize % VOICES.len()]);
+            form.text("voice_id", cx.spec.voice(n));
             form.pitch(rng);
             form.text("webhook_url", &cx.hook_url);
             if kind == Kind::CoverWav {
@@ -213,30 +264,33 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 } else {
                     format!("conversion_id={}", task.conversion_id)
                 };
-                let path = format!("{BY_ID}?conversionType=COVER&{query}");
-                (kind, get(&path, cx, key), Expect::Poll(task))
+                (
+                    kind,
+                    get(&cx.spec.by_id(&query), cx, key),
+                    Expect::Poll(task),
+                )
             }
             None => voices_page(cx, key, n),
         },
         Kind::SearchVoices => {
             let query = QUERIES[n as usize % QUERIES.len()];
             let limit = 1 + n % 100;
-            let path = format!("/api/public/v1/searchVoices?query={query}&limit={limit}");
+            let path = format!("{}?query={query}&limit={limit}", cx.spec.search_voices);
             (kind, get(&path, cx, key), Expect::Voices)
         }
         Kind::GetAllVoices => voices_page(cx, key, n),
         Kind::NoVoiceId => {
             let mut form = Multipart::default();
-            form.text("audio_url", "https://www.youtube.com/watch?v=jGflUbPQfW8");
+            form.text("audio_url", &cx.spec.audio_url);
             form.pitch(rng);
             form.text("webhook_url", &cx.hook_url);
             (kind, form.request(cx, key, &[]), Expect::Refusal(422))
         }
         Kind::BadPitch => {
             let mut form = Multipart::default();
-            form.text("voice_id", "Drake");
-            form.text("audio_url", "https://www.youtube.com/watch?v=jGflUbPQfW8");
-            form.text("pitch", BAD_PITCHES[n as usize % BAD_PITCHES.len()]);
+            form.text("voice_id", &cx.spec.voice_id);
+            form.text("audio_url", &cx.spec.audio_url);
+            form.text("pitch", &bad_pitch(n));
             form.text("webhook_url", &cx.hook_url);
             (kind, form.request(cx, key, &[]), Expect::Refusal(422))
         }
@@ -244,28 +298,28 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
             // The key is checked before the body: a Cover without one is refused unread.
             let bytes = if n.is_multiple_of(2) {
                 let mut form = Multipart::default();
-                form.text("voice_id", "Drake");
-                form.text("audio_url", "https://www.youtube.com/watch?v=jGflUbPQfW8");
+                form.text("voice_id", &cx.spec.voice_id);
+                form.text("audio_url", &cx.spec.audio_url);
                 form.request(cx, None, &[])
             } else {
-                get("/api/public/v1/getAllVoices", cx, None)
+                get(&cx.spec.all_voices, cx, None)
             };
             (kind, bytes, Expect::Refusal(401))
         }
         Kind::UnknownPath => {
             let path = if n.is_multiple_of(2) {
-                format!("/api/public/v1/soak-{n}")
+                format!("{}/v1/soak-{n}", cx.spec.base)
             } else {
-                "/api/public/v2/getAllVoices".to_owned()
+                format!("{}/v2/getAllVoices", cx.spec.base)
             };
             (kind, get(&path, cx, key), Expect::Refusal(404))
         }
         Kind::ByIdQuery => {
             let path = if n.is_multiple_of(2) {
                 let (a, b) = (uuid::Uuid::from_u128(u128::from(n)), uuid::Uuid::nil());
-                format!("{BY_ID}?conversionType=COVER&task_id={a}&conversion_id={b}")
+                cx.spec.by_id(&format!("task_id={a}&conversion_id={b}"))
             } else {
-                format!("{BY_ID}?conversionType=COVER")
+                cx.spec.by_id("")
             };
             (kind, get(&path, cx, key), Expect::Refusal(400))
         }
@@ -276,8 +330,11 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 1 => format!("conversion_id={n}"),
                 _ => format!("task_id={}", uuid::Uuid::from_u128(u128::from(n) << 64)),
             };
-            let path = format!("{BY_ID}?conversionType=COVER&{query}");
-            (kind, get(&path, cx, key), Expect::Refusal(404))
+            (
+                kind,
+                get(&cx.spec.by_id(&query), cx, key),
+                Expect::Refusal(404),
+            )
         }
     };
     Planned {
@@ -289,7 +346,8 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
 
 fn voices_page(cx: &Context, key: Option<&str>, n: u32) -> (Kind, Vec<u8>, Expect) {
     let path = format!(
-        "/api/public/v1/getAllVoices?limit={}&page={}",
+        "{}?limit={}&page={}",
+        cx.spec.all_voices,
         1 + n % 100,
         n % 3
     );
@@ -368,7 +426,7 @@ impl Multipart {
             ("content-type", &content_type),
         ];
         all.extend_from_slice(headers);
-        request("POST", COVER, cx, key, &all, &self.body)
+        request("POST", &cx.spec.cover, cx, key, &all, &self.body)
     }
 }
 

@@ -1,9 +1,17 @@
 //! The soak's command line: how long, how many connections and how fast, and the settings the
 //! mock is started with.
 
+use musicgpt_cover_mock::ETA_SECONDS;
+
 use crate::common::options::{number, walk, whole};
 
-pub(crate) const USAGE: &str = "\
+const DEFAULT_TIME_SCALE: f64 = 0.005;
+
+/// The help, its eta range the mock's.
+pub(crate) fn usage() -> String {
+    let (shortest, longest) = (*ETA_SECONDS.start(), *ETA_SECONDS.end());
+    format!(
+        "\
 usage: cargo xtask soak [OPTIONS]
    or: MUSICGPT_SOAK_MOCK_BIN=$PWD/target/release/musicgpt-cover-mock \\
        cargo bench -p musicgpt-cover-mock --bench soak -- [OPTIONS]
@@ -13,8 +21,8 @@ options:
   --seconds N        how long the load runs (default 60; at least 3, since RSS is judged by thirds)
   --connections C    concurrent keep-alive connections (default 64)
   --rate R           requests a second, all connections together (default 4000)
-  --time-scale S     the mock's --time-scale: a task takes eta x S seconds, eta being 20 to 90
-                     (default 0.005: 0.1 to 0.45 s, so tasks finish all through the run)
+  --time-scale S     the mock's --time-scale: a task takes eta x S seconds, eta being {shortest} to {longest}
+                     (default {DEFAULT_TIME_SCALE}: {} to {} s, so tasks finish all through the run)
   --task-capacity N  the mock's --task-capacity (default 2000: the store is full, and evicting,
                      within the first seconds, so the RSS after warm-up is that of a full store)
   --drain S          seconds allowed after the load for every task to be final and every
@@ -23,7 +31,11 @@ options:
   -h, --help         this message
 
 exit status: 0 every check passed, 1 a check failed, 2 the run is not valid
-";
+",
+        shortest as f64 * DEFAULT_TIME_SCALE,
+        longest as f64 * DEFAULT_TIME_SCALE,
+    )
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
@@ -43,7 +55,7 @@ impl Options {
             seconds: 60,
             connections: 64,
             rate: 4000,
-            time_scale: 0.005,
+            time_scale: DEFAULT_TIME_SCALE,
             task_capacity: 2000,
             drain: 60.0,
             seed: clock_seed(),
@@ -64,9 +76,10 @@ impl Options {
         Ok(run.then_some(o))
     }
 
-    /// The longest a task runs: eta at most 90 s, times the scale.
-    pub(crate) fn longest_task_seconds(&self) -> f64 {
-        90.0 * self.time_scale
+    /// The shortest and the longest a task runs: the mock's eta, times the scale.
+    pub(crate) fn task_seconds(&self) -> (f64, f64) {
+        let scaled = |eta: u64| eta as f64 * self.time_scale;
+        (scaled(*ETA_SECONDS.start()), scaled(*ETA_SECONDS.end()))
     }
 }
 

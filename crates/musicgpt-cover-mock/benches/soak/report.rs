@@ -3,6 +3,8 @@
 
 use std::process::ExitCode;
 
+use musicgpt_cover_mock::ADMIN_PATH;
+
 use crate::Held;
 use crate::common::{mib, quantile_ms};
 use crate::drain::Drained;
@@ -162,7 +164,7 @@ pub(crate) fn tasks(accepted: &Accepted, drained: Result<&Drained, &str>, audit:
     );
     let t = d.totals;
     println!(
-        "webhooks (GET /__admin/webhooks, {:.1} s after the load): due {} = delivered {} + refused {} + failed {} + dropped {}; pending {}",
+        "webhooks (GET {ADMIN_PATH}/webhooks, {:.1} s after the load): due {} = delivered {} + refused {} + failed {} + dropped {}; pending {}",
         d.settled_after.as_secs_f64(),
         thousands(t.due),
         thousands(t.delivered),

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
+use musicgpt_cover_mock::Outcome;
 use uuid::Uuid;
 
 use crate::Held;
 use crate::drain::Drained;
-use crate::ledger::{Hook, Outcome, Task};
+use crate::ledger::{Hook, Task};
 use crate::load::Tally;
 use crate::mock::Log;
 use crate::receiver::Received;

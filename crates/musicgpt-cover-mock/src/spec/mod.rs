@@ -223,25 +223,23 @@ impl Spec {
             .ok_examples()?
             .iter()
             .filter_map(|e| {
-                let c = e.get("conversion")?;
-                let text = |key: &str| c.get(key).and_then(Json::as_str).map(str::to_owned);
+                let c = e.get(Field::Conversion.name())?;
+                let text = |f: Field| c.get(f.name()).and_then(Json::as_str).map(str::to_owned);
                 Some(StatusText {
-                    status: text("status")?,
-                    status_msg: text("status_msg"),
-                    message: text("message"),
+                    status: text(Field::Status)?,
+                    status_msg: text(Field::StatusMsg),
+                    message: text(Field::Message),
                 })
             })
             .collect();
         let example_voices = all_voices
             .ok_examples()?
             .iter()
-            .filter_map(|e| e.get("voices")?.as_array().cloned())
+            .filter_map(|e| e.get(Field::Voices.name())?.as_array().cloned())
             .flatten()
             .filter_map(|v| {
-                Some((
-                    v.get("voice_id")?.as_str()?.to_owned(),
-                    v.get("voice_name")?.as_str()?.to_owned(),
-                ))
+                let text = |f: Field| Some(v.get(f.name())?.as_str()?.to_owned());
+                Some((text(Field::VoiceId)?, text(Field::VoiceName)?))
             })
             .collect();
         let status_schema = schema("ConversionStatus")?;
@@ -309,10 +307,16 @@ impl Spec {
         })?;
         let cover_rate = (cover.ok_examples()?.iter())
             .find_map(|e| {
-                let eta = e.get("eta")?.as_u64().filter(|&eta| eta > 0)?;
-                Some((eta, e.get("credit_estimate")?.as_f64()?))
+                let eta = e.get(Field::Eta.name())?.as_u64().filter(|&eta| eta > 0)?;
+                Some((eta, e.get(Field::CreditEstimate.name())?.as_f64()?))
             })
-            .ok_or("openapi.yaml's Cover has no 200 example with an eta and a credit_estimate")?;
+            .ok_or_else(|| {
+                format!(
+                    "openapi.yaml's Cover has no 200 example with an {} and a {}",
+                    Field::Eta.name(),
+                    Field::CreditEstimate.name()
+                )
+            })?;
 
         Ok(Spec {
             title: head.info.title,

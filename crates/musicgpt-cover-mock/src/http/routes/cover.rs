@@ -4,6 +4,7 @@
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use uuid::fmt::Hyphenated;
 
 use crate::domain::audio::{DURATION_SECONDS, Probe, probe_upload_async};
 use crate::domain::credits::from_cents;
@@ -432,14 +433,14 @@ fn ipv4(host: &str) -> Option<u32> {
 /// Fills the 200 of Cover.
 struct Accepted<'a> {
     task: &'a Created,
-    task_id: [u8; 36],
-    conversion_id: [u8; 36],
+    task_id: [u8; Hyphenated::LENGTH],
+    conversion_id: [u8; Hyphenated::LENGTH],
 }
 
 impl<'a> Accepted<'a> {
     fn new(task: &'a Created) -> Self {
-        let mut task_id = [0u8; 36];
-        let mut conversion_id = [0u8; 36];
+        let mut task_id = [0u8; Hyphenated::LENGTH];
+        let mut conversion_id = [0u8; Hyphenated::LENGTH];
         task.task_id.hyphenated().encode_lower(&mut task_id);
         task.conversion_id
             .hyphenated()

@@ -404,11 +404,36 @@ mod tests {
     #[test]
     fn the_voice_pages_defaults_are_compiled() {
         let s = spec();
-        for op in [&s.all_voices, &s.search_voices] {
-            let default = |name: &str| op.query.iter().find(|r| r.name == name)?.default;
-            assert_eq!(default("limit"), Some(20), "{}", op.operation_id);
-            assert_eq!(default("page"), Some(0), "{}", op.operation_id);
+        for (op, slots) in [
+            (&s.all_voices, s.all_voices_params),
+            (&s.search_voices, s.search_voices_params),
+        ] {
+            assert_eq!(
+                op.query[slots.limit].default,
+                Some(20),
+                "{}",
+                op.operation_id
+            );
+            assert_eq!(op.query[slots.page].default, Some(0), "{}", op.operation_id);
         }
+    }
+
+    /// The Cover form's slots serve both of its forms, so the url-encoded one must carry the
+    /// multipart one's fields, in its order.
+    #[test]
+    fn a_url_encoded_form_with_other_fields_is_an_error() -> Result<(), String> {
+        let mut raw = document()?.yaml().clone();
+        raw["paths"]["/v1/Cover"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+            ["schema"] =
+            serde_norway::from_str("{type: object, properties: {voice_id: {type: string}}}")
+                .map_err(|e| e.to_string())?;
+        let text = serde_norway::to_string(&raw).map_err(|e| e.to_string())?;
+        let compiled = Spec::compile(&Document::parse(&text)?);
+        assert!(
+            compiled.is_err_and(|e| e.contains("url-encoded form has other fields")),
+            "compiled"
+        );
+        Ok(())
     }
 
     /// The conversion type byId finds Cover's conversions by is the parameter's example, read

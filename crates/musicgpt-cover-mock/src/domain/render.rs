@@ -5,6 +5,10 @@ use super::credits::from_cents;
 use super::tasks::{Status, Task};
 use crate::spec::{Field, Fill, Spec, Val, Value};
 
+/// Where the result files are served: a completed task's are `{FILES_PATH}/{conversion_id}.mp3`
+/// and `.wav`.
+pub(crate) const FILES_PATH: &str = "/files";
+
 /// Fills the byId and webhook templates from a task.
 pub(crate) struct TaskFill<'a> {
     pub(crate) task: &'a Task,
@@ -21,7 +25,7 @@ impl TaskFill<'_> {
     fn file(&self, ext: &str) -> Val<'static> {
         if self.task.status(self.now) == Status::Completed {
             Val::Owned(format!(
-                "{}/files/{}.{ext}",
+                "{}{FILES_PATH}/{}.{ext}",
                 self.origin, self.task.conversion_id
             ))
         } else {

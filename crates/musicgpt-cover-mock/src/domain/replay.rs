@@ -167,20 +167,20 @@ impl Replay {
             let path = request.path.strip_prefix(&spec.base_path).unwrap_or("");
             if path == spec.cover.path && recorded.answer.status == 200 {
                 let json = json.as_ref();
-                recorded.task_id = text(json.and_then(|j| j.get("task_id")));
+                recorded.task_id = text(json.and_then(|j| j.get(Field::TaskId.name())));
                 if let Some(task) = &recorded.task_id {
-                    let conversion = text(json.and_then(|j| j.get("conversion_id")));
+                    let conversion = text(json.and_then(|j| j.get(Field::ConversionId.name())));
                     covers.insert(task.clone(), (conversion, at));
                 }
             } else if path == spec.by_id.path
                 && let Some(Value::Object(conversion)) =
-                    json.as_ref().and_then(|j| j.get("conversion"))
-                && conversion.get("status").and_then(Value::as_str)
+                    json.as_ref().and_then(|j| j.get(Field::Conversion.name()))
+                && conversion.get(Field::Status.name()).and_then(Value::as_str)
                     == Some(Status::Completed.as_str())
             {
-                let task = text(conversion.get("task_id")).or_else(|| {
+                let task = text(conversion.get(Field::TaskId.name())).or_else(|| {
                     // A poll by conversion id whose answer leaves the task id out.
-                    let id = text(conversion.get("conversion_id"))?;
+                    let id = text(conversion.get(Field::ConversionId.name()))?;
                     covers
                         .iter()
                         .find(|(_, (c, _))| c.as_deref() == Some(id.as_str()))

@@ -31,7 +31,7 @@ use super::webhooks::{
 };
 use crate::config::{ClockMode, MAX_JOURNAL_BYTES, MAX_TASK_BYTES, MockConfig};
 use crate::error::MockError;
-use crate::spec::{Operation, Spec};
+use crate::spec::{Field, Operation, Spec};
 
 /// Shortest and longest eta a task is given, in seconds (the spec's examples: 33 and 71).
 pub const ETA_SECONDS: std::ops::RangeInclusive<u64> = 20..=90;
@@ -795,7 +795,7 @@ impl Inner {
         };
         let conversion_id = done
             .conversion
-            .get("conversion_id")
+            .get(Field::ConversionId.name())
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default()
             .to_owned();

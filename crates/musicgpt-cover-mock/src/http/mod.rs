@@ -39,7 +39,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
 use tower::Layer;
 
-use crate::domain::MockState;
+use crate::domain::{FILES_PATH, MockState};
 use crate::spec::Operation;
 use faults::FaultLayer;
 use observe::ObserveLayer;
@@ -90,7 +90,7 @@ pub fn router(state: MockState) -> Router {
                 voices::search_voices,
             ),
         )
-        .route("/files/{file}", get(files::file))
+        .route(&format!("{FILES_PATH}/{{file}}"), get(files::file))
         .nest(admin::ADMIN_PATH, admin::router(true))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -130,7 +130,7 @@ async fn not_found(method: Method, uri: Uri) -> Response {
     error_json(
         StatusCode::NOT_FOUND,
         &format!(
-            "no route for {method} {}; {api}; result files are under /files/, the admin API under {}",
+            "no route for {method} {}; {api}; result files are under {FILES_PATH}/, the admin API under {}",
             uri.path(),
             admin::ADMIN_PATH
         ),

@@ -3,7 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::domain::MockState;
+use crate::domain::{FILES_PATH, MockState};
 use crate::http::{ADMIN_PATH, DASHBOARD_PATH};
 use crate::spec::FormSpec;
 
@@ -65,7 +65,7 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         ));
     }
     out.push_str(&format!(
-        "  Result files  {origin}/files/{{conversion_id}}.mp3 and .wav\n"
+        "  Result files  {origin}{FILES_PATH}/{{conversion_id}}.mp3 and .wav\n"
     ));
     match state.admin_token() {
         None => out.push_str(&format!("  Admin API     {origin}{ADMIN_PATH}\n")),

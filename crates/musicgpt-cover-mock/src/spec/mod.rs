@@ -79,6 +79,13 @@ pub(crate) struct Spec {
     pub(crate) webhook: Template,
     /// The form field the callback's URL expression names (`webhook_url`).
     pub(crate) webhook_field: String,
+    /// The Cover form's fields the mock reads, by their slots.
+    pub(crate) cover_fields: CoverFields,
+    /// byId's query parameters, by their slots.
+    pub(crate) by_id_params: ByIdParams,
+    /// The voice pages' query parameters, by their slots.
+    pub(crate) all_voices_params: PageParams,
+    pub(crate) search_voices_params: PageParams,
     /// The shared `Error` schema, for errors the spec has no status for (an unknown route).
     pub(crate) error: Template,
     /// `status_msg` and `message` per conversion status, from the byId examples.
@@ -100,6 +107,46 @@ pub(crate) struct Spec {
     /// What a Cover costs: the first 200 example of Cover that shows both an `eta` and a
     /// `credit_estimate` (71 s for 1.27 credits), as (seconds, credits).
     pub(crate) cover_rate: (u64, f64),
+}
+
+/// The Cover form's fields the mock reads, by their slots in its form (in the multipart form and
+/// in the url-encoded one, which carries the same fields in the same order): each name is written
+/// here once, and a spec without one fails to compile.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CoverFields {
+    pub(crate) audio_url: usize,
+    pub(crate) audio_file: usize,
+    pub(crate) voice_id: usize,
+    pub(crate) pitch: usize,
+    /// [`Spec::webhook_field`]'s.
+    pub(crate) webhook_url: usize,
+}
+
+/// byId's query parameters, by their slots among [`Operation::query`] (and `parse_query`'s).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ByIdParams {
+    pub(crate) task_id: usize,
+    pub(crate) conversion_id: usize,
+    pub(crate) conversion_type: usize,
+}
+
+/// A voice page's query parameters, by their slots among [`Operation::query`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageParams {
+    /// The text a search looks for (none: every voice).
+    pub(crate) query: Option<usize>,
+    pub(crate) limit: usize,
+    pub(crate) page: usize,
+}
+
+/// The slot of the query parameter `name` of `op`; an error naming it when the spec has none.
+fn param(op: &Operation, name: &str) -> Result<usize, String> {
+    (op.query_index(name)).ok_or_else(|| {
+        format!(
+            "openapi.yaml's {} has no query parameter {name}",
+            op.operation_id
+        )
+    })
 }
 
 /// The members of the document's head the mock reads.
@@ -176,25 +223,23 @@ impl Spec {
             .ok_examples()?
             .iter()
             .filter_map(|e| {
-                let c = e.get("conversion")?;
-                let text = |key: &str| c.get(key).and_then(Json::as_str).map(str::to_owned);
+                let c = e.get(Field::Conversion.name())?;
+                let text = |f: Field| c.get(f.name()).and_then(Json::as_str).map(str::to_owned);
                 Some(StatusText {
-                    status: text("status")?,
-                    status_msg: text("status_msg"),
-                    message: text("message"),
+                    status: text(Field::Status)?,
+                    status_msg: text(Field::StatusMsg),
+                    message: text(Field::Message),
                 })
             })
             .collect();
         let example_voices = all_voices
             .ok_examples()?
             .iter()
-            .filter_map(|e| e.get("voices")?.as_array().cloned())
+            .filter_map(|e| e.get(Field::Voices.name())?.as_array().cloned())
             .flatten()
             .filter_map(|v| {
-                Some((
-                    v.get("voice_id")?.as_str()?.to_owned(),
-                    v.get("voice_name")?.as_str()?.to_owned(),
-                ))
+                let text = |f: Field| Some(v.get(f.name())?.as_str()?.to_owned());
+                Some((text(Field::VoiceId)?, text(Field::VoiceName)?))
             })
             .collect();
         let status_schema = schema("ConversionStatus")?;
@@ -205,29 +250,73 @@ impl Spec {
                 .filter_map(|s| Some(s.as_str()?.to_owned()))
                 .collect()
         };
-        let pitch = cover
-            .form
-            .as_ref()
-            .and_then(|form| form.fields.get(form.index_of("pitch")?))
-            .ok_or("openapi.yaml's Cover form has no pitch")?;
+        let form = (cover.form.as_ref()).ok_or("openapi.yaml's Cover has no multipart form")?;
+        if let Some(urlencoded) = &cover.urlencoded
+            && !(form.fields.iter().map(|f| &f.name)).eq(urlencoded.fields.iter().map(|f| &f.name))
+        {
+            return Err(
+                "openapi.yaml's Cover url-encoded form has other fields than its multipart one"
+                    .to_owned(),
+            );
+        }
+        let field = |name: &str| {
+            (form.index_of(name))
+                .ok_or_else(|| format!("openapi.yaml's Cover form has no field {name}"))
+        };
+        let cover_fields = CoverFields {
+            audio_url: field("audio_url")?,
+            audio_file: field("audio_file")?,
+            voice_id: field("voice_id")?,
+            pitch: field("pitch")?,
+            webhook_url: field(&webhook_field)?,
+        };
+        let by_id_params = ByIdParams {
+            task_id: param(&by_id, "task_id")?,
+            conversion_id: param(&by_id, "conversion_id")?,
+            conversion_type: param(&by_id, "conversionType")?,
+        };
+        let page = |op: &Operation, query| -> Result<PageParams, String> {
+            Ok(PageParams {
+                query,
+                limit: param(op, "limit")?,
+                page: param(op, "page")?,
+            })
+        };
+        let all_voices_params = page(&all_voices, None)?;
+        let search_voices_params = page(&search_voices, Some(param(&search_voices, "query")?))?;
+        let pitch = &form.fields[cover_fields.pitch];
         let (Some(min), Some(max)) = (pitch.minimum, pitch.maximum) else {
-            return Err("openapi.yaml's pitch has no minimum or no maximum".to_owned());
+            return Err(format!(
+                "openapi.yaml's {} has no minimum or no maximum",
+                pitch.name
+            ));
         };
         if min > max {
             return Err(format!(
-                "openapi.yaml's pitch: minimum {min} > maximum {max}"
+                "openapi.yaml's {}: minimum {min} > maximum {max}",
+                pitch.name
             ));
         }
         let pitch_default = pitch.default.unwrap_or(0);
-        let cover_conversion_type = (by_id.query_index("conversionType"))
-            .and_then(|i| by_id.query[i].example.clone())
-            .ok_or("openapi.yaml's byId has no conversionType with an example (Cover's)")?;
+        let conversion_type = &by_id.query[by_id_params.conversion_type];
+        let cover_conversion_type = (conversion_type.example.clone()).ok_or_else(|| {
+            format!(
+                "openapi.yaml's byId has no {} with an example (Cover's)",
+                conversion_type.name
+            )
+        })?;
         let cover_rate = (cover.ok_examples()?.iter())
             .find_map(|e| {
-                let eta = e.get("eta")?.as_u64().filter(|&eta| eta > 0)?;
-                Some((eta, e.get("credit_estimate")?.as_f64()?))
+                let eta = e.get(Field::Eta.name())?.as_u64().filter(|&eta| eta > 0)?;
+                Some((eta, e.get(Field::CreditEstimate.name())?.as_f64()?))
             })
-            .ok_or("openapi.yaml's Cover has no 200 example with an eta and a credit_estimate")?;
+            .ok_or_else(|| {
+                format!(
+                    "openapi.yaml's Cover has no 200 example with an {} and a {}",
+                    Field::Eta.name(),
+                    Field::CreditEstimate.name()
+                )
+            })?;
 
         Ok(Spec {
             title: head.info.title,
@@ -237,6 +326,10 @@ impl Spec {
             api_servers,
             webhook,
             webhook_field,
+            cover_fields,
+            by_id_params,
+            all_voices_params,
+            search_voices_params,
             cover_ok,
             conversion_ok,
             voices_ok,
@@ -311,11 +404,36 @@ mod tests {
     #[test]
     fn the_voice_pages_defaults_are_compiled() {
         let s = spec();
-        for op in [&s.all_voices, &s.search_voices] {
-            let default = |name: &str| op.query.iter().find(|r| r.name == name)?.default;
-            assert_eq!(default("limit"), Some(20), "{}", op.operation_id);
-            assert_eq!(default("page"), Some(0), "{}", op.operation_id);
+        for (op, slots) in [
+            (&s.all_voices, s.all_voices_params),
+            (&s.search_voices, s.search_voices_params),
+        ] {
+            assert_eq!(
+                op.query[slots.limit].default,
+                Some(20),
+                "{}",
+                op.operation_id
+            );
+            assert_eq!(op.query[slots.page].default, Some(0), "{}", op.operation_id);
         }
+    }
+
+    /// The Cover form's slots serve both of its forms, so the url-encoded one must carry the
+    /// multipart one's fields, in its order.
+    #[test]
+    fn a_url_encoded_form_with_other_fields_is_an_error() -> Result<(), String> {
+        let mut raw = document()?.yaml().clone();
+        raw["paths"]["/v1/Cover"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+            ["schema"] =
+            serde_norway::from_str("{type: object, properties: {voice_id: {type: string}}}")
+                .map_err(|e| e.to_string())?;
+        let text = serde_norway::to_string(&raw).map_err(|e| e.to_string())?;
+        let compiled = Spec::compile(&Document::parse(&text)?);
+        assert!(
+            compiled.is_err_and(|e| e.contains("url-encoded form has other fields")),
+            "compiled"
+        );
+        Ok(())
     }
 
     /// The conversion type byId finds Cover's conversions by is the parameter's example, read
@@ -345,6 +463,62 @@ mod tests {
         let text = serde_norway::to_string(&changed).map_err(|e| e.to_string())?;
         let compiled = Spec::compile(&Document::parse(&text)?)?;
         assert_eq!(compiled.cover_conversion_type, "REMIX");
+        Ok(())
+    }
+
+    /// A name the mock reads from the spec (a field of the Cover form, a query parameter) that
+    /// the spec does not have stops its compilation with an error naming it: the mock does not
+    /// fall back on a default.
+    #[test]
+    fn a_name_the_mock_reads_that_the_spec_lacks_is_an_error_naming_it() -> Result<(), String> {
+        /// Renames `from` as a key, a list item (`required`) and a parameter's `name`, everywhere.
+        fn rename(node: &mut Yaml, from: &str) {
+            const TO: &str = "renamed";
+            match node {
+                Yaml::Mapping(map) => {
+                    if let Some(name) = map.get_mut("name")
+                        && name.as_str() == Some(from)
+                    {
+                        *name = Yaml::from(TO);
+                    }
+                    if let Some(value) = map.shift_remove(from) {
+                        map.insert(Yaml::from(TO), value);
+                    }
+                    map.values_mut().for_each(|value| rename(value, from));
+                }
+                Yaml::Sequence(items) => {
+                    for item in items {
+                        if item.as_str() == Some(from) {
+                            *item = Yaml::from(TO);
+                        } else {
+                            rename(item, from);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for name in [
+            "audio_url",
+            "audio_file",
+            "voice_id",
+            "pitch",
+            "webhook_url",
+            "task_id",
+            "conversion_id",
+            "conversionType",
+            "query",
+            "limit",
+            "page",
+        ] {
+            let mut raw = document()?.yaml().clone();
+            rename(&mut raw, name);
+            let text = serde_norway::to_string(&raw).map_err(|e| e.to_string())?;
+            match Spec::compile(&Document::parse(&text)?) {
+                Ok(_) => return Err(format!("the spec without {name} compiled")),
+                Err(e) => assert!(e.split_whitespace().any(|w| w == name), "{name}: {e}"),
+            }
+        }
         Ok(())
     }
 

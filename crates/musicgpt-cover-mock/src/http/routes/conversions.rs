@@ -19,40 +19,49 @@ pub(crate) async fn by_id(State(state): State<MockState>, request: Request) -> R
         Ok(p) => p,
         Err(response) => return *response,
     };
-    let text = |name: &str| {
-        (op.query_index(name))
-            .and_then(|i| params[i].as_ref())
-            .and_then(Param::text)
-    };
-    let (task_id, conversion_id) = (text("task_id"), text("conversion_id"));
-    let id = match (task_id, conversion_id) {
-        (Some(t), None) => ("task_id", t),
-        (None, Some(c)) => ("conversion_id", c),
+    let slots = spec.by_id_params;
+    let name = |slot: usize| op.query[slot].name.as_str();
+    let text = |slot: usize| params[slot].as_ref().and_then(Param::text);
+    let (slot, id) = match (text(slots.task_id), text(slots.conversion_id)) {
+        (Some(t), None) => (slots.task_id, t),
+        (None, Some(c)) => (slots.conversion_id, c),
         (Some(_), Some(_)) => {
             return documented(
                 op,
                 op.invalid_status,
-                Some("task_id and conversion_id were both given; give exactly one"),
+                Some(&format!(
+                    "{} and {} were both given; give exactly one",
+                    name(slots.task_id),
+                    name(slots.conversion_id)
+                )),
             );
         }
         (None, None) => {
-            return documented(op, op.invalid_status, Some("give task_id or conversion_id"));
+            return documented(
+                op,
+                op.invalid_status,
+                Some(&format!(
+                    "give {} or {}",
+                    name(slots.task_id),
+                    name(slots.conversion_id)
+                )),
+            );
         }
     };
     // Ids are plain strings (openapi.yaml): one that is not a UUID is no id this mock issued.
-    let Ok(uuid) = Uuid::try_parse(id.1) else {
+    let Ok(uuid) = Uuid::try_parse(id) else {
         return documented(
             op,
             StatusCode::NOT_FOUND,
             Some(&format!(
                 "no conversion has {} {}: the ids this mock issues are UUIDs",
-                id.0,
-                quoted(id.1)
+                name(slot),
+                quoted(id)
             )),
         );
     };
     // One of the spec's values, exactly (the query check refused any other with 400).
-    let conversion_type = text("conversionType").unwrap_or_default();
+    let conversion_type = text(slots.conversion_type).unwrap_or_default();
     // The mock holds the conversions Cover starts only.
     let cover = spec.cover_conversion_type.as_str();
     if conversion_type != cover {
@@ -60,12 +69,12 @@ pub(crate) async fn by_id(State(state): State<MockState>, request: Request) -> R
             op,
             StatusCode::NOT_FOUND,
             Some(&format!(
-                "no {conversion_type} conversion has {} {}; this mock holds {cover} conversions only",
-                id.0, id.1
+                "no {conversion_type} conversion has {} {id}; this mock holds {cover} conversions only",
+                name(slot)
             )),
         );
     }
-    let body = if id.0 == "task_id" {
+    let body = if slot == slots.task_id {
         state.render_conversion(|tasks| tasks.get(&uuid))
     } else {
         state.render_conversion(|tasks| tasks.by_conversion(&uuid))

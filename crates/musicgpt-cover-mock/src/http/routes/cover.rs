@@ -4,6 +4,7 @@
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use uuid::fmt::Hyphenated;
 
 use crate::domain::audio::{DURATION_SECONDS, Probe, probe_upload_async};
 use crate::domain::credits::from_cents;
@@ -106,7 +107,8 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
         }
         Err(FormError::TooLarge) => {
             record.set_error(format!(
-                "audio_file is larger than the upload limit of {max_upload} bytes"
+                "{} is larger than the upload limit of {max_upload} bytes",
+                form_spec.fields[spec.cover_fields.audio_file].name
             ));
             documented(op, StatusCode::PAYLOAD_TOO_LARGE, None)
         }
@@ -187,19 +189,25 @@ fn accept(
     } = form;
     let spec = state.spec();
     let op = &spec.cover;
+    let fields = spec.cover_fields;
+    let name = |slot: usize| form_spec.fields[slot].name.as_str();
     if !form_spec.alternatives_met(&values) {
         // The documented body says exactly this: neither audio was given.
-        record.set_error("neither audio_url nor audio_file was given".to_owned());
+        record.set_error(format!(
+            "neither {} nor {} was given",
+            name(fields.audio_url),
+            name(fields.audio_file)
+        ));
         return documented(op, StatusCode::UNPROCESSABLE_ENTITY, None);
     }
-    let mut take = |name: &str| form_spec.index_of(name).and_then(|i| values[i].take());
+    let mut take = |slot: usize| values[slot].take();
     let text = |v: Option<Value>| match v {
         Some(Value::Text(t)) => Some(t),
         _ => None,
     };
     // The file wins when both are given; an empty URL counts as not given.
-    let audio_url = take("audio_url");
-    let source = match take("audio_file") {
+    let audio_url = take(fields.audio_url);
+    let source = match take(fields.audio_file) {
         Some(Value::File {
             filename,
             content_type,
@@ -212,18 +220,18 @@ fn accept(
         _ => {
             let url = text(audio_url).unwrap_or_default();
             if let Err(why) = check_audio_url(&url) {
-                record.set_error(why);
+                record.set_error(format!("{} {why}", name(fields.audio_url)));
                 return documented(op, StatusCode::BAD_REQUEST, None);
             }
             AudioSource::Url { url }
         }
     };
-    let voice_id = text(take("voice_id")).unwrap_or_default();
-    let pitch = match take("pitch") {
+    let voice_id = text(take(fields.voice_id)).unwrap_or_default();
+    let pitch = match take(fields.pitch) {
         Some(Value::Integer(n)) => n,
         _ => spec.pitch_default,
     };
-    let webhook_url = text(take(&spec.webhook_field)).filter(|u| !u.is_empty());
+    let webhook_url = text(take(fields.webhook_url)).filter(|u| !u.is_empty());
     // What is left, the file's bytes aside, is echoed by name (`NewTask::echoed`).
     let echoed = (form_spec.fields.iter().zip(values))
         .filter_map(|(rule, value)| match value? {
@@ -281,7 +289,8 @@ fn accept(
 /// ever. The authority is read as a WHATWG URL parser (what a downloader uses) reads it, so a
 /// URL cannot show one host to this check and another to a downloader: the last `@` ends the
 /// userinfo, and `\` ends the authority as `/` does. (Hand-rolled: parsing the URL whole costs
-/// more than the rest of a Cover request's checks together.)
+/// more than the rest of a Cover request's checks together.) The error reads after the field's
+/// name.
 fn check_audio_url(url: &str) -> Result<(), String> {
     let lower_starts = |prefix: &str| {
         url.len() >= prefix.len()
@@ -292,23 +301,20 @@ fn check_audio_url(url: &str) -> Result<(), String> {
     } else if lower_starts("http://") {
         &url[7..]
     } else {
-        return Err(format!(
-            "audio_url {} is not an http or https URL",
-            quoted(url)
-        ));
+        return Err(format!("{} is not an http or https URL", quoted(url)));
     };
     let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or_default();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let (host, port) = if let Some(literal) = host_port.strip_prefix('[') {
         let Some((v6, after)) = literal.split_once(']') else {
             return Err(format!(
-                "audio_url {} has an IP literal with no closing ]",
+                "{} has an IP literal with no closing ]",
                 quoted(url)
             ));
         };
         if v6.parse::<std::net::Ipv6Addr>().is_err() {
             return Err(format!(
-                "audio_url {} has an IP literal [{v6}] that is not an IPv6 address",
+                "{} has an IP literal [{v6}] that is not an IPv6 address",
                 quoted(url)
             ));
         }
@@ -317,7 +323,7 @@ fn check_audio_url(url: &str) -> Result<(), String> {
             None if after.is_empty() => None,
             None => {
                 return Err(format!(
-                    "audio_url {} has {after:?} after its IP literal",
+                    "{} has {after:?} after its IP literal",
                     quoted(url)
                 ));
             }
@@ -334,7 +340,7 @@ fn check_audio_url(url: &str) -> Result<(), String> {
         && !(port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok())
     {
         return Err(format!(
-            "audio_url {} has port {port:?}; a port is a number from 0 to 65535",
+            "{} has port {port:?}; a port is a number from 0 to 65535",
             quoted(url)
         ));
     }
@@ -343,20 +349,20 @@ fn check_audio_url(url: &str) -> Result<(), String> {
     }
     let host = host.trim_end_matches('.');
     if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(format!("audio_url {} has no host", quoted(url)));
+        return Err(format!("{} has no host", quoted(url)));
     }
     // WHATWG's forbidden domain code points: no downloader resolves a host holding one.
     if let Some(c) = host
         .chars()
         .find(|&c| c.is_control() || "#/:<>?@[\\]^|%".contains(c))
     {
-        return Err(format!("audio_url {} has {c:?} in its host", quoted(url)));
+        return Err(format!("{} has {c:?} in its host", quoted(url)));
     }
     // A host whose last label is a number is an IPv4 address to WHATWG, or no host at all.
     let last = host.rsplit('.').next().unwrap_or_default();
     if is_number(last) && ipv4(host).is_none() {
         return Err(format!(
-            "audio_url {} has host {host}, which is neither a name nor an IPv4 address",
+            "{} has host {host}, which is neither a name nor an IPv4 address",
             quoted(url)
         ));
     }
@@ -366,7 +372,7 @@ fn check_audio_url(url: &str) -> Result<(), String> {
             && host.is_char_boundary(host.len() - invalid.len())
             && host[host.len() - invalid.len()..].eq_ignore_ascii_case(invalid));
     if under_invalid {
-        return Err(format!("audio_url host {host} is under .invalid"));
+        return Err(format!("host {host} is under .invalid"));
     }
     Ok(())
 }
@@ -427,14 +433,14 @@ fn ipv4(host: &str) -> Option<u32> {
 /// Fills the 200 of Cover.
 struct Accepted<'a> {
     task: &'a Created,
-    task_id: [u8; 36],
-    conversion_id: [u8; 36],
+    task_id: [u8; Hyphenated::LENGTH],
+    conversion_id: [u8; Hyphenated::LENGTH],
 }
 
 impl<'a> Accepted<'a> {
     fn new(task: &'a Created) -> Self {
-        let mut task_id = [0u8; 36];
-        let mut conversion_id = [0u8; 36];
+        let mut task_id = [0u8; Hyphenated::LENGTH];
+        let mut conversion_id = [0u8; Hyphenated::LENGTH];
         task.task_id.hyphenated().encode_lower(&mut task_id);
         task.conversion_id
             .hyphenated()

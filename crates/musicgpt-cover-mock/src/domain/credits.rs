@@ -72,10 +72,12 @@ pub(crate) fn from_cents(cents: Cents) -> f64 {
     cents as f64 / 100.0
 }
 
-/// The credit estimate for an eta, at the rate of the spec's example (`Spec::cover_rate`:
-/// `seconds` for `credits`), rounded up to the hundredth.
+/// The credit estimate for an eta at the rate of the spec's example (`Spec::cover_rate`:
+/// `seconds` for `credits`), taken to the whole second a credit (71 s for 1.27: 55.9, so a
+/// credit per 56 s), rounded up to the hundredth.
 pub(crate) fn estimate(eta: u64, (seconds, credits): (u64, f64)) -> Cents {
-    (eta * to_cents(credits)).div_ceil(seconds.max(1))
+    let per_credit = ((seconds as f64 / credits).round() as u64).max(1);
+    (eta * 100).div_ceil(per_credit)
 }
 
 #[derive(Debug)]
@@ -253,7 +255,8 @@ mod tests {
         let rate = crate::spec::spec().expect("the spec").cover_rate;
         assert_eq!(rate, (71, 1.27));
         assert_eq!(estimate(71, rate), 127);
+        // A credit per 56 s: 1.5 credits for 84 s, 0.36 for 20.
+        assert_eq!(estimate(84, rate), 150);
         assert_eq!(estimate(20, rate), 36);
-        assert_eq!(estimate(90, rate), 161);
     }
 }

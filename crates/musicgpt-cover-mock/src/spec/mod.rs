@@ -308,7 +308,8 @@ impl Spec {
         let cover_rate = (cover.ok_examples()?.iter())
             .find_map(|e| {
                 let eta = e.get(Field::Eta.name())?.as_u64().filter(|&eta| eta > 0)?;
-                Some((eta, e.get(Field::CreditEstimate.name())?.as_f64()?))
+                let credits = e.get(Field::CreditEstimate.name())?.as_f64()?;
+                Some((eta, credits)).filter(|_| credits > 0.0)
             })
             .ok_or_else(|| {
                 format!(

@@ -122,6 +122,18 @@ pub(crate) struct CoverFields {
     pub(crate) webhook_url: usize,
 }
 
+impl CoverFields {
+    /// What a Cover `form` that gives no song is told (the 422's reason).
+    pub(crate) fn no_song(&self, form: &FormSpec) -> String {
+        let name = |slot: usize| form.fields.get(slot).map_or("", |f| f.name.as_str());
+        format!(
+            "neither {} nor {} was given",
+            name(self.audio_url),
+            name(self.audio_file)
+        )
+    }
+}
+
 /// byId's query parameters, by their slots among [`Operation::query`] (and `parse_query`'s).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ByIdParams {

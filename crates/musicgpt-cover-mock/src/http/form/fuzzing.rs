@@ -71,7 +71,7 @@ pub fn check_cover_form(
     if !form_spec.alternatives_met(&values) {
         return Err((
             StatusCode::UNPROCESSABLE_ENTITY.as_u16(),
-            "neither audio_url nor audio_file was given".to_owned(),
+            spec.cover_fields.no_song(form_spec),
         ));
     }
     Ok(form_spec

@@ -193,11 +193,7 @@ fn accept(
     let name = |slot: usize| form_spec.fields[slot].name.as_str();
     if !form_spec.alternatives_met(&values) {
         // The documented body says exactly this: neither audio was given.
-        record.set_error(format!(
-            "neither {} nor {} was given",
-            name(fields.audio_url),
-            name(fields.audio_file)
-        ));
+        record.set_error(fields.no_song(form_spec));
         return documented(op, StatusCode::UNPROCESSABLE_ENTITY, None);
     }
     let mut take = |slot: usize| values[slot].take();

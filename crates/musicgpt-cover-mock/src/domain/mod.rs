@@ -37,6 +37,6 @@ pub(crate) mod webhooks;
 mod tests;
 
 pub(crate) use credits::AuthError;
-pub(crate) use render::FILES_PATH;
+pub(crate) use render::{FILES_PATH, ResultFile};
 pub(crate) use state::{CreateError, Created};
 pub use state::{ETA_SECONDS, MockState, PendingWebhook, ShutdownReport, WaitTimeout};

@@ -5,9 +5,51 @@ use super::credits::from_cents;
 use super::tasks::{Status, Task};
 use crate::spec::{Field, Fill, Spec, Val, Value};
 
-/// Where the result files are served: a completed task's are `{FILES_PATH}/{conversion_id}.mp3`
-/// and `.wav`.
+/// Where the result files are served: a completed task's are `{FILES_PATH}/{conversion_id}.EXT`,
+/// one per [`ResultFile`].
 pub(crate) const FILES_PATH: &str = "/files";
+
+/// A completed task's result files, by format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResultFile {
+    Mp3,
+    Wav,
+}
+
+impl ResultFile {
+    pub(crate) const ALL: [ResultFile; 2] = [ResultFile::Mp3, ResultFile::Wav];
+
+    /// The extension of its name.
+    pub(crate) fn ext(self) -> &'static str {
+        match self {
+            ResultFile::Mp3 => "mp3",
+            ResultFile::Wav => "wav",
+        }
+    }
+
+    /// Its Content-Type.
+    pub(crate) fn media_type(self) -> &'static str {
+        match self {
+            ResultFile::Mp3 => "audio/mpeg",
+            ResultFile::Wav => "audio/wav",
+        }
+    }
+
+    /// The format named by `ext` (any case).
+    pub(crate) fn from_ext(ext: &str) -> Option<ResultFile> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.ext().eq_ignore_ascii_case(ext))
+    }
+
+    /// `{conversion_id}.mp3 or {conversion_id}.wav`: the names a result file may have.
+    pub(crate) fn names() -> String {
+        let names: Vec<String> = (Self::ALL.iter())
+            .map(|f| format!("{{conversion_id}}.{}", f.ext()))
+            .collect();
+        names.join(" or ")
+    }
+}
 
 /// Fills the byId and webhook templates from a task.
 pub(crate) struct TaskFill<'a> {
@@ -22,7 +64,8 @@ pub(crate) struct TaskFill<'a> {
 }
 
 impl TaskFill<'_> {
-    fn file(&self, ext: &str) -> Val<'static> {
+    fn file(&self, file: ResultFile) -> Val<'static> {
+        let ext = file.ext();
         if self.task.status(self.now) == Status::Completed {
             Val::Owned(format!(
                 "{}{FILES_PATH}/{}.{ext}",
@@ -68,8 +111,8 @@ impl Fill for TaskFill<'_> {
             Field::Eta => Val::Int(i64::try_from(task.eta).unwrap_or(i64::MAX)),
             Field::CreditEstimate => Val::Num(from_cents(task.cost)),
             Field::WebhookUrl => request.webhook_url.as_deref().map_or(Val::Absent, Val::Str),
-            Field::AudioUrl | Field::ConversionPath => self.file("mp3"),
-            Field::AudioUrlWav | Field::ConversionPathWav => self.file("wav"),
+            Field::AudioUrl | Field::ConversionPath => self.file(ResultFile::Mp3),
+            Field::AudioUrlWav | Field::ConversionPathWav => self.file(ResultFile::Wav),
             Field::ConversionDuration if completed => Val::Num(task.duration),
             Field::ConversionCost if completed => Val::Num(from_cents(task.cost)),
             Field::ConversionDuration | Field::ConversionCost => Val::Absent,

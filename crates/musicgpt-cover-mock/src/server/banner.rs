@@ -3,7 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::domain::{FILES_PATH, MockState};
+use crate::domain::{FILES_PATH, MockState, ResultFile};
 use crate::http::{ADMIN_PATH, DASHBOARD_PATH};
 use crate::spec::FormSpec;
 
@@ -64,8 +64,10 @@ pub fn describe(state: &MockState, origin: &str) -> String {
             op.summary
         ));
     }
+    let exts: Vec<&str> = ResultFile::ALL.iter().map(|f| f.ext()).collect();
     out.push_str(&format!(
-        "  Result files  {origin}{FILES_PATH}/{{conversion_id}}.mp3 and .wav\n"
+        "  Result files  {origin}{FILES_PATH}/{{conversion_id}}.{}\n",
+        exts.join(" and .")
     ));
     match state.admin_token() {
         None => out.push_str(&format!("  Admin API     {origin}{ADMIN_PATH}\n")),

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use uuid::Uuid;
 
 use crate::domain::MockState;
+use crate::domain::ResultFile;
 use crate::domain::audio::rendition;
 use crate::domain::tasks::Status;
 use crate::http::respond::{Segment, error_json};
@@ -18,25 +19,19 @@ pub(crate) async fn file(
     Segment(name): Segment,
     headers: HeaderMap,
 ) -> Response {
+    let named = || format!("result files are named {}", ResultFile::names());
     let Some((stem, ext)) = name.rsplit_once('.') else {
+        return error_json(StatusCode::NOT_FOUND, &named());
+    };
+    if !ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return error_json(StatusCode::NOT_FOUND, &named());
+    }
+    let Some(file) = ResultFile::from_ext(ext) else {
         return error_json(
             StatusCode::NOT_FOUND,
-            "result files are named {conversion_id}.mp3 or {conversion_id}.wav",
+            &format!("no .{} files here; {}", ext.to_ascii_lowercase(), named()),
         );
     };
-    let ext = ext.to_ascii_lowercase();
-    if !ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return error_json(
-            StatusCode::NOT_FOUND,
-            "result files are named {conversion_id}.mp3 or {conversion_id}.wav",
-        );
-    }
-    if ext != "mp3" && ext != "wav" {
-        return error_json(
-            StatusCode::NOT_FOUND,
-            &format!("no .{ext} files here; ask for .mp3 or .wav"),
-        );
-    }
     let Ok(conversion_id) = Uuid::try_parse(stem) else {
         return error_json(
             StatusCode::NOT_FOUND,
@@ -71,11 +66,11 @@ pub(crate) async fn file(
             (tune.wav.clone(), tune.mp3.clone())
         }
     };
-    if ext == "mp3" {
-        serve_bytes(mp3, "audio/mpeg", &headers)
-    } else {
-        serve_bytes(wav, "audio/wav", &headers)
-    }
+    let bytes = match file {
+        ResultFile::Mp3 => mp3,
+        ResultFile::Wav => wav,
+    };
+    serve_bytes(bytes, file.media_type(), &headers)
 }
 
 /// The whole file, or the one byte range asked for.

@@ -71,4 +71,46 @@ mod tests {
             ]
         );
     }
+
+    /// Every filter still names a test or a module of tests, so a renamed test cannot silently
+    /// stop being skipped: `a::b` is a `fn b` in a file `a.rs`, `a::` a file `a.rs` or a folder
+    /// `a`, `a::b::` a folder `a/b`.
+    #[test]
+    fn every_filter_names_something_that_exists() {
+        fn rs_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                let name = entry.file_name();
+                if path.is_dir() && name != "target" && !name.to_string_lossy().starts_with('.') {
+                    out.push(path.clone());
+                    rs_files(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = crate::project::root();
+        let mut paths = Vec::new();
+        for dir in ["crates", "tests"] {
+            rs_files(&root.join(dir), &mut paths);
+        }
+        for (filter, _) in LOAD.iter().chain(MEDIA) {
+            let segments: Vec<&str> = filter.split("::").collect();
+            let found = match segments.as_slice() {
+                [module, ""] => paths
+                    .iter()
+                    .any(|p| p.file_stem().is_some_and(|s| s == *module) || p.ends_with(module)),
+                [parent, module, ""] => paths
+                    .iter()
+                    .any(|p| p.ends_with(format!("{parent}/{module}"))),
+                [module, test] => paths.iter().any(|p| {
+                    p.file_stem().is_some_and(|s| s == *module)
+                        && std::fs::read_to_string(p)
+                            .is_ok_and(|text| text.contains(&format!("fn {test}(")))
+                }),
+                _ => false,
+            };
+            assert!(found, "{filter} names no test or module of tests");
+        }
+    }
 }

@@ -548,6 +548,12 @@ artifact_prefix='/w/fuzz/artifacts/form/'; Test unit written to /w/fuzz/artifact
                 .map(|meta| meta.len())
                 .sum::<u64>();
         }
+        // And the other way: no [[bin]] the ci step would leave unfuzzed.
+        assert_eq!(
+            manifest.matches("[[bin]]").count(),
+            TARGETS.len(),
+            "fuzz/Cargo.toml declares a [[bin]] that TARGETS lacks"
+        );
         assert!(files <= 80, "{files} seed files: keep the corpus small");
         assert!(
             bytes <= 200 * 1024,

@@ -68,6 +68,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, `Completed` first.
+    pub const ALL: [Outcome; 3] = [Outcome::Completed, Outcome::Failed, Outcome::Error];
+
     /// The status byId shows once the task has ended.
     pub(crate) fn status(self) -> Status {
         match self {
@@ -79,7 +82,7 @@ impl Outcome {
 
     /// Reads `completed`, `failed` or `error` (any case; the status names too).
     pub fn parse(s: &str) -> Option<Outcome> {
-        [Outcome::Completed, Outcome::Failed, Outcome::Error]
+        Outcome::ALL
             .into_iter()
             .find(|o| o.status().as_str().eq_ignore_ascii_case(s))
     }

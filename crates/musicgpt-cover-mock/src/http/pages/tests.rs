@@ -10,6 +10,7 @@ use super::assets::{ASSETS, csp};
 use super::openapi::with_server;
 use crate::config::MockConfig;
 use crate::domain::MockState;
+use crate::domain::tasks::Outcome;
 use crate::spec::OPENAPI_YAML;
 use crate::spec::document::{document, resolve};
 
@@ -149,6 +150,21 @@ fn the_scripts_write_no_status_of_their_own() {
             }
         }
     }
+}
+
+/// The Outcome menu offers every outcome `Prefer: outcome=` takes, from the domain's list rather
+/// than options written in the page.
+#[test]
+fn the_explorer_offers_the_domains_outcomes() {
+    let config = super::explorer::config();
+    let offered: Vec<Option<Outcome>> = (config["outcomes"].as_array().into_iter().flatten())
+        .map(|o| o.as_str().and_then(Outcome::parse))
+        .collect();
+    assert_eq!(offered, Outcome::ALL.map(Some), "{config}");
+    assert!(
+        !HTML[0].1.contains("<option"),
+        "explorer.html writes options of its own"
+    );
 }
 
 /// The names explorer.js sends are the spec's: a rename in the spec must fail here rather than

@@ -1,7 +1,8 @@
 // The Explorer: the Cover form, then the task followed to its end. Field and parameter names
 // are the API's (a unit test in pages/tests.rs holds them against the spec); where the
 // operations live, the conversionType it polls with, which statuses are final, the pitch's
-// bounds and the fields' example hints come from the spec through the page's config block.
+// bounds and the fields' example hints come from the spec, and the outcomes it offers from the
+// mock's domain, through the page's config block.
 'use strict';
 
 (() => {
@@ -34,6 +35,9 @@
   const examples = config.examples || {};
   if (examples.audio_url) urlInput.placeholder = examples.audio_url;
   if (examples.query) voiceInput.placeholder = `Type to search, e.g. ${examples.query}`;
+
+  // ---- Outcome: the mock's own, sent as Prefer: outcome= --------------------------------------
+  for (const outcome of config.outcomes || []) outcomeInput.append(el('option', { value: outcome, text: outcome }));
 
   // ---- API key, remembered -------------------------------------------------------------------
   keyInput.value = localStorage.getItem(KEY_STORAGE) || '';

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::assets;
 use crate::domain::MockState;
 use crate::domain::tasks::{Outcome, Status};
+use crate::domain::webhooks::DeliveryState;
 use crate::spec::Rule;
 
 pub(crate) const PATH: &str = "/";
@@ -36,7 +37,8 @@ pub(super) fn html() -> &'static str {
 
 /// What the script reads from the spec rather than repeating it: where the operations are, the
 /// `conversionType` it polls Cover's conversions with, which statuses are final, the outcomes a
-/// task may be asked to end with, the pitch's bounds, the examples its fields show as hints.
+/// task may be asked to end with, the webhook delivery state that is not yet final, the pitch's
+/// bounds, the examples its fields show as hints.
 pub(crate) fn config() -> Value {
     let Ok(spec) = crate::spec::spec() else {
         return json!({});
@@ -58,6 +60,8 @@ pub(crate) fn config() -> Value {
         "completed_status": Status::Completed.as_str(),
         // What `Prefer: outcome=` takes (any case; the menu shows them in lower case).
         "outcomes": Outcome::ALL.map(|o| o.status().as_str().to_ascii_lowercase()),
+        // A delivery in any other state is final (DeliveryState::is_final).
+        "delivery_pending": DeliveryState::Pending,
         "pitch": {
             "min": spec.pitch.start(),
             "max": spec.pitch.end(),

@@ -11,6 +11,7 @@ use super::openapi::with_server;
 use crate::config::MockConfig;
 use crate::domain::MockState;
 use crate::domain::tasks::Outcome;
+use crate::domain::webhooks::DeliveryState;
 use crate::spec::OPENAPI_YAML;
 use crate::spec::document::{document, resolve};
 
@@ -165,6 +166,27 @@ fn the_explorer_offers_the_domains_outcomes() {
         !HTML[0].1.contains("<option"),
         "explorer.html writes options of its own"
     );
+}
+
+/// The Explorer stops watching a webhook delivery where the domain says nothing more will happen
+/// to it: in every state but the one its config names pending, none written in the script.
+#[test]
+fn the_explorer_stops_watching_a_delivery_where_the_domain_does() {
+    use DeliveryState as D;
+    let pending = &super::explorer::config()["delivery_pending"];
+    for state in [D::Pending, D::Delivered, D::Failed, D::Refused, D::Dropped] {
+        let name = serde_json::json!(state);
+        assert_eq!(state.is_final(), name != *pending, "{state:?}");
+        for quoted in [
+            format!("'{}'", name.as_str().expect("a name")),
+            name.to_string(),
+        ] {
+            assert!(
+                !EXPLORER_JS.contains(&quoted),
+                "explorer.js writes {quoted}: read it from the page's config"
+            );
+        }
+    }
 }
 
 /// The names explorer.js sends are the spec's: a rename in the spec must fail here rather than

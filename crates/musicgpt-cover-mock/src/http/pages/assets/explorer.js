@@ -1,8 +1,8 @@
 // The Explorer: the Cover form, then the task followed to its end. Field and parameter names
 // are the API's (a unit test in pages/tests.rs holds them against the spec); where the
 // operations live, the conversionType it polls with, which statuses are final, the pitch's
-// bounds and the fields' example hints come from the spec, and the outcomes it offers from the
-// mock's domain, through the page's config block.
+// bounds and the fields' example hints come from the spec, and the outcomes it offers and the
+// webhook delivery state that is not final from the mock's domain, through the page's config block.
 'use strict';
 
 (() => {
@@ -11,7 +11,8 @@
   const api = (name) => config.api_base + config.paths[name];
   const FINAL = new Set(config.final_statuses || []);
   const COMPLETED = config.completed_status;
-  const FINAL_DELIVERY = new Set(['delivered', 'failed', 'refused', 'dropped']);
+  /** Whether nothing more will happen to a webhook delivery: every state but the pending one. */
+  const deliveryFinal = (state) => state !== config.delivery_pending;
   const POLL_MS = 400;
   /** An answer slower than this shows the waiting line (a quick one would only flicker it). */
   const WAIT_NOTE_MS = 200;
@@ -447,7 +448,7 @@
       if (current !== run) return;
       if (answer.status === 200 && answer.json) {
         showDelivery(answer.json);
-        if (FINAL_DELIVERY.has(String(answer.json.state))) return;
+        if (deliveryFinal(String(answer.json.state))) return;
       } else if (answer.status === 401) {
         fill($('webhook-state'), 'The admin API wants its token to show deliveries: paste it on the ', el('a', { href: '/__admin/ui', text: 'dashboard' }), '.');
         return;

@@ -8,10 +8,11 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::assets;
+use super::{assets, dashboard};
 use crate::domain::MockState;
 use crate::domain::tasks::{Outcome, Status};
 use crate::domain::webhooks::DeliveryState;
+use crate::http::ADMIN_PATH;
 use crate::spec::Rule;
 
 pub(crate) const PATH: &str = "/";
@@ -29,16 +30,17 @@ pub(crate) async fn page(State(state): State<MockState>) -> Response {
     assets::page(html(), &assets::csp(&[("media-src", &media)]))
 }
 
-/// The page with its settings, made once: they come from the spec alone.
+/// The page with its settings, made once: they come from the spec and the mock's constants.
 pub(super) fn html() -> &'static str {
     static HTML_WITH_CONFIG: OnceLock<String> = OnceLock::new();
     HTML_WITH_CONFIG.get_or_init(|| assets::with_config(HTML, &config()))
 }
 
-/// What the script reads from the spec rather than repeating it: where the operations are, the
-/// `conversionType` it polls Cover's conversions with, which statuses are final, the outcomes a
-/// task may be asked to end with, the webhook delivery state that is not yet final, the pitch's
-/// bounds, the examples its fields show as hints.
+/// What the script reads rather than repeating it: where the admin API and the dashboard are;
+/// from the spec, where the operations are, the `conversionType` it polls Cover's conversions
+/// with, which statuses are final, the pitch's bounds, the examples its fields show as hints;
+/// from the domain, the outcomes a task may be asked to end with and the webhook delivery state
+/// that is not yet final.
 pub(crate) fn config() -> Value {
     let Ok(spec) = crate::spec::spec() else {
         return json!({});
@@ -48,6 +50,8 @@ pub(crate) fn config() -> Value {
     };
     let form = spec.cover.form.as_ref().map(|f| f.fields.as_slice());
     json!({
+        "admin_path": ADMIN_PATH,
+        "dashboard_path": dashboard::PATH,
         "api_base": spec.base_path,
         "paths": {
             "cover": spec.cover.path,

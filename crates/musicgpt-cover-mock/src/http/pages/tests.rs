@@ -12,6 +12,7 @@ use crate::config::MockConfig;
 use crate::domain::MockState;
 use crate::domain::tasks::Outcome;
 use crate::domain::webhooks::DeliveryState;
+use crate::http::ADMIN_PATH;
 use crate::spec::OPENAPI_YAML;
 use crate::spec::document::{document, resolve};
 
@@ -21,6 +22,8 @@ const HTML: [(&str, &str); 3] = [
     ("docs.html", include_str!("assets/docs.html")),
 ];
 const EXPLORER_JS: &str = include_str!("assets/explorer.js");
+const DASHBOARD_JS: &str = include_str!("assets/dashboard.js");
+const COMMON_JS: &str = include_str!("assets/common.js");
 
 /// The values of `attr="..."` in `html`.
 fn attributes<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
@@ -136,8 +139,7 @@ fn the_dashboard_reads_the_final_statuses_from_the_spec() {
 fn the_scripts_write_no_status_of_their_own() {
     let spec = crate::spec::spec().expect("the spec");
     assert!(!spec.known_statuses.is_empty());
-    let dashboard_js = include_str!("assets/dashboard.js");
-    for (file, text) in [("explorer.js", EXPLORER_JS), ("dashboard.js", dashboard_js)] {
+    for (file, text) in [("explorer.js", EXPLORER_JS), ("dashboard.js", DASHBOARD_JS)] {
         for status in &spec.known_statuses {
             for quoted in [
                 format!("'{status}'"),
@@ -418,4 +420,141 @@ async fn the_admin_index_names_the_dashboard() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
     assert_eq!(super::DASHBOARD_PATH, "/__admin/ui");
+}
+
+/// The string literal `js` starts with, `'...'` or a template, each `${...}` of a template as
+/// `{}`; and what follows it.
+fn literal(js: &str) -> Option<(String, &str)> {
+    if let Some(rest) = js.strip_prefix('\'') {
+        let (text, after) = rest.split_once('\'')?;
+        return Some((text.to_owned(), after));
+    }
+    let mut rest = js.strip_prefix('`')?;
+    let mut text = String::new();
+    loop {
+        let stop = rest.find(['`', '$'])?;
+        text.push_str(&rest[..stop]);
+        let tail = &rest[stop..];
+        if let Some(after) = tail.strip_prefix('`') {
+            return Some((text, after));
+        }
+        if tail.starts_with("${") {
+            let mut depth = 0;
+            let end = tail.char_indices().find_map(|(i, c)| {
+                depth += match c {
+                    '{' => 1,
+                    '}' => -1,
+                    _ => 0,
+                };
+                (c == '}' && depth == 0).then_some(i)
+            })?;
+            text.push_str("{}");
+            rest = &tail[end + 1..];
+        } else {
+            text.push('$');
+            rest = &tail[1..];
+        }
+    }
+}
+
+/// The admin API calls `js` makes, as (method, path under the prefix, query left off): each
+/// `admin(PATH` (a GET) and `adminSend('METHOD', PATH`. A path not written at the call could not
+/// be checked, so it fails the test.
+fn admin_calls(file: &str, js: &str) -> Vec<(String, String)> {
+    let mut calls = Vec::new();
+    for (name, sends) in [("admin(", false), ("adminSend(", true)] {
+        for (at, _) in js.match_indices(name) {
+            let before = js[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+                continue;
+            }
+            let call = &js[at..js.len().min(at + 80)];
+            let mut rest = &js[at + name.len()..];
+            let method = if sends {
+                let (method, after) =
+                    literal(rest).unwrap_or_else(|| panic!("{file}: {call}: no method"));
+                rest = after.trim_start().strip_prefix(',').unwrap_or(after);
+                method
+            } else {
+                "GET".to_owned()
+            };
+            let (path, _) = literal(rest.trim_start())
+                .unwrap_or_else(|| panic!("{file}: {call}: write the path at the call"));
+            let path = path.split_once('?').map_or(path.as_str(), |(p, _)| p);
+            calls.push((method, path.to_owned()));
+        }
+    }
+    calls
+}
+
+/// Every admin call the scripts make is a route of the admin API, by method and path (a
+/// template's `${...}` standing for a route's `{id}`-style segment), read from the index the
+/// admin route table makes; the prefix and the dashboard's path come from the pages' config, so
+/// no script writes them.
+#[tokio::test]
+async fn the_scripts_call_the_admin_routes_there_are() {
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    let (status, _, body) = get(&state, Method::GET, ADMIN_PATH).await;
+    assert_eq!(status, StatusCode::OK);
+    let index: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let routes: Vec<(&str, &str)> = (index["routes"].as_array().into_iter().flatten())
+        .filter_map(|r| Some((r["method"].as_str()?, r["path"].as_str()?)))
+        .map(|(method, path)| (method, path.split_once('?').map_or(path, |(p, _)| p)))
+        .collect();
+    let same = |call: &str, route: &str| {
+        let (call, route): (Vec<_>, Vec<_>) =
+            (call.split('/').collect(), route.split('/').collect());
+        call.len() == route.len()
+            && (call.iter().zip(&route))
+                .all(|(c, r)| c == r || (*c == "{}" && r.starts_with('{') && r.ends_with('}')))
+    };
+    for (file, js) in [("explorer.js", EXPLORER_JS), ("dashboard.js", DASHBOARD_JS)] {
+        let calls = admin_calls(file, js);
+        assert!(!calls.is_empty(), "{file} calls no admin route");
+        for (method, path) in calls {
+            let path = format!("{ADMIN_PATH}{path}");
+            assert!(
+                (routes.iter()).any(|(m, r)| *m == method && same(&path, r)),
+                "{file} calls {method} {path}, which is no admin route: {routes:?}"
+            );
+        }
+    }
+    for config in [super::explorer::config(), super::dashboard::config()] {
+        assert_eq!(config["admin_path"], ADMIN_PATH);
+    }
+    assert_eq!(
+        super::explorer::config()["dashboard_path"],
+        super::dashboard::PATH
+    );
+    for (file, js) in [
+        ("common.js", COMMON_JS),
+        ("explorer.js", EXPLORER_JS),
+        ("dashboard.js", DASHBOARD_JS),
+    ] {
+        assert!(
+            !js.contains(ADMIN_PATH),
+            "{file} writes {ADMIN_PATH}: read it from the page's config"
+        );
+    }
+}
+
+/// Every page a page links to is served (the dashboard at its PATH among them), and each page
+/// links to the dashboard.
+#[tokio::test]
+async fn every_page_a_page_links_to_is_served() {
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    for (page, html) in HTML {
+        let links = attributes(html, "href");
+        assert!(
+            links.contains(&super::dashboard::PATH),
+            "{page} does not link to the dashboard at {}",
+            super::dashboard::PATH
+        );
+        for url in links {
+            if url.starts_with('/') && !url.starts_with("/assets/") {
+                let (status, _, _) = get(&state, Method::GET, url).await;
+                assert_eq!(status, StatusCode::OK, "{page} links to {url}");
+            }
+        }
+    }
 }

@@ -6,8 +6,7 @@
 'use strict';
 
 (() => {
-  const { el, call, message, statusLine, fill, sleep } = Pages;
-  const config = JSON.parse(document.getElementById('config').textContent);
+  const { config, el, call, message, statusLine, fill, sleep } = Pages;
   const api = (name) => config.api_base + config.paths[name];
   const FINAL = new Set(config.final_statuses || []);
   const COMPLETED = config.completed_status;
@@ -450,7 +449,7 @@
         showDelivery(answer.json);
         if (deliveryFinal(String(answer.json.state))) return;
       } else if (answer.status === 401) {
-        fill($('webhook-state'), 'The admin API wants its token to show deliveries: paste it on the ', el('a', { href: '/__admin/ui', text: 'dashboard' }), '.');
+        fill($('webhook-state'), 'The admin API wants its token to show deliveries: paste it on the ', el('a', { href: config.dashboard_path, text: 'dashboard' }), '.');
         return;
       } else if (answer.status !== 404 || Date.now() - started > 60000) {
         $('webhook-state').textContent = `${statusLine(answer)}: ${message(answer)}`;

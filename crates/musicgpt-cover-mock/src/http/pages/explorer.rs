@@ -73,6 +73,7 @@ pub(crate) fn config() -> Value {
         },
         "examples": {
             "audio_url": example(form, "audio_url"),
+            "webhook_url": example(form, "webhook_url"),
             "query": example(Some(&spec.search_voices.query), "query"),
         },
     })

@@ -36,6 +36,16 @@ fn attributes<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// The start tag of the element with `id` in `html`.
+fn start_tag<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!(" id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let start = html[..at].rfind('<').expect("a tag");
+    let end = at + html[at..].find('>').expect("a tag's end");
+    &html[start..=end]
+}
+
 #[test]
 fn every_asset_a_page_links_to_is_embedded() {
     for (page, html) in HTML {
@@ -90,14 +100,15 @@ fn the_explorer_reads_its_settings_from_the_spec() {
     );
     // The fields' hints are the spec's examples, passed in the config, not written in the page.
     let doc = document().expect("the spec").yaml();
-    let audio_url = &doc["components"]["schemas"]["CoverRequest"]["properties"]["audio_url"];
+    let cover = &doc["components"]["schemas"]["CoverRequest"]["properties"];
     let query = (doc["paths"]["/v1/searchVoices"]["get"]["parameters"].as_sequence())
         .into_iter()
         .flatten()
         .find(|p| p["name"].as_str() == Some("query"))
         .expect("searchVoices' query");
     for (name, example) in [
-        ("audio_url", audio_url["example"].as_str()),
+        ("audio_url", cover["audio_url"]["example"].as_str()),
+        ("webhook_url", cover["webhook_url"]["example"].as_str()),
         ("query", query["schema"]["example"].as_str()),
     ] {
         let example = example.expect("an example");
@@ -109,6 +120,25 @@ fn the_explorer_reads_its_settings_from_the_spec() {
             );
         }
     }
+    // Nor what the script sets from the config: the hints, the pitch's value and its words.
+    for (id, attr) in [
+        ("audio-url", "placeholder"),
+        ("webhook-url", "placeholder"),
+        ("pitch", "value"),
+        ("pitch", "min"),
+        ("pitch", "max"),
+    ] {
+        let tag = start_tag(HTML[0].1, id);
+        assert!(
+            !tag.contains(&format!(" {attr}=")),
+            "explorer.html writes the {attr} of #{id}: {tag}"
+        );
+    }
+    assert!(
+        HTML[0]
+            .1
+            .contains(r#"<output id="pitch-value" for="pitch"></output>"#)
+    );
     let html = super::explorer::html();
     assert!(!html.contains("{{CONFIG}}"));
     assert!(html.contains(r#""api_base":"/api/public""#), "{html}");

@@ -34,6 +34,7 @@
   // ---- Hints: the spec's examples -------------------------------------------------------------
   const examples = config.examples || {};
   if (examples.audio_url) urlInput.placeholder = examples.audio_url;
+  if (examples.webhook_url) webhookInput.placeholder = examples.webhook_url;
   if (examples.query) voiceInput.placeholder = `Type to search, e.g. ${examples.query}`;
 
   // ---- Outcome: the mock's own, sent as Prefer: outcome= --------------------------------------

@@ -38,7 +38,7 @@ pub(super) fn html() -> &'static str {
 
 /// What the script reads rather than repeating it: where the admin API and the dashboard are;
 /// from the spec, where the operations are, the `conversionType` it polls Cover's conversions
-/// with, which statuses are final, the pitch's bounds, the examples its fields show as hints;
+/// with, the largest page of voices, which statuses are final, the pitch's bounds, the examples its fields show as hints;
 /// from the domain, the outcomes a task may be asked to end with and the webhook delivery state
 /// that is not yet final.
 pub(crate) fn config() -> Value {
@@ -60,6 +60,10 @@ pub(crate) fn config() -> Value {
             "search_voices": spec.search_voices.path,
         },
         "conversion_type": spec.cover_conversion_type,
+        // The voice list to pick from is getAllVoices' largest page.
+        "voice_list_limit": (spec.all_voices.query.iter())
+            .find(|r| r.name == "limit")
+            .and_then(|r| r.maximum),
         "final_statuses": spec.final_statuses,
         "completed_status": Status::Completed.as_str(),
         // What `Prefer: outcome=` takes (any case; the menu shows them in lower case).

@@ -98,6 +98,18 @@ fn the_explorer_reads_its_settings_from_the_spec() {
         !EXPLORER_JS.contains(&format!("limit: {limit}")),
         "explorer.js writes the spec's default limit again"
     );
+    // The list to pick a voice from is getAllVoices' largest page, from the spec's bounds.
+    let most = (spec.all_voices.query.iter())
+        .find(|r| r.name == "limit")
+        .and_then(|r| r.maximum)
+        .expect("getAllVoices' limit has a maximum");
+    assert_eq!(config["voice_list_limit"], most);
+    for (at, _) in EXPLORER_JS.match_indices("limit: ") {
+        assert!(
+            !EXPLORER_JS[at + "limit: ".len()..].starts_with(|c: char| c.is_ascii_digit()),
+            "explorer.js writes a limit of its own"
+        );
+    }
     // The fields' hints are the spec's examples, passed in the config, not written in the page.
     let doc = document().expect("the spec").yaml();
     let cover = &doc["components"]["schemas"]["CoverRequest"]["properties"];

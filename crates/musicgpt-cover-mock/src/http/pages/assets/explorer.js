@@ -142,10 +142,11 @@
       return;
     }
     const query = voiceInput.value.trim();
-    // A search leaves limit out: its page is the spec's default size.
+    // A search leaves limit out: its page is the spec's default size. The list to pick from is
+    // the largest page the spec allows.
     const url = query
       ? `${api('search_voices')}?${new URLSearchParams({ query })}`
-      : `${api('all_voices')}?${new URLSearchParams({ limit: 50 })}`;
+      : `${api('all_voices')}?${new URLSearchParams({ limit: config.voice_list_limit })}`;
     const answer = await call(url, { headers: { Authorization: key } });
     if (seq !== searchSeq) return; // a later search has started
     if (answer.status !== 200) {

@@ -151,6 +151,12 @@ fn the_explorer_reads_its_settings_from_the_spec() {
             .1
             .contains(r#"<output id="pitch-value" for="pitch"></output>"#)
     );
+    // The page's lead names the operation it sends.
+    let lead = format!("<code>{} {}</code>", spec.cover.method, spec.cover.path);
+    assert!(
+        HTML[0].1.contains(&lead),
+        "explorer.html does not name {lead}"
+    );
     let html = super::explorer::html();
     assert!(!html.contains("{{CONFIG}}"));
     assert!(html.contains(r#""api_base":"/api/public""#), "{html}");
@@ -365,14 +371,25 @@ async fn get(
     method: Method,
     path: &str,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    send(state, method, path, None).await
+}
+
+/// `method path` with `json` as its body, if any.
+async fn send(
+    state: &MockState,
+    method: Method,
+    path: &str,
+    json: Option<serde_json::Value>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let request = Request::builder().method(method).uri(path);
+    let request = match json {
+        Some(json) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json.to_string())),
+        None => request.body(Body::empty()),
+    };
     let response = crate::http::router(state.clone())
-        .oneshot(
-            Request::builder()
-                .method(method)
-                .uri(path)
-                .body(Body::empty())
-                .expect("a request"),
-        )
+        .oneshot(request.expect("a request"))
         .await
         .expect("infallible");
     let status = response.status();
@@ -599,4 +616,88 @@ async fn every_page_a_page_links_to_is_served() {
             }
         }
     }
+}
+
+/// The dashboard's examples of faults (its fields' placeholders, its hint's latencies) are taken
+/// by the admin API as the page sends them, and its words count the spec's operations.
+#[tokio::test]
+async fn the_dashboards_fault_examples_are_the_mocks() {
+    let html = HTML[1].1;
+    let placeholder = |id| {
+        let tag = start_tag(html, id);
+        attributes(tag, "placeholder")
+            .first()
+            .copied()
+            .unwrap_or_else(|| panic!("#{id} has no placeholder: {tag}"))
+    };
+    let hint = (html.split_once("Latency: <code>").map(|(_, rest)| rest))
+        .and_then(|rest| rest.split_once(';'))
+        .map(|(line, _)| line)
+        .expect("the hint's latencies");
+    let mut latencies: Vec<&str> = (hint.split("<code>"))
+        .filter_map(|code| code.split_once("</code>").map(|(c, _)| c))
+        .collect();
+    latencies.push(placeholder("fault-latency"));
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    let faults = format!("{ADMIN_PATH}/faults");
+    for latency in latencies {
+        let body = serde_json::json!({ "latency": latency, "fail_rates": [] });
+        let (status, _, answer) = send(&state, Method::PUT, &faults, Some(body)).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "latency {latency}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    // As dashboard.js sends the failure rates: split at commas, each as {"spec": ...}.
+    let rates = placeholder("fault-rates");
+    let specs: Vec<serde_json::Value> = (rates.split(','))
+        .map(|rate| serde_json::json!({ "spec": rate.trim() }))
+        .collect();
+    let body = serde_json::json!({ "latency": null, "fail_rates": specs });
+    let (status, _, answer) = send(&state, Method::PUT, &faults, Some(body)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{rates}: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    let spec = crate::spec::spec().expect("the spec");
+    let count = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight",
+    ][spec.operations().len()];
+    let words = format!("the API's {count} operations");
+    assert!(html.contains(&words), "dashboard.html does not say {words}");
+}
+
+/// Every flag of the mock's the pages name (in a hint, an advice) is one: a renamed flag cannot
+/// leave a page telling its reader to start the mock with one that is gone.
+#[cfg(feature = "cli")]
+#[test]
+fn the_flags_the_pages_name_are_the_mocks() {
+    use clap::Args;
+    let command = MockConfig::augment_args(clap::Command::new("mock"));
+    let flags: Vec<&str> = (command.get_arguments())
+        .filter_map(|arg| arg.get_long())
+        .collect();
+    let mut named = 0;
+    let scripts = [("explorer.js", EXPLORER_JS), ("dashboard.js", DASHBOARD_JS)];
+    for (file, text) in HTML.into_iter().chain(scripts) {
+        for (at, _) in text.match_indices("--") {
+            let name: String = (text[at + 2..].chars())
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            // A rule of dashes, or curl's own flag in the command the Explorer writes.
+            if !name.starts_with(|c: char| c.is_ascii_lowercase()) || name == "form-string" {
+                continue;
+            }
+            assert!(
+                flags.contains(&name.as_str()),
+                "{file} names --{name}, which is no flag of the mock: {flags:?}"
+            );
+            named += 1;
+        }
+    }
+    assert!(named > 0, "no page names a flag");
 }

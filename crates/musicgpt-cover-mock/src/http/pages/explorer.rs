@@ -38,9 +38,9 @@ pub(super) fn html() -> &'static str {
 
 /// What the script reads rather than repeating it: where the admin API and the dashboard are;
 /// from the spec, where the operations are, the `conversionType` it polls Cover's conversions
-/// with, the largest page of voices, which statuses are final, the pitch's bounds, the examples its fields show as hints;
-/// from the domain, the outcomes a task may be asked to end with and the webhook delivery state
-/// that is not yet final.
+/// with, the largest page of voices, which statuses are final, the pitch's bounds, the examples
+/// its fields show as hints; from the domain, the outcomes a task may be asked to end with and
+/// the webhook delivery state that is not yet final.
 pub(crate) fn config() -> Value {
     let Ok(spec) = crate::spec::spec() else {
         return json!({});

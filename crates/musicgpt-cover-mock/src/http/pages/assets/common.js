@@ -1,6 +1,7 @@
 // What the Explorer and the dashboard share: their settings, building elements, calling the
-// mock, the admin token. Every text these pages show (an answer, a journal entry, a webhook record) may come from
-// anyone who called the mock, so elements are built with textContent, never from HTML strings.
+// mock, the admin token. Every text these pages show (an answer, a journal entry, a webhook
+// record) may come from anyone who called the mock, so elements are built with textContent, never
+// from HTML strings.
 'use strict';
 
 const Pages = (() => {

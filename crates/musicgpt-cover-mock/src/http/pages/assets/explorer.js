@@ -1,8 +1,9 @@
 // The Explorer: the Cover form, then the task followed to its end. Field and parameter names
 // are the API's (a unit test in pages/tests.rs holds them against the spec); where the
-// operations live, the conversionType it polls with, which statuses are final, the pitch's
-// bounds and the fields' example hints come from the spec, and the outcomes it offers and the
-// webhook delivery state that is not final from the mock's domain, through the page's config block.
+// operations live, the conversionType it polls with, the voice list's page size, which statuses
+// are final, the pitch's bounds and the fields' example hints come from the spec, and the
+// outcomes it offers and the webhook delivery state that is not final from the mock's domain,
+// all through the page's config block (with where the admin API and the dashboard are).
 'use strict';
 
 (() => {

@@ -239,6 +239,38 @@ fn the_explorer_stops_watching_a_delivery_where_the_domain_does() {
     }
 }
 
+/// The Explorer asks for an outcome as the mock reads it: its `Prefer` header, with each outcome
+/// the menu offers, is parsed by the Cover route's reader to that outcome.
+#[test]
+fn the_explorer_asks_for_an_outcome_as_the_mock_reads_it() {
+    use super::super::prefer::{PREFER, Prefer};
+    let (_, rest) = (EXPLORER_JS.lines())
+        .find(|line| line.contains("outcomeInput.value"))
+        .and_then(|line| line.split_once("headers.push(["))
+        .expect("the header explorer.js sends the Outcome menu's choice in");
+    let (name, rest) = literal(rest).expect("a header name");
+    let (value, _) = literal(rest.trim_start_matches([',', ' '])).expect("a header value");
+    assert_eq!(
+        name.to_ascii_lowercase(),
+        PREFER.as_str(),
+        "{name}: {value}"
+    );
+    let config = super::explorer::config();
+    let outcomes = config["outcomes"].as_array().expect("the outcomes");
+    assert_eq!(outcomes.len(), Outcome::ALL.len());
+    for (offered, outcome) in outcomes.iter().zip(Outcome::ALL) {
+        let sent = value.replace("{}", offered.as_str().expect("a name"));
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(PREFER, sent.parse().expect("a header value"));
+        let asked = Prefer::parse(&headers).outcome;
+        assert_eq!(
+            asked.as_deref().and_then(Outcome::parse),
+            Some(outcome),
+            "{name}: {sent}"
+        );
+    }
+}
+
 /// The names explorer.js sends are the spec's: a rename in the spec must fail here rather than
 /// leave the page sending a field nobody reads.
 #[test]

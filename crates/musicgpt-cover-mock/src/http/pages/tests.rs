@@ -733,3 +733,46 @@ fn the_flags_the_pages_name_are_the_mocks() {
     }
     assert!(named > 0, "no page names a flag");
 }
+
+/// The scenario form starts as the admin API's NewScenario does: Times at its default and its
+/// least, and the script sends no default of its own (null, which the admin API takes); the value
+/// field has none either, the chosen kind's example fills it.
+#[tokio::test]
+async fn the_scenario_form_starts_as_the_admin_api_does() {
+    use crate::config::ANY_OPERATION;
+    use crate::domain::faults::{FaultKind, NewScenario};
+    let html = HTML[1].1;
+    let times = start_tag(html, "scenario-times");
+    let number = |attr: &str| -> f64 {
+        let value = attributes(times, attr);
+        value
+            .first()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{times}: {attr}"))
+    };
+    let first = FaultKind::ALL.first().expect("a kind").example();
+    let body = serde_json::json!({ "operation": ANY_OPERATION, "respond": first, "times": null });
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    let scenarios = format!("{ADMIN_PATH}/scenarios");
+    let (status, _, answer) = send(&state, Method::POST, &scenarios, Some(body.clone())).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let new: NewScenario = serde_json::from_value(body).expect("a scenario");
+    assert_eq!(number("value"), f64::from(new.times), "{times}");
+    let schema = serde_json::to_value(schemars::schema_for!(NewScenario)).expect("a schema");
+    assert_eq!(
+        Some(number("min")),
+        schema["properties"]["times"]["minimum"].as_f64(),
+        "{times}: {schema}"
+    );
+    assert!(
+        !DASHBOARD_JS.contains("|| 1"),
+        "dashboard.js writes a default times"
+    );
+    let value = start_tag(html, "scenario-value");
+    assert!(!value.contains(" value="), "{value}");
+}

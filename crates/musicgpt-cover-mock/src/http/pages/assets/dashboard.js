@@ -275,7 +275,8 @@
     const { example, param } = kindExample($('scenario-kind').value);
     const respond = { ...example };
     if (param) respond[param] = Number($('scenario-value').value);
-    const body = { operation: $('scenario-operation').value, times: Number($('scenario-times').value) || 1, respond };
+    // No number of times (empty, 0) is sent as null: the mock's default.
+    const body = { operation: $('scenario-operation').value, times: Number($('scenario-times').value) || null, respond };
     const retry = $('scenario-retry').value.trim();
     if (retry) body.retry_after = Number(retry);
     if (accepted(await adminSend('POST', '/scenarios', body), 'Add the scenario')) {

@@ -436,7 +436,11 @@ async fn send(
 async fn the_pages_answer_with_their_headers_and_stay_out_of_the_journal() {
     let state =
         MockState::new(MockConfig::new().admin_token("a-token-of-sixteen-chars")).expect("a state");
-    for path in ["/", "/__admin/ui", "/docs"] {
+    for path in [
+        super::explorer::PATH,
+        super::dashboard::PATH,
+        super::docs::PATH,
+    ] {
         let (status, headers, body) = get(&state, Method::GET, path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
@@ -461,7 +465,7 @@ async fn the_pages_answer_with_their_headers_and_stay_out_of_the_journal() {
     assert!(String::from_utf8_lossy(&body).contains("does not take POST"));
     assert!(state.journal().is_empty(), "{:?}", state.journal());
     // The admin API itself still wants the token the page asks for.
-    let (status, _, _) = get(&state, Method::GET, "/__admin/journal").await;
+    let (status, _, _) = get(&state, Method::GET, &format!("{ADMIN_PATH}/journal")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -491,7 +495,7 @@ async fn the_spec_is_served_as_yaml_and_json_with_this_mock_first() {
 #[tokio::test]
 async fn the_admin_index_names_the_dashboard() {
     let state = MockState::new(MockConfig::new()).expect("a state");
-    let (status, _, body) = get(&state, Method::GET, "/__admin").await;
+    let (status, _, body) = get(&state, Method::GET, ADMIN_PATH).await;
     assert_eq!(status, StatusCode::OK);
     let index: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     let page = index["routes"]

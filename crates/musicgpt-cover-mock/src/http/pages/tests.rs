@@ -634,10 +634,15 @@ async fn the_scripts_call_the_admin_routes_there_are() {
 }
 
 /// Every page a page links to is served (the dashboard at its PATH among them), and each page
-/// links to the dashboard.
+/// links to the dashboard; so is the spec the API reference's script loads.
 #[tokio::test]
 async fn every_page_a_page_links_to_is_served() {
     let state = MockState::new(MockConfig::new()).expect("a state");
+    let docs_js = include_str!("assets/docs.js");
+    let (_, rest) = docs_js.split_once("url: ").expect("docs.js's url");
+    let (spec, _) = literal(rest).expect("a quoted url");
+    let (status, _, _) = get(&state, Method::GET, &spec).await;
+    assert_eq!(status, StatusCode::OK, "docs.js loads {spec}");
     for (page, html) in HTML {
         let links = attributes(html, "href");
         assert!(

@@ -10,7 +10,7 @@ use super::assets::{ASSETS, csp};
 use super::openapi::with_server;
 use crate::config::MockConfig;
 use crate::domain::MockState;
-use crate::domain::tasks::Outcome;
+use crate::domain::tasks::{Outcome, Status};
 use crate::domain::webhooks::DeliveryState;
 use crate::http::ADMIN_PATH;
 use crate::spec::OPENAPI_YAML;
@@ -268,6 +268,31 @@ fn the_explorer_asks_for_an_outcome_as_the_mock_reads_it() {
             Some(outcome),
             "{name}: {sent}"
         );
+    }
+}
+
+/// The badges' colours in pages.css are for names there are: each `s-NAME` class is a task
+/// status of the spec or a webhook delivery state, and every status the mock shows has one.
+#[test]
+fn the_badges_are_styled_by_the_names_there_are() {
+    use DeliveryState as D;
+    let css = include_str!("assets/pages.css");
+    let spec = crate::spec::spec().expect("the spec");
+    let states: Vec<String> = [D::Pending, D::Delivered, D::Failed, D::Refused, D::Dropped]
+        .iter()
+        .filter_map(|state| serde_json::json!(state).as_str().map(str::to_owned))
+        .collect();
+    let styled: Vec<&str> = (css.split(".badge.s-").skip(1))
+        .filter_map(|rest| rest.split([',', ' ', '{']).next())
+        .collect();
+    for name in &styled {
+        assert!(
+            spec.known_statuses.iter().chain(&states).any(|n| n == name),
+            "pages.css styles s-{name}, which is no status nor delivery state"
+        );
+    }
+    for status in Status::SHOWN.map(Status::as_str) {
+        assert!(styled.contains(&status), "pages.css has no s-{status}");
     }
 }
 

@@ -819,3 +819,22 @@ async fn the_scenario_form_starts_as_the_admin_api_does() {
     let value = start_tag(html, "scenario-value");
     assert!(!value.contains(" value="), "{value}");
 }
+
+/// The pages send the admin token as the admin API reads it: the header common.js writes, with a
+/// token filled in, opens the admin API of a mock that requires that token.
+#[tokio::test]
+async fn the_pages_send_the_admin_token_as_the_admin_api_reads_it() {
+    let token = "a-token-of-sixteen-chars";
+    let (_, rest) = COMMON_JS
+        .split_once("headers.Authorization = ")
+        .expect("common.js sets Authorization");
+    let (value, _) = literal(rest).expect("a quoted value");
+    let state = MockState::new(MockConfig::new().admin_token(token)).expect("a state");
+    let request = Request::builder()
+        .uri(format!("{ADMIN_PATH}/journal"))
+        .header(header::AUTHORIZATION, value.replace("{}", token))
+        .body(Body::empty())
+        .expect("a request");
+    let response = (crate::http::router(state).oneshot(request).await).expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK, "Authorization: {value}");
+}

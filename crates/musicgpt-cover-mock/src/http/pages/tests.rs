@@ -47,29 +47,6 @@ fn start_tag<'a>(html: &'a str, id: &str) -> &'a str {
 }
 
 #[test]
-fn every_asset_a_page_links_to_is_embedded() {
-    for (page, html) in HTML {
-        for url in attributes(html, "src")
-            .into_iter()
-            .chain(attributes(html, "href"))
-        {
-            if let Some(path) = url.strip_prefix("/assets/") {
-                assert!(
-                    ASSETS.iter().any(|a| a.path == path),
-                    "{page} links to {url}, which is not embedded"
-                );
-            } else {
-                // Nothing from another host: only this mock's own paths and the empty icon.
-                assert!(
-                    url.starts_with('/') || url == "data:," || url == "#",
-                    "{page} links to {url}"
-                );
-            }
-        }
-    }
-}
-
-#[test]
 fn the_explorer_reads_its_settings_from_the_spec() {
     let config = super::explorer::config();
     assert_eq!(config["api_base"], "/api/public");
@@ -667,10 +644,11 @@ async fn the_scripts_call_the_admin_routes_there_are() {
     }
 }
 
-/// Every page a page links to is served (the dashboard at its PATH among them), and each page
-/// links to the dashboard; so is the spec the API reference's script loads.
+/// Everything a page links to or loads is served by this mock (the assets embedded, the dashboard
+/// at its PATH, which each page links to), and nothing comes from another host; so is the spec
+/// the API reference's script loads.
 #[tokio::test]
-async fn every_page_a_page_links_to_is_served() {
+async fn everything_a_page_links_to_is_served_here() {
     let state = MockState::new(MockConfig::new()).expect("a state");
     let docs_js = include_str!("assets/docs.js");
     let (_, rest) = docs_js.split_once("url: ").expect("docs.js's url");
@@ -684,10 +662,13 @@ async fn every_page_a_page_links_to_is_served() {
             "{page} does not link to the dashboard at {}",
             super::dashboard::PATH
         );
-        for url in links {
-            if url.starts_with('/') && !url.starts_with("/assets/") {
+        for url in links.into_iter().chain(attributes(html, "src")) {
+            if url.starts_with('/') {
                 let (status, _, _) = get(&state, Method::GET, url).await;
                 assert_eq!(status, StatusCode::OK, "{page} links to {url}");
+            } else {
+                // Nothing from another host: only this mock's own paths and the empty icon.
+                assert!(url == "data:," || url == "#", "{page} links to {url}");
             }
         }
     }

@@ -68,7 +68,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Every way a task can end; their statuses are the spec's `x-final-values`.
+    /// Every way a task can end, `Completed` first; their statuses are the spec's
+    /// `x-final-values`.
     pub const ALL: [Outcome; 3] = [Outcome::Completed, Outcome::Failed, Outcome::Error];
 
     /// The status byId shows once the task has ended.

@@ -13,6 +13,7 @@ use super::assets;
 use crate::config::ANY_OPERATION;
 use crate::domain::faults::FaultKind;
 use crate::domain::tasks::Status;
+use crate::http::ADMIN_PATH;
 
 pub(crate) const PATH: &str = super::super::admin::admin_path!("/ui");
 
@@ -28,9 +29,10 @@ fn html() -> &'static str {
     HTML_WITH_CONFIG.get_or_init(|| assets::with_config(HTML, &config()))
 }
 
-/// What the script offers for a scenario rather than repeating it: the spec's operations, and
-/// every fault kind with its words and an example `respond` to start from; and the statuses a
-/// task ends in (the spec's `x-final-values`), which decide whether a task's row can be finished.
+/// Where the admin API is; what the script offers for a scenario rather than repeating it: the
+/// spec's operations, and every fault kind with its words and an example `respond` to start
+/// from; and the statuses a task ends in (the spec's `x-final-values`), which decide whether a
+/// task's row can be finished.
 pub(crate) fn config() -> Value {
     let spec = crate::spec::spec().ok();
     let operations: Vec<&str> = (spec.iter())
@@ -48,6 +50,7 @@ pub(crate) fn config() -> Value {
         })
         .collect();
     json!({
+        "admin_path": ADMIN_PATH,
         "operations": operations,
         "any_operation": ANY_OPERATION,
         "fault_kinds": kinds,

@@ -8,9 +8,11 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::assets;
+use super::{assets, dashboard};
 use crate::domain::MockState;
-use crate::domain::tasks::Status;
+use crate::domain::tasks::{Outcome, Status};
+use crate::domain::webhooks::DeliveryState;
+use crate::http::ADMIN_PATH;
 use crate::spec::Rule;
 
 pub(crate) const PATH: &str = "/";
@@ -28,15 +30,17 @@ pub(crate) async fn page(State(state): State<MockState>) -> Response {
     assets::page(html(), &assets::csp(&[("media-src", &media)]))
 }
 
-/// The page with its settings, made once: they come from the spec alone.
+/// The page with its settings, made once: they come from the spec and the mock's constants.
 pub(super) fn html() -> &'static str {
     static HTML_WITH_CONFIG: OnceLock<String> = OnceLock::new();
     HTML_WITH_CONFIG.get_or_init(|| assets::with_config(HTML, &config()))
 }
 
-/// What the script reads from the spec rather than repeating it: where the operations are, the
-/// `conversionType` it polls Cover's conversions with, which statuses are final, the pitch's
-/// bounds, the examples its fields show as hints.
+/// What the script reads rather than repeating it: where the admin API and the dashboard are;
+/// from the spec, where the operations are, the `conversionType` it polls Cover's conversions
+/// with, the largest page of voices, which statuses are final, the pitch's bounds, the examples
+/// its fields show as hints; from the domain, the outcomes a task may be asked to end with and
+/// the webhook delivery state that is not yet final.
 pub(crate) fn config() -> Value {
     let Ok(spec) = crate::spec::spec() else {
         return json!({});
@@ -46,6 +50,8 @@ pub(crate) fn config() -> Value {
     };
     let form = spec.cover.form.as_ref().map(|f| f.fields.as_slice());
     json!({
+        "admin_path": ADMIN_PATH,
+        "dashboard_path": dashboard::PATH,
         "api_base": spec.base_path,
         "paths": {
             "cover": spec.cover.path,
@@ -54,8 +60,16 @@ pub(crate) fn config() -> Value {
             "search_voices": spec.search_voices.path,
         },
         "conversion_type": spec.cover_conversion_type,
+        // The voice list to pick from is getAllVoices' largest page.
+        "voice_list_limit": (spec.all_voices.query.iter())
+            .find(|r| r.name == "limit")
+            .and_then(|r| r.maximum),
         "final_statuses": spec.final_statuses,
         "completed_status": Status::Completed.as_str(),
+        // What `Prefer: outcome=` takes (any case; the menu shows them in lower case).
+        "outcomes": Outcome::ALL.map(|o| o.status().as_str().to_ascii_lowercase()),
+        // A delivery in any other state is final (DeliveryState::is_final).
+        "delivery_pending": DeliveryState::Pending,
         "pitch": {
             "min": spec.pitch.start(),
             "max": spec.pitch.end(),
@@ -63,6 +77,7 @@ pub(crate) fn config() -> Value {
         },
         "examples": {
             "audio_url": example(form, "audio_url"),
+            "webhook_url": example(form, "webhook_url"),
             "query": example(Some(&spec.search_voices.query), "query"),
         },
     })

@@ -10,6 +10,9 @@ use super::assets::{ASSETS, csp};
 use super::openapi::with_server;
 use crate::config::MockConfig;
 use crate::domain::MockState;
+use crate::domain::tasks::{Outcome, Status};
+use crate::domain::webhooks::DeliveryState;
+use crate::http::ADMIN_PATH;
 use crate::spec::OPENAPI_YAML;
 use crate::spec::document::{document, resolve};
 
@@ -19,6 +22,8 @@ const HTML: [(&str, &str); 3] = [
     ("docs.html", include_str!("assets/docs.html")),
 ];
 const EXPLORER_JS: &str = include_str!("assets/explorer.js");
+const DASHBOARD_JS: &str = include_str!("assets/dashboard.js");
+const COMMON_JS: &str = include_str!("assets/common.js");
 
 /// The values of `attr="..."` in `html`.
 fn attributes<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
@@ -31,27 +36,14 @@ fn attributes<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
         .collect()
 }
 
-#[test]
-fn every_asset_a_page_links_to_is_embedded() {
-    for (page, html) in HTML {
-        for url in attributes(html, "src")
-            .into_iter()
-            .chain(attributes(html, "href"))
-        {
-            if let Some(path) = url.strip_prefix("/assets/") {
-                assert!(
-                    ASSETS.iter().any(|a| a.path == path),
-                    "{page} links to {url}, which is not embedded"
-                );
-            } else {
-                // Nothing from another host: only this mock's own paths and the empty icon.
-                assert!(
-                    url.starts_with('/') || url == "data:," || url == "#",
-                    "{page} links to {url}"
-                );
-            }
-        }
-    }
+/// The start tag of the element with `id` in `html`.
+fn start_tag<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!(" id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let start = html[..at].rfind('<').expect("a tag");
+    let end = at + html[at..].find('>').expect("a tag's end");
+    &html[start..=end]
 }
 
 #[test]
@@ -83,16 +75,29 @@ fn the_explorer_reads_its_settings_from_the_spec() {
         !EXPLORER_JS.contains(&format!("limit: {limit}")),
         "explorer.js writes the spec's default limit again"
     );
+    // The list to pick a voice from is getAllVoices' largest page, from the spec's bounds.
+    let most = (spec.all_voices.query.iter())
+        .find(|r| r.name == "limit")
+        .and_then(|r| r.maximum)
+        .expect("getAllVoices' limit has a maximum");
+    assert_eq!(config["voice_list_limit"], most);
+    for (at, _) in EXPLORER_JS.match_indices("limit: ") {
+        assert!(
+            !EXPLORER_JS[at + "limit: ".len()..].starts_with(|c: char| c.is_ascii_digit()),
+            "explorer.js writes a limit of its own"
+        );
+    }
     // The fields' hints are the spec's examples, passed in the config, not written in the page.
     let doc = document().expect("the spec").yaml();
-    let audio_url = &doc["components"]["schemas"]["CoverRequest"]["properties"]["audio_url"];
+    let cover = &doc["components"]["schemas"]["CoverRequest"]["properties"];
     let query = (doc["paths"]["/v1/searchVoices"]["get"]["parameters"].as_sequence())
         .into_iter()
         .flatten()
         .find(|p| p["name"].as_str() == Some("query"))
         .expect("searchVoices' query");
     for (name, example) in [
-        ("audio_url", audio_url["example"].as_str()),
+        ("audio_url", cover["audio_url"]["example"].as_str()),
+        ("webhook_url", cover["webhook_url"]["example"].as_str()),
         ("query", query["schema"]["example"].as_str()),
     ] {
         let example = example.expect("an example");
@@ -104,6 +109,31 @@ fn the_explorer_reads_its_settings_from_the_spec() {
             );
         }
     }
+    // Nor what the script sets from the config: the hints, the pitch's value and its words.
+    for (id, attr) in [
+        ("audio-url", "placeholder"),
+        ("webhook-url", "placeholder"),
+        ("pitch", "value"),
+        ("pitch", "min"),
+        ("pitch", "max"),
+    ] {
+        let tag = start_tag(HTML[0].1, id);
+        assert!(
+            !tag.contains(&format!(" {attr}=")),
+            "explorer.html writes the {attr} of #{id}: {tag}"
+        );
+    }
+    assert!(
+        HTML[0]
+            .1
+            .contains(r#"<output id="pitch-value" for="pitch"></output>"#)
+    );
+    // The page's lead names the operation it sends.
+    let lead = format!("<code>{} {}</code>", spec.cover.method, spec.cover.path);
+    assert!(
+        HTML[0].1.contains(&lead),
+        "explorer.html does not name {lead}"
+    );
     let html = super::explorer::html();
     assert!(!html.contains("{{CONFIG}}"));
     assert!(html.contains(r#""api_base":"/api/public""#), "{html}");
@@ -134,8 +164,7 @@ fn the_dashboard_reads_the_final_statuses_from_the_spec() {
 fn the_scripts_write_no_status_of_their_own() {
     let spec = crate::spec::spec().expect("the spec");
     assert!(!spec.known_statuses.is_empty());
-    let dashboard_js = include_str!("assets/dashboard.js");
-    for (file, text) in [("explorer.js", EXPLORER_JS), ("dashboard.js", dashboard_js)] {
+    for (file, text) in [("explorer.js", EXPLORER_JS), ("dashboard.js", DASHBOARD_JS)] {
         for status in &spec.known_statuses {
             for quoted in [
                 format!("'{status}'"),
@@ -148,6 +177,98 @@ fn the_scripts_write_no_status_of_their_own() {
                 );
             }
         }
+    }
+}
+
+/// Every webhook delivery state: a new one fails to compile here until it is listed.
+fn delivery_states() -> [DeliveryState; 5] {
+    use DeliveryState as D;
+    let all = [D::Pending, D::Delivered, D::Failed, D::Refused, D::Dropped];
+    for state in all {
+        match state {
+            D::Pending | D::Delivered | D::Failed | D::Refused | D::Dropped => {}
+        }
+    }
+    all
+}
+
+/// The Explorer stops watching a webhook delivery where the domain says nothing more will happen
+/// to it: in every state but the one its config names pending, none written in the script.
+#[test]
+fn the_explorer_stops_watching_a_delivery_where_the_domain_does() {
+    let pending = &super::explorer::config()["delivery_pending"];
+    for state in delivery_states() {
+        let name = serde_json::json!(state);
+        assert_eq!(state.is_final(), name != *pending, "{state:?}");
+        for quoted in [
+            format!("'{}'", name.as_str().expect("a name")),
+            name.to_string(),
+        ] {
+            assert!(
+                !EXPLORER_JS.contains(&quoted),
+                "explorer.js writes {quoted}: read it from the page's config"
+            );
+        }
+    }
+}
+
+/// The Explorer's Outcome menu offers every outcome, from the domain's list rather than options
+/// written in the page, and asks for it as the mock reads it: its `Prefer` header, with each
+/// outcome the menu offers, is parsed by the Cover route's reader to that outcome.
+#[test]
+fn the_explorer_offers_the_outcomes_as_the_mock_reads_them() {
+    use super::super::prefer::{PREFER, Prefer};
+    let (_, rest) = (EXPLORER_JS.lines())
+        .find(|line| line.contains("outcomeInput.value"))
+        .and_then(|line| line.split_once("headers.push(["))
+        .expect("the header explorer.js sends the Outcome menu's choice in");
+    let (name, rest) = literal(rest).expect("a header name");
+    let (value, _) = literal(rest.trim_start_matches([',', ' '])).expect("a header value");
+    assert_eq!(
+        name.to_ascii_lowercase(),
+        PREFER.as_str(),
+        "{name}: {value}"
+    );
+    assert!(
+        !HTML[0].1.contains("<option"),
+        "explorer.html writes options of its own"
+    );
+    let config = super::explorer::config();
+    let outcomes = config["outcomes"].as_array().expect("the outcomes");
+    assert_eq!(outcomes.len(), Outcome::ALL.len());
+    for (offered, outcome) in outcomes.iter().zip(Outcome::ALL) {
+        let sent = value.replace("{}", offered.as_str().expect("a name"));
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(PREFER, sent.parse().expect("a header value"));
+        let asked = Prefer::parse(&headers).outcome;
+        assert_eq!(
+            asked.as_deref().and_then(Outcome::parse),
+            Some(outcome),
+            "{name}: {sent}"
+        );
+    }
+}
+
+/// The badges' colours in pages.css are for names there are: each `s-NAME` class is a task
+/// status of the spec or a webhook delivery state, and every status the mock shows has one.
+#[test]
+fn the_badges_are_styled_by_the_names_there_are() {
+    let css = include_str!("assets/pages.css");
+    let spec = crate::spec::spec().expect("the spec");
+    let states: Vec<String> = (delivery_states().iter())
+        .filter_map(|state| serde_json::json!(state).as_str().map(str::to_owned))
+        .collect();
+    let styled: Vec<&str> = (css.split(".badge.s-").skip(1))
+        .filter_map(|rest| rest.split([',', ' ', '{']).next())
+        .collect();
+    for name in &styled {
+        assert!(
+            spec.known_statuses.iter().chain(&states).any(|n| n == name),
+            "pages.css styles s-{name}, which is no status nor delivery state"
+        );
+    }
+    for status in Status::SHOWN.map(Status::as_str) {
+        assert!(styled.contains(&status), "pages.css has no s-{status}");
     }
 }
 
@@ -283,14 +404,25 @@ async fn get(
     method: Method,
     path: &str,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    send(state, method, path, None).await
+}
+
+/// `method path` with `json` as its body, if any.
+async fn send(
+    state: &MockState,
+    method: Method,
+    path: &str,
+    json: Option<serde_json::Value>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let request = Request::builder().method(method).uri(path);
+    let request = match json {
+        Some(json) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json.to_string())),
+        None => request.body(Body::empty()),
+    };
     let response = crate::http::router(state.clone())
-        .oneshot(
-            Request::builder()
-                .method(method)
-                .uri(path)
-                .body(Body::empty())
-                .expect("a request"),
-        )
+        .oneshot(request.expect("a request"))
         .await
         .expect("infallible");
     let status = response.status();
@@ -305,7 +437,11 @@ async fn get(
 async fn the_pages_answer_with_their_headers_and_stay_out_of_the_journal() {
     let state =
         MockState::new(MockConfig::new().admin_token("a-token-of-sixteen-chars")).expect("a state");
-    for path in ["/", "/__admin/ui", "/docs"] {
+    for path in [
+        super::explorer::PATH,
+        super::dashboard::PATH,
+        super::docs::PATH,
+    ] {
         let (status, headers, body) = get(&state, Method::GET, path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
@@ -330,7 +466,7 @@ async fn the_pages_answer_with_their_headers_and_stay_out_of_the_journal() {
     assert!(String::from_utf8_lossy(&body).contains("does not take POST"));
     assert!(state.journal().is_empty(), "{:?}", state.journal());
     // The admin API itself still wants the token the page asks for.
-    let (status, _, _) = get(&state, Method::GET, "/__admin/journal").await;
+    let (status, _, _) = get(&state, Method::GET, &format!("{ADMIN_PATH}/journal")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -360,7 +496,7 @@ async fn the_spec_is_served_as_yaml_and_json_with_this_mock_first() {
 #[tokio::test]
 async fn the_admin_index_names_the_dashboard() {
     let state = MockState::new(MockConfig::new()).expect("a state");
-    let (status, _, body) = get(&state, Method::GET, "/__admin").await;
+    let (status, _, body) = get(&state, Method::GET, ADMIN_PATH).await;
     assert_eq!(status, StatusCode::OK);
     let index: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     let page = index["routes"]
@@ -380,4 +516,296 @@ async fn the_admin_index_names_the_dashboard() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
     assert_eq!(super::DASHBOARD_PATH, "/__admin/ui");
+}
+
+/// The string literal `js` starts with, `'...'` or a template, each `${...}` of a template as
+/// `{}`; and what follows it.
+fn literal(js: &str) -> Option<(String, &str)> {
+    if let Some(rest) = js.strip_prefix('\'') {
+        let (text, after) = rest.split_once('\'')?;
+        return Some((text.to_owned(), after));
+    }
+    let mut rest = js.strip_prefix('`')?;
+    let mut text = String::new();
+    loop {
+        let stop = rest.find(['`', '$'])?;
+        text.push_str(&rest[..stop]);
+        let tail = &rest[stop..];
+        if let Some(after) = tail.strip_prefix('`') {
+            return Some((text, after));
+        }
+        if tail.starts_with("${") {
+            let mut depth = 0;
+            let end = tail.char_indices().find_map(|(i, c)| {
+                depth += match c {
+                    '{' => 1,
+                    '}' => -1,
+                    _ => 0,
+                };
+                (c == '}' && depth == 0).then_some(i)
+            })?;
+            text.push_str("{}");
+            rest = &tail[end + 1..];
+        } else {
+            text.push('$');
+            rest = &tail[1..];
+        }
+    }
+}
+
+/// The admin API calls `js` makes, as (method, path under the prefix, query left off): each
+/// `admin(PATH` (a GET) and `adminSend('METHOD', PATH`. A path not written at the call could not
+/// be checked, so it fails the test.
+fn admin_calls(file: &str, js: &str) -> Vec<(String, String)> {
+    let mut calls = Vec::new();
+    for (name, sends) in [("admin(", false), ("adminSend(", true)] {
+        for (at, _) in js.match_indices(name) {
+            let before = js[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+                continue;
+            }
+            let call = &js[at..js.len().min(at + 80)];
+            let mut rest = &js[at + name.len()..];
+            let method = if sends {
+                let (method, after) =
+                    literal(rest).unwrap_or_else(|| panic!("{file}: {call}: no method"));
+                rest = after.trim_start().strip_prefix(',').unwrap_or(after);
+                method
+            } else {
+                "GET".to_owned()
+            };
+            let (path, _) = literal(rest.trim_start())
+                .unwrap_or_else(|| panic!("{file}: {call}: write the path at the call"));
+            let path = path.split_once('?').map_or(path.as_str(), |(p, _)| p);
+            calls.push((method, path.to_owned()));
+        }
+    }
+    calls
+}
+
+/// Every admin call the scripts make is a route of the admin API, by method and path (a
+/// template's `${...}` standing for a route's `{id}`-style segment), read from the index the
+/// admin route table makes; the prefix and the dashboard's path come from the pages' config, so
+/// no script writes them.
+#[tokio::test]
+async fn the_scripts_call_the_admin_routes_there_are() {
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    let (status, _, body) = get(&state, Method::GET, ADMIN_PATH).await;
+    assert_eq!(status, StatusCode::OK);
+    let index: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let routes: Vec<(&str, &str)> = (index["routes"].as_array().into_iter().flatten())
+        .filter_map(|r| Some((r["method"].as_str()?, r["path"].as_str()?)))
+        .map(|(method, path)| (method, path.split_once('?').map_or(path, |(p, _)| p)))
+        .collect();
+    let same = |call: &str, route: &str| {
+        let (call, route): (Vec<_>, Vec<_>) =
+            (call.split('/').collect(), route.split('/').collect());
+        call.len() == route.len()
+            && (call.iter().zip(&route))
+                .all(|(c, r)| c == r || (*c == "{}" && r.starts_with('{') && r.ends_with('}')))
+    };
+    for (file, js) in [("explorer.js", EXPLORER_JS), ("dashboard.js", DASHBOARD_JS)] {
+        let calls = admin_calls(file, js);
+        assert!(!calls.is_empty(), "{file} calls no admin route");
+        for (method, path) in calls {
+            let path = format!("{ADMIN_PATH}{path}");
+            assert!(
+                (routes.iter()).any(|(m, r)| *m == method && same(&path, r)),
+                "{file} calls {method} {path}, which is no admin route: {routes:?}"
+            );
+        }
+    }
+    for config in [super::explorer::config(), super::dashboard::config()] {
+        assert_eq!(config["admin_path"], ADMIN_PATH);
+    }
+    assert_eq!(
+        super::explorer::config()["dashboard_path"],
+        super::dashboard::PATH
+    );
+    for (file, js) in [
+        ("common.js", COMMON_JS),
+        ("explorer.js", EXPLORER_JS),
+        ("dashboard.js", DASHBOARD_JS),
+    ] {
+        assert!(
+            !js.contains(ADMIN_PATH),
+            "{file} writes {ADMIN_PATH}: read it from the page's config"
+        );
+    }
+}
+
+/// Everything a page links to or loads is served by this mock (the assets embedded, the dashboard
+/// at its PATH, which each page links to), and nothing comes from another host; so is the spec
+/// the API reference's script loads.
+#[tokio::test]
+async fn everything_a_page_links_to_is_served_here() {
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    let docs_js = include_str!("assets/docs.js");
+    let (_, rest) = docs_js.split_once("url: ").expect("docs.js's url");
+    let (spec, _) = literal(rest).expect("a quoted url");
+    let (status, _, _) = get(&state, Method::GET, &spec).await;
+    assert_eq!(status, StatusCode::OK, "docs.js loads {spec}");
+    for (page, html) in HTML {
+        let links = attributes(html, "href");
+        assert!(
+            links.contains(&super::dashboard::PATH),
+            "{page} does not link to the dashboard at {}",
+            super::dashboard::PATH
+        );
+        for url in links.into_iter().chain(attributes(html, "src")) {
+            if url.starts_with('/') {
+                let (status, _, _) = get(&state, Method::GET, url).await;
+                assert_eq!(status, StatusCode::OK, "{page} links to {url}");
+            } else {
+                // Nothing from another host: only this mock's own paths and the empty icon.
+                assert!(url == "data:," || url == "#", "{page} links to {url}");
+            }
+        }
+    }
+}
+
+/// The dashboard's examples of faults (its fields' placeholders, its hint's latencies) are taken
+/// by the admin API as the page sends them, and its words count the spec's operations.
+#[tokio::test]
+async fn the_dashboards_fault_examples_are_the_mocks() {
+    let html = HTML[1].1;
+    let placeholder = |id| {
+        let tag = start_tag(html, id);
+        attributes(tag, "placeholder")
+            .first()
+            .copied()
+            .unwrap_or_else(|| panic!("#{id} has no placeholder: {tag}"))
+    };
+    let hint = (html.split_once("Latency: <code>").map(|(_, rest)| rest))
+        .and_then(|rest| rest.split_once(';'))
+        .map(|(line, _)| line)
+        .expect("the hint's latencies");
+    let mut latencies: Vec<&str> = (hint.split("<code>"))
+        .filter_map(|code| code.split_once("</code>").map(|(c, _)| c))
+        .collect();
+    latencies.push(placeholder("fault-latency"));
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    let faults = format!("{ADMIN_PATH}/faults");
+    for latency in latencies {
+        let body = serde_json::json!({ "latency": latency, "fail_rates": [] });
+        let (status, _, answer) = send(&state, Method::PUT, &faults, Some(body)).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "latency {latency}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    // As dashboard.js sends the failure rates: split at commas, each as {"spec": ...}.
+    let rates = placeholder("fault-rates");
+    let specs: Vec<serde_json::Value> = (rates.split(','))
+        .map(|rate| serde_json::json!({ "spec": rate.trim() }))
+        .collect();
+    let body = serde_json::json!({ "latency": null, "fail_rates": specs });
+    let (status, _, answer) = send(&state, Method::PUT, &faults, Some(body)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{rates}: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    let spec = crate::spec::spec().expect("the spec");
+    let count = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight",
+    ][spec.operations().len()];
+    let words = format!("the API's {count} operations");
+    assert!(html.contains(&words), "dashboard.html does not say {words}");
+}
+
+/// Every flag of the mock's the pages name (in a hint, an advice) is one: a renamed flag cannot
+/// leave a page telling its reader to start the mock with one that is gone.
+#[cfg(feature = "cli")]
+#[test]
+fn the_flags_the_pages_name_are_the_mocks() {
+    use clap::Args;
+    let command = MockConfig::augment_args(clap::Command::new("mock"));
+    let flags: Vec<&str> = (command.get_arguments())
+        .filter_map(|arg| arg.get_long())
+        .collect();
+    let mut named = 0;
+    let scripts = [("explorer.js", EXPLORER_JS), ("dashboard.js", DASHBOARD_JS)];
+    for (file, text) in HTML.into_iter().chain(scripts) {
+        for (at, _) in text.match_indices("--") {
+            let name: String = (text[at + 2..].chars())
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            // A rule of dashes, or curl's own flag in the command the Explorer writes.
+            if !name.starts_with(|c: char| c.is_ascii_lowercase()) || name == "form-string" {
+                continue;
+            }
+            assert!(
+                flags.contains(&name.as_str()),
+                "{file} names --{name}, which is no flag of the mock: {flags:?}"
+            );
+            named += 1;
+        }
+    }
+    assert!(named > 0, "no page names a flag");
+}
+
+/// The scenario form starts as the admin API's NewScenario does: Times at its default and its
+/// least, and the script sends no default of its own (null, which the admin API takes); the value
+/// field has none either, the chosen kind's example fills it.
+#[tokio::test]
+async fn the_scenario_form_starts_as_the_admin_api_does() {
+    use crate::config::ANY_OPERATION;
+    use crate::domain::faults::{FaultKind, NewScenario};
+    let html = HTML[1].1;
+    let times = start_tag(html, "scenario-times");
+    let number = |attr: &str| -> f64 {
+        let value = attributes(times, attr);
+        value
+            .first()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{times}: {attr}"))
+    };
+    let first = FaultKind::ALL.first().expect("a kind").example();
+    let body = serde_json::json!({ "operation": ANY_OPERATION, "respond": first, "times": null });
+    let state = MockState::new(MockConfig::new()).expect("a state");
+    let scenarios = format!("{ADMIN_PATH}/scenarios");
+    let (status, _, answer) = send(&state, Method::POST, &scenarios, Some(body.clone())).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let new: NewScenario = serde_json::from_value(body).expect("a scenario");
+    assert_eq!(number("value"), f64::from(new.times), "{times}");
+    let schema = serde_json::to_value(schemars::schema_for!(NewScenario)).expect("a schema");
+    assert_eq!(
+        Some(number("min")),
+        schema["properties"]["times"]["minimum"].as_f64(),
+        "{times}: {schema}"
+    );
+    assert!(
+        !DASHBOARD_JS.contains("|| 1"),
+        "dashboard.js writes a default times"
+    );
+    let value = start_tag(html, "scenario-value");
+    assert!(!value.contains(" value="), "{value}");
+}
+
+/// The pages send the admin token as the admin API reads it: the header common.js writes, with a
+/// token filled in, opens the admin API of a mock that requires that token.
+#[tokio::test]
+async fn the_pages_send_the_admin_token_as_the_admin_api_reads_it() {
+    let token = "a-token-of-sixteen-chars";
+    let (_, rest) = COMMON_JS
+        .split_once("headers.Authorization = ")
+        .expect("common.js sets Authorization");
+    let (value, _) = literal(rest).expect("a quoted value");
+    let state = MockState::new(MockConfig::new().admin_token(token)).expect("a state");
+    let request = Request::builder()
+        .uri(format!("{ADMIN_PATH}/journal"))
+        .header(header::AUTHORIZATION, value.replace("{}", token))
+        .body(Body::empty())
+        .expect("a request");
+    let response = (crate::http::router(state).oneshot(request).await).expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK, "Authorization: {value}");
 }

@@ -1,9 +1,13 @@
-// What the Explorer and the dashboard share: building elements, calling the mock, the admin
-// token. Every text these pages show (an answer, a journal entry, a webhook record) may come from
-// anyone who called the mock, so elements are built with textContent, never from HTML strings.
+// What the Explorer and the dashboard share: their settings, building elements, calling the
+// mock, the admin token. Every text these pages show (an answer, a journal entry, a webhook
+// record) may come from anyone who called the mock, so elements are built with textContent, never
+// from HTML strings.
 'use strict';
 
 const Pages = (() => {
+  /** The page's settings, written into it by the mock (explorer.rs, dashboard.rs). */
+  const config = JSON.parse(document.getElementById('config').textContent);
+
   /** An element with attributes (`class`, `text` and `on*` handled specially) and children. */
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
@@ -77,7 +81,7 @@ const Pages = (() => {
     const headers = { ...(options.headers || {}) };
     const token = adminToken();
     if (token) headers.Authorization = `Bearer ${token}`;
-    return call(`/__admin${path}`, { ...options, headers });
+    return call(`${config.admin_path}${path}`, { ...options, headers });
   }
 
   /** An admin call that changes something: a JSON object body. */
@@ -102,5 +106,5 @@ const Pages = (() => {
     node.replaceChildren(...children.flat().filter((c) => c !== undefined && c !== null));
   }
 
-  return { el, call, message, statusLine, adminToken, setAdminToken, admin, adminSend, clockTime, sleep, fill };
+  return { config, el, call, message, statusLine, adminToken, setAdminToken, admin, adminSend, clockTime, sleep, fill };
 })();

@@ -4,12 +4,12 @@
 'use strict';
 
 (() => {
-  const { el, admin, adminSend, message, statusLine, fill, clockTime, sleep } = Pages;
+  // `config`: the page's settings from the mock (dashboard.rs): where the admin API is, what a
+  // scenario may name and answer with (its spec and its fault kinds), the statuses a task ends in.
+  const { config, el, admin, adminSend, message, statusLine, fill, clockTime, sleep } = Pages;
   const POLL_MS = 1000;
   const CREDITS_EVERY = 3; // polls
   const $ = (id) => document.getElementById(id);
-  // What a scenario may name and answer with, from the mock (its spec and its fault kinds).
-  const config = JSON.parse($('config').textContent);
 
   let waitingForToken = false;
   let lastJournal = '';
@@ -105,9 +105,9 @@
     return task.outcome === config.completed_status ? 'will complete' : `will end ${task.outcome}`;
   }
 
-  async function finish(task, action, body) {
-    const path = `/tasks/${encodeURIComponent(task.task_id)}/${action}`;
-    if (accepted(await adminSend('POST', path, body), `${action} ${task.task_id}`)) {
+  /** Ends `task` now by `send(id)`, its admin call; `action` names it in a problem. */
+  async function finish(task, action, send) {
+    if (accepted(await send(encodeURIComponent(task.task_id)), `${action} ${task.task_id}`)) {
       problem('');
       refresh(true);
     }
@@ -132,8 +132,8 @@
         el(
           'td',
           { class: 'row' },
-          open && el('button', { type: 'button', class: 'small', text: 'Complete', onclick: () => finish(task, 'complete') }),
-          open && el('button', { type: 'button', class: 'small danger', text: 'Fail', onclick: () => finish(task, 'fail') }),
+          open && el('button', { type: 'button', class: 'small', text: 'Complete', onclick: () => finish(task, 'complete', (id) => adminSend('POST', `/tasks/${id}/complete`)) }),
+          open && el('button', { type: 'button', class: 'small danger', text: 'Fail', onclick: () => finish(task, 'fail', (id) => adminSend('POST', `/tasks/${id}/fail`)) }),
         ),
       );
     });
@@ -144,8 +144,7 @@
   // ---- Credits ----------------------------------------------------------------------------------
   async function saveCredits(key, value) {
     const credits = Number(value);
-    const path = `/credits/${encodeURIComponent(key)}`;
-    if (accepted(await adminSend('PUT', path, { credits }), `Set the credits of ${key}`)) {
+    if (accepted(await adminSend('PUT', `/credits/${encodeURIComponent(key)}`, { credits }), `Set the credits of ${key}`)) {
       problem('');
       lastCredits = '';
       refresh(true);
@@ -276,7 +275,8 @@
     const { example, param } = kindExample($('scenario-kind').value);
     const respond = { ...example };
     if (param) respond[param] = Number($('scenario-value').value);
-    const body = { operation: $('scenario-operation').value, times: Number($('scenario-times').value) || 1, respond };
+    // No number of times (empty, 0) is sent as null: the mock's default.
+    const body = { operation: $('scenario-operation').value, times: Number($('scenario-times').value) || null, respond };
     const retry = $('scenario-retry').value.trim();
     if (retry) body.retry_after = Number(retry);
     if (accepted(await adminSend('POST', '/scenarios', body), 'Add the scenario')) {

@@ -1,16 +1,18 @@
 // The Explorer: the Cover form, then the task followed to its end. Field and parameter names
 // are the API's (a unit test in pages/tests.rs holds them against the spec); where the
-// operations live, the conversionType it polls with, which statuses are final, the pitch's
-// bounds and the fields' example hints come from the spec through the page's config block.
+// operations live, the conversionType it polls with, the voice list's page size, which statuses
+// are final, the pitch's bounds and the fields' example hints come from the spec, and the
+// outcomes it offers and the webhook delivery state that is not final from the mock's domain,
+// all through the page's config block (with where the admin API and the dashboard are).
 'use strict';
 
 (() => {
-  const { el, call, message, statusLine, fill, sleep } = Pages;
-  const config = JSON.parse(document.getElementById('config').textContent);
+  const { config, el, call, message, statusLine, fill, sleep } = Pages;
   const api = (name) => config.api_base + config.paths[name];
   const FINAL = new Set(config.final_statuses || []);
   const COMPLETED = config.completed_status;
-  const FINAL_DELIVERY = new Set(['delivered', 'failed', 'refused', 'dropped']);
+  /** Whether nothing more will happen to a webhook delivery: every state but the pending one. */
+  const deliveryFinal = (state) => state !== config.delivery_pending;
   const POLL_MS = 400;
   /** An answer slower than this shows the waiting line (a quick one would only flicker it). */
   const WAIT_NOTE_MS = 200;
@@ -33,7 +35,11 @@
   // ---- Hints: the spec's examples -------------------------------------------------------------
   const examples = config.examples || {};
   if (examples.audio_url) urlInput.placeholder = examples.audio_url;
+  if (examples.webhook_url) webhookInput.placeholder = examples.webhook_url;
   if (examples.query) voiceInput.placeholder = `Type to search, e.g. ${examples.query}`;
+
+  // ---- Outcome: the mock's own, sent as Prefer: outcome= --------------------------------------
+  for (const outcome of config.outcomes || []) outcomeInput.append(el('option', { value: outcome, text: outcome }));
 
   // ---- API key, remembered -------------------------------------------------------------------
   keyInput.value = localStorage.getItem(KEY_STORAGE) || '';
@@ -137,10 +143,11 @@
       return;
     }
     const query = voiceInput.value.trim();
-    // A search leaves limit out: its page is the spec's default size.
+    // A search leaves limit out: its page is the spec's default size. The list to pick from is
+    // the largest page the spec allows.
     const url = query
       ? `${api('search_voices')}?${new URLSearchParams({ query })}`
-      : `${api('all_voices')}?${new URLSearchParams({ limit: 50 })}`;
+      : `${api('all_voices')}?${new URLSearchParams({ limit: config.voice_list_limit })}`;
     const answer = await call(url, { headers: { Authorization: key } });
     if (seq !== searchSeq) return; // a later search has started
     if (answer.status !== 200) {
@@ -443,9 +450,9 @@
       if (current !== run) return;
       if (answer.status === 200 && answer.json) {
         showDelivery(answer.json);
-        if (FINAL_DELIVERY.has(String(answer.json.state))) return;
+        if (deliveryFinal(String(answer.json.state))) return;
       } else if (answer.status === 401) {
-        fill($('webhook-state'), 'The admin API wants its token to show deliveries: paste it on the ', el('a', { href: '/__admin/ui', text: 'dashboard' }), '.');
+        fill($('webhook-state'), 'The admin API wants its token to show deliveries: paste it on the ', el('a', { href: config.dashboard_path, text: 'dashboard' }), '.');
         return;
       } else if (answer.status !== 404 || Date.now() - started > 60000) {
         $('webhook-state').textContent = `${statusLine(answer)}: ${message(answer)}`;

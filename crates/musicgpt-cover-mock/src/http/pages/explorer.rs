@@ -45,10 +45,10 @@ pub(crate) fn config() -> Value {
     let Ok(spec) = crate::spec::spec() else {
         return json!({});
     };
-    let example = |rules: Option<&[Rule]>, name: &str| {
-        rules?.iter().find(|r| r.name == name)?.example.clone()
-    };
+    // The slots the spec's compiler found for the names the mock reads.
+    let example = |rules: Option<&[Rule]>, slot: Option<usize>| rules?.get(slot?)?.example.clone();
     let form = spec.cover.form.as_ref().map(|f| f.fields.as_slice());
+    let (fields, search) = (spec.cover_fields, spec.search_voices_params);
     json!({
         "admin_path": ADMIN_PATH,
         "dashboard_path": dashboard::PATH,
@@ -61,8 +61,8 @@ pub(crate) fn config() -> Value {
         },
         "conversion_type": spec.cover_conversion_type,
         // The voice list to pick from is getAllVoices' largest page.
-        "voice_list_limit": (spec.all_voices.query.iter())
-            .find(|r| r.name == "limit")
+        "voice_list_limit": (spec.all_voices.query)
+            .get(spec.all_voices_params.limit)
             .and_then(|r| r.maximum),
         "final_statuses": spec.final_statuses,
         "completed_status": Status::Completed.as_str(),
@@ -76,9 +76,9 @@ pub(crate) fn config() -> Value {
             "default": spec.pitch_default,
         },
         "examples": {
-            "audio_url": example(form, "audio_url"),
-            "webhook_url": example(form, "webhook_url"),
-            "query": example(Some(&spec.search_voices.query), "query"),
+            "audio_url": example(form, Some(fields.audio_url)),
+            "webhook_url": example(form, Some(fields.webhook_url)),
+            "query": example(Some(&spec.search_voices.query), search.query),
         },
     })
 }

@@ -79,7 +79,12 @@ pub use domain::webhooks::{
     CONCURRENCY as WEBHOOK_CONCURRENCY, DeliveryState, MAX_IN_FLIGHT as WEBHOOK_MAX_IN_FLIGHT,
     WebhookAttempt, WebhookDelivery, WebhookTotals,
 };
-pub use domain::{ETA_SECONDS, MockState, PendingWebhook, ShutdownReport, WaitTimeout};
+pub use domain::{MockState, PendingWebhook, ShutdownReport, WaitTimeout};
+
+/// The shortest and longest eta a task is given, in seconds, for the benches' checks. Not an
+/// API: it may change at any time.
+#[doc(hidden)]
+pub use domain::ETA_SECONDS;
 pub use error::MockError;
 pub use http::proxy::{
     CHECKED_BODY_LIMIT, ProxyConfig, VIOLATIONS_HEADER, api_base_path, default_upstream,
@@ -111,6 +116,16 @@ pub mod openapi_document {
     /// The bounds of the Cover form's `pitch`, as the mock compiled them.
     pub fn pitch_bounds() -> Result<std::ops::RangeInclusive<i64>, String> {
         crate::spec::spec().map(|spec| spec.pitch.clone())
+    }
+
+    /// The method and the path (without the servers' base path) of the operation `id`, as the
+    /// mock compiled them: `("POST", "/v1/Cover")` for `cover`.
+    pub fn operation(id: &str) -> Result<(&'static str, &'static str), String> {
+        let spec = crate::spec::spec()?;
+        (spec.operations().into_iter())
+            .find(|op| op.operation_id == id)
+            .map(|op| (op.method.as_str(), op.path.as_str()))
+            .ok_or_else(|| format!("openapi.yaml has no operation {id}"))
     }
 }
 

@@ -3,24 +3,8 @@
 
 use musicgpt_cover_mock::api_base_path;
 use musicgpt_cover_mock::openapi_document::document;
+pub(crate) use musicgpt_cover_mock::openapi_document::operation;
 use serde_json::Value;
-
-/// The method (lower case, as the spec writes it) and the path of the operation `id`, the path
-/// without the servers' base path: `("post", "/v1/Cover")` for `cover`.
-pub(crate) fn operation(id: &str) -> Result<(&'static str, &'static str), String> {
-    let paths = document()?.json()["paths"].as_object();
-    paths
-        .into_iter()
-        .flatten()
-        .find_map(|(path, item)| {
-            let (method, _) = item
-                .as_object()?
-                .iter()
-                .find(|(_, operation)| operation["operationId"] == id)?;
-            Some((method.as_str(), path.as_str()))
-        })
-        .ok_or_else(|| format!("openapi.yaml has no operation {id}"))
-}
 
 /// The path the mock serves the operation `id` at: the spec's, under its servers' base path.
 pub(crate) fn api_path(id: &str) -> Result<String, String> {

@@ -432,7 +432,7 @@ fn mockoon_environment(cli: &Path, file: &Path) -> Result<PathBuf, String> {
         let endpoint = path.trim_start_matches('/');
         let route = routes
             .iter_mut()
-            .find(|r| r["method"] == method && r["endpoint"] == endpoint)
+            .find(|r| r["method"] == method.to_lowercase() && r["endpoint"] == endpoint)
             .ok_or_else(|| format!("Mockoon's import has no route {method} {endpoint}"))?;
         let responses = route["responses"]
             .as_array_mut()

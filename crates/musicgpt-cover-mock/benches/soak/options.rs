@@ -5,7 +5,7 @@ use musicgpt_cover_mock::ETA_SECONDS;
 
 use crate::common::options::{number, walk, whole};
 
-const DEFAULT_TIME_SCALE: f64 = 0.005;
+const SOAK_TIME_SCALE: f64 = 0.005;
 
 /// The help, its eta range the mock's.
 pub(crate) fn usage() -> String {
@@ -22,7 +22,7 @@ options:
   --connections C    concurrent keep-alive connections (default 64)
   --rate R           requests a second, all connections together (default 4000)
   --time-scale S     the mock's --time-scale: a task takes eta x S seconds, eta being {shortest} to {longest}
-                     (default {DEFAULT_TIME_SCALE}: {} to {} s, so tasks finish all through the run)
+                     (default {SOAK_TIME_SCALE}: {} to {} s, so tasks finish all through the run)
   --task-capacity N  the mock's --task-capacity (default 2000: the store is full, and evicting,
                      within the first seconds, so the RSS after warm-up is that of a full store)
   --drain S          seconds allowed after the load for every task to be final and every
@@ -32,8 +32,8 @@ options:
 
 exit status: 0 every check passed, 1 a check failed, 2 the run is not valid
 ",
-        shortest as f64 * DEFAULT_TIME_SCALE,
-        longest as f64 * DEFAULT_TIME_SCALE,
+        shortest as f64 * SOAK_TIME_SCALE,
+        longest as f64 * SOAK_TIME_SCALE,
     )
 }
 
@@ -55,7 +55,7 @@ impl Options {
             seconds: 60,
             connections: 64,
             rate: 4000,
-            time_scale: DEFAULT_TIME_SCALE,
+            time_scale: SOAK_TIME_SCALE,
             task_capacity: 2000,
             drain: 60.0,
             seed: clock_seed(),

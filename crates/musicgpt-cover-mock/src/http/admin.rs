@@ -63,9 +63,7 @@ pub const ADMIN_PATH: &str = admin_path!();
 /// The path of every admin route (`{id}` left as it is), and the dashboard's.
 #[cfg(test)]
 pub(crate) fn paths() -> Vec<String> {
-    let mut paths: Vec<String> = (routes().iter())
-        .map(|route| format!("{ADMIN_PATH}{}", route.path.trim_end_matches('/')))
-        .collect();
+    let mut paths: Vec<String> = (routes().iter()).map(Route::full_path).collect();
     paths.push(DASHBOARD_PATH.to_owned());
     paths
 }
@@ -189,8 +187,13 @@ impl Route {
     }
 
     /// The row as the index lists it, with a GET's query or the body it takes.
+    /// Its path under [`ADMIN_PATH`] (`/__admin`, not `/__admin/`, for the index).
+    fn full_path(&self) -> String {
+        format!("{ADMIN_PATH}{}", self.path.trim_end_matches('/'))
+    }
+
     fn listed(&self) -> Listed {
-        let path = format!("{ADMIN_PATH}{}", self.path.trim_end_matches('/'));
+        let path = self.full_path();
         let (path, what) = match &self.usage {
             Some(usage) if self.method == Method::GET => {
                 (format!("{path}?{usage}"), self.doc.into())

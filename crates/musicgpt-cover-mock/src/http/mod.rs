@@ -46,11 +46,11 @@ use observe::ObserveLayer;
 use respond::error_json;
 use routes::{conversions, cover, files, voices};
 
-#[doc(hidden)]
 pub use admin::ADMIN_PATH;
 #[cfg(test)]
 pub(crate) use admin::paths as admin_paths;
 pub(crate) use faults::Abort;
+#[doc(hidden)]
 pub use form::check_cover_form;
 pub use form::{MAX_PARTS, MAX_TEXT_BYTES};
 pub(crate) use pages::DASHBOARD_PATH;

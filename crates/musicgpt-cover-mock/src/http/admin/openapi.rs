@@ -64,7 +64,7 @@ pub(super) fn document(routes: &[Route], origin: &str) -> Value {
     let mut paths = Map::new();
     let mut error_statuses = Vec::new();
     for route in routes {
-        let path = format!("{ADMIN_PATH}{}", route.path.trim_end_matches('/'));
+        let path = route.full_path();
         let (operation, errors) = operation(route, &mut generator);
         error_statuses.extend(errors);
         let item = paths.entry(path).or_insert_with(|| json!({}));

@@ -166,7 +166,7 @@ pub(crate) struct LeftOut {
 pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<LeftOut>), String> {
     let mut started = Vec::new();
     let mut left_out = Vec::new();
-    for (kind, found) in find(&o.peers) {
+    for (kind, found) in find(&o.peers)? {
         match found {
             Ok(program) => {
                 println!("\nstarting {} {}", kind.name(), program.version);
@@ -194,12 +194,22 @@ pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<LeftOut>), Str
     Ok((started, left_out))
 }
 
-/// The peers asked for, each found and set up, or why it is left out.
-pub(crate) fn find(kinds: &[Kind]) -> Vec<(Kind, Result<Program, String>)> {
-    kinds
-        .iter()
-        .map(|&kind| (kind, Program::find(kind)))
-        .collect()
+/// A peer found and set up, or why it is left out.
+pub(crate) type Found = Result<Program, String>;
+
+/// The peers asked for, each found and set up, or why it is left out (not installed here). A
+/// peer found but not set up (its stubs or routes not made from the spec) is an error of the
+/// bench's own: the run is not valid.
+pub(crate) fn find(kinds: &[Kind]) -> Result<Vec<(Kind, Found)>, String> {
+    let mut found = Vec::new();
+    for &kind in kinds {
+        let program = match Program::find(kind) {
+            Ok(program) => Ok(program.set_up()?),
+            Err(why) => Err(why),
+        };
+        found.push((kind, program));
+    }
+    Ok(found)
 }
 
 impl Program {
@@ -238,16 +248,14 @@ impl Program {
                     .ok_or_else(|| missing(&package.join("build/wiremock-standalone-*.jar")))?;
                 let java = java_version()?;
                 let dir = set_up_dir(kind)?;
-                // Made first, so its folder goes when a stub cannot be written.
-                let program = Program {
+                // Its folder goes with it (Drop), also when set_up cannot write a stub.
+                Ok(Program {
                     kind,
                     version: format!("{} on {java}", package_version(&package)),
                     program: PathBuf::from("java"),
                     file: jar,
-                    dir: Some(dir.clone()),
-                };
-                write_wiremock_stubs(&dir)?;
-                Ok(program)
+                    dir: Some(dir),
+                })
             }
             Kind::Mockoon => {
                 let bench = tools_dir().join("bench-npm/node_modules");
@@ -256,17 +264,28 @@ impl Program {
                     return Err(missing(&cli));
                 }
                 let dir = set_up_dir(kind)?;
-                let mut program = Program {
+                Ok(Program {
                     kind,
                     version: package_version(&bench.join("@mockoon/cli")),
                     program: cli,
                     file: dir.join("environment.json"),
                     dir: Some(dir),
-                };
-                program.file = mockoon_environment(&program.program, &program.file)?;
-                Ok(program)
+                })
             }
         }
+    }
+
+    /// Gives it the spec's answers: WireMock's stubs, Mockoon's environment (Prism reads the
+    /// spec itself).
+    fn set_up(mut self) -> Result<Program, String> {
+        match (self.kind, &self.dir) {
+            (Kind::WireMock, Some(dir)) => write_wiremock_stubs(dir)?,
+            (Kind::Mockoon, Some(_)) => {
+                self.file = mockoon_environment(&self.program, &self.file)?;
+            }
+            _ => {}
+        }
+        Ok(self)
     }
 
     /// Starts it on a free port of 127.0.0.1, up and answering (see [`ChildServer::start`]).
@@ -359,7 +378,7 @@ fn first_example(method: &str, path: &str) -> Result<String, String> {
     let answer = root
         .member("paths")
         .and_then(|p| p.member(path))
-        .and_then(|p| p.member(method))
+        .and_then(|p| p.member(&method.to_lowercase()))
         .and_then(|o| o.member("responses"))
         .and_then(|r| r.member("200"))
         .and_then(|a| openapi_document::resolve(root, a))

@@ -114,7 +114,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     }
     // Each peer's start-ups, or why it is left out.
     let mut peer_times: Vec<(Kind, Result<Vec<Duration>, String>)> = Vec::new();
-    for (kind, found) in peers::find(&o.peers) {
+    for (kind, found) in peers::find(&o.peers)? {
         match found {
             Ok(program) => {
                 let mut times = Vec::new();

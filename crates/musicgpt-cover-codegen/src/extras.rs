@@ -75,7 +75,8 @@ fn server_name(url: &str) -> Result<String, CodegenError> {
         [.., domain, _tld] => *domain,
     };
     let name = label.to_shouty_snake_case();
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) || name == "ALL" {
+    // `format_ident!` makes the constant, and panics on what is no identifier.
+    if syn::parse_str::<syn::Ident>(&name).is_err() || name == "ALL" {
         return Err(CodegenError::Unsupported(format!(
             "server `{url}`: `{label}` cannot name a constant"
         )));

@@ -96,6 +96,8 @@ fn variant_ident(value: &str, context: &str) -> Result<syn::Ident, CodegenError>
     if name == OTHER || ["is_final", "is_known"].contains(&predicate.as_str()) {
         return Err(refused());
     }
+    // The predicate is made with `format_ident!`, which panics on what is no identifier.
+    syn::parse_str::<syn::Ident>(&predicate).map_err(|_| refused())?;
     syn::parse_str::<syn::Ident>(&name).map_err(|_| refused())
 }
 

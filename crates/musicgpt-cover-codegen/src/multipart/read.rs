@@ -46,6 +46,18 @@ fn read_operation(
     let operation_id = spec::string(operation, "operationId")
         .ok_or_else(|| CodegenError::Spec(format!("{where_} has no operationId")))?
         .to_owned();
+    // The client's method and the builder are named after it (`FormOperation::method_ident`,
+    // `builder_ident`): both must be Rust identifiers.
+    for name in [
+        operation_id.to_snake_case(),
+        operation_id.to_upper_camel_case(),
+    ] {
+        if syn::parse_str::<syn::Ident>(&name).is_err() {
+            return Err(CodegenError::Unsupported(format!(
+                "{where_}: no Rust identifier can be made of its operationId `{operation_id}` (`{name}`)"
+            )));
+        }
+    }
     if path.contains('{') {
         return Err(CodegenError::Unsupported(format!(
             "{where_}: path parameters in a multipart operation"

@@ -24,3 +24,31 @@ fn an_unknown_schema_type_is_an_error_not_a_panic() {
         Ok(_) => panic!("a spec with `type: ocject` generated a client"),
     }
 }
+
+/// Found by the fuzzer as `operationId: -0bupload` on a multipart operation: the builder's method
+/// would be `0bupload`, which `format_ident!` refused with a panic. It is an error now, naming
+/// the operationId; so is a keyword.
+#[test]
+fn an_operation_id_that_makes_no_rust_identifier_is_an_error_not_a_panic() {
+    for bad in ["-0bupload", "type", "?!"] {
+        let mut spec: Value =
+            serde_norway::from_str(&crate::spec_yaml()).expect("the spec is YAML");
+        let cover = spec["paths"]
+            .as_mapping_mut()
+            .and_then(|paths| {
+                paths.values_mut().find(|item| {
+                    item["post"]["requestBody"]["content"]["multipart/form-data"].is_mapping()
+                })
+            })
+            .expect("a multipart operation");
+        cover["post"]["operationId"] = Value::String(bad.to_owned());
+        let text = serde_norway::to_string(&spec).expect("YAML again");
+        match generate(&text) {
+            Err(CodegenError::Unsupported(message)) => {
+                assert!(message.contains(bad), "{message}");
+            }
+            Err(other) => panic!("another error than expected for {bad:?}: {other}"),
+            Ok(_) => panic!("operationId {bad:?} generated a client"),
+        }
+    }
+}

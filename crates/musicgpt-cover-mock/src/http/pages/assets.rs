@@ -2,7 +2,6 @@
 //! every page answer carries.
 
 use axum::body::Body;
-use axum::extract::Path;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
@@ -69,16 +68,13 @@ pub(crate) const ASSETS: &[Asset] = &[
     swagger_ui!("swagger-ui-bundle.js.LICENSE.txt", TEXT),
 ];
 
-pub(crate) async fn file(Path(path): Path<String>) -> Response {
+/// The asset at `path`; a 404 naming the `pages` (their paths) for one that is not there.
+pub(crate) fn file(path: &str, pages: [&str; 3]) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {
+        let [first, second, third] = pages;
         return error_json(
             StatusCode::NOT_FOUND,
-            &format!(
-                "no asset {PREFIX}/{path}; the pages are {}, {} and {}",
-                super::explorer::PATH,
-                super::dashboard::PATH,
-                super::docs::PATH
-            ),
+            &format!("no asset {PREFIX}/{path}; the pages are {first}, {second} and {third}"),
         );
     };
     let mut response = Response::new(Body::from(asset.bytes));

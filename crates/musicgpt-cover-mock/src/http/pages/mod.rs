@@ -26,6 +26,7 @@ mod openapi;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Path;
 use axum::handler::Handler;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Redirect, Response};
@@ -64,7 +65,10 @@ pub(crate) fn router(state: MockState) -> Router {
         )
         .route(
             &format!("{}/{{*file}}", assets::PREFIX),
-            only_get(assets::file),
+            // The pages named by the paths their modules declare (assets.rs imports none of them).
+            only_get(|Path(path): Path<String>| async move {
+                assets::file(&path, [explorer::PATH, dashboard::PATH, docs::PATH])
+            }),
         )
         .with_state(state)
 }

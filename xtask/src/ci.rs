@@ -14,18 +14,15 @@ use crate::{
     Error, Result, dist, fuzz, install_lines, mutants, package, process, project, soak, spec_lint,
 };
 
-/// One step of the CI run.
-struct Step {
-    name: &'static str,
-    run: fn(&mut Context) -> Result,
-}
-
 /// What the steps of one run share: the tools' install, started in the background before the
 /// first step (most of it waits on the network and unpacks archives, which costs little CPU
 /// beside `clippy` and `doc`) and awaited by the `tools` step.
 struct Context {
     tools: Option<Background>,
 }
+
+/// One step of the CI run.
+type Step = fn(&mut Context) -> Result;
 
 /// The steps, cheapest and most likely to fail first. The tools' install starts in the
 /// background with the run; the `tools` step waits for it (its time is what was left to wait)
@@ -43,55 +40,25 @@ struct Context {
 /// comes last: it tries each mutation of openapi.yaml in a copy of the workspace (its target
 /// dir seeded with `test`'s dependencies), which only means something once `test` has passed.
 /// Each step's time goes to `target/ci/timings.json`.
-const STEPS: &[Step] = &[
-    Step {
-        name: "fmt",
-        run: |_| fmt(),
-    },
-    Step {
-        name: "clippy",
-        run: |_| clippy(),
-    },
-    Step {
-        name: "doc",
-        run: |_| doc(),
-    },
-    Step {
-        name: "tools",
-        run: await_tools,
-    },
-    Step {
-        name: "spec-lint",
-        run: |_| spec_lint::run(),
-    },
-    Step {
-        name: "test",
-        run: |_| test(),
-    },
-    Step {
-        name: "soak",
-        run: |_| soak::ci(),
-    },
-    Step {
-        name: "dist",
-        run: |_| dist::ci(),
-    },
-    Step {
-        name: "package",
-        run: |_| package::run(),
-    },
-    Step {
-        name: "install-lines",
-        run: |_| install_lines::run(),
-    },
-    Step {
-        name: "fuzz",
-        run: |_| fuzz::ci(),
-    },
-    Step {
-        name: "mutants",
-        run: |_| mutants::ci(),
-    },
+const STEPS: &[(&str, Step)] = &[
+    ("fmt", |_| cargo("fmt --all --check", |_| {})),
+    ("clippy", |_| {
+        cargo("clippy --workspace --all-targets -- -D warnings", |_| {})
+    }),
+    ("doc", |_| {
+        cargo("doc --no-deps --workspace", |command| {
+            command.env("RUSTDOCFLAGS", "-Dwarnings");
+        })
+    }),
+    ("tools", await_tools),
+    ("spec-lint", |_| spec_lint::run()),
+    ("test", |_| test()),
+    ("soak", |_| soak::ci()),
+    ("dist", |_| dist::ci()),
+    ("package", |_| package::run()),
+    ("install-lines", |_| install_lines::run()),
+    ("fuzz", |_| fuzz::ci()),
+    ("mutants", |_| mutants::ci()),
 ];
 
 pub(crate) fn run() -> Result {
@@ -110,26 +77,21 @@ pub(crate) fn run() -> Result {
         tools: Some(start_tools()?),
     };
     let mut timings: Vec<(&str, Duration)> = Vec::new();
-    for (index, step) in STEPS.iter().enumerate() {
-        println!("\n==> ci [{}/{}] {}", index + 1, STEPS.len(), step.name);
+    for (index, &(name, step)) in STEPS.iter().enumerate() {
+        println!("\n==> ci [{}/{}] {name}", index + 1, STEPS.len());
         let step_started = Instant::now();
-        let outcome = (step.run)(&mut context);
+        let outcome = step(&mut context);
         let elapsed = step_started.elapsed();
-        timings.push((step.name, elapsed));
+        timings.push((name, elapsed));
         if let Err(error) = outcome {
             print_timings(&timings, started.elapsed());
             write_timings(&run, &timings, started.elapsed());
             return Err(Error::new(format!(
-                "ci: step `{}` failed after {:.1}s: {error}",
-                step.name,
+                "ci: step `{name}` failed after {:.1}s: {error}",
                 elapsed.as_secs_f64()
             )));
         }
-        println!(
-            "<== ci: {} passed in {:.1}s",
-            step.name,
-            elapsed.as_secs_f64()
-        );
+        println!("<== ci: {name} passed in {:.1}s", elapsed.as_secs_f64());
     }
     print_timings(&timings, started.elapsed());
     write_timings(&run, &timings, started.elapsed());
@@ -253,30 +215,6 @@ fn print_timings(timings: &[(&str, Duration)], total: Duration) {
     println!("  {:<10} {:>7.1}s", "total", total.as_secs_f64());
 }
 
-fn fmt() -> Result {
-    cargo(&["fmt", "--all", "--check"], |_| {})
-}
-
-fn clippy() -> Result {
-    cargo(
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        |_| {},
-    )
-}
-
-fn doc() -> Result {
-    cargo(&["doc", "--no-deps", "--workspace"], |command| {
-        command.env("RUSTDOCFLAGS", "-Dwarnings");
-    })
-}
-
 /// How long the tools' install may take (a fresh one takes one to two minutes on 2 cores).
 const TOOLS_LIMIT: Duration = Duration::from_secs(30 * 60);
 
@@ -330,23 +268,21 @@ fn await_tools(context: &mut Context) -> Result {
 /// whose dependencies the first command built, so the harness cannot rot unnoticed.
 fn test() -> Result {
     let tools = Tools::new();
-    cargo(&["test", "--workspace"], |command| {
+    cargo("test --workspace", |command| {
         command.env(tools::DIR_ENV, tools.dir());
     })?;
     // `--workspace`, not `--package musicgpt-cover-mock`: cargo resolves features per selection,
     // and the mock alone would build axum, hyper, reqwest and serde_json (and all on them) a
     // second time with other features; only the mock has a `cover` bench.
-    cargo(
-        &["test", "--workspace", "--bench", "cover", "--", "--smoke"],
-        |command| {
-            command.env(tools::DIR_ENV, tools.dir());
-        },
-    )
+    cargo("test --workspace --bench cover -- --smoke", |command| {
+        command.env(tools::DIR_ENV, tools.dir());
+    })
 }
 
-fn cargo(args: &[&str], configure: impl FnOnce(&mut Command)) -> Result {
+/// `cargo ARGS` (words split at spaces), shown, then run.
+fn cargo(args: &str, configure: impl FnOnce(&mut Command)) -> Result {
     let mut command = process::cargo();
-    command.args(args);
+    command.args(args.split_whitespace());
     configure(&mut command);
     println!("$ {}", process::display(&command));
     process::run(&mut command)

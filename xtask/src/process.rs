@@ -196,6 +196,33 @@ pub(crate) fn stdout(command: &mut Command) -> Result<String> {
     }
 }
 
+/// `work` on each of `items`, at most `at_once` side by side: the results in `items`' order, or
+/// the first error once every started one has ended; `panicked` is the error of one that panicked.
+pub(crate) fn side_by_side<T: Send, R: Send>(
+    items: impl IntoIterator<Item = T>,
+    at_once: usize,
+    panicked: &str,
+    work: impl Fn(T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let (work, mut items) = (&work, items.into_iter().peekable());
+    let mut results = Vec::new();
+    while items.peek().is_some() {
+        let round: Vec<T> = items.by_ref().take(at_once.max(1)).collect();
+        thread::scope(|scope| {
+            let running: Vec<_> = round
+                .into_iter()
+                .map(|item| scope.spawn(move || work(item)))
+                .collect();
+            results.extend(
+                running
+                    .into_iter()
+                    .map(|handle| handle.join().unwrap_or_else(|_| Err(Error::new(panicked)))),
+            );
+        });
+    }
+    results.into_iter().collect()
+}
+
 fn spawn_error(command: &Command, error: &io::Error) -> Error {
     if error.kind() == io::ErrorKind::NotFound {
         Error::new(format!(

@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::thread;
 use std::time::Instant;
 
 use crate::tools::Tools;
@@ -95,34 +94,26 @@ fn linters(tools: &Tools, spec: &Path) -> Vec<(&'static str, Command)> {
 /// Runs the linters side by side (each spends most of its time starting node or Python).
 fn lint(tools: &Tools, spec: &Path) -> Result<Vec<Verdict>> {
     tools.check_installed()?;
-    thread::scope(|scope| {
-        let running: Vec<_> = linters(tools, spec)
-            .into_iter()
-            .map(|(linter, mut command)| {
-                scope.spawn(move || {
-                    let started = Instant::now();
-                    let output = process::capture(&mut command)?;
-                    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-                    text.push_str(&String::from_utf8_lossy(&output.stderr));
-                    Ok(Verdict {
-                        linter,
-                        command_line: process::display(&command),
-                        clean: output.status.success(),
-                        output: text,
-                        seconds: started.elapsed().as_secs_f64(),
-                    })
-                })
+    let linters = linters(tools, spec);
+    let at_once = linters.len();
+    process::side_by_side(
+        linters,
+        at_once,
+        "a linter thread panicked",
+        |(linter, mut command)| {
+            let started = Instant::now();
+            let output = process::capture(&mut command)?;
+            let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&output.stderr));
+            Ok(Verdict {
+                linter,
+                command_line: process::display(&command),
+                clean: output.status.success(),
+                output: text,
+                seconds: started.elapsed().as_secs_f64(),
             })
-            .collect();
-        running
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::new("a linter thread panicked")))
-            })
-            .collect()
-    })
+        },
+    )
 }
 
 /// The names of the linters that were not clean, or `None` when all were.

@@ -36,7 +36,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::project::{create_dir, read, recreate_dir, write};
+use crate::project::{copy, create_dir, read, recreate_dir, write};
 use crate::tools::Tools;
 use crate::{Error, Result, mock, package, process, project, soak};
 
@@ -639,17 +639,6 @@ fn size(path: &Path) -> String {
     } else {
         format!("{:.1} kB", bytes / 1e3)
     }
-}
-
-/// Copies a file with its permissions (the binary stays executable).
-fn copy(from: &Path, to: &Path) -> Result {
-    fs::copy(from, to).map(drop).map_err(|error| {
-        Error::new(format!(
-            "could not copy {} to {}: {error}",
-            from.display(),
-            to.display()
-        ))
-    })
 }
 
 #[cfg(test)]

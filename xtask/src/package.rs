@@ -29,7 +29,6 @@
 //! metadata warnings through `cargo package --list`): building and testing the packages takes
 //! minutes, so it runs in `cargo xtask ci` only.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -234,7 +233,12 @@ fn unpack(paths: &Paths, packaged: &[Packaged]) -> Result {
             ))
         })?;
     }
-    let written = sync(&paths.unpacking, &paths.workspace.join("crates"))?;
+    let crates = paths.workspace.join("crates");
+    let written = project::sync(
+        &paths.unpacking,
+        &crates,
+        &project::files_under(&paths.unpacking)?,
+    )?;
     remove_dir(&paths.unpacking)?;
     println!(
         "package: unpacked into {} ({written} files rewritten)",
@@ -454,50 +458,6 @@ pub(crate) fn loopback_address(base_url: &str) -> Result<(SocketAddr, String)> {
     Ok((address, format!("/{path}").trim_end_matches('/').to_owned()))
 }
 
-/// Makes `to` hold exactly the files under `from`, writing only those whose contents differ.
-/// Returns how many were written.
-fn sync(from: &Path, to: &Path) -> Result<usize> {
-    let wanted = files_under(from)?;
-    let mut written = 0;
-    for relative in &wanted {
-        let (source, target) = (from.join(relative), to.join(relative));
-        let contents = fs::read(&source).map_err(project::failed("read", &source))?;
-        if fs::read(&target).is_ok_and(|existing| existing == contents) {
-            continue;
-        }
-        if let Some(parent) = target.parent() {
-            create_dir(parent)?;
-        }
-        write(&target, &contents)?;
-        written += 1;
-    }
-    if to.exists() {
-        for relative in files_under(to)?.difference(&wanted) {
-            let path = to.join(relative);
-            fs::remove_file(&path).map_err(project::failed("remove", &path))?;
-        }
-    }
-    Ok(written)
-}
-
-/// Every file below `dir`, relative to it.
-fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
-    let mut files = BTreeSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let entries = fs::read_dir(&current).map_err(project::failed("read", &current))?;
-        for entry in entries {
-            let path = entry.map_err(project::failed("read", &current))?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if let Ok(relative) = path.strip_prefix(dir) {
-                files.insert(relative.to_path_buf());
-            }
-        }
-    }
-    Ok(files)
-}
-
 fn remove_dir(dir: &Path) -> Result {
     fs::remove_dir_all(dir).map_err(project::failed("remove", dir))
 }
@@ -512,8 +472,9 @@ fn write(path: &Path, contents: &[u8]) -> Result {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
-    use crate::put;
 
     fn crate_dir(name: &str) -> PathBuf {
         project::root().join("crates").join(name)
@@ -667,26 +628,5 @@ warning: aborting upload due to dry run
         ] {
             assert!(loopback_address(refused).is_err(), "{refused}");
         }
-    }
-
-    /// Unchanged files keep their modification time (cargo then rebuilds nothing), and files
-    /// the new package no longer has are removed.
-    #[test]
-    fn the_sync_writes_only_changes_and_removes_the_rest() {
-        let dir = std::env::temp_dir().join(format!("xtask-package-{}", std::process::id()));
-        let (from, to) = (dir.join("from"), dir.join("to"));
-        put(&from.join("a-0.1.0/src/lib.rs"), "lib");
-        put(&from.join("a-0.1.0/Cargo.toml"), "toml");
-        let first = sync(&from, &to).ok();
-        let again = sync(&from, &to).ok();
-        put(&from.join("a-0.1.0/src/lib.rs"), "changed");
-        put(&to.join("a-0.1.0/src/gone.rs"), "no longer packaged");
-        let after_change = sync(&from, &to).ok();
-        let lib = fs::read_to_string(to.join("a-0.1.0/src/lib.rs")).ok();
-        let gone = to.join("a-0.1.0/src/gone.rs").exists();
-        let _ = fs::remove_dir_all(&dir);
-        assert_eq!((first, again, after_change), (Some(2), Some(0), Some(1)));
-        assert_eq!(lib.as_deref(), Some("changed"));
-        assert!(!gone, "a file the package no longer has survived");
     }
 }

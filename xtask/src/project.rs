@@ -1,6 +1,7 @@
 //! Where things are: the workspace root and the files xtask works on, as absolute paths; and
 //! reading and writing them with errors that name the file.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -60,4 +61,200 @@ pub(crate) fn recreate_dir(dir: &Path) -> Result {
         fs::remove_dir_all(dir).map_err(failed("remove", dir))?;
     }
     create_dir(dir)
+}
+
+/// Copies a file with its permissions (a binary stays executable).
+pub(crate) fn copy(from: &Path, to: &Path) -> Result {
+    fs::copy(from, to).map(drop).map_err(|error| {
+        Error::new(format!(
+            "could not copy {} to {}: {error}",
+            from.display(),
+            to.display()
+        ))
+    })
+}
+
+/// Makes `to` hold exactly `files` (relative paths) of `from`, writing only those whose contents
+/// differ, so cargo sees unchanged files as unchanged; symlinks stay symlinks, and what else `to`
+/// holds is removed. Returns how many files were written.
+pub(crate) fn sync(from: &Path, to: &Path, files: &BTreeSet<PathBuf>) -> Result<usize> {
+    create_dir(to)?;
+    let mut written = 0;
+    for path in files {
+        let source = from.join(path);
+        let target = to.join(path);
+        if let Some(parent) = target.parent() {
+            create_dir(parent)?;
+        }
+        if is_symlink(&source) {
+            written += usize::from(mirror_symlink(&source, &target)?);
+            continue;
+        }
+        let contents = fs::read(&source).map_err(failed("read", &source))?;
+        if is_symlink(&target) {
+            // Copying onto a link would write through it, into the file it points to.
+            remove(&target)?;
+        } else if fs::read(&target).is_ok_and(|existing| existing == contents) {
+            continue;
+        }
+        // `copy` keeps the permissions, so `.ci/run` stays executable in the copy.
+        copy(&source, &target)?;
+        written += 1;
+    }
+    prune(to, to, files)?;
+    Ok(written)
+}
+
+fn is_symlink(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_symlink())
+}
+
+/// Makes `target` a symlink with the same (relative) target as `source`; returns whether it had to
+/// write. The crates' `openapi.yaml` are links to the root spec: copied as files, they would keep
+/// the unmutated spec and the mutations would silently stop reaching the client and the mock.
+fn mirror_symlink(source: &Path, target: &Path) -> Result<bool> {
+    let points_to = fs::read_link(source).map_err(failed("read", source))?;
+    if points_to.is_absolute() {
+        return Err(Error::new(format!(
+            "mutants: {} is a symlink to the absolute path {}: in the copy it would still point \
+             at the unmutated original. Make the link relative",
+            source.display(),
+            points_to.display()
+        )));
+    }
+    if fs::read_link(target).is_ok_and(|existing| existing == points_to) {
+        return Ok(false);
+    }
+    if fs::symlink_metadata(target).is_ok() {
+        remove(target)?;
+    }
+    #[cfg(unix)]
+    let linked = std::os::unix::fs::symlink(&points_to, target);
+    #[cfg(windows)]
+    let linked = std::os::windows::fs::symlink_file(&points_to, target);
+    linked.map_err(|error| {
+        Error::new(format!(
+            "could not create the symlink {} -> {}: {error}",
+            target.display(),
+            points_to.display()
+        ))
+    })?;
+    Ok(true)
+}
+
+fn remove(path: &Path) -> Result {
+    fs::remove_file(path).map_err(failed("remove", path))
+}
+
+/// Removes from the copy every file the workspace no longer lists (deleted files, `.snap.new`
+/// leftovers), and the folders that leaves empty.
+fn prune(copy: &Path, dir: &Path, keep: &BTreeSet<PathBuf>) -> Result {
+    let entries = fs::read_dir(dir).map_err(failed("read", dir))?;
+    for entry in entries {
+        let entry = entry.map_err(failed("read", dir))?;
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(failed("read", &path))?;
+        if file_type.is_dir() {
+            prune(copy, &path, keep)?;
+            if fs::read_dir(&path).is_ok_and(|mut entries| entries.next().is_none()) {
+                fs::remove_dir(&path).map_err(failed("remove", &path))?;
+            }
+        } else if !keep.contains(path.strip_prefix(copy).unwrap_or(&path)) {
+            fs::remove_file(&path).map_err(failed("remove", &path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every file below `dir`, relative to it.
+pub(crate) fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
+    let mut files = BTreeSet::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = fs::read_dir(&current).map_err(failed("read", &current))?;
+        for entry in entries {
+            let path = entry.map_err(failed("read", &current))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Ok(relative) = path.strip_prefix(dir) {
+                files.insert(relative.to_path_buf());
+            }
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::put;
+
+    /// The mirror (and the packaged crates' sync) rewrites only what changed (cargo then
+    /// rebuilds only what changed) and drops what the workspace no longer has, such as a
+    /// `.snap.new` left by a failed snapshot.
+    #[test]
+    fn the_sync_writes_only_changes_and_prunes_the_rest() {
+        let dir = std::env::temp_dir().join(format!("xtask-mutants-{}", std::process::id()));
+        let (root, copy) = (dir.join("root"), dir.join("copy"));
+        put(&root.join("openapi.yaml"), "a");
+        put(&root.join("tests/snapshots/x.snap"), "b");
+        let files = files_under(&root).unwrap_or_else(|e| panic!("{e}"));
+        let listed: BTreeSet<PathBuf> = ["openapi.yaml", "tests/snapshots/x.snap"]
+            .map(PathBuf::from)
+            .into();
+        assert_eq!(files, listed);
+        let first = sync(&root, &copy, &files).ok();
+        let again = sync(&root, &copy, &files).ok();
+        put(&root.join("openapi.yaml"), "changed");
+        put(&copy.join("tests/snapshots/x.snap.new"), "leftover");
+        put(&copy.join("gone/deep/file.rs"), "deleted upstream");
+        let after_change = sync(&root, &copy, &files).ok();
+        let spec = fs::read_to_string(copy.join("openapi.yaml")).ok();
+        let leftover = copy.join("tests/snapshots/x.snap.new").exists();
+        let gone = copy.join("gone").exists();
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!((first, again, after_change), (Some(2), Some(0), Some(1)));
+        assert_eq!(spec.as_deref(), Some("changed"));
+        assert!(
+            !leftover,
+            "a file the workspace does not list survived the mirror"
+        );
+        assert!(!gone, "an emptied folder survived the mirror");
+    }
+
+    /// A crate's `openapi.yaml` is a link to the root spec; mirrored as a link, it shows the copy's
+    /// mutated spec, and a link replaced by a file upstream is replaced without writing through it.
+    #[cfg(unix)]
+    #[test]
+    fn the_sync_keeps_symlinks_so_mutations_reach_the_crates() {
+        let dir = std::env::temp_dir().join(format!("xtask-mutants-links-{}", std::process::id()));
+        let (root, copy) = (dir.join("root"), dir.join("copy"));
+        let link = Path::new("crates/a/openapi.yaml");
+        put(&root.join("openapi.yaml"), "spec");
+        fs::create_dir_all(root.join("crates/a")).unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink("../../openapi.yaml", root.join(link))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let files: BTreeSet<PathBuf> = [PathBuf::from("openapi.yaml"), link.to_path_buf()].into();
+        let first = sync(&root, &copy, &files).ok();
+        let again = sync(&root, &copy, &files).ok();
+        let kept = fs::read_link(copy.join(link)).ok();
+        put(&copy.join("openapi.yaml"), "mutated");
+        let seen = fs::read_to_string(copy.join(link)).ok();
+        put(&copy.join("openapi.yaml"), "spec");
+        fs::remove_file(root.join(link)).unwrap_or_else(|e| panic!("{e}"));
+        put(&root.join(link), "a copy now");
+        let replaced = sync(&root, &copy, &files).ok();
+        let root_spec = fs::read_to_string(copy.join("openapi.yaml")).ok();
+        let now_a_file = !is_symlink(&copy.join(link));
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!((first, again, replaced), (Some(2), Some(0), Some(1)));
+        assert_eq!(kept, Some(PathBuf::from("../../openapi.yaml")));
+        assert_eq!(seen.as_deref(), Some("mutated"));
+        assert_eq!(
+            root_spec.as_deref(),
+            Some("spec"),
+            "the copy wrote through the link"
+        );
+        assert!(now_a_file);
+    }
 }

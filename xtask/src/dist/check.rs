@@ -27,10 +27,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{
-    Artifacts, BINARY_ENV, NAME, PLATFORMS, copy, create_dir, npm_command, read, recreate_dir,
-    sha256, templates, write,
+    Artifacts, BINARY_ENV, NAME, PLATFORMS, npm_command, read, recreate_dir, sha256, templates,
+    write,
 };
 use crate::process::{self, Background};
+use crate::project::{copy, create_dir};
 use crate::spec::Spec;
 use crate::tools::Tools;
 use crate::{Error, Result, package, project};

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::project::{copy, create_dir, read, recreate_dir, write};
 use crate::tools::Tools;
-use crate::{Error, Result, mock, package, process, project, soak};
+use crate::{Error, Result, mock, package, process, project, soak, tidy};
 
 /// The crate, its binary and the main npm package: one name.
 const NAME: &str = package::MOCK;
@@ -163,28 +163,13 @@ impl Workspace {
 
 /// A `key = "value"` line of the `[workspace.package]` table.
 pub(crate) fn workspace_package_field(manifest: &str, key: &str) -> Option<String> {
-    let mut in_table = false;
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_table = line == "[workspace.package]";
-            continue;
-        }
-        if !in_table {
-            continue;
-        }
-        let Some((name, value)) = line.split_once('=') else {
-            continue;
-        };
-        if name.trim() == key {
-            let value = value.trim();
-            return value
-                .strip_prefix('"')
-                .and_then(|value| value.strip_suffix('"'))
-                .map(str::to_owned);
-        }
-    }
-    None
+    let (_, value) = tidy::entries(manifest, "workspace.package")
+        .into_iter()
+        .find(|(name, _)| name == key)?;
+    value
+        .strip_prefix('"')?
+        .strip_suffix('"')
+        .map(str::to_owned)
 }
 
 /// Which build of the mock is packaged.

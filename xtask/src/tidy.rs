@@ -117,7 +117,7 @@ fn read(path: &Path) -> Result<String> {
 
 /// The `name = value` lines of the table `[section]`, comments and blank lines left out. Every
 /// manifest here writes a dependency on one line.
-fn entries(manifest: &str, section: &str) -> Vec<(String, String)> {
+pub(crate) fn entries(manifest: &str, section: &str) -> Vec<(String, String)> {
     let header = format!("[{section}]");
     let mut inside = false;
     let mut found = Vec::new();
@@ -137,7 +137,7 @@ fn entries(manifest: &str, section: &str) -> Vec<(String, String)> {
 }
 
 /// The strings of the array `key = [...]` in `[section]` (it may span lines).
-fn list(manifest: &str, section: &str, key: &str) -> Vec<String> {
+pub(crate) fn list(manifest: &str, section: &str, key: &str) -> Vec<String> {
     let header = format!("[{section}]");
     let Some(start) = manifest.find(&header) else {
         return Vec::new();

@@ -66,21 +66,11 @@ struct Flag {
 
 /// Compares the flag table with the mock binary's `--help`; returns how many flags agree.
 fn check_flags() -> Result<usize> {
-    let help = mock_help()?;
-    let doc_path = project::root().join(MOCK_DOC);
-    let doc = read(&doc_path)?;
-    let documented = table_flags(&doc)?;
-    let actual = help_flags(&help);
-    let problems = compare_flags(&actual, &documented);
-    if problems.is_empty() {
-        Ok(actual.len())
-    } else {
-        Err(Error::new(format!(
-            "the flag table of {MOCK_DOC} ({FLAGS_HEADING}) and `musicgpt-cover-mock --help` differ; \
-             make the table say what the binary does:\n  - {}",
-            problems.join("\n  - ")
-        )))
-    }
+    check_table(
+        MOCK_DOC,
+        &help_flags(&mock_help()?),
+        "`musicgpt-cover-mock --help` differ; make the table say what the binary does",
+    )
 }
 
 /// Compares the flag table of [`PROXY_DOC`] with the flags `musicgpt-cover-mock proxy --help`
@@ -94,14 +84,23 @@ fn check_proxy_flags() -> Result<usize> {
         .into_iter()
         .filter(|flag| flag.names.is_disjoint(&shared))
         .collect();
-    let doc = read(&project::root().join(PROXY_DOC))?;
-    let documented = table_flags(&doc)?;
-    let problems = compare_flags(&actual, &documented);
+    check_table(
+        PROXY_DOC,
+        &actual,
+        "the flags of `musicgpt-cover-mock proxy --help` the mock does not have differ",
+    )
+}
+
+/// Compares the flag table of the page `doc` with `actual`, the flags of the help text that
+/// `differ` names; returns how many agree.
+fn check_table(doc: &str, actual: &[Flag], differ: &str) -> Result<usize> {
+    let documented = table_flags(&read(&project::root().join(doc))?)?;
+    let problems = compare_flags(actual, &documented);
     if problems.is_empty() {
         Ok(actual.len())
     } else {
         Err(Error::new(format!(
-            "the flag table of {PROXY_DOC} ({FLAGS_HEADING}) and the flags of `musicgpt-cover-mock proxy --help` the mock does not have differ:\n  - {}",
+            "the flag table of {doc} ({FLAGS_HEADING}) and {differ}:\n  - {}",
             problems.join("\n  - ")
         )))
     }
@@ -335,15 +334,30 @@ fn compare_flags(actual: &[Flag], documented: &[Flag]) -> Vec<String> {
 fn doc_files() -> Result<Vec<PathBuf>> {
     let root = project::root();
     let mut files = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
-    let docs = root.join("docs");
-    let entries = fs::read_dir(&docs).map_err(project::failed("list", &docs))?;
-    let mut pages: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
-        .collect();
-    pages.sort();
-    files.extend(pages);
+    files.extend(markdown_in(&root.join("docs"), 0, None)?);
     Ok(files)
+}
+
+/// The Markdown files under `dir`, at most `depth` folders down, named `name` if given.
+pub(crate) fn markdown_in(dir: &Path, depth: usize, name: Option<&str>) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let entries = fs::read_dir(dir).map_err(project::failed("list", dir))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            if depth > 0 {
+                found.extend(markdown_in(&path, depth - 1, name)?);
+            }
+        } else if path.extension().is_some_and(|ext| ext == "md")
+            && name.is_none_or(|name| path.file_name().is_some_and(|file| file == name))
+        {
+            found.push(path);
+        }
+    }
+    Ok(found)
 }
 
 /// Checks every relative link of [`doc_files`]; returns how many there are.

@@ -142,9 +142,13 @@ impl Docs {
                 Error::new("install-lines: Cargo.toml has no `repository` in [workspace.package]")
             })?;
         let mut files = vec![root.join("README.md")];
-        files.extend(markdown_in(&root.join("crates"), 1, Some("README.md"))?);
-        files.extend(markdown_in(&root.join("docs"), 0, None)?);
-        files.extend(markdown_in(
+        files.extend(docs_check::markdown_in(
+            &root.join("crates"),
+            1,
+            Some("README.md"),
+        )?);
+        files.extend(docs_check::markdown_in(&root.join("docs"), 0, None)?);
+        files.extend(docs_check::markdown_in(
             &root.join("npm"),
             usize::MAX,
             Some("README.md"),
@@ -207,28 +211,6 @@ impl Docs {
         }
         groups
     }
-}
-
-/// The Markdown files under `dir`, at most `depth` folders down, named `name` if given.
-fn markdown_in(dir: &Path, depth: usize, name: Option<&str>) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let entries = fs::read_dir(dir).map_err(project::failed("list", dir))?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            if depth > 0 {
-                found.extend(markdown_in(&path, depth - 1, name)?);
-            }
-        } else if path.extension().is_some_and(|ext| ext == "md")
-            && name.is_none_or(|name| path.file_name().is_some_and(|file| file == name))
-        {
-            found.push(path);
-        }
-    }
-    Ok(found)
 }
 
 /// The command lines of the page's shell code blocks, each with its label.

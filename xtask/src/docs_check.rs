@@ -520,25 +520,19 @@ mod tests {
     /// `cargo xtask docs-check`'s first half: the flag table is the binary's `--help`.
     #[test]
     fn the_flag_table_of_docs_mock_md_matches_the_mock_help() {
-        if let Err(error) = check_flags() {
-            panic!("{error}");
-        }
+        check_flags().unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// The same for the proxy's own flags and docs/proxy.md.
     #[test]
     fn the_flag_table_of_docs_proxy_md_matches_the_proxy_help() {
-        if let Err(error) = check_proxy_flags() {
-            panic!("{error}");
-        }
+        check_proxy_flags().unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Its second half: every relative link of the README, ARCHITECTURE.md and docs/ resolves.
     #[test]
     fn relative_links_in_the_docs_resolve() {
-        if let Err(error) = check_links() {
-            panic!("{error}");
-        }
+        check_links().unwrap_or_else(|e| panic!("{e}"));
     }
 
     const HELP: &str = "\

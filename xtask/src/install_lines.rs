@@ -686,9 +686,7 @@ mod tests {
     #[test]
     fn the_docs_label_every_install_line_and_registry_link() {
         let docs = Docs::read().expect("the docs are readable");
-        if let Err(error) = docs.check() {
-            panic!("{error}");
-        }
+        docs.check().unwrap_or_else(|e| panic!("{e}"));
         assert!(
             docs.today().iter().any(|group| group
                 .commands
@@ -718,9 +716,7 @@ mod tests {
             "no `cargo add` line is labelled `{TODAY}`"
         );
         let clone = LocalClone::at("test-repo", &docs.repository).expect("a clone");
-        if let Err(error) = run_groups(&groups, &clone) {
-            panic!("{error}");
-        }
+        run_groups(&groups, &clone).unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[test]

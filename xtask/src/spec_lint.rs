@@ -135,10 +135,7 @@ mod tests {
     /// `cargo xtask spec-lint` as a test, so `cargo test --workspace` keeps openapi.yaml lint-clean.
     #[test]
     fn openapi_yaml_is_lint_clean() {
-        let verdicts = match lint(&Tools::new(), &project::spec()) {
-            Ok(verdicts) => verdicts,
-            Err(error) => panic!("{error}"),
-        };
+        let verdicts = lint(&Tools::new(), &project::spec()).unwrap_or_else(|e| panic!("{e}"));
         if let Some(failed) = failures(&verdicts) {
             let report: Vec<String> = verdicts
                 .iter()
@@ -166,10 +163,7 @@ mod tests {
         let verdicts = lint(&Tools::new(), &spec);
         // Best effort: a leftover temp folder must not hide the verdict.
         let _ = fs::remove_dir_all(&dir);
-        let verdicts = match verdicts {
-            Ok(verdicts) => verdicts,
-            Err(error) => panic!("{error}"),
-        };
+        let verdicts = verdicts.unwrap_or_else(|e| panic!("{e}"));
         for verdict in &verdicts {
             assert!(
                 !verdict.clean,

@@ -25,20 +25,22 @@
 //! its own would cost 2.5 to 15 minutes of compilation on 2 cores, as the `soak` step found.
 
 mod check;
-mod sha256;
 
 pub(crate) use check::Env as OfflineNpm;
 
-use std::fs;
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::project::{copy, create_dir, read, recreate_dir, write};
+use crate::soak::Profile;
 use crate::tools::Tools;
-use crate::{Error, Result, mock, package, process, project, soak, tidy};
+use crate::{Error, Result, package, process, project, tidy};
 
 /// The crate, its binary and the main npm package: one name.
 const NAME: &str = package::MOCK;
@@ -66,34 +68,18 @@ pub(crate) struct Platform {
 /// test holds it to this list). Linux's are glibc builds: the release builds them on the oldest
 /// Ubuntu runner, whose glibc is then the oldest they run on.
 const PLATFORMS: &[Platform] = &[
-    Platform {
-        target: "x86_64-unknown-linux-gnu",
-        os: "linux",
-        cpu: "x64",
-    },
-    Platform {
-        target: "aarch64-unknown-linux-gnu",
-        os: "linux",
-        cpu: "arm64",
-    },
-    Platform {
-        target: "x86_64-apple-darwin",
-        os: "darwin",
-        cpu: "x64",
-    },
-    Platform {
-        target: "aarch64-apple-darwin",
-        os: "darwin",
-        cpu: "arm64",
-    },
-    Platform {
-        target: "x86_64-pc-windows-msvc",
-        os: "win32",
-        cpu: "x64",
-    },
+    Platform::new("x86_64-unknown-linux-gnu", "linux", "x64"),
+    Platform::new("aarch64-unknown-linux-gnu", "linux", "arm64"),
+    Platform::new("x86_64-apple-darwin", "darwin", "x64"),
+    Platform::new("aarch64-apple-darwin", "darwin", "arm64"),
+    Platform::new("x86_64-pc-windows-msvc", "win32", "x64"),
 ];
 
 impl Platform {
+    const fn new(target: &'static str, os: &'static str, cpu: &'static str) -> Self {
+        Self { target, os, cpu }
+    }
+
     /// `linux-x64`: how the `bin` script names the platform it runs on.
     fn key(&self) -> String {
         format!("{}-{}", self.os, self.cpu)
@@ -170,15 +156,6 @@ pub(crate) fn workspace_package_field(manifest: &str, key: &str) -> Option<Strin
         .strip_prefix('"')?
         .strip_suffix('"')
         .map(str::to_owned)
-}
-
-/// Which build of the mock is packaged.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
-enum Profile {
-    /// `cargo build --release`: what is published
-    Release,
-    /// The dev build `cargo test --workspace` made: the `ci` step's, to check the packaging
-    Dev,
 }
 
 /// What one run was asked to make.
@@ -276,10 +253,7 @@ fn make(options: &Options) -> Result {
             }
         }
     }
-    let binary = match options.profile {
-        Profile::Release => mock::build("dist", true, options.target.as_deref())?,
-        Profile::Dev => soak::build_dev()?,
-    };
+    let binary = options.profile.binary("dist", options.target.as_deref())?;
     let built = started.elapsed();
 
     recreate_dir(out)?;
@@ -610,10 +584,19 @@ fn archive(
         .current_dir(out);
     println!("dist: {}", process::display(&tar));
     process::stdout(&mut tar)?;
-    let hash = sha256::file_hex(&archive).map_err(project::failed("read", &archive))?;
+    let hash = sha256_hex(&archive).map_err(project::failed("read", &archive))?;
     let checksum = out.join(format!("{file_name}.sha256"));
     write(&checksum, &format!("{hash}  {file_name}\n"))?;
     Ok((archive, checksum))
+}
+
+/// The file's SHA-256 in lowercase hex, as `sha256sum` prints it: computed here because the
+/// release runners do not share one checksum program (`sha256sum` on Linux, `shasum` on macOS,
+/// neither on Windows' default PATH).
+fn sha256_hex(path: &Path) -> io::Result<String> {
+    let mut hash = Sha256::new();
+    io::copy(&mut File::open(path)?, &mut hash)?;
+    Ok(format!("{:x}", hash.finalize()))
 }
 
 /// A file's size for people: `12.3 MB`, `15.0 kB`.
@@ -778,6 +761,19 @@ mod tests {
         ));
         assert!(json.contains("\"binary\": \"bin/musicgpt-cover-mock.exe\""));
         assert_eq!(json.matches("\"package\"").count(), PLATFORMS.len());
+    }
+
+    /// FIPS 180-4's one-block example: the format `sha256sum` writes (64 lowercase hex digits).
+    #[test]
+    fn a_file_hashes_as_sha256sum_prints_it() {
+        let path = std::env::temp_dir().join(format!("xtask-sha256-{}", std::process::id()));
+        fs::write(&path, b"abc").unwrap_or_else(|e| panic!("{e}"));
+        let from_file = sha256_hex(&path).ok();
+        let _ = fs::remove_file(&path);
+        assert_eq!(
+            from_file.as_deref(),
+            Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{
-    Artifacts, BINARY_ENV, NAME, PLATFORMS, npm_command, read, recreate_dir, sha256, templates,
+    Artifacts, BINARY_ENV, NAME, PLATFORMS, npm_command, read, recreate_dir, sha256_hex, templates,
     write,
 };
 use crate::process::{self, Background};
@@ -133,7 +133,7 @@ fn verify_checksum(dir: &Path, checksum: &str, archive: &str) -> Result {
         };
     }
     let written = read(&dir.join(checksum))?;
-    let actual = sha256::file_hex(&dir.join(archive))
+    let actual = sha256_hex(&dir.join(archive))
         .map_err(|error| Error::new(format!("could not read {archive}: {error}")))?;
     if written == format!("{actual}  {archive}\n") {
         println!("dist: check: {checksum} matches (no sha256sum or shasum here: hashed by xtask)");

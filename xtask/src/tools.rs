@@ -52,17 +52,13 @@ pub(crate) struct Tools {
     dir: PathBuf,
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Venv,
-    Npm,
-    /// The bench's peers: separate from [`Kind::Npm`] so CI never installs them.
-    BenchNpm,
-}
-
 /// One separately installed part of the tools folder.
 struct Part {
-    kind: Kind,
+    /// What it is called in messages, and said at length while it installs.
+    name: &'static str,
+    describe: &'static str,
+    /// An npm install (the venv's otherwise).
+    npm: bool,
     dir: PathBuf,
     /// The committed manifests, as (file name, contents); their contents are the stamp's key.
     manifests: Vec<(&'static str, String)>,
@@ -101,8 +97,8 @@ impl Tools {
             if part.is_current() {
                 continue;
             }
-            timed(part.name(), part.describe(), &part.dir, || part.install())?;
-            installed.push(part.name());
+            timed(part.name, part.describe, &part.dir, || part.install())?;
+            installed.push(part.name);
         }
         let chromium = self.chromium();
         if let Some(program) = Chromium::overridden() {
@@ -150,14 +146,18 @@ impl Tools {
             );
             return Ok(());
         }
-        timed(part.name(), part.describe(), &part.dir, || part.install())
+        timed(part.name, part.describe, &part.dir, || part.install())
     }
 
     fn bench_part(&self) -> Result<Part> {
         let dir = self.dir.join("bench-npm");
         let bin = dir.join("node_modules").join(".bin");
+        // Apart from the npm packages, so CI never installs them.
         Ok(Part {
-            kind: Kind::BenchNpm,
+            name: "bench's peers",
+            describe: "the bench's peers (the npm packages wiremock, whose standalone jar runs on \
+                       the system's Java, and @mockoon/cli)",
+            npm: true,
             manifests: vec![
                 read_manifest_in("bench", "package.json")?,
                 read_manifest_in("bench", "package-lock.json")?,
@@ -184,7 +184,7 @@ impl Tools {
                 return Err(Error::new(format!(
                     "{} ({}) is missing or out of date: run `cargo xtask tools` first",
                     part.dir.display(),
-                    part.name()
+                    part.name
                 )));
             }
         }
@@ -194,7 +194,9 @@ impl Tools {
     fn parts(&self) -> Result<[Part; 2]> {
         Ok([
             Part {
-                kind: Kind::Venv,
+                name: "Python venv",
+                describe: "the Python venv (schemathesis, openapi-spec-validator, requests)",
+                npm: false,
                 dir: self.dir.join("venv"),
                 manifests: vec![read_manifest("requirements.txt")?],
                 programs: [
@@ -208,7 +210,10 @@ impl Tools {
                 .collect(),
             },
             Part {
-                kind: Kind::Npm,
+                name: "npm packages",
+                describe: "the npm packages (@redocly/cli, @stoplight/spectral-cli, \
+                           @stoplight/prism-cli, playwright-core, swagger-ui-dist)",
+                npm: true,
                 dir: self.dir.join("npm"),
                 manifests: vec![
                     read_manifest("package.json")?,
@@ -231,28 +236,6 @@ impl Tools {
 }
 
 impl Part {
-    fn name(&self) -> &'static str {
-        match self.kind {
-            Kind::Venv => "Python venv",
-            Kind::Npm => "npm packages",
-            Kind::BenchNpm => "bench's peers",
-        }
-    }
-
-    fn describe(&self) -> &'static str {
-        match self.kind {
-            Kind::Venv => "the Python venv (schemathesis, openapi-spec-validator, requests)",
-            Kind::Npm => {
-                "the npm packages (@redocly/cli, @stoplight/spectral-cli, @stoplight/prism-cli, \
-                 playwright-core, swagger-ui-dist)"
-            }
-            Kind::BenchNpm => {
-                "the bench's peers (the npm packages wiremock, whose standalone jar runs on the \
-                 system's Java, and @mockoon/cli)"
-            }
-        }
-    }
-
     fn stamp_key(&self) -> String {
         self.manifests
             .iter()
@@ -269,9 +252,10 @@ impl Part {
 
     fn install(&self) -> Result {
         remove_outdated(&self.dir)?;
-        match self.kind {
-            Kind::Venv => self.install_venv()?,
-            Kind::Npm | Kind::BenchNpm => self.install_npm()?,
+        if self.npm {
+            self.install_npm()?;
+        } else {
+            self.install_venv()?;
         }
         let missing: Vec<String> = self
             .programs
@@ -282,7 +266,7 @@ impl Part {
         if !missing.is_empty() {
             return Err(Error::new(format!(
                 "the {} installed but these programs are missing: {}",
-                self.name(),
+                self.name,
                 missing.join(", ")
             )));
         }
@@ -490,7 +474,9 @@ mod tests {
     #[test]
     fn stamp_key_changes_with_any_manifest() {
         let part = |lock: &str| Part {
-            kind: Kind::Npm,
+            name: "npm packages",
+            describe: "",
+            npm: true,
             dir: PathBuf::from("npm"),
             manifests: vec![
                 ("package.json", "{}".into()),

@@ -34,9 +34,19 @@ pub(crate) fn display(command: &Command) -> String {
 
 /// Runs `command` with the terminal's stdin, stdout and stderr; fails unless it exits with 0.
 pub(crate) fn run(command: &mut Command) -> Result {
-    let status = command
+    let status = status(command)?;
+    succeeded(command, status)
+}
+
+/// Runs `command` with the terminal's stdin, stdout and stderr; its exit status.
+pub(crate) fn status(command: &mut Command) -> Result<ExitStatus> {
+    command
         .status()
-        .map_err(|error| spawn_error(command, &error))?;
+        .map_err(|error| spawn_error(command, &error))
+}
+
+/// Fails, naming `command`, unless its exit `status` is 0.
+pub(crate) fn succeeded(command: &Command, status: ExitStatus) -> Result {
     if status.success() {
         Ok(())
     } else {
@@ -223,7 +233,8 @@ pub(crate) fn side_by_side<T: Send, R: Send>(
     results.into_iter().collect()
 }
 
-fn spawn_error(command: &Command, error: &io::Error) -> Error {
+/// The error of a `command` that could not start.
+pub(crate) fn spawn_error(command: &Command, error: &io::Error) -> Error {
     if error.kind() == io::ErrorKind::NotFound {
         Error::new(format!(
             "`{}` could not start: `{}` was not found",

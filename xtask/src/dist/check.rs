@@ -107,12 +107,7 @@ fn verify_checksum(dir: &Path, checksum: &str, archive: &str) -> Result {
         let output = match command.output() {
             Ok(output) => output,
             Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-            Err(error) => {
-                return Err(Error::new(format!(
-                    "`{}` could not start: {error}",
-                    process::display(&command)
-                )));
-            }
+            Err(error) => return Err(process::spawn_error(&command, &error)),
         };
         let said = String::from_utf8_lossy(&output.stdout);
         return if output.status.success() && said.contains(&format!("{archive}: OK")) {

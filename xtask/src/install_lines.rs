@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::project::{read, recreate_dir, write};
+use crate::project::{read, recreate_dir};
 use crate::{Error, Result, dist, docs_check, process, project};
 
 /// The label of commands that work from this repository today; the run runs them.
@@ -487,23 +487,16 @@ impl LocalClone {
 /// Runs `groups`, each in a folder of its own under the system's temp dir (removed when all
 /// passed, kept and named otherwise).
 fn run_groups(groups: &[Group], clone: &LocalClone) -> Result {
-    let scratch =
-        std::env::temp_dir().join(format!("{PROJECT}-install-lines-{}", std::process::id()));
-    recreate_dir(&scratch)?;
-    let outcome = groups
-        .iter()
-        .enumerate()
-        .try_for_each(|(index, group)| run_group(group, clone, &scratch.join(index.to_string())));
-    match &outcome {
-        Ok(()) => {
-            let _ = fs::remove_dir_all(&scratch);
-        }
-        Err(_) => eprintln!(
-            "install-lines: the run's folders are kept in {}",
-            scratch.display()
-        ),
-    }
-    outcome
+    let name = format!("{PROJECT}-install-lines");
+    project::in_scratch(
+        &name,
+        "install-lines: the run's folders are kept in",
+        |scratch| {
+            groups.iter().enumerate().try_for_each(|(index, group)| {
+                run_group(group, clone, &scratch.join(index.to_string()))
+            })
+        },
+    )
 }
 
 fn run_group(group: &Group, clone: &LocalClone, dir: &Path) -> Result {
@@ -588,12 +581,7 @@ fn npm_install(words: &[String], dir: &Path) -> Result<Command> {
         ))
     })?;
     recreate_dir(dir)?;
-    write(
-        &dir.join("package.json"),
-        "{\n  \"name\": \"install-lines\",\n  \"private\": true\n}\n",
-    )?;
-    write(&dir.join(".npmrc"), "")?;
-    let npm = dist::OfflineNpm::new(dir)?;
+    let npm = dist::OfflineNpm::new(dir, "install-lines")?;
     let mut command = npm.command(dist::npm_command(&words[0]));
     for word in &words[1..] {
         match word.strip_prefix(DIST_NPM) {
@@ -673,6 +661,7 @@ fn npm_bin_installed(dir: &Path) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::write;
 
     const REPO: &str = "https://example.invalid/repo";
 

@@ -63,6 +63,19 @@ pub(crate) fn recreate_dir(dir: &Path) -> Result {
     create_dir(dir)
 }
 
+/// Runs `work` in an empty folder `NAME-PID` under the system's temp dir: removed when it
+/// succeeds, kept when it fails, and named after `kept` (`dist: the check's files are kept in`).
+pub(crate) fn in_scratch(name: &str, kept: &str, work: impl FnOnce(&Path) -> Result) -> Result {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    recreate_dir(&dir)?;
+    let outcome = work(&dir);
+    match &outcome {
+        Ok(()) => drop(fs::remove_dir_all(&dir)),
+        Err(_) => eprintln!("{kept} {}", dir.display()),
+    }
+    outcome
+}
+
 /// Copies a file with its permissions (a binary stays executable).
 pub(crate) fn copy(from: &Path, to: &Path) -> Result {
     fs::copy(from, to).map(drop).map_err(|error| {

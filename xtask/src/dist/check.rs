@@ -27,8 +27,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{
-    Artifacts, BINARY_ENV, NAME, PLATFORMS, npm_command, read, recreate_dir, sha256_hex, templates,
-    write,
+    Artifacts, BINARY_ENV, NAME, PLATFORMS, npm_command, read, sha256_hex, templates, write,
 };
 use crate::process::{self, Background};
 use crate::project::{copy, create_dir};
@@ -50,24 +49,14 @@ const FAKE_PLATFORM_ENV: &str = "MUSICGPT_DIST_CHECK_PLATFORM";
 const NO_SUCH_PLATFORM: &str = "aix-ppc64";
 
 pub(super) fn run(artifacts: &Artifacts) -> Result {
-    let dir = std::env::temp_dir().join(format!("{NAME}-dist-check-{}", std::process::id()));
-    recreate_dir(&dir)?;
-    let outcome = check(artifacts, &dir);
-    match &outcome {
-        Ok(()) => {
-            let _ = fs::remove_dir_all(&dir);
+    let name = format!("{NAME}-dist-check");
+    project::in_scratch(&name, "dist: the check's files are kept in", |dir| {
+        let binary = archive(artifacts, &dir.join("archive"))?;
+        match &artifacts.main {
+            Some(main) => npm(artifacts, main, &dir.join("npm"), &binary),
+            None => Ok(()),
         }
-        Err(_) => eprintln!("dist: the check's files are kept in {}", dir.display()),
-    }
-    outcome
-}
-
-fn check(artifacts: &Artifacts, dir: &Path) -> Result {
-    let binary = archive(artifacts, &dir.join("archive"))?;
-    if let Some(main) = &artifacts.main {
-        npm(artifacts, main, &dir.join("npm"), &binary)?;
-    }
-    Ok(())
+    })
 }
 
 /// The archive, checked, unpacked and run; the unpacked binary's path.
@@ -143,14 +132,7 @@ fn verify_checksum(dir: &Path, checksum: &str, archive: &str) -> Result {
 /// The npm packages, installed from their files with no registry and no cargo, and used.
 fn npm(artifacts: &Artifacts, main: &Path, dir: &Path, binary: &Path) -> Result {
     create_dir(dir)?;
-    // The folder's own manifest and npm configuration, so that npm installs here, whatever a
-    // parent folder or the user's ~/.npmrc holds.
-    write(
-        &dir.join("package.json"),
-        "{\n  \"name\": \"dist-check\",\n  \"private\": true\n}\n",
-    )?;
-    write(&dir.join(".npmrc"), "")?;
-    let env = Env::new(dir)?;
+    let env = Env::new(dir, "dist-check")?;
     let mut install = env.command(npm_command("npm"));
     install
         .args(["install", "--offline", "--no-audit", "--no-fund"])
@@ -213,7 +195,13 @@ pub(crate) struct Env {
 }
 
 impl Env {
-    pub(crate) fn new(dir: &Path) -> Result<Self> {
+    /// The environment of `dir`, an npm project of its own called `name`.
+    pub(crate) fn new(dir: &Path, name: &str) -> Result<Self> {
+        // The folder's own manifest and npm configuration, so that npm installs here, whatever a
+        // parent folder or the user's ~/.npmrc holds.
+        let manifest = format!("{{\n  \"name\": \"{name}\",\n  \"private\": true\n}}\n");
+        write(&dir.join("package.json"), &manifest)?;
+        write(&dir.join(".npmrc"), "")?;
         let path = path_without("cargo", &std::env::var_os("PATH").unwrap_or_default())?;
         let node = format!("node{}", std::env::consts::EXE_SUFFIX);
         let Some(node) = find(&node, &path) else {

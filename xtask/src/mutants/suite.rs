@@ -4,9 +4,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::Paths;
 use super::catchers::{Catcher, catchers, still_running};
 use super::options::Options;
-use super::paths::Paths;
 use crate::tools::{self, Tools};
 use crate::{Result, process, project};
 

@@ -444,7 +444,8 @@ fn prose_lines(markdown: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-fn without_code_spans(line: &str) -> String {
+/// The text outside code spans.
+pub(crate) fn without_code_spans(line: &str) -> String {
     line.split('`').step_by(2).collect::<Vec<_>>().join("")
 }
 

@@ -72,19 +72,15 @@ impl Options {
     }
 }
 
-pub(crate) fn run(options: &Options) -> Result {
-    fuzz(options)
-}
-
 /// The CI step: every target, for the default time.
 pub(crate) fn ci() -> Result {
-    fuzz(&Options {
+    run(&Options {
         seconds: DEFAULT_SECONDS,
         targets: Vec::new(),
     })
 }
 
-fn fuzz(options: &Options) -> Result {
+pub(crate) fn run(options: &Options) -> Result {
     let cargo_fuzz = CargoFuzz::new(Tools::new().dir());
     cargo_fuzz.ensure()?;
 
@@ -340,7 +336,7 @@ impl Crash {
         let lines: Vec<&str> = output.lines().collect();
         let artifact = lines.iter().find_map(|line| {
             line.split_once("Test unit written to ")
-                .map(|(_, path)| relative_artifact(path.trim()))
+                .map(|(_, path)| project::relative(Path::new(path.trim())))
         });
         let panic = lines.iter().position(|line| line.contains("panicked at"));
         let message = panic.map(|at| {
@@ -368,11 +364,6 @@ impl Crash {
             log,
         }
     }
-}
-
-/// The artifact path as the workspace-relative path people can paste.
-fn relative_artifact(path: &str) -> String {
-    project::relative(Path::new(path))
 }
 
 #[cfg(test)]

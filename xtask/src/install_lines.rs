@@ -370,7 +370,7 @@ fn problems(page: &Page, repository: &str) -> Vec<String> {
                 ));
             }
         }
-        let prose: String = paragraph.split('`').step_by(2).collect::<Vec<_>>().join("");
+        let prose = docs_check::without_code_spans(&paragraph);
         problems.extend(unlabelled_links(&prose).into_iter().map(|url| {
             format!(
                 "{}: the link to {url} is not followed by `{LINK_LABEL}`",

@@ -340,7 +340,7 @@ mod tests {
             "{own:?}"
         );
         assert!(!own.contains("tokio"), "{own:?}");
-        let dir = std::env::temp_dir().join(format!("xtask-ci-fresh-{}", std::process::id()));
+        let dir = crate::scratch("ci-fresh");
         let target = dir.join("target");
         let absent = fresh_target(&target, &own);
         let units = target.join("debug").join(".fingerprint");
@@ -353,7 +353,6 @@ mod tests {
         fs::remove_dir_all(units.join("tokio-4567")).unwrap_or_else(|e| panic!("{e}"));
         fs::create_dir_all(target.join("release")).unwrap_or_else(|e| panic!("{e}"));
         let with_release = fresh_target(&target, &own);
-        let _ = fs::remove_dir_all(&dir);
         assert!(absent && only_xtask);
         assert!(!with_a_dependency && !with_release);
     }

@@ -676,21 +676,13 @@ mod tests {
             license: "MIT OR Apache-2.0".to_owned(),
             repository: "https://example.invalid/repo".to_owned(),
         };
-        let dir = std::env::temp_dir().join(format!("xtask-dist-{}", std::process::id()));
+        let (dir, platform) = (crate::scratch("dist"), &PLATFORMS[4]);
         let binary = dir.join("binary");
-        create_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
-        write(&binary, "not really").unwrap_or_else(|e| panic!("{e}"));
-        let platform = &PLATFORMS[4];
-        let staged = stage_platform(&dir.join("platform"), platform, &workspace, &binary);
-        let manifest = read(&dir.join("platform").join("package.json"));
-        let copied = dir
-            .join("platform")
-            .join("bin")
-            .join("musicgpt-cover-mock.exe");
-        let copied = copied.is_file();
-        let _ = fs::remove_dir_all(&dir);
-        staged.unwrap_or_else(|e| panic!("{e}"));
-        let manifest = manifest.unwrap_or_else(|e| panic!("{e}"));
+        crate::put(&binary, "not really");
+        stage_platform(&dir.join("platform"), platform, &workspace, &binary)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let manifest = read(&dir.join("platform/package.json")).unwrap_or_else(|e| panic!("{e}"));
+        let copied = dir.join("platform/bin/musicgpt-cover-mock.exe").is_file();
         assert!(manifest.contains("\"name\": \"@musicgpt-cover-mock/win32-x64\""));
         assert!(manifest.contains("\"os\": [\n    \"win32\"\n  ]"));
         assert!(manifest.contains("\"cpu\": [\n    \"x64\"\n  ]"));
@@ -766,12 +758,11 @@ mod tests {
     /// FIPS 180-4's one-block example: the format `sha256sum` writes (64 lowercase hex digits).
     #[test]
     fn a_file_hashes_as_sha256sum_prints_it() {
-        let path = std::env::temp_dir().join(format!("xtask-sha256-{}", std::process::id()));
-        fs::write(&path, b"abc").unwrap_or_else(|e| panic!("{e}"));
-        let from_file = sha256_hex(&path).ok();
-        let _ = fs::remove_file(&path);
+        let dir = crate::scratch("sha256");
+        let path = dir.join("abc");
+        crate::put(&path, "abc");
         assert_eq!(
-            from_file.as_deref(),
+            sha256_hex(&path).ok().as_deref(),
             Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         );
     }

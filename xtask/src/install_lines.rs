@@ -862,11 +862,7 @@ npx musicgpt-cover-mock
 
     #[test]
     fn a_pattern_matches_the_files_it_names() {
-        let dir = std::env::temp_dir().join(format!(
-            "{PROJECT}-install-lines-expand-{}",
-            std::process::id()
-        ));
-        recreate_dir(&dir).expect("a folder");
+        let dir = crate::scratch("install-lines-expand");
         for file in ["a-1.tgz", "b-1.tgz", "notes.txt"] {
             write(&dir.join(file), "").expect("a file");
         }
@@ -884,6 +880,5 @@ npx musicgpt-cover-mock
         assert_eq!(names("b-*"), ["b-1.tgz"]);
         assert_eq!(names("notes.txt"), ["notes.txt"]);
         assert!(expand(&dir, "*.zip").is_err());
-        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -207,7 +207,7 @@ mod tests {
     /// `.snap.new` left by a failed snapshot.
     #[test]
     fn the_sync_writes_only_changes_and_prunes_the_rest() {
-        let dir = std::env::temp_dir().join(format!("xtask-mutants-{}", std::process::id()));
+        let dir = crate::scratch("sync");
         let (root, copy) = (dir.join("root"), dir.join("copy"));
         put(&root.join("openapi.yaml"), "a");
         put(&root.join("tests/snapshots/x.snap"), "b");
@@ -225,7 +225,6 @@ mod tests {
         let spec = fs::read_to_string(copy.join("openapi.yaml")).ok();
         let leftover = copy.join("tests/snapshots/x.snap.new").exists();
         let gone = copy.join("gone").exists();
-        let _ = fs::remove_dir_all(&dir);
         assert_eq!((first, again, after_change), (Some(2), Some(0), Some(1)));
         assert_eq!(spec.as_deref(), Some("changed"));
         assert!(
@@ -240,7 +239,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn the_sync_keeps_symlinks_so_mutations_reach_the_crates() {
-        let dir = std::env::temp_dir().join(format!("xtask-mutants-links-{}", std::process::id()));
+        let dir = crate::scratch("sync-links");
         let (root, copy) = (dir.join("root"), dir.join("copy"));
         let link = Path::new("crates/a/openapi.yaml");
         put(&root.join("openapi.yaml"), "spec");
@@ -259,7 +258,6 @@ mod tests {
         let replaced = sync(&root, &copy, &files).ok();
         let root_spec = fs::read_to_string(copy.join("openapi.yaml")).ok();
         let now_a_file = !is_symlink(&copy.join(link));
-        let _ = fs::remove_dir_all(&dir);
         assert_eq!((first, again, replaced), (Some(2), Some(0), Some(1)));
         assert_eq!(kept, Some(PathBuf::from("../../openapi.yaml")));
         assert_eq!(seen.as_deref(), Some("mutated"));

@@ -128,8 +128,6 @@ fn failures(verdicts: &[Verdict]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::fs;
-
     use super::*;
 
     /// `cargo xtask spec-lint` as a test, so `cargo test --workspace` keeps openapi.yaml lint-clean.
@@ -152,18 +150,13 @@ mod tests {
     /// Each linter must reject a spec that is broken, or a clean verdict above would mean nothing.
     #[test]
     fn every_linter_rejects_an_operation_without_responses() {
-        let dir = std::env::temp_dir().join(format!("xtask-spec-lint-{}", std::process::id()));
+        let dir = crate::scratch("spec-lint");
         let spec = dir.join("broken.yaml");
         let broken = "openapi: 3.0.3\n\
                       info: {title: Broken, version: '1'}\n\
                       paths:\n  /thing:\n    get:\n      operationId: getThing\n";
-        if let Err(error) = fs::create_dir_all(&dir).and_then(|()| fs::write(&spec, broken)) {
-            panic!("could not write {}: {error}", spec.display());
-        }
-        let verdicts = lint(&Tools::new(), &spec);
-        // Best effort: a leftover temp folder must not hide the verdict.
-        let _ = fs::remove_dir_all(&dir);
-        let verdicts = verdicts.unwrap_or_else(|e| panic!("{e}"));
+        crate::put(&spec, broken);
+        let verdicts = lint(&Tools::new(), &spec).unwrap_or_else(|e| panic!("{e}"));
         for verdict in &verdicts {
             assert!(
                 !verdict.clean,

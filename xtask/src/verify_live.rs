@@ -338,8 +338,8 @@ mod tests {
             .find(|w| w.starts_with("http://"))
             .expect("a URL in the banner")
             .to_owned();
-        let dir = std::env::temp_dir().join(format!("verify-live-record-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let scratch = crate::scratch("verify-live");
+        let dir = scratch.join("record");
         let options = Options {
             spend: true,
             upstream: Some(upstream),
@@ -352,7 +352,6 @@ mod tests {
             .expect("the recording")
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .collect();
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(recorded.len(), steps.len(), "{recorded:?}");
         assert!(
             recorded.iter().any(|f| f.ends_with("-POST-Cover.json")),

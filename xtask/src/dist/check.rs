@@ -624,18 +624,15 @@ mod tests {
 
     #[test]
     fn path_without_drops_only_the_folders_holding_the_program() {
-        let dir = std::env::temp_dir().join(format!("xtask-dist-path-{}", std::process::id()));
+        let dir = crate::scratch("dist-path");
         let (with, without) = (dir.join("with"), dir.join("without"));
         let program = format!("xtask-dist-probe{}", std::env::consts::EXE_SUFFIX);
-        create_dir(&with).unwrap_or_else(|e| panic!("{e}"));
-        create_dir(&without).unwrap_or_else(|e| panic!("{e}"));
-        write(&with.join(&program), "").unwrap_or_else(|e| panic!("{e}"));
+        crate::put(&with.join(&program), "");
         let path =
             std::env::join_paths([&without, &with, &without]).unwrap_or_else(|e| panic!("{e}"));
         let found = find(&program, &path);
         let kept = path_without("xtask-dist-probe", &path).unwrap_or_else(|e| panic!("{e}"));
         let kept: Vec<PathBuf> = std::env::split_paths(&kept).collect();
-        let _ = fs::remove_dir_all(&dir);
         assert_eq!(found, Some(with.join(&program)));
         assert_eq!(kept, [without.clone(), without]);
     }

@@ -145,7 +145,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn seeding_copies_dependencies_only_and_only_once() {
-        let dir = std::env::temp_dir().join(format!("xtask-mutants-seed-{}", std::process::id()));
+        let dir = crate::scratch("mutants-seed");
         let (main, mutants, workspace) = (dir.join("main"), dir.join("mutants"), dir.join("ws"));
         put(
             &workspace.join("Cargo.toml"),
@@ -178,7 +178,6 @@ mod tests {
             .exists();
         let again = seed(&main, &mutants, &workspace).ok();
         let nothing_built = seed(&dir.join("absent"), &dir.join("other"), &workspace).ok();
-        let _ = fs::remove_dir_all(&dir);
         assert_eq!(first, Some(Some(2)));
         assert_eq!(before, after, "the modification time was not kept");
         assert!(fingerprint && !member_copied);

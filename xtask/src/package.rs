@@ -403,7 +403,7 @@ pub(crate) fn exchange(address: SocketAddr, request: &[u8], limit: Duration) -> 
 }
 
 /// How long the mock may take to answer a check's request.
-pub(crate) const ANSWER_LIMIT: Duration = Duration::from_secs(10);
+const ANSWER_LIMIT: Duration = Duration::from_secs(10);
 
 /// A Cover's multipart form by URL, as the docs' examples send it: its `Content-Type` and body.
 pub(crate) fn cover_form(voice: &str, audio_url: &str) -> (String, String) {
@@ -423,23 +423,32 @@ pub(crate) fn cover_form(voice: &str, audio_url: &str) -> (String, String) {
 fn get_all_voices(base_url: &str) -> Result {
     let (address, base_path) = loopback_address(base_url)?;
     let voices = Spec::read()?.path("getAllVoices")?.to_owned();
-    let response = exchange(
+    expect_200(
         address,
-        format!(
+        &format!(
             "GET {base_path}{voices}?limit=1 HTTP/1.1\r\nHost: {address}\r\n\
              Authorization: xtask-package-check\r\nConnection: close\r\n\r\n"
-        )
-        .as_bytes(),
-        ANSWER_LIMIT,
-    )?;
-    let status = response.lines().next().unwrap_or_default();
-    if status.starts_with("HTTP/1.1 200") && response.contains("\"voices\"") {
-        Ok(())
-    } else {
-        Err(Error::new(format!(
-            "GET {base_url}{voices} did not answer 200 with voices; it answered:\n{response}"
-        )))
+        ),
+        "\"voices\"",
+        &format!("GET {base_url}{voices} did not answer 200 with voices"),
+    )
+}
+
+/// Sends `request` (as [`exchange`] does) and requires a 200 whose text holds `wanted`; otherwise
+/// the error says `failed`, then the start of the answer (enough to see what it was).
+pub(crate) fn expect_200(address: SocketAddr, request: &str, wanted: &str, failed: &str) -> Result {
+    let response = exchange(address, request.as_bytes(), ANSWER_LIMIT)?;
+    if response.starts_with("HTTP/1.1 200") && response.contains(wanted) {
+        return Ok(());
     }
+    let end = response
+        .char_indices()
+        .nth(2000)
+        .map_or(response.len(), |(at, _)| at);
+    Err(Error::new(format!(
+        "{failed}; it answered:\n{}",
+        &response[..end]
+    )))
 }
 
 /// The socket address and path of an `http://127.0.0.1:PORT/path` URL; any other host is refused.

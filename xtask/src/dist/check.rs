@@ -333,19 +333,12 @@ fn base_url(mock: &mut Background, log: &Path, who: &str) -> Result<String> {
 
 /// `GET /`: the Explorer page.
 fn explorer(address: SocketAddr) -> Result {
-    let response = package::exchange(
+    package::expect_200(
         address,
-        format!("GET / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes(),
-        package::ANSWER_LIMIT,
-    )?;
-    if response.starts_with("HTTP/1.1 200") && response.contains("<title>Explorer") {
-        Ok(())
-    } else {
-        Err(Error::new(format!(
-            "GET / did not answer 200 with the Explorer page; it answered:\n{}",
-            head(&response)
-        )))
-    }
+        &format!("GET / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
+        "<title>Explorer",
+        "GET / did not answer 200 with the Explorer page",
+    )
 }
 
 /// `POST /v1/Cover`, multipart, by URL (the spec's examples), with any key: 200 and a task id.
@@ -362,24 +355,12 @@ fn cover(address: SocketAddr, base_path: &str) -> Result {
          Connection: close\r\n\r\n{body}",
         body.len()
     );
-    let response = package::exchange(address, request.as_bytes(), package::ANSWER_LIMIT)?;
-    if response.starts_with("HTTP/1.1 200") && response.contains("\"task_id\"") {
-        Ok(())
-    } else {
-        Err(Error::new(format!(
-            "POST {base_path}{cover} did not answer 200 with a task_id; it answered:\n{}",
-            head(&response)
-        )))
-    }
-}
-
-/// The start of an answer, enough to see what it was.
-fn head(response: &str) -> &str {
-    let end = response
-        .char_indices()
-        .nth(2000)
-        .map_or(response.len(), |(at, _)| at);
-    &response[..end]
+    package::expect_200(
+        address,
+        &request,
+        "\"task_id\"",
+        &format!("POST {base_path}{cover} did not answer 200 with a task_id"),
+    )
 }
 
 /// SIGTERM, then the mock must stop as it does when asked: status 0, its `Stopped;` line.

@@ -128,19 +128,11 @@ pub(crate) fn machine() -> String {
 
 /// The commit checked out, with a note when the tree has uncommitted changes to tracked files.
 pub(crate) fn commit() -> String {
-    let root = project::root();
-    let head = process::stdout(
-        Command::new("git")
-            .args(["rev-parse", "--short=12", "HEAD"])
-            .current_dir(&root),
-    )
-    .unwrap_or_else(|_| "unknown".to_owned());
-    let dirty = process::stdout(
-        Command::new("git")
-            .args(["status", "--porcelain", "--untracked-files=no"])
-            .current_dir(&root),
-    )
-    .is_ok_and(|s| !s.is_empty());
+    let head = process::stdout(process::git().args(["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let dirty =
+        process::stdout(process::git().args(["status", "--porcelain", "--untracked-files=no"]))
+            .is_ok_and(|s| !s.is_empty());
     if dirty {
         format!("{head} (with uncommitted changes)")
     } else {

@@ -64,12 +64,8 @@ const STEPS: &[(&str, Step)] = &[
 pub(crate) fn run() -> Result {
     let started = Instant::now();
     let run = Run {
-        commit: process::stdout(
-            Command::new("git")
-                .args(["rev-parse", "HEAD"])
-                .current_dir(project::root()),
-        )
-        .unwrap_or_else(|_| "unknown".to_owned()),
+        commit: process::stdout(process::git().args(["rev-parse", "HEAD"]))
+            .unwrap_or_else(|_| "unknown".to_owned()),
         date: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         fresh_target: fresh_target(&project::root().join("target"), &xtask_packages()),
     };
@@ -106,17 +102,15 @@ struct Run {
     fresh_target: bool,
 }
 
-/// Where a run's step times are written (the bench reads them for BENCHMARKS.md).
-fn timings_path() -> std::path::PathBuf {
-    project::root()
-        .join("target")
-        .join("ci")
-        .join("timings.json")
+/// A file of `target/ci/`: the step times a run writes (`timings.json`, which the bench reads for
+/// BENCHMARKS.md) and the background install's log (`tools.log`).
+fn ci_file(name: &str) -> std::path::PathBuf {
+    project::root().join("target").join("ci").join(name)
 }
 
 /// Writes the timings as JSON; a failure to write is reported and does not fail the run.
 fn write_timings(run: &Run, timings: &[(&str, Duration)], total: Duration) {
-    let path = timings_path();
+    let path = ci_file("timings.json");
     let written = path
         .parent()
         .map_or(Ok(()), fs::create_dir_all)
@@ -221,7 +215,7 @@ const TOOLS_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// Starts `cargo xtask tools` (this program again) in the background, its output going to
 /// `target/ci/tools.log`; the `tools` step waits for it and shows the log.
 fn start_tools() -> Result<Background> {
-    let log = tools_log();
+    let log = ci_file("tools.log");
     if let Some(dir) = log.parent() {
         project::create_dir(dir)?;
     }
@@ -236,18 +230,13 @@ fn start_tools() -> Result<Background> {
     Background::spawn(&mut command, &log)
 }
 
-/// Where the background install of the tools writes its output.
-fn tools_log() -> std::path::PathBuf {
-    project::root().join("target").join("ci").join("tools.log")
-}
-
 /// The `tools` step: waits for the background install started with the run, then shows its log.
 fn await_tools(context: &mut Context) -> Result {
     let Some(install) = context.tools.take() else {
         return Tools::new().install();
     };
     let status = install.wait_within(TOOLS_LIMIT)?;
-    let log = tools_log();
+    let log = ci_file("tools.log");
     print!("{}", fs::read_to_string(&log).unwrap_or_default());
     match status {
         Some(status) if status.success() => Ok(()),

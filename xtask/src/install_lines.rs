@@ -534,7 +534,7 @@ fn run_group(group: &Group, clone: &LocalClone, dir: &Path) -> Result {
                 run.args(&written[1..])
                     .arg("--debug")
                     .env("CARGO_INSTALL_ROOT", dir.join("root"))
-                    .env("CARGO_TARGET_DIR", target_dir())
+                    .env("CARGO_TARGET_DIR", project::target_dir())
                     .current_dir(dir);
                 run
             }
@@ -561,12 +561,6 @@ fn run_group(group: &Group, clone: &LocalClone, dir: &Path) -> Result {
         println!("  worked in {:.1}s", started.elapsed().as_secs_f64());
     }
     Ok(())
-}
-
-/// The target dir the workspace builds in (`CARGO_TARGET_DIR`, else `target/`).
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project::root().join("target"), PathBuf::from)
 }
 
 /// `npm install ...` in `dir` (its own `package.json` and `.npmrc`), offline as the dist check

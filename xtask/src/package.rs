@@ -531,24 +531,15 @@ mod tests {
                 .lines()
                 .map(str::to_owned)
                 .collect();
-            let crate_path = format!("crates/{name}");
-            let files = process::stdout(
-                Command::new("git")
-                    .args([
-                        "ls-files",
-                        "--cached",
-                        "--others",
-                        "--exclude-standard",
-                        "--",
-                    ])
-                    .arg(&crate_path)
-                    .current_dir(project::root()),
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+            let files =
+                project::workspace_files(&project::root()).unwrap_or_else(|e| panic!("{e}"));
             let left_out: Vec<&str> = files
-                .lines()
-                .filter_map(|file| file.strip_prefix(&format!("{crate_path}/")))
-                .filter(|file| project::root().join(&crate_path).join(file).is_file())
+                .iter()
+                .filter_map(|file| {
+                    file.strip_prefix(Path::new("crates").join(name))
+                        .ok()?
+                        .to_str()
+                })
                 .filter(|file| !listed.contains(*file))
                 .collect();
             assert!(

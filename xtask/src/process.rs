@@ -17,6 +17,13 @@ pub(crate) fn cargo() -> Command {
     command
 }
 
+/// `git`, started at the workspace root.
+pub(crate) fn git() -> Command {
+    let mut command = Command::new("git");
+    command.current_dir(project::root());
+    command
+}
+
 /// The command line as a person would type it, for messages.
 pub(crate) fn display(command: &Command) -> String {
     let program = command.get_program().to_string_lossy();

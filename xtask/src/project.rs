@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::{Error, Result};
 
@@ -14,6 +15,11 @@ pub(crate) fn root() -> PathBuf {
     manifest_dir
         .parent()
         .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
+}
+
+/// The target dir the workspace builds in (`CARGO_TARGET_DIR`, else `target/`).
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
 /// The spec, the single source of truth.
@@ -177,6 +183,37 @@ fn prune(copy: &Path, dir: &Path, keep: &BTreeSet<PathBuf>) -> Result {
         }
     }
     Ok(())
+}
+
+/// The workspace's files, relative to `root`: what `git ls-files --cached --others
+/// --exclude-standard` lists, less anything deleted (what mutants' copy holds).
+pub(crate) fn workspace_files(root: &Path) -> Result<BTreeSet<PathBuf>> {
+    let listing = crate::process::stdout(
+        Command::new("git")
+            .args([
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ])
+            .current_dir(root),
+    )
+    .map_err(|error| {
+        Error::new(format!(
+            "mutants: could not list the workspace's files: {error}"
+        ))
+    })?;
+    let files: BTreeSet<PathBuf> = listing
+        .split('\0')
+        .filter(|path| !path.is_empty())
+        .map(PathBuf::from)
+        // Never the tools or build output, even if a .gitignore change let them through; and not
+        // a tracked file deleted from the working tree.
+        .filter(|path| !path.starts_with(".tools") && !path.starts_with("target"))
+        .filter(|path| root.join(path).is_file())
+        .collect();
+    Ok(files)
 }
 
 /// Every file below `dir`, relative to it.

@@ -40,10 +40,8 @@ mod seed;
 mod stages;
 mod suite;
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use self::mutations::Mutation;
@@ -52,7 +50,7 @@ use self::report::{Lint, Outcome, Stage, judge, report};
 use self::suite::{BASELINE_LIMIT, MUTATION_FLOOR, Selection, SuiteRun, Verdict, suite};
 use crate::project::write;
 use crate::tools::Tools;
-use crate::{Error, Result, process, project, spec_lint};
+use crate::{Error, Result, project, spec_lint};
 
 /// The CI step: every mutation, each through the stages (a survivor only after the whole suite).
 pub(crate) fn ci() -> Result {
@@ -79,7 +77,7 @@ pub(crate) fn run(options: &Options) -> Result {
     let paths = Paths::new();
     let synced = Instant::now();
     let root = project::root();
-    let written = project::sync(&root, &paths.workspace, &listed(&root)?)?;
+    let written = project::sync(&root, &paths.workspace, &project::workspace_files(&root)?)?;
     println!(
         "mutants: mirrored the workspace into {} ({written} files rewritten) in {:.1}s",
         project::relative(&paths.workspace),
@@ -87,8 +85,7 @@ pub(crate) fn run(options: &Options) -> Result {
     );
     let seeding = Instant::now();
     // The main target dir, where `cargo test` (ci's `test` step) compiled the dependencies.
-    let main_target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project::root().join("target"), std::path::PathBuf::from);
+    let main_target = project::target_dir();
     if let Some(copied) = seed::seed(&main_target, &paths.target, &paths.workspace)? {
         println!(
             "mutants: seeded {} with the {copied} dependency units of {} in {:.1}s",
@@ -175,38 +172,6 @@ impl Paths {
             report: dir.join("report.md"),
         }
     }
-}
-
-/// The files of the workspace its copy holds (the sync writes only those whose contents differ,
-/// so cargo sees unchanged files as unchanged): what `git ls-files --cached --others
-/// --exclude-standard` lists, less anything deleted.
-fn listed(root: &Path) -> Result<BTreeSet<PathBuf>> {
-    let listing = process::stdout(
-        Command::new("git")
-            .args([
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-            ])
-            .current_dir(root),
-    )
-    .map_err(|error| {
-        Error::new(format!(
-            "mutants: could not list the workspace's files: {error}"
-        ))
-    })?;
-    let files: BTreeSet<PathBuf> = listing
-        .split('\0')
-        .filter(|path| !path.is_empty())
-        .map(PathBuf::from)
-        // Never the tools or build output, even if a .gitignore change let them through; and not
-        // a tracked file deleted from the working tree.
-        .filter(|path| !path.starts_with(".tools") && !path.starts_with("target"))
-        .filter(|path| root.join(path).is_file())
-        .collect();
-    Ok(files)
 }
 
 /// A run in progress: its options and paths, the baselines run so far, the per-run time limit.

@@ -588,23 +588,21 @@ fn npm_install(words: &[String], dir: &Path) -> Result<Command> {
 
 /// The files of `dir` matching `pattern`, where `*` stands for any text.
 fn expand(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
-    let (prefix, suffix) = pattern.split_once('*').unwrap_or((pattern, ""));
-    let exact = !pattern.contains('*');
+    let matches_pattern = |name: &str| match pattern.split_once('*') {
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len()
+                && name.starts_with(prefix)
+                && name.ends_with(suffix)
+        }
+        None => name == pattern,
+    };
     let mut matches: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(project::failed("list", dir))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| {
             path.file_name()
                 .and_then(|name| name.to_str())
-                .is_some_and(|name| {
-                    if exact {
-                        name == pattern
-                    } else {
-                        name.len() >= prefix.len() + suffix.len()
-                            && name.starts_with(prefix)
-                            && name.ends_with(suffix)
-                    }
-                })
+                .is_some_and(matches_pattern)
         })
         .collect();
     matches.sort();

@@ -1,5 +1,6 @@
 //! Running the external programs xtask drives, with errors that name the command and what to do.
 
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io;
 use std::path::Path;
@@ -26,17 +27,14 @@ pub(crate) fn git() -> Command {
 
 /// The command line as a person would type it, for messages.
 pub(crate) fn display(command: &Command) -> String {
-    let program = command.get_program().to_string_lossy();
-    let program = match program.rsplit_once(std::path::MAIN_SEPARATOR) {
-        // A full path to cargo or to a tool in .tools says more than needed; the name is enough.
-        Some((_, name)) => name.to_string(),
-        None => program.to_string(),
-    };
-    command.get_args().fold(program, |mut line, arg| {
-        line.push(' ');
-        line.push_str(&arg.to_string_lossy());
-        line
-    })
+    // A full path to cargo or to a tool in .tools says more than needed; the name is enough.
+    let program = Path::new(command.get_program());
+    let words = std::iter::once(program.file_name().unwrap_or(program.as_os_str()));
+    let words: Vec<_> = words
+        .chain(command.get_args())
+        .map(OsStr::to_string_lossy)
+        .collect();
+    words.join(" ")
 }
 
 /// Runs `command` with the terminal's stdin, stdout and stderr; fails unless it exits with 0.

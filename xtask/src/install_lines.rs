@@ -92,7 +92,6 @@ struct Page {
 /// One command line of a shell code block, with the label it is under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Line {
-    page: String,
     /// 1-based line number of the command's first line.
     number: usize,
     /// The command without a trailing comment, its continuation lines joined.
@@ -258,7 +257,6 @@ fn shell_lines(page: &Page) -> Vec<Line> {
         }
         command.push_str(text.trim_end());
         lines.push(Line {
-            page: page.name.clone(),
             number,
             command,
             label: label.clone(),
@@ -341,7 +339,7 @@ fn problems(page: &Page, repository: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let lines = shell_lines(page);
     for line in &lines {
-        let at = format!("{}:{}: `{}`", line.page, line.number, line.command);
+        let at = format!("{}:{}: `{}`", page.name, line.number, line.command);
         match &line.label {
             None if is_install(&line.command) && names_project(&line.command) => {
                 problems.push(format!("{at} is labelled neither `{TODAY}` nor `{LATER}`"));

@@ -274,8 +274,8 @@ impl Part {
     }
 
     fn install_venv(&self) -> Result {
-        let python = require_python()?;
-        process::run(Command::new(&python).args(["-m", "venv"]).arg(&self.dir)).map_err(
+        require_python()?;
+        process::run(Command::new("python3").args(["-m", "venv"]).arg(&self.dir)).map_err(
             |error| {
                 Error::new(format!(
                     "{error}\nhint: on Debian and Ubuntu the venv module is a separate package: \
@@ -358,10 +358,9 @@ fn read_manifest_in(sub: &str, name: &'static str) -> Result<(&'static str, Stri
     Ok((name, contents))
 }
 
-/// Finds `python3` and checks it is new enough; returns the program to run.
-fn require_python() -> Result<String> {
-    let program = "python3";
-    let version = process::stdout(Command::new(program).arg("--version")).map_err(|error| {
+/// Finds `python3` and checks it is new enough.
+fn require_python() -> Result {
+    let version = process::stdout(Command::new("python3").arg("--version")).map_err(|error| {
         Error::new(format!(
             "python3 is needed for schemathesis, openapi-spec-validator and the Python sample: \
              install Python {}.{} or newer ({error})",
@@ -371,7 +370,7 @@ fn require_python() -> Result<String> {
     match parse_version(version.trim_start_matches("Python ")) {
         Some(found) if found >= MIN_PYTHON => {
             println!("tools: using {version}");
-            Ok(program.to_string())
+            Ok(())
         }
         _ => Err(Error::new(format!(
             "`python3 --version` says `{version}`; the pinned Python tools need {}.{} or newer",

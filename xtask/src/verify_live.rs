@@ -333,11 +333,7 @@ mod tests {
             START_LIMIT,
         )
         .expect("the mock starts");
-        let upstream = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("a URL in the banner")
-            .to_owned();
+        let upstream = package::banner_base_url(&banner).expect("a URL in the banner");
         let scratch = crate::scratch("verify-live");
         let dir = scratch.join("record");
         let options = Options {

@@ -432,18 +432,6 @@ pub(crate) fn paragraphs(markdown: &str) -> Vec<String> {
     paragraphs
 }
 
-/// The lines of a Markdown text outside fenced code blocks.
-fn prose_lines(markdown: &str) -> impl Iterator<Item = &str> {
-    let mut fenced = false;
-    markdown.lines().filter(move |line| {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            return false;
-        }
-        !fenced
-    })
-}
-
 /// The text outside code spans.
 pub(crate) fn without_code_spans(line: &str) -> String {
     line.split('`').step_by(2).collect::<Vec<_>>().join("")
@@ -488,7 +476,10 @@ fn resolve(file: &Path, target: &str) -> std::result::Result<(), String> {
 /// made hyphens, `-1`, `-2`... added to repeats.
 fn heading_anchors(markdown: &str) -> BTreeSet<String> {
     let mut anchors = BTreeSet::new();
-    for line in prose_lines(markdown) {
+    for line in paragraphs(markdown)
+        .iter()
+        .flat_map(|paragraph| paragraph.lines())
+    {
         let hashes = line.chars().take_while(|&c| c == '#').count();
         let Some(title) = line.get(hashes..).and_then(|rest| rest.strip_prefix(' ')) else {
             continue;

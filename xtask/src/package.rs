@@ -109,20 +109,23 @@ pub(crate) fn run() -> Result {
     Ok(())
 }
 
-/// The `--package` arguments naming every publishable crate.
-fn every_crate() -> Vec<&'static str> {
-    CRATES.iter().flat_map(|name| ["--package", name]).collect()
-}
-
-/// `cargo package` of every crate into `target/package/`. `--no-verify`: the
-/// verification build is what the next steps do, with the tests too. `--allow-dirty`: a
-/// developer's run checks the working tree, as every other step does; CI's clone is clean anyway.
-fn package(paths: &Paths) -> Result<Vec<Packaged>> {
+/// `cargo ARGS --no-verify --allow-dirty --target-dir TARGET` of every publishable crate.
+/// `--no-verify`: the verification build is what the next steps do, with the tests too.
+/// `--allow-dirty`: a developer's run checks the working tree, as every other step does; CI's
+/// clone is clean anyway.
+fn every_crate(paths: &Paths, args: &[&str]) -> Command {
     let mut command = process::cargo();
     command
-        .args(["package", "--no-verify", "--allow-dirty", "--target-dir"])
+        .args(args)
+        .args(["--no-verify", "--allow-dirty", "--target-dir"])
         .arg(&paths.target)
-        .args(every_crate());
+        .args(CRATES.iter().flat_map(|name| ["--package", name]));
+    command
+}
+
+/// `cargo package` of every crate into `target/package/`.
+fn package(paths: &Paths) -> Result<Vec<Packaged>> {
+    let mut command = every_crate(paths, &["package"]);
     let stderr = run_without_warnings(&mut command, &[])?;
     let packaged = packaged_crates(&stderr);
     let missing: Vec<&str> = CRATES
@@ -144,12 +147,7 @@ fn package(paths: &Paths) -> Result<Vec<Packaged>> {
 /// `cargo publish --dry-run`: what crates.io would be sent, checked as far as can be without
 /// uploading. Its one expected warning is that it did not upload.
 fn publish_dry_run(paths: &Paths) -> Result {
-    let mut command = process::cargo();
-    command
-        .args(["publish", "--dry-run", "--no-verify", "--allow-dirty"])
-        .arg("--target-dir")
-        .arg(&paths.target)
-        .args(every_crate());
+    let mut command = every_crate(paths, &["publish", "--dry-run"]);
     run_without_warnings(&mut command, &["aborting upload due to dry run"]).map(drop)
 }
 

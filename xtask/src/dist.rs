@@ -744,7 +744,7 @@ mod tests {
     }
 
     #[test]
-    fn platforms_json_names_every_package_and_binary() {
+    fn platforms_are_unique_found_by_target_and_in_platforms_json() {
         let json = platforms_json();
         assert!(json.contains("\"binaryEnv\": \"MUSICGPT_COVER_MOCK_BINARY_PATH\""));
         assert!(json.contains(
@@ -753,6 +753,17 @@ mod tests {
         ));
         assert!(json.contains("\"binary\": \"bin/musicgpt-cover-mock.exe\""));
         assert_eq!(json.matches("\"package\"").count(), PLATFORMS.len());
+        let mut keys: Vec<String> = PLATFORMS.iter().map(Platform::key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), PLATFORMS.len());
+        assert_eq!(
+            Platform::for_target("aarch64-apple-darwin")
+                .map(Platform::key)
+                .ok(),
+            Some("darwin-arm64".to_owned())
+        );
+        assert!(Platform::for_target("riscv64gc-unknown-linux-gnu").is_err());
     }
 
     /// FIPS 180-4's one-block example: the format `sha256sum` writes (64 lowercase hex digits).
@@ -765,21 +776,6 @@ mod tests {
             sha256_hex(&path).ok().as_deref(),
             Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         );
-    }
-
-    #[test]
-    fn platforms_are_unique_and_found_by_target() {
-        let mut keys: Vec<String> = PLATFORMS.iter().map(Platform::key).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        assert_eq!(keys.len(), PLATFORMS.len());
-        assert_eq!(
-            Platform::for_target("aarch64-apple-darwin")
-                .map(Platform::key)
-                .ok(),
-            Some("darwin-arm64".to_owned())
-        );
-        assert!(Platform::for_target("riscv64gc-unknown-linux-gnu").is_err());
     }
 
     #[test]

@@ -416,15 +416,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_parse_from_what_python_and_node_print() {
+    fn versions_parse_from_what_python_and_node_print_and_node_has_a_floor() {
         assert_eq!(parse_version("3.11.7"), Some((3, 11)));
         assert_eq!(parse_version("20.20.2"), Some((20, 20)));
         assert_eq!(parse_version("3"), None);
         assert_eq!(parse_version("x.y"), None);
-    }
-
-    #[test]
-    fn node_floor_follows_redocly_engines() {
+        // The floor follows @redocly/cli's engines.
         assert!(node_supported((20, 19)));
         assert!(!node_supported((20, 18)));
         assert!(!node_supported((21, 7)));

@@ -68,7 +68,7 @@ struct Flag {
 fn check_flags() -> Result<usize> {
     check_table(
         MOCK_DOC,
-        &help_flags(&mock_help()?),
+        &help_flags(&help_of(&["--help"])?),
         "`musicgpt-cover-mock --help` differ; make the table say what the binary does",
     )
 }
@@ -76,7 +76,7 @@ fn check_flags() -> Result<usize> {
 /// Compares the flag table of [`PROXY_DOC`] with the flags `musicgpt-cover-mock proxy --help`
 /// lists beyond the mock's own; returns how many agree.
 fn check_proxy_flags() -> Result<usize> {
-    let shared: BTreeSet<String> = help_flags(&mock_help()?)
+    let shared: BTreeSet<String> = help_flags(&help_of(&["--help"])?)
         .into_iter()
         .flat_map(|flag| flag.names)
         .collect();
@@ -106,12 +106,7 @@ fn check_table(doc: &str, actual: &[Flag], differ: &str) -> Result<usize> {
     }
 }
 
-/// `musicgpt-cover-mock --help`, built and run by the cargo that runs xtask.
-fn mock_help() -> Result<String> {
-    help_of(&["--help"])
-}
-
-/// `musicgpt-cover-mock ARGS`'s output (a help text).
+/// `musicgpt-cover-mock ARGS`'s output (a help text), built and run by the cargo that runs xtask.
 fn help_of(args: &[&str]) -> Result<String> {
     let mut command = process::cargo();
     command

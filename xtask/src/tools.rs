@@ -159,8 +159,8 @@ impl Tools {
                        the system's Java, and @mockoon/cli)",
             npm: true,
             manifests: vec![
-                read_manifest_in("bench", "package.json")?,
-                read_manifest_in("bench", "package-lock.json")?,
+                read_manifest("bench", "package.json")?,
+                read_manifest("bench", "package-lock.json")?,
             ],
             programs: vec![
                 bin.join("mockoon-cli"),
@@ -198,7 +198,7 @@ impl Tools {
                 describe: "the Python venv (schemathesis, openapi-spec-validator, requests)",
                 npm: false,
                 dir: self.dir.join("venv"),
-                manifests: vec![read_manifest("requirements.txt")?],
+                manifests: vec![read_manifest("", "requirements.txt")?],
                 programs: [
                     "python",
                     "schemathesis",
@@ -216,8 +216,8 @@ impl Tools {
                 npm: true,
                 dir: self.dir.join("npm"),
                 manifests: vec![
-                    read_manifest("package.json")?,
-                    read_manifest("package-lock.json")?,
+                    read_manifest("", "package.json")?,
+                    read_manifest("", "package-lock.json")?,
                 ],
                 programs: [
                     "redocly",
@@ -347,12 +347,8 @@ fn remove_outdated(dir: &Path) -> Result {
     Ok(())
 }
 
-fn read_manifest(name: &'static str) -> Result<(&'static str, String)> {
-    read_manifest_in("", name)
-}
-
 /// A manifest of `xtask/tools/SUB` (the folder itself when `sub` is empty).
-fn read_manifest_in(sub: &str, name: &'static str) -> Result<(&'static str, String)> {
+fn read_manifest(sub: &str, name: &'static str) -> Result<(&'static str, String)> {
     let path = project::tool_configs().join(sub).join(name);
     let contents = project::read(&path)?;
     Ok((name, contents))
@@ -443,8 +439,8 @@ mod tests {
 
     #[test]
     fn the_bench_peers_are_pinned_exactly_and_apart_from_cis_tools() {
-        let (_, bench) = read_manifest_in("bench", "package.json").expect("bench manifest");
-        let (_, main) = read_manifest("package.json").expect("main manifest");
+        let (_, bench) = read_manifest("bench", "package.json").expect("bench manifest");
+        let (_, main) = read_manifest("", "package.json").expect("main manifest");
         let peers = dependencies(&bench);
         let names: Vec<&str> = peers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["@mockoon/cli", "wiremock"], "{bench}");

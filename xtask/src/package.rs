@@ -483,17 +483,16 @@ mod tests {
 
     use super::*;
 
-    fn crate_dir(name: &str) -> PathBuf {
-        project::root().join("crates").join(name)
-    }
-
     /// Each crate's openapi.yaml is the workspace's spec: a link to it, so that what is
     /// packaged is what is edited. A checkout without symlinks shows here first.
     #[test]
     fn every_publishable_crate_ships_the_workspace_spec() {
         let spec = fs::read_to_string(project::spec()).unwrap_or_else(|e| panic!("{e}"));
         for name in CRATES {
-            let path = crate_dir(name).join("openapi.yaml");
+            let path = project::root()
+                .join("crates")
+                .join(name)
+                .join("openapi.yaml");
             let shipped = fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("{}: {e}", project::relative(&path)));
             assert!(

@@ -100,7 +100,8 @@ impl Tools {
             timed(part.name, part.describe, &part.dir, || part.install())?;
             installed.push(part.name);
         }
-        let chromium = self.chromium();
+        // For the contract suite's browser test (see `chromium.rs`).
+        let chromium = Chromium::new(&self.dir);
         if let Some(program) = Chromium::overridden() {
             Chromium::check_override(&program)?;
         } else if !chromium.is_current() {
@@ -170,11 +171,6 @@ impl Tools {
             ],
             dir,
         })
-    }
-
-    /// Chromium, for the contract suite's browser test (see `chromium.rs`).
-    pub(crate) fn chromium(&self) -> Chromium {
-        Chromium::new(&self.dir)
     }
 
     /// Fails, saying what to run, unless every part is installed and current.

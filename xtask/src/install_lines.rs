@@ -814,11 +814,10 @@ npx musicgpt-cover-mock
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("page.md:3:"), "{problems:?}");
         let labelled = text.replace("```sh\n", "```sh\n# After publishing a release:\n");
-        assert_eq!(problems_of(&labelled), Vec::<String>::new());
-    }
-
-    fn problems_of(text: &str) -> Vec<String> {
-        problems(&page(text), REPO)
+        assert_eq!(
+            super::problems(&page(&labelled), REPO),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

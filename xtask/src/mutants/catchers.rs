@@ -32,11 +32,9 @@ impl Catcher {
             Self::Target { rerun, tests } => {
                 let shown: Vec<String> =
                     tests.iter().take(limit).map(|t| format!("`{t}`")).collect();
-                let more = tests.len().saturating_sub(limit);
-                let more = if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
+                let more = match tests.len().saturating_sub(limit) {
+                    0 => String::new(),
+                    more => format!(" and {more} more"),
                 };
                 format!("`{rerun}`: {}{more}", shown.join(", "))
             }

@@ -461,9 +461,8 @@ impl LocalClone {
             .join("target")
             .join("install-lines")
             .join(name);
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(project::failed("remove", &dir))?;
-        }
+        // Empty: git clones into an empty folder.
+        recreate_dir(&dir)?;
         let mut clone = Command::new("git");
         clone
             .args(["clone", "--quiet", "--no-hardlinks"])

@@ -36,7 +36,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::project::create_dir;
 use crate::spec::Spec;
 use crate::{Error, Result, mock, process, project, slow_tests};
 
@@ -209,10 +208,7 @@ fn packaged_crates(stderr: &str) -> Vec<Packaged> {
 /// Unpacks the `.crate` files (with the system's `tar`, as `dist` packs its archive) and makes
 /// `workspace/crates/` hold exactly their files.
 fn unpack(paths: &Paths, packaged: &[Packaged]) -> Result {
-    if paths.unpacking.exists() {
-        remove_dir(&paths.unpacking)?;
-    }
-    create_dir(&paths.unpacking)?;
+    project::recreate_dir(&paths.unpacking)?;
     for crate_ in packaged {
         let file = paths
             .target

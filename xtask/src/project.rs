@@ -1,5 +1,5 @@
 //! Where things are: the workspace root and the files xtask works on, as absolute paths; and
-//! reading and writing them with errors that name the file.
+//! listing, reading, writing, copying and syncing them with errors that name the file.
 
 use std::collections::BTreeSet;
 use std::fs;

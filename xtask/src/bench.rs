@@ -163,12 +163,7 @@ pub(crate) fn run(options: &Options) -> Result {
             binary.display(),
             process::display(&bench)
         );
-        let status = bench.status().map_err(|e| {
-            Error::new(format!(
-                "`{}` could not start: {e}",
-                process::display(&bench)
-            ))
-        })?;
+        let status = process::status(&mut bench)?;
         match status.code() {
             Some(0) => {}
             Some(1) => missed.push("a target of the cover bench (FAIL above)".to_owned()),
@@ -242,12 +237,9 @@ fn soak(binary: &std::path::Path, seconds: u64) -> Result<(Section, bool)> {
         binary.display(),
         process::display(&soak)
     );
-    let mut child = soak.spawn().map_err(|e| {
-        Error::new(format!(
-            "`{}` could not start: {e}",
-            process::display(&soak)
-        ))
-    })?;
+    let mut child = soak
+        .spawn()
+        .map_err(|error| process::spawn_error(&soak, &error))?;
     let mut lines = Vec::new();
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {

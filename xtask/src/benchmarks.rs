@@ -116,9 +116,10 @@ pub(crate) fn machine() -> String {
         })
         .unwrap_or_else(|| "CPU model unknown".to_owned());
     let kernel = read("/proc/sys/kernel/osrelease").trim().to_owned();
-    let rustc =
-        output(Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-V"))
-            .unwrap_or_else(|| "rustc unknown".to_owned());
+    let rustc = process::stdout(
+        Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-V"),
+    )
+    .unwrap_or_else(|_| "rustc unknown".to_owned());
     format!(
         "{cores} cores, {ram}, {cpu}, Linux {}, {rustc}",
         if kernel.is_empty() { "?" } else { &kernel }
@@ -127,31 +128,16 @@ pub(crate) fn machine() -> String {
 
 /// The commit checked out, with a note when the tree has uncommitted changes to tracked files.
 pub(crate) fn commit() -> String {
-    let root = project::root();
-    let head = output(
-        Command::new("git")
-            .args(["rev-parse", "--short=12", "HEAD"])
-            .current_dir(&root),
-    )
-    .unwrap_or_else(|| "unknown".to_owned());
-    let dirty = output(
-        Command::new("git")
-            .args(["status", "--porcelain", "--untracked-files=no"])
-            .current_dir(&root),
-    )
-    .is_some_and(|s| !s.is_empty());
+    let head = process::stdout(process::git().args(["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let dirty =
+        process::stdout(process::git().args(["status", "--porcelain", "--untracked-files=no"]))
+            .is_ok_and(|s| !s.is_empty());
     if dirty {
         format!("{head} (with uncommitted changes)")
     } else {
         head
     }
-}
-
-fn output(command: &mut Command) -> Option<String> {
-    let out = process::capture(command).ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Now, as `YYYY-MM-DD HH:MM UTC`.

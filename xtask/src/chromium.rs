@@ -148,7 +148,12 @@ impl Chromium {
         let root = self.root();
         create_dir(&root)?;
         let mut unpacked = Vec::new();
-        for deb in deb_files(&debs)? {
+        let files = project::files_under(&debs)?;
+        for deb in files
+            .iter()
+            .filter(|file| file.extension().is_some_and(|ext| ext == "deb"))
+        {
+            let deb = debs.join(deb);
             process::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root))?;
             unpacked.push(process::stdout(
                 Command::new("dpkg-deb")
@@ -403,17 +408,6 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     }
     subdirs.sort();
     subdirs.iter().find_map(|sub| find_file(sub, name))
-}
-
-/// The `.deb` files in `dir`, sorted.
-fn deb_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut debs: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(project::failed("read", dir))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "deb"))
-        .collect();
-    debs.sort();
-    Ok(debs)
 }
 
 /// The wrapper: finds its own folder, so the tools folder may move.

@@ -14,18 +14,15 @@ use crate::{
     Error, Result, dist, fuzz, install_lines, mutants, package, process, project, soak, spec_lint,
 };
 
-/// One step of the CI run.
-struct Step {
-    name: &'static str,
-    run: fn(&mut Context) -> Result,
-}
-
 /// What the steps of one run share: the tools' install, started in the background before the
 /// first step (most of it waits on the network and unpacks archives, which costs little CPU
 /// beside `clippy` and `doc`) and awaited by the `tools` step.
 struct Context {
     tools: Option<Background>,
 }
+
+/// One step of the CI run.
+type Step = fn(&mut Context) -> Result;
 
 /// The steps, cheapest and most likely to fail first. The tools' install starts in the
 /// background with the run; the `tools` step waits for it (its time is what was left to wait)
@@ -43,66 +40,32 @@ struct Context {
 /// comes last: it tries each mutation of openapi.yaml in a copy of the workspace (its target
 /// dir seeded with `test`'s dependencies), which only means something once `test` has passed.
 /// Each step's time goes to `target/ci/timings.json`.
-const STEPS: &[Step] = &[
-    Step {
-        name: "fmt",
-        run: |_| fmt(),
-    },
-    Step {
-        name: "clippy",
-        run: |_| clippy(),
-    },
-    Step {
-        name: "doc",
-        run: |_| doc(),
-    },
-    Step {
-        name: "tools",
-        run: await_tools,
-    },
-    Step {
-        name: "spec-lint",
-        run: |_| spec_lint::run(),
-    },
-    Step {
-        name: "test",
-        run: |_| test(),
-    },
-    Step {
-        name: "soak",
-        run: |_| soak::ci(),
-    },
-    Step {
-        name: "dist",
-        run: |_| dist::ci(),
-    },
-    Step {
-        name: "package",
-        run: |_| package::run(),
-    },
-    Step {
-        name: "install-lines",
-        run: |_| install_lines::run(),
-    },
-    Step {
-        name: "fuzz",
-        run: |_| fuzz::ci(),
-    },
-    Step {
-        name: "mutants",
-        run: |_| mutants::ci(),
-    },
+const STEPS: &[(&str, Step)] = &[
+    ("fmt", |_| cargo("fmt --all --check", |_| {})),
+    ("clippy", |_| {
+        cargo("clippy --workspace --all-targets -- -D warnings", |_| {})
+    }),
+    ("doc", |_| {
+        cargo("doc --no-deps --workspace", |command| {
+            command.env("RUSTDOCFLAGS", "-Dwarnings");
+        })
+    }),
+    ("tools", await_tools),
+    ("spec-lint", |_| spec_lint::run()),
+    ("test", |_| test()),
+    ("soak", |_| soak::ci()),
+    ("dist", |_| dist::ci()),
+    ("package", |_| package::run()),
+    ("install-lines", |_| install_lines::run()),
+    ("fuzz", |_| fuzz::ci()),
+    ("mutants", |_| mutants::ci()),
 ];
 
 pub(crate) fn run() -> Result {
     let started = Instant::now();
     let run = Run {
-        commit: process::stdout(
-            Command::new("git")
-                .args(["rev-parse", "HEAD"])
-                .current_dir(project::root()),
-        )
-        .unwrap_or_else(|_| "unknown".to_owned()),
+        commit: process::stdout(process::git().args(["rev-parse", "HEAD"]))
+            .unwrap_or_else(|_| "unknown".to_owned()),
         date: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         fresh_target: fresh_target(&project::root().join("target"), &xtask_packages()),
     };
@@ -110,26 +73,21 @@ pub(crate) fn run() -> Result {
         tools: Some(start_tools()?),
     };
     let mut timings: Vec<(&str, Duration)> = Vec::new();
-    for (index, step) in STEPS.iter().enumerate() {
-        println!("\n==> ci [{}/{}] {}", index + 1, STEPS.len(), step.name);
+    for (index, &(name, step)) in STEPS.iter().enumerate() {
+        println!("\n==> ci [{}/{}] {name}", index + 1, STEPS.len());
         let step_started = Instant::now();
-        let outcome = (step.run)(&mut context);
+        let outcome = step(&mut context);
         let elapsed = step_started.elapsed();
-        timings.push((step.name, elapsed));
+        timings.push((name, elapsed));
         if let Err(error) = outcome {
             print_timings(&timings, started.elapsed());
             write_timings(&run, &timings, started.elapsed());
             return Err(Error::new(format!(
-                "ci: step `{}` failed after {:.1}s: {error}",
-                step.name,
+                "ci: step `{name}` failed after {:.1}s: {error}",
                 elapsed.as_secs_f64()
             )));
         }
-        println!(
-            "<== ci: {} passed in {:.1}s",
-            step.name,
-            elapsed.as_secs_f64()
-        );
+        println!("<== ci: {name} passed in {:.1}s", elapsed.as_secs_f64());
     }
     print_timings(&timings, started.elapsed());
     write_timings(&run, &timings, started.elapsed());
@@ -144,17 +102,15 @@ struct Run {
     fresh_target: bool,
 }
 
-/// Where a run's step times are written (the bench reads them for BENCHMARKS.md).
-fn timings_path() -> std::path::PathBuf {
-    project::root()
-        .join("target")
-        .join("ci")
-        .join("timings.json")
+/// A file of `target/ci/`: the step times a run writes (`timings.json`, which the bench reads for
+/// BENCHMARKS.md) and the background install's log (`tools.log`).
+fn ci_file(name: &str) -> std::path::PathBuf {
+    project::root().join("target").join("ci").join(name)
 }
 
 /// Writes the timings as JSON; a failure to write is reported and does not fail the run.
 fn write_timings(run: &Run, timings: &[(&str, Duration)], total: Duration) {
-    let path = timings_path();
+    let path = ci_file("timings.json");
     let written = path
         .parent()
         .map_or(Ok(()), fs::create_dir_all)
@@ -253,37 +209,13 @@ fn print_timings(timings: &[(&str, Duration)], total: Duration) {
     println!("  {:<10} {:>7.1}s", "total", total.as_secs_f64());
 }
 
-fn fmt() -> Result {
-    cargo(&["fmt", "--all", "--check"], |_| {})
-}
-
-fn clippy() -> Result {
-    cargo(
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        |_| {},
-    )
-}
-
-fn doc() -> Result {
-    cargo(&["doc", "--no-deps", "--workspace"], |command| {
-        command.env("RUSTDOCFLAGS", "-Dwarnings");
-    })
-}
-
 /// How long the tools' install may take (a fresh one takes one to two minutes on 2 cores).
 const TOOLS_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 /// Starts `cargo xtask tools` (this program again) in the background, its output going to
 /// `target/ci/tools.log`; the `tools` step waits for it and shows the log.
 fn start_tools() -> Result<Background> {
-    let log = tools_log();
+    let log = ci_file("tools.log");
     if let Some(dir) = log.parent() {
         project::create_dir(dir)?;
     }
@@ -298,18 +230,13 @@ fn start_tools() -> Result<Background> {
     Background::spawn(&mut command, &log)
 }
 
-/// Where the background install of the tools writes its output.
-fn tools_log() -> std::path::PathBuf {
-    project::root().join("target").join("ci").join("tools.log")
-}
-
 /// The `tools` step: waits for the background install started with the run, then shows its log.
 fn await_tools(context: &mut Context) -> Result {
     let Some(install) = context.tools.take() else {
         return Tools::new().install();
     };
     let status = install.wait_within(TOOLS_LIMIT)?;
-    let log = tools_log();
+    let log = ci_file("tools.log");
     print!("{}", fs::read_to_string(&log).unwrap_or_default());
     match status {
         Some(status) if status.success() => Ok(()),
@@ -330,23 +257,21 @@ fn await_tools(context: &mut Context) -> Result {
 /// whose dependencies the first command built, so the harness cannot rot unnoticed.
 fn test() -> Result {
     let tools = Tools::new();
-    cargo(&["test", "--workspace"], |command| {
+    cargo("test --workspace", |command| {
         command.env(tools::DIR_ENV, tools.dir());
     })?;
     // `--workspace`, not `--package musicgpt-cover-mock`: cargo resolves features per selection,
     // and the mock alone would build axum, hyper, reqwest and serde_json (and all on them) a
     // second time with other features; only the mock has a `cover` bench.
-    cargo(
-        &["test", "--workspace", "--bench", "cover", "--", "--smoke"],
-        |command| {
-            command.env(tools::DIR_ENV, tools.dir());
-        },
-    )
+    cargo("test --workspace --bench cover -- --smoke", |command| {
+        command.env(tools::DIR_ENV, tools.dir());
+    })
 }
 
-fn cargo(args: &[&str], configure: impl FnOnce(&mut Command)) -> Result {
+/// `cargo ARGS` (words split at spaces), shown, then run.
+fn cargo(args: &str, configure: impl FnOnce(&mut Command)) -> Result {
     let mut command = process::cargo();
-    command.args(args);
+    command.args(args.split_whitespace());
     configure(&mut command);
     println!("$ {}", process::display(&command));
     process::run(&mut command)
@@ -404,7 +329,7 @@ mod tests {
             "{own:?}"
         );
         assert!(!own.contains("tokio"), "{own:?}");
-        let dir = std::env::temp_dir().join(format!("xtask-ci-fresh-{}", std::process::id()));
+        let dir = crate::scratch("ci-fresh");
         let target = dir.join("target");
         let absent = fresh_target(&target, &own);
         let units = target.join("debug").join(".fingerprint");
@@ -417,7 +342,6 @@ mod tests {
         fs::remove_dir_all(units.join("tokio-4567")).unwrap_or_else(|e| panic!("{e}"));
         fs::create_dir_all(target.join("release")).unwrap_or_else(|e| panic!("{e}"));
         let with_release = fresh_target(&target, &own);
-        let _ = fs::remove_dir_all(&dir);
         assert!(absent && only_xtask);
         assert!(!with_a_dependency && !with_release);
     }

@@ -25,20 +25,22 @@
 //! its own would cost 2.5 to 15 minutes of compilation on 2 cores, as the `soak` step found.
 
 mod check;
-mod sha256;
 
 pub(crate) use check::Env as OfflineNpm;
 
-use std::fs;
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::project::{create_dir, read, recreate_dir, write};
+use crate::project::{copy, create_dir, read, recreate_dir, write};
+use crate::soak::Profile;
 use crate::tools::Tools;
-use crate::{Error, Result, mock, package, process, project, soak};
+use crate::{Error, Result, package, process, project, tidy};
 
 /// The crate, its binary and the main npm package: one name.
 const NAME: &str = package::MOCK;
@@ -66,34 +68,18 @@ pub(crate) struct Platform {
 /// test holds it to this list). Linux's are glibc builds: the release builds them on the oldest
 /// Ubuntu runner, whose glibc is then the oldest they run on.
 const PLATFORMS: &[Platform] = &[
-    Platform {
-        target: "x86_64-unknown-linux-gnu",
-        os: "linux",
-        cpu: "x64",
-    },
-    Platform {
-        target: "aarch64-unknown-linux-gnu",
-        os: "linux",
-        cpu: "arm64",
-    },
-    Platform {
-        target: "x86_64-apple-darwin",
-        os: "darwin",
-        cpu: "x64",
-    },
-    Platform {
-        target: "aarch64-apple-darwin",
-        os: "darwin",
-        cpu: "arm64",
-    },
-    Platform {
-        target: "x86_64-pc-windows-msvc",
-        os: "win32",
-        cpu: "x64",
-    },
+    Platform::new("x86_64-unknown-linux-gnu", "linux", "x64"),
+    Platform::new("aarch64-unknown-linux-gnu", "linux", "arm64"),
+    Platform::new("x86_64-apple-darwin", "darwin", "x64"),
+    Platform::new("aarch64-apple-darwin", "darwin", "arm64"),
+    Platform::new("x86_64-pc-windows-msvc", "win32", "x64"),
 ];
 
 impl Platform {
+    const fn new(target: &'static str, os: &'static str, cpu: &'static str) -> Self {
+        Self { target, os, cpu }
+    }
+
     /// `linux-x64`: how the `bin` script names the platform it runs on.
     fn key(&self) -> String {
         format!("{}-{}", self.os, self.cpu)
@@ -163,37 +149,13 @@ impl Workspace {
 
 /// A `key = "value"` line of the `[workspace.package]` table.
 pub(crate) fn workspace_package_field(manifest: &str, key: &str) -> Option<String> {
-    let mut in_table = false;
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_table = line == "[workspace.package]";
-            continue;
-        }
-        if !in_table {
-            continue;
-        }
-        let Some((name, value)) = line.split_once('=') else {
-            continue;
-        };
-        if name.trim() == key {
-            let value = value.trim();
-            return value
-                .strip_prefix('"')
-                .and_then(|value| value.strip_suffix('"'))
-                .map(str::to_owned);
-        }
-    }
-    None
-}
-
-/// Which build of the mock is packaged.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
-enum Profile {
-    /// `cargo build --release`: what is published
-    Release,
-    /// The dev build `cargo test --workspace` made: the `ci` step's, to check the packaging
-    Dev,
+    let (_, value) = tidy::entries(manifest, "workspace.package")
+        .into_iter()
+        .find(|(name, _)| name == key)?;
+    value
+        .strip_prefix('"')?
+        .strip_suffix('"')
+        .map(str::to_owned)
 }
 
 /// What one run was asked to make.
@@ -291,10 +253,7 @@ fn make(options: &Options) -> Result {
             }
         }
     }
-    let binary = match options.profile {
-        Profile::Release => mock::build("dist", true, options.target.as_deref())?,
-        Profile::Dev => soak::build_dev()?,
-    };
+    let binary = options.profile.binary("dist", options.target.as_deref())?;
     let built = started.elapsed();
 
     recreate_dir(out)?;
@@ -625,10 +584,19 @@ fn archive(
         .current_dir(out);
     println!("dist: {}", process::display(&tar));
     process::stdout(&mut tar)?;
-    let hash = sha256::file_hex(&archive).map_err(project::failed("read", &archive))?;
+    let hash = sha256_hex(&archive).map_err(project::failed("read", &archive))?;
     let checksum = out.join(format!("{file_name}.sha256"));
     write(&checksum, &format!("{hash}  {file_name}\n"))?;
     Ok((archive, checksum))
+}
+
+/// The file's SHA-256 in lowercase hex, as `sha256sum` prints it: computed here because the
+/// release runners do not share one checksum program (`sha256sum` on Linux, `shasum` on macOS,
+/// neither on Windows' default PATH).
+fn sha256_hex(path: &Path) -> io::Result<String> {
+    let mut hash = Sha256::new();
+    io::copy(&mut File::open(path)?, &mut hash)?;
+    Ok(format!("{:x}", hash.finalize()))
 }
 
 /// A file's size for people: `12.3 MB`, `15.0 kB`.
@@ -639,17 +607,6 @@ fn size(path: &Path) -> String {
     } else {
         format!("{:.1} kB", bytes / 1e3)
     }
-}
-
-/// Copies a file with its permissions (the binary stays executable).
-fn copy(from: &Path, to: &Path) -> Result {
-    fs::copy(from, to).map(drop).map_err(|error| {
-        Error::new(format!(
-            "could not copy {} to {}: {error}",
-            from.display(),
-            to.display()
-        ))
-    })
 }
 
 #[cfg(test)]
@@ -719,21 +676,13 @@ mod tests {
             license: "MIT OR Apache-2.0".to_owned(),
             repository: "https://example.invalid/repo".to_owned(),
         };
-        let dir = std::env::temp_dir().join(format!("xtask-dist-{}", std::process::id()));
+        let (dir, platform) = (crate::scratch("dist"), &PLATFORMS[4]);
         let binary = dir.join("binary");
-        create_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
-        write(&binary, "not really").unwrap_or_else(|e| panic!("{e}"));
-        let platform = &PLATFORMS[4];
-        let staged = stage_platform(&dir.join("platform"), platform, &workspace, &binary);
-        let manifest = read(&dir.join("platform").join("package.json"));
-        let copied = dir
-            .join("platform")
-            .join("bin")
-            .join("musicgpt-cover-mock.exe");
-        let copied = copied.is_file();
-        let _ = fs::remove_dir_all(&dir);
-        staged.unwrap_or_else(|e| panic!("{e}"));
-        let manifest = manifest.unwrap_or_else(|e| panic!("{e}"));
+        crate::put(&binary, "not really");
+        stage_platform(&dir.join("platform"), platform, &workspace, &binary)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let manifest = read(&dir.join("platform/package.json")).unwrap_or_else(|e| panic!("{e}"));
+        let copied = dir.join("platform/bin/musicgpt-cover-mock.exe").is_file();
         assert!(manifest.contains("\"name\": \"@musicgpt-cover-mock/win32-x64\""));
         assert!(manifest.contains("\"os\": [\n    \"win32\"\n  ]"));
         assert!(manifest.contains("\"cpu\": [\n    \"x64\"\n  ]"));
@@ -795,7 +744,7 @@ mod tests {
     }
 
     #[test]
-    fn platforms_json_names_every_package_and_binary() {
+    fn platforms_are_unique_found_by_target_and_in_platforms_json() {
         let json = platforms_json();
         assert!(json.contains("\"binaryEnv\": \"MUSICGPT_COVER_MOCK_BINARY_PATH\""));
         assert!(json.contains(
@@ -804,10 +753,6 @@ mod tests {
         ));
         assert!(json.contains("\"binary\": \"bin/musicgpt-cover-mock.exe\""));
         assert_eq!(json.matches("\"package\"").count(), PLATFORMS.len());
-    }
-
-    #[test]
-    fn platforms_are_unique_and_found_by_target() {
         let mut keys: Vec<String> = PLATFORMS.iter().map(Platform::key).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -819,6 +764,18 @@ mod tests {
             Some("darwin-arm64".to_owned())
         );
         assert!(Platform::for_target("riscv64gc-unknown-linux-gnu").is_err());
+    }
+
+    /// FIPS 180-4's one-block example: the format `sha256sum` writes (64 lowercase hex digits).
+    #[test]
+    fn a_file_hashes_as_sha256sum_prints_it() {
+        let dir = crate::scratch("sha256");
+        let path = dir.join("abc");
+        crate::put(&path, "abc");
+        assert_eq!(
+            sha256_hex(&path).ok().as_deref(),
+            Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
     }
 
     #[test]

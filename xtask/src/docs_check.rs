@@ -66,27 +66,17 @@ struct Flag {
 
 /// Compares the flag table with the mock binary's `--help`; returns how many flags agree.
 fn check_flags() -> Result<usize> {
-    let help = mock_help()?;
-    let doc_path = project::root().join(MOCK_DOC);
-    let doc = read(&doc_path)?;
-    let documented = table_flags(&doc)?;
-    let actual = help_flags(&help);
-    let problems = compare_flags(&actual, &documented);
-    if problems.is_empty() {
-        Ok(actual.len())
-    } else {
-        Err(Error::new(format!(
-            "the flag table of {MOCK_DOC} ({FLAGS_HEADING}) and `musicgpt-cover-mock --help` differ; \
-             make the table say what the binary does:\n  - {}",
-            problems.join("\n  - ")
-        )))
-    }
+    check_table(
+        MOCK_DOC,
+        &help_flags(&help_of(&["--help"])?),
+        "`musicgpt-cover-mock --help` differ; make the table say what the binary does",
+    )
 }
 
 /// Compares the flag table of [`PROXY_DOC`] with the flags `musicgpt-cover-mock proxy --help`
 /// lists beyond the mock's own; returns how many agree.
 fn check_proxy_flags() -> Result<usize> {
-    let shared: BTreeSet<String> = help_flags(&mock_help()?)
+    let shared: BTreeSet<String> = help_flags(&help_of(&["--help"])?)
         .into_iter()
         .flat_map(|flag| flag.names)
         .collect();
@@ -94,25 +84,29 @@ fn check_proxy_flags() -> Result<usize> {
         .into_iter()
         .filter(|flag| flag.names.is_disjoint(&shared))
         .collect();
-    let doc = read(&project::root().join(PROXY_DOC))?;
-    let documented = table_flags(&doc)?;
-    let problems = compare_flags(&actual, &documented);
+    check_table(
+        PROXY_DOC,
+        &actual,
+        "the flags of `musicgpt-cover-mock proxy --help` the mock does not have differ",
+    )
+}
+
+/// Compares the flag table of the page `doc` with `actual`, the flags of the help text that
+/// `differ` names; returns how many agree.
+fn check_table(doc: &str, actual: &[Flag], differ: &str) -> Result<usize> {
+    let documented = table_flags(&read(&project::root().join(doc))?)?;
+    let problems = compare_flags(actual, &documented);
     if problems.is_empty() {
         Ok(actual.len())
     } else {
         Err(Error::new(format!(
-            "the flag table of {PROXY_DOC} ({FLAGS_HEADING}) and the flags of `musicgpt-cover-mock proxy --help` the mock does not have differ:\n  - {}",
+            "the flag table of {doc} ({FLAGS_HEADING}) and {differ}:\n  - {}",
             problems.join("\n  - ")
         )))
     }
 }
 
-/// `musicgpt-cover-mock --help`, built and run by the cargo that runs xtask.
-fn mock_help() -> Result<String> {
-    help_of(&["--help"])
-}
-
-/// `musicgpt-cover-mock ARGS`'s output (a help text).
+/// `musicgpt-cover-mock ARGS`'s output (a help text), built and run by the cargo that runs xtask.
 fn help_of(args: &[&str]) -> Result<String> {
     let mut command = process::cargo();
     command
@@ -335,15 +329,30 @@ fn compare_flags(actual: &[Flag], documented: &[Flag]) -> Vec<String> {
 fn doc_files() -> Result<Vec<PathBuf>> {
     let root = project::root();
     let mut files = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
-    let docs = root.join("docs");
-    let entries = fs::read_dir(&docs).map_err(project::failed("list", &docs))?;
-    let mut pages: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
-        .collect();
-    pages.sort();
-    files.extend(pages);
+    files.extend(markdown_in(&root.join("docs"), 0, None)?);
     Ok(files)
+}
+
+/// The Markdown files under `dir`, at most `depth` folders down, named `name` if given.
+pub(crate) fn markdown_in(dir: &Path, depth: usize, name: Option<&str>) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let entries = fs::read_dir(dir).map_err(project::failed("list", dir))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            if depth > 0 {
+                found.extend(markdown_in(&path, depth - 1, name)?);
+            }
+        } else if path.extension().is_some_and(|ext| ext == "md")
+            && name.is_none_or(|name| path.file_name().is_some_and(|file| file == name))
+        {
+            found.push(path);
+        }
+    }
+    Ok(found)
 }
 
 /// Checks every relative link of [`doc_files`]; returns how many there are.
@@ -418,19 +427,8 @@ pub(crate) fn paragraphs(markdown: &str) -> Vec<String> {
     paragraphs
 }
 
-/// The lines of a Markdown text outside fenced code blocks.
-fn prose_lines(markdown: &str) -> impl Iterator<Item = &str> {
-    let mut fenced = false;
-    markdown.lines().filter(move |line| {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            return false;
-        }
-        !fenced
-    })
-}
-
-fn without_code_spans(line: &str) -> String {
+/// The text outside code spans.
+pub(crate) fn without_code_spans(line: &str) -> String {
     line.split('`').step_by(2).collect::<Vec<_>>().join("")
 }
 
@@ -473,7 +471,10 @@ fn resolve(file: &Path, target: &str) -> std::result::Result<(), String> {
 /// made hyphens, `-1`, `-2`... added to repeats.
 fn heading_anchors(markdown: &str) -> BTreeSet<String> {
     let mut anchors = BTreeSet::new();
-    for line in prose_lines(markdown) {
+    for line in paragraphs(markdown)
+        .iter()
+        .flat_map(|paragraph| paragraph.lines())
+    {
         let hashes = line.chars().take_while(|&c| c == '#').count();
         let Some(title) = line.get(hashes..).and_then(|rest| rest.strip_prefix(' ')) else {
             continue;
@@ -506,25 +507,19 @@ mod tests {
     /// `cargo xtask docs-check`'s first half: the flag table is the binary's `--help`.
     #[test]
     fn the_flag_table_of_docs_mock_md_matches_the_mock_help() {
-        if let Err(error) = check_flags() {
-            panic!("{error}");
-        }
+        check_flags().unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// The same for the proxy's own flags and docs/proxy.md.
     #[test]
     fn the_flag_table_of_docs_proxy_md_matches_the_proxy_help() {
-        if let Err(error) = check_proxy_flags() {
-            panic!("{error}");
-        }
+        check_proxy_flags().unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Its second half: every relative link of the README, ARCHITECTURE.md and docs/ resolves.
     #[test]
     fn relative_links_in_the_docs_resolve() {
-        if let Err(error) = check_links() {
-            panic!("{error}");
-        }
+        check_links().unwrap_or_else(|e| panic!("{e}"));
     }
 
     const HELP: &str = "\
@@ -584,13 +579,10 @@ Options:
         assert!(flags[2].env.is_empty());
     }
 
-    #[test]
-    fn a_table_that_says_what_help_says_passes() {
-        assert_eq!(problems(HELP, DOC), Vec::<String>::new());
-    }
-
+    /// A table that says what `--help` says passes; each way it can differ is named.
     #[test]
     fn a_missing_row_an_extra_row_a_wrong_variable_and_a_wrong_default_are_each_named() {
+        assert_eq!(problems(HELP, DOC), Vec::<String>::new());
         let without_seed = DOC.replace("| `--seed N` | `MUSICGPT_MOCK_SEED` | none | ids |\n", "");
         assert_eq!(
             problems(HELP, &without_seed),

@@ -72,19 +72,15 @@ impl Options {
     }
 }
 
-pub(crate) fn run(options: &Options) -> Result {
-    fuzz(options)
-}
-
 /// The CI step: every target, for the default time.
 pub(crate) fn ci() -> Result {
-    fuzz(&Options {
+    run(&Options {
         seconds: DEFAULT_SECONDS,
         targets: Vec::new(),
     })
 }
 
-fn fuzz(options: &Options) -> Result {
+pub(crate) fn run(options: &Options) -> Result {
     let cargo_fuzz = CargoFuzz::new(Tools::new().dir());
     cargo_fuzz.ensure()?;
 
@@ -176,43 +172,13 @@ fn run_targets(
     targets: &[&'static str],
     seconds: u64,
 ) -> Result<Vec<(&'static str, Outcome)>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, targets.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<(usize, Result<Outcome>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(target) = targets.get(index) else {
-                            return done;
-                        };
-                        done.push((index, run_target(cargo_fuzz, target, seconds)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    vec![(usize::MAX, Err(Error::new("a fuzz run's thread panicked")))]
-                })
-            })
-            .collect()
-    });
-    let mut outcomes = outcomes;
-    outcomes.sort_by_key(|(index, _)| *index);
-    outcomes
-        .into_iter()
-        .map(|(index, outcome)| {
-            let target = targets.get(index).copied().unwrap_or("?");
-            outcome.map(|outcome| (target, outcome))
-        })
-        .collect()
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    process::side_by_side(
+        targets.iter().copied(),
+        cores,
+        "a fuzz run's thread panicked",
+        |target| run_target(cargo_fuzz, target, seconds).map(|outcome| (target, outcome)),
+    )
 }
 
 /// Runs one target for `seconds` with its output in a log; a crash is an `Outcome`, not an
@@ -370,7 +336,7 @@ impl Crash {
         let lines: Vec<&str> = output.lines().collect();
         let artifact = lines.iter().find_map(|line| {
             line.split_once("Test unit written to ")
-                .map(|(_, path)| relative_artifact(path.trim()))
+                .map(|(_, path)| project::relative(Path::new(path.trim())))
         });
         let panic = lines.iter().position(|line| line.contains("panicked at"));
         let message = panic.map(|at| {
@@ -398,11 +364,6 @@ impl Crash {
             log,
         }
     }
-}
-
-/// The artifact path as the workspace-relative path people can paste.
-fn relative_artifact(path: &str) -> String {
-    project::relative(Path::new(path))
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::project::{read, recreate_dir, write};
+use crate::project::{read, recreate_dir};
 use crate::{Error, Result, dist, docs_check, process, project};
 
 /// The label of commands that work from this repository today; the run runs them.
@@ -92,7 +92,6 @@ struct Page {
 /// One command line of a shell code block, with the label it is under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Line {
-    page: String,
     /// 1-based line number of the command's first line.
     number: usize,
     /// The command without a trailing comment, its continuation lines joined.
@@ -142,9 +141,13 @@ impl Docs {
                 Error::new("install-lines: Cargo.toml has no `repository` in [workspace.package]")
             })?;
         let mut files = vec![root.join("README.md")];
-        files.extend(markdown_in(&root.join("crates"), 1, Some("README.md"))?);
-        files.extend(markdown_in(&root.join("docs"), 0, None)?);
-        files.extend(markdown_in(
+        files.extend(docs_check::markdown_in(
+            &root.join("crates"),
+            1,
+            Some("README.md"),
+        )?);
+        files.extend(docs_check::markdown_in(&root.join("docs"), 0, None)?);
+        files.extend(docs_check::markdown_in(
             &root.join("npm"),
             usize::MAX,
             Some("README.md"),
@@ -209,28 +212,6 @@ impl Docs {
     }
 }
 
-/// The Markdown files under `dir`, at most `depth` folders down, named `name` if given.
-fn markdown_in(dir: &Path, depth: usize, name: Option<&str>) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let entries = fs::read_dir(dir).map_err(project::failed("list", dir))?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            if depth > 0 {
-                found.extend(markdown_in(&path, depth - 1, name)?);
-            }
-        } else if path.extension().is_some_and(|ext| ext == "md")
-            && name.is_none_or(|name| path.file_name().is_some_and(|file| file == name))
-        {
-            found.push(path);
-        }
-    }
-    Ok(found)
-}
-
 /// The command lines of the page's shell code blocks, each with its label.
 fn shell_lines(page: &Page) -> Vec<Line> {
     let mut lines = Vec::new();
@@ -276,7 +257,6 @@ fn shell_lines(page: &Page) -> Vec<Line> {
         }
         command.push_str(text.trim_end());
         lines.push(Line {
-            page: page.name.clone(),
             number,
             command,
             label: label.clone(),
@@ -359,7 +339,7 @@ fn problems(page: &Page, repository: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let lines = shell_lines(page);
     for line in &lines {
-        let at = format!("{}:{}: `{}`", line.page, line.number, line.command);
+        let at = format!("{}:{}: `{}`", page.name, line.number, line.command);
         match &line.label {
             None if is_install(&line.command) && names_project(&line.command) => {
                 problems.push(format!("{at} is labelled neither `{TODAY}` nor `{LATER}`"));
@@ -388,7 +368,7 @@ fn problems(page: &Page, repository: &str) -> Vec<String> {
                 ));
             }
         }
-        let prose: String = paragraph.split('`').step_by(2).collect::<Vec<_>>().join("");
+        let prose = docs_check::without_code_spans(&paragraph);
         problems.extend(unlabelled_links(&prose).into_iter().map(|url| {
             format!(
                 "{}: the link to {url} is not followed by `{LINK_LABEL}`",
@@ -481,9 +461,8 @@ impl LocalClone {
             .join("target")
             .join("install-lines")
             .join(name);
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(project::failed("remove", &dir))?;
-        }
+        // Empty: git clones into an empty folder.
+        recreate_dir(&dir)?;
         let mut clone = Command::new("git");
         clone
             .args(["clone", "--quiet", "--no-hardlinks"])
@@ -505,23 +484,16 @@ impl LocalClone {
 /// Runs `groups`, each in a folder of its own under the system's temp dir (removed when all
 /// passed, kept and named otherwise).
 fn run_groups(groups: &[Group], clone: &LocalClone) -> Result {
-    let scratch =
-        std::env::temp_dir().join(format!("{PROJECT}-install-lines-{}", std::process::id()));
-    recreate_dir(&scratch)?;
-    let outcome = groups
-        .iter()
-        .enumerate()
-        .try_for_each(|(index, group)| run_group(group, clone, &scratch.join(index.to_string())));
-    match &outcome {
-        Ok(()) => {
-            let _ = fs::remove_dir_all(&scratch);
-        }
-        Err(_) => eprintln!(
-            "install-lines: the run's folders are kept in {}",
-            scratch.display()
-        ),
-    }
-    outcome
+    let name = format!("{PROJECT}-install-lines");
+    project::in_scratch(
+        &name,
+        "install-lines: the run's folders are kept in",
+        |scratch| {
+            groups.iter().enumerate().try_for_each(|(index, group)| {
+                run_group(group, clone, &scratch.join(index.to_string()))
+            })
+        },
+    )
 }
 
 fn run_group(group: &Group, clone: &LocalClone, dir: &Path) -> Result {
@@ -559,7 +531,7 @@ fn run_group(group: &Group, clone: &LocalClone, dir: &Path) -> Result {
                 run.args(&written[1..])
                     .arg("--debug")
                     .env("CARGO_INSTALL_ROOT", dir.join("root"))
-                    .env("CARGO_TARGET_DIR", target_dir())
+                    .env("CARGO_TARGET_DIR", project::target_dir())
                     .current_dir(dir);
                 run
             }
@@ -588,12 +560,6 @@ fn run_group(group: &Group, clone: &LocalClone, dir: &Path) -> Result {
     Ok(())
 }
 
-/// The target dir the workspace builds in (`CARGO_TARGET_DIR`, else `target/`).
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project::root().join("target"), PathBuf::from)
-}
-
 /// `npm install ...` in `dir` (its own `package.json` and `.npmrc`), offline as the dist check
 /// runs it, with `./target/dist/npm/` the folder the last `cargo xtask dist` filled and its
 /// `*` patterns expanded.
@@ -606,12 +572,7 @@ fn npm_install(words: &[String], dir: &Path) -> Result<Command> {
         ))
     })?;
     recreate_dir(dir)?;
-    write(
-        &dir.join("package.json"),
-        "{\n  \"name\": \"install-lines\",\n  \"private\": true\n}\n",
-    )?;
-    write(&dir.join(".npmrc"), "")?;
-    let npm = dist::OfflineNpm::new(dir)?;
+    let npm = dist::OfflineNpm::new(dir, "install-lines")?;
     let mut command = npm.command(dist::npm_command(&words[0]));
     for word in &words[1..] {
         match word.strip_prefix(DIST_NPM) {
@@ -624,23 +585,21 @@ fn npm_install(words: &[String], dir: &Path) -> Result<Command> {
 
 /// The files of `dir` matching `pattern`, where `*` stands for any text.
 fn expand(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
-    let (prefix, suffix) = pattern.split_once('*').unwrap_or((pattern, ""));
-    let exact = !pattern.contains('*');
+    let matches_pattern = |name: &str| match pattern.split_once('*') {
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len()
+                && name.starts_with(prefix)
+                && name.ends_with(suffix)
+        }
+        None => name == pattern,
+    };
     let mut matches: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(project::failed("list", dir))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| {
             path.file_name()
                 .and_then(|name| name.to_str())
-                .is_some_and(|name| {
-                    if exact {
-                        name == pattern
-                    } else {
-                        name.len() >= prefix.len() + suffix.len()
-                            && name.starts_with(prefix)
-                            && name.ends_with(suffix)
-                    }
-                })
+                .is_some_and(matches_pattern)
         })
         .collect();
     matches.sort();
@@ -691,6 +650,7 @@ fn npm_bin_installed(dir: &Path) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::write;
 
     const REPO: &str = "https://example.invalid/repo";
 
@@ -704,9 +664,7 @@ mod tests {
     #[test]
     fn the_docs_label_every_install_line_and_registry_link() {
         let docs = Docs::read().expect("the docs are readable");
-        if let Err(error) = docs.check() {
-            panic!("{error}");
-        }
+        docs.check().unwrap_or_else(|e| panic!("{e}"));
         assert!(
             docs.today().iter().any(|group| group
                 .commands
@@ -736,9 +694,7 @@ mod tests {
             "no `cargo add` line is labelled `{TODAY}`"
         );
         let clone = LocalClone::at("test-repo", &docs.repository).expect("a clone");
-        if let Err(error) = run_groups(&groups, &clone) {
-            panic!("{error}");
-        }
+        run_groups(&groups, &clone).unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[test]
@@ -857,11 +813,10 @@ npx musicgpt-cover-mock
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("page.md:3:"), "{problems:?}");
         let labelled = text.replace("```sh\n", "```sh\n# After publishing a release:\n");
-        assert_eq!(problems_of(&labelled), Vec::<String>::new());
-    }
-
-    fn problems_of(text: &str) -> Vec<String> {
-        problems(&page(text), REPO)
+        assert_eq!(
+            super::problems(&page(&labelled), REPO),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -895,11 +850,7 @@ npx musicgpt-cover-mock
 
     #[test]
     fn a_pattern_matches_the_files_it_names() {
-        let dir = std::env::temp_dir().join(format!(
-            "{PROJECT}-install-lines-expand-{}",
-            std::process::id()
-        ));
-        recreate_dir(&dir).expect("a folder");
+        let dir = crate::scratch("install-lines-expand");
         for file in ["a-1.tgz", "b-1.tgz", "notes.txt"] {
             write(&dir.join(file), "").expect("a file");
         }
@@ -917,6 +868,5 @@ npx musicgpt-cover-mock
         assert_eq!(names("b-*"), ["b-1.tgz"]);
         assert_eq!(names("notes.txt"), ["notes.txt"]);
         assert!(expand(&dir, "*.zip").is_err());
-        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -30,10 +30,7 @@ pub(crate) fn run(args: &[String]) -> Result {
 fn exec(mut command: Command) -> Result {
     use std::os::unix::process::CommandExt;
     let error = command.exec();
-    Err(Error::new(format!(
-        "`{}` could not start: {error}",
-        process::display(&command)
-    )))
+    Err(process::spawn_error(&command, &error))
 }
 
 #[cfg(not(unix))]
@@ -63,24 +60,8 @@ pub(crate) fn built(who: &str, mut build: Command) -> Result<PathBuf> {
     // JSON on stdout, to find the binary; the usual progress and diagnostics on stderr.
     build.arg("--message-format=json-render-diagnostics");
     println!("{who}: {}", process::display(&build));
-    let output = build
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|error| {
-            Error::new(format!(
-                "`{}` could not start: {error}",
-                process::display(&build)
-            ))
-        })?;
-    if !output.status.success() {
-        return Err(Error::new(format!(
-            "`{}` failed ({})",
-            process::display(&build),
-            output.status
-        )));
-    }
+    let output = process::capture(build.stdout(Stdio::piped()).stderr(Stdio::inherit()))?;
+    process::succeeded(&build, output.status)?;
     let messages = String::from_utf8_lossy(&output.stdout);
     executable(&messages).map(PathBuf::from).ok_or_else(|| {
         Error::new(format!(

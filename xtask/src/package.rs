@@ -29,7 +29,6 @@
 //! metadata warnings through `cargo package --list`): building and testing the packages takes
 //! minutes, so it runs in `cargo xtask ci` only.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -37,7 +36,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::project::create_dir;
 use crate::spec::Spec;
 use crate::{Error, Result, mock, process, project, slow_tests};
 
@@ -110,20 +108,23 @@ pub(crate) fn run() -> Result {
     Ok(())
 }
 
-/// The `--package` arguments naming every publishable crate.
-fn every_crate() -> Vec<&'static str> {
-    CRATES.iter().flat_map(|name| ["--package", name]).collect()
-}
-
-/// `cargo package` of every crate into `target/package/`. `--no-verify`: the
-/// verification build is what the next steps do, with the tests too. `--allow-dirty`: a
-/// developer's run checks the working tree, as every other step does; CI's clone is clean anyway.
-fn package(paths: &Paths) -> Result<Vec<Packaged>> {
+/// `cargo ARGS --no-verify --allow-dirty --target-dir TARGET` of every publishable crate.
+/// `--no-verify`: the verification build is what the next steps do, with the tests too.
+/// `--allow-dirty`: a developer's run checks the working tree, as every other step does; CI's
+/// clone is clean anyway.
+fn every_crate(paths: &Paths, args: &[&str]) -> Command {
     let mut command = process::cargo();
     command
-        .args(["package", "--no-verify", "--allow-dirty", "--target-dir"])
+        .args(args)
+        .args(["--no-verify", "--allow-dirty", "--target-dir"])
         .arg(&paths.target)
-        .args(every_crate());
+        .args(CRATES.iter().flat_map(|name| ["--package", name]));
+    command
+}
+
+/// `cargo package` of every crate into `target/package/`.
+fn package(paths: &Paths) -> Result<Vec<Packaged>> {
+    let mut command = every_crate(paths, &["package"]);
     let stderr = run_without_warnings(&mut command, &[])?;
     let packaged = packaged_crates(&stderr);
     let missing: Vec<&str> = CRATES
@@ -145,12 +146,7 @@ fn package(paths: &Paths) -> Result<Vec<Packaged>> {
 /// `cargo publish --dry-run`: what crates.io would be sent, checked as far as can be without
 /// uploading. Its one expected warning is that it did not upload.
 fn publish_dry_run(paths: &Paths) -> Result {
-    let mut command = process::cargo();
-    command
-        .args(["publish", "--dry-run", "--no-verify", "--allow-dirty"])
-        .arg("--target-dir")
-        .arg(&paths.target)
-        .args(every_crate());
+    let mut command = every_crate(paths, &["publish", "--dry-run"]);
     run_without_warnings(&mut command, &["aborting upload due to dry run"]).map(drop)
 }
 
@@ -212,10 +208,7 @@ fn packaged_crates(stderr: &str) -> Vec<Packaged> {
 /// Unpacks the `.crate` files (with the system's `tar`, as `dist` packs its archive) and makes
 /// `workspace/crates/` hold exactly their files.
 fn unpack(paths: &Paths, packaged: &[Packaged]) -> Result {
-    if paths.unpacking.exists() {
-        remove_dir(&paths.unpacking)?;
-    }
-    create_dir(&paths.unpacking)?;
+    project::recreate_dir(&paths.unpacking)?;
     for crate_ in packaged {
         let file = paths
             .target
@@ -234,7 +227,12 @@ fn unpack(paths: &Paths, packaged: &[Packaged]) -> Result {
             ))
         })?;
     }
-    let written = sync(&paths.unpacking, &paths.workspace.join("crates"))?;
+    let crates = paths.workspace.join("crates");
+    let written = project::sync(
+        &paths.unpacking,
+        &crates,
+        &project::files_under(&paths.unpacking)?,
+    )?;
     remove_dir(&paths.unpacking)?;
     println!(
         "package: unpacked into {} ({written} files rewritten)",
@@ -399,7 +397,7 @@ pub(crate) fn exchange(address: SocketAddr, request: &[u8], limit: Duration) -> 
 }
 
 /// How long the mock may take to answer a check's request.
-pub(crate) const ANSWER_LIMIT: Duration = Duration::from_secs(10);
+const ANSWER_LIMIT: Duration = Duration::from_secs(10);
 
 /// A Cover's multipart form by URL, as the docs' examples send it: its `Content-Type` and body.
 pub(crate) fn cover_form(voice: &str, audio_url: &str) -> (String, String) {
@@ -419,23 +417,32 @@ pub(crate) fn cover_form(voice: &str, audio_url: &str) -> (String, String) {
 fn get_all_voices(base_url: &str) -> Result {
     let (address, base_path) = loopback_address(base_url)?;
     let voices = Spec::read()?.path("getAllVoices")?.to_owned();
-    let response = exchange(
+    expect_200(
         address,
-        format!(
+        &format!(
             "GET {base_path}{voices}?limit=1 HTTP/1.1\r\nHost: {address}\r\n\
              Authorization: xtask-package-check\r\nConnection: close\r\n\r\n"
-        )
-        .as_bytes(),
-        ANSWER_LIMIT,
-    )?;
-    let status = response.lines().next().unwrap_or_default();
-    if status.starts_with("HTTP/1.1 200") && response.contains("\"voices\"") {
-        Ok(())
-    } else {
-        Err(Error::new(format!(
-            "GET {base_url}{voices} did not answer 200 with voices; it answered:\n{response}"
-        )))
+        ),
+        "\"voices\"",
+        &format!("GET {base_url}{voices} did not answer 200 with voices"),
+    )
+}
+
+/// Sends `request` (as [`exchange`] does) and requires a 200 whose text holds `wanted`; otherwise
+/// the error says `failed`, then the start of the answer (enough to see what it was).
+pub(crate) fn expect_200(address: SocketAddr, request: &str, wanted: &str, failed: &str) -> Result {
+    let response = exchange(address, request.as_bytes(), ANSWER_LIMIT)?;
+    if response.starts_with("HTTP/1.1 200") && response.contains(wanted) {
+        return Ok(());
     }
+    let end = response
+        .char_indices()
+        .nth(2000)
+        .map_or(response.len(), |(at, _)| at);
+    Err(Error::new(format!(
+        "{failed}; it answered:\n{}",
+        &response[..end]
+    )))
 }
 
 /// The socket address and path of an `http://127.0.0.1:PORT/path` URL; any other host is refused.
@@ -454,50 +461,6 @@ pub(crate) fn loopback_address(base_url: &str) -> Result<(SocketAddr, String)> {
     Ok((address, format!("/{path}").trim_end_matches('/').to_owned()))
 }
 
-/// Makes `to` hold exactly the files under `from`, writing only those whose contents differ.
-/// Returns how many were written.
-fn sync(from: &Path, to: &Path) -> Result<usize> {
-    let wanted = files_under(from)?;
-    let mut written = 0;
-    for relative in &wanted {
-        let (source, target) = (from.join(relative), to.join(relative));
-        let contents = fs::read(&source).map_err(project::failed("read", &source))?;
-        if fs::read(&target).is_ok_and(|existing| existing == contents) {
-            continue;
-        }
-        if let Some(parent) = target.parent() {
-            create_dir(parent)?;
-        }
-        write(&target, &contents)?;
-        written += 1;
-    }
-    if to.exists() {
-        for relative in files_under(to)?.difference(&wanted) {
-            let path = to.join(relative);
-            fs::remove_file(&path).map_err(project::failed("remove", &path))?;
-        }
-    }
-    Ok(written)
-}
-
-/// Every file below `dir`, relative to it.
-fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
-    let mut files = BTreeSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let entries = fs::read_dir(&current).map_err(project::failed("read", &current))?;
-        for entry in entries {
-            let path = entry.map_err(project::failed("read", &current))?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if let Ok(relative) = path.strip_prefix(dir) {
-                files.insert(relative.to_path_buf());
-            }
-        }
-    }
-    Ok(files)
-}
-
 fn remove_dir(dir: &Path) -> Result {
     fs::remove_dir_all(dir).map_err(project::failed("remove", dir))
 }
@@ -512,12 +475,9 @@ fn write(path: &Path, contents: &[u8]) -> Result {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::put;
+    use std::collections::BTreeSet;
 
-    fn crate_dir(name: &str) -> PathBuf {
-        project::root().join("crates").join(name)
-    }
+    use super::*;
 
     /// Each crate's openapi.yaml is the workspace's spec: a link to it, so that what is
     /// packaged is what is edited. A checkout without symlinks shows here first.
@@ -525,7 +485,10 @@ mod tests {
     fn every_publishable_crate_ships_the_workspace_spec() {
         let spec = fs::read_to_string(project::spec()).unwrap_or_else(|e| panic!("{e}"));
         for name in CRATES {
-            let path = crate_dir(name).join("openapi.yaml");
+            let path = project::root()
+                .join("crates")
+                .join(name)
+                .join("openapi.yaml");
             let shipped = fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("{}: {e}", project::relative(&path)));
             assert!(
@@ -561,24 +524,15 @@ mod tests {
                 .lines()
                 .map(str::to_owned)
                 .collect();
-            let crate_path = format!("crates/{name}");
-            let files = process::stdout(
-                Command::new("git")
-                    .args([
-                        "ls-files",
-                        "--cached",
-                        "--others",
-                        "--exclude-standard",
-                        "--",
-                    ])
-                    .arg(&crate_path)
-                    .current_dir(project::root()),
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+            let files =
+                project::workspace_files(&project::root()).unwrap_or_else(|e| panic!("{e}"));
             let left_out: Vec<&str> = files
-                .lines()
-                .filter_map(|file| file.strip_prefix(&format!("{crate_path}/")))
-                .filter(|file| project::root().join(&crate_path).join(file).is_file())
+                .iter()
+                .filter_map(|file| {
+                    file.strip_prefix(Path::new("crates").join(name))
+                        .ok()?
+                        .to_str()
+                })
                 .filter(|file| !listed.contains(*file))
                 .collect();
             assert!(
@@ -667,26 +621,5 @@ warning: aborting upload due to dry run
         ] {
             assert!(loopback_address(refused).is_err(), "{refused}");
         }
-    }
-
-    /// Unchanged files keep their modification time (cargo then rebuilds nothing), and files
-    /// the new package no longer has are removed.
-    #[test]
-    fn the_sync_writes_only_changes_and_removes_the_rest() {
-        let dir = std::env::temp_dir().join(format!("xtask-package-{}", std::process::id()));
-        let (from, to) = (dir.join("from"), dir.join("to"));
-        put(&from.join("a-0.1.0/src/lib.rs"), "lib");
-        put(&from.join("a-0.1.0/Cargo.toml"), "toml");
-        let first = sync(&from, &to).ok();
-        let again = sync(&from, &to).ok();
-        put(&from.join("a-0.1.0/src/lib.rs"), "changed");
-        put(&to.join("a-0.1.0/src/gone.rs"), "no longer packaged");
-        let after_change = sync(&from, &to).ok();
-        let lib = fs::read_to_string(to.join("a-0.1.0/src/lib.rs")).ok();
-        let gone = to.join("a-0.1.0/src/gone.rs").exists();
-        let _ = fs::remove_dir_all(&dir);
-        assert_eq!((first, again, after_change), (Some(2), Some(0), Some(1)));
-        assert_eq!(lib.as_deref(), Some("changed"));
-        assert!(!gone, "a file the package no longer has survived");
     }
 }

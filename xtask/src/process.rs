@@ -1,5 +1,6 @@
 //! Running the external programs xtask drives, with errors that name the command and what to do.
 
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io;
 use std::path::Path;
@@ -17,26 +18,40 @@ pub(crate) fn cargo() -> Command {
     command
 }
 
+/// `git`, started at the workspace root.
+pub(crate) fn git() -> Command {
+    let mut command = Command::new("git");
+    command.current_dir(project::root());
+    command
+}
+
 /// The command line as a person would type it, for messages.
 pub(crate) fn display(command: &Command) -> String {
-    let program = command.get_program().to_string_lossy();
-    let program = match program.rsplit_once(std::path::MAIN_SEPARATOR) {
-        // A full path to cargo or to a tool in .tools says more than needed; the name is enough.
-        Some((_, name)) => name.to_string(),
-        None => program.to_string(),
-    };
-    command.get_args().fold(program, |mut line, arg| {
-        line.push(' ');
-        line.push_str(&arg.to_string_lossy());
-        line
-    })
+    // A full path to cargo or to a tool in .tools says more than needed; the name is enough.
+    let program = Path::new(command.get_program());
+    let words = std::iter::once(program.file_name().unwrap_or(program.as_os_str()));
+    let words: Vec<_> = words
+        .chain(command.get_args())
+        .map(OsStr::to_string_lossy)
+        .collect();
+    words.join(" ")
 }
 
 /// Runs `command` with the terminal's stdin, stdout and stderr; fails unless it exits with 0.
 pub(crate) fn run(command: &mut Command) -> Result {
-    let status = command
+    let status = status(command)?;
+    succeeded(command, status)
+}
+
+/// Runs `command` with the terminal's stdin, stdout and stderr; its exit status.
+pub(crate) fn status(command: &mut Command) -> Result<ExitStatus> {
+    command
         .status()
-        .map_err(|error| spawn_error(command, &error))?;
+        .map_err(|error| spawn_error(command, &error))
+}
+
+/// Fails, naming `command`, unless its exit `status` is 0.
+pub(crate) fn succeeded(command: &Command, status: ExitStatus) -> Result {
     if status.success() {
         Ok(())
     } else {
@@ -196,7 +211,35 @@ pub(crate) fn stdout(command: &mut Command) -> Result<String> {
     }
 }
 
-fn spawn_error(command: &Command, error: &io::Error) -> Error {
+/// `work` on each of `items`, at most `at_once` side by side: the results in `items`' order, or
+/// the first error once every started one has ended; `panicked` is the error of one that panicked.
+pub(crate) fn side_by_side<T: Send, R: Send>(
+    items: impl IntoIterator<Item = T>,
+    at_once: usize,
+    panicked: &str,
+    work: impl Fn(T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let (work, mut items) = (&work, items.into_iter().peekable());
+    let mut results = Vec::new();
+    while items.peek().is_some() {
+        let round: Vec<T> = items.by_ref().take(at_once.max(1)).collect();
+        thread::scope(|scope| {
+            let running: Vec<_> = round
+                .into_iter()
+                .map(|item| scope.spawn(move || work(item)))
+                .collect();
+            results.extend(
+                running
+                    .into_iter()
+                    .map(|handle| handle.join().unwrap_or_else(|_| Err(Error::new(panicked)))),
+            );
+        });
+    }
+    results.into_iter().collect()
+}
+
+/// The error of a `command` that could not start.
+pub(crate) fn spawn_error(command: &Command, error: &io::Error) -> Error {
     if error.kind() == io::ErrorKind::NotFound {
         Error::new(format!(
             "`{}` could not start: `{}` was not found",

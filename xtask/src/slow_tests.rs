@@ -77,23 +77,15 @@ mod tests {
     /// `a`, `a::b::` a folder `a/b`.
     #[test]
     fn every_filter_names_something_that_exists() {
-        fn rs_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                let name = entry.file_name();
-                if path.is_dir() && name != "target" && !name.to_string_lossy().starts_with('.') {
-                    out.push(path.clone());
-                    rs_files(&path, out);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    out.push(path);
-                }
-            }
-        }
+        // The workspace's Rust files, and the folders holding them.
         let root = crate::project::root();
-        let mut paths = Vec::new();
-        for dir in ["crates", "tests"] {
-            rs_files(&root.join(dir), &mut paths);
-        }
+        let files = crate::project::workspace_files(&root).unwrap_or_else(|e| panic!("{e}"));
+        let rs = files
+            .iter()
+            .filter(|file| file.extension().is_some_and(|e| e == "rs"));
+        let mut paths: Vec<&std::path::Path> = rs.flat_map(|file| file.ancestors()).collect();
+        paths.retain(|p| p.starts_with("crates") || p.starts_with("tests"));
+        paths.dedup();
         for (filter, _) in LOAD.iter().chain(MEDIA) {
             let segments: Vec<&str> = filter.split("::").collect();
             let found = match segments.as_slice() {
@@ -105,7 +97,7 @@ mod tests {
                     .any(|p| p.ends_with(format!("{parent}/{module}"))),
                 [module, test] => paths.iter().any(|p| {
                     p.file_stem().is_some_and(|s| s == *module)
-                        && std::fs::read_to_string(p)
+                        && std::fs::read_to_string(root.join(p))
                             .is_ok_and(|text| text.contains(&format!("fn {test}(")))
                 }),
                 _ => false,

@@ -27,14 +27,26 @@ pub(crate) const BIN_ENV: &str = "MUSICGPT_SOAK_MOCK_BIN";
 /// judged over thirds of a few seconds each, short enough for every CI run.
 const CI_ARGS: [&str; 2] = ["--seconds", "10"];
 
-/// Which build the soak runs: the release one by hand, the one `cargo test` made in `ci`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// Which build of the mock the soak runs (the release one by hand, the one `cargo test` made in
+/// `ci`) and `dist` packages (its `--profile`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
 pub(crate) enum Profile {
+    /// `cargo build --release`: what is published
     Release,
+    /// The dev build `cargo test --workspace` made: the `ci` step's, to check the packaging
     Dev,
 }
 
 impl Profile {
+    /// Builds the mock's binary in this profile (for `target`, in release), announced as the
+    /// command `who`; its path.
+    pub(crate) fn binary(self, who: &str, target: Option<&str>) -> Result<PathBuf> {
+        match self {
+            Self::Release => mock::build(who, true, target),
+            Self::Dev => build_dev(),
+        }
+    }
+
     /// The arguments after `cargo bench` that select the soak in this profile.
     fn bench_args(self) -> &'static [&'static str] {
         match self {
@@ -72,10 +84,7 @@ pub(crate) fn run(options: &Options) -> Result {
 
 fn soak(args: &[String], profile: Profile) -> Result {
     let started = Instant::now();
-    let binary = match profile {
-        Profile::Release => mock::build("soak", true, None)?,
-        Profile::Dev => build_dev()?,
-    };
+    let binary = profile.binary("soak", None)?;
     let built = started.elapsed();
 
     let mut soak = command(&binary, profile, args);

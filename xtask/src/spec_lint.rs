@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::thread;
 use std::time::Instant;
 
 use crate::tools::Tools;
@@ -95,34 +94,26 @@ fn linters(tools: &Tools, spec: &Path) -> Vec<(&'static str, Command)> {
 /// Runs the linters side by side (each spends most of its time starting node or Python).
 fn lint(tools: &Tools, spec: &Path) -> Result<Vec<Verdict>> {
     tools.check_installed()?;
-    thread::scope(|scope| {
-        let running: Vec<_> = linters(tools, spec)
-            .into_iter()
-            .map(|(linter, mut command)| {
-                scope.spawn(move || {
-                    let started = Instant::now();
-                    let output = process::capture(&mut command)?;
-                    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-                    text.push_str(&String::from_utf8_lossy(&output.stderr));
-                    Ok(Verdict {
-                        linter,
-                        command_line: process::display(&command),
-                        clean: output.status.success(),
-                        output: text,
-                        seconds: started.elapsed().as_secs_f64(),
-                    })
-                })
+    let linters = linters(tools, spec);
+    let at_once = linters.len();
+    process::side_by_side(
+        linters,
+        at_once,
+        "a linter thread panicked",
+        |(linter, mut command)| {
+            let started = Instant::now();
+            let output = process::capture(&mut command)?;
+            let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&output.stderr));
+            Ok(Verdict {
+                linter,
+                command_line: process::display(&command),
+                clean: output.status.success(),
+                output: text,
+                seconds: started.elapsed().as_secs_f64(),
             })
-            .collect();
-        running
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::new("a linter thread panicked")))
-            })
-            .collect()
-    })
+        },
+    )
 }
 
 /// The names of the linters that were not clean, or `None` when all were.
@@ -137,17 +128,12 @@ fn failures(verdicts: &[Verdict]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::fs;
-
     use super::*;
 
     /// `cargo xtask spec-lint` as a test, so `cargo test --workspace` keeps openapi.yaml lint-clean.
     #[test]
     fn openapi_yaml_is_lint_clean() {
-        let verdicts = match lint(&Tools::new(), &project::spec()) {
-            Ok(verdicts) => verdicts,
-            Err(error) => panic!("{error}"),
-        };
+        let verdicts = lint(&Tools::new(), &project::spec()).unwrap_or_else(|e| panic!("{e}"));
         if let Some(failed) = failures(&verdicts) {
             let report: Vec<String> = verdicts
                 .iter()
@@ -164,21 +150,13 @@ mod tests {
     /// Each linter must reject a spec that is broken, or a clean verdict above would mean nothing.
     #[test]
     fn every_linter_rejects_an_operation_without_responses() {
-        let dir = std::env::temp_dir().join(format!("xtask-spec-lint-{}", std::process::id()));
+        let dir = crate::scratch("spec-lint");
         let spec = dir.join("broken.yaml");
         let broken = "openapi: 3.0.3\n\
                       info: {title: Broken, version: '1'}\n\
                       paths:\n  /thing:\n    get:\n      operationId: getThing\n";
-        if let Err(error) = fs::create_dir_all(&dir).and_then(|()| fs::write(&spec, broken)) {
-            panic!("could not write {}: {error}", spec.display());
-        }
-        let verdicts = lint(&Tools::new(), &spec);
-        // Best effort: a leftover temp folder must not hide the verdict.
-        let _ = fs::remove_dir_all(&dir);
-        let verdicts = match verdicts {
-            Ok(verdicts) => verdicts,
-            Err(error) => panic!("{error}"),
-        };
+        crate::put(&spec, broken);
+        let verdicts = lint(&Tools::new(), &spec).unwrap_or_else(|e| panic!("{e}"));
         for verdict in &verdicts {
             assert!(
                 !verdict.clean,

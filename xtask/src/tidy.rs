@@ -117,7 +117,7 @@ fn read(path: &Path) -> Result<String> {
 
 /// The `name = value` lines of the table `[section]`, comments and blank lines left out. Every
 /// manifest here writes a dependency on one line.
-fn entries(manifest: &str, section: &str) -> Vec<(String, String)> {
+pub(crate) fn entries(manifest: &str, section: &str) -> Vec<(String, String)> {
     let header = format!("[{section}]");
     let mut inside = false;
     let mut found = Vec::new();
@@ -137,7 +137,7 @@ fn entries(manifest: &str, section: &str) -> Vec<(String, String)> {
 }
 
 /// The strings of the array `key = [...]` in `[section]` (it may span lines).
-fn list(manifest: &str, section: &str, key: &str) -> Vec<String> {
+pub(crate) fn list(manifest: &str, section: &str, key: &str) -> Vec<String> {
     let header = format!("[{section}]");
     let Some(start) = manifest.find(&header) else {
         return Vec::new();
@@ -214,6 +214,7 @@ fn names(source: &str, dependency: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::put;
 
     #[test]
     fn every_dependency_is_declared_once_and_used() {
@@ -224,26 +225,21 @@ mod tests {
     /// A made-up workspace with one of each problem: the check finds each, and nothing else.
     #[test]
     fn each_problem_is_found() {
-        let root = std::env::temp_dir().join(format!("xtask-tidy-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+        let root = crate::scratch("tidy");
         let member = root.join("crates/a");
-        fs::create_dir_all(member.join("src")).unwrap_or_else(|e| panic!("{e}"));
-        let write =
-            |path: PathBuf, text: &str| fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        write(
-            root.join("Cargo.toml"),
+        put(
+            &root.join("Cargo.toml"),
             "[workspace]\nmembers = [\"crates/a\"]\n\n[workspace.dependencies]\nserde = \"1\"\nunused-anywhere = \"1\"\nhttp-body = \"1\"\nregress = \"0.12\"\nrustix = \"1\"\nlibc = \"0.2\"\n",
         );
-        write(
-            member.join("Cargo.toml"),
+        put(
+            &member.join("Cargo.toml"),
             "[package]\nname = \"a\"\n\n[package.metadata.tidy]\n# only the generated code names them\nunnamed = [\n    \"regress\", # used by build.rs output\n    \"serde\",\n]\n\n[dependencies]\nserde = { workspace = true }\nhttp-body = { workspace = true }\nhttpdate = \"1\"\nregress = { workspace = true }\nsibling = { path = \"../b\" }\n\n[target.'cfg(unix)'.dependencies]\nrustix = { workspace = true }\nlibc = { workspace = true }\n",
         );
-        write(
-            member.join("src/lib.rs"),
+        put(
+            &member.join("src/lib.rs"),
             "//! A crate.\nuse serde::Serialize;\npub fn f() -> Option<httpdate::HttpDate> { None }\nfn g() { let _ = sibling::x(); }\n#[cfg(unix)]\nfn h() { let _ = rustix::fs::sync(); }\n",
         );
         let problems = check(&root).unwrap_or_else(|e| panic!("{e}"));
-        let _ = fs::remove_dir_all(&root);
         let expected = [
             "[dependencies] http-body: not named",
             "[dependencies] httpdate: declare it in [workspace.dependencies]",

@@ -52,17 +52,13 @@ pub(crate) struct Tools {
     dir: PathBuf,
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Venv,
-    Npm,
-    /// The bench's peers: separate from [`Kind::Npm`] so CI never installs them.
-    BenchNpm,
-}
-
 /// One separately installed part of the tools folder.
 struct Part {
-    kind: Kind,
+    /// What it is called in messages, and said at length while it installs.
+    name: &'static str,
+    describe: &'static str,
+    /// An npm install (the venv's otherwise).
+    npm: bool,
     dir: PathBuf,
     /// The committed manifests, as (file name, contents); their contents are the stamp's key.
     manifests: Vec<(&'static str, String)>,
@@ -101,10 +97,11 @@ impl Tools {
             if part.is_current() {
                 continue;
             }
-            timed(part.name(), part.describe(), &part.dir, || part.install())?;
-            installed.push(part.name());
+            timed(part.name, part.describe, &part.dir, || part.install())?;
+            installed.push(part.name);
         }
-        let chromium = self.chromium();
+        // For the contract suite's browser test (see `chromium.rs`).
+        let chromium = Chromium::new(&self.dir);
         if let Some(program) = Chromium::overridden() {
             Chromium::check_override(&program)?;
         } else if !chromium.is_current() {
@@ -150,17 +147,21 @@ impl Tools {
             );
             return Ok(());
         }
-        timed(part.name(), part.describe(), &part.dir, || part.install())
+        timed(part.name, part.describe, &part.dir, || part.install())
     }
 
     fn bench_part(&self) -> Result<Part> {
         let dir = self.dir.join("bench-npm");
         let bin = dir.join("node_modules").join(".bin");
+        // Apart from the npm packages, so CI never installs them.
         Ok(Part {
-            kind: Kind::BenchNpm,
+            name: "bench's peers",
+            describe: "the bench's peers (the npm packages wiremock, whose standalone jar runs on \
+                       the system's Java, and @mockoon/cli)",
+            npm: true,
             manifests: vec![
-                read_manifest_in("bench", "package.json")?,
-                read_manifest_in("bench", "package-lock.json")?,
+                read_manifest("bench", "package.json")?,
+                read_manifest("bench", "package-lock.json")?,
             ],
             programs: vec![
                 bin.join("mockoon-cli"),
@@ -172,11 +173,6 @@ impl Tools {
         })
     }
 
-    /// Chromium, for the contract suite's browser test (see `chromium.rs`).
-    pub(crate) fn chromium(&self) -> Chromium {
-        Chromium::new(&self.dir)
-    }
-
     /// Fails, saying what to run, unless every part is installed and current.
     pub(crate) fn check_installed(&self) -> Result {
         for part in self.parts()? {
@@ -184,7 +180,7 @@ impl Tools {
                 return Err(Error::new(format!(
                     "{} ({}) is missing or out of date: run `cargo xtask tools` first",
                     part.dir.display(),
-                    part.name()
+                    part.name
                 )));
             }
         }
@@ -194,9 +190,11 @@ impl Tools {
     fn parts(&self) -> Result<[Part; 2]> {
         Ok([
             Part {
-                kind: Kind::Venv,
+                name: "Python venv",
+                describe: "the Python venv (schemathesis, openapi-spec-validator, requests)",
+                npm: false,
                 dir: self.dir.join("venv"),
-                manifests: vec![read_manifest("requirements.txt")?],
+                manifests: vec![read_manifest("", "requirements.txt")?],
                 programs: [
                     "python",
                     "schemathesis",
@@ -208,11 +206,14 @@ impl Tools {
                 .collect(),
             },
             Part {
-                kind: Kind::Npm,
+                name: "npm packages",
+                describe: "the npm packages (@redocly/cli, @stoplight/spectral-cli, \
+                           @stoplight/prism-cli, playwright-core, swagger-ui-dist)",
+                npm: true,
                 dir: self.dir.join("npm"),
                 manifests: vec![
-                    read_manifest("package.json")?,
-                    read_manifest("package-lock.json")?,
+                    read_manifest("", "package.json")?,
+                    read_manifest("", "package-lock.json")?,
                 ],
                 programs: [
                     "redocly",
@@ -231,28 +232,6 @@ impl Tools {
 }
 
 impl Part {
-    fn name(&self) -> &'static str {
-        match self.kind {
-            Kind::Venv => "Python venv",
-            Kind::Npm => "npm packages",
-            Kind::BenchNpm => "bench's peers",
-        }
-    }
-
-    fn describe(&self) -> &'static str {
-        match self.kind {
-            Kind::Venv => "the Python venv (schemathesis, openapi-spec-validator, requests)",
-            Kind::Npm => {
-                "the npm packages (@redocly/cli, @stoplight/spectral-cli, @stoplight/prism-cli, \
-                 playwright-core, swagger-ui-dist)"
-            }
-            Kind::BenchNpm => {
-                "the bench's peers (the npm packages wiremock, whose standalone jar runs on the \
-                 system's Java, and @mockoon/cli)"
-            }
-        }
-    }
-
     fn stamp_key(&self) -> String {
         self.manifests
             .iter()
@@ -269,9 +248,10 @@ impl Part {
 
     fn install(&self) -> Result {
         remove_outdated(&self.dir)?;
-        match self.kind {
-            Kind::Venv => self.install_venv()?,
-            Kind::Npm | Kind::BenchNpm => self.install_npm()?,
+        if self.npm {
+            self.install_npm()?;
+        } else {
+            self.install_venv()?;
         }
         let missing: Vec<String> = self
             .programs
@@ -282,7 +262,7 @@ impl Part {
         if !missing.is_empty() {
             return Err(Error::new(format!(
                 "the {} installed but these programs are missing: {}",
-                self.name(),
+                self.name,
                 missing.join(", ")
             )));
         }
@@ -290,8 +270,8 @@ impl Part {
     }
 
     fn install_venv(&self) -> Result {
-        let python = require_python()?;
-        process::run(Command::new(&python).args(["-m", "venv"]).arg(&self.dir)).map_err(
+        require_python()?;
+        process::run(Command::new("python3").args(["-m", "venv"]).arg(&self.dir)).map_err(
             |error| {
                 Error::new(format!(
                     "{error}\nhint: on Debian and Ubuntu the venv module is a separate package: \
@@ -363,21 +343,16 @@ fn remove_outdated(dir: &Path) -> Result {
     Ok(())
 }
 
-fn read_manifest(name: &'static str) -> Result<(&'static str, String)> {
-    read_manifest_in("", name)
-}
-
 /// A manifest of `xtask/tools/SUB` (the folder itself when `sub` is empty).
-fn read_manifest_in(sub: &str, name: &'static str) -> Result<(&'static str, String)> {
+fn read_manifest(sub: &str, name: &'static str) -> Result<(&'static str, String)> {
     let path = project::tool_configs().join(sub).join(name);
     let contents = project::read(&path)?;
     Ok((name, contents))
 }
 
-/// Finds `python3` and checks it is new enough; returns the program to run.
-fn require_python() -> Result<String> {
-    let program = "python3";
-    let version = process::stdout(Command::new(program).arg("--version")).map_err(|error| {
+/// Finds `python3` and checks it is new enough.
+fn require_python() -> Result {
+    let version = process::stdout(Command::new("python3").arg("--version")).map_err(|error| {
         Error::new(format!(
             "python3 is needed for schemathesis, openapi-spec-validator and the Python sample: \
              install Python {}.{} or newer ({error})",
@@ -387,7 +362,7 @@ fn require_python() -> Result<String> {
     match parse_version(version.trim_start_matches("Python ")) {
         Some(found) if found >= MIN_PYTHON => {
             println!("tools: using {version}");
-            Ok(program.to_string())
+            Ok(())
         }
         _ => Err(Error::new(format!(
             "`python3 --version` says `{version}`; the pinned Python tools need {}.{} or newer",
@@ -433,15 +408,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_parse_from_what_python_and_node_print() {
+    fn versions_parse_from_what_python_and_node_print_and_node_has_a_floor() {
         assert_eq!(parse_version("3.11.7"), Some((3, 11)));
         assert_eq!(parse_version("20.20.2"), Some((20, 20)));
         assert_eq!(parse_version("3"), None);
         assert_eq!(parse_version("x.y"), None);
-    }
-
-    #[test]
-    fn node_floor_follows_redocly_engines() {
+        // The floor follows @redocly/cli's engines.
         assert!(node_supported((20, 19)));
         assert!(!node_supported((20, 18)));
         assert!(!node_supported((21, 7)));
@@ -463,8 +435,8 @@ mod tests {
 
     #[test]
     fn the_bench_peers_are_pinned_exactly_and_apart_from_cis_tools() {
-        let (_, bench) = read_manifest_in("bench", "package.json").expect("bench manifest");
-        let (_, main) = read_manifest("package.json").expect("main manifest");
+        let (_, bench) = read_manifest("bench", "package.json").expect("bench manifest");
+        let (_, main) = read_manifest("", "package.json").expect("main manifest");
         let peers = dependencies(&bench);
         let names: Vec<&str> = peers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["@mockoon/cli", "wiremock"], "{bench}");
@@ -490,7 +462,9 @@ mod tests {
     #[test]
     fn stamp_key_changes_with_any_manifest() {
         let part = |lock: &str| Part {
-            kind: Kind::Npm,
+            name: "npm packages",
+            describe: "",
+            npm: true,
             dir: PathBuf::from("npm"),
             manifests: vec![
                 ("package.json", "{}".into()),

@@ -167,11 +167,7 @@ pub(crate) fn verify(binary: &Path, options: &Options, key: &str) -> Result<Vec<
             Error::new("verify-live: the voice list named no voice_id to sing the cover with")
         })?;
         let (content_type, body) = package::cover_form(&voice, spec.cover_example("audio_url")?);
-        let cover = proxy.call(
-            "POST",
-            spec.path("cover")?,
-            Some((&content_type, body.as_bytes())),
-        )?;
+        let cover = proxy.call("POST", spec.path("cover")?, Some((&content_type, &body)))?;
         let task_id = string_at(&cover.body, "/task_id");
         steps.push(cover.step);
         if let Some(task_id) = task_id {
@@ -216,26 +212,20 @@ impl Proxy {
         self.call("GET", path, None)
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<(&str, &[u8])>) -> Result<Answer> {
+    fn call(&self, method: &str, path: &str, body: Option<(&str, &str)>) -> Result<Answer> {
         let call = format!("{method} {path}");
-        let mut request = format!(
-            "{method} {}{path} HTTP/1.0\r\nHost: {}\r\nAuthorization: {}\r\nAccept: application/json\r\nUser-Agent: cargo-xtask-verify-live\r\n",
+        let (content, body) = body.map_or((String::new(), ""), |(content_type, body)| {
+            let length = body.len();
+            (
+                format!("Content-Type: {content_type}\r\nContent-Length: {length}\r\n"),
+                body,
+            )
+        });
+        let request = format!(
+            "{method} {}{path} HTTP/1.0\r\nHost: {}\r\nAuthorization: {}\r\nAccept: application/json\r\nUser-Agent: cargo-xtask-verify-live\r\n{content}\r\n{body}",
             self.base_path, self.addr, self.key
-        )
-        .into_bytes();
-        if let Some((content_type, bytes)) = body {
-            request.extend_from_slice(
-                format!(
-                    "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-                    bytes.len()
-                )
-                .as_bytes(),
-            );
-            request.extend_from_slice(bytes);
-        } else {
-            request.extend_from_slice(b"\r\n");
-        }
-        let text = package::exchange(self.addr, &request, CALL_LIMIT)
+        );
+        let text = package::exchange(self.addr, request.as_bytes(), CALL_LIMIT)
             .map_err(|e| Error::new(format!("verify-live: {call}: {e}")))?;
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let status = head
@@ -333,13 +323,9 @@ mod tests {
             START_LIMIT,
         )
         .expect("the mock starts");
-        let upstream = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("a URL in the banner")
-            .to_owned();
-        let dir = std::env::temp_dir().join(format!("verify-live-record-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let upstream = package::banner_base_url(&banner).expect("a URL in the banner");
+        let scratch = crate::scratch("verify-live");
+        let dir = scratch.join("record");
         let options = Options {
             spend: true,
             upstream: Some(upstream),
@@ -352,7 +338,6 @@ mod tests {
             .expect("the recording")
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .collect();
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(recorded.len(), steps.len(), "{recorded:?}");
         assert!(
             recorded.iter().any(|f| f.ends_with("-POST-Cover.json")),

@@ -27,10 +27,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{
-    Artifacts, BINARY_ENV, NAME, PLATFORMS, copy, create_dir, npm_command, read, recreate_dir,
-    sha256, templates, write,
+    Artifacts, BINARY_ENV, NAME, PLATFORMS, npm_command, read, sha256_hex, templates, write,
 };
 use crate::process::{self, Background};
+use crate::project::{copy, create_dir};
 use crate::spec::Spec;
 use crate::tools::Tools;
 use crate::{Error, Result, package, project};
@@ -49,24 +49,14 @@ const FAKE_PLATFORM_ENV: &str = "MUSICGPT_DIST_CHECK_PLATFORM";
 const NO_SUCH_PLATFORM: &str = "aix-ppc64";
 
 pub(super) fn run(artifacts: &Artifacts) -> Result {
-    let dir = std::env::temp_dir().join(format!("{NAME}-dist-check-{}", std::process::id()));
-    recreate_dir(&dir)?;
-    let outcome = check(artifacts, &dir);
-    match &outcome {
-        Ok(()) => {
-            let _ = fs::remove_dir_all(&dir);
+    let name = format!("{NAME}-dist-check");
+    project::in_scratch(&name, "dist: the check's files are kept in", |dir| {
+        let binary = archive(artifacts, &dir.join("archive"))?;
+        match &artifacts.main {
+            Some(main) => npm(artifacts, main, &dir.join("npm"), &binary),
+            None => Ok(()),
         }
-        Err(_) => eprintln!("dist: the check's files are kept in {}", dir.display()),
-    }
-    outcome
-}
-
-fn check(artifacts: &Artifacts, dir: &Path) -> Result {
-    let binary = archive(artifacts, &dir.join("archive"))?;
-    if let Some(main) = &artifacts.main {
-        npm(artifacts, main, &dir.join("npm"), &binary)?;
-    }
-    Ok(())
+    })
 }
 
 /// The archive, checked, unpacked and run; the unpacked binary's path.
@@ -106,12 +96,7 @@ fn verify_checksum(dir: &Path, checksum: &str, archive: &str) -> Result {
         let output = match command.output() {
             Ok(output) => output,
             Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-            Err(error) => {
-                return Err(Error::new(format!(
-                    "`{}` could not start: {error}",
-                    process::display(&command)
-                )));
-            }
+            Err(error) => return Err(process::spawn_error(&command, &error)),
         };
         let said = String::from_utf8_lossy(&output.stdout);
         return if output.status.success() && said.contains(&format!("{archive}: OK")) {
@@ -132,7 +117,7 @@ fn verify_checksum(dir: &Path, checksum: &str, archive: &str) -> Result {
         };
     }
     let written = read(&dir.join(checksum))?;
-    let actual = sha256::file_hex(&dir.join(archive))
+    let actual = sha256_hex(&dir.join(archive))
         .map_err(|error| Error::new(format!("could not read {archive}: {error}")))?;
     if written == format!("{actual}  {archive}\n") {
         println!("dist: check: {checksum} matches (no sha256sum or shasum here: hashed by xtask)");
@@ -147,14 +132,7 @@ fn verify_checksum(dir: &Path, checksum: &str, archive: &str) -> Result {
 /// The npm packages, installed from their files with no registry and no cargo, and used.
 fn npm(artifacts: &Artifacts, main: &Path, dir: &Path, binary: &Path) -> Result {
     create_dir(dir)?;
-    // The folder's own manifest and npm configuration, so that npm installs here, whatever a
-    // parent folder or the user's ~/.npmrc holds.
-    write(
-        &dir.join("package.json"),
-        "{\n  \"name\": \"dist-check\",\n  \"private\": true\n}\n",
-    )?;
-    write(&dir.join(".npmrc"), "")?;
-    let env = Env::new(dir)?;
+    let env = Env::new(dir, "dist-check")?;
     let mut install = env.command(npm_command("npm"));
     install
         .args(["install", "--offline", "--no-audit", "--no-fund"])
@@ -217,7 +195,13 @@ pub(crate) struct Env {
 }
 
 impl Env {
-    pub(crate) fn new(dir: &Path) -> Result<Self> {
+    /// The environment of `dir`, an npm project of its own called `name`.
+    pub(crate) fn new(dir: &Path, name: &str) -> Result<Self> {
+        // The folder's own manifest and npm configuration, so that npm installs here, whatever a
+        // parent folder or the user's ~/.npmrc holds.
+        let manifest = format!("{{\n  \"name\": \"{name}\",\n  \"private\": true\n}}\n");
+        write(&dir.join("package.json"), &manifest)?;
+        write(&dir.join(".npmrc"), "")?;
         let path = path_without("cargo", &std::env::var_os("PATH").unwrap_or_default())?;
         let node = format!("node{}", std::env::consts::EXE_SUFFIX);
         let Some(node) = find(&node, &path) else {
@@ -349,19 +333,12 @@ fn base_url(mock: &mut Background, log: &Path, who: &str) -> Result<String> {
 
 /// `GET /`: the Explorer page.
 fn explorer(address: SocketAddr) -> Result {
-    let response = package::exchange(
+    package::expect_200(
         address,
-        format!("GET / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes(),
-        package::ANSWER_LIMIT,
-    )?;
-    if response.starts_with("HTTP/1.1 200") && response.contains("<title>Explorer") {
-        Ok(())
-    } else {
-        Err(Error::new(format!(
-            "GET / did not answer 200 with the Explorer page; it answered:\n{}",
-            head(&response)
-        )))
-    }
+        &format!("GET / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
+        "<title>Explorer",
+        "GET / did not answer 200 with the Explorer page",
+    )
 }
 
 /// `POST /v1/Cover`, multipart, by URL (the spec's examples), with any key: 200 and a task id.
@@ -378,24 +355,12 @@ fn cover(address: SocketAddr, base_path: &str) -> Result {
          Connection: close\r\n\r\n{body}",
         body.len()
     );
-    let response = package::exchange(address, request.as_bytes(), package::ANSWER_LIMIT)?;
-    if response.starts_with("HTTP/1.1 200") && response.contains("\"task_id\"") {
-        Ok(())
-    } else {
-        Err(Error::new(format!(
-            "POST {base_path}{cover} did not answer 200 with a task_id; it answered:\n{}",
-            head(&response)
-        )))
-    }
-}
-
-/// The start of an answer, enough to see what it was.
-fn head(response: &str) -> &str {
-    let end = response
-        .char_indices()
-        .nth(2000)
-        .map_or(response.len(), |(at, _)| at);
-    &response[..end]
+    package::expect_200(
+        address,
+        &request,
+        "\"task_id\"",
+        &format!("POST {base_path}{cover} did not answer 200 with a task_id"),
+    )
 }
 
 /// SIGTERM, then the mock must stop as it does when asked: status 0, its `Stopped;` line.
@@ -640,18 +605,15 @@ mod tests {
 
     #[test]
     fn path_without_drops_only_the_folders_holding_the_program() {
-        let dir = std::env::temp_dir().join(format!("xtask-dist-path-{}", std::process::id()));
+        let dir = crate::scratch("dist-path");
         let (with, without) = (dir.join("with"), dir.join("without"));
         let program = format!("xtask-dist-probe{}", std::env::consts::EXE_SUFFIX);
-        create_dir(&with).unwrap_or_else(|e| panic!("{e}"));
-        create_dir(&without).unwrap_or_else(|e| panic!("{e}"));
-        write(&with.join(&program), "").unwrap_or_else(|e| panic!("{e}"));
+        crate::put(&with.join(&program), "");
         let path =
             std::env::join_paths([&without, &with, &without]).unwrap_or_else(|e| panic!("{e}"));
         let found = find(&program, &path);
         let kept = path_without("xtask-dist-probe", &path).unwrap_or_else(|e| panic!("{e}"));
         let kept: Vec<PathBuf> = std::env::split_paths(&kept).collect();
-        let _ = fs::remove_dir_all(&dir);
         assert_eq!(found, Some(with.join(&program)));
         assert_eq!(kept, [without.clone(), without]);
     }

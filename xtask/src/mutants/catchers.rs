@@ -32,11 +32,9 @@ impl Catcher {
             Self::Target { rerun, tests } => {
                 let shown: Vec<String> =
                     tests.iter().take(limit).map(|t| format!("`{t}`")).collect();
-                let more = tests.len().saturating_sub(limit);
-                let more = if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
+                let more = match tests.len().saturating_sub(limit) {
+                    0 => String::new(),
+                    more => format!(" and {more} more"),
                 };
                 format!("`{rerun}`: {}{more}", shown.join(", "))
             }
@@ -227,6 +225,9 @@ error: 3 targets failed:
                 target("-p a --doc", &["a/src/lib.rs - (line 3)"]),
             ]
         );
+        let passing = "     Running unittests src/lib.rs (x)\n\nrunning 1 test\ntest fine ... ok\n\n\
+                       test result: ok. 1 passed; 0 failed\n";
+        assert_eq!(catchers(passing), Vec::new());
     }
 
     #[test]
@@ -269,13 +270,6 @@ test samples::the_seed_curl_sample_works ... ok
                 name: "samples::the_seed_python_sample_works".to_string()
             }]
         );
-    }
-
-    #[test]
-    fn a_passing_run_names_nothing() {
-        let passing = "     Running unittests src/lib.rs (x)\n\nrunning 1 test\ntest fine ... ok\n\n\
-                       test result: ok. 1 passed; 0 failed\n";
-        assert_eq!(catchers(passing), Vec::new());
     }
 
     #[test]

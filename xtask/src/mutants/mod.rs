@@ -26,47 +26,39 @@
 //! another lints the spec, so either would "catch" every mutation and hide whether the contract
 //! suite does. Whether a mutated spec is still lint-clean is reported in its own column instead.
 //!
-//! Modules: `mutations` (the edits of the spec), `options` (the arguments), `paths` (where a run
-//! keeps its files), `mirror` (the copy of the workspace), `seed` (a first run's dependencies,
-//! copied from the main target dir), `stages` (which tests a mutation meets,
-//! in what order), `suite` (one `cargo test` in the copy), `catchers` (what failed, read from its
-//! output), `report` (the table and the verdict).
+//! Modules: `mutations` (the edits of the spec), `options` (the arguments), `seed` (a first run's
+//! dependencies, copied from the main target dir), `stages` (which tests a mutation meets, in what
+//! order), `suite` (one `cargo test` in the copy), `catchers` (what failed, read from its output),
+//! `report` (the table and the verdict). Where a run keeps its files ([`Paths`]) and which files
+//! the copy holds ([`listed`]) are here.
 
 mod catchers;
-mod mirror;
 mod mutations;
 mod options;
-mod paths;
 mod report;
 mod seed;
 mod stages;
 mod suite;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use self::mirror::mirror;
 use self::mutations::Mutation;
 pub(crate) use self::options::Options;
-use self::paths::Paths;
 use self::report::{Lint, Outcome, Stage, judge, report};
 use self::suite::{BASELINE_LIMIT, MUTATION_FLOOR, Selection, SuiteRun, Verdict, suite};
 use crate::project::write;
 use crate::tools::Tools;
 use crate::{Error, Result, project, spec_lint};
 
-/// `cargo xtask mutants [OPTIONS]`.
-pub(crate) fn run(options: &Options) -> Result {
-    check(options)
-}
-
 /// The CI step: every mutation, each through the stages (a survivor only after the whole suite).
 pub(crate) fn ci() -> Result {
-    check(&Options::default())
+    run(&Options::default())
 }
 
-fn check(options: &Options) -> Result {
+/// `cargo xtask mutants [OPTIONS]`.
+pub(crate) fn run(options: &Options) -> Result {
     let started = Instant::now();
     let spec = project::read(&project::spec())?;
     // Every anchor is checked before anything is built, so a stale one costs seconds, not minutes.
@@ -84,7 +76,8 @@ fn check(options: &Options) -> Result {
 
     let paths = Paths::new();
     let synced = Instant::now();
-    let written = mirror(&project::root(), &paths.workspace)?;
+    let root = project::root();
+    let written = project::sync(&root, &paths.workspace, &project::workspace_files(&root)?)?;
     println!(
         "mutants: mirrored the workspace into {} ({written} files rewritten) in {:.1}s",
         project::relative(&paths.workspace),
@@ -92,8 +85,7 @@ fn check(options: &Options) -> Result {
     );
     let seeding = Instant::now();
     // The main target dir, where `cargo test` (ci's `test` step) compiled the dependencies.
-    let main_target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project::root().join("target"), std::path::PathBuf::from);
+    let main_target = project::target_dir();
     if let Some(copied) = seed::seed(&main_target, &paths.target, &paths.workspace)? {
         println!(
             "mutants: seeded {} with the {copied} dependency units of {} in {:.1}s",
@@ -160,6 +152,26 @@ fn check(options: &Options) -> Result {
         project::relative(&known)
     );
     judge(&outcomes, &paths)
+}
+
+/// Where a run keeps its copy, target dir, logs and report: under the real `target/`, which git ignores.
+pub(super) struct Paths {
+    pub(super) workspace: PathBuf,
+    pub(super) target: PathBuf,
+    pub(super) logs: PathBuf,
+    pub(super) report: PathBuf,
+}
+
+impl Paths {
+    pub(super) fn new() -> Self {
+        let dir = project::root().join("target").join("mutants");
+        Self {
+            workspace: dir.join("workspace"),
+            target: dir.join("target"),
+            logs: dir.join("logs"),
+            report: dir.join("report.md"),
+        }
+    }
 }
 
 /// A run in progress: its options and paths, the baselines run so far, the per-run time limit.

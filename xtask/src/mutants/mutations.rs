@@ -202,10 +202,8 @@ mod tests {
     use crate::project;
 
     fn spec() -> String {
-        match fs::read_to_string(project::spec()) {
-            Ok(spec) => spec,
-            Err(error) => panic!("could not read openapi.yaml: {error}"),
-        }
+        fs::read_to_string(project::spec())
+            .unwrap_or_else(|e| panic!("could not read openapi.yaml: {e}"))
     }
 
     /// A spec edit that moves an anchor must fail here, in `cargo test`, not first in the CI step.
@@ -213,10 +211,7 @@ mod tests {
     fn every_mutation_applies_exactly_once_to_openapi_yaml() {
         let spec = spec();
         for mutation in MUTATIONS {
-            let mutated = match mutation.apply(&spec) {
-                Ok(mutated) => mutated,
-                Err(error) => panic!("{error}"),
-            };
+            let mutated = mutation.apply(&spec).unwrap_or_else(|e| panic!("{e}"));
             assert_ne!(
                 mutated, spec,
                 "mutation `{}` changed nothing",
@@ -242,10 +237,7 @@ mod tests {
         let Some(rename) = MUTATIONS.iter().find(|m| m.name == "rename-eta") else {
             panic!("no rename-eta mutation");
         };
-        let mutated = match rename.apply(&spec()) {
-            Ok(mutated) => mutated,
-            Err(error) => panic!("{error}"),
-        };
+        let mutated = rename.apply(&spec()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(mutated.matches("eta_seconds").count(), 3);
         // byId's Conversion keeps its own `eta`: the rename touches CoverResponse only.
         assert!(mutated.contains("\n                      eta: 33\n"));
@@ -259,10 +251,7 @@ mod tests {
         else {
             panic!("no audio-rule-bare-any-of mutation");
         };
-        let mutated = match bare.apply(&spec()) {
-            Ok(mutated) => mutated,
-            Err(error) => panic!("{error}"),
-        };
+        let mutated = bare.apply(&spec()).unwrap_or_else(|e| panic!("{e}"));
         let form = mutated
             .split_once("\n    CoverRequest:\n")
             .and_then(|(_, rest)| rest.split_once("\n    CoverResponse:\n"))

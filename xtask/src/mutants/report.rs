@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use super::Paths;
 use super::catchers::Catcher;
 use super::mutations::Mutation;
-use super::paths::Paths;
 use super::suite::{SuiteRun, Verdict};
 use crate::{Error, Result, project};
 

@@ -16,7 +16,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Error, Result, process, project};
+use crate::{Error, Result, process, project, tidy};
 
 /// The folders of a profile's output that hold compiled units; the rest (`incremental/`, only
 /// for workspace crates, and the uplifted binaries) is left behind.
@@ -70,25 +70,12 @@ fn member_names(workspace: &Path) -> Result<BTreeSet<String>> {
     let root = workspace.join("Cargo.toml");
     let manifest = project::read(&root)?;
     let mut names = BTreeSet::new();
-    for member in members(&manifest) {
+    for member in tidy::list(&manifest, "workspace", "members") {
         let path = workspace.join(member).join("Cargo.toml");
         let text = project::read(&path)?;
         names.extend(manifest_names(&text));
     }
     Ok(names)
-}
-
-/// The `members = [...]` of a workspace manifest.
-fn members(manifest: &str) -> Vec<&str> {
-    let Some(start) = manifest.find("members = [") else {
-        return Vec::new();
-    };
-    let rest = &manifest[start + "members = [".len()..];
-    let list = &rest[..rest.find(']').unwrap_or(rest.len())];
-    list.split(',')
-        .map(|item| item.trim().trim_matches('"'))
-        .filter(|item| !item.is_empty())
-        .collect()
 }
 
 /// The values of `name = "..."` lines, normalized with `_` for `-`.
@@ -123,7 +110,10 @@ mod tests {
     fn member_units_are_known_by_every_name_their_manifests_give() {
         let workspace = "[workspace]\nresolver = \"3\"\nmembers = [\n    \"crates/a-b\",\n    \
                          \"tests\",\n]\n";
-        assert_eq!(members(workspace), ["crates/a-b", "tests"]);
+        assert_eq!(
+            tidy::list(workspace, "workspace", "members"),
+            ["crates/a-b", "tests"]
+        );
         let names = manifest_names(
             "[package]\nname = \"musicgpt-cover-mock\"\n[[test]]\nname = \"mock\"\n\
              path = \"tests/mock/main.rs\"\n[dependencies]\ntokio = { workspace = true }\n",
@@ -155,7 +145,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn seeding_copies_dependencies_only_and_only_once() {
-        let dir = std::env::temp_dir().join(format!("xtask-mutants-seed-{}", std::process::id()));
+        let dir = crate::scratch("mutants-seed");
         let (main, mutants, workspace) = (dir.join("main"), dir.join("mutants"), dir.join("ws"));
         put(
             &workspace.join("Cargo.toml"),
@@ -188,7 +178,6 @@ mod tests {
             .exists();
         let again = seed(&main, &mutants, &workspace).ok();
         let nothing_built = seed(&dir.join("absent"), &dir.join("other"), &workspace).ok();
-        let _ = fs::remove_dir_all(&dir);
         assert_eq!(first, Some(Some(2)));
         assert_eq!(before, after, "the modification time was not kept");
         assert!(fingerprint && !member_copied);

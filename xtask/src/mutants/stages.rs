@@ -295,10 +295,7 @@ mod tests {
 
     #[test]
     fn the_committed_map_parses_and_names_only_existing_mutations() {
-        let entries = match parse(KNOWN) {
-            Ok(entries) => entries,
-            Err(error) => panic!("{error}"),
-        };
+        let entries = parse(KNOWN).unwrap_or_else(|e| panic!("{e}"));
         assert!(!entries.is_empty());
         assert_eq!(unknown_mutations(&entries), Vec::<String>::new());
         for entry in &entries {

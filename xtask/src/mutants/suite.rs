@@ -4,9 +4,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::Paths;
 use super::catchers::{Catcher, catchers, still_running};
 use super::options::Options;
-use super::paths::Paths;
 use crate::tools::{self, Tools};
 use crate::{Result, process, project};
 
@@ -110,30 +110,25 @@ pub(super) fn suite(
     let seconds = started.elapsed().as_secs_f64();
     let output = fs::read(&log).map_err(project::failed("read", &log))?;
     let output = String::from_utf8_lossy(&output);
-    let Some(status) = status else {
-        return Ok(SuiteRun {
-            verdict: Verdict::TimedOut,
-            seconds,
-            catchers: still_running(&output),
-            tests_run: tests_run(&output),
-            log,
-        });
+    let (verdict, catchers) = match status {
+        None => (Verdict::TimedOut, still_running(&output)),
+        Some(status) if status.success() => (Verdict::Passed, catchers(&output)),
+        Some(_) => {
+            let mut catchers = catchers(&output);
+            if catchers.is_empty() {
+                // Such as a manifest naming a test file that does not exist: cargo stops before
+                // building.
+                let error = output
+                    .lines()
+                    .find(|line| line.starts_with("error"))
+                    .map(|line| line.trim().to_string());
+                catchers.push(Catcher::Unidentified { error });
+            }
+            (Verdict::Failed, catchers)
+        }
     };
-    let mut catchers = catchers(&output);
-    if !status.success() && catchers.is_empty() {
-        // Such as a manifest naming a test file that does not exist: cargo stops before building.
-        let error = output
-            .lines()
-            .find(|line| line.starts_with("error"))
-            .map(|line| line.trim().to_string());
-        catchers.push(Catcher::Unidentified { error });
-    }
     Ok(SuiteRun {
-        verdict: if status.success() {
-            Verdict::Passed
-        } else {
-            Verdict::Failed
-        },
+        verdict,
         seconds,
         catchers,
         tests_run: tests_run(&output),

@@ -649,10 +649,10 @@ mod tests {
         );
         let mut j = Journal::new(5, 1 << 20);
         j.push(1500, JournalKind::Request, body);
-        let entry = j.entries(&clock(), None).pop();
-        let Some(entry) = entry else {
-            panic!("entry does not parse")
-        };
+        let entry = j
+            .entries(&clock(), None)
+            .pop()
+            .expect("entry does not parse");
         assert_eq!(entry.at, "1970-01-01T00:00:01.500Z");
         let request = entry.request.unwrap_or_else(|| panic!("request"));
         assert_eq!(request.headers["accept"], "*/*");

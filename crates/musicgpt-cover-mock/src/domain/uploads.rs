@@ -408,13 +408,8 @@ impl UploadStore {
     /// them: a test's full disk, taken back with the opposite delta.
     #[cfg(test)]
     pub(crate) fn count_on_disk(&self, delta: i64) {
-        if delta >= 0 {
-            self.in_segments
-                .fetch_add(delta.unsigned_abs(), Ordering::AcqRel);
-        } else {
-            self.in_segments
-                .fetch_sub(delta.unsigned_abs(), Ordering::AcqRel);
-        }
+        // Two's complement: adding a negative delta's bits (wrapping) subtracts it.
+        self.in_segments.fetch_add(delta as u64, Ordering::AcqRel);
     }
 
     /// Upload bytes held in memory now.
@@ -785,19 +780,18 @@ mod tests {
 
     /// `bytes`, written to the store's segment.
     fn written(s: &UploadStore, bytes: &[u8]) -> Incoming {
-        let appended = s.append(&[Bytes::copy_from_slice(bytes)]);
-        let Ok(extent) = appended else {
-            panic!("not written: {appended:?}");
-        };
+        let extent = s
+            .append(&[Bytes::copy_from_slice(bytes)])
+            .expect("not written");
         s.on_disk(vec![extent])
     }
 
     /// The segment uploads are written to now.
     fn current(s: &UploadStore) -> Arc<SharedFile> {
-        let Some(segment) = lock(&s.segment).as_ref().map(Arc::clone) else {
-            panic!("no current segment");
-        };
-        segment
+        lock(&s.segment)
+            .as_ref()
+            .map(Arc::clone)
+            .expect("no current segment")
     }
 
     /// The uploads (and readers) that hold `segment`, besides the store and `segment` itself.
@@ -809,10 +803,7 @@ mod tests {
     fn the_directory_is_private_and_made_on_first_use() {
         let s = store();
         assert!(s.dir.get().is_none());
-        let dir = s.dir().map(Path::to_owned);
-        let Ok(dir) = dir else {
-            panic!("no directory: {dir:?}");
-        };
+        let dir = s.dir().map(Path::to_owned).expect("no directory");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -878,10 +869,9 @@ mod tests {
                             .map(|i| {
                                 let len = 1 + (i * 7919 + usize::from(t) * 104_729) % 300_000;
                                 let fill = t.wrapping_mul(40).wrapping_add(i as u8);
-                                let appended = s.append(&[Bytes::from(vec![fill; len])]);
-                                let Ok(extent) = appended else {
-                                    panic!("not appended: {appended:?}");
-                                };
+                                let extent = s
+                                    .append(&[Bytes::from(vec![fill; len])])
+                                    .expect("not appended");
                                 (fill, extent)
                             })
                             .collect::<Vec<_>>()
@@ -933,9 +923,7 @@ mod tests {
                 Bytes::copy_from_slice(&bytes[..len / 3]),
                 Bytes::copy_from_slice(&bytes[len / 3..]),
             ]);
-            let Ok(extent) = appended else {
-                panic!("not appended: {appended:?}");
-            };
+            let extent = appended.expect("not appended");
             let incoming = s.on_disk(vec![extent]);
             assert!(!incoming.in_memory());
             assert_eq!(read_back(&incoming), bytes, "upload {i}");
@@ -1123,10 +1111,7 @@ mod tests {
         let s = store();
         let upload = written(&s, b"held");
         let segment = current(&s);
-        let deleter = s.deleter.get().cloned();
-        let Some(deleter) = deleter else {
-            panic!("no deleter with a segment");
-        };
+        let deleter = s.deleter.get().cloned().expect("no deleter with a segment");
         // The deleter busy until `release` goes, as with 256 segments to delete.
         let (release, busy) = std::sync::mpsc::channel::<()>();
         let job: Box<dyn FnOnce() + Send> = Box::new(move || {
@@ -1291,17 +1276,13 @@ mod tests {
         let bytes = [0u8; 1000];
         let incoming = held(&s, &bytes);
         let probed = super::super::audio::probe_upload_async(incoming.source().clone()).await;
-        let Err(why) = probed.clone() else {
-            panic!("zeros probed as audio");
-        };
+        let why = probed.clone().expect_err("zeros probed as audio");
         let id = Uuid::from_u128(9);
         assert!(s.keep(incoming, id, 3, &probed).is_ok());
         assert!(s.has(&id));
         assert_eq!(s.kept_in_memory(&id), None, "no bytes of it are kept");
         assert_eq!(s.memory_used(), 0);
-        let Some(result) = s.result(&id).await else {
-            panic!("no result");
-        };
+        let result = s.result(&id).await.expect("no result");
         assert!(!result.is_upload());
         assert_eq!(result.duration, super::super::audio::DURATION_SECONDS);
         assert!(result.note.contains("did not decode"), "{}", result.note);

@@ -157,9 +157,7 @@ mod tests {
 
     #[test]
     fn catalogue_has_a_few_dozen_unique_voices() {
-        let Ok(spec) = crate::spec::spec() else {
-            panic!("spec")
-        };
+        let spec = crate::spec::spec().expect("spec");
         let all = catalogue(spec);
         assert!(all.len() >= 36, "{}", all.len());
         let mut ids: Vec<&str> = all.iter().map(|v| v.id.as_str()).collect();

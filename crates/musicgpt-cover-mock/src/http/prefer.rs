@@ -166,9 +166,7 @@ mod tests {
 
     #[test]
     fn picks_examples_and_names_what_exists() {
-        let Ok(spec) = crate::spec::spec() else {
-            panic!("spec")
-        };
+        let spec = crate::spec::spec().expect("spec");
         let op = &spec.cover;
         let p = |code: Option<&str>, example: Option<&str>| Prefer {
             code: code.map(str::to_owned),

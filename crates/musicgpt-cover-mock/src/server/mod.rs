@@ -318,10 +318,12 @@ mod tests {
             .send()
             .await;
         assert!(sent.is_ok_and(|r| r.status().is_success()));
-        let dir = mock.state().uploads().dir().map(std::path::Path::to_owned);
-        let Ok(dir) = dir else {
-            panic!("no uploads directory: {dir:?}");
-        };
+        let dir = mock
+            .state()
+            .uploads()
+            .dir()
+            .map(std::path::Path::to_owned)
+            .expect("no uploads directory");
         assert!(dir.exists(), "the 2 MiB upload went to disk");
         // A handle on the state kept (as `serve_with_state`'s caller does): the store lives on.
         let state = mock.state().clone();

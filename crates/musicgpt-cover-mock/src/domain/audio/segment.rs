@@ -362,10 +362,7 @@ mod tests {
             "musicgpt-cover-mock-test-segment-{}.part",
             uuid::Uuid::new_v4().simple()
         ));
-        let made = File::create_new(&path);
-        let Ok(file) = made else {
-            panic!("no file: {made:?}");
-        };
+        let file = File::create_new(&path).expect("no file");
         let file = Arc::new(SharedFile::new(path.clone(), file, on_disk, deleter));
         let start = file.take(10);
         assert!(file.write_all_at(b"0123456789", start).is_ok());

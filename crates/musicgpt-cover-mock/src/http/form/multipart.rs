@@ -561,9 +561,7 @@ mod tests {
         let store = Arc::new(UploadStore::default());
         for len in [0, 2 << 10, MEMORY_UPLOAD_BYTES as usize] {
             let (incoming, bytes) = sink_through(&store, len).await;
-            let Some(incoming) = incoming else {
-                panic!("{len} bytes were not kept");
-            };
+            let incoming = incoming.unwrap_or_else(|| panic!("{len} bytes were not kept"));
             assert!(incoming.in_memory(), "{len} bytes");
             assert_eq!(read_back(&incoming), bytes);
             assert_eq!(store.memory_used(), len as u64);
@@ -579,9 +577,7 @@ mod tests {
         // Past the threshold, and then two batches more.
         let len = MEMORY_UPLOAD_BYTES as usize + 2 * WRITE_BATCH + 1;
         let (incoming, bytes) = sink_through(&store, len).await;
-        let Some(incoming) = incoming else {
-            panic!("not kept");
-        };
+        let incoming = incoming.expect("not kept");
         assert!(!incoming.in_memory());
         assert_eq!(read_back(&incoming), bytes);
         assert_eq!(store.memory_used(), 0);
@@ -602,9 +598,7 @@ mod tests {
         let mut others = store.reservation();
         assert!(others.grow(MAX_MEMORY_BYTES - 1000));
         let (incoming, bytes) = sink_through(&store, 2 << 10).await;
-        let Some(incoming) = incoming else {
-            panic!("not kept");
-        };
+        let incoming = incoming.expect("not kept");
         assert!(!incoming.in_memory());
         assert_eq!(read_back(&incoming), bytes);
         // Written into the store's shared segment, not a file of its own.

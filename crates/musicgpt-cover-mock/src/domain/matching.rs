@@ -482,20 +482,13 @@ impl Matcher {
         let operation = match &self.operation {
             None => None,
             Some(id) => {
-                let op = spec
-                    .operations()
-                    .into_iter()
-                    .find(|op| &op.operation_id == id);
-                let Some(op) = op else {
-                    let known: Vec<&str> = (spec.operations().iter())
-                        .map(|op| op.operation_id.as_str())
-                        .collect();
-                    return Err(MatcherError(format!(
+                let op = spec.operation(id).ok_or_else(|| {
+                    MatcherError(format!(
                         "operation: unknown operation {}; give an operationId of the spec ({})",
                         quoted(id),
-                        known.join(", ")
-                    )));
-                };
+                        spec.operation_ids()
+                    ))
+                })?;
                 Some((
                     op.method.as_str().to_owned(),
                     format!("{}{}", spec.base_path, op.path),

@@ -146,6 +146,8 @@ impl Latency {
 
 /// `250ms`, `1.5s`, `0`: a duration in whole milliseconds.
 fn parse_delay(s: &str) -> Result<Duration, String> {
+    let not_one =
+        || format!("{s:?} is not a duration: give a number with a unit, such as 250ms or 1.5s");
     let t = s.trim();
     let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
         (n, 1.0)
@@ -154,13 +156,9 @@ fn parse_delay(s: &str) -> Result<Duration, String> {
     } else if t == "0" {
         (t, 1.0)
     } else {
-        return Err(format!(
-            "{s:?} is not a duration: give a number with a unit, such as 250ms or 1.5s"
-        ));
+        return Err(not_one());
     };
-    let value: f64 = number.trim().parse().map_err(|_| {
-        format!("{s:?} is not a duration: give a number with a unit, such as 250ms or 1.5s")
-    })?;
+    let value: f64 = number.trim().parse().map_err(|_| not_one())?;
     let ms = (value * scale).round();
     if !ms.is_finite() || ms < 0.0 || ms > MAX_FAULT_DELAY.as_millis() as f64 {
         return Err(format!(

@@ -81,11 +81,12 @@ const DIR_PREFIX: &str = "musicgpt-cover-mock-";
 /// The lock file in a private directory, locked by its store while the store lives.
 const LOCK_FILE: &str = "lock";
 
-/// The uploads of one mock. Cheap to share behind an `Arc`; every method takes `&self`.
-#[derive(Debug)]
+/// The uploads of one mock. Cheap to share behind an `Arc`; every method takes `&self`. The
+/// default store makes its private directory in the system's temporary directory.
+#[derive(Debug, Default)]
 pub(crate) struct UploadStore {
-    /// Where the private directory is made.
-    parent: PathBuf,
+    /// Where the private directory is made, when not in the system's temporary directory.
+    parent: Option<PathBuf>,
     /// The private directory, made on first use (most mocks never see an upload, and small ones
     /// never need it).
     dir: OnceLock<Result<PrivateDir, String>>,
@@ -111,12 +112,18 @@ pub(crate) struct UploadStore {
     in_segments: Arc<AtomicU64>,
 }
 
-/// A store's private directory and its lock, held while the store lives.
+/// A store's private directory and its lock, held while the store lives; removed when dropped.
 #[derive(Debug)]
 struct PrivateDir {
     path: PathBuf,
     /// Locked (exclusively) for as long as this is open: other mocks see the directory is in use.
     _lock: File,
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -238,32 +245,12 @@ impl Incoming {
     }
 }
 
-impl Default for UploadStore {
-    fn default() -> Self {
-        UploadStore::new(std::env::temp_dir())
-    }
-}
-
 impl UploadStore {
-    /// A store whose private directory will be made in `parent`.
-    pub(crate) fn new(parent: PathBuf) -> UploadStore {
-        UploadStore {
-            parent,
-            dir: OnceLock::new(),
-            next: AtomicU64::new(0),
-            in_memory: Arc::new(AtomicU64::new(0)),
-            shut: AtomicBool::new(false),
-            kept: Mutex::new(Kept::default()),
-            segment: Mutex::new(None),
-            segments: Mutex::new(Vec::new()),
-            deleter: OnceLock::new(),
-            in_segments: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
     /// The private directory, made now if it was not (and the ones dead mocks left swept).
     pub(crate) fn dir(&self) -> io::Result<&Path> {
-        let made = self.dir.get_or_init(|| make_private_dir(&self.parent));
+        let made = self.dir.get_or_init(|| {
+            make_private_dir(&(self.parent.clone()).unwrap_or_else(std::env::temp_dir))
+        });
         match made {
             Ok(dir) => Ok(&dir.path),
             Err(e) => Err(io::Error::other(e.clone())),
@@ -597,14 +584,6 @@ impl UploadStore {
     }
 }
 
-impl Drop for UploadStore {
-    fn drop(&mut self) {
-        if let Some(Ok(dir)) = self.dir.get() {
-            let _ = std::fs::remove_dir_all(&dir.path);
-        }
-    }
-}
-
 /// A new directory in `parent` only this user may enter (0700), with a random name; never an
 /// existing one (so not one another user placed there beforehand). It holds [`LOCK_FILE`],
 /// locked for as long as the returned handle is open.
@@ -719,7 +698,7 @@ mod tests {
     use super::*;
 
     fn store() -> Arc<UploadStore> {
-        Arc::new(UploadStore::new(std::env::temp_dir()))
+        Arc::new(UploadStore::default())
     }
 
     /// A directory of its own for a test's stores, so sweeping sees only what the test made.
@@ -736,7 +715,10 @@ mod tests {
         }
 
         fn store(&self) -> Arc<UploadStore> {
-            Arc::new(UploadStore::new(self.0.clone()))
+            Arc::new(UploadStore {
+                parent: Some(self.0.clone()),
+                ..UploadStore::default()
+            })
         }
 
         /// A directory named as a store's, with a lock file (unlocked) or none, and a file in it.

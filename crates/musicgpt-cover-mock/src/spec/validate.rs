@@ -161,13 +161,10 @@ impl Contract {
                 };
                 let response = resolve(doc, response).unwrap_or(response);
                 let mock_only = response.get("x-mock-only") == Some(&Json::Bool(true));
-                let json = match response.pointer("/content/application~1json/schema") {
-                    Some(schema) => Some(
-                        validator(schema, &defs)
-                            .map_err(|e| format!("{} {status}: {e}", operation.operation_id))?,
-                    ),
-                    None => None,
-                };
+                let json = (response.pointer("/content/application~1json/schema"))
+                    .map(|schema| validator(schema, &defs))
+                    .transpose()
+                    .map_err(|e| format!("{} {status}: {e}", operation.operation_id))?;
                 answers.push(Answer {
                     status,
                     mock_only,

@@ -150,7 +150,7 @@ where
     let _permit = CONVERSIONS.acquire().await;
     let Some(upload) = upload.upgrade() else {
         let reason = "the upload was deleted before its turn to be converted".to_owned();
-        return tune_rendered(tune::rendition(pitch).await, reason);
+        return tune_for_probe_failure(pitch, reason).await;
     };
     let converted =
         tokio::task::spawn_blocking(move || render_upload_or_tune((*upload).as_ref(), pitch));
@@ -159,8 +159,7 @@ where
         Err(e) => {
             let reason = format!("the conversion failed ({e})");
             tracing::error!("{reason}");
-            let tune = tune::rendition(pitch).await;
-            tune_rendered(tune, reason)
+            tune_for_probe_failure(pitch, reason).await
         }
     }
 }

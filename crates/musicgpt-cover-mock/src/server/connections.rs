@@ -119,10 +119,7 @@ pub(super) async fn serve(
                             ending: Arc::clone(&ending),
                         })
                     });
-                    let mut response = match app.oneshot(request).await {
-                        Ok(r) => r,
-                        Err(never) => match never {},
-                    };
+                    let Ok(mut response) = app.oneshot(request).await;
                     if let Some(abort) = response.extensions().get::<Abort>() {
                         // An error from the service makes hyper drop the connection unwritten.
                         ending.reset.store(abort.reset, Ordering::Release);

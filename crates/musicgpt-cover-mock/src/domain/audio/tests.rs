@@ -274,18 +274,9 @@ fn file(path: &Path) -> UploadSource {
     UploadSource::File(path.to_owned())
 }
 
-/// `len` bytes of noise from a fixed generator (xorshift): no format marker anywhere, or a false
-/// one that fails.
+/// `len` bytes of noise from a fixed generator ([`super::noise`]).
 fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    super::noise(len, 0x2545_f491_4f6c_dd1d)
 }
 
 #[test]

@@ -53,10 +53,8 @@ impl Transport for Scripted {
 
 /// A seeded mock (frozen clock) whose webhooks go to `transport`.
 fn mock(config: MockConfig, transport: Arc<Scripted>) -> MockState {
-    match MockState::with_transport(config.seed(7), transport) {
-        Ok(state) => state,
-        Err(e) => panic!("the mock did not start: {e}"),
-    }
+    (MockState::with_transport(config.seed(7), transport))
+        .unwrap_or_else(|e| panic!("the mock did not start: {e}"))
 }
 
 fn cover(key: &str, webhook_url: Option<&str>) -> NewTask {

@@ -38,14 +38,7 @@ impl BodyStalled {
     pub(crate) fn find<'e>(
         error: &'e (dyn std::error::Error + 'static),
     ) -> Option<&'e BodyStalled> {
-        let mut current = Some(error);
-        while let Some(e) = current {
-            if let Some(stalled) = e.downcast_ref::<BodyStalled>() {
-                return Some(stalled);
-            }
-            current = e.source();
-        }
-        None
+        std::iter::successors(Some(error), |e| e.source()).find_map(|e| e.downcast_ref())
     }
 }
 

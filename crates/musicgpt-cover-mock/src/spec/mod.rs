@@ -396,10 +396,7 @@ mod tests {
     use super::*;
 
     fn spec() -> &'static Spec {
-        match super::spec() {
-            Ok(s) => s,
-            Err(e) => panic!("{e}"),
-        }
+        (super::spec()).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

@@ -478,17 +478,11 @@ mod tests {
     use super::*;
 
     fn contract() -> &'static Contract {
-        match super::contract() {
-            Ok(c) => c,
-            Err(e) => panic!("{e}"),
-        }
+        (super::contract()).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn by_id() -> &'static OperationContract {
-        match contract().operation(&Method::GET, "/v1/byId") {
-            Some(op) => op,
-            None => panic!("no byId"),
-        }
+        (contract().operation(&Method::GET, "/v1/byId")).expect("no byId")
     }
 
     #[test]

@@ -89,7 +89,8 @@ pub(crate) fn render_upload(source: &UploadSource, pitch: i64) -> Result<Rendere
 /// [`render_upload`], with the generated tune (and the reason, in `note`) when the upload does
 /// not decode: what a task's result files are.
 pub(crate) fn render_upload_or_tune(source: &UploadSource, pitch: i64) -> Rendered {
-    render_upload(source, pitch).unwrap_or_else(|reason| tune_instead(pitch, reason))
+    render_upload(source, pitch)
+        .unwrap_or_else(|reason| tune_rendered(tune::rendition_blocking(pitch), reason))
 }
 
 /// The most bytes of an upload in memory probed whole on the calling thread (the runtime's)
@@ -168,11 +169,6 @@ where
 /// the result of an upload that is not audio, made without looking at its bytes again.
 pub(crate) async fn tune_for_probe_failure(pitch: i64, reason: String) -> Rendered {
     tune_rendered(tune::rendition(pitch).await, reason)
-}
-
-/// The generated tune for `pitch`, standing in for an upload that did not decode.
-pub(crate) fn tune_instead(pitch: i64, reason: String) -> Rendered {
-    tune_rendered(tune::rendition_blocking(pitch), reason)
 }
 
 fn tune_rendered(tune: &tune::Rendition, reason: String) -> Rendered {

@@ -93,10 +93,7 @@ fn off(got: f64, want: f64) -> f64 {
 }
 
 fn decoded(bytes: Vec<u8>) -> Decoded {
-    match decode_bytes(bytes, MAX_SECONDS) {
-        Ok(d) => d,
-        Err(e) => panic!("does not decode: {e}"),
-    }
+    (decode_bytes(bytes, MAX_SECONDS)).unwrap_or_else(|e| panic!("does not decode: {e}"))
 }
 
 /// Every format, mono and stereo, shifted by each n: the result WAV (decoded again) has each

@@ -201,27 +201,11 @@ fn an_mp3_behind_tags_or_a_little_junk_still_probes() {
 }
 
 #[test]
-fn wav_mono_and_stereo_are_shifted_keeping_their_length() {
-    check(Format::Wav, 1);
-    check(Format::Wav, 2);
-}
-
-#[test]
-fn mp3_mono_and_stereo_are_shifted_keeping_their_length() {
-    check(Format::Mp3, 1);
-    check(Format::Mp3, 2);
-}
-
-#[test]
-fn flac_mono_and_stereo_are_shifted_keeping_their_length() {
-    check(Format::Flac, 1);
-    check(Format::Flac, 2);
-}
-
-#[test]
-fn vorbis_mono_and_stereo_are_shifted_keeping_their_length() {
-    check(Format::Vorbis, 1);
-    check(Format::Vorbis, 2);
+fn every_format_mono_and_stereo_is_shifted_keeping_its_length() {
+    for format in [Format::Wav, Format::Mp3, Format::Flac, Format::Vorbis] {
+        check(format, 1);
+        check(format, 2);
+    }
 }
 
 /// The shift moves nothing in time: a tone that starts at 0.25 s starts there after the shift,

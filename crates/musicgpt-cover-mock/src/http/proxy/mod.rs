@@ -377,18 +377,12 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
                 violations_header(&mut response, &found);
                 return finish(proxy, &seen, response, &found, None);
             }
-            found.push(Violation::error(
-                &["response"],
-                "upstream",
-                format!("the upstream did not answer: {}", with_causes(&e)),
-            ));
+            let why = format!("the upstream did not answer: {}", with_causes(&e));
+            found.push(Violation::error(&["response"], "upstream", why.clone()));
             let mut response = if proxy.strict {
                 strict_answer(&found, None)
             } else {
-                error_json(
-                    StatusCode::BAD_GATEWAY,
-                    &format!("the upstream did not answer: {}", with_causes(&e)),
-                )
+                error_json(StatusCode::BAD_GATEWAY, &why)
             };
             violations_header(&mut response, &found);
             return finish(proxy, &seen, response, &found, None);
@@ -416,8 +410,8 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let json = content_type.as_deref().is_some_and(validate::is_json);
-    let body = if let Some(op) = operation {
-        if json {
+    let body = match operation {
+        Some(op) if json => {
             let (read, body) = read_json(answer, &mut found).await;
             let checked = match &read {
                 Some(bytes) => validate::Body::Read(bytes),
@@ -427,16 +421,13 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
             };
             found.extend(op.check_response(status.as_u16(), content_type.as_deref(), checked));
             body
-        } else {
-            found.extend(op.check_response(
-                status.as_u16(),
-                content_type.as_deref(),
-                validate::Body::Read(&[]),
-            ));
+        }
+        Some(op) => {
+            let checked = validate::Body::Read(&[]);
+            found.extend(op.check_response(status.as_u16(), content_type.as_deref(), checked));
             Body::from_stream(answer.bytes_stream())
         }
-    } else {
-        Body::from_stream(answer.bytes_stream())
+        None => Body::from_stream(answer.bytes_stream()),
     };
 
     let mut response = if proxy.strict && has_error(&found) {

@@ -233,6 +233,17 @@ impl Incoming {
         matches!(self.0.source, UploadSource::Memory(_))
     }
 
+    /// What it holds, read back from wherever it is.
+    #[cfg(test)]
+    pub(crate) fn read_back(&self) -> Vec<u8> {
+        use std::io::Read as _;
+        let mut back = Vec::new();
+        let read = (self.source().open())
+            .and_then(|mut r| r.read_to_end(&mut back).map_err(|e| e.to_string()));
+        assert!(read.is_ok(), "{read:?}");
+        back
+    }
+
     /// The segment files the upload is written to (none in memory).
     #[cfg(test)]
     pub(crate) fn files(&self) -> Vec<PathBuf> {
@@ -797,16 +808,6 @@ mod tests {
         assert!(!dir.exists(), "dropping the store removes its directory");
     }
 
-    /// What an upload holds, read back from wherever it is.
-    fn read_back(incoming: &Incoming) -> Vec<u8> {
-        use std::io::Read as _;
-        let mut back = Vec::new();
-        let read = (incoming.source().open())
-            .and_then(|mut r| r.read_to_end(&mut back).map_err(|e| e.to_string()));
-        assert!(read.is_ok(), "{read:?}");
-        back
-    }
-
     /// The segment files in the store's directory.
     fn segments(s: &UploadStore) -> Vec<PathBuf> {
         let Ok(dir) = s.dir() else {
@@ -884,7 +885,7 @@ mod tests {
         for (fill, extent) in written {
             let len = usize::try_from(extent.len).unwrap_or(0);
             let incoming = s.on_disk(vec![extent]);
-            assert_eq!(read_back(&incoming), vec![fill; len]);
+            assert_eq!(incoming.read_back(), vec![fill; len]);
         }
         s.clear();
         s.settle();
@@ -908,7 +909,7 @@ mod tests {
             let extent = appended.expect("not appended");
             let incoming = s.on_disk(vec![extent]);
             assert!(!incoming.in_memory());
-            assert_eq!(read_back(&incoming), bytes, "upload {i}");
+            assert_eq!(incoming.read_back(), bytes, "upload {i}");
             incoming
         };
         let first: Vec<Incoming> = (0..3).map(|i| upload(i, 5000 + i)).collect();
@@ -928,7 +929,7 @@ mod tests {
             "another upload came between"
         );
         let split = s.on_disk(vec![one, two]);
-        assert_eq!(read_back(&split), bytes);
+        assert_eq!(split.read_back(), bytes);
         drop((split, between));
         // Kept with a task, it is counted once, by its segment.
         let mut first = first.into_iter();
@@ -1068,8 +1069,8 @@ mod tests {
             "and the one they share"
         );
         // The kept uploads read back as they were written.
-        assert_eq!(read_back(&first), first_bytes);
-        assert_eq!(read_back(&last), last_bytes);
+        assert_eq!(first.read_back(), first_bytes);
+        assert_eq!(last.read_back(), last_bytes);
         // Nothing else to give back: a full store refuses the append.
         let full = MAX_STORED_BYTES - s.on_disk_bytes();
         s.count_on_disk(signed(full));

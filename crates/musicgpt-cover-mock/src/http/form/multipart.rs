@@ -544,18 +544,6 @@ mod tests {
         (sink.finish().await, bytes)
     }
 
-    /// What an upload holds, read back from wherever it is.
-    fn read_back(incoming: &Incoming) -> Vec<u8> {
-        use std::io::Read as _;
-        let mut back = Vec::new();
-        let read = incoming
-            .source()
-            .open()
-            .and_then(|mut r| r.read_to_end(&mut back).map_err(|e| e.to_string()));
-        assert!(read.is_ok(), "{read:?}");
-        back
-    }
-
     #[tokio::test]
     async fn a_small_upload_stays_in_memory() {
         let store = Arc::new(UploadStore::default());
@@ -563,7 +551,7 @@ mod tests {
             let (incoming, bytes) = sink_through(&store, len).await;
             let incoming = incoming.unwrap_or_else(|| panic!("{len} bytes were not kept"));
             assert!(incoming.in_memory(), "{len} bytes");
-            assert_eq!(read_back(&incoming), bytes);
+            assert_eq!(incoming.read_back(), bytes);
             assert_eq!(store.memory_used(), len as u64);
         }
         assert_eq!(store.memory_used(), 0, "each was freed when dropped");
@@ -579,7 +567,7 @@ mod tests {
         let (incoming, bytes) = sink_through(&store, len).await;
         let incoming = incoming.expect("not kept");
         assert!(!incoming.in_memory());
-        assert_eq!(read_back(&incoming), bytes);
+        assert_eq!(incoming.read_back(), bytes);
         assert_eq!(store.memory_used(), 0);
         // Written in batches to the store's segment, and gone once let go.
         let files = incoming.files();
@@ -600,7 +588,7 @@ mod tests {
         let (incoming, bytes) = sink_through(&store, 2 << 10).await;
         let incoming = incoming.expect("not kept");
         assert!(!incoming.in_memory());
-        assert_eq!(read_back(&incoming), bytes);
+        assert_eq!(incoming.read_back(), bytes);
         // Written into the store's shared segment, not a file of its own.
         let files = incoming.files();
         assert!(

@@ -339,14 +339,9 @@ impl FromStr for FailRate {
         let rate: f64 = rate.trim().parse().map_err(|_| {
             format!("fail rate {s:?}: {rate:?} is not a number; give OPERATION=RATE[:STATUS], such as cover=0.2:500")
         })?;
-        let status = match status {
-            None => None,
-            Some(st) => Some(
-                st.trim()
-                    .parse::<u16>()
-                    .map_err(|_| format!("fail rate {s:?}: {st:?} is not an HTTP status"))?,
-            ),
-        };
+        let status = (status.map(|st| st.trim().parse::<u16>().map_err(|_| st)))
+            .transpose()
+            .map_err(|st| format!("fail rate {s:?}: {st:?} is not an HTTP status"))?;
         let rule = FailRate {
             operation: operation.to_owned(),
             rate,

@@ -262,10 +262,7 @@ impl UploadStore {
         let made = self.dir.get_or_init(|| {
             make_private_dir(&(self.parent.clone()).unwrap_or_else(std::env::temp_dir))
         });
-        match made {
-            Ok(dir) => Ok(&dir.path),
-            Err(e) => Err(io::Error::other(e.clone())),
-        }
+        (made.as_ref().map(|dir| dir.path.as_path())).map_err(|e| io::Error::other(e.clone()))
     }
 
     /// `parts` (a batch of an upload's bytes) written to the current segment, or to a new one

@@ -136,10 +136,7 @@ impl ProxyConfig {
                 self.upstream
             ));
         }
-        match &self.record {
-            Some(dir) => Recorder::unused(dir),
-            None => Ok(()),
-        }
+        self.record.as_deref().map_or(Ok(()), Recorder::unused)
     }
 
     /// A warning when the upstream's path does not end with the spec's base path: the proxy
@@ -200,10 +197,9 @@ pub(crate) fn router(state: MockState, config: &ProxyConfig) -> Result<Router, S
         .connect_timeout(config.connect_timeout)
         .build()
         .map_err(|e| format!("the proxy's HTTP client: {e}"))?;
-    let recorder = match &config.record {
-        Some(dir) => Some(Arc::new(Recorder::create(dir)?)),
-        None => None,
-    };
+    let recorder = (config.record.as_deref().map(Recorder::create))
+        .transpose()?
+        .map(Arc::new);
     let proxy = Arc::new(Proxy {
         state: state.clone(),
         client,

@@ -146,6 +146,8 @@ impl Latency {
 
 /// `250ms`, `1.5s`, `0`: a duration in whole milliseconds.
 fn parse_delay(s: &str) -> Result<Duration, String> {
+    let not_one =
+        || format!("{s:?} is not a duration: give a number with a unit, such as 250ms or 1.5s");
     let t = s.trim();
     let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
         (n, 1.0)
@@ -154,13 +156,9 @@ fn parse_delay(s: &str) -> Result<Duration, String> {
     } else if t == "0" {
         (t, 1.0)
     } else {
-        return Err(format!(
-            "{s:?} is not a duration: give a number with a unit, such as 250ms or 1.5s"
-        ));
+        return Err(not_one());
     };
-    let value: f64 = number.trim().parse().map_err(|_| {
-        format!("{s:?} is not a duration: give a number with a unit, such as 250ms or 1.5s")
-    })?;
+    let value: f64 = number.trim().parse().map_err(|_| not_one())?;
     let ms = (value * scale).round();
     if !ms.is_finite() || ms < 0.0 || ms > MAX_FAULT_DELAY.as_millis() as f64 {
         return Err(format!(
@@ -341,14 +339,9 @@ impl FromStr for FailRate {
         let rate: f64 = rate.trim().parse().map_err(|_| {
             format!("fail rate {s:?}: {rate:?} is not a number; give OPERATION=RATE[:STATUS], such as cover=0.2:500")
         })?;
-        let status = match status {
-            None => None,
-            Some(st) => Some(
-                st.trim()
-                    .parse::<u16>()
-                    .map_err(|_| format!("fail rate {s:?}: {st:?} is not an HTTP status"))?,
-            ),
-        };
+        let status = (status.map(|st| st.trim().parse::<u16>().map_err(|_| st)))
+            .transpose()
+            .map_err(|st| format!("fail rate {s:?}: {st:?} is not an HTTP status"))?;
         let rule = FailRate {
             operation: operation.to_owned(),
             rate,
@@ -597,138 +590,103 @@ macro_rules! setters {
         $crate::config::setters! {
             /// Deterministic mode: ids and values come from a random generator seeded with `seed`,
             /// and the clock starts frozen at 2026-01-01T00:00:00Z (see [`MockConfig::clock`]).
-            seed(seed: u64) mock.seed = Some(seed);
+            seed(seed: u64) |c| c.mock.seed = Some(seed);
             /// A task finishes `eta × scale` virtual seconds after it was accepted (0: at once).
-            time_scale(scale: f64) mock.time_scale = scale;
+            time_scale(scale: f64) |c| c.mock.time_scale = scale;
             /// Overrides the clock mode (default: frozen with a seed, real without).
-            clock(mode: $crate::config::ClockMode) mock.clock = Some(mode);
-        }
-
-        /// Accept only the keys given this way (and by [`MockConfig::funded_api_key`]); this one
-        /// starts with the default balance.
-        pub fn api_key(mut self, key: impl Into<String>) -> Self {
-            self.settings().mock.api_keys.push($crate::config::ApiKey {
+            clock(mode: $crate::config::ClockMode) |c| c.mock.clock = Some(mode);
+            /// Accept only the keys given this way (and by [`MockConfig::funded_api_key`]); this
+            /// one starts with the default balance.
+            api_key(key: impl Into<String>) |c| c.mock.api_keys.push($crate::config::ApiKey {
                 key: key.into(),
                 credits: None,
             });
-            self
-        }
-
-        /// Accept only the keys given this way (and by [`MockConfig::api_key`]); this one starts
-        /// with `credits`.
-        pub fn funded_api_key(mut self, key: impl Into<String>, credits: f64) -> Self {
-            self.settings().mock.api_keys.push($crate::config::ApiKey {
-                key: key.into(),
-                credits: Some(credits),
-            });
-            self
-        }
-
-        $crate::config::setters! {
+            /// Accept only the keys given this way (and by [`MockConfig::api_key`]); this one
+            /// starts with `credits`.
+            funded_api_key(key: impl Into<String>, credits: f64)
+                |c| c.mock.api_keys.push($crate::config::ApiKey {
+                    key: key.into(),
+                    credits: Some(credits),
+                });
             /// The starting balance of keys given without one, and of every key of an unrestricted
             /// mock.
-            default_credits(credits: f64) mock.default_credits = credits;
+            default_credits(credits: f64) |c| c.mock.default_credits = credits;
             /// The largest `audio_file` accepted; a larger one is answered 413.
-            max_upload_bytes(bytes: u64) mock.max_upload_bytes = bytes;
-        }
-
-        /// Lets webhooks go to `host` besides the loopback hosts (127.0.0.0/8, ::1, localhost).
-        pub fn webhook_allow(mut self, host: impl Into<String>) -> Self {
-            self.settings().mock.webhook_allow.push(host.into());
-            self
-        }
-
-        $crate::config::setters! {
+            max_upload_bytes(bytes: u64) |c| c.mock.max_upload_bytes = bytes;
+            /// Lets webhooks go to `host` besides the loopback hosts (127.0.0.0/8, ::1, localhost).
+            webhook_allow(host: impl Into<String>) |c| c.mock.webhook_allow.push(host.into());
             /// How many attempts a webhook delivery gets (at least 1).
-            webhook_attempts(attempts: u32) mock.webhook_attempts = attempts;
+            webhook_attempts(attempts: u32) |c| c.mock.webhook_attempts = attempts;
             /// How long one webhook attempt may take before it counts as failed.
             webhook_timeout(timeout: std::time::Duration)
-                mock.webhook_timeout = $crate::config::Seconds(timeout);
+                |c| c.mock.webhook_timeout = $crate::config::Seconds(timeout);
             /// The wait before the second webhook attempt; it doubles for each further one.
             webhook_backoff(backoff: std::time::Duration)
-                mock.webhook_backoff = $crate::config::Seconds(backoff);
+                |c| c.mock.webhook_backoff = $crate::config::Seconds(backoff);
             /// How many journal entries are kept.
-            journal_capacity(entries: usize) server.journal_capacity = entries;
+            journal_capacity(entries: usize) |c| c.server.journal_capacity = entries;
             /// How many tasks are kept.
-            task_capacity(tasks: usize) mock.task_capacity = tasks;
+            task_capacity(tasks: usize) |c| c.mock.task_capacity = tasks;
             /// How many webhook delivery records are kept.
-            webhook_log_capacity(deliveries: usize) mock.webhook_log_capacity = deliveries;
+            webhook_log_capacity(deliveries: usize) |c| c.mock.webhook_log_capacity = deliveries;
             /// How many keys of an unrestricted mock keep a balance of their own.
-            key_capacity(keys: usize) mock.key_capacity = keys;
+            key_capacity(keys: usize) |c| c.mock.key_capacity = keys;
             /// The origin written into result-file URLs (default: the address the mock listens on).
-            public_url(url: impl Into<String>) mock.public_url = Some(url.into());
+            public_url(url: impl Into<String>) |c| c.mock.public_url = Some(url.into());
             /// How long a client may take to send a request's head; an idle keep-alive connection
             /// is closed after as long.
             header_timeout(timeout: std::time::Duration)
-                server.header_timeout = $crate::config::Seconds(timeout);
+                |c| c.server.header_timeout = $crate::config::Seconds(timeout);
             /// The longest pause inside a request body, and the grace before the minimum rate
             /// applies; a body that breaks either rule is answered 408 and its connection closed.
             body_timeout(timeout: std::time::Duration)
-                server.body_timeout = $crate::config::Seconds(timeout);
+                |c| c.server.body_timeout = $crate::config::Seconds(timeout);
             /// Bytes a second a request body must average once its first body timeout has passed.
-            min_body_rate(bytes_per_second: u64) server.min_body_rate = bytes_per_second;
+            min_body_rate(bytes_per_second: u64) |c| c.server.min_body_rate = bytes_per_second;
             /// How long a stopping server waits for the requests in flight.
             shutdown_grace(grace: std::time::Duration)
-                server.shutdown_grace = $crate::config::Seconds(grace);
+                |c| c.server.shutdown_grace = $crate::config::Seconds(grace);
             /// Lets the server listen on an address other than loopback. Then the admin API (whose
             /// journal holds every key sent) answers only requests bearing the admin token: the one
             /// given with [`MockConfig::admin_token`], else one the server generates and prints.
-            allow_remote(allow: bool) server.allow_remote = allow;
+            allow_remote(allow: bool) |c| c.server.allow_remote = allow;
             /// The token the admin API requires (`Authorization: Bearer TOKEN` or `X-Admin-Token:
             /// TOKEN`); on loopback too, when given.
-            admin_token(token: impl Into<String>) server.admin_token = Some(token.into());
-        }
-
-        /// A delay before every answer of the API's operations: `"250ms"`, `"1.5s"`, or a range
-        /// drawn uniformly, `"200ms..1.5s"` (drawn from the `--seed` generator). Changeable while
-        /// the mock runs (`PUT /__admin/faults`,
-        /// [`MockState::set_faults`](crate::MockState::set_faults)); a text that does not parse
-        /// fails the start.
-        pub fn latency(mut self, latency: &str) -> Self {
-            let mock = &mut self.settings().mock;
-            match latency.parse() {
-                Ok(l) => mock.latency = Some(l),
-                Err(e) => mock.fault_error = Some(e),
-            }
-            self
-        }
-
-        $crate::config::setters! {
+            admin_token(token: impl Into<String>) |c| c.server.admin_token = Some(token.into());
+            /// A delay before every answer of the API's operations: `"250ms"`, `"1.5s"`, or a range
+            /// drawn uniformly, `"200ms..1.5s"` (drawn from the `--seed` generator). Changeable while
+            /// the mock runs (`PUT /__admin/faults`,
+            /// [`MockState::set_faults`](crate::MockState::set_faults)); a text that does not parse
+            /// fails the start.
+            latency(latency: &str) |c| match latency.parse() {
+                Ok(l) => c.mock.latency = Some(l),
+                Err(e) => c.mock.fault_error = Some(e),
+            };
             /// Answers the requests that match a recording made by the proxy
             /// ([`ProxyConfig::record`](crate::ProxyConfig::record)) with its answers, in order; a
             /// directory that cannot be read or a file that is not a recorded exchange fails the
             /// start, naming it.
-            replay(dir: impl Into<std::path::PathBuf>) mock.replay = Some(dir.into());
-        }
-
-        /// With [`replay`](Self::replay): a request to one of the API's operations that
-        /// matches no recorded request is answered 501, naming the nearest recorded one,
-        /// rather than by the mock.
-        pub fn replay_strict(mut self) -> Self {
-            self.settings().mock.replay_strict = true;
-            self
-        }
-
-        /// A failure rate, `"cover=0.2:500"`, `"cover=0.2"` or `"0.1"` (see
-        /// [`FailRate`](crate::FailRate)); repeat for more. A text that does not parse, or a
-        /// status the operation does not document, fails the start.
-        pub fn fail_rate(mut self, rule: &str) -> Self {
-            let mock = &mut self.settings().mock;
-            match rule.parse() {
-                Ok(r) => mock.fail_rates.push(r),
-                Err(e) => mock.fault_error = Some(e),
-            }
-            self
+            replay(dir: impl Into<std::path::PathBuf>) |c| c.mock.replay = Some(dir.into());
+            /// With [`replay`](Self::replay): a request to one of the API's operations that
+            /// matches no recorded request is answered 501, naming the nearest recorded one,
+            /// rather than by the mock.
+            replay_strict() |c| c.mock.replay_strict = true;
+            /// A failure rate, `"cover=0.2:500"`, `"cover=0.2"` or `"0.1"` (see
+            /// [`FailRate`](crate::FailRate)); repeat for more. A text that does not parse, or a
+            /// status the operation does not document, fails the start.
+            fail_rate(rule: &str) |c| match rule.parse() {
+                Ok(r) => c.mock.fail_rates.push(r),
+                Err(e) => c.mock.fault_error = Some(e),
+            };
         }
     };
-    // Setters that each set one field: `name(arg: Type) group.field = value;`, after their doc.
-    (
-        $($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) $group:ident.$field:ident = $value:expr;)*
-    ) => {
+    // Each setter after its doc: `name(arg: Type, ...) |c| what it does to the settings c;`.
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) |$c:ident| $body:expr;)*) => {
         $(
             $(#[$doc])*
-            pub fn $name(mut self, $arg: $ty) -> Self {
-                self.settings().$group.$field = $value;
+            pub fn $name(mut self, $($arg: $ty),*) -> Self {
+                let $c = self.settings();
+                $body;
                 self
             }
         )*
@@ -869,27 +827,10 @@ mod tests {
 
     #[test]
     fn parses_keys_with_and_without_credits() {
-        assert_eq!(
-            "abc".parse(),
-            Ok(ApiKey {
-                key: "abc".into(),
-                credits: None
-            })
-        );
-        assert_eq!(
-            "abc:12.5".parse(),
-            Ok(ApiKey {
-                key: "abc".into(),
-                credits: Some(12.5)
-            })
-        );
-        assert_eq!(
-            "a:b".parse(),
-            Ok(ApiKey {
-                key: "a:b".into(),
-                credits: None
-            })
-        );
+        let key = |text: &str| text.parse().map(|k: ApiKey| (k.key, k.credits));
+        assert_eq!(key("abc"), Ok(("abc".into(), None)));
+        assert_eq!(key("abc:12.5"), Ok(("abc".into(), Some(12.5))));
+        assert_eq!(key("a:b"), Ok(("a:b".into(), None)));
         assert!("".parse::<ApiKey>().is_err());
         assert!(":5".parse::<ApiKey>().is_err());
         assert!("k:-1".parse::<ApiKey>().is_err());

@@ -122,8 +122,7 @@ pub mod openapi_document {
     /// mock compiled them: `("POST", "/v1/Cover")` for `cover`.
     pub fn operation(id: &str) -> Result<(&'static str, &'static str), String> {
         let spec = crate::spec::spec()?;
-        (spec.operations().into_iter())
-            .find(|op| op.operation_id == id)
+        (spec.operation(id))
             .map(|op| (op.method.as_str(), op.path.as_str()))
             .ok_or_else(|| format!("openapi.yaml has no operation {id}"))
     }

@@ -98,8 +98,28 @@ async fn shutdown_signal() {
     }
 }
 
+/// Why the binary stops early: the exit code, and the error it prints.
+struct Failed(ExitCode, String);
+
+/// A setting that cannot be used: exit code 2.
+fn usage(e: impl std::fmt::Display) -> Failed {
+    Failed(ExitCode::from(2), e.to_string())
+}
+
+/// A server that cannot run: exit code 1.
+fn failure(e: impl std::fmt::Display) -> Failed {
+    Failed(ExitCode::FAILURE, e.to_string())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    run().await.unwrap_or_else(|Failed(code, e)| {
+        eprintln!("error: {e}");
+        code
+    })
+}
+
+async fn run() -> Result<ExitCode, Failed> {
     let cli = Cli::parse();
     let (args, proxy) = match cli.command {
         Some(Command::Proxy(p)) => {
@@ -114,9 +134,8 @@ async fn main() -> ExitCode {
     if let Some(warning) = proxy.as_ref().and_then(ProxyConfig::upstream_warning) {
         eprintln!("warning: {warning}");
     }
-    if let Some(Err(e)) = proxy.as_ref().map(ProxyConfig::check) {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
+    if let Some(proxy) = &proxy {
+        proxy.check().map_err(usage)?;
     }
     // The audio decoder logs an error for every upload that is not audio; the task's record
     // already says why, so its crates stay quiet unless everything is asked for.
@@ -134,34 +153,15 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    if let Err(e) = args.config.check_addr(args.addr) {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
-    let state = match MockState::new(args.config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let listener = match tokio::net::TcpListener::bind(args.addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "error: cannot listen on {}: {e} (pick another with --addr or MUSICGPT_MOCK_ADDR)",
-                args.addr
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    let origin = match listener.local_addr() {
-        Ok(a) => format!("http://{a}"),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    args.config.check_addr(args.addr).map_err(usage)?;
+    let state = MockState::new(args.config).map_err(usage)?;
+    let listener = (tokio::net::TcpListener::bind(args.addr).await).map_err(|e| {
+        failure(format!(
+            "cannot listen on {}: {e} (pick another with --addr or MUSICGPT_MOCK_ADDR)",
+            args.addr
+        ))
+    })?;
+    let origin = format!("http://{}", listener.local_addr().map_err(failure)?);
     if !args.addr.ip().is_loopback() {
         state.require_admin_token();
         eprintln!(
@@ -184,37 +184,27 @@ async fn main() -> ExitCode {
                 .map(|dir| format!("\n  recording every exchange to {}", dir.display()))
                 .unwrap_or_default(),
         );
-        return match serve_proxy(listener, state, &proxy, shutdown_signal()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        serve_proxy(listener, state, &proxy, shutdown_signal())
+            .await
+            .map_err(failure)?;
+        return Ok(ExitCode::SUCCESS);
     }
     println!("{}", describe(&state, &origin));
 
-    match serve_with_state(listener, state, shutdown_signal()).await {
-        Ok(report) => {
-            if report.pending_webhooks.is_empty() {
-                println!("Stopped; no webhooks pending.");
-            } else {
-                println!(
-                    "Stopped; {} webhook(s) not delivered:",
-                    report.pending_webhooks.len()
-                );
-                for p in &report.pending_webhooks {
-                    println!(
-                        "  task {} -> {} ({}, {} attempt(s))",
-                        p.task_id, p.url, p.state, p.attempts
-                    );
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+    let report = (serve_with_state(listener, state, shutdown_signal()).await).map_err(failure)?;
+    if report.pending_webhooks.is_empty() {
+        println!("Stopped; no webhooks pending.");
+    } else {
+        println!(
+            "Stopped; {} webhook(s) not delivered:",
+            report.pending_webhooks.len()
+        );
+        for p in &report.pending_webhooks {
+            println!(
+                "  task {} -> {} ({}, {} attempt(s))",
+                p.task_id, p.url, p.state, p.attempts
+            );
         }
     }
+    Ok(ExitCode::SUCCESS)
 }

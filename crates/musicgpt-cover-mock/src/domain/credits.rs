@@ -141,13 +141,10 @@ impl Ledger {
             if self.restricted || check_key(key.as_bytes()).is_err() {
                 return Err(0);
             }
-            while self.automatic.len() >= self.capacity {
-                match self.automatic.pop_front() {
-                    Some(old) => {
-                        self.balances.remove(&old);
-                    }
-                    None => break,
-                }
+            while self.automatic.len() >= self.capacity
+                && let Some(old) = self.automatic.pop_front()
+            {
+                self.balances.remove(&old);
             }
             self.balances.insert(key.to_owned(), self.default);
             self.automatic.push_back(key.to_owned());
@@ -179,11 +176,7 @@ impl Ledger {
         if check_key(key.as_bytes()).is_err() {
             return None;
         }
-        match self.balances.get(key) {
-            Some(b) => Some(*b),
-            None if !self.restricted => Some(self.default),
-            None => None,
-        }
+        (self.balances.get(key).copied()).or((!self.restricted).then_some(self.default))
     }
 
     pub(crate) fn balances(&self) -> Vec<(String, Cents)> {

@@ -109,13 +109,27 @@ pub enum NetworkFault {
     Unavailable,
 }
 
-/// Declares an enum with `ALL`, its variants in order, so that no list of them is kept by hand.
+/// Declares an enum with `ALL`, its variants in order, and each variant's name and summary, so
+/// that no list of them is kept by hand.
 macro_rules! listed_enum {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident,)+ }) => {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = ($text:literal, $summary:literal),)+
+    }) => {
         $(#[$meta])* $vis enum $name { $($(#[$vmeta])* $variant,)+ }
         impl $name {
             /// Every kind, in the order declared.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Its name: the journal's `kind`, and a connection fault's `fault` (a test holds the
+            /// two to [`NetworkFault`]'s serde names).
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text,)+ }
+            }
+
+            /// What the client gets, in a few words (the dashboard's choices).
+            pub fn summary(self) -> &'static str {
+                match self { $($name::$variant => $summary,)+ }
+            }
         }
     };
 }
@@ -128,53 +142,26 @@ listed_enum! {
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum FaultKind {
         /// `{"status": 500}`: a documented status with its example.
-        Status,
+        Status = ("status", "a documented status"),
         /// `{"delay_ms": 3000}`: the normal answer, later.
-        Delay,
+        Delay = ("delay", "a delay (ms), then the answer"),
         /// `{"fault": "close"}`: [`NetworkFault::Close`].
-        Close,
+        Close = ("close", "the connection closed"),
         /// `{"fault": "reset"}`: [`NetworkFault::Reset`].
-        Reset,
+        Reset = ("reset", "the connection reset"),
         /// `{"fault": "truncate"}`: [`NetworkFault::Truncate`].
-        Truncate,
+        Truncate = ("truncate", "the answer cut short"),
         /// `{"fault": "dribble", "bytes_per_second": 64}`: [`NetworkFault::Dribble`].
-        Dribble,
+        Dribble = ("dribble", "the answer dribbled (bytes/s)"),
         /// `{"fault": "unavailable"}`: [`NetworkFault::Unavailable`].
-        Unavailable,
+        Unavailable = ("unavailable", "a gateway's 503 (plain text)"),
     }
 }
 
 impl FaultKind {
-    /// Its name: the journal's `kind`, and a connection fault's `fault` (a test holds the two to
-    /// [`NetworkFault`]'s serde names).
-    pub fn name(self) -> &'static str {
-        match self {
-            FaultKind::Status => "status",
-            FaultKind::Delay => "delay",
-            FaultKind::Close => "close",
-            FaultKind::Reset => "reset",
-            FaultKind::Truncate => "truncate",
-            FaultKind::Dribble => "dribble",
-            FaultKind::Unavailable => "unavailable",
-        }
-    }
-
     /// The kind named `name`.
     pub fn named(name: &str) -> Option<FaultKind> {
         FaultKind::ALL.iter().copied().find(|k| k.name() == name)
-    }
-
-    /// What the client gets, in a few words (the dashboard's choices).
-    pub fn summary(self) -> &'static str {
-        match self {
-            FaultKind::Status => "a documented status",
-            FaultKind::Delay => "a delay (ms), then the answer",
-            FaultKind::Close => "the connection closed",
-            FaultKind::Reset => "the connection reset",
-            FaultKind::Truncate => "the answer cut short",
-            FaultKind::Dribble => "the answer dribbled (bytes/s)",
-            FaultKind::Unavailable => "a gateway's 503 (plain text)",
-        }
     }
 
     /// A `respond` of this kind, with a value that suits every operation: the admin API's help
@@ -652,21 +639,12 @@ fn operations<'a>(spec: &'a Spec, name: &str) -> Result<Vec<&'a Operation>, Faul
     if name == ANY_OPERATION {
         return Ok(spec.operations().to_vec());
     }
-    spec.operations()
-        .into_iter()
-        .find(|op| op.operation_id == name)
-        .map(|op| vec![op])
-        .ok_or_else(|| {
-            let names: Vec<&str> = spec
-                .operations()
-                .iter()
-                .map(|op| op.operation_id.as_str())
-                .collect();
-            FaultError(format!(
-                "unknown operation {name:?}: give an operationId of the spec ({}) or * for any",
-                names.join(", ")
-            ))
-        })
+    spec.operation(name).map(|op| vec![op]).ok_or_else(|| {
+        FaultError(format!(
+            "unknown operation {name:?}: give an operationId of the spec ({}) or * for any",
+            spec.operation_ids()
+        ))
+    })
 }
 
 /// The operations of `ops` that do not document `status`, by name.
@@ -775,6 +753,11 @@ mod tests {
         crate::spec::spec().unwrap_or_else(|e| panic!("{e}"))
     }
 
+    fn status(status: u16, example: Option<&str>) -> Respond {
+        let example = example.map(str::to_owned);
+        Respond::Status { status, example }
+    }
+
     fn faults(config: MockConfig) -> Faults {
         Faults::new(&config, spec(), 7).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -790,17 +773,7 @@ mod tests {
         let f = faults(MockConfig::new());
         let s = spec();
         let first = f
-            .add(
-                s,
-                NewScenario::new(
-                    "cover",
-                    Respond::Status {
-                        status: 402,
-                        example: None,
-                    },
-                )
-                .times(2),
-            )
+            .add(s, NewScenario::new("cover", status(402, None)).times(2))
             .unwrap_or_else(|e| panic!("{e}"));
         f.add(
             s,
@@ -883,28 +856,10 @@ mod tests {
         let s = spec();
         let f = faults(MockConfig::new());
         for new in [
-            NewScenario::new(
-                "getAllVoices",
-                Respond::Status {
-                    status: 402,
-                    example: None,
-                },
-            ),
-            NewScenario::new(
-                "*",
-                Respond::Status {
-                    status: 402,
-                    example: None,
-                },
-            ),
+            NewScenario::new("getAllVoices", status(402, None)),
+            NewScenario::new("*", status(402, None)),
             NewScenario::new("nope", Respond::Delay { delay_ms: 1 }),
-            NewScenario::new(
-                "cover",
-                Respond::Status {
-                    status: 402,
-                    example: Some("nope".into()),
-                },
-            ),
+            NewScenario::new("cover", status(402, Some("nope"))),
             NewScenario::new("cover", Respond::Delay { delay_ms: 1 }).times(0),
             NewScenario::new(
                 "cover",
@@ -918,13 +873,7 @@ mod tests {
         assert!(
             f.add(
                 s,
-                NewScenario::new(
-                    "cover",
-                    Respond::Status {
-                        status: 402,
-                        example: Some("insufficient_credit".into())
-                    }
-                )
+                NewScenario::new("cover", status(402, Some("insufficient_credit")))
             )
             .is_ok()
         );

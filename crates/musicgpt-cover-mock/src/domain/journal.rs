@@ -175,9 +175,7 @@ impl KeptBody {
                 ..KeptBody::default()
             };
         }
-        let mut hash = Sha256::new();
-        hash.update(bytes);
-        KeptBody::hashed(size, hash)
+        KeptBody::hashed(size, Sha256::new_with_prefix(bytes))
     }
 
     /// A body kept by its size and the hash of its bytes.
@@ -193,9 +191,7 @@ impl KeptBody {
     pub(crate) fn within(self, bound: usize) -> KeptBody {
         match self.bytes() {
             Some(bytes) if bytes.len() > bound => {
-                let mut hash = Sha256::new();
-                hash.update(bytes);
-                KeptBody::hashed(self.size, hash)
+                KeptBody::hashed(self.size, Sha256::new_with_prefix(bytes))
             }
             _ => self,
         }
@@ -341,12 +337,10 @@ impl Journal {
 
     pub(crate) fn push(&mut self, at: VTime, kind: JournalKind, body: String) -> Slot {
         self.next_seq += 1;
-        while self.entries.len() >= self.capacity
-            || (!self.entries.is_empty() && self.bytes + body.len() > self.max_bytes)
+        while (self.entries.len() >= self.capacity || self.bytes + body.len() > self.max_bytes)
+            && let Some(old) = self.entries.pop_front()
         {
-            if let Some(old) = self.entries.pop_front() {
-                self.bytes -= old.weight;
-            }
+            self.bytes -= old.weight;
         }
         self.bytes += body.len();
         self.entries.push_back(Stored {
@@ -397,10 +391,11 @@ impl Journal {
         change(entry);
         entry.weight = entry.weigh();
         self.bytes = self.bytes - before + entry.weight;
-        while self.entries.len() > 1 && self.bytes > self.max_bytes {
-            if let Some(old) = self.entries.pop_front() {
-                self.bytes -= old.weight;
-            }
+        while self.entries.len() > 1
+            && self.bytes > self.max_bytes
+            && let Some(old) = self.entries.pop_front()
+        {
+            self.bytes -= old.weight;
         }
     }
 
@@ -649,10 +644,10 @@ mod tests {
         );
         let mut j = Journal::new(5, 1 << 20);
         j.push(1500, JournalKind::Request, body);
-        let entry = j.entries(&clock(), None).pop();
-        let Some(entry) = entry else {
-            panic!("entry does not parse")
-        };
+        let entry = j
+            .entries(&clock(), None)
+            .pop()
+            .expect("entry does not parse");
         assert_eq!(entry.at, "1970-01-01T00:00:01.500Z");
         let request = entry.request.unwrap_or_else(|| panic!("request"));
         assert_eq!(request.headers["accept"], "*/*");

@@ -126,15 +126,6 @@ pub struct Mismatch {
     pub got: String,
 }
 
-impl Mismatch {
-    /// Whether it is the operation, method or path that differs.
-    fn is_route(&self) -> bool {
-        ["operation ", "method ", "path "]
-            .iter()
-            .any(|what| self.condition.starts_with(what))
-    }
-}
-
 /// A journalled request that did not match, and every condition it failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NearMiss {
@@ -482,20 +473,13 @@ impl Matcher {
         let operation = match &self.operation {
             None => None,
             Some(id) => {
-                let op = spec
-                    .operations()
-                    .into_iter()
-                    .find(|op| &op.operation_id == id);
-                let Some(op) = op else {
-                    let known: Vec<&str> = (spec.operations().iter())
-                        .map(|op| op.operation_id.as_str())
-                        .collect();
-                    return Err(MatcherError(format!(
+                let op = spec.operation(id).ok_or_else(|| {
+                    MatcherError(format!(
                         "operation: unknown operation {}; give an operationId of the spec ({})",
                         quoted(id),
-                        known.join(", ")
-                    )));
-                };
+                        spec.operation_ids()
+                    ))
+                })?;
                 Some((
                     op.method.as_str().to_owned(),
                     format!("{}{}", spec.base_path, op.path),
@@ -799,10 +783,10 @@ fn nearest(compiled: &Compiled<'_>, entries: Vec<JournalEntry>, limit: usize) ->
     // Requests to the route asked for first (as WireMock weighs the URL most), then the fewest
     // failed conditions; the sort is stable, so among equally near ones the newest stays first.
     misses.sort_by_key(|miss| {
-        (
-            miss.failed.iter().any(Mismatch::is_route),
-            miss.failed.len(),
-        )
+        let route = ["operation ", "method ", "path "];
+        let off_route =
+            (miss.failed.iter()).any(|m| route.iter().any(|r| m.condition.starts_with(r)));
+        (off_route, miss.failed.len())
     });
     misses.truncate(limit);
     misses

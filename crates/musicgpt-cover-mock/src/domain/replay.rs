@@ -23,7 +23,7 @@ use super::tasks::Status;
 use crate::spec::{Field, Fill, Spec, Val};
 
 /// A recording, ready to answer from.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Replay {
     /// The recorded answers of each request key, in the recording's order.
     answers: HashMap<String, Vec<Recorded>>,
@@ -69,31 +69,19 @@ pub(crate) fn key(
     form: Option<&FormRecord>,
     webhook_field: &str,
 ) -> String {
-    let mut params: Vec<(String, String)> = query
-        .map(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut params: Vec<(String, String)> =
+        (form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned()).collect();
     params.sort();
-    let mut fields: Vec<(&str, &str)> = Vec::new();
-    let mut files: Vec<(&str, u64, Option<&str>)> = Vec::new();
-    if let Some(form) = form {
-        fields = form
-            .fields
-            .iter()
-            .filter(|f| f.name != webhook_field)
-            .map(|f| (f.name.as_str(), f.value.as_str()))
-            .collect();
-        fields.sort();
-        files = form
-            .files
-            .iter()
-            .map(|f| (f.name.as_str(), f.size, f.sha256.as_deref()))
-            .collect();
-        files.sort();
-    }
+    let (fields, files) = form.map_or((&[][..], &[][..]), |f| (&f.fields[..], &f.files[..]));
+    let mut fields: Vec<(&str, &str)> = (fields.iter())
+        .filter(|f| f.name != webhook_field)
+        .map(|f| (f.name.as_str(), f.value.as_str()))
+        .collect();
+    fields.sort();
+    let mut files: Vec<(&str, u64, Option<&str>)> = (files.iter())
+        .map(|f| (f.name.as_str(), f.size, f.sha256.as_deref()))
+        .collect();
+    files.sort();
     serde_json::json!([method.to_ascii_uppercase(), path, params, fields, files]).to_string()
 }
 
@@ -140,12 +128,8 @@ impl Replay {
         }
 
         let mut replay = Replay {
-            answers: HashMap::new(),
-            served: Mutex::new(HashMap::new()),
-            finals: HashMap::new(),
-            waiting: Mutex::new(HashMap::new()),
             loaded: files.len(),
-            skipped: Vec::new(),
+            ..Replay::default()
         };
         // Covers' answers: task id → (conversion id, answered at).
         let mut covers: BTreeMap<String, (Option<String>, DateTime<FixedOffset>)> = BTreeMap::new();

@@ -150,12 +150,9 @@ impl MockState {
         check_statuses(spec).map_err(MockError::Spec)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MockError::NoRuntime)?;
         let frozen = config.clock_mode() == ClockMode::Frozen;
-        let epoch = match config.mock.seed {
-            Some(_) => DateTime::parse_from_rfc3339(SEED_EPOCH)
-                .map(|d| d.with_timezone(&Utc))
-                .unwrap_or_else(|_| Utc::now()),
-            None => Utc::now(),
-        };
+        let epoch = (config.mock.seed)
+            .and_then(|_| DateTime::parse_from_rfc3339(SEED_EPOCH).ok())
+            .map_or_else(Utc::now, |d| d.with_timezone(&Utc));
         let clock = Arc::new(Clock::new(epoch, frozen));
         let seed = config
             .mock

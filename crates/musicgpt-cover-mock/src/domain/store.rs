@@ -29,7 +29,7 @@ type Slot = u32;
 /// lazy deletion (an entry whose place is empty, or holds another task or a changed one, is
 /// skipped when reached); checking an entry reads its place, without hashing. Queues are
 /// compacted when stale entries pile up, so memory stays proportional to the capacity.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct TaskStore {
     slots: Vec<Option<Task>>,
     /// Empty places, the last freed on top.
@@ -56,19 +56,9 @@ impl TaskStore {
     /// A store of at most `capacity` tasks weighing at most `max_bytes` in all.
     pub(crate) fn new(capacity: usize, max_bytes: usize) -> TaskStore {
         TaskStore {
-            slots: Vec::new(),
-            free: Vec::new(),
-            len: 0,
-            ids: IdMap::default(),
-            by_conversion: IdMap::default(),
-            order: VecDeque::new(),
-            evictable: VecDeque::new(),
-            due: BinaryHeap::new(),
-            next_seq: 0,
             capacity,
-            bytes: 0,
             max_bytes,
-            uploads: None,
+            ..TaskStore::default()
         }
     }
 

@@ -53,10 +53,8 @@ impl Transport for Scripted {
 
 /// A seeded mock (frozen clock) whose webhooks go to `transport`.
 fn mock(config: MockConfig, transport: Arc<Scripted>) -> MockState {
-    match MockState::with_transport(config.seed(7), transport) {
-        Ok(state) => state,
-        Err(e) => panic!("the mock did not start: {e}"),
-    }
+    (MockState::with_transport(config.seed(7), transport))
+        .unwrap_or_else(|e| panic!("the mock did not start: {e}"))
 }
 
 fn cover(key: &str, webhook_url: Option<&str>) -> NewTask {
@@ -79,10 +77,9 @@ async fn a_cover_is_charged_and_refused_once_the_balance_is_too_low() {
         MockConfig::new().funded_api_key("k", 2.0),
         Scripted::failing_first(0),
     );
-    let first = state.create_task(cover("k", None));
-    let Ok(first) = first else {
-        panic!("{first:?}")
-    };
+    let first = state
+        .create_task(cover("k", None))
+        .unwrap_or_else(|e| panic!("{e:?}"));
     let left = state.credits("k").unwrap_or_default();
     assert!(
         (left - (2.0 - first.cost as f64 / 100.0)).abs() < 1e-9,
@@ -105,9 +102,7 @@ async fn keys_no_client_could_send_are_refused_by_config_and_by_set_credits() {
         MockConfig::new().api_key("good").api_key("has space"),
         Scripted::failing_first(0),
     );
-    let Err(error) = bad else {
-        panic!("a configured key with a space was taken")
-    };
+    let error = bad.expect_err("a configured key with a space was taken");
     let text = error.to_string();
     assert!(text.contains("API key 2 of 2"), "{text}");
     assert!(
@@ -154,10 +149,9 @@ async fn tasks_move_with_the_clock_and_the_webhook_is_retried_until_delivered() 
         .webhook_backoff(Duration::from_millis(1));
     let state = mock(config, Arc::clone(&transport));
     let hook = "http://127.0.0.1:9/hook";
-    let created = state.create_task(cover("k", Some(hook)));
-    let Ok(created) = created else {
-        panic!("{created:?}")
-    };
+    let created = state
+        .create_task(cover("k", Some(hook)))
+        .unwrap_or_else(|e| panic!("{e:?}"));
     let id = created.task_id.to_string();
     let status = |state: &MockState| state.task(&id).map(|t| t.status);
     assert_eq!(status(&state).as_deref(), Some("IN_QUEUE"));
@@ -168,10 +162,10 @@ async fn tasks_move_with_the_clock_and_the_webhook_is_retried_until_delivered() 
     state.advance_clock(Duration::from_millis(created.eta * 750));
     assert_eq!(status(&state).as_deref(), Some("COMPLETED"));
 
-    let delivery = state.wait_for_webhook(&id, Duration::from_secs(10)).await;
-    let Ok(delivery) = delivery else {
-        panic!("{delivery:?}")
-    };
+    let delivery = state
+        .wait_for_webhook(&id, Duration::from_secs(10))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(delivery.state, DeliveryState::Delivered);
     let statuses: Vec<Option<u16>> = delivery.attempts.iter().map(|a| a.status).collect();
     assert_eq!(statuses, [Some(503), Some(503), Some(200)]);
@@ -194,10 +188,9 @@ async fn a_webhook_gives_up_after_its_attempts() {
         .webhook_attempts(3)
         .webhook_backoff(Duration::from_millis(1));
     let state = mock(config, Arc::clone(&transport));
-    let created = state.create_task(cover("k", Some("http://localhost:9/hook")));
-    let Ok(created) = created else {
-        panic!("{created:?}")
-    };
+    let created = state
+        .create_task(cover("k", Some("http://localhost:9/hook")))
+        .unwrap_or_else(|e| panic!("{e:?}"));
     let id = created.task_id.to_string();
     state.advance_clock(Duration::ZERO);
     let delivery = state.wait_for_webhook(&id, Duration::from_secs(10)).await;
@@ -212,16 +205,15 @@ async fn a_webhook_gives_up_after_its_attempts() {
 async fn a_webhook_off_the_machine_is_refused_and_journalled_never_sent() {
     let transport = Scripted::failing_first(0);
     let state = mock(MockConfig::new().time_scale(0.0), Arc::clone(&transport));
-    let created = state.create_task(cover("k", Some("http://webhook.musicgpt.com/x")));
-    let Ok(created) = created else {
-        panic!("{created:?}")
-    };
+    let created = state
+        .create_task(cover("k", Some("http://webhook.musicgpt.com/x")))
+        .unwrap_or_else(|e| panic!("{e:?}"));
     let id = created.task_id.to_string();
     state.advance_clock(Duration::ZERO);
-    let delivery = state.wait_for_webhook(&id, Duration::from_secs(10)).await;
-    let Ok(delivery) = delivery else {
-        panic!("{delivery:?}")
-    };
+    let delivery = state
+        .wait_for_webhook(&id, Duration::from_secs(10))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(delivery.state, DeliveryState::Refused);
     assert!(
         delivery
@@ -240,10 +232,7 @@ async fn a_failed_task_sends_no_webhook() {
     let state = mock(MockConfig::new(), Arc::clone(&transport));
     let mut new = cover("k", Some("http://127.0.0.1:9/hook"));
     new.outcome = Outcome::Error;
-    let created = state.create_task(new);
-    let Ok(created) = created else {
-        panic!("{created:?}")
-    };
+    let created = state.create_task(new).unwrap_or_else(|e| panic!("{e:?}"));
     let id = created.task_id.to_string();
     state.advance_clock(Duration::from_secs(3600));
     assert_eq!(state.task(&id).map(|t| t.status).as_deref(), Some("ERROR"));

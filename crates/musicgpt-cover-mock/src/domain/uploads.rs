@@ -81,11 +81,12 @@ const DIR_PREFIX: &str = "musicgpt-cover-mock-";
 /// The lock file in a private directory, locked by its store while the store lives.
 const LOCK_FILE: &str = "lock";
 
-/// The uploads of one mock. Cheap to share behind an `Arc`; every method takes `&self`.
-#[derive(Debug)]
+/// The uploads of one mock. Cheap to share behind an `Arc`; every method takes `&self`. The
+/// default store makes its private directory in the system's temporary directory.
+#[derive(Debug, Default)]
 pub(crate) struct UploadStore {
-    /// Where the private directory is made.
-    parent: PathBuf,
+    /// Where the private directory is made, when not in the system's temporary directory.
+    parent: Option<PathBuf>,
     /// The private directory, made on first use (most mocks never see an upload, and small ones
     /// never need it).
     dir: OnceLock<Result<PrivateDir, String>>,
@@ -111,12 +112,18 @@ pub(crate) struct UploadStore {
     in_segments: Arc<AtomicU64>,
 }
 
-/// A store's private directory and its lock, held while the store lives.
+/// A store's private directory and its lock, held while the store lives; removed when dropped.
 #[derive(Debug)]
 struct PrivateDir {
     path: PathBuf,
     /// Locked (exclusively) for as long as this is open: other mocks see the directory is in use.
     _lock: File,
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -226,6 +233,17 @@ impl Incoming {
         matches!(self.0.source, UploadSource::Memory(_))
     }
 
+    /// What it holds, read back from wherever it is.
+    #[cfg(test)]
+    pub(crate) fn read_back(&self) -> Vec<u8> {
+        use std::io::Read as _;
+        let mut back = Vec::new();
+        let read = (self.source().open())
+            .and_then(|mut r| r.read_to_end(&mut back).map_err(|e| e.to_string()));
+        assert!(read.is_ok(), "{read:?}");
+        back
+    }
+
     /// The segment files the upload is written to (none in memory).
     #[cfg(test)]
     pub(crate) fn files(&self) -> Vec<PathBuf> {
@@ -238,36 +256,13 @@ impl Incoming {
     }
 }
 
-impl Default for UploadStore {
-    fn default() -> Self {
-        UploadStore::new(std::env::temp_dir())
-    }
-}
-
 impl UploadStore {
-    /// A store whose private directory will be made in `parent`.
-    pub(crate) fn new(parent: PathBuf) -> UploadStore {
-        UploadStore {
-            parent,
-            dir: OnceLock::new(),
-            next: AtomicU64::new(0),
-            in_memory: Arc::new(AtomicU64::new(0)),
-            shut: AtomicBool::new(false),
-            kept: Mutex::new(Kept::default()),
-            segment: Mutex::new(None),
-            segments: Mutex::new(Vec::new()),
-            deleter: OnceLock::new(),
-            in_segments: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
     /// The private directory, made now if it was not (and the ones dead mocks left swept).
     pub(crate) fn dir(&self) -> io::Result<&Path> {
-        let made = self.dir.get_or_init(|| make_private_dir(&self.parent));
-        match made {
-            Ok(dir) => Ok(&dir.path),
-            Err(e) => Err(io::Error::other(e.clone())),
-        }
+        let made = self.dir.get_or_init(|| {
+            make_private_dir(&(self.parent.clone()).unwrap_or_else(std::env::temp_dir))
+        });
+        (made.as_ref().map(|dir| dir.path.as_path())).map_err(|e| io::Error::other(e.clone()))
     }
 
     /// `parts` (a batch of an upload's bytes) written to the current segment, or to a new one
@@ -408,13 +403,8 @@ impl UploadStore {
     /// them: a test's full disk, taken back with the opposite delta.
     #[cfg(test)]
     pub(crate) fn count_on_disk(&self, delta: i64) {
-        if delta >= 0 {
-            self.in_segments
-                .fetch_add(delta.unsigned_abs(), Ordering::AcqRel);
-        } else {
-            self.in_segments
-                .fetch_sub(delta.unsigned_abs(), Ordering::AcqRel);
-        }
+        // Two's complement: adding a negative delta's bits (wrapping) subtracts it.
+        self.in_segments.fetch_add(delta as u64, Ordering::AcqRel);
     }
 
     /// Upload bytes held in memory now.
@@ -602,14 +592,6 @@ impl UploadStore {
     }
 }
 
-impl Drop for UploadStore {
-    fn drop(&mut self) {
-        if let Some(Ok(dir)) = self.dir.get() {
-            let _ = std::fs::remove_dir_all(&dir.path);
-        }
-    }
-}
-
 /// A new directory in `parent` only this user may enter (0700), with a random name; never an
 /// existing one (so not one another user placed there beforehand). It holds [`LOCK_FILE`],
 /// locked for as long as the returned handle is open.
@@ -724,7 +706,7 @@ mod tests {
     use super::*;
 
     fn store() -> Arc<UploadStore> {
-        Arc::new(UploadStore::new(std::env::temp_dir()))
+        Arc::new(UploadStore::default())
     }
 
     /// A directory of its own for a test's stores, so sweeping sees only what the test made.
@@ -741,7 +723,10 @@ mod tests {
         }
 
         fn store(&self) -> Arc<UploadStore> {
-            Arc::new(UploadStore::new(self.0.clone()))
+            Arc::new(UploadStore {
+                parent: Some(self.0.clone()),
+                ..UploadStore::default()
+            })
         }
 
         /// A directory named as a store's, with a lock file (unlocked) or none, and a file in it.
@@ -785,19 +770,18 @@ mod tests {
 
     /// `bytes`, written to the store's segment.
     fn written(s: &UploadStore, bytes: &[u8]) -> Incoming {
-        let appended = s.append(&[Bytes::copy_from_slice(bytes)]);
-        let Ok(extent) = appended else {
-            panic!("not written: {appended:?}");
-        };
+        let extent = s
+            .append(&[Bytes::copy_from_slice(bytes)])
+            .expect("not written");
         s.on_disk(vec![extent])
     }
 
     /// The segment uploads are written to now.
     fn current(s: &UploadStore) -> Arc<SharedFile> {
-        let Some(segment) = lock(&s.segment).as_ref().map(Arc::clone) else {
-            panic!("no current segment");
-        };
-        segment
+        lock(&s.segment)
+            .as_ref()
+            .map(Arc::clone)
+            .expect("no current segment")
     }
 
     /// The uploads (and readers) that hold `segment`, besides the store and `segment` itself.
@@ -809,10 +793,7 @@ mod tests {
     fn the_directory_is_private_and_made_on_first_use() {
         let s = store();
         assert!(s.dir.get().is_none());
-        let dir = s.dir().map(Path::to_owned);
-        let Ok(dir) = dir else {
-            panic!("no directory: {dir:?}");
-        };
+        let dir = s.dir().map(Path::to_owned).expect("no directory");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -822,16 +803,6 @@ mod tests {
         assert!(dir.join(LOCK_FILE).exists());
         drop(s);
         assert!(!dir.exists(), "dropping the store removes its directory");
-    }
-
-    /// What an upload holds, read back from wherever it is.
-    fn read_back(incoming: &Incoming) -> Vec<u8> {
-        use std::io::Read as _;
-        let mut back = Vec::new();
-        let read = (incoming.source().open())
-            .and_then(|mut r| r.read_to_end(&mut back).map_err(|e| e.to_string()));
-        assert!(read.is_ok(), "{read:?}");
-        back
     }
 
     /// The segment files in the store's directory.
@@ -878,10 +849,9 @@ mod tests {
                             .map(|i| {
                                 let len = 1 + (i * 7919 + usize::from(t) * 104_729) % 300_000;
                                 let fill = t.wrapping_mul(40).wrapping_add(i as u8);
-                                let appended = s.append(&[Bytes::from(vec![fill; len])]);
-                                let Ok(extent) = appended else {
-                                    panic!("not appended: {appended:?}");
-                                };
+                                let extent = s
+                                    .append(&[Bytes::from(vec![fill; len])])
+                                    .expect("not appended");
                                 (fill, extent)
                             })
                             .collect::<Vec<_>>()
@@ -912,7 +882,7 @@ mod tests {
         for (fill, extent) in written {
             let len = usize::try_from(extent.len).unwrap_or(0);
             let incoming = s.on_disk(vec![extent]);
-            assert_eq!(read_back(&incoming), vec![fill; len]);
+            assert_eq!(incoming.read_back(), vec![fill; len]);
         }
         s.clear();
         s.settle();
@@ -933,12 +903,10 @@ mod tests {
                 Bytes::copy_from_slice(&bytes[..len / 3]),
                 Bytes::copy_from_slice(&bytes[len / 3..]),
             ]);
-            let Ok(extent) = appended else {
-                panic!("not appended: {appended:?}");
-            };
+            let extent = appended.expect("not appended");
             let incoming = s.on_disk(vec![extent]);
             assert!(!incoming.in_memory());
-            assert_eq!(read_back(&incoming), bytes, "upload {i}");
+            assert_eq!(incoming.read_back(), bytes, "upload {i}");
             incoming
         };
         let first: Vec<Incoming> = (0..3).map(|i| upload(i, 5000 + i)).collect();
@@ -958,7 +926,7 @@ mod tests {
             "another upload came between"
         );
         let split = s.on_disk(vec![one, two]);
-        assert_eq!(read_back(&split), bytes);
+        assert_eq!(split.read_back(), bytes);
         drop((split, between));
         // Kept with a task, it is counted once, by its segment.
         let mut first = first.into_iter();
@@ -1098,8 +1066,8 @@ mod tests {
             "and the one they share"
         );
         // The kept uploads read back as they were written.
-        assert_eq!(read_back(&first), first_bytes);
-        assert_eq!(read_back(&last), last_bytes);
+        assert_eq!(first.read_back(), first_bytes);
+        assert_eq!(last.read_back(), last_bytes);
         // Nothing else to give back: a full store refuses the append.
         let full = MAX_STORED_BYTES - s.on_disk_bytes();
         s.count_on_disk(signed(full));
@@ -1123,10 +1091,7 @@ mod tests {
         let s = store();
         let upload = written(&s, b"held");
         let segment = current(&s);
-        let deleter = s.deleter.get().cloned();
-        let Some(deleter) = deleter else {
-            panic!("no deleter with a segment");
-        };
+        let deleter = s.deleter.get().cloned().expect("no deleter with a segment");
         // The deleter busy until `release` goes, as with 256 segments to delete.
         let (release, busy) = std::sync::mpsc::channel::<()>();
         let job: Box<dyn FnOnce() + Send> = Box::new(move || {
@@ -1291,17 +1256,13 @@ mod tests {
         let bytes = [0u8; 1000];
         let incoming = held(&s, &bytes);
         let probed = super::super::audio::probe_upload_async(incoming.source().clone()).await;
-        let Err(why) = probed.clone() else {
-            panic!("zeros probed as audio");
-        };
+        let why = probed.clone().expect_err("zeros probed as audio");
         let id = Uuid::from_u128(9);
         assert!(s.keep(incoming, id, 3, &probed).is_ok());
         assert!(s.has(&id));
         assert_eq!(s.kept_in_memory(&id), None, "no bytes of it are kept");
         assert_eq!(s.memory_used(), 0);
-        let Some(result) = s.result(&id).await else {
-            panic!("no result");
-        };
+        let result = s.result(&id).await.expect("no result");
         assert!(!result.is_upload());
         assert_eq!(result.duration, super::super::audio::DURATION_SECONDS);
         assert!(result.note.contains("did not decode"), "{}", result.note);

@@ -75,14 +75,13 @@ impl Fill for Voice {
 pub(crate) fn catalogue(spec: &Spec) -> &'static [Voice] {
     static CATALOGUE: OnceLock<Vec<Voice>> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
-        let mut voices: Vec<Voice> = spec
-            .example_voices
-            .iter()
-            .map(|(id, name)| Voice {
-                id: id.clone(),
-                name: name.clone(),
-                folded: name.to_lowercase(),
-            })
+        let voice = |id: String, name: &str| Voice {
+            id,
+            name: name.to_owned(),
+            folded: name.to_lowercase(),
+        };
+        let mut voices: Vec<Voice> = (spec.example_voices.iter())
+            .map(|(id, name)| voice(id.clone(), name))
             .collect();
         for (i, name) in NAMES.iter().enumerate() {
             if voices.iter().any(|v| v.name == *name) {
@@ -93,11 +92,7 @@ pub(crate) fn catalogue(spec: &Spec) -> &'static [Voice] {
             } else {
                 name_uuid(name).to_string()
             };
-            voices.push(Voice {
-                id,
-                name: (*name).to_owned(),
-                folded: name.to_lowercase(),
-            });
+            voices.push(voice(id, name));
         }
         voices
     })
@@ -157,9 +152,7 @@ mod tests {
 
     #[test]
     fn catalogue_has_a_few_dozen_unique_voices() {
-        let Ok(spec) = crate::spec::spec() else {
-            panic!("spec")
-        };
+        let spec = crate::spec::spec().expect("spec");
         let all = catalogue(spec);
         assert!(all.len() >= 36, "{}", all.len());
         let mut ids: Vec<&str> = all.iter().map(|v| v.id.as_str()).collect();

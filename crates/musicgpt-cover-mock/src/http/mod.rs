@@ -35,7 +35,7 @@ pub(crate) mod webhook_client;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{MethodFilter, get, on};
 use tower::Layer;
 
@@ -142,5 +142,4 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
         StatusCode::METHOD_NOT_ALLOWED,
         &format!("{} does not take {method}", uri.path()),
     )
-    .into_response()
 }

@@ -6,7 +6,7 @@
 //! asks (Prism's `dynamic=` among them: the mock's answers are always generated).
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::respond::{documented, json};
 use crate::spec::{Example, Operation};
@@ -57,23 +57,18 @@ pub(crate) fn replay(op: &Operation, prefer: &Prefer) -> Option<Response> {
     }
     Some(match pick(op, prefer) {
         Ok((status, example)) => {
-            let mut applied = String::new();
-            if prefer.code.is_some() {
-                applied.push_str(&format!("code={}", status.as_u16()));
-            }
-            if prefer.example.is_some() {
-                if !applied.is_empty() {
-                    applied.push_str(", ");
-                }
-                applied.push_str(&format!("example={}", example.name));
-            }
+            let applied = [
+                (prefer.code.as_ref()).map(|_| format!("code={}", status.as_u16())),
+                (prefer.example.as_ref()).map(|_| format!("example={}", example.name)),
+            ];
+            let applied = applied.into_iter().flatten().collect::<Vec<_>>().join(", ");
             let mut response = json(status, example.body.clone());
             if let Ok(v) = HeaderValue::from_str(&applied) {
                 response.headers_mut().insert(PREFERENCE_APPLIED, v);
             }
             response
         }
-        Err(text) => documented(op, op.invalid_status, Some(&text)).into_response(),
+        Err(text) => documented(op, op.invalid_status, Some(&text)),
     })
 }
 
@@ -166,9 +161,7 @@ mod tests {
 
     #[test]
     fn picks_examples_and_names_what_exists() {
-        let Ok(spec) = crate::spec::spec() else {
-            panic!("spec")
-        };
+        let spec = crate::spec::spec().expect("spec");
         let op = &spec.cover;
         let p = |code: Option<&str>, example: Option<&str>| Prefer {
             code: code.map(str::to_owned),

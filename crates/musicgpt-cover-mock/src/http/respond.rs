@@ -17,14 +17,12 @@ use crate::spec::{Field, Fill, Operation, Val};
 /// body from connection", and only a cause says what was wrong ("invalid chunk size line").
 pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
+    for cause in std::iter::successors(error.source(), |c| c.source()) {
+        let more = cause.to_string();
         if !text.contains(&more) {
             text.push_str(": ");
             text.push_str(&more);
         }
-        cause = c.source();
     }
     text
 }

@@ -38,14 +38,7 @@ impl BodyStalled {
     pub(crate) fn find<'e>(
         error: &'e (dyn std::error::Error + 'static),
     ) -> Option<&'e BodyStalled> {
-        let mut current = Some(error);
-        while let Some(e) = current {
-            if let Some(stalled) = e.downcast_ref::<BodyStalled>() {
-                return Some(stalled);
-            }
-            current = e.source();
-        }
-        None
+        std::iter::successors(Some(error), |e| e.source()).find_map(|e| e.downcast_ref())
     }
 }
 
@@ -137,11 +130,22 @@ mod tests {
         }
     }
 
+    /// A body held to [`pace`], read as a stream, and the sender of its pieces.
+    fn paced() -> (
+        tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+        axum::body::BodyDataStream,
+    ) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+        let body = Body::from_stream(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+        (
+            tx,
+            Body::new(PacedBody::new(body, pace())).into_data_stream(),
+        )
+    }
+
     #[tokio::test]
     async fn a_body_that_pauses_too_long_is_cut_off() {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-        let body = Body::from_stream(tokio_stream_from(rx));
-        let mut stream = Body::new(PacedBody::new(body, pace())).into_data_stream();
+        let (tx, mut stream) = paced();
         assert!(tx.send(Ok(Bytes::from_static(b"abc"))).await.is_ok());
         assert_eq!(
             stream.next().await.and_then(Result::ok).as_deref(),
@@ -158,9 +162,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_trickle_is_cut_off_after_the_grace() {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-        let body = Body::from_stream(tokio_stream_from(rx));
-        let mut stream = Body::new(PacedBody::new(body, pace())).into_data_stream();
+        let (tx, mut stream) = paced();
         let started = Instant::now();
         let sender = tokio::spawn(async move {
             // 50 bytes a second, never pausing past the timeout, for up to 3 s.
@@ -191,9 +193,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_steady_body_passes() {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-        let body = Body::from_stream(tokio_stream_from(rx));
-        let mut stream = Body::new(PacedBody::new(body, pace())).into_data_stream();
+        let (tx, mut stream) = paced();
         let sender = tokio::spawn(async move {
             // 1 KiB every 20 ms (50 KiB a second) for 0.6 s: above the minimum rate, never
             // pausing for long.
@@ -206,19 +206,9 @@ mod tests {
         });
         let mut got = 0;
         while let Some(piece) = stream.next().await {
-            match piece {
-                Ok(bytes) => got += bytes.len(),
-                Err(e) => panic!("{e}"),
-            }
+            got += piece.unwrap_or_else(|e| panic!("{e}")).len();
         }
         assert_eq!(got, 30 * 1024);
         assert!(sender.await.is_ok());
-    }
-
-    /// The receiving end of a channel as a stream of body pieces.
-    fn tokio_stream_from(
-        mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
-    ) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
-        futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
     }
 }

@@ -69,12 +69,10 @@ pub fn describe(state: &MockState, origin: &str) -> String {
         "  Result files  {origin}{FILES_PATH}/{{conversion_id}}.{}\n",
         exts.join(" and .")
     ));
-    match state.admin_token() {
-        None => out.push_str(&format!("  Admin API     {origin}{ADMIN_PATH}\n")),
-        Some(token) => out.push_str(&format!(
-            "  Admin API     {origin}{ADMIN_PATH} (send Authorization: Bearer {token})\n"
-        )),
-    }
+    let bearer = (state.admin_token())
+        .map(|token| format!(" (send Authorization: Bearer {token})"))
+        .unwrap_or_default();
+    out.push_str(&format!("  Admin API     {origin}{ADMIN_PATH}{bearer}\n"));
     if config.mock.api_keys.is_empty() {
         out.push_str(&format!(
             "Keys: any non-empty Authorization value without a `Bearer ` prefix, {} credits each\n",

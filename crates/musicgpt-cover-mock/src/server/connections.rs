@@ -119,10 +119,7 @@ pub(super) async fn serve(
                             ending: Arc::clone(&ending),
                         })
                     });
-                    let mut response = match app.oneshot(request).await {
-                        Ok(r) => r,
-                        Err(never) => match never {},
-                    };
+                    let Ok(mut response) = app.oneshot(request).await;
                     if let Some(abort) = response.extensions().get::<Abort>() {
                         // An error from the service makes hyper drop the connection unwritten.
                         ending.reset.store(abort.reset, Ordering::Release);
@@ -175,16 +172,9 @@ fn is_per_connection(e: &io::Error) -> bool {
 }
 
 /// The service's error for an answer marked [`Abort`].
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("connection ended by a fault scenario")]
 struct Aborted;
-
-impl std::fmt::Display for Aborted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection ended by a fault scenario")
-    }
-}
-
-impl std::error::Error for Aborted {}
 
 /// How a connection is to end, told by its requests to its socket.
 #[derive(Debug, Default)]
@@ -342,10 +332,7 @@ impl AsyncRead for Stream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.socket() {
-            Ok(socket) => Pin::new(socket).poll_read(cx, buf),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+        Pin::new(self.socket()?).poll_read(cx, buf)
     }
 }
 
@@ -355,10 +342,7 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.socket() {
-            Ok(socket) => Pin::new(socket).poll_write(cx, buf),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+        Pin::new(self.socket()?).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -366,10 +350,7 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match self.socket() {
-            Ok(socket) => Pin::new(socket).poll_write_vectored(cx, bufs),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+        Pin::new(self.socket()?).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -379,16 +360,10 @@ impl AsyncWrite for Stream {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.socket() {
-            Ok(socket) => Pin::new(socket).poll_flush(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+        Pin::new(self.socket()?).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.socket() {
-            Ok(socket) => Pin::new(socket).poll_shutdown(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+        Pin::new(self.socket()?).poll_shutdown(cx)
     }
 }

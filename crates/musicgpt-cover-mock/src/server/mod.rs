@@ -225,10 +225,8 @@ impl MockServerBuilder {
     /// # Panics
     /// As [`MockServer::start`].
     pub async fn start(self) -> MockServer {
-        match self.try_start().await {
-            Ok(server) => server,
-            Err(e) => panic!("musicgpt-cover-mock could not start: {e}"),
-        }
+        (self.try_start().await)
+            .unwrap_or_else(|e| panic!("musicgpt-cover-mock could not start: {e}"))
     }
 
     /// Starts the mock, or says why it could not: see [`MockServer::try_start`].
@@ -249,10 +247,8 @@ impl MockServer {
     /// [`MockState::find_requests`] for the `Result`.
     #[track_caller]
     pub fn received_requests(&self, matcher: impl Into<Matcher>) -> Vec<JournalEntry> {
-        match self.state.find_requests(&matcher.into()) {
-            Ok(found) => found,
-            Err(e) => panic!("the matcher cannot be used: {e}"),
-        }
+        (self.state.find_requests(&matcher.into()))
+            .unwrap_or_else(|e| panic!("the matcher cannot be used: {e}"))
     }
 
     /// Asserts that `expected` journalled requests match (`1`, `0`, `1..=3`, `2..`).
@@ -318,10 +314,12 @@ mod tests {
             .send()
             .await;
         assert!(sent.is_ok_and(|r| r.status().is_success()));
-        let dir = mock.state().uploads().dir().map(std::path::Path::to_owned);
-        let Ok(dir) = dir else {
-            panic!("no uploads directory: {dir:?}");
-        };
+        let dir = mock
+            .state()
+            .uploads()
+            .dir()
+            .map(std::path::Path::to_owned)
+            .expect("no uploads directory");
         assert!(dir.exists(), "the 2 MiB upload went to disk");
         // A handle on the state kept (as `serve_with_state`'s caller does): the store lives on.
         let state = mock.state().clone();

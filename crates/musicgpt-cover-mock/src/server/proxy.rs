@@ -88,12 +88,9 @@ impl ProxyServer {
         let app = router(state.clone(), &proxy).map_err(MockError::Config)?;
         let (stop, stopped) = oneshot::channel::<()>();
         let served = state.clone();
-        let task = tokio::spawn(async move {
-            serve_app(listener, served, app, async move {
-                let _ = stopped.await;
-            })
-            .await
-        });
+        let task = tokio::spawn(serve_app(listener, served, app, async move {
+            let _ = stopped.await;
+        }));
         let base_url = format!("http://{addr}{}", state.spec().base_path);
         Ok(ProxyServer {
             state,

@@ -146,15 +146,11 @@ impl FormSpec {
 
     /// Every required field was given; the error names the first one missing.
     pub(crate) fn required_given(&self, values: &[Option<Value>]) -> Result<(), String> {
-        match self
-            .fields
-            .iter()
-            .zip(values)
+        (self.fields.iter().zip(values))
             .find(|(rule, value)| rule.required && value.is_none())
-        {
-            Some((rule, _)) => Err(format!("{} is required", rule.name)),
-            None => Ok(()),
-        }
+            .map_or(Ok(()), |(rule, _)| {
+                Err(format!("{} is required", rule.name))
+            })
     }
 
     /// A form the spec's examples fill: each required field, then the fields of the first
@@ -212,10 +208,9 @@ pub(crate) struct Need {
 /// The form of an object schema: a rule per property, and the alternatives of its `anyOf`.
 pub(super) fn form(schema: &Yaml) -> Result<FormSpec, String> {
     let form: Schema = read(schema)?;
-    let mut fields = Vec::new();
-    for (name, prop) in form.properties() {
-        fields.push(rule(name, prop, form.required.iter().any(|r| r == name))?);
-    }
+    let fields = (form.properties())
+        .map(|(name, prop)| rule(name, prop, form.required.iter().any(|r| r == name)))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut alternatives = Vec::new();
     for alt in form_rule(form)? {
         let alt: Schema = read(&alt)?;

@@ -198,6 +198,18 @@ impl Spec {
         ]
     }
 
+    /// The operation whose operationId is `id`.
+    pub(crate) fn operation(&self, id: &str) -> Option<&Operation> {
+        (self.operations().into_iter()).find(|op| op.operation_id == id)
+    }
+
+    /// Every operationId, `cover, getConversionById, ...`, for a text that names them.
+    pub(crate) fn operation_ids(&self) -> String {
+        self.operations()
+            .map(|op| op.operation_id.as_str())
+            .join(", ")
+    }
+
     pub(crate) fn status_text(&self, status: &str) -> Option<&StatusText> {
         self.status_texts.iter().find(|t| t.status == status)
     }
@@ -384,10 +396,7 @@ mod tests {
     use super::*;
 
     fn spec() -> &'static Spec {
-        match super::spec() {
-            Ok(s) => s,
-            Err(e) => panic!("{e}"),
-        }
+        (super::spec()).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -583,10 +592,11 @@ mod tests {
         let Some((fields, alternatives)) = form else {
             panic!("no form")
         };
-        let pitch = fields.iter().find(|f| f.name == "pitch").cloned();
-        let Some(pitch) = pitch else {
-            panic!("no pitch")
-        };
+        let pitch = fields
+            .iter()
+            .find(|f| f.name == "pitch")
+            .cloned()
+            .expect("no pitch");
         assert_eq!(
             (pitch.kind, pitch.minimum, pitch.maximum),
             (ValueKind::Integer, Some(-12), Some(12))

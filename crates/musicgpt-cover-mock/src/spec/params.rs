@@ -63,9 +63,7 @@ mod tests {
 
     #[test]
     fn checks_the_voice_list_parameters() {
-        let Ok(spec) = crate::spec::spec() else {
-            panic!("spec")
-        };
+        let spec = crate::spec::spec().expect("spec");
         let rules = &spec.search_voices.query;
         let ok = parse_query(rules, Some("query=dr%20ake&limit=5"));
         let Ok(ok) = ok else { panic!("{ok:?}") };
@@ -91,17 +89,16 @@ mod tests {
         // Ids are plain strings (the mock's UUIDs are its own): any id passes the query check,
         // and one the mock did not issue is then not found.
         let by_id = &spec.by_id.query;
-        let Ok(checked) = parse_query(by_id, Some("conversionType=COVER&task_id=nope")) else {
-            panic!("a task_id that is not a UUID is a valid query");
-        };
+        let checked = parse_query(by_id, Some("conversionType=COVER&task_id=nope"))
+            .expect("a task_id that is not a UUID is a valid query");
         assert!(checked.contains(&Some(Param::Text("nope".into()))));
         // conversionType is one of the spec's values, exactly as the API's documentation writes
         // them (upper case); the error names them.
         for bad in ["NOPE", "", "cover", "COVER ", "Cover"] {
             let query = format!("conversionType={}&task_id=a", bad.replace(' ', "+"));
-            let Err(why) = parse_query(by_id, Some(&query)) else {
-                panic!("conversionType {bad:?} passed");
-            };
+            let why = parse_query(by_id, Some(&query))
+                .err()
+                .unwrap_or_else(|| panic!("conversionType {bad:?} passed"));
             assert!(
                 why.starts_with("conversionType must be one of MUSIC_AI,")
                     && why.contains(", COVER,")

@@ -32,9 +32,11 @@ pub(crate) use decode::Probe;
 pub(crate) use render::{
     Rendered, probe_upload_async, render_upload_async, tune_for_probe_failure,
 };
-pub(crate) use segment::{Deleter, Extent, SharedFile};
+#[cfg(test)]
+pub(crate) use segment::noise;
 #[cfg(all(test, target_os = "linux"))]
-pub(crate) use segment::{noise, punches_in};
+pub(crate) use segment::punches_in;
+pub(crate) use segment::{Deleter, Extent, SharedFile};
 pub(crate) use source::{Chunks, Pieces, UploadSource};
 pub(crate) use tune::rendition;
 pub use tune::{DURATION_SECONDS, SAMPLE_RATE};

@@ -89,7 +89,8 @@ pub(crate) fn render_upload(source: &UploadSource, pitch: i64) -> Result<Rendere
 /// [`render_upload`], with the generated tune (and the reason, in `note`) when the upload does
 /// not decode: what a task's result files are.
 pub(crate) fn render_upload_or_tune(source: &UploadSource, pitch: i64) -> Rendered {
-    render_upload(source, pitch).unwrap_or_else(|reason| tune_instead(pitch, reason))
+    render_upload(source, pitch)
+        .unwrap_or_else(|reason| tune_rendered(tune::rendition_blocking(pitch), reason))
 }
 
 /// The most bytes of an upload in memory probed whole on the calling thread (the runtime's)
@@ -150,7 +151,7 @@ where
     let _permit = CONVERSIONS.acquire().await;
     let Some(upload) = upload.upgrade() else {
         let reason = "the upload was deleted before its turn to be converted".to_owned();
-        return tune_rendered(tune::rendition(pitch).await, reason);
+        return tune_for_probe_failure(pitch, reason).await;
     };
     let converted =
         tokio::task::spawn_blocking(move || render_upload_or_tune((*upload).as_ref(), pitch));
@@ -159,8 +160,7 @@ where
         Err(e) => {
             let reason = format!("the conversion failed ({e})");
             tracing::error!("{reason}");
-            let tune = tune::rendition(pitch).await;
-            tune_rendered(tune, reason)
+            tune_for_probe_failure(pitch, reason).await
         }
     }
 }
@@ -169,11 +169,6 @@ where
 /// the result of an upload that is not audio, made without looking at its bytes again.
 pub(crate) async fn tune_for_probe_failure(pitch: i64, reason: String) -> Rendered {
     tune_rendered(tune::rendition(pitch).await, reason)
-}
-
-/// The generated tune for `pitch`, standing in for an upload that did not decode.
-pub(crate) fn tune_instead(pitch: i64, reason: String) -> Rendered {
-    tune_rendered(tune::rendition_blocking(pitch), reason)
 }
 
 fn tune_rendered(tune: &tune::Rendition, reason: String) -> Rendered {

@@ -93,10 +93,7 @@ fn off(got: f64, want: f64) -> f64 {
 }
 
 fn decoded(bytes: Vec<u8>) -> Decoded {
-    match decode_bytes(bytes, MAX_SECONDS) {
-        Ok(d) => d,
-        Err(e) => panic!("does not decode: {e}"),
-    }
+    (decode_bytes(bytes, MAX_SECONDS)).unwrap_or_else(|e| panic!("does not decode: {e}"))
 }
 
 /// Every format, mono and stereo, shifted by each n: the result WAV (decoded again) has each
@@ -158,10 +155,7 @@ fn the_probe_knows_the_duration_before_the_conversion() {
         for channels in [1, 2] {
             let bytes = input(format, channels);
             let (_incoming, path) = write(&store, &bytes);
-            let probe = probe_file(&path);
-            let Ok(probe) = probe else {
-                panic!("{format:?}: {probe:?}");
-            };
+            let probe = probe_file(&path).unwrap_or_else(|e| panic!("{format:?}: {e:?}"));
             let seconds = decoded(bytes).seconds();
             assert_eq!(probe.duration, seconds, "{format:?} {channels} ch");
             assert!(!probe.truncated);
@@ -192,10 +186,7 @@ fn an_mp3_behind_tags_or_a_little_junk_still_probes() {
     ] {
         let bytes = [prefix, song.clone()].concat();
         let (_incoming, path) = write(&store, &bytes);
-        let probe = probe_file(&path);
-        let Ok(probe) = probe else {
-            panic!("{what}: {probe:?}");
-        };
+        let probe = probe_file(&path).unwrap_or_else(|e| panic!("{what}: {e:?}"));
         assert!(
             (probe.duration - seconds).abs() < 0.05,
             "{what}: {} s",
@@ -210,27 +201,11 @@ fn an_mp3_behind_tags_or_a_little_junk_still_probes() {
 }
 
 #[test]
-fn wav_mono_and_stereo_are_shifted_keeping_their_length() {
-    check(Format::Wav, 1);
-    check(Format::Wav, 2);
-}
-
-#[test]
-fn mp3_mono_and_stereo_are_shifted_keeping_their_length() {
-    check(Format::Mp3, 1);
-    check(Format::Mp3, 2);
-}
-
-#[test]
-fn flac_mono_and_stereo_are_shifted_keeping_their_length() {
-    check(Format::Flac, 1);
-    check(Format::Flac, 2);
-}
-
-#[test]
-fn vorbis_mono_and_stereo_are_shifted_keeping_their_length() {
-    check(Format::Vorbis, 1);
-    check(Format::Vorbis, 2);
+fn every_format_mono_and_stereo_is_shifted_keeping_its_length() {
+    for format in [Format::Wav, Format::Mp3, Format::Flac, Format::Vorbis] {
+        check(format, 1);
+        check(format, 2);
+    }
 }
 
 /// The shift moves nothing in time: a tone that starts at 0.25 s starts there after the shift,
@@ -243,9 +218,10 @@ fn a_note_starts_when_it_started() {
     pcm[0][..onset].iter_mut().for_each(|s| *s = 0.0);
     for n in [-12, 7, 12] {
         let out = super::shift::shift_channels(pcm.clone(), n, rate);
-        let Some(start) = out[0].iter().position(|s| s.abs() > 0.1) else {
-            panic!("{n:+}: silent");
-        };
+        let start = out[0]
+            .iter()
+            .position(|s| s.abs() > 0.1)
+            .unwrap_or_else(|| panic!("{n:+}: silent"));
         assert!(
             start.abs_diff(onset) < rate as usize / 20,
             "{n:+}: starts at {start}, not {onset}"
@@ -265,10 +241,9 @@ fn files() -> Arc<UploadStore> {
 /// `bytes` as an upload written to the store's segment, and as a file of their own in its
 /// directory (what the file tests read).
 fn write(store: &UploadStore, bytes: &[u8]) -> (super::super::uploads::Incoming, PathBuf) {
-    let appended = store.append(&[bytes::Bytes::copy_from_slice(bytes)]);
-    let Ok(extent) = appended else {
-        panic!("not written: {appended:?}");
-    };
+    let extent = store
+        .append(&[bytes::Bytes::copy_from_slice(bytes)])
+        .expect("not written");
     let dir = store.dir().map(Path::to_owned).unwrap_or_default();
     let path = dir.join(format!("test-{}.bin", uuid::Uuid::new_v4().simple()));
     assert!(std::fs::write(&path, bytes).is_ok());
@@ -280,18 +255,9 @@ fn file(path: &Path) -> UploadSource {
     UploadSource::File(path.to_owned())
 }
 
-/// `len` bytes of noise from a fixed generator (xorshift): no format marker anywhere, or a false
-/// one that fails.
+/// `len` bytes of noise from a fixed generator ([`super::noise`]).
 fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    super::noise(len, 0x2545_f491_4f6c_dd1d)
 }
 
 #[test]
@@ -330,9 +296,7 @@ fn bytes_that_do_not_decode_give_the_tune_and_the_reason() {
     }
     // A file that is gone says so.
     let gone = store.dir().map(|d| d.join("gone")).unwrap_or_default();
-    let Err(why) = render_upload(&file(&gone), 0) else {
-        panic!("a missing file converted");
-    };
+    let why = render_upload(&file(&gone), 0).expect_err("a missing file converted");
     assert!(why.contains("could not be read"), "{why}");
 }
 
@@ -343,17 +307,11 @@ fn a_61_second_upload_is_cut_to_60_and_says_so() {
     let rate = 8_000u32;
     let store = files();
     let (_incoming, path) = write(&store, &wav(&tone(1, rate, 61.0), rate));
-    let probe = probe_file(&path);
-    let Ok(probe) = probe else {
-        panic!("{probe:?}");
-    };
+    let probe = probe_file(&path).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(probe.duration, 60.0);
     assert!(probe.truncated);
     assert_eq!(probe.source_seconds, Some(61.0));
-    let result = render_upload(&file(&path), 0);
-    let Ok(result) = result else {
-        panic!("{result:?}");
-    };
+    let result = render_upload(&file(&path), 0).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(result.duration, 60.0);
     assert_eq!(
         result.made_from,
@@ -382,15 +340,10 @@ fn a_61_second_upload_is_cut_to_60_and_says_so() {
 #[test]
 fn the_length_beyond_the_cut_is_counted_when_the_header_does_not_say_it() {
     let bytes = include_bytes!("fixtures/tone-stereo.ogg").to_vec();
-    let cut = decode_stream(std::io::Cursor::new(bytes), 0.25);
-    let Ok(cut) = cut else {
-        panic!("{cut:?}");
-    };
+    let cut = decode_stream(std::io::Cursor::new(bytes), 0.25).unwrap_or_else(|e| panic!("{e:?}"));
     assert!(cut.truncated);
     assert_eq!(cut.frames(), RATE as usize / 4);
-    let Some(total) = cut.source_seconds else {
-        panic!("length unknown");
-    };
+    let total = cut.source_seconds.expect("length unknown");
     assert!((total - 1.0).abs() < 0.03, "{total}");
 }
 
@@ -401,10 +354,7 @@ fn an_odd_rate_is_resampled_for_mp3() {
     let store = files();
     let (_incoming, path) = write(&store, &wav(&tone(2, rate, 0.5), rate));
     let probe = probe_file(&path).map(|p| p.duration);
-    let result = render_upload(&file(&path), 12);
-    let Ok(result) = result else {
-        panic!("{result:?}");
-    };
+    let result = render_upload(&file(&path), 12).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(result.sample_rate, 48_000);
     assert_eq!(probe, Ok(result.duration));
     assert!((result.duration - 0.5).abs() < 1e-6);
@@ -425,9 +375,7 @@ async fn a_kept_upload_is_converted() {
     let probed = probe_upload(incoming.source());
     assert!(probed.is_ok(), "{probed:?}");
     assert!(store.keep(incoming, task, -5, &probed).is_ok());
-    let Some(result) = store.result(&task).await else {
-        panic!("no result");
-    };
+    let result = store.result(&task).await.expect("no result");
     assert!(result.is_upload(), "{}", result.note);
     let back = decoded(result.wav.to_vec());
     let got = frequency(&back.channels[0], 22_050);
@@ -453,9 +401,7 @@ async fn a_held_conversion_waits_until_let_go() {
     assert!(waited.is_err(), "converted while held");
     assert_eq!(store.note(&task), None);
     drop(held);
-    let Some(result) = store.result(&task).await else {
-        panic!("no result");
-    };
+    let result = store.result(&task).await.expect("no result");
     assert!(result.is_upload(), "{}", result.note);
 }
 
@@ -494,10 +440,9 @@ fn memory_disk_and_file_read_alike() {
                     .append(&[bytes::Bytes::from(vec![i as u8; 777])])
                     .is_ok()
             );
-            let appended = store.append(&[bytes::Bytes::copy_from_slice(piece)]);
-            let Ok(place) = appended else {
-                panic!("not written: {appended:?}");
-            };
+            let place = store
+                .append(&[bytes::Bytes::copy_from_slice(piece)])
+                .expect("not written");
             assert!(place.start > 0);
             places.push(place);
         }
@@ -526,15 +471,13 @@ async fn an_upload_kept_in_memory_is_converted() {
         let incoming = store.in_memory(pieces.collect(), reservation);
         assert!(incoming.in_memory());
         let probed = probe_upload(incoming.source());
-        let Ok(probe) = probed.clone() else {
-            panic!("{format:?}: {probed:?}");
-        };
+        let probe = probed
+            .clone()
+            .unwrap_or_else(|_| panic!("{format:?}: {probed:?}"));
         let task = uuid::Uuid::from_u128(task);
         assert!(store.keep(incoming, task, 7, &probed).is_ok());
         assert_eq!(store.kept_in_memory(&task), Some(true));
-        let Some(result) = store.result(&task).await else {
-            panic!("no result");
-        };
+        let result = store.result(&task).await.expect("no result");
         assert!(result.is_upload(), "{format:?}: {}", result.note);
         assert_eq!(result.duration, probe.duration, "{format:?}");
         assert!(
@@ -650,9 +593,9 @@ fn probe_cost_report() {
         println!("{what:<26} {:>7}  {each:>10.1}", bytes.len());
     }
     // What the alternative costs: a hand-off to the blocking pool and back, doing nothing there.
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
-        panic!("no runtime");
-    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("no runtime");
     let rounds = 20_000u32;
     let (cpu, started) = (process_cpu_seconds(), std::time::Instant::now());
     runtime.block_on(async {

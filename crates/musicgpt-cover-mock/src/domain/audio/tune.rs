@@ -45,10 +45,7 @@ pub(crate) async fn rendition(pitch: i64) -> &'static Rendition {
     }
     // Encoding takes a moment (long in debug builds): keep it off the request threads.
     let made = tokio::task::spawn_blocking(move || render(pitch)).await;
-    match made {
-        Ok(r) => cell.get_or_init(|| r),
-        Err(_) => cell.get_or_init(|| render(pitch)),
-    }
+    cell.get_or_init(|| made.unwrap_or_else(|_| render(pitch)))
 }
 
 /// [`rendition`] for a caller that is already off the request threads.

@@ -99,7 +99,7 @@ impl WebhookTotals {
 /// Delivery records by task id. Final records are bounded (the oldest final one goes first);
 /// pending ones are always kept, and are bounded by the task store, which keeps a task while its
 /// webhook is pending.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct WebhookLog {
     records: HashMap<Uuid, WebhookDelivery>,
     /// Every record's id in the order it was added; ids of removed records are skipped and
@@ -114,19 +114,13 @@ pub(crate) struct WebhookLog {
 impl WebhookLog {
     pub(crate) fn new(capacity: usize) -> WebhookLog {
         WebhookLog {
-            records: HashMap::new(),
-            order: VecDeque::new(),
-            finals: VecDeque::new(),
             capacity,
-            totals: WebhookTotals::default(),
+            ..WebhookLog::default()
         }
     }
 
     pub(crate) fn clear(&mut self) {
-        self.records.clear();
-        self.order.clear();
-        self.finals.clear();
-        self.totals = WebhookTotals::default();
+        *self = WebhookLog::new(self.capacity);
     }
 
     /// Adds the record of a webhook that just came due.
@@ -179,10 +173,10 @@ impl WebhookLog {
 
     /// Forgets the oldest final records beyond the capacity.
     fn trim(&mut self) {
-        while self.finals.len() > self.capacity {
-            if let Some(old) = self.finals.pop_front() {
-                self.records.remove(&old);
-            }
+        while self.finals.len() > self.capacity
+            && let Some(old) = self.finals.pop_front()
+        {
+            self.records.remove(&old);
         }
         if self.order.len() > 2 * self.records.len() + 64 {
             let records = &self.records;

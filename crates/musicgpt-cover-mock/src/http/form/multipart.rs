@@ -544,28 +544,14 @@ mod tests {
         (sink.finish().await, bytes)
     }
 
-    /// What an upload holds, read back from wherever it is.
-    fn read_back(incoming: &Incoming) -> Vec<u8> {
-        use std::io::Read as _;
-        let mut back = Vec::new();
-        let read = incoming
-            .source()
-            .open()
-            .and_then(|mut r| r.read_to_end(&mut back).map_err(|e| e.to_string()));
-        assert!(read.is_ok(), "{read:?}");
-        back
-    }
-
     #[tokio::test]
     async fn a_small_upload_stays_in_memory() {
         let store = Arc::new(UploadStore::default());
         for len in [0, 2 << 10, MEMORY_UPLOAD_BYTES as usize] {
             let (incoming, bytes) = sink_through(&store, len).await;
-            let Some(incoming) = incoming else {
-                panic!("{len} bytes were not kept");
-            };
+            let incoming = incoming.unwrap_or_else(|| panic!("{len} bytes were not kept"));
             assert!(incoming.in_memory(), "{len} bytes");
-            assert_eq!(read_back(&incoming), bytes);
+            assert_eq!(incoming.read_back(), bytes);
             assert_eq!(store.memory_used(), len as u64);
         }
         assert_eq!(store.memory_used(), 0, "each was freed when dropped");
@@ -579,11 +565,9 @@ mod tests {
         // Past the threshold, and then two batches more.
         let len = MEMORY_UPLOAD_BYTES as usize + 2 * WRITE_BATCH + 1;
         let (incoming, bytes) = sink_through(&store, len).await;
-        let Some(incoming) = incoming else {
-            panic!("not kept");
-        };
+        let incoming = incoming.expect("not kept");
         assert!(!incoming.in_memory());
-        assert_eq!(read_back(&incoming), bytes);
+        assert_eq!(incoming.read_back(), bytes);
         assert_eq!(store.memory_used(), 0);
         // Written in batches to the store's segment, and gone once let go.
         let files = incoming.files();
@@ -602,11 +586,9 @@ mod tests {
         let mut others = store.reservation();
         assert!(others.grow(MAX_MEMORY_BYTES - 1000));
         let (incoming, bytes) = sink_through(&store, 2 << 10).await;
-        let Some(incoming) = incoming else {
-            panic!("not kept");
-        };
+        let incoming = incoming.expect("not kept");
         assert!(!incoming.in_memory());
-        assert_eq!(read_back(&incoming), bytes);
+        assert_eq!(incoming.read_back(), bytes);
         // Written into the store's shared segment, not a file of its own.
         let files = incoming.files();
         assert!(

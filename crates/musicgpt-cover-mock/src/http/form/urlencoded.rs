@@ -168,16 +168,13 @@ impl<'s> Reader<'s> {
                 "the form has more than {MAX_PARTS} fields"
             )));
         }
-        let name = match String::from_utf8(decode(&std::mem::take(&mut self.name))) {
-            Ok(name) => name,
-            Err(e) => {
-                return Err(FormError::Invalid(format!(
-                    "the name of form field {} is not valid UTF-8 once percent-decoded ({}); send names as UTF-8",
-                    self.pairs,
-                    e.as_bytes().escape_ascii()
-                )));
-            }
-        };
+        let name = String::from_utf8(decode(&std::mem::take(&mut self.name))).map_err(|e| {
+            FormError::Invalid(format!(
+                "the name of form field {} is not valid UTF-8 once percent-decoded ({}); send names as UTF-8",
+                self.pairs,
+                e.as_bytes().escape_ascii()
+            ))
+        })?;
         let raw_value = std::mem::take(&mut self.value);
         let index = self.spec.index_of(&name).filter(|&i| i < 64);
         if let Some(i) = index {

@@ -42,19 +42,17 @@ pub(crate) const DASHBOARD_PATH: &str = dashboard::PATH;
 pub(crate) fn router(state: MockState) -> Router {
     let documents = Arc::new(openapi::Documents::render(&state));
     let json_documents = Arc::clone(&documents);
-    Router::new()
+    let pages = Router::new()
         .route(explorer::PATH, only_get(explorer::page))
         .route(dashboard::PATH, only_get(dashboard::page))
-        .route(docs::PATH, only_get(docs::page))
-        // A trailing slash typed by hand reaches the page too.
-        .route(
-            &format!("{}/", dashboard::PATH),
-            only_get(|| async { Redirect::permanent(dashboard::PATH) }),
-        )
-        .route(
-            &format!("{}/", docs::PATH),
-            only_get(|| async { Redirect::permanent(docs::PATH) }),
-        )
+        .route(docs::PATH, only_get(docs::page));
+    // A trailing slash typed by hand reaches the page too.
+    let redirect = |page| only_get(move || async move { Redirect::permanent(page) });
+    [dashboard::PATH, docs::PATH]
+        .into_iter()
+        .fold(pages, |pages, page| {
+            pages.route(&format!("{page}/"), redirect(page))
+        })
         .route(
             "/openapi.yaml",
             only_get(move || std::future::ready(documents.yaml())),

@@ -136,10 +136,7 @@ impl ProxyConfig {
                 self.upstream
             ));
         }
-        match &self.record {
-            Some(dir) => Recorder::unused(dir),
-            None => Ok(()),
-        }
+        self.record.as_deref().map_or(Ok(()), Recorder::unused)
     }
 
     /// A warning when the upstream's path does not end with the spec's base path: the proxy
@@ -200,10 +197,9 @@ pub(crate) fn router(state: MockState, config: &ProxyConfig) -> Result<Router, S
         .connect_timeout(config.connect_timeout)
         .build()
         .map_err(|e| format!("the proxy's HTTP client: {e}"))?;
-    let recorder = match &config.record {
-        Some(dir) => Some(Arc::new(Recorder::create(dir)?)),
-        None => None,
-    };
+    let recorder = (config.record.as_deref().map(Recorder::create))
+        .transpose()?
+        .map(Arc::new);
     let proxy = Arc::new(Proxy {
         state: state.clone(),
         client,
@@ -377,18 +373,12 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
                 violations_header(&mut response, &found);
                 return finish(proxy, &seen, response, &found, None);
             }
-            found.push(Violation::error(
-                &["response"],
-                "upstream",
-                format!("the upstream did not answer: {}", with_causes(&e)),
-            ));
+            let why = format!("the upstream did not answer: {}", with_causes(&e));
+            found.push(Violation::error(&["response"], "upstream", why.clone()));
             let mut response = if proxy.strict {
                 strict_answer(&found, None)
             } else {
-                error_json(
-                    StatusCode::BAD_GATEWAY,
-                    &format!("the upstream did not answer: {}", with_causes(&e)),
-                )
+                error_json(StatusCode::BAD_GATEWAY, &why)
             };
             violations_header(&mut response, &found);
             return finish(proxy, &seen, response, &found, None);
@@ -416,8 +406,8 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let json = content_type.as_deref().is_some_and(validate::is_json);
-    let body = if let Some(op) = operation {
-        if json {
+    let body = match operation {
+        Some(op) if json => {
             let (read, body) = read_json(answer, &mut found).await;
             let checked = match &read {
                 Some(bytes) => validate::Body::Read(bytes),
@@ -427,16 +417,13 @@ async fn exchange(proxy: &Proxy, request: Request) -> Response {
             };
             found.extend(op.check_response(status.as_u16(), content_type.as_deref(), checked));
             body
-        } else {
-            found.extend(op.check_response(
-                status.as_u16(),
-                content_type.as_deref(),
-                validate::Body::Read(&[]),
-            ));
+        }
+        Some(op) => {
+            let checked = validate::Body::Read(&[]);
+            found.extend(op.check_response(status.as_u16(), content_type.as_deref(), checked));
             Body::from_stream(answer.bytes_stream())
         }
-    } else {
-        Body::from_stream(answer.bytes_stream())
+        None => Body::from_stream(answer.bytes_stream()),
     };
 
     let mut response = if proxy.strict && has_error(&found) {

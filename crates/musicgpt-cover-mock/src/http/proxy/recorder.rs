@@ -40,17 +40,14 @@ impl Recorder {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(format!("--record {shown}: cannot read the directory: {e}")),
         };
-        match entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
+        (entries.filter_map(Result::ok).map(|e| e.path()))
             .find(|p| p.extension().is_some_and(|x| x == "json"))
-        {
-            Some(held) => Err(format!(
-                "--record {shown} already holds a recording ({}); give an empty or new directory",
-                held.display()
-            )),
-            None => Ok(()),
-        }
+            .map_or(Ok(()), |held| {
+                Err(format!(
+                    "--record {shown} already holds a recording ({}); give an empty or new directory",
+                    held.display()
+                ))
+            })
     }
 
     /// The number of an exchange whose upstream has just answered.

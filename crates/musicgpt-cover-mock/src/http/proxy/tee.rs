@@ -41,10 +41,7 @@ impl FormCheck {
             self.task.abort();
             return (Vec::new(), None);
         }
-        match self.task.await {
-            Ok((found, form)) => (found, Some(form)),
-            Err(_) => (Vec::new(), None),
-        }
+        (self.task.await).map_or((Vec::new(), None), |(found, form)| (found, Some(form)))
     }
 }
 
@@ -71,12 +68,11 @@ pub(super) fn tee(
     let encoding = match encoding(headers, operation.urlencoded.is_some()) {
         Ok(e) => e,
         Err(why) => {
-            let found = vec![Violation::error(
-                &["request", "header", "content-type"],
-                "content-type",
-                why,
-            )];
-            return (forward(data, length, None, None), None, found);
+            return (
+                forward(data, length, None, None),
+                None,
+                vec![content_type(why)],
+            );
         }
     };
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(LAG);
@@ -87,7 +83,11 @@ pub(super) fn tee(
         })
         .fuse(),
     );
-    let task = tokio::spawn(read_form(operation, encoding, side));
+    let task = tokio::spawn(async move {
+        let mut log = FormLog::hashing();
+        let found = check_form(operation, encoding, side, &mut log).await;
+        (found, log.record())
+    });
     (
         forward(data, length, Some(tx), Some(complete.clone())),
         Some(FormCheck { task, complete }),
@@ -146,16 +146,6 @@ fn forward(
     .fuse()
 }
 
-async fn read_form(
-    operation: &'static Operation,
-    encoding: Encoding,
-    body: Body,
-) -> (Vec<Violation>, FormRecord) {
-    let mut log = FormLog::hashing();
-    let found = check_form(operation, encoding, body, &mut log).await;
-    (found, log.record())
-}
-
 async fn check_form(
     operation: &'static Operation,
     encoding: Encoding,
@@ -188,11 +178,12 @@ async fn check_form(
 }
 
 fn not_documented(media: &str) -> Violation {
-    Violation::error(
-        &["request", "header", "content-type"],
-        "content-type",
-        format!("the operation documents no {media} body"),
-    )
+    content_type(format!("the operation documents no {media} body"))
+}
+
+/// What is wrong with the request's Content-Type.
+fn content_type(why: String) -> Violation {
+    Violation::error(&["request", "header", "content-type"], "content-type", why)
 }
 
 /// A stream the proxy can cut off once the upstream has answered: the client's body is then

@@ -25,27 +25,13 @@ pub(crate) async fn by_id(State(state): State<MockState>, request: Request) -> R
     let (slot, id) = match (text(slots.task_id), text(slots.conversion_id)) {
         (Some(t), None) => (slots.task_id, t),
         (None, Some(c)) => (slots.conversion_id, c),
-        (Some(_), Some(_)) => {
-            return documented(
-                op,
-                op.invalid_status,
-                Some(&format!(
-                    "{} and {} were both given; give exactly one",
-                    name(slots.task_id),
-                    name(slots.conversion_id)
-                )),
-            );
-        }
-        (None, None) => {
-            return documented(
-                op,
-                op.invalid_status,
-                Some(&format!(
-                    "give {} or {}",
-                    name(slots.task_id),
-                    name(slots.conversion_id)
-                )),
-            );
+        (both, _) => {
+            let (task, conversion) = (name(slots.task_id), name(slots.conversion_id));
+            let why = match both {
+                Some(_) => format!("{task} and {conversion} were both given; give exactly one"),
+                None => format!("give {task} or {conversion}"),
+            };
+            return documented(op, op.invalid_status, Some(&why));
         }
     };
     // Ids are plain strings (openapi.yaml): one that is not a UUID is no id this mock issued.

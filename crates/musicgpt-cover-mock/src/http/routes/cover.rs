@@ -100,7 +100,7 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
             return refused;
         }
     }
-    let response = match result {
+    let mut response = match result {
         Err(FormError::Stalled(text)) => {
             record.set_error(text.clone());
             closing(documented(op, StatusCode::REQUEST_TIMEOUT, Some(&text)))
@@ -157,7 +157,6 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
             accept(&state, key, outcome, form, &mut record)
         }
     };
-    let mut response = response;
     response.extensions_mut().insert(record);
     response
 }

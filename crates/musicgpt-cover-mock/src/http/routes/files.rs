@@ -20,12 +20,11 @@ pub(crate) async fn file(
     headers: HeaderMap,
 ) -> Response {
     let named = || format!("result files are named {}", ResultFile::names());
-    let Some((stem, ext)) = name.rsplit_once('.') else {
+    let Some((stem, ext)) =
+        (name.rsplit_once('.')).filter(|(_, ext)| ext.bytes().all(|b| b.is_ascii_alphanumeric()))
+    else {
         return error_json(StatusCode::NOT_FOUND, &named());
     };
-    if !ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return error_json(StatusCode::NOT_FOUND, &named());
-    }
     let Some(file) = ResultFile::from_ext(ext) else {
         return error_json(
             StatusCode::NOT_FOUND,
@@ -40,21 +39,16 @@ pub(crate) async fn file(
     };
     let (task_id, pitch) = match state.completed_pitch(&conversion_id) {
         Ok(found) => found,
-        Err(None) => {
-            return error_json(
-                StatusCode::NOT_FOUND,
-                &format!("no conversion has id {conversion_id}"),
-            );
-        }
-        Err(Some(status)) => {
-            return error_json(
-                StatusCode::NOT_FOUND,
-                &format!(
+        Err(status) => {
+            let why = match status {
+                None => format!("no conversion has id {conversion_id}"),
+                Some(status) => format!(
                     "conversion {conversion_id} is {}; its files exist once it is {}",
                     status.as_str(),
                     Status::Completed.as_str()
                 ),
-            );
+            };
+            return error_json(StatusCode::NOT_FOUND, &why);
         }
     };
     // The upload's conversion when the task had one (waiting for it if it is still running),

@@ -1,7 +1,7 @@
 //! `GET /v1/getAllVoices` and `GET /v1/searchVoices`: pages of the built-in catalogue.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::domain::MockState;
@@ -11,34 +11,23 @@ use crate::http::respond::json;
 use crate::spec::{Operation, PageParams, Param};
 
 pub(crate) async fn all_voices(State(state): State<MockState>, request: Request) -> Response {
-    list(
-        &state,
-        &state.spec().all_voices,
-        state.spec().all_voices_params,
-        request.headers(),
-        request.uri().query(),
-    )
+    let spec = state.spec();
+    list(&state, &spec.all_voices, spec.all_voices_params, &request)
 }
 
 pub(crate) async fn search_voices(State(state): State<MockState>, request: Request) -> Response {
+    let spec = state.spec();
     list(
         &state,
-        &state.spec().search_voices,
-        state.spec().search_voices_params,
-        request.headers(),
-        request.uri().query(),
+        &spec.search_voices,
+        spec.search_voices_params,
+        &request,
     )
 }
 
-fn list(
-    state: &MockState,
-    op: &Operation,
-    slots: PageParams,
-    headers: &HeaderMap,
-    raw: Option<&str>,
-) -> Response {
+fn list(state: &MockState, op: &Operation, slots: PageParams, request: &Request) -> Response {
     let spec = state.spec();
-    let params = match checked_query(state, op, headers, raw) {
+    let params = match checked_query(state, op, request.headers(), request.uri().query()) {
         Ok(p) => p,
         Err(response) => return *response,
     };

@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use musicgpt_cover::COVER_CONVERSION_TYPE;
 
+use crate::common::http1::Form;
 use crate::common::noise;
 use crate::common::spec::{cover_example, operation};
-use crate::request::{closing, file_head, text_part};
 use crate::songs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,20 +231,17 @@ impl Scenario {
             Scenario::Song1m => Some(songs::mib_song()?),
             Scenario::ById | Scenario::Voices => return Ok(None),
         };
-        let mut body = Vec::new();
-        match file {
-            None => text_part(&mut body, "audio_url", &cover_example("audio_url")?),
-            Some(_) => text_part(&mut body, "audio_url", ""),
-        }
+        let audio_url = match file {
+            None => cover_example("audio_url")?,
+            Some(_) => String::new(),
+        };
+        let mut form = Form::default().text("audio_url", &audio_url);
         for field in ["voice_id", "pitch"] {
-            text_part(&mut body, field, &cover_example(field)?);
+            form = form.text(field, &cover_example(field)?);
         }
         if let Some(file) = file {
-            body.extend_from_slice(&file_head());
-            body.extend_from_slice(&file);
-            body.extend_from_slice(b"\r\n");
+            form = form.file("song.mp3", "audio/mpeg", &file);
         }
-        body.extend_from_slice(&closing());
-        Ok(Some(Bytes::from(body)))
+        Ok(Some(Bytes::from(form.finish())))
     }
 }

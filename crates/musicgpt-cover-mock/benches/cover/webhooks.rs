@@ -20,10 +20,11 @@ use musicgpt_cover_mock::config::DEFAULT_TASK_CAPACITY;
 use musicgpt_cover_mock::{ClockMode, MockConfig, MockServer};
 
 use crate::Part;
+use crate::common::http1::{Form, form_type};
 use crate::common::lock;
 use crate::common::spec::{cover_example, operation};
 use crate::options::Options;
-use crate::request::{KEY, closing, content_type, text_part};
+use crate::request::KEY;
 use crate::setup::{http_client, runtime};
 use crate::throughput::median;
 use crate::verdict::Verdict;
@@ -95,12 +96,10 @@ fn round(o: &Options) -> Result<Round, String> {
                 .task_capacity(tasks.max(DEFAULT_TASK_CAPACITY)),
         ))
         .map_err(|e| format!("the mock could not start: {e}"))?;
-    let mut body = Vec::new();
-    for field in ["voice_id", "audio_url"] {
-        text_part(&mut body, field, &cover_example(field)?);
-    }
-    text_part(&mut body, "webhook_url", &format!("http://{receiver}/hook"));
-    body.extend_from_slice(&closing());
+    let body = (Form::default().text("voice_id", &cover_example("voice_id")?))
+        .text("audio_url", &cover_example("audio_url")?)
+        .text("webhook_url", &format!("http://{receiver}/hook"))
+        .finish();
     let body = Bytes::from(body);
     let client = http_client()?;
     let url = mock.url(operation("cover")?.1);
@@ -111,7 +110,7 @@ fn round(o: &Options) -> Result<Round, String> {
                 let request = client
                     .post(&url)
                     .header("authorization", KEY)
-                    .header("content-type", content_type())
+                    .header("content-type", form_type())
                     .body(body.clone());
                 async move {
                     request

@@ -5,7 +5,7 @@
 //! send as many bytes.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -15,9 +15,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use bytes::Bytes;
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::common::serve;
 use crate::common::spec::api_path;
 
 /// The fixed answer of each path (the mock's: the spec's, under its base path).
@@ -81,19 +81,10 @@ fn answer(status: StatusCode, body: Bytes) -> Response {
 /// Starts the bare server on the current runtime, with the mock's routes; the handle stops it
 /// when aborted.
 pub(crate) async fn start_bare(answers: Answers) -> Result<(SocketAddr, JoinHandle<()>), String> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .map_err(|e| format!("the bare server cannot listen on 127.0.0.1: {e}"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("the bare server's address: {e}"))?;
     let app = Router::new()
         .route(&api_path("cover")?, post(parse_form))
         .route(&api_path("getConversionById")?, get(parse_query))
         .route(&api_path("getAllVoices")?, get(parse_query))
         .with_state(answers);
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((addr, task))
+    serve(app, "the bare server").await
 }

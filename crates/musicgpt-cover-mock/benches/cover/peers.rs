@@ -17,6 +17,7 @@ use musicgpt_cover_mock::api_base_path;
 use musicgpt_cover_mock::openapi_document::{self, Tree};
 use serde_norway::Value as Yaml;
 
+use crate::common::Temp;
 use crate::common::spec::operation;
 use crate::options::Options;
 use crate::prism::{self, ChildServer, free_port, spec_path, tools_dir};
@@ -134,15 +135,7 @@ pub(crate) struct Program {
     /// WireMock's jar or Mockoon's data file.
     file: PathBuf,
     /// The folder of its set-up files (removed when dropped).
-    dir: Option<PathBuf>,
-}
-
-impl Drop for Program {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
+    dir: Option<Temp>,
 }
 
 /// A peer, started (its program kept: its set-up files stay while it runs); stopped when
@@ -222,6 +215,14 @@ impl Program {
                 kind.installer()
             )
         };
+        // A fresh folder for its set-up files.
+        let set_up_dir = || {
+            let pid = std::process::id();
+            Temp::dir(&format!(
+                "musicgpt-bench-{}-{pid}",
+                kind.name().to_lowercase()
+            ))
+        };
         match kind {
             Kind::Prism => {
                 let program = prism::program()?;
@@ -247,7 +248,7 @@ impl Program {
                     })
                     .ok_or_else(|| missing(&package.join("build/wiremock-standalone-*.jar")))?;
                 let java = java_version()?;
-                let dir = set_up_dir(kind)?;
+                let dir = set_up_dir()?;
                 // Its folder goes with it (Drop), also when set_up cannot write a stub.
                 Ok(Program {
                     kind,
@@ -263,12 +264,12 @@ impl Program {
                 if !cli.is_file() {
                     return Err(missing(&cli));
                 }
-                let dir = set_up_dir(kind)?;
+                let dir = set_up_dir()?;
                 Ok(Program {
                     kind,
                     version: package_version(&bench.join("@mockoon/cli")),
                     program: cli,
-                    file: dir.join("environment.json"),
+                    file: dir.0.join("environment.json"),
                     dir: Some(dir),
                 })
             }
@@ -279,7 +280,7 @@ impl Program {
     /// spec itself).
     fn set_up(mut self) -> Result<Program, String> {
         match (self.kind, &self.dir) {
-            (Kind::WireMock, Some(dir)) => write_wiremock_stubs(dir)?,
+            (Kind::WireMock, Some(dir)) => write_wiremock_stubs(&dir.0)?,
             (Kind::Mockoon, Some(_)) => {
                 self.file = mockoon_environment(&self.program, &self.file)?;
             }
@@ -307,7 +308,7 @@ impl Program {
                     .arg(&self.file)
                     .args(["--port", &port_text, "--bind-address", "127.0.0.1"])
                     .arg("--root-dir")
-                    .args(&self.dir)
+                    .args(self.dir.iter().map(|d| &d.0))
                     .args([
                         "--no-request-journal",
                         "--disable-request-logging",
@@ -330,18 +331,6 @@ impl Program {
         }
         ChildServer::start(command, port, &self.kind.prefix(), self.kind.name())
     }
-}
-
-/// A fresh folder for a peer's set-up files.
-fn set_up_dir(kind: Kind) -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!(
-        "musicgpt-bench-{}-{}",
-        kind.name().to_lowercase(),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    Ok(dir)
 }
 
 /// An npm package's version, from its package.json.

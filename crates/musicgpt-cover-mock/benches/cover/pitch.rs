@@ -8,13 +8,13 @@
 //! those. Encoding the result (WAV and MP3) is timed too, and
 //! shown, but is not part of the target: the issue asks about decoding and shifting.
 
-use crate::setup::TempFile;
 use std::time::Instant;
 
 use musicgpt_cover_mock::config::DEFAULT_TIME_SCALE;
 use musicgpt_cover_mock::{ETA_SECONDS, audio_lab};
 
 use crate::Part;
+use crate::common::Temp;
 use crate::options::Options;
 use crate::procfs::{CpuSample, stat_jiffies};
 use crate::songs::{RATE, song};
@@ -57,11 +57,11 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
     );
     let started = Instant::now();
     let (_, mp3) = audio_lab::encode(&song(song_seconds), RATE)?;
-    let file = TempFile(std::env::temp_dir().join(format!(
+    let file = Temp::file(&format!(
         "musicgpt-cover-bench-{}-{}.mp3",
         std::process::id(),
         started.elapsed().as_nanos()
-    )));
+    ));
     std::fs::write(&file.0, &mp3).map_err(|e| format!("{}: {e}", file.0.display()))?;
     println!(
         "  input: {:.1} MiB of {} kbit/s MP3, made in {:.1} s",

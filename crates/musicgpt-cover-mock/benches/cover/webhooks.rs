@@ -7,7 +7,6 @@
 //! [`MockState::advance_clock`]: musicgpt_cover_mock::MockState::advance_clock
 
 use std::collections::HashSet;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,8 +20,8 @@ use musicgpt_cover_mock::{ClockMode, MockConfig, MockServer};
 
 use crate::Part;
 use crate::common::http1::{Form, form_type};
-use crate::common::lock;
 use crate::common::spec::{cover_example, operation};
+use crate::common::{lock, serve};
 use crate::options::Options;
 use crate::request::KEY;
 use crate::setup::{http_client, runtime};
@@ -59,20 +58,6 @@ async fn receive(State(received): State<Shared>, body: Bytes) -> &'static str {
     "ok"
 }
 
-async fn start_receiver(received: Shared) -> Result<SocketAddr, String> {
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .map_err(|e| format!("the webhook receiver cannot listen: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = Router::new()
-        .route("/hook", post(receive))
-        .with_state(received);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(addr)
-}
-
 /// One round's outcome.
 struct Round {
     made_in: Duration,
@@ -88,7 +73,10 @@ fn round(o: &Options) -> Result<Round, String> {
     let servers = runtime("bench-server", o.server_threads)?;
     let clients = runtime("bench-client", o.client_threads)?;
     let received: Shared = Arc::default();
-    let receiver = clients.block_on(start_receiver(received.clone()))?;
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(received.clone());
+    let (receiver, _) = clients.block_on(serve(app, "the webhook receiver"))?;
     let mock = servers
         .block_on(MockServer::try_start(
             MockConfig::new()

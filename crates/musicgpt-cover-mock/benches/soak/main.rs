@@ -42,7 +42,6 @@ mod options;
 mod receiver;
 mod report;
 mod rss;
-mod units;
 mod verdict;
 
 use std::process::ExitCode;
@@ -50,13 +49,13 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use crate::common::Temp;
 use crate::common::mib;
 use crate::common::options::parsed;
 use crate::ledger::Ledger;
-use crate::mock::{Mock, TempDir};
+use crate::mock::Mock;
 use crate::options::{Options, usage};
 use crate::receiver::Receiver;
-use crate::units::thousands;
 use crate::verdict::{Accepted, Audit, Evidence};
 
 /// How long the mock may take to exit after SIGTERM: its --shutdown-grace (10 s), and a margin.
@@ -100,8 +99,12 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         "--task-capacity",
         &task_capacity,
     ];
-    let tmp = TempDir::new()?;
-    let mut mock = Mock::start(&binary, &mock_args, tmp.path())?;
+    // The mock's TMPDIR, made for the run and removed at its end (what the mock leaves in it too).
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = Temp::dir(&format!("musicgpt-soak-{}-{nanos}", std::process::id()))?;
+    let mut mock = Mock::start(&binary, &mock_args, &tmp.0)?;
     println!(
         "soak: {} connections for {} s at {} requests a second; mix seed {} (--seed {} repeats it)\n  \
          mock      TMPDIR={} {} --addr 127.0.0.1:0 {} (pid {}, http://{})\n  \
@@ -112,7 +115,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         thousands(u64::from(o.rate)),
         o.seed,
         o.seed,
-        tmp.path().display(),
+        tmp.0.display(),
         binary.display(),
         mock_args.join(" "),
         mock.pid(),
@@ -131,7 +134,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     let start = Instant::now();
     let sampler = rss::sample(
         mock.pid(),
-        tmp.path().to_owned(),
+        tmp.0.clone(),
         start,
         o.seconds,
         Arc::clone(&sent),
@@ -161,7 +164,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     };
     let held = Held {
         rss: mock.running.memory().ok().map(|m| m.rss),
-        files: rss::usage(tmp.path()).0,
+        files: rss::usage(&tmp.0).0,
     };
     let exited = mock.exited();
     // Last, stopped as a user stops it: within its --shutdown-grace (10 s) and a margin, and
@@ -170,7 +173,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         None => mock.stop(STOP_WITHIN),
         Some(status) => Err(format!("it had exited already ({status})")),
     };
-    let left = tmp.entries();
+    let left = crate::mock::entries(&tmp.0);
     let log = mock.log();
 
     let tasks = ledger.all();
@@ -186,26 +189,21 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     let disk = thirds(|s| s.disk);
 
     report::requests(&mut tally, o.rate);
-    report::held(
-        memory.as_ref().map_err(String::as_str),
-        disk.as_ref().map_err(String::as_str),
-        &held,
-    );
-    report::tasks(&accepted, drained.as_ref().map_err(String::as_str), &audit);
-    let stopped = stopped.as_deref().map_err(String::as_str);
-    report::stop(stopped, &left);
+    report::held(&memory, &disk, &held);
+    report::tasks(&accepted, &drained, &audit);
+    report::stop(&stopped, &left);
     report::log(&log);
     let verdicts = verdict::verdicts(&Evidence {
         tally: &tally,
-        memory: memory.as_ref().map_err(String::as_str),
-        disk: disk.as_ref().map_err(String::as_str),
+        memory: &memory,
+        disk: &disk,
         held: &held,
-        exited: exited.as_deref(),
-        stopped,
+        exited: &exited,
+        stopped: &stopped,
         left: &left,
         log: &log,
         accepted: &accepted,
-        drained: drained.as_ref().map_err(String::as_str),
+        drained: &drained,
         audit: &audit,
     });
     let total = tally.total();
@@ -246,4 +244,17 @@ pub(crate) struct Held {
     pub(crate) rss: Option<u64>,
     /// Files in its upload directory: each belongs to a task it still keeps.
     pub(crate) files: u64,
+}
+
+/// `1234567` as `1,234,567`, as the report prints numbers.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

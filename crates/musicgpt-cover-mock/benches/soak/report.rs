@@ -12,7 +12,7 @@ use crate::load::Tally;
 use crate::mix::KINDS;
 use crate::mock::Log;
 use crate::rss::{Flatness, GROWTH_BYTES, GROWTH_SHARE, Point};
-use crate::units::thousands;
+use crate::thousands;
 use crate::verdict::{Accepted, Audit, Verdict};
 
 /// The `q` quantile of `micros`, in milliseconds to a tenth.
@@ -78,7 +78,11 @@ pub(crate) fn requests(tally: &mut Tally, rate: u32) {
     }
 }
 
-pub(crate) fn held(memory: Result<&Flatness, &str>, disk: Result<&Flatness, &str>, held: &Held) {
+pub(crate) fn held(
+    memory: &Result<Flatness, String>,
+    disk: &Result<Flatness, String>,
+    held: &Held,
+) {
     let after_drain = [
         held.rss.map(|rss| format!("{:.1} MiB", mib(rss))),
         Some(format!("{} files", thousands(held.files))),
@@ -117,7 +121,7 @@ pub(crate) fn held(memory: Result<&Flatness, &str>, disk: Result<&Flatness, &str
     }
 }
 
-pub(crate) fn stop(stopped: Result<&str, &str>, left: &[String]) {
+pub(crate) fn stop(stopped: &Result<String, String>, left: &[String]) {
     match stopped {
         Ok(status) => println!("\nstopped with SIGTERM: exited ({status})"),
         Err(why) => println!("\nstopped with SIGTERM: {why}"),
@@ -129,7 +133,7 @@ pub(crate) fn stop(stopped: Result<&str, &str>, left: &[String]) {
     }
 }
 
-pub(crate) fn tasks(accepted: &Accepted, drained: Result<&Drained, &str>, audit: &Audit) {
+pub(crate) fn tasks(accepted: &Accepted, drained: &Result<Drained, String>, audit: &Audit) {
     println!(
         "\ntasks: {} Covers accepted: {} with a webhook to the receiver, {} to a non-loopback host, {} without, {} asked to end FAILED/ERROR (no webhook due)",
         thousands(accepted.all),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::mib;
 use crate::common::mock::memory;
-use crate::units::thousands;
+use crate::thousands;
 
 /// The share of the after-warm-up value the last third may grow by.
 pub(crate) const GROWTH_SHARE: f64 = 0.10;

@@ -13,7 +13,7 @@ use crate::load::Tally;
 use crate::mock::Log;
 use crate::receiver::Received;
 use crate::rss::Flatness;
-use crate::units::thousands;
+use crate::thousands;
 
 /// One check's outcome.
 pub(crate) struct Verdict {
@@ -100,16 +100,16 @@ impl Audit {
 /// Everything the checks judge.
 pub(crate) struct Evidence<'a> {
     pub(crate) tally: &'a Tally,
-    pub(crate) memory: Result<&'a Flatness, &'a str>,
-    pub(crate) disk: Result<&'a Flatness, &'a str>,
+    pub(crate) memory: &'a Result<Flatness, String>,
+    pub(crate) disk: &'a Result<Flatness, String>,
     pub(crate) held: &'a Held,
-    pub(crate) exited: Option<&'a str>,
-    pub(crate) stopped: Result<&'a str, &'a str>,
+    pub(crate) exited: &'a Option<String>,
+    pub(crate) stopped: &'a Result<String, String>,
     /// What the mock left in its TMPDIR after it stopped.
     pub(crate) left: &'a [String],
     pub(crate) log: &'a Log,
     pub(crate) accepted: &'a Accepted,
-    pub(crate) drained: Result<&'a Drained, &'a str>,
+    pub(crate) drained: &'a Result<Drained, String>,
     pub(crate) audit: &'a Audit,
 }
 

@@ -24,7 +24,7 @@ use crate::verdict::Verdict;
 pub(crate) const CHILD_ARG: &str = "--client-upload-child";
 /// The client's peak RSS must stay under this.
 pub(crate) const CLIENT_TARGET_BYTES: u64 = 64 << 20;
-/// The chunk the file is written in.
+/// The chunk the file is written in: a MiB, `--upload-mib` times.
 const WRITE_CHUNK: usize = 1 << 20;
 
 /// In the child: the upload through the client; one line on stdout, `rss_before peak_after
@@ -85,21 +85,13 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         std::process::id()
     ));
     let written = Instant::now();
-    {
-        let mut out = std::io::BufWriter::new(
-            std::fs::File::create(&file.0).map_err(|e| format!("{}: {e}", file.0.display()))?,
-        );
-        let chunk = noise(WRITE_CHUNK);
-        let mut left = size;
-        while left > 0 {
-            let n = left.min(WRITE_CHUNK as u64) as usize;
-            out.write_all(&chunk[..n])
-                .map_err(|e| format!("{}: {e}", file.0.display()))?;
-            left -= n as u64;
-        }
-        out.flush()
-            .map_err(|e| format!("{}: {e}", file.0.display()))?;
+    let failed = |e: std::io::Error| format!("{}: {e}", file.0.display());
+    let mut out = std::fs::File::create(&file.0).map_err(failed)?;
+    let chunk = noise(WRITE_CHUNK);
+    for _ in 0..o.upload_mib {
+        out.write_all(&chunk).map_err(failed)?;
     }
+    drop(out);
     println!(
         "  wrote {} ({:.0} MiB) in {:.1} s",
         file.0.display(),

@@ -46,12 +46,8 @@ impl Kind {
     }
 
     /// The option that leaves it out.
-    pub(crate) fn flag(self) -> &'static str {
-        match self {
-            Kind::Prism => "--no-prism",
-            Kind::WireMock => "--no-wiremock",
-            Kind::Mockoon => "--no-mockoon",
-        }
+    pub(crate) fn flag(self) -> String {
+        format!("--no-{}", self.name().to_lowercase())
     }
 
     /// What its requests' paths start with.
@@ -59,14 +55,6 @@ impl Kind {
         match self {
             Kind::Prism => String::new(),
             Kind::WireMock | Kind::Mockoon => api_base_path(),
-        }
-    }
-
-    /// What installs it.
-    fn installer(self) -> &'static str {
-        match self {
-            Kind::Prism => "cargo xtask tools",
-            Kind::WireMock | Kind::Mockoon => "cargo xtask tools --bench",
         }
     }
 
@@ -153,13 +141,12 @@ pub(crate) struct LeftOut {
     pub(crate) why: String,
 }
 
-/// The peers `o` asks for, started, and each one left out with why. Prism is one of the
-/// pinned tools every checkout installs: only a smoke run goes on without it. WireMock and
-/// Mockoon are the bench's own, installed apart, and left out when missing.
+/// The peers `o` asks for, started, and each one left out with why.
 pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<LeftOut>), String> {
     let mut started = Vec::new();
     let mut left_out = Vec::new();
-    for (kind, found) in find(&o.peers)? {
+    let why = |kind: Kind| format!("left out of this run (`{}`)", kind.flag());
+    for (kind, found) in find(o, why)? {
         match found {
             Ok(program) => {
                 println!("\nstarting {} {}", kind.name(), program.version);
@@ -169,39 +156,39 @@ pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<LeftOut>), Str
                     program,
                 });
             }
-            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
             Err(why) => {
-                println!("\n{} left out: {why}", kind.name());
+                if o.peers.contains(&kind) {
+                    println!("\n{} left out: {why}", kind.name());
+                }
                 left_out.push(LeftOut { kind, why });
             }
-        }
-    }
-    for kind in Kind::ALL {
-        if !o.peers.contains(&kind) {
-            left_out.push(LeftOut {
-                kind,
-                why: format!("left out of this run (`{}`)", kind.flag()),
-            });
         }
     }
     Ok((started, left_out))
 }
 
 /// A peer found and set up, or why it is left out.
-pub(crate) type Found = Result<Program, String>;
+type Found = Result<Program, String>;
 
-/// The peers asked for, each found and set up, or why it is left out (not installed here). A
-/// peer found but not set up (its stubs or routes not made from the spec) is an error of the
-/// bench's own: the run is not valid.
-pub(crate) fn find(kinds: &[Kind]) -> Result<Vec<(Kind, Found)>, String> {
+/// The peers `o` asks for, each found and set up, or why it is left out (not installed here); then
+/// those it leaves out, `left_out` saying why. Prism is one of the pinned tools every checkout
+/// installs: only a smoke run goes on without it. WireMock and Mockoon are the bench's own,
+/// installed apart, and left out when missing. A peer found but not set up (its stubs or routes
+/// not made from the spec) is an error of the bench's own: the run is not valid.
+pub(crate) fn find(
+    o: &Options,
+    left_out: fn(Kind) -> String,
+) -> Result<Vec<(Kind, Found)>, String> {
     let mut found = Vec::new();
-    for &kind in kinds {
-        let program = match Program::find(kind) {
-            Ok(program) => Ok(program.set_up()?),
-            Err(why) => Err(why),
-        };
-        found.push((kind, program));
+    for &kind in &o.peers {
+        match Program::find(kind) {
+            Ok(program) => found.push((kind, Ok(program.set_up()?))),
+            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
+            Err(why) => found.push((kind, Err(why))),
+        }
     }
+    let others = Kind::ALL.into_iter().filter(|k| !o.peers.contains(k));
+    found.extend(others.map(|kind| (kind, Err(left_out(kind)))));
     Ok(found)
 }
 
@@ -209,10 +196,9 @@ impl Program {
     fn find(kind: Kind) -> Result<Program, String> {
         let missing = |what: &Path| {
             format!(
-                "{} is not installed ({} is missing: run `{}`)",
+                "{} is not installed ({} is missing: run `cargo xtask tools --bench`)",
                 kind.name(),
                 what.display(),
-                kind.installer()
             )
         };
         // A fresh folder for its set-up files.

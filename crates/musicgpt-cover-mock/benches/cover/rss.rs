@@ -39,14 +39,6 @@ pub(crate) async fn counted(
     Ok(journal["entries"][0]["request"]["form"]["files"][0]["size"].as_u64())
 }
 
-/// A URL-only Cover, so the first request's one-time allocations are not counted as the
-/// upload's.
-async fn warm_up(client: &reqwest::Client, url: &str) -> Result<(), String> {
-    probe(client, "POST", url, Scenario::Url.body()?)
-        .await
-        .map(|_| ())
-}
-
 /// The mock's binary sent an upload of `--upload-mib`, then the same over a lower limit, which it
 /// must refuse with 413; its targets are the peak RSS growth of each.
 pub(crate) fn measure(o: &Options) -> Result<Part, String> {
@@ -83,14 +75,21 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
             or_blank(sent.map(|s| format!("{:.0}", mib(s)))),
         );
     };
+    // The mock's binary with `args`, sent a URL-only Cover (so the first request's one-time
+    // allocations are not counted as the upload's), and its RSS then.
+    let start = |args: &[&str], limit_mib: u64| -> Result<(Mock, String, Memory), String> {
+        let mock = Mock::start(command(&binary, args))?;
+        let url = format!("http://{}{}", mock.addr, api_path("cover")?);
+        runtime.block_on(probe(&client, "POST", &url, Scenario::Url.body()?))?;
+        let before = mock.memory()?;
+        let label = format!("before (limit {limit_mib} MiB)");
+        row(&label, "", before, None, None, None);
+        Ok((mock, url, before))
+    };
     let mut verdicts = Vec::new();
 
     // Accepted: under the default --max-upload-bytes (2 GiB).
-    let mock = Mock::start(command(&binary, &[]))?;
-    let url = format!("http://{}{}", mock.addr, api_path("cover")?);
-    runtime.block_on(warm_up(&client, &url))?;
-    let before = mock.memory()?;
-    row("before (limit 2048 MiB)", "", before, None, None, None);
+    let (mock, url, before) = start(&[], 2048)?;
     let (status, answer, took) = runtime.block_on(within(upload(&client, &url, size)))?;
     let after = mock.memory()?;
     let received = runtime.block_on(counted(&client, mock.addr))?;
@@ -149,19 +148,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     // Refused: the same file to a mock with a lower limit. Chunked, the mock learns the size by
     // counting and must answer 413 once past the limit; with Content-Length it refuses before
     // reading the body.
-    let limit_text = limit.to_string();
-    let mock = Mock::start(command(&binary, &["--max-upload-bytes", &limit_text]))?;
-    let url = format!("http://{}{}", mock.addr, api_path("cover")?);
-    runtime.block_on(warm_up(&client, &url))?;
-    let before = mock.memory()?;
-    row(
-        &format!("before (limit {} MiB)", o.limit_mib),
-        "",
-        before,
-        None,
-        None,
-        None,
-    );
+    let (mock, _, before) = start(&["--max-upload-bytes", &limit.to_string()], o.limit_mib)?;
     let mut refused_ok = true;
     let mut details = Vec::new();
     for (framing, label) in [

@@ -187,30 +187,27 @@ impl Scenario {
         matches!(self, Scenario::Song | Scenario::Song1m)
     }
 
-    pub(crate) fn method(self) -> &'static str {
+    /// The operation it calls, by operationId.
+    fn operation_id(self) -> &'static str {
         match self {
-            Scenario::Url
-            | Scenario::File2k
-            | Scenario::File1m
-            | Scenario::Song
-            | Scenario::Song1m => "POST",
-            Scenario::ById | Scenario::Voices => "GET",
+            Scenario::ById => "getConversionById",
+            Scenario::Voices => "getAllVoices",
+            _ => "cover",
+        }
+    }
+
+    pub(crate) fn method(self) -> &'static str {
+        if self.operation_id() == "cover" {
+            "POST"
+        } else {
+            "GET"
         }
     }
 
     /// The operation's path in the spec (without the servers' base path; the mock and the bare
     /// server serve it under `api_base_path()`, Prism without it).
     pub(crate) fn spec_path(self) -> Result<&'static str, String> {
-        let id = match self {
-            Scenario::Url
-            | Scenario::File2k
-            | Scenario::File1m
-            | Scenario::Song
-            | Scenario::Song1m => "cover",
-            Scenario::ById => "getConversionById",
-            Scenario::Voices => "getAllVoices",
-        };
-        Ok(operation(id)?.1)
+        Ok(operation(self.operation_id())?.1)
     }
 
     /// The query string (without `?`) of a request about `task_id`.

@@ -14,7 +14,7 @@ use crate::common::mock::{binary, clean_env};
 use crate::options::Options;
 use crate::peers::{self, Kind};
 use crate::prism::{ChildServer, free_port, get_once, ready_path};
-use crate::setup::{child_exit, run_child};
+use crate::setup::{child_exit, run_child, runtime};
 use crate::throughput::median_of;
 use crate::verdict::Verdict;
 
@@ -31,43 +31,34 @@ pub(crate) fn child(args: &[String]) -> Option<ExitCode> {
     if args.first().map(String::as_str) != Some(CHILD_ARG) {
         return None;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("startup child: no runtime: {e}");
-            return Some(ExitCode::from(2));
-        }
-    };
-    let line = runtime.block_on(async {
-        let started = Instant::now();
-        let first = MockServer::start().await;
-        let start = started.elapsed();
-        let addr = first.addr();
-        let path = format!("{}{}", api_base_path(), ready_path()?);
-        let answered = tokio::task::spawn_blocking(move || get_once(addr, &path))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
-        let first_answer = started.elapsed();
-        match answered {
-            Ok(200) => {}
-            Ok(status) => return Err(format!("the first request was answered {status}")),
-            Err(e) => return Err(format!("the first request failed: {e}")),
-        }
-        let again = Instant::now();
-        let second = MockServer::start().await;
-        let second_start = again.elapsed();
-        drop((first, second));
-        Ok(format!(
-            "{} {} {}",
-            start.as_micros(),
-            first_answer.as_micros(),
-            second_start.as_micros()
-        ))
+    let line = runtime("startup-child", 1).and_then(|runtime| {
+        runtime.block_on(async {
+            let started = Instant::now();
+            let first = MockServer::start().await;
+            let start = started.elapsed();
+            let addr = first.addr();
+            let path = format!("{}{}", api_base_path(), ready_path()?);
+            let answered = tokio::task::spawn_blocking(move || get_once(addr, &path))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            let first_answer = started.elapsed();
+            match answered {
+                Ok(200) => {}
+                Ok(status) => return Err(format!("the first request was answered {status}")),
+                Err(e) => return Err(format!("the first request failed: {e}")),
+            }
+            let again = Instant::now();
+            let second = MockServer::start().await;
+            let second_start = again.elapsed();
+            drop((first, second));
+            Ok(format!(
+                "{} {} {}",
+                start.as_micros(),
+                first_answer.as_micros(),
+                second_start.as_micros()
+            ))
+        })
     });
     Some(child_exit("startup child", line))
 }
@@ -114,24 +105,14 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     }
     // Each peer's start-ups, or why it is left out.
     let mut peer_times: Vec<(Kind, Result<Vec<Duration>, String>)> = Vec::new();
-    for (kind, found) in peers::find(&o.peers)? {
-        match found {
-            Ok(program) => {
-                let mut times = Vec::new();
-                for _ in 0..o.peer_startup_runs {
-                    times.push(program.start(o.concurrency)?.started_in);
-                }
-                peer_times.push((kind, Ok(times)));
-            }
-            // As `peers::start_all`: only a smoke run goes on without Prism.
-            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
-            Err(why) => peer_times.push((kind, Err(why))),
-        }
-    }
-    for kind in Kind::ALL {
-        if !o.peers.contains(&kind) {
-            peer_times.push((kind, Err(format!("left out ({})", kind.flag()))));
-        }
+    for (kind, found) in peers::find(o, |kind| format!("left out ({})", kind.flag()))? {
+        let times = match found {
+            Ok(program) => Ok((0..o.peer_startup_runs)
+                .map(|_| program.start(o.concurrency).map(|server| server.started_in))
+                .collect::<Result<_, _>>()?),
+            Err(why) => Err(why),
+        };
+        peer_times.push((kind, times));
     }
     // A row: what was timed, how many runs, their median and range.
     let row = |what: &str, t: &[Duration]| {

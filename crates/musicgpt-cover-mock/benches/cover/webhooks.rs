@@ -36,14 +36,7 @@ const GIVE_UP: Duration = Duration::from_secs(120);
 const SENDING: usize = 32;
 
 /// What the receiver got: each webhook's task id and when it came.
-#[derive(Default)]
-struct Received {
-    task_ids: Vec<String>,
-    last: Option<Instant>,
-    first: Option<Instant>,
-}
-
-type Shared = Arc<Mutex<Received>>;
+type Shared = Arc<Mutex<Vec<(String, Instant)>>>;
 
 async fn receive(State(received): State<Shared>, body: Bytes) -> &'static str {
     let now = Instant::now();
@@ -51,10 +44,7 @@ async fn receive(State(received): State<Shared>, body: Bytes) -> &'static str {
         .ok()
         .and_then(|v| v["task_id"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let mut r = lock(&received);
-    r.task_ids.push(task_id);
-    r.last = Some(now);
-    r.first.get_or_insert(now);
+    lock(&received).push((task_id, now));
     "ok"
 }
 
@@ -128,7 +118,7 @@ fn round(o: &Options) -> Result<Round, String> {
     let due = Instant::now();
     mock.state().advance_clock(Duration::from_secs(3600));
     loop {
-        let got = lock(&received).task_ids.len();
+        let got = lock(&received).len();
         let totals = mock.state().webhook_totals();
         if got >= tasks && totals.pending == 0 {
             break;
@@ -141,14 +131,14 @@ fn round(o: &Options) -> Result<Round, String> {
     let totals = mock.state().webhook_totals();
     drop(mock);
     let r = lock(&received);
-    let unique = r.task_ids.iter().collect::<HashSet<_>>().len();
+    let after = |t: Option<&Instant>| t.map(|t| t.saturating_duration_since(due));
     Ok(Round {
         made_in,
-        received: r.task_ids.len(),
-        unique,
+        received: r.len(),
+        unique: r.iter().map(|(id, _)| id).collect::<HashSet<_>>().len(),
         delivered: totals.delivered,
-        first: r.first.map(|t| t.saturating_duration_since(due)),
-        last: r.last.map(|t| t.saturating_duration_since(due)),
+        first: after(r.iter().map(|(_, t)| t).min()),
+        last: after(r.iter().map(|(_, t)| t).max()),
     })
 }
 

@@ -44,13 +44,14 @@
 //! (`verdict` lists them last) and its Markdown [`Section`]; adding a measurement is adding such
 //! a module, an `Only` value for `--only`, and a row in `main`'s list. The rest is what
 //! measurements share: `options`, `scenario` and `request` (the requests sent), `load` (the load
-//! generator), `bare` (the bare server), `peers` (Prism, WireMock and Mockoon, set up and
-//! started), `prism` (the tools folder, Prism's program, child servers), `songs` (the MP3s of the
+//! generator), `bare` (the bare server), `peers` (Prism, WireMock and Mockoon, found, set up and
+//! started), `child` (the tools folder, child servers), `songs` (the MP3s of the
 //! upload rows and the pitch part), `upload` (the big uploads), `procfs` (CPU use from /proc) and
 //! `setup` (runtimes, the HTTP client); and `common`, shared with the soak (the HTTP/1.1 client,
 //! the mock's binary as a child, the options' grammar).
 
 mod bare;
+mod child;
 mod client;
 #[path = "../common/mod.rs"]
 mod common;
@@ -58,7 +59,6 @@ mod load;
 mod options;
 mod peers;
 mod pitch;
-mod prism;
 mod procfs;
 mod request;
 mod rss;

@@ -17,10 +17,10 @@ use musicgpt_cover_mock::api_base_path;
 use musicgpt_cover_mock::openapi_document::{self, Tree};
 use serde_norway::Value as Yaml;
 
+use crate::child::{ChildServer, free_port, spec_path, tools_dir};
 use crate::common::Temp;
 use crate::common::spec::operation;
 use crate::options::Options;
-use crate::prism::{self, ChildServer, free_port, spec_path, tools_dir};
 
 /// A mock the bench measures beside this one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,10 +211,24 @@ impl Program {
         };
         match kind {
             Kind::Prism => {
-                let program = prism::program()?;
+                let program = tools_dir().join("npm/node_modules/.bin/prism");
+                if !program.is_file() {
+                    return Err(format!(
+                        "Prism is not installed ({} is missing: run `cargo xtask tools`, or give --no-prism)",
+                        program.display()
+                    ));
+                }
+                // Its version, as it prints it.
+                let version = (Command::new(&program).arg("--version").stdin(Stdio::null()))
+                    .stderr(Stdio::null())
+                    .output()
+                    .ok()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| "?".to_owned());
                 Ok(Program {
                     kind,
-                    version: prism::version(&program),
+                    version,
                     program,
                     file: spec_path(),
                     dir: None,

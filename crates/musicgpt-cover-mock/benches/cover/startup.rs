@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use musicgpt_cover_mock::{MockServer, api_base_path};
 
 use crate::Part;
+use crate::child::{ChildServer, free_port, get_once, ready_path};
 use crate::common::mock::{binary, clean_env};
 use crate::options::Options;
 use crate::peers::{self, Kind};
-use crate::prism::{ChildServer, free_port, get_once, ready_path};
 use crate::setup::{child_exit, run_child, runtime};
 use crate::throughput::median_of;
 use crate::verdict::Verdict;

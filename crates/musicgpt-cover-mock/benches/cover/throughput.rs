@@ -83,7 +83,7 @@ struct Row {
     mock_peer: Vec<Option<f64>>,
     others: f64,
     /// Each peer's answers that were not 2xx (not counted): how many, of how many, the first.
-    refused: Vec<Option<(u64, u64, String)>>,
+    refused: Vec<(u64, u64, String)>,
 }
 
 /// Every row, side by side, round by round.
@@ -194,11 +194,9 @@ fn measure_row(
     // are the request path's alone. The request path is unchanged: each Cover still keeps its
     // song and queues its conversion, as for a user whose conversions are queued behind
     // another's.
-    let held = if scenario.converts() {
-        Some(servers.block_on(audio_lab::hold_conversions())?)
-    } else {
-        None
-    };
+    let held = (scenario.converts())
+        .then(|| servers.block_on(audio_lab::hold_conversions()))
+        .transpose()?;
     // byId asks about tasks the mock accepted: one per connection, made now (the Cover rows
     // before have long evicted older ones).
     let ids: Vec<String> = if scenario == Scenario::ById {
@@ -221,13 +219,9 @@ fn measure_row(
     } else {
         vec![String::new()]
     };
-    let path_and_query = |prefix: &str, id: &str| {
-        let query = scenario.query(id);
-        if query.is_empty() {
-            format!("{prefix}{spec_path}")
-        } else {
-            format!("{prefix}{spec_path}?{query}")
-        }
+    let path_and_query = |prefix: &str, id: &str| match scenario.query(id) {
+        query if query.is_empty() => format!("{prefix}{spec_path}"),
+        query => format!("{prefix}{spec_path}?{query}"),
     };
     // The mock's answer becomes the bare server's fixed answer.
     let mock_answer = clients.block_on(probe(
@@ -241,34 +235,21 @@ fn measure_row(
         Bytes::from(mock_answer.clone()),
     )]));
     let (bare_addr, bare_task) = servers.block_on(start_bare(answers))?;
-    let requests = |addr, prefix: &str| -> Vec<Bytes> {
-        ids.iter()
-            .map(|id| {
-                raw_request(
-                    scenario.method(),
-                    addr,
-                    &path_and_query(prefix, id),
-                    body.as_deref(),
-                )
-            })
-            .collect()
-    };
-    let mut targets = vec![
-        Target {
-            addr: bare_addr,
-            requests: requests(bare_addr, &base),
-        },
-        Target {
-            addr: mock.addr(),
-            requests: requests(mock.addr(), &base),
-        },
-    ];
-    for p in peers {
-        targets.push(Target {
-            addr: p.server.addr,
-            requests: requests(p.server.addr, &p.kind.prefix()),
-        });
-    }
+    // The servers, in the order of the columns, and the same requests to each.
+    let servers_at = [(bare_addr, base.clone()), (mock.addr(), base.clone())];
+    let servers_at = servers_at.into_iter();
+    let servers_at = servers_at.chain(peers.iter().map(|p| (p.server.addr, p.kind.prefix())));
+    let targets: Vec<Target> = servers_at
+        .map(|(addr, prefix)| Target {
+            addr,
+            requests: (ids.iter())
+                .map(|id| {
+                    let path = path_and_query(&prefix, id);
+                    raw_request(scenario.method(), addr, &path, body.as_deref())
+                })
+                .collect(),
+        })
+        .collect();
     let names: Vec<&str> = ["bare", "mock"]
         .into_iter()
         .chain(peers.iter().map(|p| p.kind.name()))
@@ -366,7 +347,7 @@ fn measure_row(
     print_header(&names);
     let mut rounds: Vec<Vec<Option<Cell>>> = Vec::new();
     let mut others = Vec::new();
-    let mut refused = vec![(0u64, 0u64, None::<String>); peers.len()];
+    let mut refused = vec![(0u64, 0u64, String::new()); peers.len()];
     for round in 0..o.rounds {
         // The order rotates each round, so drift spreads over every server.
         let n = targets.len();
@@ -382,8 +363,8 @@ fn measure_row(
                 let r = &mut refused[peer];
                 r.0 += m.failed;
                 r.1 += m.ok + m.failed;
-                if r.2.is_none() {
-                    r.2 = m.first_failure.take();
+                if r.2.is_empty() {
+                    r.2 = m.first_failure.take().unwrap_or_default();
                 }
                 if m.ok == 0 {
                     continue;
@@ -452,12 +433,7 @@ fn measure_row(
             })
             .collect(),
         others: median(others.clone()),
-        refused: refused
-            .into_iter()
-            .map(|(failed, of, first)| {
-                (failed > 0).then(|| (failed, of, first.unwrap_or_default()))
-            })
-            .collect(),
+        refused,
     };
     let mut ratios_line = vec![row.mock_bare];
     ratios_line.extend(row.mock_peer.iter().map(|r| r.unwrap_or(f64::NAN)));
@@ -473,7 +449,7 @@ fn measure_row(
     }
     println!("{summary}");
     for (p, r) in peers.iter().zip(&row.refused) {
-        if let Some((refused, of, first)) = r {
+        if let (refused @ 1.., of, first) = r {
             println!(
                 "  {} answered {refused} of {of} requests other than 2xx (not counted); the first: {first}",
                 p.kind.name()
@@ -543,22 +519,17 @@ fn row_verdicts(o: &Options, row: &Row, peers: &[Started], left_out: &[LeftOut])
         "median of the per-round ratios (rounds {:.3} to {:.3})",
         row.mock_bare_range.0, row.mock_bare_range.1
     );
-    // What this run measured first, then what the profile showed.
+    // What this run measured first, then what the profile showed (its texts begin in ASCII).
     let known = row.scenario.short_of_bare();
-    let mut chars = known.chars();
-    let capitalised: String = chars
-        .next()
-        .into_iter()
-        .flat_map(char::to_uppercase)
-        .collect();
     let short_of_bare = match (&row.cells[MOCK], &row.cells[BARE]) {
         (Some(mock), Some(bare)) => format!(
             "the mock spent {:.1} µs of CPU per answer here, the bare server {:.1} ({:+.1} µs). \
-             {capitalised}{}",
+             {}{}",
             mock.micros,
             bare.micros,
             mock.micros - bare.micros,
-            chars.as_str()
+            known.get(..1).unwrap_or_default().to_uppercase(),
+            known.get(1..).unwrap_or_default()
         ),
         _ => known.to_owned(),
     };
@@ -594,12 +565,12 @@ fn row_verdicts(o: &Options, row: &Row, peers: &[Started], left_out: &[LeftOut])
         };
         let Some(ratio) = row.mock_peer[k] else {
             let why = match &row.refused[k] {
-                Some((refused, of, first)) => format!(
+                (refused @ 1.., of, first) => format!(
                     "{} answered none of its {of} requests on this row 2xx ({refused} other answers; the first: {})",
                     kind.name(),
                     first.chars().take(120).collect::<String>()
                 ),
-                None => format!("{} answered no request on this row", kind.name()),
+                _ => format!("{} answered no request on this row", kind.name()),
             };
             verdicts.push(Verdict::not_measured(
                 name,
@@ -777,7 +748,7 @@ fn rows_markdown(o: &Options, rows: &[Row], peers: &[Started], left_out: &[LeftO
     }
     for row in rows {
         for (p, r) in peers.iter().zip(&row.refused) {
-            if let Some((refused, of, first)) = r {
+            if let (refused @ 1.., of, first) = r {
                 out.push_str(&format!(
                     "\n{}: {} answered {refused} of {of} requests other than 2xx (not counted); the first: `{}`\n",
                     row.scenario.label(),

@@ -35,8 +35,9 @@ pub(crate) struct KindTally {
 }
 
 impl KindTally {
-    /// `other`'s counts added to these (its latencies not).
+    /// `other`'s counts and latencies added to these.
     fn add(&mut self, other: &KindTally) {
+        self.latencies.extend_from_slice(&other.latencies);
         self.sent += other.sent;
         self.unexpected += other.unexpected;
         self.socket_errors += other.socket_errors;
@@ -68,9 +69,8 @@ impl Tally {
     }
 
     fn merge(&mut self, other: Tally) {
-        for (mine, theirs) in self.kinds.iter_mut().zip(other.kinds) {
-            mine.add(&theirs);
-            mine.latencies.extend(theirs.latencies);
+        for (mine, theirs) in self.kinds.iter_mut().zip(&other.kinds) {
+            mine.add(theirs);
         }
         for (mine, theirs) in [
             (&mut self.unexpected_examples, other.unexpected_examples),

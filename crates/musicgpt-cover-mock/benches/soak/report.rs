@@ -24,7 +24,6 @@ pub(crate) fn requests(tally: &mut Tally, rate: u32) {
     println!(
         "\nrequests by kind                       sent      2xx      4xx   5xx  unexpected  socket  p50 ms  p99 ms  max ms"
     );
-    let mut all_latencies = Vec::new();
     let row = |label: &str, k: &mut crate::load::KindTally| {
         let in_range =
             |from: u16, to: u16| -> u64 { k.statuses.range(from..to).map(|(_, n)| n).sum() };
@@ -42,12 +41,10 @@ pub(crate) fn requests(tally: &mut Tally, rate: u32) {
             thousands(k.socket_errors),
         );
     };
+    let mut total = tally.total();
     for ((_, label, _), k) in KINDS.iter().zip(tally.kinds.iter_mut()) {
         row(label, k);
-        all_latencies.extend_from_slice(&k.latencies);
     }
-    let mut total = tally.total();
-    total.latencies = all_latencies;
     row("total", &mut total);
     let statuses: Vec<String> = total
         .statuses

@@ -35,20 +35,16 @@ async fn parse_form(State(answers): State<Answers>, request: Request) -> Respons
         return answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}"));
     };
     let mut multipart = multer::Multipart::new(request.into_body().into_data_stream(), boundary);
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(mut field)) => loop {
-                match field.chunk().await {
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
-                    Err(_) => return answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
-                }
-            },
-            Ok(None) => break,
-            Err(_) => return answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
+    let read = async {
+        while let Some(mut field) = multipart.next_field().await? {
+            while field.chunk().await?.is_some() {}
         }
+        Ok::<_, multer::Error>(())
+    };
+    match read.await {
+        Ok(()) => fixed(body.as_ref()),
+        Err(_) => answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
     }
-    fixed(body.as_ref())
 }
 
 /// A GET: the query string parsed into its pairs, nothing checked.

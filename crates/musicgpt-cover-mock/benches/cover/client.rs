@@ -98,7 +98,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         mib(size),
         written.elapsed().as_secs_f64()
     );
-    let mock = Mock::start(command(&binary, &[]))?;
+    let mock = Mock::start(command(&binary, 0, &[]))?;
     let addr = mock.addr.to_string();
     let (exit, values, text) = run_child(
         &[CHILD_ARG.as_ref(), addr.as_ref(), file.0.as_os_str()],

@@ -95,7 +95,7 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
         let t2 = Instant::now();
         let used = own_cpu().zip(cpu0).map_or(f64::NAN, |(b, a)| b - a);
         let busy = sample
-            .and_then(|s| s.others_since(cores))
+            .and_then(|s| s.others_since(cores, 0))
             .unwrap_or(f64::NAN);
         let (wav, mp3) = audio_lab::encode(&shifted, rate)?;
         let t3 = Instant::now();

@@ -36,14 +36,9 @@ impl CpuSample {
         Some(CpuSample { total, busy, own })
     }
 
-    /// How much CPU other processes used since `self`, in percent of one core.
-    pub(crate) fn others_since(self, cores: usize) -> Option<f64> {
-        self.others_since_but(cores, 0)
-    }
-
-    /// As [`CpuSample::others_since`], not counting `excluded` jiffies (a child process of the
-    /// bench's, measured on its own).
-    pub(crate) fn others_since_but(self, cores: usize, excluded: u64) -> Option<f64> {
+    /// How much CPU other processes used since `self`, in percent of one core, not counting
+    /// `excluded` jiffies (a child process of the bench's, measured on its own).
+    pub(crate) fn others_since(self, cores: usize, excluded: u64) -> Option<f64> {
         let later = CpuSample::now()?;
         let total = later.total.checked_sub(self.total)?;
         if total == 0 {
@@ -137,7 +132,7 @@ pub(crate) fn report_others_before(cores: usize) {
         return;
     };
     std::thread::sleep(Duration::from_secs(1));
-    if let Some(others) = before.others_since(cores) {
+    if let Some(others) = before.others_since(cores, 0) {
         println!("other processes used {others:.0}% of a core in the second before the run");
         if others > OTHERS_WARNING {
             println!(

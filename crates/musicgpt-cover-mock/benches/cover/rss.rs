@@ -78,7 +78,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     // The mock's binary with `args`, sent a URL-only Cover (so the first request's one-time
     // allocations are not counted as the upload's), and its RSS then.
     let start = |args: &[&str], limit_mib: u64| -> Result<(Mock, String, Memory), String> {
-        let mock = Mock::start(command(&binary, args))?;
+        let mock = Mock::start(command(&binary, 0, args))?;
         let url = format!("http://{}{}", mock.addr, api_path("cover")?);
         runtime.block_on(probe(&client, "POST", &url, Scenario::Url.body()?))?;
         let before = mock.memory()?;

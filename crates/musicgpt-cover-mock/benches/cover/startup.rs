@@ -4,14 +4,14 @@
 //! on the first start, which a test binary pays once), and a second start in that process; each
 //! peer (Prism, WireMock, Mockoon: `peers.rs`) from exec to its first answer. Medians.
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use musicgpt_cover_mock::{MockServer, api_base_path};
 
 use crate::Part;
 use crate::child::{ChildServer, free_port, get_once, ready_path};
-use crate::common::mock::{binary, clean_env};
+use crate::common::mock::{binary, command};
 use crate::options::Options;
 use crate::peers::{self, Kind};
 use crate::setup::{child_exit, run_child, runtime};
@@ -88,9 +88,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     let mut binary_times = Vec::new();
     for _ in 0..o.startup_runs {
         let port = free_port()?;
-        let mut command = Command::new(&binary);
-        command.args(["--addr", &format!("127.0.0.1:{port}")]);
-        clean_env(&mut command);
+        let command = command(&binary, port, &[]);
         let server = ChildServer::start(command, port, &api_base_path(), "the mock's binary")?;
         binary_times.push(server.started_in);
     }

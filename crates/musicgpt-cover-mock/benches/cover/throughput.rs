@@ -378,7 +378,7 @@ fn measure_row(
             });
         }
         let busy = cpu
-            .and_then(|c| c.others_since_but(cores, excluded))
+            .and_then(|c| c.others_since(cores, excluded))
             .unwrap_or(f64::NAN);
         others.push(busy);
         print_round(&(round + 1).to_string(), &cells, busy, None);

@@ -37,7 +37,7 @@ impl Mock {
     /// Starts the mock with `args`, and `tmp` as its TMPDIR: where it makes its private upload
     /// directory, so the soak can watch what it keeps on disk.
     pub(crate) fn start(binary: &Path, args: &[&str], tmp: &Path) -> Result<Mock, String> {
-        let mut command = command(binary, args);
+        let mut command = command(binary, 0, args);
         // Read below: a refused webhook is logged as a warning, thousands of lines the report
         // only counts, while anything else it says (a panic) is shown.
         command.env("TMPDIR", tmp).stderr(Stdio::piped());

@@ -168,28 +168,20 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         );
         rounds.push(r);
     }
-    let lost = rounds
-        .iter()
-        .map(|r| tasks.saturating_sub(r.unique))
-        .max()
-        .unwrap_or(tasks);
-    let duplicates = rounds
-        .iter()
-        .map(|r| r.received.saturating_sub(r.unique))
-        .max()
-        .unwrap_or(0);
-    let last = median(
-        rounds
-            .iter()
-            .map(|r| r.last.map_or(f64::INFINITY, |d| d.as_secs_f64()))
-            .collect(),
-    );
-    let first = median(
-        rounds
-            .iter()
-            .map(|r| r.first.map_or(f64::NAN, |d| d.as_secs_f64()))
-            .collect(),
-    );
+    // The worst round's count, and the median round's time (`none`: no webhook came).
+    let worst = |count: &dyn Fn(&Round) -> usize| rounds.iter().map(count).max();
+    let lost = worst(&|r| tasks.saturating_sub(r.unique)).unwrap_or(tasks);
+    let duplicates = worst(&|r| r.received.saturating_sub(r.unique)).unwrap_or(0);
+    let median_of = |at: fn(&Round) -> Option<Duration>, none: f64| {
+        median(
+            rounds
+                .iter()
+                .map(|r| at(r).map_or(none, |d| d.as_secs_f64()))
+                .collect(),
+        )
+    };
+    let last = median_of(|r| r.last, f64::INFINITY);
+    let first = median_of(|r| r.first, f64::NAN);
     let delivered = rounds.iter().map(|r| r.delivered).min().unwrap_or(0);
     let verdicts = vec![
         Verdict::judged(

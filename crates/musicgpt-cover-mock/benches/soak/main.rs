@@ -90,21 +90,11 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     let spec = Arc::new(mix::Spec::read()?);
     let binary = common::mock::binary()?;
     let receiver = Receiver::start()?;
-    let (time_scale, task_capacity) = (o.time_scale.to_string(), o.task_capacity.to_string());
-    let mock_args = [
-        "--clock",
-        "real",
-        "--time-scale",
-        &time_scale,
-        "--task-capacity",
-        &task_capacity,
-    ];
+    let (scale, capacity) = (o.time_scale, o.task_capacity);
+    let mock_args = format!("--clock real --time-scale {scale} --task-capacity {capacity}");
     // The mock's TMPDIR, made for the run and removed at its end (what the mock leaves in it too).
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let tmp = Temp::dir(&format!("musicgpt-soak-{}-{nanos}", std::process::id()))?;
-    let mut mock = Mock::start(&binary, &mock_args, &tmp.0)?;
+    let tmp = Temp::dir(&format!("musicgpt-soak-{}", std::process::id()))?;
+    let mut mock = Mock::start(&binary, &mock_args.split(' ').collect::<Vec<_>>(), &tmp.0)?;
     println!(
         "soak: {} connections for {} s at {} requests a second; mix seed {} (--seed {} repeats it)\n  \
          mock      TMPDIR={} {} --addr 127.0.0.1:0 {} (pid {}, http://{})\n  \
@@ -117,7 +107,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         o.seed,
         tmp.0.display(),
         binary.display(),
-        mock_args.join(" "),
+        mock_args,
         mock.pid(),
         mock.running.addr,
         receiver.url,

@@ -95,15 +95,14 @@ impl Mock {
                 Ok(None) if started.elapsed() < within => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
-                Ok(None) => {
-                    return Err(format!(
-                        "still running {} s after SIGTERM",
-                        within.as_secs()
-                    ));
-                }
+                Ok(None) => break,
                 Err(e) => return Err(format!("could not wait for it: {e}")),
             }
         }
+        Err(format!(
+            "still running {} s after SIGTERM",
+            within.as_secs()
+        ))
     }
 
     /// How the mock ended, if it did (it should still be running at the end of the soak).

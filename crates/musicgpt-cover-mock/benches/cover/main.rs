@@ -131,13 +131,10 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let note = (options.smoke).then_some(" (smoke run: short, small, nothing judged)");
     println!(
         "musicgpt-cover-mock benchmarks{}: {cores} CPU core(s); servers, load generator and uploader share them",
-        if options.smoke {
-            " (smoke run: short, small, nothing judged)"
-        } else {
-            ""
-        }
+        note.unwrap_or_default()
     );
     procfs::report_others_before(cores);
     // Every measurement, in the order they run; `--only` picks one.

@@ -278,12 +278,10 @@ impl Program {
 
     /// Gives it the spec's answers: WireMock's stubs, Mockoon's environment (Prism reads the
     /// spec itself).
-    fn set_up(mut self) -> Result<Program, String> {
+    fn set_up(self) -> Result<Program, String> {
         match (self.kind, &self.dir) {
             (Kind::WireMock, Some(dir)) => write_wiremock_stubs(&dir.0)?,
-            (Kind::Mockoon, Some(_)) => {
-                self.file = mockoon_environment(&self.program, &self.file)?;
-            }
+            (Kind::Mockoon, Some(_)) => mockoon_environment(&self.program, &self.file)?,
             _ => {}
         }
         Ok(self)
@@ -412,7 +410,7 @@ fn write_wiremock_stubs(dir: &Path) -> Result<(), String> {
 
 /// Mockoon's data file: the spec imported by `mockoon-cli import` into `file`, then each
 /// operation's route cut down to one answer, the spec's first example, templating off.
-fn mockoon_environment(cli: &Path, file: &Path) -> Result<PathBuf, String> {
+fn mockoon_environment(cli: &Path, file: &Path) -> Result<(), String> {
     let output = Command::new(cli)
         .arg("import")
         .arg("--input")
@@ -456,7 +454,5 @@ fn mockoon_environment(cli: &Path, file: &Path) -> Result<PathBuf, String> {
         answer["rules"] = serde_json::json!([]);
         *responses = vec![answer];
     }
-    std::fs::write(file, environment.to_string())
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    Ok(file.to_owned())
+    std::fs::write(file, environment.to_string()).map_err(|e| format!("{}: {e}", file.display()))
 }

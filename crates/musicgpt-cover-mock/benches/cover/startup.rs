@@ -92,15 +92,11 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         let server = ChildServer::start(command, port, &api_base_path(), "the mock's binary")?;
         binary_times.push(server.started_in);
     }
-    let mut starts = Vec::new();
-    let mut answers = Vec::new();
-    let mut seconds = Vec::new();
-    for _ in 0..o.startup_runs {
-        let [start, answer, second] = in_process_once()?;
-        starts.push(start);
-        answers.push(answer);
-        seconds.push(second);
-    }
+    let in_process = (0..o.startup_runs)
+        .map(|_| in_process_once())
+        .collect::<Result<Vec<_>, _>>()?;
+    let [starts, answers, seconds]: [Vec<Duration>; 3] =
+        std::array::from_fn(|i| in_process.iter().map(|run| run[i]).collect());
     // Each peer's start-ups, or why it is left out.
     let mut peer_times: Vec<(Kind, Result<Vec<Duration>, String>)> = Vec::new();
     for (kind, found) in peers::find(o, |kind| format!("left out ({})", kind.flag()))? {

@@ -115,14 +115,8 @@ pub(crate) fn round_like(v: f64) -> String {
 /// which judges nothing, always), 1 when one was. A target not measured is neither: it is listed
 /// with the reason, and counted in the closing line.
 pub(crate) fn report(verdicts: &[Verdict], smoke: bool) -> ExitCode {
-    println!(
-        "\ntargets{}",
-        if smoke {
-            " (smoke run: shown, not judged)"
-        } else {
-            ""
-        }
-    );
+    let note = smoke.then_some(" (smoke run: shown, not judged)");
+    println!("\ntargets{}", note.unwrap_or_default());
     for v in verdicts {
         let mark = match (smoke, v.outcome) {
             (_, Outcome::NotMeasured) => "NONE",

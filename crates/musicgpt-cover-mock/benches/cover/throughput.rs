@@ -100,6 +100,8 @@ pub(crate) fn measure(o: &Options, cores: usize) -> Result<Part, String> {
         .map_err(|e| format!("the mock could not start: {e}"))?;
     let client = http_client()?;
     let (started, left_out) = peers::start_all(o)?;
+    let names: Vec<&str> = started.iter().map(|p| p.kind.name()).collect();
+    let names = Some(names.join(", ")).filter(|n| !n.is_empty());
     println!(
         "\n== throughput: the mock beside a bare axum server (same parsing, fixed answer) and the peers ==\n\
          servers in this process on a {}-thread runtime, load generator on a {}-thread runtime,\n\
@@ -108,15 +110,7 @@ pub(crate) fn measure(o: &Options, cores: usize) -> Result<Part, String> {
          {} s per server, the order rotating; {} s warm-up for the mock and bare, {} s for each peer",
         o.server_threads,
         o.client_threads,
-        if started.is_empty() {
-            "none".to_owned()
-        } else {
-            started
-                .iter()
-                .map(|p| p.kind.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        },
+        names.as_deref().unwrap_or("none"),
         o.concurrency,
         o.rounds,
         o.seconds,

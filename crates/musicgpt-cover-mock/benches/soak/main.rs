@@ -95,24 +95,19 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     // The mock's TMPDIR, made for the run and removed at its end (what the mock leaves in it too).
     let tmp = Temp::dir(&format!("musicgpt-soak-{}", std::process::id()))?;
     let mut mock = Mock::start(&binary, &mock_args.split(' ').collect::<Vec<_>>(), &tmp.0)?;
+    let (connections, seconds, seed) = (o.connections, o.seconds, o.seed);
+    let (shortest, longest) = o.task_seconds();
     println!(
-        "soak: {} connections for {} s at {} requests a second; mix seed {} (--seed {} repeats it)\n  \
-         mock      TMPDIR={} {} --addr 127.0.0.1:0 {} (pid {}, http://{})\n  \
+        "soak: {connections} connections for {seconds} s at {} requests a second; mix seed {seed} (--seed {seed} repeats it)\n  \
+         mock      TMPDIR={} {} --addr 127.0.0.1:0 {mock_args} (pid {}, http://{})\n  \
          receiver  {} (in this process)\n  \
-         tasks take {:.2} to {:.2} s; the store keeps {} tasks",
-        o.connections,
-        o.seconds,
+         tasks take {shortest:.2} to {longest:.2} s; the store keeps {} tasks",
         thousands(u64::from(o.rate)),
-        o.seed,
-        o.seed,
         tmp.0.display(),
         binary.display(),
-        mock_args,
         mock.pid(),
         mock.running.addr,
         receiver.url,
-        o.task_seconds().0,
-        o.task_seconds().1,
         thousands(o.task_capacity as u64),
     );
     // The load's own runtime, one thread: the paced load needs little, and the mock (two
@@ -218,10 +213,8 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         Err(_) => "webhooks not counted".to_owned(),
     };
     let summary = format!(
-        "{} requests in {} s over {} connections, {} Covers accepted, {} unexpected, {} socket errors, {rss}, {webhooks}",
+        "{} requests in {seconds} s over {connections} connections, {} Covers accepted, {} unexpected, {} socket errors, {rss}, {webhooks}",
         thousands(total.sent),
-        o.seconds,
-        o.connections,
         thousands(accepted.all),
         thousands(total.unexpected),
         thousands(total.socket_errors),

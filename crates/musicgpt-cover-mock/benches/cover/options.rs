@@ -54,7 +54,6 @@ pub(crate) const PARTS: [&str; 6] = [
     "pitch",
 ];
 
-#[derive(Debug)]
 pub(crate) struct Options {
     pub(crate) rounds: usize,
     pub(crate) seconds: f64,

@@ -8,7 +8,6 @@ pub(crate) const OTHERS_WARNING: f64 = 10.0;
 
 /// CPU time counters from /proc (Linux), to tell how much of the machine other programs took
 /// while something was measured.
-#[derive(Clone, Copy)]
 pub(crate) struct CpuSample {
     /// Every CPU's jiffies, idle included.
     total: u64,

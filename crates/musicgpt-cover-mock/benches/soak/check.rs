@@ -28,7 +28,6 @@ pub(crate) enum Checked {
 }
 
 /// When the request went out and when its answer was in.
-#[derive(Clone, Copy)]
 pub(crate) struct Timing {
     pub(crate) sent: Instant,
     pub(crate) received: Instant,

@@ -227,17 +227,13 @@ pub(crate) fn verdicts(e: &Evidence<'_>) -> Vec<Verdict> {
                 ),
             });
             let sum = t.delivered + t.refused + t.dropped + t.failed;
+            let [due, delivered, refused, dropped, failed, all] =
+                [t.due, t.delivered, t.refused, t.dropped, t.failed, sum].map(thousands);
             v.push(Verdict {
                 name: "webhook totals add up",
                 pass: t.due == sum && t.pending == 0,
                 detail: format!(
-                    "due {} = delivered {} + refused {} + dropped {} + failed {} = {}",
-                    thousands(t.due),
-                    thousands(t.delivered),
-                    thousands(t.refused),
-                    thousands(t.dropped),
-                    thousands(t.failed),
-                    thousands(sum)
+                    "due {due} = delivered {delivered} + refused {refused} + dropped {dropped} + failed {failed} = {all}"
                 ),
             });
             v.push(Verdict {

@@ -144,14 +144,10 @@ pub(crate) fn tasks(accepted: &Accepted, drained: &Result<Drained, String>, audi
         .map(|(s, n)| format!("{s} {}", thousands(*n)))
         .collect();
     println!(
-        "  after the load the store keeps {} ({}), {} {:.1} s after the load; the {} others were evicted, which the store does only to final tasks",
+        "  after the load the store keeps {} ({}), {}all final {:.1} s after the load; the {} others were evicted, which the store does only to final tasks",
         thousands(d.kept),
         statuses.join(", "),
-        if d.all_final {
-            "all final"
-        } else {
-            "NOT all final"
-        },
+        if d.all_final { "" } else { "NOT " },
         d.final_after.as_secs_f64(),
         thousands(accepted.all.saturating_sub(d.kept))
     );

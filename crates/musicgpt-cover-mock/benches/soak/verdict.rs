@@ -199,13 +199,10 @@ pub(crate) fn verdicts(e: &Evidence<'_>) -> Vec<Verdict> {
                 name: "every accepted task final",
                 pass: d.all_final,
                 detail: format!(
-                    "{} kept, {} after the load",
+                    "{} kept, {}all final {:.1} s after the load",
                     thousands(d.kept),
-                    if d.all_final {
-                        format!("all final {:.1} s", d.final_after.as_secs_f64())
-                    } else {
-                        format!("not all final {:.1} s", d.final_after.as_secs_f64())
-                    }
+                    if d.all_final { "" } else { "not " },
+                    d.final_after.as_secs_f64()
                 ),
             });
             v.push(Verdict {

@@ -294,20 +294,12 @@ fn measure_row(
         None => thread_jiffies(SERVER_THREADS),
     };
     let run = |i: usize, seconds: f64| -> (Measurement, u64) {
-        let target = &targets[i];
-        let before = jiffies(i);
-        let mut m = clients.block_on(load(
-            target,
-            o.concurrency,
-            Duration::from_secs_f64(seconds),
-        ));
+        let (before, duration) = (jiffies(i), Duration::from_secs_f64(seconds));
+        let mut m = clients.block_on(load(&targets[i], o.concurrency, duration));
         let after = jiffies(i);
         m.server_cpu = cpu_share(before.as_ref(), after.as_ref(), cores);
-        let peer_jiffies = if i >= PEERS {
-            jiffies_used(before.as_ref(), after.as_ref())
-        } else {
-            0
-        };
+        // A peer's CPU, which is not the others' (0 for the mock and bare, in this process).
+        let peer_jiffies = jiffies_used(before.as_ref().filter(|_| i >= PEERS), after.as_ref());
         if i == MOCK && scenario.converts() {
             // Each turn starts from no kept songs, as the first did: a kept song is held until its
             // task leaves the 10,000-task store, and once the songs held fill the mock's 256 MiB

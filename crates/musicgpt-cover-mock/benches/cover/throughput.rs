@@ -257,29 +257,21 @@ fn measure_row(
         scenario.describe(),
         body.as_ref().map_or(0, Bytes::len)
     );
-    println!(
-        "  the mock answers 200, {} bytes: {}",
-        mock_answer.len(),
-        mock_answer.chars().take(96).collect::<String>()
-    );
+    let answers = |who: &str, answer: &str| {
+        let start: String = answer.chars().take(96).collect();
+        println!("  {who} answers 200, {} bytes: {start}", answer.len());
+    };
+    answers("the mock", &mock_answer);
     if scenario.converts() {
         let seconds = clients.block_on(songs::duration_heard(client, mock, &mock_answer))?;
         println!("  the mock took the song as audio: conversion_duration {seconds} s");
     }
     // What each peer answers, to see it is the spec's example (not counted, not judged).
     for p in peers {
-        let url = format!(
-            "http://{}{}",
-            p.server.addr,
-            path_and_query(&p.kind.prefix(), &ids[0])
-        );
+        let path = path_and_query(&p.kind.prefix(), &ids[0]);
+        let url = format!("http://{}{path}", p.server.addr);
         match clients.block_on(probe(client, scenario.method(), &url, body.clone())) {
-            Ok(answer) => println!(
-                "  {} answers 200, {} bytes: {}",
-                p.kind.name(),
-                answer.len(),
-                answer.chars().take(96).collect::<String>()
-            ),
+            Ok(answer) => answers(p.kind.name(), &answer),
             Err(e) => println!(
                 "  {}: {}",
                 p.kind.name(),

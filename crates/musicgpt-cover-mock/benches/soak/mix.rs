@@ -230,11 +230,8 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
             let form = pitch(Form::default().text("voice_id", cx.spec.voice(n)), rng)
                 .text("webhook_url", &cx.hook_url);
             let form = if kind == Kind::CoverWav {
-                form.file(
-                    "song.wav",
-                    "audio/wav",
-                    &cx.wavs[n as usize % cx.wavs.len()],
-                )
+                let wav = &cx.wavs[n as usize % cx.wavs.len()];
+                form.file("song.wav", "audio/wav", wav)
             } else {
                 let len = rng.random_range(1..=cx.noise.len());
                 let start = rng.random_range(0..=cx.noise.len() - len);
@@ -249,11 +246,8 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 } else {
                     format!("conversion_id={}", task.conversion_id)
                 };
-                (
-                    kind,
-                    get(&cx.spec.by_id(&query), cx, key),
-                    Expect::Poll(task),
-                )
+                let path = cx.spec.by_id(&query);
+                (kind, get(&path, cx, key), Expect::Poll(task))
             }
             None => voices_page(cx, key, n),
         },
@@ -311,11 +305,8 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 1 => format!("conversion_id={n}"),
                 _ => format!("task_id={}", uuid::Uuid::from_u128(u128::from(n) << 64)),
             };
-            (
-                kind,
-                get(&cx.spec.by_id(&query), cx, key),
-                Expect::Refusal(404),
-            )
+            let path = cx.spec.by_id(&query);
+            (kind, get(&path, cx, key), Expect::Refusal(404))
         }
     };
     Planned {

@@ -23,7 +23,10 @@ pub(crate) fn command(binary: &Path, port: u16, args: &[&str]) -> Command {
         .args(["--addr", &format!("127.0.0.1:{port}")])
         .args(args);
     for (name, _) in std::env::vars_os() {
-        if (name.to_str()).is_some_and(|n| n.starts_with("MUSICGPT_MOCK_") || n == "RUST_LOG") {
+        if name
+            .to_str()
+            .is_some_and(|n| n.starts_with("MUSICGPT_MOCK_") || n == "RUST_LOG")
+        {
             command.env_remove(name);
         }
     }

@@ -35,7 +35,9 @@ pub(crate) async fn serve(
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .map_err(|e| format!("{what} cannot listen on 127.0.0.1: {e}"))?;
-    let addr = (listener.local_addr()).map_err(|e| format!("{what}'s address: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("{what}'s address: {e}"))?;
     // axum's `serve` never returns.
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

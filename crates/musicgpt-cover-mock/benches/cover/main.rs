@@ -131,7 +131,9 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let note = (options.smoke).then_some(" (smoke run: short, small, nothing judged)");
+    let note = options
+        .smoke
+        .then_some(" (smoke run: short, small, nothing judged)");
     println!(
         "musicgpt-cover-mock benchmarks{}: {cores} CPU core(s); servers, load generator and uploader share them",
         note.unwrap_or_default()

@@ -219,7 +219,9 @@ impl Program {
                     ));
                 }
                 // Its version, as it prints it.
-                let version = (Command::new(&program).arg("--version").stdin(Stdio::null()))
+                let version = Command::new(&program)
+                    .arg("--version")
+                    .stdin(Stdio::null())
                     .stderr(Stdio::null())
                     .output()
                     .ok()

@@ -188,7 +188,8 @@ fn measure_row(
     // are the request path's alone. The request path is unchanged: each Cover still keeps its
     // song and queues its conversion, as for a user whose conversions are queued behind
     // another's.
-    let held = (scenario.converts())
+    let held = scenario
+        .converts()
         .then(|| servers.block_on(audio_lab::hold_conversions()))
         .transpose()?;
     // byId asks about tasks the mock accepted: one per connection, made now (the Cover rows
@@ -230,13 +231,14 @@ fn measure_row(
     )]));
     let (bare_addr, bare_task) = servers.block_on(start_bare(answers))?;
     // The servers, in the order of the columns, and the same requests to each.
-    let servers_at = [(bare_addr, base.clone()), (mock.addr(), base.clone())];
-    let servers_at = servers_at.into_iter();
-    let servers_at = servers_at.chain(peers.iter().map(|p| (p.server.addr, p.kind.prefix())));
-    let targets: Vec<Target> = servers_at
+    let peers_at = peers.iter().map(|p| (p.server.addr, p.kind.prefix()));
+    let targets: Vec<Target> = [(bare_addr, base.clone()), (mock.addr(), base.clone())]
+        .into_iter()
+        .chain(peers_at)
         .map(|(addr, prefix)| Target {
             addr,
-            requests: (ids.iter())
+            requests: ids
+                .iter()
                 .map(|id| {
                     let path = path_and_query(&prefix, id);
                     raw_request(scenario.method(), addr, &path, body.as_deref())

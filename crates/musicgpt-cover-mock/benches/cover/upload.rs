@@ -31,7 +31,8 @@ pub(crate) enum Framing {
 /// buffer is yielded over and over, so the sender never holds the file either. Also the body's
 /// length.
 fn upload_parts(size: u64) -> Result<(impl Iterator<Item = Bytes> + Send + 'static, u64), String> {
-    let head = (Form::default().text("voice_id", &cover_example("voice_id")?))
+    let head = Form::default()
+        .text("voice_id", &cover_example("voice_id")?)
         .text("pitch", &cover_example("pitch")?)
         .file_head("song.mp3", "audio/mpeg")
         .0;

@@ -74,7 +74,8 @@ fn round(o: &Options) -> Result<Round, String> {
                 .task_capacity(tasks.max(DEFAULT_TASK_CAPACITY)),
         ))
         .map_err(|e| format!("the mock could not start: {e}"))?;
-    let body = (Form::default().text("voice_id", &cover_example("voice_id")?))
+    let body = Form::default()
+        .text("voice_id", &cover_example("voice_id")?)
         .text("audio_url", &cover_example("audio_url")?)
         .text("webhook_url", &format!("http://{receiver}/hook"))
         .finish();

@@ -198,7 +198,7 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 ),
                 _ => (Hook::Receiver, Some(cx.hook_url.as_str())),
             };
-            let form = (Form::default().text("voice_id", cx.spec.voice(n))).text(
+            let form = Form::default().text("voice_id", cx.spec.voice(n)).text(
                 "audio_url",
                 &format!("https://www.youtube.com/watch?v=soak{n}"),
             );
@@ -264,7 +264,8 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
             (kind, multipart(form, cx, key, &[]), Expect::Refusal(422))
         }
         Kind::BadPitch => {
-            let form = (Form::default().text("voice_id", &cx.spec.voice_id))
+            let form = Form::default()
+                .text("voice_id", &cx.spec.voice_id)
                 .text("audio_url", &cx.spec.audio_url)
                 .text("pitch", &bad_pitch(n))
                 .text("webhook_url", &cx.hook_url);
@@ -273,7 +274,8 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
         Kind::NoKey => {
             // The key is checked before the body: a Cover without one is refused unread.
             let bytes = if n.is_multiple_of(2) {
-                let form = (Form::default().text("voice_id", &cx.spec.voice_id))
+                let form = Form::default()
+                    .text("voice_id", &cx.spec.voice_id)
                     .text("audio_url", &cx.spec.audio_url);
                 multipart(form, cx, None, &[])
             } else {

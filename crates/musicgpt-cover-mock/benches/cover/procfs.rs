@@ -98,23 +98,17 @@ pub(crate) fn process_jiffies(pid: u32) -> Option<Jiffies> {
 /// The jiffies of this process's threads named `name` (a runtime's threads).
 pub(crate) fn thread_jiffies(name: &str) -> Option<Jiffies> {
     let total = CpuSample::now()?.total;
-    let mut per_thread = Vec::new();
-    for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
-        let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        if &stat[open + 1..close] != name {
-            continue;
-        }
-        per_thread.push((tid, stat_jiffies(&stat).unwrap_or(0)));
-    }
-    Some(Jiffies { per_thread, total })
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?.flatten();
+    let per_thread = tasks.filter_map(|entry| {
+        let tid = entry.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+        let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+        (stat[open + 1..close] == *name).then(|| (tid, stat_jiffies(&stat).unwrap_or(0)))
+    });
+    Some(Jiffies {
+        per_thread: per_thread.collect(),
+        total,
+    })
 }
 
 /// The jiffies a group used between two readings (0 when either is missing).

@@ -72,10 +72,7 @@ pub(crate) fn usage(dir: &Path) -> (u64, u64) {
     let (mut files, mut bytes) = (0, 0);
     let mut todo = vec![dir.to_path_buf()];
     while let Some(dir) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             match entry.metadata() {
                 Ok(m) if m.is_dir() => todo.push(entry.path()),
                 Ok(m) => {

@@ -85,9 +85,7 @@ impl Audit {
         for (task_id, (times, conversion_id)) in &received.tasks {
             if due.get(task_id) == Some(conversion_id) {
                 audit.got += 1;
-                if *times > 1 {
-                    audit.duplicated += 1;
-                }
+                audit.duplicated += u64::from(*times > 1);
             } else {
                 audit.stray += 1;
             }

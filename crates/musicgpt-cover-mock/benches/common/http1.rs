@@ -1,5 +1,5 @@
-//! A hand-written HTTP/1.1 client over one keep-alive connection, and the reading of an answer it
-//! rests on. The loads need to know exactly how many connections they hold, to spend a few
+//! A hand-written HTTP/1.1 client over one keep-alive connection, the reading of an answer it
+//! rests on, and the writing of a request and of a `multipart/form-data` body. The loads need to know exactly how many connections they hold, to spend a few
 //! microseconds a request (so the server is what limits throughput), and to tell a socket error
 //! (no answer, a broken connection) from an answer, which a pooled client that reconnects and
 //! retries on its own would blur.
@@ -98,6 +98,72 @@ impl Client {
             let read = stream.read_buf(&mut self.buf).await;
             eof = read.map_err(|e| format!("read: {e}"))? == 0;
         }
+    }
+}
+
+/// A whole HTTP/1.1 request: `headers` in their order, then, for a body or a method other than GET,
+/// `content-length`, and the body.
+pub(crate) fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method != "GET" || !body.is_empty() {
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A curl-like boundary; the same bytes go to every server.
+const BOUNDARY: &str = "------------------------b3nchMA4YWxkTrZu0gW";
+
+/// The `content-type` of a [`Form`].
+pub(crate) fn form_type() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
+}
+
+/// A `multipart/form-data` body written by hand, as curl writes one.
+#[derive(Default)]
+pub(crate) struct Form(pub(crate) Vec<u8>);
+
+impl Form {
+    pub(crate) fn text(mut self, name: &str, value: &str) -> Form {
+        self.0.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+        self
+    }
+
+    /// The head of a file part `audio_file`: its bytes and `\r\n` are to follow.
+    pub(crate) fn file_head(mut self, file_name: &str, content_type: &str) -> Form {
+        self.0.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"audio_file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        self
+    }
+
+    /// A file part `audio_file` holding `bytes`.
+    pub(crate) fn file(self, file_name: &str, content_type: &str, bytes: &[u8]) -> Form {
+        let mut form = self.file_head(file_name, content_type);
+        form.0.extend_from_slice(bytes);
+        form.0.extend_from_slice(b"\r\n");
+        form
+    }
+
+    /// The body, closed.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.0
+            .extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        self.0
     }
 }
 

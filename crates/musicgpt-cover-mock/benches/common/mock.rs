@@ -15,17 +15,13 @@ pub(crate) struct Mock {
     pub(crate) addr: SocketAddr,
 }
 
-/// `binary --addr 127.0.0.1:0 ARGS`, with no settings from the environment (they would change
-/// what is measured); the caller may add to it before [`Mock::start`].
-pub(crate) fn command(binary: &Path, args: &[&str]) -> Command {
+/// `binary --addr 127.0.0.1:PORT ARGS` (0: a free port), with no settings from the environment
+/// (they would change what is measured); the caller may add to it before [`Mock::start`].
+pub(crate) fn command(binary: &Path, port: u16, args: &[&str]) -> Command {
     let mut command = Command::new(binary);
-    command.args(["--addr", "127.0.0.1:0"]).args(args);
-    clean_env(&mut command);
     command
-}
-
-/// Leaves out the settings from the environment that would change what is measured.
-pub(crate) fn clean_env(command: &mut Command) {
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args(args);
     for (name, _) in std::env::vars_os() {
         if name
             .to_str()
@@ -34,6 +30,7 @@ pub(crate) fn clean_env(command: &mut Command) {
             command.env_remove(name);
         }
     }
+    command
 }
 
 impl Mock {

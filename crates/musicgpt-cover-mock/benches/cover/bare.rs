@@ -5,7 +5,7 @@
 //! send as many bytes.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -15,9 +15,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use bytes::Bytes;
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::common::serve;
 use crate::common::spec::api_path;
 
 /// The fixed answer of each path (the mock's: the spec's, under its base path).
@@ -35,20 +35,16 @@ async fn parse_form(State(answers): State<Answers>, request: Request) -> Respons
         return answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}"));
     };
     let mut multipart = multer::Multipart::new(request.into_body().into_data_stream(), boundary);
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(mut field)) => loop {
-                match field.chunk().await {
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
-                    Err(_) => return answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
-                }
-            },
-            Ok(None) => break,
-            Err(_) => return answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
+    let read = async {
+        while let Some(mut field) = multipart.next_field().await? {
+            while field.chunk().await?.is_some() {}
         }
+        Ok::<_, multer::Error>(())
+    };
+    match read.await {
+        Ok(()) => fixed(body.as_ref()),
+        Err(_) => answer(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
     }
-    fixed(body.as_ref())
 }
 
 /// A GET: the query string parsed into its pairs, nothing checked.
@@ -81,19 +77,10 @@ fn answer(status: StatusCode, body: Bytes) -> Response {
 /// Starts the bare server on the current runtime, with the mock's routes; the handle stops it
 /// when aborted.
 pub(crate) async fn start_bare(answers: Answers) -> Result<(SocketAddr, JoinHandle<()>), String> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .map_err(|e| format!("the bare server cannot listen on 127.0.0.1: {e}"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("the bare server's address: {e}"))?;
     let app = Router::new()
         .route(&api_path("cover")?, post(parse_form))
         .route(&api_path("getConversionById")?, get(parse_query))
         .route(&api_path("getAllVoices")?, get(parse_query))
         .with_state(answers);
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((addr, task))
+    serve(app, "the bare server").await
 }

@@ -91,22 +91,15 @@ pub(crate) async fn load(target: &Target, concurrency: usize, duration: Duration
         .collect();
     let mut total = Measurement::default();
     for worker in workers {
-        match worker.await {
-            Ok(m) => {
-                total.ok += m.ok;
-                total.failed += m.failed;
-                if total.first_failure.is_none() {
-                    total.first_failure = m.first_failure;
-                }
-                total.latencies.extend(m.latencies);
-            }
-            Err(e) => {
-                total.failed += 1;
-                total
-                    .first_failure
-                    .get_or_insert(format!("a load task ended: {e}"));
-            }
-        }
+        let m = worker.await.unwrap_or_else(|e| Measurement {
+            failed: 1,
+            first_failure: Some(format!("a load task ended: {e}")),
+            ..Measurement::default()
+        });
+        total.ok += m.ok;
+        total.failed += m.failed;
+        total.first_failure = total.first_failure.or(m.first_failure);
+        total.latencies.extend(m.latencies);
     }
     total.elapsed = started.elapsed();
     total

@@ -41,16 +41,17 @@
 //!
 //! Layout: one module per measurement, `rss`, `client`, `throughput`, `startup`, `webhooks` and
 //! `pitch`, whose `measure` prints its table and returns a [`Part`]: its targets' [`Verdict`]s
-//! (`verdict` lists them last) and its Markdown [`Section`]; adding a measurement is adding such
-//! a module, an `Only` value for `--only`, and a row in `main`'s list. The rest is what
+//! (`verdict` lists them last) and its Markdown section; adding a measurement is adding such a
+//! module, its name in `options::PARTS` for `--only`, and a row in `main`'s list. The rest is what
 //! measurements share: `options`, `scenario` and `request` (the requests sent), `load` (the load
-//! generator), `bare` (the bare server), `peers` (Prism, WireMock and Mockoon, set up and
-//! started), `prism` (the tools folder, Prism's program, child servers), `songs` (the MP3s of the
+//! generator), `bare` (the bare server), `peers` (Prism, WireMock and Mockoon, found, set up and
+//! started), `child` (the tools folder, child servers), `songs` (the MP3s of the
 //! upload rows and the pitch part), `upload` (the big uploads), `procfs` (CPU use from /proc) and
 //! `setup` (runtimes, the HTTP client); and `common`, shared with the soak (the HTTP/1.1 client,
 //! the mock's binary as a child, the options' grammar).
 
 mod bare;
+mod child;
 mod client;
 #[path = "../common/mod.rs"]
 mod common;
@@ -58,7 +59,6 @@ mod load;
 mod options;
 mod peers;
 mod pitch;
-mod prism;
 mod procfs;
 mod request;
 mod rss;
@@ -74,24 +74,20 @@ mod webhooks;
 use std::process::ExitCode;
 
 use crate::common::options::parsed;
-use crate::options::{Only, Options, USAGE};
+use crate::options::{Options, PARTS, USAGE};
 use crate::verdict::Verdict;
 
 /// Where `cargo xtask bench` says the mock's release binary is.
 const MOCK_BIN_ENV: &str = "MUSICGPT_BENCH_MOCK_BIN";
 
-/// A part of the results, as Markdown: `cargo xtask bench` puts it in BENCHMARKS.md between
-/// `<!-- section NAME -->` and `<!-- /section NAME -->`, replacing the last run's.
-pub(crate) struct Section {
-    pub(crate) name: &'static str,
-    pub(crate) title: &'static str,
-    pub(crate) markdown: String,
-}
-
-/// What a measurement returns: its targets' outcomes and its section.
+/// What a measurement returns: its targets' outcomes and its part of the results, as Markdown:
+/// `cargo xtask bench` puts it in BENCHMARKS.md between `<!-- section NAME -->` and
+/// `<!-- /section NAME -->`, replacing the last run's.
 pub(crate) struct Part {
-    pub(crate) verdicts: Vec<Verdict>,
-    pub(crate) section: Section,
+    verdicts: Vec<Verdict>,
+    name: &'static str,
+    title: &'static str,
+    markdown: String,
 }
 
 impl Part {
@@ -103,12 +99,12 @@ impl Part {
         verdicts: Vec<Verdict>,
     ) -> Measured {
         markdown.push_str(&verdict::markdown(&verdicts));
-        let section = Section {
+        Ok(Part {
+            verdicts,
             name,
             title,
             markdown,
-        };
-        Ok(Part { verdicts, section })
+        })
     }
 }
 
@@ -135,52 +131,48 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let note = options
+        .smoke
+        .then_some(" (smoke run: short, small, nothing judged)");
     println!(
         "musicgpt-cover-mock benchmarks{}: {cores} CPU core(s); servers, load generator and uploader share them",
-        if options.smoke {
-            " (smoke run: short, small, nothing judged)"
-        } else {
-            ""
-        }
+        note.unwrap_or_default()
     );
     procfs::report_others_before(cores);
     // Every measurement, in the order they run; `--only` picks one.
-    let measurements: [(Only, &dyn Fn() -> Measured); 6] = [
-        (Only::Rss, &|| rss::measure(&options)),
-        (Only::Client, &|| client::measure(&options)),
-        (Only::Throughput, &|| throughput::measure(&options, cores)),
-        (Only::Startup, &|| startup::measure(&options)),
-        (Only::Webhooks, &|| webhooks::measure(&options)),
-        (Only::Pitch, &|| pitch::measure(&options, cores)),
+    let measurements: [&dyn Fn() -> Measured; 6] = [
+        &|| rss::measure(&options),
+        &|| client::measure(&options),
+        &|| throughput::measure(&options, cores),
+        &|| startup::measure(&options),
+        &|| webhooks::measure(&options),
+        &|| pitch::measure(&options, cores),
     ];
-    let mut verdicts = Vec::new();
-    let mut sections = Vec::new();
-    for (which, measure) in measurements {
-        if options.only.is_some_and(|only| only != which) {
+    let mut parts = Vec::new();
+    for (name, measure) in PARTS.into_iter().zip(measurements) {
+        if options.only.as_ref().is_some_and(|only| only != name) {
             continue;
         }
         match measure() {
-            Ok(part) => {
-                sections.push(part.section);
-                verdicts.extend(part.verdicts);
-            }
+            Ok(part) => parts.push(part),
             Err(e) => return invalid(&e),
         }
     }
     if let Some(path) = &options.markdown {
         if options.smoke {
             println!("\n(smoke run: {} not written)", path.display());
-        } else if let Err(e) = write_sections(path, &sections) {
+        } else if let Err(e) = write_sections(path, &parts) {
             return invalid(&e);
         } else {
             println!("\nthe results' Markdown is in {}", path.display());
         }
     }
+    let verdicts: Vec<Verdict> = parts.into_iter().flat_map(|p| p.verdicts).collect();
     verdict::report(&verdicts, options.smoke)
 }
 
 /// Every section, between its markers, into `path`.
-fn write_sections(path: &std::path::Path, sections: &[Section]) -> Result<(), String> {
+fn write_sections(path: &std::path::Path, sections: &[Part]) -> Result<(), String> {
     let mut out = String::new();
     for s in sections {
         out.push_str(&format!(

@@ -44,17 +44,16 @@ options:
 exit status: 0 every target met, 1 a target missed, 2 the run is not valid
 ";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Only {
-    Rss,
-    Client,
-    Throughput,
-    Startup,
-    Webhooks,
-    Pitch,
-}
+/// The measurements `--only` picks from, in the order they run.
+pub(crate) const PARTS: [&str; 6] = [
+    "rss",
+    "client",
+    "throughput",
+    "startup",
+    "webhooks",
+    "pitch",
+];
 
-#[derive(Debug)]
 pub(crate) struct Options {
     pub(crate) rounds: usize,
     pub(crate) seconds: f64,
@@ -65,7 +64,7 @@ pub(crate) struct Options {
     pub(crate) client_threads: usize,
     /// The peers to measure (those not installed are left out when found missing).
     pub(crate) peers: Vec<Kind>,
-    pub(crate) only: Option<Only>,
+    pub(crate) only: Option<String>,
     pub(crate) upload_mib: u64,
     pub(crate) limit_mib: u64,
     pub(crate) startup_runs: usize,
@@ -76,28 +75,50 @@ pub(crate) struct Options {
 }
 
 impl Options {
-    /// `None` for `--help`.
+    /// `None` for `--help`. `--smoke` makes the defaults those of about a second per part; what is
+    /// given on the command line still wins.
     pub(crate) fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+        let args: Vec<String> = args.collect();
+        let o = match Options::read(&args, false)? {
+            Some(o) if o.smoke => Options::read(&args, true)?,
+            o => o,
+        };
+        let Some(o) = o else {
+            return Ok(None);
+        };
+        if o.seconds <= 0.0 {
+            return Err("--seconds must be more than 0".to_owned());
+        }
+        if o.limit_mib >= o.upload_mib {
+            return Err(format!(
+                "--limit-mib ({}) must be below --upload-mib ({}): the refused upload is that large",
+                o.limit_mib, o.upload_mib
+            ));
+        }
+        Ok(Some(o))
+    }
+
+    /// `args` over the defaults (a smoke run's when `smoke`).
+    fn read(args: &[String], smoke: bool) -> Result<Option<Options>, String> {
         let mut o = Options {
-            rounds: 3,
-            seconds: 3.0,
-            warmup: 1.0,
+            rounds: if smoke { 1 } else { 3 },
+            seconds: if smoke { 0.5 } else { 3.0 },
+            warmup: if smoke { 0.0 } else { 1.0 },
             concurrency: 32,
             scenarios: Scenario::ALL.to_vec(),
             server_threads: 1,
             client_threads: 1,
             peers: Kind::ALL.to_vec(),
             only: None,
-            upload_mib: 1024,
-            limit_mib: 256,
-            startup_runs: 20,
-            peer_startup_runs: 5,
-            webhook_tasks: 10_000,
+            upload_mib: if smoke { 8 } else { 1024 },
+            limit_mib: if smoke { 4 } else { 256 },
+            startup_runs: if smoke { 1 } else { 20 },
+            peer_startup_runs: if smoke { 1 } else { 5 },
+            webhook_tasks: if smoke { 200 } else { 10_000 },
             markdown: None,
-            smoke: false,
+            smoke,
         };
-        let mut set = Vec::new();
-        let run = walk(args, |flag, value| {
+        let run = walk(args.iter().cloned(), |flag, value| {
             let positive = |value: String| whole(flag, &value, 1..=usize::MAX);
             match flag {
                 "--smoke" => o.smoke = true,
@@ -132,65 +153,19 @@ impl Options {
                     }
                 }
                 "--only" => {
-                    o.only = Some(match value()?.as_str() {
-                        "rss" => Only::Rss,
-                        "client" => Only::Client,
-                        "throughput" => Only::Throughput,
-                        "startup" => Only::Startup,
-                        "webhooks" => Only::Webhooks,
-                        "pitch" => Only::Pitch,
-                        other => {
-                            return Err(format!(
-                                "--only must be rss, client, throughput, startup, webhooks or \
-                                 pitch, got {other:?}"
-                            ));
-                        }
-                    })
+                    let part = value()?;
+                    if !PARTS.contains(&part.as_str()) {
+                        return Err(format!(
+                            "--only must be rss, client, throughput, startup, webhooks or pitch, \
+                             got {part:?}"
+                        ));
+                    }
+                    o.only = Some(part);
                 }
                 other => return Err(format!("unknown option {other:?}")),
             }
-            set.push(flag.to_owned());
             Ok(())
         })?;
-        if !run {
-            return Ok(None);
-        }
-        if o.smoke {
-            // About a second per part; what was given on the command line still wins.
-            let given = |f: &str| set.iter().any(|s| s == f);
-            let smoke = [
-                ("--rounds", &mut o.rounds, 1),
-                ("--startup-runs", &mut o.startup_runs, 1),
-                ("--peer-startup-runs", &mut o.peer_startup_runs, 1),
-                ("--webhook-tasks", &mut o.webhook_tasks, 200),
-            ];
-            for (flag, field, value) in smoke {
-                if !given(flag) {
-                    *field = value;
-                }
-            }
-            if !given("--seconds") {
-                o.seconds = 0.5;
-            }
-            if !given("--warmup") {
-                o.warmup = 0.0;
-            }
-            if !given("--upload-mib") {
-                o.upload_mib = 8;
-            }
-            if !given("--limit-mib") {
-                o.limit_mib = 4;
-            }
-        }
-        if o.seconds <= 0.0 {
-            return Err("--seconds must be more than 0".to_owned());
-        }
-        if o.limit_mib >= o.upload_mib {
-            return Err(format!(
-                "--limit-mib ({}) must be below --upload-mib ({}): the refused upload is that large",
-                o.limit_mib, o.upload_mib
-            ));
-        }
-        Ok(Some(o))
+        Ok(run.then_some(o))
     }
 }

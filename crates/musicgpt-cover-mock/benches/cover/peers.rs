@@ -17,9 +17,10 @@ use musicgpt_cover_mock::api_base_path;
 use musicgpt_cover_mock::openapi_document::{self, Tree};
 use serde_norway::Value as Yaml;
 
+use crate::child::{ChildServer, free_port, spec_path, tools_dir};
+use crate::common::Temp;
 use crate::common::spec::operation;
 use crate::options::Options;
-use crate::prism::{self, ChildServer, free_port, spec_path, tools_dir};
 
 /// A mock the bench measures beside this one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,12 +46,8 @@ impl Kind {
     }
 
     /// The option that leaves it out.
-    pub(crate) fn flag(self) -> &'static str {
-        match self {
-            Kind::Prism => "--no-prism",
-            Kind::WireMock => "--no-wiremock",
-            Kind::Mockoon => "--no-mockoon",
-        }
+    pub(crate) fn flag(self) -> String {
+        format!("--no-{}", self.name().to_lowercase())
     }
 
     /// What its requests' paths start with.
@@ -58,14 +55,6 @@ impl Kind {
         match self {
             Kind::Prism => String::new(),
             Kind::WireMock | Kind::Mockoon => api_base_path(),
-        }
-    }
-
-    /// What installs it.
-    fn installer(self) -> &'static str {
-        match self {
-            Kind::Prism => "cargo xtask tools",
-            Kind::WireMock | Kind::Mockoon => "cargo xtask tools --bench",
         }
     }
 
@@ -134,15 +123,7 @@ pub(crate) struct Program {
     /// WireMock's jar or Mockoon's data file.
     file: PathBuf,
     /// The folder of its set-up files (removed when dropped).
-    dir: Option<PathBuf>,
-}
-
-impl Drop for Program {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
+    dir: Option<Temp>,
 }
 
 /// A peer, started (its program kept: its set-up files stay while it runs); stopped when
@@ -160,13 +141,12 @@ pub(crate) struct LeftOut {
     pub(crate) why: String,
 }
 
-/// The peers `o` asks for, started, and each one left out with why. Prism is one of the
-/// pinned tools every checkout installs: only a smoke run goes on without it. WireMock and
-/// Mockoon are the bench's own, installed apart, and left out when missing.
+/// The peers `o` asks for, started, and each one left out with why.
 pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<LeftOut>), String> {
     let mut started = Vec::new();
     let mut left_out = Vec::new();
-    for (kind, found) in find(&o.peers)? {
+    let why = |kind: Kind| format!("left out of this run (`{}`)", kind.flag());
+    for (kind, found) in find(o, why)? {
         match found {
             Ok(program) => {
                 println!("\nstarting {} {}", kind.name(), program.version);
@@ -176,39 +156,39 @@ pub(crate) fn start_all(o: &Options) -> Result<(Vec<Started>, Vec<LeftOut>), Str
                     program,
                 });
             }
-            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
             Err(why) => {
-                println!("\n{} left out: {why}", kind.name());
+                if o.peers.contains(&kind) {
+                    println!("\n{} left out: {why}", kind.name());
+                }
                 left_out.push(LeftOut { kind, why });
             }
-        }
-    }
-    for kind in Kind::ALL {
-        if !o.peers.contains(&kind) {
-            left_out.push(LeftOut {
-                kind,
-                why: format!("left out of this run (`{}`)", kind.flag()),
-            });
         }
     }
     Ok((started, left_out))
 }
 
 /// A peer found and set up, or why it is left out.
-pub(crate) type Found = Result<Program, String>;
+type Found = Result<Program, String>;
 
-/// The peers asked for, each found and set up, or why it is left out (not installed here). A
-/// peer found but not set up (its stubs or routes not made from the spec) is an error of the
-/// bench's own: the run is not valid.
-pub(crate) fn find(kinds: &[Kind]) -> Result<Vec<(Kind, Found)>, String> {
+/// The peers `o` asks for, each found and set up, or why it is left out (not installed here); then
+/// those it leaves out, `left_out` saying why. Prism is one of the pinned tools every checkout
+/// installs: only a smoke run goes on without it. WireMock and Mockoon are the bench's own,
+/// installed apart, and left out when missing. A peer found but not set up (its stubs or routes
+/// not made from the spec) is an error of the bench's own: the run is not valid.
+pub(crate) fn find(
+    o: &Options,
+    left_out: fn(Kind) -> String,
+) -> Result<Vec<(Kind, Found)>, String> {
     let mut found = Vec::new();
-    for &kind in kinds {
-        let program = match Program::find(kind) {
-            Ok(program) => Ok(program.set_up()?),
-            Err(why) => Err(why),
-        };
-        found.push((kind, program));
+    for &kind in &o.peers {
+        match Program::find(kind) {
+            Ok(program) => found.push((kind, Ok(program.set_up()?))),
+            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
+            Err(why) => found.push((kind, Err(why))),
+        }
     }
+    let others = Kind::ALL.into_iter().filter(|k| !o.peers.contains(k));
+    found.extend(others.map(|kind| (kind, Err(left_out(kind)))));
     Ok(found)
 }
 
@@ -216,18 +196,41 @@ impl Program {
     fn find(kind: Kind) -> Result<Program, String> {
         let missing = |what: &Path| {
             format!(
-                "{} is not installed ({} is missing: run `{}`)",
+                "{} is not installed ({} is missing: run `cargo xtask tools --bench`)",
                 kind.name(),
                 what.display(),
-                kind.installer()
             )
+        };
+        // A fresh folder for its set-up files.
+        let set_up_dir = || {
+            let pid = std::process::id();
+            Temp::dir(&format!(
+                "musicgpt-bench-{}-{pid}",
+                kind.name().to_lowercase()
+            ))
         };
         match kind {
             Kind::Prism => {
-                let program = prism::program()?;
+                let program = tools_dir().join("npm/node_modules/.bin/prism");
+                if !program.is_file() {
+                    return Err(format!(
+                        "Prism is not installed ({} is missing: run `cargo xtask tools`, or give --no-prism)",
+                        program.display()
+                    ));
+                }
+                // Its version, as it prints it.
+                let version = Command::new(&program)
+                    .arg("--version")
+                    .stdin(Stdio::null())
+                    .stderr(Stdio::null())
+                    .output()
+                    .ok()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| "?".to_owned());
                 Ok(Program {
                     kind,
-                    version: prism::version(&program),
+                    version,
                     program,
                     file: spec_path(),
                     dir: None,
@@ -247,7 +250,7 @@ impl Program {
                     })
                     .ok_or_else(|| missing(&package.join("build/wiremock-standalone-*.jar")))?;
                 let java = java_version()?;
-                let dir = set_up_dir(kind)?;
+                let dir = set_up_dir()?;
                 // Its folder goes with it (Drop), also when set_up cannot write a stub.
                 Ok(Program {
                     kind,
@@ -263,12 +266,12 @@ impl Program {
                 if !cli.is_file() {
                     return Err(missing(&cli));
                 }
-                let dir = set_up_dir(kind)?;
+                let dir = set_up_dir()?;
                 Ok(Program {
                     kind,
                     version: package_version(&bench.join("@mockoon/cli")),
                     program: cli,
-                    file: dir.join("environment.json"),
+                    file: dir.0.join("environment.json"),
                     dir: Some(dir),
                 })
             }
@@ -277,12 +280,10 @@ impl Program {
 
     /// Gives it the spec's answers: WireMock's stubs, Mockoon's environment (Prism reads the
     /// spec itself).
-    fn set_up(mut self) -> Result<Program, String> {
+    fn set_up(self) -> Result<Program, String> {
         match (self.kind, &self.dir) {
-            (Kind::WireMock, Some(dir)) => write_wiremock_stubs(dir)?,
-            (Kind::Mockoon, Some(_)) => {
-                self.file = mockoon_environment(&self.program, &self.file)?;
-            }
+            (Kind::WireMock, Some(dir)) => write_wiremock_stubs(&dir.0)?,
+            (Kind::Mockoon, Some(_)) => mockoon_environment(&self.program, &self.file)?,
             _ => {}
         }
         Ok(self)
@@ -307,7 +308,7 @@ impl Program {
                     .arg(&self.file)
                     .args(["--port", &port_text, "--bind-address", "127.0.0.1"])
                     .arg("--root-dir")
-                    .args(&self.dir)
+                    .args(self.dir.iter().map(|d| &d.0))
                     .args([
                         "--no-request-journal",
                         "--disable-request-logging",
@@ -330,18 +331,6 @@ impl Program {
         }
         ChildServer::start(command, port, &self.kind.prefix(), self.kind.name())
     }
-}
-
-/// A fresh folder for a peer's set-up files.
-fn set_up_dir(kind: Kind) -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!(
-        "musicgpt-bench-{}-{}",
-        kind.name().to_lowercase(),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    Ok(dir)
 }
 
 /// An npm package's version, from its package.json.
@@ -423,7 +412,7 @@ fn write_wiremock_stubs(dir: &Path) -> Result<(), String> {
 
 /// Mockoon's data file: the spec imported by `mockoon-cli import` into `file`, then each
 /// operation's route cut down to one answer, the spec's first example, templating off.
-fn mockoon_environment(cli: &Path, file: &Path) -> Result<PathBuf, String> {
+fn mockoon_environment(cli: &Path, file: &Path) -> Result<(), String> {
     let output = Command::new(cli)
         .arg("import")
         .arg("--input")
@@ -467,7 +456,5 @@ fn mockoon_environment(cli: &Path, file: &Path) -> Result<PathBuf, String> {
         answer["rules"] = serde_json::json!([]);
         *responses = vec![answer];
     }
-    std::fs::write(file, environment.to_string())
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    Ok(file.to_owned())
+    std::fs::write(file, environment.to_string()).map_err(|e| format!("{}: {e}", file.display()))
 }

@@ -8,17 +8,17 @@
 //! those. Encoding the result (WAV and MP3) is timed too, and
 //! shown, but is not part of the target: the issue asks about decoding and shifting.
 
-use crate::setup::TempFile;
 use std::time::Instant;
 
 use musicgpt_cover_mock::config::DEFAULT_TIME_SCALE;
 use musicgpt_cover_mock::{ETA_SECONDS, audio_lab};
 
 use crate::Part;
+use crate::common::Temp;
 use crate::options::Options;
 use crate::procfs::{CpuSample, stat_jiffies};
 use crate::songs::{RATE, song};
-use crate::throughput::{median, median_of};
+use crate::throughput::median;
 use crate::verdict::Verdict;
 
 /// Runs measured; the median is reported.
@@ -57,11 +57,11 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
     );
     let started = Instant::now();
     let (_, mp3) = audio_lab::encode(&song(song_seconds), RATE)?;
-    let file = TempFile(std::env::temp_dir().join(format!(
+    let file = Temp::file(&format!(
         "musicgpt-cover-bench-{}-{}.mp3",
         std::process::id(),
         started.elapsed().as_nanos()
-    )));
+    ));
     std::fs::write(&file.0, &mp3).map_err(|e| format!("{}: {e}", file.0.display()))?;
     println!(
         "  input: {:.1} MiB of {} kbit/s MP3, made in {:.1} s",
@@ -83,8 +83,14 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
         "others %",
         "encode s"
     );
-    let (mut decode, mut shift, mut both, mut encode) = (vec![], vec![], vec![], vec![]);
-    let (mut cpu, mut others) = (vec![], vec![]);
+    // A run's figures in the table's order: decode, shift, decode + shift, CPU, others, encode.
+    let row = |label: &str, r: &[f64; 6]| {
+        println!(
+            "  {label:<6} {:>9.3} {:>9.3} {:>15.3} {:>19.2} {:>9.0} {:>9.3}",
+            r[0], r[1], r[2], r[3], r[4], r[5]
+        );
+    };
+    let mut measured = Vec::new();
     for run in 1..=runs {
         let sample = CpuSample::now();
         let cpu0 = own_cpu();
@@ -95,7 +101,7 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
         let t2 = Instant::now();
         let used = own_cpu().zip(cpu0).map_or(f64::NAN, |(b, a)| b - a);
         let busy = sample
-            .and_then(|s| s.others_since(cores))
+            .and_then(|s| s.others_since(cores, 0))
             .unwrap_or(f64::NAN);
         let (wav, mp3) = audio_lab::encode(&shifted, rate)?;
         let t3 = Instant::now();
@@ -109,51 +115,29 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
         if wav.is_empty() || mp3.is_empty() {
             return Err("the conversion encoded nothing".to_owned());
         }
-        let (d, s, e) = (t1 - t0, t2 - t1, t3 - t2);
-        println!(
-            "  {run:<6} {:>9.3} {:>9.3} {:>15.3} {used:>19.2} {busy:>9.0} {:>9.3}",
-            d.as_secs_f64(),
-            s.as_secs_f64(),
-            (d + s).as_secs_f64(),
-            e.as_secs_f64()
-        );
-        cpu.push(used);
-        others.push(busy);
-        decode.push(d);
-        shift.push(s);
-        both.push(d + s);
-        encode.push(e);
+        let [d, s, e] = [t1 - t0, t2 - t1, t3 - t2].map(|t| t.as_secs_f64());
+        let r = [d, s, d + s, used, busy, e];
+        row(&run.to_string(), &r);
+        measured.push(r);
     }
-    let (d, s, b, e) = (
-        median_of(&decode),
-        median_of(&shift),
-        median_of(&both),
-        median_of(&encode),
-    );
-    let (c, o) = (median(cpu), median(others));
-    println!(
-        "  {:<6} {:>9.3} {:>9.3} {:>15.3} {c:>19.2} {o:>9.0} {:>9.3}",
-        "median",
-        d.as_secs_f64(),
-        s.as_secs_f64(),
-        b.as_secs_f64(),
-        e.as_secs_f64()
-    );
+    let [d, s, b, c, o, e]: [f64; 6] =
+        std::array::from_fn(|i| median(measured.iter().map(|r| r[i]).collect()));
+    row("median", &[d, s, b, c, o, e]);
     println!(
         "  whole conversion (decode + shift + encode): {:.3} s, {:.0} % of the shortest scaled eta",
-        (b + e).as_secs_f64(),
-        (b + e).as_secs_f64() / shortest * 100.0
+        b + e,
+        (b + e) / shortest * 100.0
     );
     let verdicts = vec![Verdict::at_most(
         "upload conversion (decode + shift)".to_owned(),
-        b.as_secs_f64(),
+        b,
         shortest,
         "s",
         format!(
             "the first {converted} s of a {song_seconds} s stereo MP3 decoded and shifted, median \
              of {runs} ({c:.2} CPU s, others using {o:.0} % of a core; {:.0} % of the shortest \
              scaled eta)",
-            b.as_secs_f64() / shortest * 100.0
+            b / shortest * 100.0
         ),
     )];
     let md = format!(
@@ -162,14 +146,10 @@ pub(crate) fn measure(options: &Options, cores: usize) -> Result<Part, String> {
          against the shortest time a task takes at the default time scale ({shortest:.1} s). \
          Encoding the result WAV and MP3 is timed beside it, not judged.\n\n\
          | step | median |\n|---|---|\n\
-         | decode | {:.3} s |\n| pitch shift | {:.3} s |\n| **decode + shift** | **{:.3} s** ({c:.2} s of CPU) |\n\
-         | encode WAV + MP3 | {:.3} s |\n| the whole conversion | {:.3} s |\n\n\
+         | decode | {d:.3} s |\n| pitch shift | {s:.3} s |\n| **decode + shift** | **{b:.3} s** ({c:.2} s of CPU) |\n\
+         | encode WAV + MP3 | {e:.3} s |\n| the whole conversion | {:.3} s |\n\n\
          Other programs used {o:.0} % of a core meanwhile.\n\n",
-        d.as_secs_f64(),
-        s.as_secs_f64(),
-        b.as_secs_f64(),
-        e.as_secs_f64(),
-        (b + e).as_secs_f64()
+        b + e
     );
     Part::new("pitch", "Converting an upload", md, verdicts)
 }

@@ -8,7 +8,6 @@ pub(crate) const OTHERS_WARNING: f64 = 10.0;
 
 /// CPU time counters from /proc (Linux), to tell how much of the machine other programs took
 /// while something was measured.
-#[derive(Clone, Copy)]
 pub(crate) struct CpuSample {
     /// Every CPU's jiffies, idle included.
     total: u64,
@@ -36,14 +35,9 @@ impl CpuSample {
         Some(CpuSample { total, busy, own })
     }
 
-    /// How much CPU other processes used since `self`, in percent of one core.
-    pub(crate) fn others_since(self, cores: usize) -> Option<f64> {
-        self.others_since_but(cores, 0)
-    }
-
-    /// As [`CpuSample::others_since`], not counting `excluded` jiffies (a child process of the
-    /// bench's, measured on its own).
-    pub(crate) fn others_since_but(self, cores: usize, excluded: u64) -> Option<f64> {
+    /// How much CPU other processes used since `self`, in percent of one core, not counting
+    /// `excluded` jiffies (a child process of the bench's, measured on its own).
+    pub(crate) fn others_since(self, cores: usize, excluded: u64) -> Option<f64> {
         let later = CpuSample::now()?;
         let total = later.total.checked_sub(self.total)?;
         if total == 0 {
@@ -104,23 +98,17 @@ pub(crate) fn process_jiffies(pid: u32) -> Option<Jiffies> {
 /// The jiffies of this process's threads named `name` (a runtime's threads).
 pub(crate) fn thread_jiffies(name: &str) -> Option<Jiffies> {
     let total = CpuSample::now()?.total;
-    let mut per_thread = Vec::new();
-    for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
-        let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        if &stat[open + 1..close] != name {
-            continue;
-        }
-        per_thread.push((tid, stat_jiffies(&stat).unwrap_or(0)));
-    }
-    Some(Jiffies { per_thread, total })
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?.flatten();
+    let per_thread = tasks.filter_map(|entry| {
+        let tid = entry.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+        let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+        (stat[open + 1..close] == *name).then(|| (tid, stat_jiffies(&stat).unwrap_or(0)))
+    });
+    Some(Jiffies {
+        per_thread: per_thread.collect(),
+        total,
+    })
 }
 
 /// The jiffies a group used between two readings (0 when either is missing).
@@ -137,7 +125,7 @@ pub(crate) fn report_others_before(cores: usize) {
         return;
     };
     std::thread::sleep(Duration::from_secs(1));
-    if let Some(others) = before.others_since(cores) {
+    if let Some(others) = before.others_since(cores, 0) {
         println!("other processes used {others:.0}% of a core in the second before the run");
         if others > OTHERS_WARNING {
             println!(

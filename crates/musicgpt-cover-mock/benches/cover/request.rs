@@ -1,41 +1,16 @@
-//! The requests as the bench sends them: the key, the multipart body written by hand, and the
-//! whole HTTP/1.1 request, so every server gets exactly the same bytes (but for its path prefix and
-//! `host`) and the load generator only clones a `Bytes` per request; and one request that must be
-//! answered 200.
+//! The requests as the bench sends them: the key and the whole HTTP/1.1 request, so every server
+//! gets exactly the same bytes (but for its path prefix and `host`) and the load generator only
+//! clones a `Bytes` per request; and one request that must be answered 200.
 
 use std::net::SocketAddr;
 
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
 
+use crate::common::http1::{form_type, request};
+
 /// Any non-empty key is accepted by a mock started without `--api-key`, and by Prism.
 pub(crate) const KEY: &str = "bench-key";
-/// A curl-like boundary; the same bytes go to every server.
-const BOUNDARY: &str = "------------------------b3nchMA4YWxkTrZu0gW";
-
-pub(crate) fn content_type() -> String {
-    format!("multipart/form-data; boundary={BOUNDARY}")
-}
-
-pub(crate) fn text_part(out: &mut Vec<u8>, name: &str, value: &str) {
-    out.extend_from_slice(
-        format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        )
-        .as_bytes(),
-    );
-}
-
-pub(crate) fn file_head() -> Vec<u8> {
-    format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"audio_file\"; filename=\"song.mp3\"\r\nContent-Type: audio/mpeg\r\n\r\n"
-    )
-    .into_bytes()
-}
-
-pub(crate) fn closing() -> Vec<u8> {
-    format!("--{BOUNDARY}--\r\n").into_bytes()
-}
 
 /// The whole HTTP/1.1 request, head and body, as the raw load generator writes it: `Accept:
 /// application/json` (the answer's type; Prism answers 406 to the reference page's
@@ -46,22 +21,16 @@ pub(crate) fn raw_request(
     path_and_query: &str,
     body: Option<&[u8]>,
 ) -> Bytes {
-    let mut request = format!(
-        "{method} {path_and_query} HTTP/1.1\r\nhost: {addr}\r\nauthorization: {KEY}\r\naccept: application/json\r\n"
-    );
-    if let Some(body) = body {
-        request.push_str(&format!(
-            "content-type: {}\r\ncontent-length: {}\r\n",
-            content_type(),
-            body.len()
-        ));
-    }
-    request.push_str("\r\n");
-    let mut request = request.into_bytes();
-    if let Some(body) = body {
-        request.extend_from_slice(body);
-    }
-    Bytes::from(request)
+    let (host, form) = (addr.to_string(), form_type());
+    let mut headers = vec![("host", host.as_str()), ("authorization", KEY)];
+    headers.push(("accept", "application/json"));
+    headers.extend(body.map(|_| ("content-type", form.as_str())));
+    Bytes::from(request(
+        method,
+        path_and_query,
+        &headers,
+        body.unwrap_or_default(),
+    ))
 }
 
 /// One request through reqwest, which must be answered 200; returns the answer's text.
@@ -77,9 +46,7 @@ pub(crate) async fn probe(
         .header(header::AUTHORIZATION, KEY)
         .header(header::ACCEPT, "application/json");
     if let Some(body) = body {
-        request = request
-            .header(header::CONTENT_TYPE, content_type())
-            .body(body);
+        request = request.header(header::CONTENT_TYPE, form_type()).body(body);
     }
     let response = request.send().await.map_err(|e| format!("{url}: {e}"))?;
     let status = response.status();

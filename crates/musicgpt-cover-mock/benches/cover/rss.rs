@@ -39,28 +39,19 @@ pub(crate) async fn counted(
     Ok(journal["entries"][0]["request"]["form"]["files"][0]["size"].as_u64())
 }
 
-/// A URL-only Cover, so the first request's one-time allocations are not counted as the
-/// upload's.
-async fn warm_up(client: &reqwest::Client, url: &str) -> Result<(), String> {
-    probe(client, "POST", url, Scenario::Url.body()?)
-        .await
-        .map(|_| ())
-}
-
 /// The mock's binary sent an upload of `--upload-mib`, then the same over a lower limit, which it
 /// must refuse with 413; its targets are the peak RSS growth of each.
 pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     let binary = binary()?;
     let runtime = runtime("bench-upload", 1)?;
     let client = http_client()?;
-    let size = o.upload_mib << 20;
-    let limit = o.limit_mib << 20;
+    let (upload_mib, limit_mib, target_mib) = (o.upload_mib, o.limit_mib, RSS_TARGET_BYTES >> 20);
+    let size = upload_mib << 20;
     println!(
-        "\n== peak RSS: a {} MiB audio_file streamed to the mock's binary ==\n\
+        "\n== peak RSS: a {upload_mib} MiB audio_file streamed to the mock's binary ==\n\
          binary {}\n\
          RSS from /proc/PID/status: VmRSS now, VmHWM the peak; growth = peak after - RSS before;\n\
          \"before\" is after one URL-only Cover, so first-request set-up is not counted",
-        o.upload_mib,
         binary.display()
     );
     println!(
@@ -83,22 +74,36 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
             or_blank(sent.map(|s| format!("{:.0}", mib(s)))),
         );
     };
+    // The mock's binary with `args`, sent a URL-only Cover (so the first request's one-time
+    // allocations are not counted as the upload's), and its RSS then.
+    let start = |args: &[&str], limit: u64| -> Result<(Mock, String, Memory), String> {
+        let mock = Mock::start(command(&binary, 0, args))?;
+        let url = format!("http://{}{}", mock.addr, api_path("cover")?);
+        runtime.block_on(probe(&client, "POST", &url, Scenario::Url.body()?))?;
+        let before = mock.memory()?;
+        row(
+            &format!("before (limit {limit} MiB)"),
+            "",
+            before,
+            None,
+            None,
+            None,
+        );
+        Ok((mock, url, before))
+    };
     let mut verdicts = Vec::new();
 
     // Accepted: under the default --max-upload-bytes (2 GiB).
-    let mock = Mock::start(command(&binary, &[]))?;
-    let url = format!("http://{}{}", mock.addr, api_path("cover")?);
-    runtime.block_on(warm_up(&client, &url))?;
-    let before = mock.memory()?;
-    row("before (limit 2048 MiB)", "", before, None, None, None);
+    let (mock, url, before) = start(&[], 2048)?;
     let (status, answer, took) = runtime.block_on(within(upload(&client, &url, size)))?;
     let after = mock.memory()?;
     let received = runtime.block_on(counted(&client, mock.addr))?;
     drop(mock);
     let growth = after.hwm.saturating_sub(before.rss);
+    let label = format!("{upload_mib} MiB, Content-Length, reqwest");
     row(
-        &format!("{} MiB, Content-Length, reqwest", o.upload_mib),
-        &status.as_u16().to_string(),
+        &label,
+        status.as_str(),
         after,
         Some(growth),
         Some(took),
@@ -106,8 +111,7 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     );
     if status != StatusCode::OK {
         return Err(format!(
-            "the {} MiB upload was answered {status}: {answer}",
-            o.upload_mib
+            "the {upload_mib} MiB upload was answered {status}: {answer}"
         ));
     }
     if received != Some(size) {
@@ -115,53 +119,35 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
             "the mock's journal says it received {received:?} bytes of audio_file, not {size}"
         ));
     }
+    let seconds = took.as_secs_f64();
     println!(
         "  (the mock counted all {size} bytes, {:.0} MiB/s)",
-        mib(size) / took.as_secs_f64()
+        mib(size) / seconds
     );
+    let (rss, peak, grown) = (mib(before.rss), mib(after.hwm), mib(growth));
     let mut md = format!(
         "The mock's release binary (a child process, `--addr 127.0.0.1:0`) is sent a Cover whose \
-         {} MiB `audio_file` is generated as it is sent; RSS from `/proc/PID/status` (`VmRSS` \
+         {upload_mib} MiB `audio_file` is generated as it is sent; RSS from `/proc/PID/status` (`VmRSS` \
          before, after one URL-only Cover; `VmHWM`, the peak, after). Then a mock with \
-         `--max-upload-bytes` of {} MiB is sent the same file twice over raw TCP and must answer \
+         `--max-upload-bytes` of {limit_mib} MiB is sent the same file twice over raw TCP and must answer \
          413.\n\n| upload | answer | RSS before | peak after | **growth** | time |\n|---|---|---|---|---|---|\n\
-         | {} MiB, `Content-Length`, reqwest | 200 | {:.1} MiB | {:.1} MiB | **{:.1} MiB** | {:.2} s |\n",
-        o.upload_mib,
-        o.limit_mib,
-        o.upload_mib,
-        mib(before.rss),
-        mib(after.hwm),
-        mib(growth),
-        took.as_secs_f64()
+         | {upload_mib} MiB, `Content-Length`, reqwest | 200 | {rss:.1} MiB | {peak:.1} MiB | **{grown:.1} MiB** | {seconds:.2} s |\n",
     );
     verdicts.push(Verdict::judged(
-        format!("peak RSS, {} MiB upload", o.upload_mib),
+        format!("peak RSS, {upload_mib} MiB upload"),
         growth < RSS_TARGET_BYTES,
         format!(
-            "peak {:.1} MiB, {:.1} MiB over the {:.1} MiB before (target < {} MiB)",
-            mib(after.hwm),
-            mib(growth),
-            mib(before.rss),
-            RSS_TARGET_BYTES >> 20
+            "peak {peak:.1} MiB, {grown:.1} MiB over the {rss:.1} MiB before (target < {target_mib} MiB)"
         ),
     ));
 
     // Refused: the same file to a mock with a lower limit. Chunked, the mock learns the size by
     // counting and must answer 413 once past the limit; with Content-Length it refuses before
     // reading the body.
-    let limit_text = limit.to_string();
-    let mock = Mock::start(command(&binary, &["--max-upload-bytes", &limit_text]))?;
-    let url = format!("http://{}{}", mock.addr, api_path("cover")?);
-    runtime.block_on(warm_up(&client, &url))?;
-    let before = mock.memory()?;
-    row(
-        &format!("before (limit {} MiB)", o.limit_mib),
-        "",
-        before,
-        None,
-        None,
-        None,
-    );
+    let (mock, _, before) = start(
+        &["--max-upload-bytes", &(limit_mib << 20).to_string()],
+        limit_mib,
+    )?;
     let mut refused_ok = true;
     let mut details = Vec::new();
     for (framing, label) in [
@@ -173,54 +159,38 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         let received = runtime.block_on(counted(&client, mock.addr))?;
         let growth = after.hwm.saturating_sub(before.rss);
         row(
-            &format!("{} MiB, {label}, raw TCP", o.upload_mib),
+            &format!("{upload_mib} MiB, {label}, raw TCP"),
             &answer.status.to_string(),
             after,
             Some(growth),
             Some(answer.took),
             Some(answer.sent),
         );
-        if answer.status != 413 {
+        let (status, body) = (answer.status, &answer.body);
+        if status != 413 {
             return Err(format!(
-                "the {} MiB upload ({label}) over a {} MiB limit was answered {}, not 413: {}",
-                o.upload_mib, o.limit_mib, answer.status, answer.body
+                "the {upload_mib} MiB upload ({label}) over a {limit_mib} MiB limit was answered {status}, not 413: {body}"
             ));
         }
         println!(
             "  (the mock read {} of audio_file before refusing)",
             received.map_or_else(|| "none".to_owned(), |n| format!("{n} bytes"))
         );
+        let (sent, seconds) = (mib(answer.sent), answer.took.as_secs_f64());
+        let (rss, peak, grown) = (mib(before.rss), mib(after.hwm), mib(growth));
         md.push_str(&format!(
-            "| {} MiB, {label}, over a {} MiB limit | {} after {:.0} MiB sent | {:.1} MiB | {:.1} MiB | **{:.1} MiB** | {:.2} s |\n",
-            o.upload_mib,
-            o.limit_mib,
-            answer.status,
-            mib(answer.sent),
-            mib(before.rss),
-            mib(after.hwm),
-            mib(growth),
-            answer.took.as_secs_f64()
+            "| {upload_mib} MiB, {label}, over a {limit_mib} MiB limit | {status} after {sent:.0} MiB sent | {rss:.1} MiB | {peak:.1} MiB | **{grown:.1} MiB** | {seconds:.2} s |\n",
         ));
         refused_ok &= growth < RSS_TARGET_BYTES;
         details.push(format!(
-            "{label}: 413 after {:.2} s and {:.0} MiB sent, peak {:.1} MiB over",
-            answer.took.as_secs_f64(),
-            mib(answer.sent),
-            mib(growth)
+            "{label}: 413 after {seconds:.2} s and {sent:.0} MiB sent, peak {grown:.1} MiB over"
         ));
     }
     drop(mock);
     verdicts.push(Verdict::judged(
-        format!(
-            "413 for {} MiB over --max-upload-bytes {} MiB",
-            o.upload_mib, o.limit_mib
-        ),
+        format!("413 for {upload_mib} MiB over --max-upload-bytes {limit_mib} MiB"),
         refused_ok,
-        format!(
-            "{} (target < {} MiB)",
-            details.join("; "),
-            RSS_TARGET_BYTES >> 20
-        ),
+        format!("{} (target < {target_mib} MiB)", details.join("; ")),
     ));
     if let Ok(own) = memory(std::process::id()) {
         println!(

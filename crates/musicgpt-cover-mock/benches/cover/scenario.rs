@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use musicgpt_cover::COVER_CONVERSION_TYPE;
 
+use crate::common::http1::Form;
 use crate::common::noise;
 use crate::common::spec::{cover_example, operation};
-use crate::request::{closing, file_head, text_part};
 use crate::songs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,30 +187,27 @@ impl Scenario {
         matches!(self, Scenario::Song | Scenario::Song1m)
     }
 
-    pub(crate) fn method(self) -> &'static str {
+    /// The operation it calls, by operationId.
+    fn operation_id(self) -> &'static str {
         match self {
-            Scenario::Url
-            | Scenario::File2k
-            | Scenario::File1m
-            | Scenario::Song
-            | Scenario::Song1m => "POST",
-            Scenario::ById | Scenario::Voices => "GET",
+            Scenario::ById => "getConversionById",
+            Scenario::Voices => "getAllVoices",
+            _ => "cover",
+        }
+    }
+
+    pub(crate) fn method(self) -> &'static str {
+        if self.operation_id() == "cover" {
+            "POST"
+        } else {
+            "GET"
         }
     }
 
     /// The operation's path in the spec (without the servers' base path; the mock and the bare
     /// server serve it under `api_base_path()`, Prism without it).
     pub(crate) fn spec_path(self) -> Result<&'static str, String> {
-        let id = match self {
-            Scenario::Url
-            | Scenario::File2k
-            | Scenario::File1m
-            | Scenario::Song
-            | Scenario::Song1m => "cover",
-            Scenario::ById => "getConversionById",
-            Scenario::Voices => "getAllVoices",
-        };
-        Ok(operation(id)?.1)
+        Ok(operation(self.operation_id())?.1)
     }
 
     /// The query string (without `?`) of a request about `task_id`.
@@ -231,20 +228,17 @@ impl Scenario {
             Scenario::Song1m => Some(songs::mib_song()?),
             Scenario::ById | Scenario::Voices => return Ok(None),
         };
-        let mut body = Vec::new();
-        match file {
-            None => text_part(&mut body, "audio_url", &cover_example("audio_url")?),
-            Some(_) => text_part(&mut body, "audio_url", ""),
-        }
+        let audio_url = match file {
+            None => cover_example("audio_url")?,
+            Some(_) => String::new(),
+        };
+        let mut form = Form::default().text("audio_url", &audio_url);
         for field in ["voice_id", "pitch"] {
-            text_part(&mut body, field, &cover_example(field)?);
+            form = form.text(field, &cover_example(field)?);
         }
         if let Some(file) = file {
-            body.extend_from_slice(&file_head());
-            body.extend_from_slice(&file);
-            body.extend_from_slice(b"\r\n");
+            form = form.file("song.mp3", "audio/mpeg", &file);
         }
-        body.extend_from_slice(&closing());
-        Ok(Some(Bytes::from(body)))
+        Ok(Some(Bytes::from(form.finish())))
     }
 }

@@ -1,9 +1,8 @@
 //! What every measurement starts with: a Tokio runtime of its own, its threads named so /proc can
-//! tell their CPU time apart, an HTTP client that never goes through a proxy, temporary files, and
-//! this program run again as a child, to measure in a process of its own.
+//! tell their CPU time apart, an HTTP client that never goes through a proxy, and this program run
+//! again as a child, to measure in a process of its own.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 
 pub(crate) use crate::common::runtime;
@@ -13,15 +12,6 @@ pub(crate) fn http_client() -> Result<reqwest::Client, String> {
         .no_proxy()
         .build()
         .map_err(|e| format!("could not build the HTTP client: {e}"))
-}
-
-/// A file in the system's temporary directory, deleted when dropped.
-pub(crate) struct TempFile(pub(crate) PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// This program run again with `args` (the `what` child's): how it ended, the numbers of the

@@ -78,12 +78,7 @@ fn id3_tag() -> Vec<u8> {
 
 /// A size in ID3v2's four 7-bit bytes.
 fn syncsafe(n: u32) -> [u8; 4] {
-    [
-        (n >> 21) as u8 & 0x7f,
-        (n >> 14) as u8 & 0x7f,
-        (n >> 7) as u8 & 0x7f,
-        n as u8 & 0x7f,
-    ]
+    [21, 14, 7, 0].map(|shift| (n >> shift) as u8 & 0x7f)
 }
 
 /// [`SHORT_SONG_SECONDS`] s of [`song`] as MP3 frames.

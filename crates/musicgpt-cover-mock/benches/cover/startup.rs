@@ -4,17 +4,17 @@
 //! on the first start, which a test binary pays once), and a second start in that process; each
 //! peer (Prism, WireMock, Mockoon: `peers.rs`) from exec to its first answer. Medians.
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use musicgpt_cover_mock::{MockServer, api_base_path};
 
 use crate::Part;
-use crate::common::mock::{binary, clean_env};
+use crate::child::{ChildServer, free_port, get_once, ready_path};
+use crate::common::mock::{binary, command};
 use crate::options::Options;
 use crate::peers::{self, Kind};
-use crate::prism::{ChildServer, free_port, get_once, ready_path};
-use crate::setup::{child_exit, run_child};
+use crate::setup::{child_exit, run_child, runtime};
 use crate::throughput::median_of;
 use crate::verdict::Verdict;
 
@@ -31,43 +31,34 @@ pub(crate) fn child(args: &[String]) -> Option<ExitCode> {
     if args.first().map(String::as_str) != Some(CHILD_ARG) {
         return None;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("startup child: no runtime: {e}");
-            return Some(ExitCode::from(2));
-        }
-    };
-    let line = runtime.block_on(async {
-        let started = Instant::now();
-        let first = MockServer::start().await;
-        let start = started.elapsed();
-        let addr = first.addr();
-        let path = format!("{}{}", api_base_path(), ready_path()?);
-        let answered = tokio::task::spawn_blocking(move || get_once(addr, &path))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
-        let first_answer = started.elapsed();
-        match answered {
-            Ok(200) => {}
-            Ok(status) => return Err(format!("the first request was answered {status}")),
-            Err(e) => return Err(format!("the first request failed: {e}")),
-        }
-        let again = Instant::now();
-        let second = MockServer::start().await;
-        let second_start = again.elapsed();
-        drop((first, second));
-        Ok(format!(
-            "{} {} {}",
-            start.as_micros(),
-            first_answer.as_micros(),
-            second_start.as_micros()
-        ))
+    let line = runtime("startup-child", 1).and_then(|runtime| {
+        runtime.block_on(async {
+            let started = Instant::now();
+            let first = MockServer::start().await;
+            let start = started.elapsed();
+            let addr = first.addr();
+            let path = format!("{}{}", api_base_path(), ready_path()?);
+            let answered = tokio::task::spawn_blocking(move || get_once(addr, &path))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            let first_answer = started.elapsed();
+            match answered {
+                Ok(200) => {}
+                Ok(status) => return Err(format!("the first request was answered {status}")),
+                Err(e) => return Err(format!("the first request failed: {e}")),
+            }
+            let again = Instant::now();
+            let second = MockServer::start().await;
+            let second_start = again.elapsed();
+            drop((first, second));
+            Ok(format!(
+                "{} {} {}",
+                start.as_micros(),
+                first_answer.as_micros(),
+                second_start.as_micros()
+            ))
+        })
     });
     Some(child_exit("startup child", line))
 }
@@ -97,41 +88,25 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
     let mut binary_times = Vec::new();
     for _ in 0..o.startup_runs {
         let port = free_port()?;
-        let mut command = Command::new(&binary);
-        command.args(["--addr", &format!("127.0.0.1:{port}")]);
-        clean_env(&mut command);
+        let command = command(&binary, port, &[]);
         let server = ChildServer::start(command, port, &api_base_path(), "the mock's binary")?;
         binary_times.push(server.started_in);
     }
-    let mut starts = Vec::new();
-    let mut answers = Vec::new();
-    let mut seconds = Vec::new();
-    for _ in 0..o.startup_runs {
-        let [start, answer, second] = in_process_once()?;
-        starts.push(start);
-        answers.push(answer);
-        seconds.push(second);
-    }
+    let in_process = (0..o.startup_runs)
+        .map(|_| in_process_once())
+        .collect::<Result<Vec<_>, _>>()?;
+    let [starts, answers, seconds]: [Vec<Duration>; 3] =
+        std::array::from_fn(|i| in_process.iter().map(|run| run[i]).collect());
     // Each peer's start-ups, or why it is left out.
     let mut peer_times: Vec<(Kind, Result<Vec<Duration>, String>)> = Vec::new();
-    for (kind, found) in peers::find(&o.peers)? {
-        match found {
-            Ok(program) => {
-                let mut times = Vec::new();
-                for _ in 0..o.peer_startup_runs {
-                    times.push(program.start(o.concurrency)?.started_in);
-                }
-                peer_times.push((kind, Ok(times)));
-            }
-            // As `peers::start_all`: only a smoke run goes on without Prism.
-            Err(why) if kind == Kind::Prism && !o.smoke => return Err(why),
-            Err(why) => peer_times.push((kind, Err(why))),
-        }
-    }
-    for kind in Kind::ALL {
-        if !o.peers.contains(&kind) {
-            peer_times.push((kind, Err(format!("left out ({})", kind.flag()))));
-        }
+    for (kind, found) in peers::find(o, |kind| format!("left out ({})", kind.flag()))? {
+        let times = match found {
+            Ok(program) => Ok((0..o.peer_startup_runs)
+                .map(|_| program.start(o.concurrency).map(|server| server.started_in))
+                .collect::<Result<_, _>>()?),
+            Err(why) => Err(why),
+        };
+        peer_times.push((kind, times));
     }
     // A row: what was timed, how many runs, their median and range.
     let row = |what: &str, t: &[Duration]| {

@@ -83,7 +83,7 @@ struct Row {
     mock_peer: Vec<Option<f64>>,
     others: f64,
     /// Each peer's answers that were not 2xx (not counted): how many, of how many, the first.
-    refused: Vec<Option<(u64, u64, String)>>,
+    refused: Vec<(u64, u64, String)>,
 }
 
 /// Every row, side by side, round by round.
@@ -100,6 +100,8 @@ pub(crate) fn measure(o: &Options, cores: usize) -> Result<Part, String> {
         .map_err(|e| format!("the mock could not start: {e}"))?;
     let client = http_client()?;
     let (started, left_out) = peers::start_all(o)?;
+    let names: Vec<&str> = started.iter().map(|p| p.kind.name()).collect();
+    let names = Some(names.join(", ")).filter(|n| !n.is_empty());
     println!(
         "\n== throughput: the mock beside a bare axum server (same parsing, fixed answer) and the peers ==\n\
          servers in this process on a {}-thread runtime, load generator on a {}-thread runtime,\n\
@@ -108,15 +110,7 @@ pub(crate) fn measure(o: &Options, cores: usize) -> Result<Part, String> {
          {} s per server, the order rotating; {} s warm-up for the mock and bare, {} s for each peer",
         o.server_threads,
         o.client_threads,
-        if started.is_empty() {
-            "none".to_owned()
-        } else {
-            started
-                .iter()
-                .map(|p| p.kind.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        },
+        names.as_deref().unwrap_or("none"),
         o.concurrency,
         o.rounds,
         o.seconds,
@@ -194,11 +188,10 @@ fn measure_row(
     // are the request path's alone. The request path is unchanged: each Cover still keeps its
     // song and queues its conversion, as for a user whose conversions are queued behind
     // another's.
-    let held = if scenario.converts() {
-        Some(servers.block_on(audio_lab::hold_conversions())?)
-    } else {
-        None
-    };
+    let held = scenario
+        .converts()
+        .then(|| servers.block_on(audio_lab::hold_conversions()))
+        .transpose()?;
     // byId asks about tasks the mock accepted: one per connection, made now (the Cover rows
     // before have long evicted older ones).
     let ids: Vec<String> = if scenario == Scenario::ById {
@@ -221,13 +214,9 @@ fn measure_row(
     } else {
         vec![String::new()]
     };
-    let path_and_query = |prefix: &str, id: &str| {
-        let query = scenario.query(id);
-        if query.is_empty() {
-            format!("{prefix}{spec_path}")
-        } else {
-            format!("{prefix}{spec_path}?{query}")
-        }
+    let path_and_query = |prefix: &str, id: &str| match scenario.query(id) {
+        query if query.is_empty() => format!("{prefix}{spec_path}"),
+        query => format!("{prefix}{spec_path}?{query}"),
     };
     // The mock's answer becomes the bare server's fixed answer.
     let mock_answer = clients.block_on(probe(
@@ -241,34 +230,22 @@ fn measure_row(
         Bytes::from(mock_answer.clone()),
     )]));
     let (bare_addr, bare_task) = servers.block_on(start_bare(answers))?;
-    let requests = |addr, prefix: &str| -> Vec<Bytes> {
-        ids.iter()
-            .map(|id| {
-                raw_request(
-                    scenario.method(),
-                    addr,
-                    &path_and_query(prefix, id),
-                    body.as_deref(),
-                )
-            })
-            .collect()
-    };
-    let mut targets = vec![
-        Target {
-            addr: bare_addr,
-            requests: requests(bare_addr, &base),
-        },
-        Target {
-            addr: mock.addr(),
-            requests: requests(mock.addr(), &base),
-        },
-    ];
-    for p in peers {
-        targets.push(Target {
-            addr: p.server.addr,
-            requests: requests(p.server.addr, &p.kind.prefix()),
-        });
-    }
+    // The servers, in the order of the columns, and the same requests to each.
+    let peers_at = peers.iter().map(|p| (p.server.addr, p.kind.prefix()));
+    let targets: Vec<Target> = [(bare_addr, base.clone()), (mock.addr(), base.clone())]
+        .into_iter()
+        .chain(peers_at)
+        .map(|(addr, prefix)| Target {
+            addr,
+            requests: ids
+                .iter()
+                .map(|id| {
+                    let path = path_and_query(&prefix, id);
+                    raw_request(scenario.method(), addr, &path, body.as_deref())
+                })
+                .collect(),
+        })
+        .collect();
     let names: Vec<&str> = ["bare", "mock"]
         .into_iter()
         .chain(peers.iter().map(|p| p.kind.name()))
@@ -282,29 +259,21 @@ fn measure_row(
         scenario.describe(),
         body.as_ref().map_or(0, Bytes::len)
     );
-    println!(
-        "  the mock answers 200, {} bytes: {}",
-        mock_answer.len(),
-        mock_answer.chars().take(96).collect::<String>()
-    );
+    let answers = |who: &str, answer: &str| {
+        let start: String = answer.chars().take(96).collect();
+        println!("  {who} answers 200, {} bytes: {start}", answer.len());
+    };
+    answers("the mock", &mock_answer);
     if scenario.converts() {
         let seconds = clients.block_on(songs::duration_heard(client, mock, &mock_answer))?;
         println!("  the mock took the song as audio: conversion_duration {seconds} s");
     }
     // What each peer answers, to see it is the spec's example (not counted, not judged).
     for p in peers {
-        let url = format!(
-            "http://{}{}",
-            p.server.addr,
-            path_and_query(&p.kind.prefix(), &ids[0])
-        );
+        let path = path_and_query(&p.kind.prefix(), &ids[0]);
+        let url = format!("http://{}{path}", p.server.addr);
         match clients.block_on(probe(client, scenario.method(), &url, body.clone())) {
-            Ok(answer) => println!(
-                "  {} answers 200, {} bytes: {}",
-                p.kind.name(),
-                answer.len(),
-                answer.chars().take(96).collect::<String>()
-            ),
+            Ok(answer) => answers(p.kind.name(), &answer),
             Err(e) => println!(
                 "  {}: {}",
                 p.kind.name(),
@@ -319,20 +288,12 @@ fn measure_row(
         None => thread_jiffies(SERVER_THREADS),
     };
     let run = |i: usize, seconds: f64| -> (Measurement, u64) {
-        let target = &targets[i];
-        let before = jiffies(i);
-        let mut m = clients.block_on(load(
-            target,
-            o.concurrency,
-            Duration::from_secs_f64(seconds),
-        ));
+        let (before, duration) = (jiffies(i), Duration::from_secs_f64(seconds));
+        let mut m = clients.block_on(load(&targets[i], o.concurrency, duration));
         let after = jiffies(i);
         m.server_cpu = cpu_share(before.as_ref(), after.as_ref(), cores);
-        let peer_jiffies = if i >= PEERS {
-            jiffies_used(before.as_ref(), after.as_ref())
-        } else {
-            0
-        };
+        // A peer's CPU, which is not the others' (0 for the mock and bare, in this process).
+        let peer_jiffies = jiffies_used(before.as_ref().filter(|_| i >= PEERS), after.as_ref());
         if i == MOCK && scenario.converts() {
             // Each turn starts from no kept songs, as the first did: a kept song is held until its
             // task leaves the 10,000-task store, and once the songs held fill the mock's 256 MiB
@@ -366,7 +327,7 @@ fn measure_row(
     print_header(&names);
     let mut rounds: Vec<Vec<Option<Cell>>> = Vec::new();
     let mut others = Vec::new();
-    let mut refused = vec![(0u64, 0u64, None::<String>); peers.len()];
+    let mut refused = vec![(0u64, 0u64, String::new()); peers.len()];
     for round in 0..o.rounds {
         // The order rotates each round, so drift spreads over every server.
         let n = targets.len();
@@ -382,8 +343,8 @@ fn measure_row(
                 let r = &mut refused[peer];
                 r.0 += m.failed;
                 r.1 += m.ok + m.failed;
-                if r.2.is_none() {
-                    r.2 = m.first_failure.take();
+                if r.2.is_empty() {
+                    r.2 = m.first_failure.take().unwrap_or_default();
                 }
                 if m.ok == 0 {
                     continue;
@@ -397,7 +358,7 @@ fn measure_row(
             });
         }
         let busy = cpu
-            .and_then(|c| c.others_since_but(cores, excluded))
+            .and_then(|c| c.others_since(cores, excluded))
             .unwrap_or(f64::NAN);
         others.push(busy);
         print_round(&(round + 1).to_string(), &cells, busy, None);
@@ -452,12 +413,7 @@ fn measure_row(
             })
             .collect(),
         others: median(others.clone()),
-        refused: refused
-            .into_iter()
-            .map(|(failed, of, first)| {
-                (failed > 0).then(|| (failed, of, first.unwrap_or_default()))
-            })
-            .collect(),
+        refused,
     };
     let mut ratios_line = vec![row.mock_bare];
     ratios_line.extend(row.mock_peer.iter().map(|r| r.unwrap_or(f64::NAN)));
@@ -473,7 +429,7 @@ fn measure_row(
     }
     println!("{summary}");
     for (p, r) in peers.iter().zip(&row.refused) {
-        if let Some((refused, of, first)) = r {
+        if let (refused @ 1.., of, first) = r {
             println!(
                 "  {} answered {refused} of {of} requests other than 2xx (not counted); the first: {first}",
                 p.kind.name()
@@ -543,22 +499,17 @@ fn row_verdicts(o: &Options, row: &Row, peers: &[Started], left_out: &[LeftOut])
         "median of the per-round ratios (rounds {:.3} to {:.3})",
         row.mock_bare_range.0, row.mock_bare_range.1
     );
-    // What this run measured first, then what the profile showed.
+    // What this run measured first, then what the profile showed (its texts begin in ASCII).
     let known = row.scenario.short_of_bare();
-    let mut chars = known.chars();
-    let capitalised: String = chars
-        .next()
-        .into_iter()
-        .flat_map(char::to_uppercase)
-        .collect();
     let short_of_bare = match (&row.cells[MOCK], &row.cells[BARE]) {
         (Some(mock), Some(bare)) => format!(
             "the mock spent {:.1} µs of CPU per answer here, the bare server {:.1} ({:+.1} µs). \
-             {capitalised}{}",
+             {}{}",
             mock.micros,
             bare.micros,
             mock.micros - bare.micros,
-            chars.as_str()
+            known.get(..1).unwrap_or_default().to_uppercase(),
+            known.get(1..).unwrap_or_default()
         ),
         _ => known.to_owned(),
     };
@@ -594,12 +545,12 @@ fn row_verdicts(o: &Options, row: &Row, peers: &[Started], left_out: &[LeftOut])
         };
         let Some(ratio) = row.mock_peer[k] else {
             let why = match &row.refused[k] {
-                Some((refused, of, first)) => format!(
+                (refused @ 1.., of, first) => format!(
                     "{} answered none of its {of} requests on this row 2xx ({refused} other answers; the first: {})",
                     kind.name(),
                     first.chars().take(120).collect::<String>()
                 ),
-                None => format!("{} answered no request on this row", kind.name()),
+                _ => format!("{} answered no request on this row", kind.name()),
             };
             verdicts.push(Verdict::not_measured(
                 name,
@@ -777,7 +728,7 @@ fn rows_markdown(o: &Options, rows: &[Row], peers: &[Started], left_out: &[LeftO
     }
     for row in rows {
         for (p, r) in peers.iter().zip(&row.refused) {
-            if let Some((refused, of, first)) = r {
+            if let (refused @ 1.., of, first) = r {
                 out.push_str(&format!(
                     "\n{}: {} answered {refused} of {of} requests other than 2xx (not counted); the first: `{}`\n",
                     row.scenario.label(),

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
 
-use crate::common::http1::complete;
+use crate::common::http1::{Form, complete, form_type};
 use crate::common::noise;
 use crate::common::spec::{api_path, cover_example};
-use crate::request::{KEY, closing, content_type, file_head, text_part};
+use crate::request::KEY;
 
 /// The chunk the big uploads are generated in (one buffer, sent over and over).
 const UPLOAD_CHUNK: usize = 256 * 1024;
@@ -31,12 +31,12 @@ pub(crate) enum Framing {
 /// buffer is yielded over and over, so the sender never holds the file either. Also the body's
 /// length.
 fn upload_parts(size: u64) -> Result<(impl Iterator<Item = Bytes> + Send + 'static, u64), String> {
-    let mut head = Vec::new();
-    text_part(&mut head, "voice_id", &cover_example("voice_id")?);
-    text_part(&mut head, "pitch", &cover_example("pitch")?);
-    head.extend_from_slice(&file_head());
-    let mut tail = b"\r\n".to_vec();
-    tail.extend_from_slice(&closing());
+    let head = Form::default()
+        .text("voice_id", &cover_example("voice_id")?)
+        .text("pitch", &cover_example("pitch")?)
+        .file_head("song.mp3", "audio/mpeg")
+        .0;
+    let tail = Form(b"\r\n".to_vec()).finish();
     let total = head.len() as u64 + size + tail.len() as u64;
     let chunk = Bytes::from(noise(UPLOAD_CHUNK));
     let full = usize::try_from(size / UPLOAD_CHUNK as u64).map_err(|e| e.to_string())?;
@@ -61,7 +61,7 @@ pub(crate) async fn upload(
     let response = client
         .post(url)
         .header(header::AUTHORIZATION, KEY)
-        .header(header::CONTENT_TYPE, content_type())
+        .header(header::CONTENT_TYPE, form_type())
         .header(header::CONTENT_LENGTH, total)
         .body(reqwest::Body::wrap_stream(stream))
         .send()
@@ -104,7 +104,7 @@ pub(crate) async fn upload_raw(
     let head = format!(
         "POST {} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {KEY}\r\nContent-Type: {}\r\n{length}\r\n\r\n",
         api_path("cover")?,
-        content_type()
+        form_type()
     );
     let sent = std::cell::Cell::new(0u64);
     let started = Instant::now();

@@ -99,30 +99,21 @@ impl Verdict {
 
 /// A number with as many decimals as its size calls for.
 pub(crate) fn round_like(v: f64) -> String {
-    let a = v.abs();
-    if a >= 100.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    }
+    let decimals = match v.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        a if a >= 1.0 => 2,
+        _ => 3,
+    };
+    format!("{v:.decimals$}")
 }
 
 /// Lists every target's outcome; the exit status: 0 when none was missed (or, in a smoke run,
 /// which judges nothing, always), 1 when one was. A target not measured is neither: it is listed
 /// with the reason, and counted in the closing line.
 pub(crate) fn report(verdicts: &[Verdict], smoke: bool) -> ExitCode {
-    println!(
-        "\ntargets{}",
-        if smoke {
-            " (smoke run: shown, not judged)"
-        } else {
-            ""
-        }
-    );
+    let note = smoke.then_some(" (smoke run: shown, not judged)");
+    println!("\ntargets{}", note.unwrap_or_default());
     for v in verdicts {
         let mark = match (smoke, v.outcome) {
             (_, Outcome::NotMeasured) => "NONE",

@@ -7,7 +7,6 @@
 //! [`MockState::advance_clock`]: musicgpt_cover_mock::MockState::advance_clock
 
 use std::collections::HashSet;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,10 +19,11 @@ use musicgpt_cover_mock::config::DEFAULT_TASK_CAPACITY;
 use musicgpt_cover_mock::{ClockMode, MockConfig, MockServer};
 
 use crate::Part;
-use crate::common::lock;
+use crate::common::http1::{Form, form_type};
 use crate::common::spec::{cover_example, operation};
+use crate::common::{lock, serve};
 use crate::options::Options;
-use crate::request::{KEY, closing, content_type, text_part};
+use crate::request::KEY;
 use crate::setup::{http_client, runtime};
 use crate::throughput::median;
 use crate::verdict::Verdict;
@@ -36,14 +36,7 @@ const GIVE_UP: Duration = Duration::from_secs(120);
 const SENDING: usize = 32;
 
 /// What the receiver got: each webhook's task id and when it came.
-#[derive(Default)]
-struct Received {
-    task_ids: Vec<String>,
-    last: Option<Instant>,
-    first: Option<Instant>,
-}
-
-type Shared = Arc<Mutex<Received>>;
+type Shared = Arc<Mutex<Vec<(String, Instant)>>>;
 
 async fn receive(State(received): State<Shared>, body: Bytes) -> &'static str {
     let now = Instant::now();
@@ -51,25 +44,8 @@ async fn receive(State(received): State<Shared>, body: Bytes) -> &'static str {
         .ok()
         .and_then(|v| v["task_id"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let mut r = lock(&received);
-    r.task_ids.push(task_id);
-    r.last = Some(now);
-    r.first.get_or_insert(now);
+    lock(&received).push((task_id, now));
     "ok"
-}
-
-async fn start_receiver(received: Shared) -> Result<SocketAddr, String> {
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .map_err(|e| format!("the webhook receiver cannot listen: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = Router::new()
-        .route("/hook", post(receive))
-        .with_state(received);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(addr)
 }
 
 /// One round's outcome.
@@ -87,7 +63,10 @@ fn round(o: &Options) -> Result<Round, String> {
     let servers = runtime("bench-server", o.server_threads)?;
     let clients = runtime("bench-client", o.client_threads)?;
     let received: Shared = Arc::default();
-    let receiver = clients.block_on(start_receiver(received.clone()))?;
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(received.clone());
+    let (receiver, _) = clients.block_on(serve(app, "the webhook receiver"))?;
     let mock = servers
         .block_on(MockServer::try_start(
             MockConfig::new()
@@ -95,12 +74,11 @@ fn round(o: &Options) -> Result<Round, String> {
                 .task_capacity(tasks.max(DEFAULT_TASK_CAPACITY)),
         ))
         .map_err(|e| format!("the mock could not start: {e}"))?;
-    let mut body = Vec::new();
-    for field in ["voice_id", "audio_url"] {
-        text_part(&mut body, field, &cover_example(field)?);
-    }
-    text_part(&mut body, "webhook_url", &format!("http://{receiver}/hook"));
-    body.extend_from_slice(&closing());
+    let body = Form::default()
+        .text("voice_id", &cover_example("voice_id")?)
+        .text("audio_url", &cover_example("audio_url")?)
+        .text("webhook_url", &format!("http://{receiver}/hook"))
+        .finish();
     let body = Bytes::from(body);
     let client = http_client()?;
     let url = mock.url(operation("cover")?.1);
@@ -111,7 +89,7 @@ fn round(o: &Options) -> Result<Round, String> {
                 let request = client
                     .post(&url)
                     .header("authorization", KEY)
-                    .header("content-type", content_type())
+                    .header("content-type", form_type())
                     .body(body.clone());
                 async move {
                     request
@@ -141,7 +119,7 @@ fn round(o: &Options) -> Result<Round, String> {
     let due = Instant::now();
     mock.state().advance_clock(Duration::from_secs(3600));
     loop {
-        let got = lock(&received).task_ids.len();
+        let got = lock(&received).len();
         let totals = mock.state().webhook_totals();
         if got >= tasks && totals.pending == 0 {
             break;
@@ -154,14 +132,14 @@ fn round(o: &Options) -> Result<Round, String> {
     let totals = mock.state().webhook_totals();
     drop(mock);
     let r = lock(&received);
-    let unique = r.task_ids.iter().collect::<HashSet<_>>().len();
+    let after = |t: Option<&Instant>| t.map(|t| t.saturating_duration_since(due));
     Ok(Round {
         made_in,
-        received: r.task_ids.len(),
-        unique,
+        received: r.len(),
+        unique: r.iter().map(|(id, _)| id).collect::<HashSet<_>>().len(),
         delivered: totals.delivered,
-        first: r.first.map(|t| t.saturating_duration_since(due)),
-        last: r.last.map(|t| t.saturating_duration_since(due)),
+        first: after(r.iter().map(|(_, t)| t).min()),
+        last: after(r.iter().map(|(_, t)| t).max()),
     })
 }
 
@@ -191,28 +169,20 @@ pub(crate) fn measure(o: &Options) -> Result<Part, String> {
         );
         rounds.push(r);
     }
-    let lost = rounds
-        .iter()
-        .map(|r| tasks.saturating_sub(r.unique))
-        .max()
-        .unwrap_or(tasks);
-    let duplicates = rounds
-        .iter()
-        .map(|r| r.received.saturating_sub(r.unique))
-        .max()
-        .unwrap_or(0);
-    let last = median(
-        rounds
-            .iter()
-            .map(|r| r.last.map_or(f64::INFINITY, |d| d.as_secs_f64()))
-            .collect(),
-    );
-    let first = median(
-        rounds
-            .iter()
-            .map(|r| r.first.map_or(f64::NAN, |d| d.as_secs_f64()))
-            .collect(),
-    );
+    // The worst round's count, and the median round's time (`none`: no webhook came).
+    let worst = |count: &dyn Fn(&Round) -> usize| rounds.iter().map(count).max();
+    let lost = worst(&|r| tasks.saturating_sub(r.unique)).unwrap_or(tasks);
+    let duplicates = worst(&|r| r.received.saturating_sub(r.unique)).unwrap_or(0);
+    let median_of = |at: fn(&Round) -> Option<Duration>, none: f64| {
+        median(
+            rounds
+                .iter()
+                .map(|r| at(r).map_or(none, |d| d.as_secs_f64()))
+                .collect(),
+        )
+    };
+    let last = median_of(|r| r.last, f64::INFINITY);
+    let first = median_of(|r| r.first, f64::NAN);
     let delivered = rounds.iter().map(|r| r.delivered).min().unwrap_or(0);
     let verdicts = vec![
         Verdict::judged(

@@ -28,7 +28,6 @@ pub(crate) enum Checked {
 }
 
 /// When the request went out and when its answer was in.
-#[derive(Clone, Copy)]
 pub(crate) struct Timing {
     pub(crate) sent: Instant,
     pub(crate) received: Instant,
@@ -123,13 +122,13 @@ fn poll(status: u16, json: &Value, task: &Task, at: Timing) -> Result<Checked, S
     let final_from = task.sent + task.run;
     let final_by = task.answered + task.run;
     let could_be_final = at.received + SLACK >= final_from;
+    let ends_in = final_from
+        .saturating_duration_since(at.received)
+        .as_millis();
     match status {
         404 if could_be_final => Ok(Checked::Fine),
         404 => Err(format!(
-            "404 for a task that cannot be final yet (it ends {} ms later)",
-            final_from
-                .saturating_duration_since(at.received)
-                .as_millis()
+            "404 for a task that cannot be final yet (it ends {ends_in} ms later)"
         )),
         200 => {
             let c = &json["conversion"];
@@ -149,12 +148,9 @@ fn poll(status: u16, json: &Value, task: &Task, at: Timing) -> Result<Checked, S
                     "{shown} when the task was final {} ms before the poll",
                     at.sent.saturating_duration_since(final_by).as_millis()
                 )),
-                s if s == ends && !could_be_final => Err(format!(
-                    "{s} {} ms before the task's end",
-                    final_from
-                        .saturating_duration_since(at.received)
-                        .as_millis()
-                )),
+                s if s == ends && !could_be_final => {
+                    Err(format!("{s} {ends_in} ms before the task's end"))
+                }
                 s if s == ends && task.outcome == Outcome::Completed => {
                     if c["audio_url"].is_string() && c["conversion_path_wav"].is_string() {
                         Ok(Checked::Fine)

@@ -10,7 +10,7 @@ use musicgpt_cover_mock::ADMIN_PATH;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::common::http1::Client;
+use crate::common::http1::{Client, request};
 
 /// How often the admin API is asked again.
 const POLL: Duration = Duration::from_millis(100);
@@ -83,9 +83,8 @@ pub(crate) async fn drain(mock: SocketAddr, deadline: Instant) -> Result<Drained
 }
 
 async fn get(admin: &mut Client, mock: SocketAddr, path: &str) -> Result<Value, String> {
-    let request = format!("GET {path} HTTP/1.1\r\nhost: {mock}\r\n\r\n");
     let answer = admin
-        .send(request.as_bytes())
+        .send(&request("GET", path, &[("host", &mock.to_string())], &[]))
         .await
         .map_err(|e| format!("GET {path}: {e}"))?;
     if answer.status != 200 {

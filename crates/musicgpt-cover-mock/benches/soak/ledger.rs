@@ -1,7 +1,6 @@
 //! Every Cover the mock accepted during the soak, as the soak saw it: what the drain and the
 //! webhook counts are checked against, and where byId polls pick their tasks.
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -56,38 +55,24 @@ impl Task {
 /// evicts the oldest finished tasks once full), old enough that some have finished.
 const RECENT: usize = 512;
 
+/// Every accepted task, in the order the soak learnt of them.
 #[derive(Default)]
-pub(crate) struct Ledger {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Default)]
-struct Inner {
-    all: Vec<Task>,
-    recent: VecDeque<Task>,
-}
+pub(crate) struct Ledger(Mutex<Vec<Task>>);
 
 impl Ledger {
     pub(crate) fn add(&self, task: Task) {
-        let mut inner = lock(&self.inner);
-        inner.all.push(task);
-        if inner.recent.len() == RECENT {
-            inner.recent.pop_front();
-        }
-        inner.recent.push_back(task);
+        lock(&self.0).push(task);
     }
 
-    /// The `pick`th most recent task (modulo how many there are), if there is one.
+    /// The `pick`th most recent of the last [`RECENT`] tasks (modulo how many there are), if there
+    /// is one.
     pub(crate) fn recent(&self, pick: usize) -> Option<Task> {
-        let inner = lock(&self.inner);
-        let len = inner.recent.len();
-        if len == 0 {
-            return None;
-        }
-        inner.recent.get(len - 1 - pick % len).copied()
+        let all = lock(&self.0);
+        let back = pick.checked_rem(all.len().min(RECENT))?;
+        all.get(all.len() - 1 - back).copied()
     }
 
     pub(crate) fn all(&self) -> Vec<Task> {
-        lock(&self.inner).all.clone()
+        lock(&self.0).clone()
     }
 }

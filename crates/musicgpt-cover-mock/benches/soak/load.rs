@@ -34,7 +34,21 @@ pub(crate) struct KindTally {
     pub(crate) latencies: Vec<u32>,
 }
 
+impl KindTally {
+    /// `other`'s counts and latencies added to these.
+    fn add(&mut self, other: &KindTally) {
+        self.latencies.extend_from_slice(&other.latencies);
+        self.sent += other.sent;
+        self.unexpected += other.unexpected;
+        self.socket_errors += other.socket_errors;
+        for (status, count) in &other.statuses {
+            *self.statuses.entry(*status).or_default() += count;
+        }
+    }
+}
+
 /// What the whole load saw.
+#[derive(Default)]
 pub(crate) struct Tally {
     pub(crate) kinds: Vec<KindTally>,
     pub(crate) unexpected_examples: Vec<String>,
@@ -50,24 +64,13 @@ impl Tally {
     fn new() -> Tally {
         Tally {
             kinds: vec![KindTally::default(); KINDS.len()],
-            unexpected_examples: Vec::new(),
-            socket_examples: Vec::new(),
-            connections: 0,
-            connections_opened: 0,
-            closed_by_server: 0,
-            elapsed: Duration::ZERO,
+            ..Tally::default()
         }
     }
 
     fn merge(&mut self, other: Tally) {
-        for (mine, theirs) in self.kinds.iter_mut().zip(other.kinds) {
-            mine.sent += theirs.sent;
-            mine.unexpected += theirs.unexpected;
-            mine.socket_errors += theirs.socket_errors;
-            for (status, count) in theirs.statuses {
-                *mine.statuses.entry(status).or_default() += count;
-            }
-            mine.latencies.extend(theirs.latencies);
+        for (mine, theirs) in self.kinds.iter_mut().zip(&other.kinds) {
+            mine.add(theirs);
         }
         for (mine, theirs) in [
             (&mut self.unexpected_examples, other.unexpected_examples),
@@ -83,12 +86,7 @@ impl Tally {
     pub(crate) fn total(&self) -> KindTally {
         let mut total = KindTally::default();
         for k in &self.kinds {
-            total.sent += k.sent;
-            total.unexpected += k.unexpected;
-            total.socket_errors += k.socket_errors;
-            for (status, count) in &k.statuses {
-                *total.statuses.entry(*status).or_default() += count;
-            }
+            total.add(k);
         }
         total
     }

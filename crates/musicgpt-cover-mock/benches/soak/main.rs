@@ -42,7 +42,6 @@ mod options;
 mod receiver;
 mod report;
 mod rss;
-mod units;
 mod verdict;
 
 use std::process::ExitCode;
@@ -50,13 +49,13 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use crate::common::Temp;
 use crate::common::mib;
 use crate::common::options::parsed;
 use crate::ledger::Ledger;
-use crate::mock::{Mock, TempDir};
+use crate::mock::Mock;
 use crate::options::{Options, usage};
 use crate::receiver::Receiver;
-use crate::units::thousands;
 use crate::verdict::{Accepted, Audit, Evidence};
 
 /// How long the mock may take to exit after SIGTERM: its --shutdown-grace (10 s), and a margin.
@@ -91,35 +90,24 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     let spec = Arc::new(mix::Spec::read()?);
     let binary = common::mock::binary()?;
     let receiver = Receiver::start()?;
-    let (time_scale, task_capacity) = (o.time_scale.to_string(), o.task_capacity.to_string());
-    let mock_args = [
-        "--clock",
-        "real",
-        "--time-scale",
-        &time_scale,
-        "--task-capacity",
-        &task_capacity,
-    ];
-    let tmp = TempDir::new()?;
-    let mut mock = Mock::start(&binary, &mock_args, tmp.path())?;
+    let (scale, capacity) = (o.time_scale, o.task_capacity);
+    let mock_args = format!("--clock real --time-scale {scale} --task-capacity {capacity}");
+    // The mock's TMPDIR, made for the run and removed at its end (what the mock leaves in it too).
+    let tmp = Temp::dir(&format!("musicgpt-soak-{}", std::process::id()))?;
+    let mut mock = Mock::start(&binary, &mock_args.split(' ').collect::<Vec<_>>(), &tmp.0)?;
+    let (connections, seconds, seed) = (o.connections, o.seconds, o.seed);
+    let (shortest, longest) = o.task_seconds();
     println!(
-        "soak: {} connections for {} s at {} requests a second; mix seed {} (--seed {} repeats it)\n  \
-         mock      TMPDIR={} {} --addr 127.0.0.1:0 {} (pid {}, http://{})\n  \
+        "soak: {connections} connections for {seconds} s at {} requests a second; mix seed {seed} (--seed {seed} repeats it)\n  \
+         mock      TMPDIR={} {} --addr 127.0.0.1:0 {mock_args} (pid {}, http://{})\n  \
          receiver  {} (in this process)\n  \
-         tasks take {:.2} to {:.2} s; the store keeps {} tasks",
-        o.connections,
-        o.seconds,
+         tasks take {shortest:.2} to {longest:.2} s; the store keeps {} tasks",
         thousands(u64::from(o.rate)),
-        o.seed,
-        o.seed,
-        tmp.path().display(),
+        tmp.0.display(),
         binary.display(),
-        mock_args.join(" "),
         mock.pid(),
         mock.running.addr,
         receiver.url,
-        o.task_seconds().0,
-        o.task_seconds().1,
         thousands(o.task_capacity as u64),
     );
     // The load's own runtime, one thread: the paced load needs little, and the mock (two
@@ -131,7 +119,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     let start = Instant::now();
     let sampler = rss::sample(
         mock.pid(),
-        tmp.path().to_owned(),
+        tmp.0.clone(),
         start,
         o.seconds,
         Arc::clone(&sent),
@@ -161,7 +149,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     };
     let held = Held {
         rss: mock.running.memory().ok().map(|m| m.rss),
-        files: rss::usage(tmp.path()).0,
+        files: rss::usage(&tmp.0).0,
     };
     let exited = mock.exited();
     // Last, stopped as a user stops it: within its --shutdown-grace (10 s) and a margin, and
@@ -170,7 +158,7 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         None => mock.stop(STOP_WITHIN),
         Some(status) => Err(format!("it had exited already ({status})")),
     };
-    let left = tmp.entries();
+    let left = crate::mock::entries(&tmp.0);
     let log = mock.log();
 
     let tasks = ledger.all();
@@ -186,26 +174,21 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     let disk = thirds(|s| s.disk);
 
     report::requests(&mut tally, o.rate);
-    report::held(
-        memory.as_ref().map_err(String::as_str),
-        disk.as_ref().map_err(String::as_str),
-        &held,
-    );
-    report::tasks(&accepted, drained.as_ref().map_err(String::as_str), &audit);
-    let stopped = stopped.as_deref().map_err(String::as_str);
-    report::stop(stopped, &left);
+    report::held(&memory, &disk, &held);
+    report::tasks(&accepted, &drained, &audit);
+    report::stop(&stopped, &left);
     report::log(&log);
     let verdicts = verdict::verdicts(&Evidence {
         tally: &tally,
-        memory: memory.as_ref().map_err(String::as_str),
-        disk: disk.as_ref().map_err(String::as_str),
+        memory: &memory,
+        disk: &disk,
         held: &held,
-        exited: exited.as_deref(),
-        stopped,
+        exited: &exited,
+        stopped: &stopped,
         left: &left,
         log: &log,
         accepted: &accepted,
-        drained: drained.as_ref().map_err(String::as_str),
+        drained: &drained,
         audit: &audit,
     });
     let total = tally.total();
@@ -230,10 +213,8 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
         Err(_) => "webhooks not counted".to_owned(),
     };
     let summary = format!(
-        "{} requests in {} s over {} connections, {} Covers accepted, {} unexpected, {} socket errors, {rss}, {webhooks}",
+        "{} requests in {seconds} s over {connections} connections, {} Covers accepted, {} unexpected, {} socket errors, {rss}, {webhooks}",
         thousands(total.sent),
-        o.seconds,
-        o.connections,
         thousands(accepted.all),
         thousands(total.unexpected),
         thousands(total.socket_errors),
@@ -246,4 +227,17 @@ pub(crate) struct Held {
     pub(crate) rss: Option<u64>,
     /// Files in its upload directory: each belongs to a task it still keeps.
     pub(crate) files: u64,
+}
+
+/// `1234567` as `1,234,567`, as the report prints numbers.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

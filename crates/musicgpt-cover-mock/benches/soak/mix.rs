@@ -8,6 +8,7 @@ use musicgpt_cover_mock::{Outcome, api_base_path};
 use rand::Rng;
 use rand::rngs::StdRng;
 
+use crate::common::http1::{self, Form, form_type};
 use crate::common::spec::{api_path, cover_example};
 use crate::ledger::{Hook, Ledger, Task};
 
@@ -148,7 +149,11 @@ impl Spec {
     }
 }
 
-const BOUNDARY: &str = "----soakBoundary7MA4YWxkTrZu0gW";
+/// A Cover the mock accepts, its webhook to the receiver.
+const DELIVERED: Expect = Expect::Accepted {
+    hook: Hook::Receiver,
+    outcome: Outcome::Completed,
+};
 /// Webhook hosts the mock must refuse (not loopback, not allowed); it sends nothing to them.
 const REFUSED_HOOKS: [&str; 2] = [
     "http://webhook.musicgpt.com/soak",
@@ -193,15 +198,13 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 ),
                 _ => (Hook::Receiver, Some(cx.hook_url.as_str())),
             };
-            let mut form = Multipart::default();
-            form.text("voice_id", cx.spec.voice(n));
-            form.text(
+            let form = Form::default().text("voice_id", cx.spec.voice(n)).text(
                 "audio_url",
                 &format!("https://www.youtube.com/watch?v=soak{n}"),
             );
-            form.pitch(rng);
+            let mut form = pitch(form, rng);
             if let Some(url) = hook_url {
-                form.text("webhook_url", url);
+                form = form.text("webhook_url", url);
             }
             let (outcome, prefer) = match (kind, n % 2) {
                 (Kind::CoverFailing, 0) => (Outcome::Failed, Some("outcome=failed")),
@@ -209,7 +212,7 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 _ => (Outcome::Completed, None),
             };
             let headers: Vec<(&str, &str)> = prefer.map(|p| ("prefer", p)).into_iter().collect();
-            let bytes = form.request(cx, key, &headers);
+            let bytes = multipart(form, cx, key, &headers);
             (kind, bytes, Expect::Accepted { hook, outcome })
         }
         Kind::CoverUrlEncoded => {
@@ -219,43 +222,22 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 .append_pair("pitch", &rng.random_range(pitches()).to_string())
                 .append_pair("webhook_url", &cx.hook_url);
             let body = body.finish();
-            let bytes = request(
-                "POST",
-                &cx.spec.cover,
-                cx,
-                key,
-                &[("content-type", "application/x-www-form-urlencoded")],
-                body.as_bytes(),
-            );
-            let expect = Expect::Accepted {
-                hook: Hook::Receiver,
-                outcome: Outcome::Completed,
-            };
-            (kind, bytes, expect)
+            let form = ("content-type", "application/x-www-form-urlencoded");
+            let bytes = request("POST", &cx.spec.cover, cx, key, &[form], body.as_bytes());
+            (kind, bytes, DELIVERED)
         }
         Kind::CoverWav | Kind::CoverFile => {
-            let mut form = Multipart::default();
-            form.text("voice_id", cx.spec.voice(n));
-            form.pitch(rng);
-            form.text("webhook_url", &cx.hook_url);
-            if kind == Kind::CoverWav {
+            let form = pitch(Form::default().text("voice_id", cx.spec.voice(n)), rng)
+                .text("webhook_url", &cx.hook_url);
+            let form = if kind == Kind::CoverWav {
                 let wav = &cx.wavs[n as usize % cx.wavs.len()];
-                form.file("audio_file", "song.wav", "audio/wav", wav);
+                form.file("song.wav", "audio/wav", wav)
             } else {
                 let len = rng.random_range(1..=cx.noise.len());
                 let start = rng.random_range(0..=cx.noise.len() - len);
-                form.file(
-                    "audio_file",
-                    "song.mp3",
-                    "audio/mpeg",
-                    &cx.noise[start..start + len],
-                );
-            }
-            let expect = Expect::Accepted {
-                hook: Hook::Receiver,
-                outcome: Outcome::Completed,
+                form.file("song.mp3", "audio/mpeg", &cx.noise[start..start + len])
             };
-            (kind, form.request(cx, key, &[]), expect)
+            (kind, multipart(form, cx, key, &[]), DELIVERED)
         }
         Kind::ById => match ledger.recent(rng.random_range(0..usize::MAX)) {
             Some(task) => {
@@ -264,11 +246,8 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 } else {
                     format!("conversion_id={}", task.conversion_id)
                 };
-                (
-                    kind,
-                    get(&cx.spec.by_id(&query), cx, key),
-                    Expect::Poll(task),
-                )
+                let path = cx.spec.by_id(&query);
+                (kind, get(&path, cx, key), Expect::Poll(task))
             }
             None => voices_page(cx, key, n),
         },
@@ -280,27 +259,25 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
         }
         Kind::GetAllVoices => voices_page(cx, key, n),
         Kind::NoVoiceId => {
-            let mut form = Multipart::default();
-            form.text("audio_url", &cx.spec.audio_url);
-            form.pitch(rng);
-            form.text("webhook_url", &cx.hook_url);
-            (kind, form.request(cx, key, &[]), Expect::Refusal(422))
+            let form = pitch(Form::default().text("audio_url", &cx.spec.audio_url), rng)
+                .text("webhook_url", &cx.hook_url);
+            (kind, multipart(form, cx, key, &[]), Expect::Refusal(422))
         }
         Kind::BadPitch => {
-            let mut form = Multipart::default();
-            form.text("voice_id", &cx.spec.voice_id);
-            form.text("audio_url", &cx.spec.audio_url);
-            form.text("pitch", &bad_pitch(n));
-            form.text("webhook_url", &cx.hook_url);
-            (kind, form.request(cx, key, &[]), Expect::Refusal(422))
+            let form = Form::default()
+                .text("voice_id", &cx.spec.voice_id)
+                .text("audio_url", &cx.spec.audio_url)
+                .text("pitch", &bad_pitch(n))
+                .text("webhook_url", &cx.hook_url);
+            (kind, multipart(form, cx, key, &[]), Expect::Refusal(422))
         }
         Kind::NoKey => {
             // The key is checked before the body: a Cover without one is refused unread.
             let bytes = if n.is_multiple_of(2) {
-                let mut form = Multipart::default();
-                form.text("voice_id", &cx.spec.voice_id);
-                form.text("audio_url", &cx.spec.audio_url);
-                form.request(cx, None, &[])
+                let form = Form::default()
+                    .text("voice_id", &cx.spec.voice_id)
+                    .text("audio_url", &cx.spec.audio_url);
+                multipart(form, cx, None, &[])
             } else {
                 get(&cx.spec.all_voices, cx, None)
             };
@@ -330,11 +307,8 @@ pub(crate) fn plan(kind: Kind, cx: &Context, ledger: &Ledger, rng: &mut StdRng) 
                 1 => format!("conversion_id={n}"),
                 _ => format!("task_id={}", uuid::Uuid::from_u128(u128::from(n) << 64)),
             };
-            (
-                kind,
-                get(&cx.spec.by_id(&query), cx, key),
-                Expect::Refusal(404),
-            )
+            let path = cx.spec.by_id(&query);
+            (kind, get(&path, cx, key), Expect::Refusal(404))
         }
     };
     Planned {
@@ -358,7 +332,7 @@ fn get(path: &str, cx: &Context, key: Option<&str>) -> Vec<u8> {
     request("GET", path, cx, key, &[], &[])
 }
 
-/// A whole HTTP/1.1 request. A body, when there is one, goes with its `Content-Length`.
+/// A whole HTTP/1.1 request: the `host`, the key when there is one, then `headers`.
 fn request(
     method: &str,
     path: &str,
@@ -367,67 +341,30 @@ fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Vec<u8> {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", cx.host);
-    if let Some(key) = key {
-        head.push_str(&format!("authorization: {key}\r\n"));
-    }
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if method != "GET" || !body.is_empty() {
-        head.push_str(&format!("content-length: {}\r\n", body.len()));
-    }
-    head.push_str("\r\n");
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
+    let mut all = vec![("host", cx.host.as_str())];
+    all.extend(key.map(|key| ("authorization", key)));
+    all.extend_from_slice(headers);
+    http1::request(method, path, &all, body)
 }
 
-/// A `multipart/form-data` body written by hand, as curl writes one.
-#[derive(Default)]
-struct Multipart {
-    body: Vec<u8>,
+/// A valid pitch, or none (the mock then takes 0).
+fn pitch(form: Form, rng: &mut StdRng) -> Form {
+    if rng.random_bool(0.8) {
+        form.text("pitch", &rng.random_range(pitches()).to_string())
+    } else {
+        form
+    }
 }
 
-impl Multipart {
-    fn text(&mut self, name: &str, value: &str) {
-        self.body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-
-    /// A valid pitch, or none (the mock then takes 0).
-    fn pitch(&mut self, rng: &mut StdRng) {
-        if rng.random_bool(0.8) {
-            self.text("pitch", &rng.random_range(pitches()).to_string());
-        }
-    }
-
-    fn file(&mut self, name: &str, file_name: &str, content_type: &str, bytes: &[u8]) {
-        self.body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\ncontent-type: {content_type}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        self.body.extend_from_slice(bytes);
-        self.body.extend_from_slice(b"\r\n");
-    }
-
-    fn request(mut self, cx: &Context, key: Option<&str>, headers: &[(&str, &str)]) -> Vec<u8> {
-        self.body
-            .extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
-        let mut all: Vec<(&str, &str)> = vec![
-            ("accept", "multipart/form-data"),
-            ("content-type", &content_type),
-        ];
-        all.extend_from_slice(headers);
-        request("POST", &cx.spec.cover, cx, key, &all, &self.body)
-    }
+/// A Cover of `form`, the Accept header as the reference page's.
+fn multipart(form: Form, cx: &Context, key: Option<&str>, headers: &[(&str, &str)]) -> Vec<u8> {
+    let content_type = form_type();
+    let mut all = vec![
+        ("accept", "multipart/form-data"),
+        ("content-type", &content_type),
+    ];
+    all.extend_from_slice(headers);
+    request("POST", &cx.spec.cover, cx, key, &all, &form.finish())
 }
 
 /// A 16-bit mono PCM WAV file of a sine at `hz`, `seconds` long at 8 kHz: a song the mock can

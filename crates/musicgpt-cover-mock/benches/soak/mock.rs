@@ -1,8 +1,8 @@
-//! The mock as the soak runs it: its log read as it goes, its TMPDIR made for the run, and a
+//! The mock as the soak runs it: its log read as it goes, what it leaves in its TMPDIR, and a
 //! stop by SIGTERM.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,7 +37,7 @@ impl Mock {
     /// Starts the mock with `args`, and `tmp` as its TMPDIR: where it makes its private upload
     /// directory, so the soak can watch what it keeps on disk.
     pub(crate) fn start(binary: &Path, args: &[&str], tmp: &Path) -> Result<Mock, String> {
-        let mut command = command(binary, args);
+        let mut command = command(binary, 0, args);
         // Read below: a refused webhook is logged as a warning, thousands of lines the report
         // only counts, while anything else it says (a panic) is shown.
         command.env("TMPDIR", tmp).stderr(Stdio::piped());
@@ -95,15 +95,14 @@ impl Mock {
                 Ok(None) if started.elapsed() < within => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
-                Ok(None) => {
-                    return Err(format!(
-                        "still running {} s after SIGTERM",
-                        within.as_secs()
-                    ));
-                }
+                Ok(None) => break,
                 Err(e) => return Err(format!("could not wait for it: {e}")),
             }
         }
+        Err(format!(
+            "still running {} s after SIGTERM",
+            within.as_secs()
+        ))
     }
 
     /// How the mock ended, if it did (it should still be running at the end of the soak).
@@ -116,40 +115,15 @@ impl Mock {
     }
 }
 
-/// The mock's TMPDIR, made for the run and removed at its end (what the mock leaves in it too).
-pub(crate) struct TempDir(PathBuf);
-
-impl TempDir {
-    pub(crate) fn new() -> Result<TempDir, String> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("musicgpt-soak-{}-{nanos}", std::process::id()));
-        std::fs::create_dir(&dir).map_err(|e| format!("could not make {}: {e}", dir.display()))?;
-        Ok(TempDir(dir))
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// What is in it (the mock's private upload directory while it runs; nothing after it
-    /// stopped).
-    pub(crate) fn entries(&self) -> Vec<String> {
-        std::fs::read_dir(&self.0)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// What is in `dir` (the mock's TMPDIR: its private upload directory while it runs; nothing after
+/// it stopped).
+pub(crate) fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }

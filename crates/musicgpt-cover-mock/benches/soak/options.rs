@@ -37,7 +37,6 @@ exit status: 0 every check passed, 1 a check failed, 2 the run is not valid
     )
 }
 
-#[derive(Debug, Clone)]
 pub(crate) struct Options {
     pub(crate) seconds: u64,
     pub(crate) connections: usize,

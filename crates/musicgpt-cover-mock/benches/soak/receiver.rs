@@ -4,7 +4,6 @@
 //! fails to deliver).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
@@ -16,7 +15,7 @@ use serde_json::Value;
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 
-use crate::common::lock;
+use crate::common::{lock, runtime, serve};
 
 /// What the receiver got.
 #[derive(Default)]
@@ -25,7 +24,6 @@ pub(crate) struct Received {
     pub(crate) tasks: HashMap<Uuid, (u32, Uuid)>,
     /// Payloads that are not a webhook (no JSON, no ids).
     pub(crate) malformed: u64,
-    pub(crate) malformed_example: Option<String>,
 }
 
 pub(crate) struct Receiver {
@@ -37,30 +35,12 @@ pub(crate) struct Receiver {
 
 impl Receiver {
     pub(crate) fn start() -> Result<Receiver, String> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("soak-receiver")
-            .enable_all()
-            .build()
-            .map_err(|e| format!("could not start the receiver's runtime: {e}"))?;
+        let runtime = runtime("soak-receiver", 1)?;
         let received = Arc::new(Mutex::new(Received::default()));
         let app = Router::new()
             .route("/hook", post(hook))
             .with_state(Arc::clone(&received));
-        let addr: SocketAddr = runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-                .await
-                .map_err(|e| format!("the receiver cannot listen on 127.0.0.1: {e}"))?;
-            let addr = listener
-                .local_addr()
-                .map_err(|e| format!("the receiver's address: {e}"))?;
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).await {
-                    eprintln!("soak: the webhook receiver stopped: {e}");
-                }
-            });
-            Ok::<_, String>(addr)
-        })?;
+        let (addr, _) = runtime.block_on(serve(app, "the receiver"))?;
         Ok(Receiver {
             url: format!("http://{addr}/hook"),
             received,
@@ -89,13 +69,7 @@ async fn hook(State(received): State<Arc<Mutex<Received>>>, body: Bytes) -> Stat
             let entry = received.tasks.entry(task_id).or_insert((0, conversion_id));
             entry.0 += 1;
         }
-        _ => {
-            received.malformed += 1;
-            if received.malformed_example.is_none() {
-                let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-                received.malformed_example = Some(text);
-            }
-        }
+        _ => received.malformed += 1,
     }
     StatusCode::OK
 }

@@ -12,7 +12,7 @@ use crate::load::Tally;
 use crate::mix::KINDS;
 use crate::mock::Log;
 use crate::rss::{Flatness, GROWTH_BYTES, GROWTH_SHARE, Point};
-use crate::units::thousands;
+use crate::thousands;
 use crate::verdict::{Accepted, Audit, Verdict};
 
 /// The `q` quantile of `micros`, in milliseconds to a tenth.
@@ -24,30 +24,21 @@ pub(crate) fn requests(tally: &mut Tally, rate: u32) {
     println!(
         "\nrequests by kind                       sent      2xx      4xx   5xx  unexpected  socket  p50 ms  p99 ms  max ms"
     );
-    let mut all_latencies = Vec::new();
     let row = |label: &str, k: &mut crate::load::KindTally| {
         let in_range =
             |from: u16, to: u16| -> u64 { k.statuses.range(from..to).map(|(_, n)| n).sum() };
         let (ok, client, server) = (in_range(200, 300), in_range(400, 500), in_range(500, 600));
-        let p50 = quantile(&mut k.latencies, 0.5);
-        let p99 = quantile(&mut k.latencies, 0.99);
-        let max = quantile(&mut k.latencies, 1.0);
+        let [sent, ok, client, server, unexpected, socket] =
+            [k.sent, ok, client, server, k.unexpected, k.socket_errors].map(thousands);
+        let [p50, p99, max] = [0.5, 0.99, 1.0].map(|q| quantile(&mut k.latencies, q));
         println!(
-            "  {label:<33} {:>9} {:>8} {:>8} {:>5} {:>11} {:>7} {p50:>7} {p99:>7} {max:>7}",
-            thousands(k.sent),
-            thousands(ok),
-            thousands(client),
-            thousands(server),
-            thousands(k.unexpected),
-            thousands(k.socket_errors),
+            "  {label:<33} {sent:>9} {ok:>8} {client:>8} {server:>5} {unexpected:>11} {socket:>7} {p50:>7} {p99:>7} {max:>7}"
         );
     };
+    let mut total = tally.total();
     for ((_, label, _), k) in KINDS.iter().zip(tally.kinds.iter_mut()) {
         row(label, k);
-        all_latencies.extend_from_slice(&k.latencies);
     }
-    let mut total = tally.total();
-    total.latencies = all_latencies;
     row("total", &mut total);
     let statuses: Vec<String> = total
         .statuses
@@ -78,7 +69,11 @@ pub(crate) fn requests(tally: &mut Tally, rate: u32) {
     }
 }
 
-pub(crate) fn held(memory: Result<&Flatness, &str>, disk: Result<&Flatness, &str>, held: &Held) {
+pub(crate) fn held(
+    memory: &Result<Flatness, String>,
+    disk: &Result<Flatness, String>,
+    held: &Held,
+) {
     let after_drain = [
         held.rss.map(|rss| format!("{:.1} MiB", mib(rss))),
         Some(format!("{} files", thousands(held.files))),
@@ -117,7 +112,7 @@ pub(crate) fn held(memory: Result<&Flatness, &str>, disk: Result<&Flatness, &str
     }
 }
 
-pub(crate) fn stop(stopped: Result<&str, &str>, left: &[String]) {
+pub(crate) fn stop(stopped: &Result<String, String>, left: &[String]) {
     match stopped {
         Ok(status) => println!("\nstopped with SIGTERM: exited ({status})"),
         Err(why) => println!("\nstopped with SIGTERM: {why}"),
@@ -129,14 +124,12 @@ pub(crate) fn stop(stopped: Result<&str, &str>, left: &[String]) {
     }
 }
 
-pub(crate) fn tasks(accepted: &Accepted, drained: Result<&Drained, &str>, audit: &Audit) {
+pub(crate) fn tasks(accepted: &Accepted, drained: &Result<Drained, String>, audit: &Audit) {
+    let a = accepted;
+    let [all, to_receiver, to_refused, without, failing] =
+        [a.all, a.to_receiver, a.to_refused, a.without, a.failing].map(thousands);
     println!(
-        "\ntasks: {} Covers accepted: {} with a webhook to the receiver, {} to a non-loopback host, {} without, {} asked to end FAILED/ERROR (no webhook due)",
-        thousands(accepted.all),
-        thousands(accepted.to_receiver),
-        thousands(accepted.to_refused),
-        thousands(accepted.without),
-        thousands(accepted.failing)
+        "\ntasks: {all} Covers accepted: {to_receiver} with a webhook to the receiver, {to_refused} to a non-loopback host, {without} without, {failing} asked to end FAILED/ERROR (no webhook due)"
     );
     let d = match drained {
         Ok(d) => d,
@@ -151,26 +144,19 @@ pub(crate) fn tasks(accepted: &Accepted, drained: Result<&Drained, &str>, audit:
         .map(|(s, n)| format!("{s} {}", thousands(*n)))
         .collect();
     println!(
-        "  after the load the store keeps {} ({}), {} {:.1} s after the load; the {} others were evicted, which the store does only to final tasks",
+        "  after the load the store keeps {} ({}), {}all final {:.1} s after the load; the {} others were evicted, which the store does only to final tasks",
         thousands(d.kept),
         statuses.join(", "),
-        if d.all_final {
-            "all final"
-        } else {
-            "NOT all final"
-        },
+        if d.all_final { "" } else { "NOT " },
         d.final_after.as_secs_f64(),
         thousands(accepted.all.saturating_sub(d.kept))
     );
     let t = d.totals;
+    let [due, delivered, refused, failed, dropped] =
+        [t.due, t.delivered, t.refused, t.failed, t.dropped].map(thousands);
     println!(
-        "webhooks (GET {ADMIN_PATH}/webhooks, {:.1} s after the load): due {} = delivered {} + refused {} + failed {} + dropped {}; pending {}",
+        "webhooks (GET {ADMIN_PATH}/webhooks, {:.1} s after the load): due {due} = delivered {delivered} + refused {refused} + failed {failed} + dropped {dropped}; pending {}",
         d.settled_after.as_secs_f64(),
-        thousands(t.due),
-        thousands(t.delivered),
-        thousands(t.refused),
-        thousands(t.failed),
-        thousands(t.dropped),
         thousands(t.pending)
     );
     println!(

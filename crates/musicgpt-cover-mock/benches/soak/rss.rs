@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::mib;
 use crate::common::mock::memory;
-use crate::units::thousands;
+use crate::thousands;
 
 /// The share of the after-warm-up value the last third may grow by.
 pub(crate) const GROWTH_SHARE: f64 = 0.10;
@@ -72,10 +72,7 @@ pub(crate) fn usage(dir: &Path) -> (u64, u64) {
     let (mut files, mut bytes) = (0, 0);
     let mut todo = vec![dir.to_path_buf()];
     while let Some(dir) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             match entry.metadata() {
                 Ok(m) if m.is_dir() => todo.push(entry.path()),
                 Ok(m) => {

@@ -13,7 +13,7 @@ use crate::load::Tally;
 use crate::mock::Log;
 use crate::receiver::Received;
 use crate::rss::Flatness;
-use crate::units::thousands;
+use crate::thousands;
 
 /// One check's outcome.
 pub(crate) struct Verdict {
@@ -85,9 +85,7 @@ impl Audit {
         for (task_id, (times, conversion_id)) in &received.tasks {
             if due.get(task_id) == Some(conversion_id) {
                 audit.got += 1;
-                if *times > 1 {
-                    audit.duplicated += 1;
-                }
+                audit.duplicated += u64::from(*times > 1);
             } else {
                 audit.stray += 1;
             }
@@ -100,16 +98,16 @@ impl Audit {
 /// Everything the checks judge.
 pub(crate) struct Evidence<'a> {
     pub(crate) tally: &'a Tally,
-    pub(crate) memory: Result<&'a Flatness, &'a str>,
-    pub(crate) disk: Result<&'a Flatness, &'a str>,
+    pub(crate) memory: &'a Result<Flatness, String>,
+    pub(crate) disk: &'a Result<Flatness, String>,
     pub(crate) held: &'a Held,
-    pub(crate) exited: Option<&'a str>,
-    pub(crate) stopped: Result<&'a str, &'a str>,
+    pub(crate) exited: &'a Option<String>,
+    pub(crate) stopped: &'a Result<String, String>,
     /// What the mock left in its TMPDIR after it stopped.
     pub(crate) left: &'a [String],
     pub(crate) log: &'a Log,
     pub(crate) accepted: &'a Accepted,
-    pub(crate) drained: Result<&'a Drained, &'a str>,
+    pub(crate) drained: &'a Result<Drained, String>,
     pub(crate) audit: &'a Audit,
 }
 
@@ -199,13 +197,10 @@ pub(crate) fn verdicts(e: &Evidence<'_>) -> Vec<Verdict> {
                 name: "every accepted task final",
                 pass: d.all_final,
                 detail: format!(
-                    "{} kept, {} after the load",
+                    "{} kept, {}all final {:.1} s after the load",
                     thousands(d.kept),
-                    if d.all_final {
-                        format!("all final {:.1} s", d.final_after.as_secs_f64())
-                    } else {
-                        format!("not all final {:.1} s", d.final_after.as_secs_f64())
-                    }
+                    if d.all_final { "" } else { "not " },
+                    d.final_after.as_secs_f64()
                 ),
             });
             v.push(Verdict {
@@ -227,17 +222,13 @@ pub(crate) fn verdicts(e: &Evidence<'_>) -> Vec<Verdict> {
                 ),
             });
             let sum = t.delivered + t.refused + t.dropped + t.failed;
+            let [due, delivered, refused, dropped, failed, all] =
+                [t.due, t.delivered, t.refused, t.dropped, t.failed, sum].map(thousands);
             v.push(Verdict {
                 name: "webhook totals add up",
                 pass: t.due == sum && t.pending == 0,
                 detail: format!(
-                    "due {} = delivered {} + refused {} + dropped {} + failed {} = {}",
-                    thousands(t.due),
-                    thousands(t.delivered),
-                    thousands(t.refused),
-                    thousands(t.dropped),
-                    thousands(t.failed),
-                    thousands(sum)
+                    "due {due} = delivered {delivered} + refused {refused} + dropped {dropped} + failed {failed} = {all}"
                 ),
             });
             v.push(Verdict {

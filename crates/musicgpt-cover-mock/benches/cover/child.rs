@@ -1,6 +1,6 @@
-//! Where the tools are, Stoplight Prism's program (`prism mock`, the npm package `cargo xtask
-//! tools` pins into `.tools/npm`), and a server program as a child process (Prism and the other
-//! peers of `peers.rs`), timed from its exec to its first answered request.
+//! Where the tools are (Prism, the npm package `cargo xtask tools` pins into `.tools/npm`, and the
+//! other peers of `peers.rs`), and a server program as a child process (a peer, the mock's
+//! binary), timed from its exec to its first answered request.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -14,7 +14,7 @@ use crate::request::KEY;
 
 /// The folder `cargo xtask ci` names for the tools (else the workspace's `.tools`).
 const TOOLS_ENV: &str = "MUSICGPT_TOOLS_DIR";
-/// How long Prism may take to answer its first request.
+/// How long a server (Prism the slowest) may take to answer its first request.
 const STARTUP_LIMIT: Duration = Duration::from_secs(90);
 
 /// The request that tells a server is up, getAllVoices: the same on every server, so comparable.
@@ -35,32 +35,6 @@ pub(crate) fn tools_dir() -> PathBuf {
             || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools"),
             PathBuf::from,
         )
-}
-
-/// Prism's program, or why there is none.
-pub(crate) fn program() -> Result<PathBuf, String> {
-    let program = tools_dir().join("npm/node_modules/.bin/prism");
-    if program.is_file() {
-        Ok(program)
-    } else {
-        Err(format!(
-            "Prism is not installed ({} is missing: run `cargo xtask tools`, or give --no-prism)",
-            program.display()
-        ))
-    }
-}
-
-/// Prism's version, as it prints it.
-pub(crate) fn version(program: &PathBuf) -> String {
-    Command::new(program)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "?".to_owned())
 }
 
 /// A free port on 127.0.0.1 for a program that wants one on its command line (released before

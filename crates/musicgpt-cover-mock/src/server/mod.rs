@@ -247,8 +247,12 @@ impl MockServer {
     /// [`MockState::find_requests`] for the `Result`.
     #[track_caller]
     pub fn received_requests(&self, matcher: impl Into<Matcher>) -> Vec<JournalEntry> {
-        (self.state.find_requests(&matcher.into()))
-            .unwrap_or_else(|e| panic!("the matcher cannot be used: {e}"))
+        // A `match`, not `unwrap_or_else`: a closure's panic would name this line, not the
+        // caller's (`#[track_caller]` does not reach into closures).
+        match self.state.find_requests(&matcher.into()) {
+            Ok(found) => found,
+            Err(e) => panic!("the matcher cannot be used: {e}"),
+        }
     }
 
     /// Asserts that `expected` journalled requests match (`1`, `0`, `1..=3`, `2..`).

@@ -23,13 +23,6 @@ pub fn encode(channels: &[Vec<f32>], sample_rate: u32) -> Result<(Vec<u8>, Vec<u
     Ok((super::encode::wav(channels, sample_rate), mp3))
 }
 
-/// What a task's result is made of: the upload at `path` converted whole (decode, shift,
-/// encode), or why not. Gives the duration and the admin note.
-pub fn render(path: &Path, pitch: i64) -> Result<(f64, String), String> {
-    let source = super::source::UploadSource::File(path.to_owned());
-    super::render::render_upload(&source, pitch).map(|r| (r.duration, r.note))
-}
-
 /// Holds back every upload's conversion in this process while the guard lives, without changing
 /// what a Cover does: its conversion is queued as always, and runs once the guard is dropped (one
 /// whose upload is gone by then ends at once). Waits for the conversion running now, if any. The

@@ -211,31 +211,45 @@ pub(crate) fn stdout(command: &mut Command) -> Result<String> {
     }
 }
 
-/// `work` on each of `items`, at most `at_once` side by side: the results in `items`' order, or
-/// the first error once every started one has ended; `panicked` is the error of one that panicked.
+/// `work` on each of `items`, at most `at_once` side by side (a worker takes the next item as
+/// soon as it is free): the results in `items`' order, or the first error once every one has
+/// ended; `panicked` is the error of one that panicked.
 pub(crate) fn side_by_side<T: Send, R: Send>(
     items: impl IntoIterator<Item = T>,
     at_once: usize,
     panicked: &str,
     work: impl Fn(T) -> Result<R> + Sync,
 ) -> Result<Vec<R>> {
-    let (work, mut items) = (&work, items.into_iter().peekable());
-    let mut results = Vec::new();
-    while items.peek().is_some() {
-        let round: Vec<T> = items.by_ref().take(at_once.max(1)).collect();
-        thread::scope(|scope| {
-            let running: Vec<_> = round
-                .into_iter()
-                .map(|item| scope.spawn(move || work(item)))
-                .collect();
-            results.extend(
-                running
-                    .into_iter()
-                    .map(|handle| handle.join().unwrap_or_else(|_| Err(Error::new(panicked)))),
-            );
-        });
-    }
-    results.into_iter().collect()
+    let queue = std::sync::Mutex::new(
+        items
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<_>>()
+            .into_iter(),
+    );
+    let mut results: Vec<(usize, Result<R>)> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..at_once.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    // The lock is held only to take the next item.
+                    while let Some((index, item)) = queue.lock().ok().and_then(|mut q| q.next()) {
+                        let result =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(item)))
+                                .unwrap_or_else(|_| Err(Error::new(panicked)));
+                        done.push((index, result));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// The error of a `command` that could not start.
@@ -254,6 +268,60 @@ pub(crate) fn spawn_error(command: &Command, error: &io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn side_by_side_keeps_the_order_runs_every_item_and_bounds_the_workers() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let (running, most, ran) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        let (last_done, zero_saw_it) = (AtomicBool::new(false), AtomicBool::new(false));
+        let work = |i: u64| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            if i == 0 {
+                // A pool: the other worker takes items 1 and 2 while this one still runs (in
+                // rounds of two, item 2 would only start after it, and this would time out).
+                let waited = Instant::now();
+                while !last_done.load(Ordering::SeqCst)
+                    && waited.elapsed() < Duration::from_secs(10)
+                {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                zero_saw_it.store(last_done.load(Ordering::SeqCst), Ordering::SeqCst);
+            }
+            running.fetch_sub(1, Ordering::SeqCst);
+            ran.fetch_add(1, Ordering::SeqCst);
+            match i {
+                2 => {
+                    last_done.store(true, Ordering::SeqCst);
+                    Ok(20)
+                }
+                3 => Err(Error::new("three")),
+                4 => panic!("four"),
+                i => Ok(i * 10),
+            }
+        };
+        let all = side_by_side(0..3, 2, "panicked", work).expect("no error among 0..3");
+        assert_eq!(all, vec![0, 10, 20]);
+        assert!(
+            zero_saw_it.load(Ordering::SeqCst),
+            "item 2 ended while item 0 ran"
+        );
+        assert_eq!(ran.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            most.load(Ordering::SeqCst),
+            2,
+            "at most two at once, and two"
+        );
+        let failed = side_by_side(1..7, 2, "panicked", work).expect_err("item 3 fails");
+        assert_eq!(failed.to_string(), "three");
+        assert_eq!(ran.load(Ordering::SeqCst), 3 + 6, "every item ran");
+        let panicked = side_by_side([4], 1, "it panicked", work).expect_err("item 4 panics");
+        assert_eq!(panicked.to_string(), "it panicked");
+    }
 
     #[test]
     fn the_parent_pid_is_read_after_the_command_name() {

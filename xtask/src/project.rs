@@ -135,7 +135,7 @@ fn mirror_symlink(source: &Path, target: &Path) -> Result<bool> {
     let points_to = fs::read_link(source).map_err(failed("read", source))?;
     if points_to.is_absolute() {
         return Err(Error::new(format!(
-            "mutants: {} is a symlink to the absolute path {}: in the copy it would still point \
+            "{} is a symlink to the absolute path {}: in the copy it would still point \
              at the unmutated original. Make the link relative",
             source.display(),
             points_to.display()
@@ -201,7 +201,7 @@ pub(crate) fn workspace_files(root: &Path) -> Result<BTreeSet<PathBuf>> {
     )
     .map_err(|error| {
         Error::new(format!(
-            "mutants: could not list the workspace's files: {error}"
+            "could not list the workspace's files with git: {error}"
         ))
     })?;
     let files: BTreeSet<PathBuf> = listing

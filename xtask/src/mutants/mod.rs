@@ -29,8 +29,8 @@
 //! Modules: `mutations` (the edits of the spec), `options` (the arguments), `seed` (a first run's
 //! dependencies, copied from the main target dir), `stages` (which tests a mutation meets, in what
 //! order), `suite` (one `cargo test` in the copy), `catchers` (what failed, read from its output),
-//! `report` (the table and the verdict). Where a run keeps its files ([`Paths`]) and which files
-//! the copy holds ([`listed`]) are here.
+//! `report` (the table and the verdict). Where a run keeps its files ([`Paths`]) is here; the copy
+//! holds the files git lists ([`project::workspace_files`]).
 
 mod catchers;
 mod mutations;

@@ -40,7 +40,7 @@ use sha2::{Digest, Sha256};
 use crate::project::{copy, create_dir, read, recreate_dir, write};
 use crate::soak::Profile;
 use crate::tools::Tools;
-use crate::{Error, Result, package, process, project, tidy};
+use crate::{Error, Result, package, process, project};
 
 /// The crate, its binary and the main npm package: one name.
 const NAME: &str = package::MOCK;
@@ -149,7 +149,7 @@ impl Workspace {
 
 /// A `key = "value"` line of the `[workspace.package]` table.
 pub(crate) fn workspace_package_field(manifest: &str, key: &str) -> Option<String> {
-    let (_, value) = tidy::entries(manifest, "workspace.package")
+    let (_, value) = project::toml_entries(manifest, "workspace.package")
         .into_iter()
         .find(|(name, _)| name == key)?;
     value

@@ -234,6 +234,57 @@ pub(crate) fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
     Ok(files)
 }
 
+/// The `name = value` lines of the table `[section]`, comments and blank lines left out. Every
+/// manifest here writes a dependency on one line.
+pub(crate) fn toml_entries(manifest: &str, section: &str) -> Vec<(String, String)> {
+    let header = format!("[{section}]");
+    let mut inside = false;
+    let mut found = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line == header;
+            continue;
+        }
+        if !inside || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some((name, value)) = line.split_once('=') {
+            found.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    found
+}
+
+/// The strings of the array `key = [...]` in `[section]` (it may span lines).
+pub(crate) fn toml_list(manifest: &str, section: &str, key: &str) -> Vec<String> {
+    let header = format!("[{section}]");
+    let Some(start) = manifest.find(&header) else {
+        return Vec::new();
+    };
+    let rest = &manifest[start + header.len()..];
+    let rest = rest.find("\n[").map_or(rest, |end| &rest[..end]);
+    let Some(at) = rest
+        .lines()
+        .position(|l| l.trim_start().starts_with(key) && l.contains('='))
+    else {
+        return Vec::new();
+    };
+    let array: String = rest.lines().skip(at).collect::<Vec<_>>().join("\n");
+    let Some(open) = array.find('[') else {
+        return Vec::new();
+    };
+    let Some(close) = array[open..].find(']') else {
+        return Vec::new();
+    };
+    array[open + 1..open + close]
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default())
+        .flat_map(|l| l.split(','))
+        .map(|item| item.trim().trim_matches('"').to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,8 +41,8 @@ pub(crate) fn run() -> Result {
 /// Every problem of the workspace at `root`, one line each.
 fn check(root: &Path) -> Result<Vec<String>> {
     let workspace = read(&root.join("Cargo.toml"))?;
-    let members = list(&workspace, "workspace", "members");
-    let table: BTreeSet<String> = entries(&workspace, "workspace.dependencies")
+    let members = project::toml_list(&workspace, "workspace", "members");
+    let table: BTreeSet<String> = project::toml_entries(&workspace, "workspace.dependencies")
         .into_iter()
         .map(|(name, _)| name)
         .collect();
@@ -51,13 +51,14 @@ fn check(root: &Path) -> Result<Vec<String>> {
     for member in &members {
         let dir = root.join(member);
         let manifest = read(&dir.join("Cargo.toml"))?;
-        let unnamed: BTreeSet<String> = list(&manifest, "package.metadata.tidy", "unnamed")
-            .into_iter()
-            .collect();
+        let unnamed: BTreeSet<String> =
+            project::toml_list(&manifest, "package.metadata.tidy", "unnamed")
+                .into_iter()
+                .collect();
         let source = rust_source(&dir)?;
         for section in dependency_sections(&manifest) {
             let section = section.as_str();
-            for (name, spec) in entries(&manifest, section) {
+            for (name, spec) in project::toml_entries(&manifest, section) {
                 let through_table = spec.contains("workspace = true");
                 if through_table {
                     used_from_table.insert(name.clone());
@@ -113,57 +114,6 @@ fn dependency_sections(manifest: &str) -> Vec<String> {
 fn read(path: &Path) -> Result<String> {
     fs::read_to_string(path)
         .map_err(|e| Error::new(format!("cannot read {}: {e}", project::relative(path))))
-}
-
-/// The `name = value` lines of the table `[section]`, comments and blank lines left out. Every
-/// manifest here writes a dependency on one line.
-pub(crate) fn entries(manifest: &str, section: &str) -> Vec<(String, String)> {
-    let header = format!("[{section}]");
-    let mut inside = false;
-    let mut found = Vec::new();
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            inside = line == header;
-            continue;
-        }
-        if !inside || line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Some((name, value)) = line.split_once('=') {
-            found.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-    }
-    found
-}
-
-/// The strings of the array `key = [...]` in `[section]` (it may span lines).
-pub(crate) fn list(manifest: &str, section: &str, key: &str) -> Vec<String> {
-    let header = format!("[{section}]");
-    let Some(start) = manifest.find(&header) else {
-        return Vec::new();
-    };
-    let rest = &manifest[start + header.len()..];
-    let rest = rest.find("\n[").map_or(rest, |end| &rest[..end]);
-    let Some(at) = rest
-        .lines()
-        .position(|l| l.trim_start().starts_with(key) && l.contains('='))
-    else {
-        return Vec::new();
-    };
-    let array: String = rest.lines().skip(at).collect::<Vec<_>>().join("\n");
-    let Some(open) = array.find('[') else {
-        return Vec::new();
-    };
-    let Some(close) = array[open..].find(']') else {
-        return Vec::new();
-    };
-    array[open + 1..open + close]
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or_default())
-        .flat_map(|l| l.split(','))
-        .map(|item| item.trim().trim_matches('"').to_owned())
-        .filter(|item| !item.is_empty())
-        .collect()
 }
 
 /// The text of every `.rs` file of a crate (its `target/` left out).

@@ -16,7 +16,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Error, Result, process, project, tidy};
+use crate::{Error, Result, process, project};
 
 /// The folders of a profile's output that hold compiled units; the rest (`incremental/`, only
 /// for workspace crates, and the uplifted binaries) is left behind.
@@ -70,7 +70,7 @@ fn member_names(workspace: &Path) -> Result<BTreeSet<String>> {
     let root = workspace.join("Cargo.toml");
     let manifest = project::read(&root)?;
     let mut names = BTreeSet::new();
-    for member in tidy::list(&manifest, "workspace", "members") {
+    for member in project::toml_list(&manifest, "workspace", "members") {
         let path = workspace.join(member).join("Cargo.toml");
         let text = project::read(&path)?;
         names.extend(manifest_names(&text));
@@ -111,7 +111,7 @@ mod tests {
         let workspace = "[workspace]\nresolver = \"3\"\nmembers = [\n    \"crates/a-b\",\n    \
                          \"tests\",\n]\n";
         assert_eq!(
-            tidy::list(workspace, "workspace", "members"),
+            project::toml_list(workspace, "workspace", "members"),
             ["crates/a-b", "tests"]
         );
         let names = manifest_names(

@@ -115,7 +115,9 @@ impl Scenario {
                  on disk share segment files\"): of the short song's cost the probe is about a \
                  quarter (symphonia decoding the first frame most of it), the multipart reading \
                  a sixth, the two hand-offs to the blocking pool (the append, then the probe) a \
-                 seventh, the append itself a twelfth; of the 1 MiB song's, the MiB's way through \
+                 seventh (since 2026-12-08 a song written in one call is probed in the same \
+                 hand-off: docs/profile.md, \"2026-12-08: one hand-off for a song on disk\"), \
+                 the append itself a twelfth; of the 1 MiB song's, the MiB's way through \
                  the kernel and multer (which the bare server pays too) most, and writing it to \
                  the segment about a sixth. The conversion itself is held back during the row and \
                  timed apart (\"Converting an upload\")"

@@ -38,7 +38,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::audio::{
-    Chunks, Deleter, Extent, Pieces, Probe, Rendered, SharedFile, UploadSource,
+    Chunks, Deleter, Extent, Pieces, Probe, Rendered, SharedFile, UploadSource, probe_upload_async,
     render_upload_async, tune_for_probe_failure,
 };
 use super::sync::lock;
@@ -219,18 +219,37 @@ impl AsRef<UploadSource> for Upload {
 /// An upload being received or waiting for its Cover to be accepted; freed when dropped unless
 /// [`UploadStore::keep`] took it.
 #[derive(Debug)]
-pub(crate) struct Incoming(Upload);
+pub(crate) struct Incoming {
+    upload: Upload,
+    /// What the probe found, when it ran as the upload was written.
+    probed: Option<Result<Probe, String>>,
+}
 
 impl Incoming {
+    /// What the probe finds in it: found as it was written, or looked for now
+    /// ([`probe_upload_async`]).
+    pub(crate) async fn probe(&mut self) -> Result<Probe, String> {
+        match self.probed.take() {
+            Some(probed) => probed,
+            None => probe_upload_async(self.source().clone()).await,
+        }
+    }
+
     /// Where its bytes are, for the probe.
     pub(crate) fn source(&self) -> &UploadSource {
-        &self.0.source
+        &self.upload.source
+    }
+
+    /// Whether the probe ran as it was written.
+    #[cfg(test)]
+    pub(crate) fn probed_as_written(&self) -> bool {
+        self.probed.is_some()
     }
 
     /// Whether it is held in memory (not on disk).
     #[cfg(test)]
     pub(crate) fn in_memory(&self) -> bool {
-        matches!(self.0.source, UploadSource::Memory(_))
+        matches!(self.upload.source, UploadSource::Memory(_))
     }
 
     /// What it holds, read back from wherever it is.
@@ -247,7 +266,7 @@ impl Incoming {
     /// The segment files the upload is written to (none in memory).
     #[cfg(test)]
     pub(crate) fn files(&self) -> Vec<PathBuf> {
-        match &self.0.source {
+        match &self.upload.source {
             UploadSource::Disk(extents) => (extents.parts().iter())
                 .map(|e| e.file.path.clone())
                 .collect(),
@@ -362,12 +381,20 @@ impl UploadStore {
         }
     }
 
-    /// An upload written to disk: `extents`, one after the other.
-    pub(crate) fn on_disk(&self, extents: Vec<Extent>) -> Incoming {
-        Incoming(Upload {
-            source: UploadSource::Disk(Pieces::new(extents)),
-            _reservation: self.reservation(),
-        })
+    /// An upload written to disk: `extents`, one after the other, and what the probe found in
+    /// it if it ran as it was written.
+    pub(crate) fn on_disk(
+        &self,
+        extents: Vec<Extent>,
+        probed: Option<Result<Probe, String>>,
+    ) -> Incoming {
+        Incoming {
+            upload: Upload {
+                source: UploadSource::Disk(Pieces::new(extents)),
+                _reservation: self.reservation(),
+            },
+            probed,
+        }
     }
 
     /// Nothing counted against [`MAX_MEMORY_BYTES`] yet: grow it as an upload's bytes are
@@ -381,10 +408,13 @@ impl UploadStore {
 
     /// An upload held in memory: `parts`, whose bytes `reservation` counts.
     pub(crate) fn in_memory(&self, parts: Vec<Bytes>, reservation: Reservation) -> Incoming {
-        Incoming(Upload {
-            source: UploadSource::Memory(Chunks::new(parts)),
-            _reservation: reservation,
-        })
+        Incoming {
+            upload: Upload {
+                source: UploadSource::Memory(Chunks::new(parts)),
+                _reservation: reservation,
+            },
+            probed: None,
+        }
     }
 
     /// Whether the private directory was made.
@@ -432,7 +462,7 @@ impl UploadStore {
         let number = self.next.fetch_add(1, Ordering::Relaxed);
         let kept = match probed {
             Err(reason) => Err(reason.clone()),
-            Ok(_) => Ok(Arc::new(incoming.0)),
+            Ok(_) => Ok(Arc::new(incoming.upload)),
         };
         let result = Arc::new(OnceCell::new());
         let upload = kept.as_ref().ok().map(Arc::downgrade);
@@ -773,7 +803,7 @@ mod tests {
         let extent = s
             .append(&[Bytes::copy_from_slice(bytes)])
             .expect("not written");
-        s.on_disk(vec![extent])
+        s.on_disk(vec![extent], None)
     }
 
     /// The segment uploads are written to now.
@@ -881,7 +911,7 @@ mod tests {
         );
         for (fill, extent) in written {
             let len = usize::try_from(extent.len).unwrap_or(0);
-            let incoming = s.on_disk(vec![extent]);
+            let incoming = s.on_disk(vec![extent], None);
             assert_eq!(incoming.read_back(), vec![fill; len]);
         }
         s.clear();
@@ -904,7 +934,7 @@ mod tests {
                 Bytes::copy_from_slice(&bytes[len / 3..]),
             ]);
             let extent = appended.expect("not appended");
-            let incoming = s.on_disk(vec![extent]);
+            let incoming = s.on_disk(vec![extent], None);
             assert!(!incoming.in_memory());
             assert_eq!(incoming.read_back(), bytes, "upload {i}");
             incoming
@@ -925,7 +955,7 @@ mod tests {
             one.start + 1000 + 10,
             "another upload came between"
         );
-        let split = s.on_disk(vec![one, two]);
+        let split = s.on_disk(vec![one, two], None);
         assert_eq!(split.read_back(), bytes);
         drop((split, between));
         // Kept with a task, it is counted once, by its segment.

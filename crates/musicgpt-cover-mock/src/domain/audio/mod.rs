@@ -29,8 +29,10 @@ mod tune;
 mod tests;
 
 pub(crate) use decode::Probe;
+#[cfg(test)]
+pub(crate) use encode::mp3;
 pub(crate) use render::{
-    Rendered, probe_upload_async, render_upload_async, tune_for_probe_failure,
+    Rendered, probe_upload_async, probe_upload_here, render_upload_async, tune_for_probe_failure,
 };
 #[cfg(test)]
 pub(crate) use segment::noise;

@@ -123,6 +123,12 @@ pub(crate) async fn probe_upload_async(source: UploadSource) -> Result<Probe, St
         .unwrap_or_else(|e| Err(format!("the upload could not be probed ({e})")))
 }
 
+/// [`probe_upload`] on this thread, a panic in the decoder an `Err`: for a caller already on a
+/// blocking thread.
+pub(crate) fn probe_upload_here(source: &UploadSource) -> Result<Probe, String> {
+    unpanicked(|| probe_upload(source))
+}
+
 /// `look` on this thread, a panic in it made an `Err`.
 fn unpanicked<T>(look: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(look)).unwrap_or_else(|panic| {

@@ -247,7 +247,7 @@ fn write(store: &UploadStore, bytes: &[u8]) -> (super::super::uploads::Incoming,
     let dir = store.dir().map(Path::to_owned).unwrap_or_default();
     let path = dir.join(format!("test-{}.bin", uuid::Uuid::new_v4().simple()));
     assert!(std::fs::write(&path, bytes).is_ok());
-    (store.on_disk(vec![extent]), path)
+    (store.on_disk(vec![extent], None), path)
 }
 
 /// The upload in the file at `path`.
@@ -447,7 +447,7 @@ fn memory_disk_and_file_read_alike() {
             places.push(place);
         }
         assert_eq!(places.len(), 3);
-        let on_disk = store.on_disk(places);
+        let on_disk = store.on_disk(places, None);
         assert_eq!(
             probe_upload(on_disk.source()),
             from_file,

@@ -21,7 +21,7 @@ use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 
 use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
-use crate::domain::audio::Extent;
+use crate::domain::audio::{Chunks, Extent, Probe, UploadSource, probe_upload_here};
 use crate::domain::journal::FormLog;
 use crate::domain::uploads::{
     Incoming, MAX_KEPT_BYTES, MEMORY_UPLOAD_BYTES, Reservation, UploadStore, WRITE_BATCH,
@@ -283,7 +283,9 @@ pub(crate) async fn read(
 /// call on Tokio's blocking pool: a call per chunk (what `tokio::fs::File` makes) cost a thread
 /// hand-off per 8 to 16 KiB, more than the write itself, and a file per upload cost more than
 /// the rest of its Cover (creating it: ext4 looking for an inode number not freed recently, as
-/// uploads come and go).
+/// uploads come and go). An upload written in one call (a small one that went to disk because
+/// memory was full) is probed in that same call, from the bytes in hand: one hand-off to the
+/// pool rather than two, and no reading back.
 struct UploadSink {
     store: Arc<UploadStore>,
     /// The upload goes to disk (it grew past [`MEMORY_UPLOAD_BYTES`], or memory was full).
@@ -299,6 +301,8 @@ struct UploadSink {
     memory: Reservation,
     /// Bytes taken so far, written or batched.
     taken: u64,
+    /// What the probe found, when it ran as the upload was written.
+    probed: Option<Result<Probe, String>>,
 }
 
 impl UploadSink {
@@ -312,6 +316,7 @@ impl UploadSink {
             batched: 0,
             memory: store.reservation(),
             taken: 0,
+            probed: None,
         }
     }
 
@@ -335,13 +340,14 @@ impl UploadSink {
             self.memory.release();
         }
         if self.batched >= WRITE_BATCH {
-            return self.flush().await;
+            return self.flush(false).await;
         }
         true
     }
 
-    /// Appends the batch to the store's segment; false when that failed.
-    async fn flush(&mut self) -> bool {
+    /// Appends the batch to the store's segment, and with `probe` probes it in the same blocking
+    /// call (the batch must then be the whole upload); false when writing failed.
+    async fn flush(&mut self, probe: bool) -> bool {
         if self.failed {
             return false;
         }
@@ -351,10 +357,17 @@ impl UploadSink {
         let store = Arc::clone(&self.store);
         let batch = std::mem::take(&mut self.batch);
         self.batched = 0;
-        let appended = tokio::task::spawn_blocking(move || store.append(&batch)).await;
+        let appended = tokio::task::spawn_blocking(move || {
+            let extent = store.append(&batch)?;
+            let probed =
+                probe.then(|| probe_upload_here(&UploadSource::Memory(Chunks::new(batch))));
+            Ok::<_, std::io::Error>((extent, probed))
+        })
+        .await;
         match appended {
-            Ok(Ok(extent)) => {
+            Ok(Ok((extent, probed))) => {
                 self.written.push(extent);
+                self.probed = probed;
                 true
             }
             Ok(Err(e)) => {
@@ -380,10 +393,13 @@ impl UploadSink {
             let batch = std::mem::take(&mut self.batch);
             return Some(self.store.in_memory(batch, self.memory));
         }
-        if !self.flush().await {
+        // Nothing written yet: the batch is the whole upload.
+        let whole = self.written.is_empty();
+        if !self.flush(whole).await {
             return None;
         }
-        Some(self.store.on_disk(std::mem::take(&mut self.written)))
+        let written = std::mem::take(&mut self.written);
+        Some(self.store.on_disk(written, self.probed.take()))
     }
 }
 
@@ -602,6 +618,36 @@ mod tests {
         drop(others);
         let (incoming, _) = sink_through(&store, 2 << 10).await;
         assert!(incoming.is_some_and(|i| i.in_memory()), "room again");
+    }
+
+    /// A small upload that goes to disk because memory is full is probed as it is written (one
+    /// hand-off to the blocking pool for both); one written in several batches is probed when
+    /// asked, from disk. Either way the probe finds what a probe of the kept bytes finds.
+    #[tokio::test]
+    async fn an_upload_written_in_one_call_is_probed_in_that_call() {
+        let store = Arc::new(UploadStore::default());
+        let mut others = store.reservation();
+        assert!(others.grow(MAX_MEMORY_BYTES));
+        let tone: Vec<f32> = (0..44_100).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
+        let song = crate::domain::audio::mp3(&[tone.clone(), tone], 44_100)
+            .expect("the MP3 encoder failed");
+        for (bytes, whole) in [
+            (song, true),
+            (vec![7u8; 2 << 10], true),
+            (vec![7u8; 2 * WRITE_BATCH + 1], false),
+        ] {
+            let mut sink = UploadSink::new(&store);
+            for chunk in bytes.chunks(16 << 10) {
+                assert!(sink.write(&Bytes::copy_from_slice(chunk)).await);
+            }
+            let mut incoming = sink.finish().await.expect("not kept");
+            assert!(!incoming.in_memory());
+            assert_eq!(incoming.read_back(), bytes);
+            assert_eq!(incoming.probed_as_written(), whole, "{} bytes", bytes.len());
+            let again = crate::domain::audio::probe_upload_async(incoming.source().clone()).await;
+            assert_eq!(incoming.probe().await, again, "{} bytes", bytes.len());
+        }
+        drop(others);
     }
 
     /// A write that fails part-way (the disk bound reached at its second batch) fails the sink:

@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::Response;
 use uuid::fmt::Hyphenated;
 
-use crate::domain::audio::{DURATION_SECONDS, Probe, probe_upload_async};
+use crate::domain::audio::{DURATION_SECONDS, Probe};
 use crate::domain::credits::from_cents;
 use crate::domain::journal::FormLog;
 use crate::domain::tasks::{AudioSource, NewTask, Outcome, Status};
@@ -121,8 +121,8 @@ pub(in crate::http) async fn cover(State(state): State<MockState>, request: Requ
             // decode gets the generated tune, and its task's record says why. What the probe
             // found goes with the upload, so it is not probed again.
             let (duration, described, upload) = match upload {
-                Some(incoming) => {
-                    let probed = probe_upload_async(incoming.source().clone()).await;
+                Some(mut incoming) => {
+                    let probed = incoming.probe().await;
                     let (duration, described) = match &probed {
                         Ok(probe) => (
                             probe.duration,

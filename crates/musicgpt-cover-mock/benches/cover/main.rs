@@ -42,7 +42,8 @@
 //! Layout: one module per measurement, `rss`, `client`, `throughput`, `startup`, `webhooks` and
 //! `pitch`, whose `measure` prints its table and returns a [`Part`]: its targets' [`Verdict`]s
 //! (`verdict` lists them last) and its Markdown section; adding a measurement is adding such a
-//! module, its name in `options::PARTS` for `--only`, and a row in `main`'s list. The rest is what
+//! module and its row in [`PARTS`] (the name `--only` picks it by; the usage text and the `--only`
+//! error list the names from there). The rest is what
 //! measurements share: `options`, `scenario` and `request` (the requests sent), `load` (the load
 //! generator), `bare` (the bare server), `peers` (Prism, WireMock and Mockoon, found, set up and
 //! started), `child` (the tools folder, child servers), `songs` (the MP3s of the
@@ -74,7 +75,7 @@ mod webhooks;
 use std::process::ExitCode;
 
 use crate::common::options::parsed;
-use crate::options::{Options, PARTS, USAGE};
+use crate::options::{Options, usage};
 use crate::verdict::Verdict;
 
 /// Where `cargo xtask bench` says the mock's release binary is.
@@ -111,6 +112,19 @@ impl Part {
 /// What a measurement returns, or why the run is not valid.
 type Measured = Result<Part, String>;
 
+/// A measurement, given the options and the machine's cores.
+type Measure = fn(&Options, usize) -> Measured;
+
+/// Every measurement, in the order they run, by the name `--only` picks it by.
+pub(crate) const PARTS: [(&str, Measure); 6] = [
+    ("rss", |o, _| rss::measure(o)),
+    ("client", |o, _| client::measure(o)),
+    ("throughput", throughput::measure),
+    ("startup", |o, _| startup::measure(o)),
+    ("webhooks", |o, _| webhooks::measure(o)),
+    ("pitch", pitch::measure),
+];
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // This program run again as a child, to measure in a process of its own.
@@ -126,7 +140,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let options = match parsed(Options::parse(args.into_iter()), USAGE) {
+    let options = match parsed(Options::parse(args.into_iter()), &usage()) {
         Ok(options) => options,
         Err(code) => return code,
     };
@@ -139,21 +153,12 @@ fn main() -> ExitCode {
         note.unwrap_or_default()
     );
     procfs::report_others_before(cores);
-    // Every measurement, in the order they run; `--only` picks one.
-    let measurements: [&dyn Fn() -> Measured; 6] = [
-        &|| rss::measure(&options),
-        &|| client::measure(&options),
-        &|| throughput::measure(&options, cores),
-        &|| startup::measure(&options),
-        &|| webhooks::measure(&options),
-        &|| pitch::measure(&options, cores),
-    ];
     let mut parts = Vec::new();
-    for (name, measure) in PARTS.into_iter().zip(measurements) {
+    for (name, measure) in PARTS {
         if options.only.as_ref().is_some_and(|only| only != name) {
             continue;
         }
-        match measure() {
+        match measure(&options, cores) {
             Ok(part) => parts.push(part),
             Err(e) => return invalid(&e),
         }

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
+use crate::PARTS;
 use crate::common::options::{number, walk, whole};
 use crate::peers::Kind;
 use crate::scenario::Scenario;
 
-pub(crate) const USAGE: &str = "\
+const USAGE: &str = "\
 usage: cargo xtask bench [OPTIONS]
    or: MUSICGPT_BENCH_MOCK_BIN=$PWD/target/release/musicgpt-cover-mock \\
        cargo bench -p musicgpt-cover-mock --bench cover -- [OPTIONS]
@@ -20,7 +21,7 @@ options:
   --warmup S            seconds of load on the mock and the bare server before a row's rounds
                         (default 1); each peer gets a warm-up round (--seconds, at least --warmup)
   --concurrency C       concurrent requests, one keep-alive connection each (default 32)
-  --scenario NAME       the throughput rows: url, file-2k, file-1m, song, song-1m, by-id, voices
+  --scenario NAME       the throughput rows: {scenarios}
                         or all (default all)
   --server-threads N    worker threads of the servers' runtime (default 1)
   --client-threads N    worker threads of the load generator's runtime (default 1)
@@ -29,7 +30,7 @@ options:
                         `cargo xtask tools --bench` installs it and Mockoon)
   --no-mockoon          leave Mockoon out (likewise)
   --no-peers            leave all three out
-  --only WHAT           rss, client, throughput, startup, webhooks or pitch (default all)
+  --only WHAT           {parts} (default all)
   --upload-mib N        size of the uploads of the rss and client parts (default 1024)
   --limit-mib N         --max-upload-bytes of the mock that must refuse it (default 256)
   --startup-runs N      start-ups measured of the mock's binary and MockServer (default 20)
@@ -44,15 +45,21 @@ options:
 exit status: 0 every target met, 1 a target missed, 2 the run is not valid
 ";
 
-/// The measurements `--only` picks from, in the order they run.
-pub(crate) const PARTS: [&str; 6] = [
-    "rss",
-    "client",
-    "throughput",
-    "startup",
-    "webhooks",
-    "pitch",
-];
+/// The usage text, with the measurements' and the throughput rows' names.
+pub(crate) fn usage() -> String {
+    USAGE
+        .replace("{parts}", &or_list(&PARTS.map(|(name, _)| name)))
+        .replace("{scenarios}", &Scenario::ALL.map(Scenario::name).join(", "))
+}
+
+/// `a, b or c`.
+fn or_list(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
 
 pub(crate) struct Options {
     pub(crate) rounds: usize,
@@ -154,11 +161,9 @@ impl Options {
                 }
                 "--only" => {
                     let part = value()?;
-                    if !PARTS.contains(&part.as_str()) {
-                        return Err(format!(
-                            "--only must be rss, client, throughput, startup, webhooks or pitch, \
-                             got {part:?}"
-                        ));
+                    let names = PARTS.map(|(name, _)| name);
+                    if !names.contains(&part.as_str()) {
+                        return Err(format!("--only must be {}, got {part:?}", or_list(&names)));
                     }
                     o.only = Some(part);
                 }

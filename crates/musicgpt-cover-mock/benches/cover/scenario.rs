@@ -72,8 +72,10 @@ impl Scenario {
                 "the mock spends 2.3 to 2.5 times the bare server's CPU on a Cover with a URL. \
                  Profiled on 2026-12-07 by turn (docs/profile.md, \"2026-12-07: the mock's turn \
                  beside the bare server's, and the sniff's scan\"): of what it spends over the \
-                 bare server, a quarter is the kernel's, for the same system calls and context \
-                 switches per request (counted with strace and perf), a fifth the mock's own \
+                 bare server, a quarter is the kernel's, for the same system calls (counted \
+                 with strace): mostly waking the load generator, which sleeps after 0.59 of the \
+                 mock's answers and 0.29 of the bare server's (docs/profile.md, \"2026-12-08: \
+                 the load generator's sleeps\"), a fifth the mock's own \
                  functions (the journal entry, the task's place in the bounded store and the \
                  oldest one's eviction, the key, Prefer, field, host and credit checks, the \
                  answer's template), none above 0.4 µs, and the rest allocation, copying, \
@@ -124,7 +126,10 @@ impl Scenario {
             }
             Scenario::ById => {
                 "about 60 % of the mock's samples are the kernel's TCP work and 7 % hyper, which \
-                 the bare server has too; the rest is spread thin over what only the mock does \
+                 the bare server has too (but about 1.2 µs more of the kernel's is waking the \
+                 load generator, which sleeps after 0.30 of the mock's answers and 0.06 of the \
+                 bare server's: docs/profile.md, \"2026-12-08: the load generator's sleeps\"); \
+                 the rest is spread thin over what only the mock does \
                  (the journal entry, the key check, decoding the query and the task id, the task \
                  rendered to JSON from the spec's template, the header timer's clock reads), \
                  none of it above 1 % of the samples: no single cost is left to remove \

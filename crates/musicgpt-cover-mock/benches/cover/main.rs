@@ -43,13 +43,14 @@
 //! `pitch`, whose `measure` prints its table and returns a [`Part`]: its targets' [`Verdict`]s
 //! (`verdict` lists them last) and its Markdown section; adding a measurement is adding such a
 //! module and its row in [`PARTS`] (the name `--only` picks it by; the usage text and the `--only`
-//! error list the names from there). The rest is what
+//! error list the names from there), and placing its section's name (its `Part::new`'s, which
+//! may differ: `rss` writes `mock-upload`) in xtask's `benchmarks::ORDER`. The rest is what
 //! measurements share: `options`, `scenario` and `request` (the requests sent), `load` (the load
 //! generator), `bare` (the bare server), `peers` (Prism, WireMock and Mockoon, found, set up and
-//! started), `child` (the tools folder, child servers), `songs` (the MP3s of the
-//! upload rows and the pitch part), `upload` (the big uploads), `procfs` (CPU use from /proc) and
-//! `setup` (runtimes, the HTTP client); and `common`, shared with the soak (the HTTP/1.1 client,
-//! the mock's binary as a child, the options' grammar).
+//! started), `child` (the tools folder, child servers), `songs` (the MP3s of the upload rows and
+//! the pitch part), `upload` (the big uploads), `procfs` (CPU use from /proc) and `setup`
+//! (runtimes, the HTTP client); and `common`, shared with the soak (the HTTP/1.1 client, the
+//! mock's binary as a child, the options' grammar).
 
 mod bare;
 mod child;

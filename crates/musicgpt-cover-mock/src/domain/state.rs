@@ -283,8 +283,8 @@ impl MockState {
     }
 
     /// `create_task` for a task whose result lasts `duration` seconds (its
-    /// `conversion_duration`: an upload's, from `audio::probe_upload_async`); known before the
-    /// task exists, so no answer or webhook ever shows another.
+    /// `conversion_duration`: an upload's, from its probe, `uploads::Incoming::probe`); known
+    /// before the task exists, so no answer or webhook ever shows another.
     pub(crate) fn create_task_lasting(
         &self,
         new: NewTask,

@@ -39,7 +39,7 @@ use uuid::Uuid;
 
 use super::audio::{
     Chunks, Deleter, Extent, Pieces, Probe, Rendered, SharedFile, UploadSource, probe_upload_async,
-    render_upload_async, tune_for_probe_failure,
+    probe_upload_here, render_upload_async, tune_for_probe_failure,
 };
 use super::sync::lock;
 
@@ -304,6 +304,17 @@ impl UploadStore {
             at += part.len() as u64;
         }
         Ok(extent)
+    }
+
+    /// [`UploadStore::append`] of a whole upload's `parts`, and their probe from the bytes in hand
+    /// (not read back): one blocking call for both, for an upload written in one call. Blocking.
+    pub(crate) fn append_whole(
+        &self,
+        parts: Vec<Bytes>,
+    ) -> io::Result<(Extent, Result<Probe, String>)> {
+        let extent = self.append(&parts)?;
+        let probed = probe_upload_here(&UploadSource::Memory(Chunks::new(parts)));
+        Ok((extent, probed))
     }
 
     /// Where the next `len` bytes go: the current segment (or a new one), counted. A full one

@@ -21,7 +21,7 @@ use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 
 use super::fields::{FORM_OVERHEAD, FormError, MAX_PARTS, MAX_TEXT_BYTES, text_of, text_value};
-use crate::domain::audio::{Chunks, Extent, Probe, UploadSource, probe_upload_here};
+use crate::domain::audio::{Extent, Probe};
 use crate::domain::journal::FormLog;
 use crate::domain::uploads::{
     Incoming, MAX_KEPT_BYTES, MEMORY_UPLOAD_BYTES, Reservation, UploadStore, WRITE_BATCH,
@@ -283,9 +283,11 @@ pub(crate) async fn read(
 /// call on Tokio's blocking pool: a call per chunk (what `tokio::fs::File` makes) cost a thread
 /// hand-off per 8 to 16 KiB, more than the write itself, and a file per upload cost more than
 /// the rest of its Cover (creating it: ext4 looking for an inode number not freed recently, as
-/// uploads come and go). An upload written in one call (a small one that went to disk because
-/// memory was full) is probed in that same call, from the bytes in hand: one hand-off to the
-/// pool rather than two, and no reading back.
+/// uploads come and go). An upload written in one call at its end (a small one that went to disk
+/// because memory was full) is probed in that same call, from the bytes in hand
+/// ([`UploadStore::append_whole`]): one hand-off to the pool rather than two, and no reading
+/// back. That probe runs before the rest of the form is checked, so a Cover refused after its
+/// upload pays for it, as it pays for the write.
 struct UploadSink {
     store: Arc<UploadStore>,
     /// The upload goes to disk (it grew past [`MEMORY_UPLOAD_BYTES`], or memory was full).
@@ -346,8 +348,10 @@ impl UploadSink {
     }
 
     /// Appends the batch to the store's segment, and with `probe` probes it in the same blocking
-    /// call (the batch must then be the whole upload); false when writing failed.
+    /// call (the batch is then the whole upload: nothing was written before); false when writing
+    /// failed.
     async fn flush(&mut self, probe: bool) -> bool {
+        debug_assert!(!probe || self.written.is_empty());
         if self.failed {
             return false;
         }
@@ -358,10 +362,11 @@ impl UploadSink {
         let batch = std::mem::take(&mut self.batch);
         self.batched = 0;
         let appended = tokio::task::spawn_blocking(move || {
-            let extent = store.append(&batch)?;
-            let probed =
-                probe.then(|| probe_upload_here(&UploadSource::Memory(Chunks::new(batch))));
-            Ok::<_, std::io::Error>((extent, probed))
+            if probe {
+                (store.append_whole(batch)).map(|(extent, probed)| (extent, Some(probed)))
+            } else {
+                store.append(&batch).map(|extent| (extent, None))
+            }
         })
         .await;
         match appended {
@@ -631,10 +636,11 @@ mod tests {
         let tone: Vec<f32> = (0..44_100).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
         let song = crate::domain::audio::mp3(&[tone.clone(), tone], 44_100)
             .expect("the MP3 encoder failed");
-        for (bytes, whole) in [
-            (song, true),
-            (vec![7u8; 2 << 10], true),
-            (vec![7u8; 2 * WRITE_BATCH + 1], false),
+        // The bytes, whether they are written in one call, whether they are audio.
+        for (bytes, whole, audio) in [
+            (song, true, true),
+            (vec![7u8; 2 << 10], true, false),
+            (vec![7u8; 2 * WRITE_BATCH + 1], false, false),
         ] {
             let mut sink = UploadSink::new(&store);
             for chunk in bytes.chunks(16 << 10) {
@@ -645,6 +651,7 @@ mod tests {
             assert_eq!(incoming.read_back(), bytes);
             assert_eq!(incoming.probed_as_written(), whole, "{} bytes", bytes.len());
             let again = crate::domain::audio::probe_upload_async(incoming.source().clone()).await;
+            assert_eq!(again.is_ok(), audio, "{} bytes: {again:?}", bytes.len());
             assert_eq!(incoming.probe().await, again, "{} bytes", bytes.len());
         }
         drop(others);

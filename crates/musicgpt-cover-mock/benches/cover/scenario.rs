@@ -73,9 +73,10 @@ impl Scenario {
                  Profiled on 2026-12-07 by turn (docs/profile.md, \"2026-12-07: the mock's turn \
                  beside the bare server's, and the sniff's scan\"): of what it spends over the \
                  bare server, a quarter is the kernel's, for the same system calls (counted \
-                 with strace): mostly waking the load generator, which sleeps after 0.59 of the \
-                 mock's answers and 0.29 of the bare server's (docs/profile.md, \"2026-12-08: \
-                 the load generator's sleeps\"), a fifth the mock's own \
+                 with strace): most of it in the answer's write, about half of that waking the \
+                 load generator, which sleeps after 0.59 of the mock's answers and 0.29 of the \
+                 bare server's (docs/profile.md, \"2026-12-08: the load generator's sleeps\"), \
+                 a fifth the mock's own \
                  functions (the journal entry, the task's place in the bounded store and the \
                  oldest one's eviction, the key, Prefer, field, host and credit checks, the \
                  answer's template), none above 0.4 µs, and the rest allocation, copying, \

@@ -209,8 +209,7 @@ pub(crate) struct Scratch(std::path::PathBuf);
 #[cfg(test)]
 pub(crate) fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    project::recreate_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
     Scratch(dir)
 }
 

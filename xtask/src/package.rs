@@ -513,6 +513,7 @@ mod tests {
     /// metadata or a target left out.
     #[test]
     fn every_package_holds_the_crates_files_and_packages_without_warnings() {
+        let files = project::workspace_files().unwrap_or_else(|e| panic!("{e}"));
         for name in CRATES {
             let mut command = process::cargo();
             command.args(["package", "--list", "--allow-dirty", "--package", name]);
@@ -524,8 +525,6 @@ mod tests {
                 .lines()
                 .map(str::to_owned)
                 .collect();
-            let files =
-                project::workspace_files(&project::root()).unwrap_or_else(|e| panic!("{e}"));
             let left_out: Vec<&str> = files
                 .iter()
                 .filter_map(|file| {

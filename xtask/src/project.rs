@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::{Error, Result};
 
@@ -185,20 +184,17 @@ fn prune(copy: &Path, dir: &Path, keep: &BTreeSet<PathBuf>) -> Result {
     Ok(())
 }
 
-/// The workspace's files, relative to `root`: what `git ls-files --cached --others
+/// The workspace's files, relative to its root: what `git ls-files --cached --others
 /// --exclude-standard` lists, less anything deleted (what mutants' copy holds).
-pub(crate) fn workspace_files(root: &Path) -> Result<BTreeSet<PathBuf>> {
-    let listing = crate::process::stdout(
-        Command::new("git")
-            .args([
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-            ])
-            .current_dir(root),
-    )
+pub(crate) fn workspace_files() -> Result<BTreeSet<PathBuf>> {
+    let root = root();
+    let listing = crate::process::stdout(crate::process::git().args([
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+    ]))
     .map_err(|error| {
         Error::new(format!(
             "could not list the workspace's files with git: {error}"

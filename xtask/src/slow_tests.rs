@@ -79,13 +79,14 @@ mod tests {
     fn every_filter_names_something_that_exists() {
         // The workspace's Rust files, and the folders holding them.
         let root = crate::project::root();
-        let files = crate::project::workspace_files(&root).unwrap_or_else(|e| panic!("{e}"));
+        let files = crate::project::workspace_files().unwrap_or_else(|e| panic!("{e}"));
         let rs = files
             .iter()
             .filter(|file| file.extension().is_some_and(|e| e == "rs"));
-        let mut paths: Vec<&std::path::Path> = rs.flat_map(|file| file.ancestors()).collect();
-        paths.retain(|p| p.starts_with("crates") || p.starts_with("tests"));
-        paths.dedup();
+        let paths: std::collections::BTreeSet<&std::path::Path> = rs
+            .flat_map(|file| file.ancestors())
+            .filter(|p| p.starts_with("crates") || p.starts_with("tests"))
+            .collect();
         for (filter, _) in LOAD.iter().chain(MEDIA) {
             let segments: Vec<&str> = filter.split("::").collect();
             let found = match segments.as_slice() {

@@ -271,7 +271,7 @@ impl Part {
 
     fn install_venv(&self) -> Result {
         require_python()?;
-        process::run(Command::new("python3").args(["-m", "venv"]).arg(&self.dir)).map_err(
+        process::run(Command::new(PYTHON).args(["-m", "venv"]).arg(&self.dir)).map_err(
             |error| {
                 Error::new(format!(
                     "{error}\nhint: on Debian and Ubuntu the venv module is a separate package: \
@@ -350,9 +350,12 @@ fn read_manifest(sub: &str, name: &'static str) -> Result<(&'static str, String)
     Ok((name, contents))
 }
 
-/// Finds `python3` and checks it is new enough.
+/// The Python the tools' venv is made with.
+const PYTHON: &str = "python3";
+
+/// Finds [`PYTHON`] and checks it is new enough.
 fn require_python() -> Result {
-    let version = process::stdout(Command::new("python3").arg("--version")).map_err(|error| {
+    let version = process::stdout(Command::new(PYTHON).arg("--version")).map_err(|error| {
         Error::new(format!(
             "python3 is needed for schemathesis, openapi-spec-validator and the Python sample: \
              install Python {}.{} or newer ({error})",

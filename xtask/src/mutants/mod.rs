@@ -77,7 +77,7 @@ pub(crate) fn run(options: &Options) -> Result {
     let paths = Paths::new();
     let synced = Instant::now();
     let root = project::root();
-    let written = project::sync(&root, &paths.workspace, &project::workspace_files(&root)?)?;
+    let written = project::sync(&root, &paths.workspace, &project::workspace_files()?)?;
     println!(
         "mutants: mirrored the workspace into {} ({written} files rewritten) in {:.1}s",
         project::relative(&paths.workspace),

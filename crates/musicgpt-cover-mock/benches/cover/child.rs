@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::http1::complete;
+use crate::common::http1::{complete, request};
 use crate::common::spec::operation;
 use crate::request::KEY;
 
@@ -113,12 +113,14 @@ pub(crate) fn get_once(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    stream.write_all(
-        format!(
-            "GET {path} HTTP/1.1\r\nhost: {addr}\r\nauthorization: {KEY}\r\naccept: application/json\r\nconnection: close\r\n\r\n"
-        )
-        .as_bytes(),
-    )?;
+    let host = addr.to_string();
+    let headers = [
+        ("host", host.as_str()),
+        ("authorization", KEY),
+        ("accept", "application/json"),
+        ("connection", "close"),
+    ];
+    stream.write_all(&request("GET", path, &headers, &[]))?;
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     let mut eof = false;

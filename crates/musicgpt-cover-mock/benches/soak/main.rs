@@ -90,21 +90,29 @@ fn soak(o: &Options) -> Result<ExitCode, String> {
     let spec = Arc::new(mix::Spec::read()?);
     let binary = common::mock::binary()?;
     let receiver = Receiver::start()?;
-    let (scale, capacity) = (o.time_scale, o.task_capacity);
-    let mock_args = format!("--clock real --time-scale {scale} --task-capacity {capacity}");
+    let (scale, capacity) = (o.time_scale.to_string(), o.task_capacity.to_string());
+    let mock_args = [
+        "--clock",
+        "real",
+        "--time-scale",
+        &scale,
+        "--task-capacity",
+        &capacity,
+    ];
     // The mock's TMPDIR, made for the run and removed at its end (what the mock leaves in it too).
     let tmp = Temp::dir(&format!("musicgpt-soak-{}", std::process::id()))?;
-    let mut mock = Mock::start(&binary, &mock_args.split(' ').collect::<Vec<_>>(), &tmp.0)?;
+    let mut mock = Mock::start(&binary, &mock_args, &tmp.0)?;
     let (connections, seconds, seed) = (o.connections, o.seconds, o.seed);
     let (shortest, longest) = o.task_seconds();
     println!(
         "soak: {connections} connections for {seconds} s at {} requests a second; mix seed {seed} (--seed {seed} repeats it)\n  \
-         mock      TMPDIR={} {} --addr 127.0.0.1:0 {mock_args} (pid {}, http://{})\n  \
+         mock      TMPDIR={} {} --addr 127.0.0.1:0 {} (pid {}, http://{})\n  \
          receiver  {} (in this process)\n  \
          tasks take {shortest:.2} to {longest:.2} s; the store keeps {} tasks",
         thousands(u64::from(o.rate)),
         tmp.0.display(),
         binary.display(),
+        mock_args.join(" "),
         mock.pid(),
         mock.running.addr,
         receiver.url,

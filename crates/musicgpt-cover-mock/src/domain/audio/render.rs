@@ -114,17 +114,17 @@ pub(crate) const INLINE_PROBE_BYTES: u64 = 16 << 10;
 pub(crate) async fn probe_upload_async(source: UploadSource) -> Result<Probe, String> {
     if let Some(len) = source.memory_len() {
         if len <= INLINE_PROBE_BYTES {
-            return unpanicked(|| probe_upload(&source));
+            return probe_upload_here(&source);
         }
         unpanicked(|| sniff_upload(&source))?;
     }
-    tokio::task::spawn_blocking(move || probe_upload(&source))
+    tokio::task::spawn_blocking(move || probe_upload_here(&source))
         .await
         .unwrap_or_else(|e| Err(format!("the upload could not be probed ({e})")))
 }
 
-/// [`probe_upload`] on this thread, a panic in the decoder an `Err`: for a caller already on a
-/// blocking thread.
+/// [`probe_upload`] on this thread (the runtime's for a small upload, else a blocking one), a
+/// panic in the decoder an `Err` that says so, whichever thread it ran on.
 pub(crate) fn probe_upload_here(source: &UploadSource) -> Result<Probe, String> {
     unpanicked(|| probe_upload(source))
 }
